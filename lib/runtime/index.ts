@@ -1,0 +1,186 @@
+// A small API over LiteRT for running .tflite files from Node.
+// LiteRT does not expose quantization parameters, so tensor descriptions combine LiteRT's view
+// (what it will accept) with our own flatbuffer reader (scale / zero point).
+import fs from 'node:fs/promises';
+import { loadLiteRtModule, setLiteRtVerbose } from './litert-loader.js';
+import { readTflite } from '../tflite/reader.js';
+import { dtypeName, type TfliteModel } from '../tflite/model.js';
+
+export { setLiteRtVerbose };
+
+export type RuntimeDType = 'float32' | 'int32' | 'uint8' | 'int8';
+export type RuntimeArray = Float32Array | Int32Array | Uint8Array | Int8Array;
+
+export interface TensorDescription {
+  name: string;
+  index: number;
+  dtype: RuntimeDType;
+  shape: number[];
+  /** Per-tensor scale (the first one when per-channel); undefined for float tensors. */
+  scale?: number;
+  zeroPoint?: number;
+}
+
+const ARRAY_FOR: Record<RuntimeDType, { name: string; ctor: new (n: number) => RuntimeArray }> = {
+  float32: { name: 'Float32Array', ctor: Float32Array },
+  int32: { name: 'Int32Array', ctor: Int32Array },
+  uint8: { name: 'Uint8Array', ctor: Uint8Array },
+  int8: { name: 'Int8Array', ctor: Int8Array },
+};
+
+function arrayDType(a: unknown): RuntimeDType | undefined {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Uint8Array) return 'uint8';
+  return undefined;
+}
+
+function describeArray(a: unknown): string {
+  if (a === null || a === undefined) return String(a);
+  const ctor = (a as object).constructor?.name ?? typeof a;
+  const len = (a as { length?: number }).length;
+  return len === undefined ? ctor : `${ctor}(${len})`;
+}
+
+export interface RunnerOptions {
+  /** Name used in error messages (a file path when loaded from one). */
+  label?: string;
+  /** Number of CPU threads for XNNPACK (LiteRT's default when omitted). */
+  numThreads?: number;
+}
+
+/** Converts a [0,1] float input into this input's integer type (used in the type-guard hint). */
+const CONVERT_HINT = "quantizeInput() from 'yolo-int8' (pixels [0,255] -> int8 p-128 for scale 1/255, zero point -128)";
+
+export class TfliteRunner {
+  readonly inputs: TensorDescription[];
+  readonly outputs: TensorDescription[];
+  readonly model: TfliteModel;
+  readonly label: string;
+  private compiled: import('@litertjs/core').CompiledModel | undefined;
+  private lt: typeof import('@litertjs/core');
+
+  private constructor(
+    lt: typeof import('@litertjs/core'),
+    compiled: import('@litertjs/core').CompiledModel,
+    model: TfliteModel,
+    label: string,
+  ) {
+    this.lt = lt;
+    this.compiled = compiled;
+    this.model = model;
+    this.label = label;
+    const sg = model.subgraphs[0];
+    const describe = (ti: number, index: number): TensorDescription => {
+      const t = sg.tensors[ti];
+      const dt = dtypeName(t.type);
+      if (dt !== 'float32' && dt !== 'int32' && dt !== 'uint8' && dt !== 'int8') {
+        throw new Error(`${label}: tensor '${t.name}' has type ${dt}; only float32, int32, uint8 and int8 model I/O is supported`);
+      }
+      const q = t.quantization;
+      const quantized = (dt === 'int8' || dt === 'uint8') && q && q.scale.length > 0;
+      return {
+        name: t.name,
+        index,
+        dtype: dt,
+        shape: [...t.shape],
+        scale: quantized ? q!.scale[0] : undefined,
+        zeroPoint: quantized ? q!.zeroPoint[0] ?? 0 : undefined,
+      };
+    };
+    this.inputs = sg.inputs.map(describe);
+    this.outputs = sg.outputs.map(describe);
+  }
+
+  /** Loads a model from a path or from bytes and compiles it for LiteRT's wasm (XNNPACK) accelerator. */
+  static async load(source: string | Uint8Array, options: RunnerOptions = {}): Promise<TfliteRunner> {
+    let bytes: Uint8Array;
+    let label = options.label ?? 'model';
+    if (typeof source === 'string') {
+      label = options.label ?? source;
+      try {
+        bytes = new Uint8Array(await fs.readFile(source));
+      } catch (e) {
+        throw new Error(`${label}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    } else {
+      bytes = source;
+    }
+    // Our reader validates the file first, so a damaged file gets a precise error instead of a wasm abort.
+    const model = readTflite(bytes, { label });
+    if (model.subgraphs.length === 0) throw new Error(`${label}: the model has no subgraph`);
+    const lt = await loadLiteRtModule();
+    let compiled;
+    try {
+      compiled = await lt.loadAndCompile(bytes, {
+        accelerator: 'wasm',
+        ...(options.numThreads ? { cpuOptions: { numThreads: options.numThreads } } : {}),
+      } as import('@litertjs/core').CompileOptions);
+    } catch (e) {
+      throw new Error(`${label}: LiteRT could not load the model: ${(e as Error).message}`);
+    }
+    return new TfliteRunner(lt, compiled, model, label);
+  }
+
+  /** Checks one input array against the model's input and explains the fix when it does not match. */
+  checkInput(index: number, data: unknown): void {
+    const d = this.inputs[index];
+    const expectedCount = d.shape.reduce((a, b) => a * b, 1);
+    const got = arrayDType(data);
+    const where = `${this.label}: input ${index} '${d.name}'`;
+    const quant = d.scale !== undefined ? `, scale ${d.scale}, zero point ${d.zeroPoint}` : '';
+    const expected = `${d.dtype} [${d.shape.join(',')}]${quant}`;
+    if (got === undefined) {
+      throw new TypeError(`${where} expects a ${ARRAY_FOR[d.dtype].name} (${expected}), got ${describeArray(data)}`);
+    }
+    if (got !== d.dtype) {
+      let fix = '';
+      if ((d.dtype === 'int8' || d.dtype === 'uint8') && got === 'float32') {
+        fix = ` This is a quantized model: convert float inputs with ${CONVERT_HINT}.`;
+      } else if (d.dtype === 'float32') {
+        fix = ' This is a float model: pass float values (e.g. pixels / 255) in a Float32Array.';
+      } else if (d.dtype === 'int8' && got === 'uint8') {
+        fix = ` int8 and uint8 differ by 128: convert with ${CONVERT_HINT}.`;
+      }
+      throw new TypeError(`${where} expects ${expected} in a ${ARRAY_FOR[d.dtype].name}, got ${describeArray(data)}.${fix}`);
+    }
+    if ((data as RuntimeArray).length !== expectedCount) {
+      throw new RangeError(
+        `${where} expects ${expected} = ${expectedCount} elements, got ${(data as RuntimeArray).length}`,
+      );
+    }
+  }
+
+  /** Runs the model. Inputs are given in the model's input order; outputs come back in output order. */
+  async run(inputs: RuntimeArray[] | RuntimeArray): Promise<RuntimeArray[]> {
+    const compiled = this.compiled;
+    if (!compiled) throw new Error(`${this.label}: the runner was disposed`);
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    if (list.length !== this.inputs.length) {
+      throw new Error(`${this.label}: the model has ${this.inputs.length} input(s), got ${list.length}`);
+    }
+    list.forEach((a, i) => this.checkInput(i, a));
+    const tensors = list.map((a, i) => new this.lt.Tensor(a, this.inputs[i].shape));
+    try {
+      const out = await compiled.run(tensors);
+      try {
+        return out.map((t) => t.toTypedArray() as RuntimeArray);
+      } finally {
+        for (const t of out) t.delete();
+      }
+    } finally {
+      for (const t of tensors) t.delete();
+    }
+  }
+
+  dispose(): void {
+    this.compiled?.delete();
+    this.compiled = undefined;
+  }
+}
+
+/** Loads a model into LiteRT. Same as TfliteRunner.load. */
+export function loadTflite(source: string | Uint8Array, options?: RunnerOptions): Promise<TfliteRunner> {
+  return TfliteRunner.load(source, options);
+}
