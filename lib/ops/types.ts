@@ -17,6 +17,11 @@ export interface OpDef {
   inferShapes(inputs: IrTensor[], attrs: Attrs): number[][];
   /** Float execution with TF.js; must not dispose its inputs. */
   runFloat(tf: Tf, inputs: tfTypes.Tensor[], attrs: Attrs, constInputs: (IrTensor | undefined)[]): tfTypes.Tensor[];
+  /**
+   * True when the op carries an `activation` attr ('none'|'relu'|'relu6') applied to its output,
+   * so a following Relu/Relu6 can be fused into it (the TFLite fused_activation_function notion).
+   */
+  fusableActivation?: boolean;
   /** Quantization rule and TFLite mapping: filled in by lib/quantize (see QuantRule / TfliteMapping there). */
   quant?: unknown;
   tflite?: unknown;

@@ -50,6 +50,9 @@ export interface TfliteQuantization {
   max?: number[];
   /** The channel axis for per-axis quantization (0 when per-tensor). */
   quantizedDimension: number;
+  /** QuantizationDetails union (CustomQuantization), kept as decoded for round trips. */
+  detailsType?: number;
+  details?: Record<string, unknown> | null;
 }
 
 export interface TfliteTensor {
@@ -63,6 +66,12 @@ export interface TfliteTensor {
   buffer: number;
   quantization?: TfliteQuantization;
   isVariable?: boolean;
+  /** Set (true) when the file marks the rank as known; absent otherwise. */
+  hasRank?: boolean;
+  /** Sparse-tensor encoding (SparsityParameters table, decoded generically), kept for round trips. */
+  sparsity?: Record<string, unknown>;
+  /** VARIANT element types (VariantSubType tables), kept for round trips. */
+  variantTensors?: Record<string, unknown>[];
 }
 
 /** Builtin options are kept as a plain object of the options table's fields (camelCase, schema names). */
@@ -80,6 +89,9 @@ export interface TfliteOperator {
   builtinOptions2Type?: number;
   builtinOptions2?: BuiltinOptions | null;
   customOptions?: Uint8Array;
+  /** CustomOptionsFormat (0 = FLEXBUFFERS); absent when 0. */
+  customOptionsFormat?: number;
+  mutatingVariableInputs?: boolean[];
   intermediates?: number[];
 }
 
@@ -129,4 +141,6 @@ export interface TfliteModel {
   buffers: TfliteBuffer[];
   metadata: TfliteMetadata[];
   signatureDefs: TfliteSignatureDef[];
+  /** The older `metadata_buffer` list (buffer indices), when the file has one. */
+  metadataBuffer?: number[];
 }

@@ -1,0 +1,2 @@
+export * from './observers.js';
+export * from './calibrate.js';

@@ -1,0 +1,37 @@
+// Conv2D: NHWC input, HWIO filter [kh, kw, inC, outC], optional bias [outC], fused activation.
+import type { OpDef } from '../types.js';
+import { attrActivation, attrNumbers, attrPadding, fusedActivation, windowOutputSize } from '../util.js';
+
+export const Conv2D: OpDef = {
+  op: 'Conv2D',
+  imports: { tfjsGraph: ['Conv2D', '_FusedConv2D'], tfjsLayers: ['Conv2D'], tflite: ['CONV_2D'] },
+  fusableActivation: true,
+  inferShapes([x, filter], attrs) {
+    const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);
+    const [dh, dw] = attrNumbers(attrs, 'dilations', [1, 1]);
+    const padding = attrPadding(attrs);
+    if (x.shape.length !== 4) throw new Error(`Conv2D input must be rank 4 NHWC, got [${x.shape}]`);
+    if (filter.shape.length !== 4 || filter.shape[2] !== x.shape[3]) {
+      throw new Error(`Conv2D filter [${filter.shape}] does not match input channels ${x.shape[3]} (HWIO expected)`);
+    }
+    return [[
+      x.shape[0],
+      windowOutputSize(x.shape[1], filter.shape[0], sh, dh, padding),
+      windowOutputSize(x.shape[2], filter.shape[1], sw, dw, padding),
+      filter.shape[3],
+    ]];
+  },
+  runFloat(tf, [x, filter, bias], attrs) {
+    const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);
+    const [dh, dw] = attrNumbers(attrs, 'dilations', [1, 1]);
+    return [tf.fused.conv2d({
+      x: x as import('@tensorflow/tfjs').Tensor4D,
+      filter: filter as import('@tensorflow/tfjs').Tensor4D,
+      strides: [sh, sw],
+      pad: attrPadding(attrs) === 'SAME' ? 'same' : 'valid',
+      dilations: [dh, dw],
+      bias,
+      activation: fusedActivation(attrActivation(attrs)),
+    })];
+  },
+};

@@ -1,0 +1,10 @@
+// Identity (element-wise).
+import type { OpDef } from '../types.js';
+import { sameShape } from '../util.js';
+
+export const Identity: OpDef = {
+  op: 'Identity',
+  imports: { tfjsGraph: ['Identity', 'StopGradient', 'Snapshot'], tfjsLayers: ['InputLayer', 'Dropout', 'Activation(linear)'] },
+  inferShapes: sameShape,
+  runFloat: (tf, [x]) => [tf.clone(x)],
+};

@@ -1,0 +1,10 @@
+// Relu (element-wise).
+import type { OpDef } from '../types.js';
+import { sameShape } from '../util.js';
+
+export const Relu: OpDef = {
+  op: 'Relu',
+  imports: { tfjsGraph: ['Relu'], tfjsLayers: ['ReLU', 'Activation(relu)'], tflite: ['RELU'] },
+  inferShapes: sameShape,
+  runFloat: (tf, [x]) => [tf.relu(x)],
+};

@@ -1,0 +1,10 @@
+// Tanh (element-wise).
+import type { OpDef } from '../types.js';
+import { sameShape } from '../util.js';
+
+export const Tanh: OpDef = {
+  op: 'Tanh',
+  imports: { tfjsGraph: ['Tanh'], tfjsLayers: ['Activation(tanh)'], tflite: ['TANH'] },
+  inferShapes: sameShape,
+  runFloat: (tf, [x]) => [tf.tanh(x)],
+};

@@ -1,0 +1,14 @@
+// Unpack (unstack) along `axis`: one output per index.
+import type { OpDef } from '../types.js';
+import { attrNumber, normalizeAxis } from '../util.js';
+
+export const Unpack: OpDef = {
+  op: 'Unpack',
+  imports: { tfjsGraph: ['Unpack'], tflite: ['UNPACK'] },
+  inferShapes([x], attrs) {
+    const axis = normalizeAxis(attrNumber(attrs, 'axis', 0), x.shape.length);
+    const piece = x.shape.filter((_, i) => i !== axis);
+    return Array.from({ length: x.shape[axis] }, () => [...piece]);
+  },
+  runFloat: (tf, [x], attrs) => tf.unstack(x, normalizeAxis(attrNumber(attrs, 'axis', 0), x.rank)),
+};

@@ -1,0 +1,95 @@
+// Small shared helpers for op registry entries: attribute access, shape math and activations.
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { IrTensor } from '../graph/ir.js';
+import type { Attrs, Tf } from './types.js';
+
+export function attrNumber(attrs: Attrs, key: string, fallback?: number): number {
+  const v = attrs[key];
+  if (typeof v === 'number') return v;
+  if (v === undefined && fallback !== undefined) return fallback;
+  throw new Error(`attribute '${key}' must be a number, got ${JSON.stringify(v)}`);
+}
+
+export function attrNumbers(attrs: Attrs, key: string, fallback?: number[]): number[] {
+  const v = attrs[key];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v as number[];
+  if (v === undefined && fallback !== undefined) return fallback;
+  throw new Error(`attribute '${key}' must be a number list, got ${JSON.stringify(v)}`);
+}
+
+export function attrString(attrs: Attrs, key: string, fallback?: string): string {
+  const v = attrs[key];
+  if (typeof v === 'string') return v;
+  if (v === undefined && fallback !== undefined) return fallback;
+  throw new Error(`attribute '${key}' must be a string, got ${JSON.stringify(v)}`);
+}
+
+export function attrBool(attrs: Attrs, key: string, fallback = false): boolean {
+  const v = attrs[key];
+  if (typeof v === 'boolean') return v;
+  if (v === undefined || v === null) return fallback;
+  throw new Error(`attribute '${key}' must be a boolean, got ${JSON.stringify(v)}`);
+}
+
+export type Padding = 'SAME' | 'VALID';
+
+export function attrPadding(attrs: Attrs): Padding {
+  const p = attrString(attrs, 'padding');
+  if (p !== 'SAME' && p !== 'VALID') throw new Error(`attribute 'padding' must be 'SAME' or 'VALID', got '${p}'`);
+  return p;
+}
+
+/** Output length of a windowed op (conv, pool) along one spatial axis, TF semantics. */
+export function windowOutputSize(input: number, kernel: number, stride: number, dilation: number, padding: Padding): number {
+  const effectiveKernel = (kernel - 1) * dilation + 1;
+  if (padding === 'SAME') return Math.ceil(input / stride);
+  const n = Math.ceil((input - effectiveKernel + 1) / stride);
+  if (n <= 0) throw new Error(`VALID window of size ${effectiveKernel} does not fit in an input of size ${input}`);
+  return n;
+}
+
+/** Numpy-style broadcast of two static shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new Error(`shapes [${a}] and [${b}] do not broadcast`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+/** Resolves a possibly negative axis against a rank. */
+export function normalizeAxis(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new Error(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+export const sameShape = (inputs: IrTensor[]): number[][] => [[...inputs[0].shape]];
+
+export type ActivationName = 'none' | 'relu' | 'relu6';
+
+export function attrActivation(attrs: Attrs): ActivationName {
+  const a = attrString(attrs, 'activation', 'none');
+  if (a !== 'none' && a !== 'relu' && a !== 'relu6') throw new Error(`attribute 'activation' must be none|relu|relu6, got '${a}'`);
+  return a;
+}
+
+/** Applies a fused activation after an op that has no fused TF.js kernel. */
+export function applyActivation(tf: Tf, x: tfTypes.Tensor, activation: ActivationName): tfTypes.Tensor {
+  if (activation === 'relu') return tf.relu(x);
+  if (activation === 'relu6') return tf.relu6(x);
+  return x;
+}
+
+/** The fused-kernel activation name for tf.fused.* (undefined = linear). */
+export function fusedActivation(activation: ActivationName): 'relu' | 'relu6' | 'linear' {
+  return activation === 'none' ? 'linear' : activation;
+}
+
+export function shapeEquals(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

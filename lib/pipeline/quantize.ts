@@ -1,0 +1,98 @@
+// Float <-> integer conversion of model inputs and outputs with a tensor's own quantization
+// (TFLite affine quantization: real = scale * (q - zeroPoint)).
+
+export type QuantizedDType = 'int8' | 'uint8';
+
+/** The quantization of one tensor: what TfliteRunner.inputs[i] / outputs[i] carry. */
+export interface QuantParams {
+  dtype: string;
+  scale?: number;
+  zeroPoint?: number;
+  /** Tensor name, for error messages. */
+  name?: string;
+}
+
+const RANGE: Record<QuantizedDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
+
+function quantizedParams(p: QuantParams, fn: string): { dtype: QuantizedDType; scale: number; zeroPoint: number } {
+  const where = p.name ? `tensor '${p.name}'` : 'tensor';
+  if (p.dtype !== 'int8' && p.dtype !== 'uint8') {
+    throw new TypeError(`${fn}: ${where} has dtype ${p.dtype}; only int8 and uint8 tensors are quantized`);
+  }
+  if (p.scale === undefined || !(p.scale > 0) || !Number.isFinite(p.scale)) {
+    throw new TypeError(`${fn}: ${where} (${p.dtype}) has no valid quantization scale (got ${p.scale})`);
+  }
+  const zeroPoint = p.zeroPoint ?? 0;
+  const [lo, hi] = RANGE[p.dtype];
+  if (!Number.isInteger(zeroPoint) || zeroPoint < lo || zeroPoint > hi) {
+    throw new TypeError(`${fn}: ${where} has zero point ${zeroPoint}, outside the ${p.dtype} range [${lo}, ${hi}]`);
+  }
+  return { dtype: p.dtype, scale: p.scale, zeroPoint };
+}
+
+/** TFLite rounds half away from zero (std::round). */
+function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/**
+ * Quantizes float values (e.g. pixels/255) for an int8 or uint8 tensor:
+ * q = clamp(round(x / scale) + zeroPoint) — saturating, never wrapping (unlike Int8Array.from).
+ */
+export function quantizeInput(x: ArrayLike<number>, params: QuantParams): Int8Array | Uint8Array {
+  const { dtype, scale, zeroPoint } = quantizedParams(params, 'quantizeInput');
+  const [lo, hi] = RANGE[dtype];
+  const out = dtype === 'int8' ? new Int8Array(x.length) : new Uint8Array(x.length);
+  const inv = 1 / scale;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    // NaN maps to the zero point rather than silently to 0.
+    const q = Number.isNaN(v) ? zeroPoint : roundHalfAway(v * inv) + zeroPoint;
+    out[i] = q < lo ? lo : q > hi ? hi : q;
+  }
+  return out;
+}
+
+/** f = scale * (q - zeroPoint). Float32 inputs are returned as they are. */
+export function dequantize(q: ArrayLike<number>, scale: number, zeroPoint: number): Float32Array {
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = scale * (q[i] - zeroPoint);
+  return out;
+}
+
+/** Dequantizes a model output with its tensor description (a float32 output is passed through). */
+export function dequantizeOutput(data: ArrayLike<number>, params: QuantParams): Float32Array {
+  if (params.dtype === 'float32') return data instanceof Float32Array ? data : Float32Array.from(data);
+  const { scale, zeroPoint } = quantizedParams(params, 'dequantizeOutput');
+  return dequantize(data, scale, zeroPoint);
+}
+
+/** True when scale is 1/255 to float32 precision (the scale of a [0,1] image input). */
+function isPixelScale(scale: number): boolean {
+  return Math.abs(scale * 255 - 1) < 1e-6;
+}
+
+/**
+ * Converts 8-bit pixels into an input tensor whose float meaning is pixel/255.
+ * Fast exact paths: int8 with scale 1/255 and zero point -128 is p - 128; uint8 with scale 1/255
+ * and zero point 0 is p itself. Anything else goes through quantizeInput (float32: pixel/255).
+ */
+export function pixelsToInput(pixels: Uint8Array, params: QuantParams): Float32Array | Int8Array | Uint8Array {
+  if (params.dtype === 'float32') {
+    const out = new Float32Array(pixels.length);
+    for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
+    return out;
+  }
+  const { dtype, scale, zeroPoint } = quantizedParams(params, 'pixelsToInput');
+  if (isPixelScale(scale)) {
+    if (dtype === 'int8' && zeroPoint === -128) {
+      const out = new Int8Array(pixels.length);
+      for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] - 128;
+      return out;
+    }
+    if (dtype === 'uint8' && zeroPoint === 0) return pixels.slice();
+  }
+  const x = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) x[i] = pixels[i] / 255;
+  return quantizeInput(x, params);
+}

@@ -1,0 +1,264 @@
+// quantizeInt8: float model in, full-integer int8 .tflite out.
+//   import -> passes -> (YOLO head: cut at per-level sigmoids) -> calibrate (streaming) ->
+//   choose int8 parameters -> write TFLite -> verify the written file.
+import type * as tfTypes from '@tensorflow/tfjs';
+import { importModel } from '../graph/importers/index.js';
+import { runDefaultPasses } from '../graph/passes/index.js';
+import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
+import type { BackendName } from '../graph/backend.js';
+import type { Graph, IrNode } from '../graph/ir.js';
+import { consumersOf, elementCount } from '../graph/ir.js';
+import { getOpDef } from '../ops/registry.js';
+import { calibrate, type CalibrationMethod } from '../calibrate/calibrate.js';
+import { writeTflite } from '../tflite/writer.js';
+import { inspectTflite, type InspectReport } from '../inspect.js';
+import { datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import { cutAtSigmoidLevels, findYoloHead, headSubgraph, probeYoloHead, type YoloHeadSpec } from './head.js';
+import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
+import type { OpQuant } from './rules.js';
+import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
+
+export type { YoloHeadSpec } from './head.js';
+export type { QuantRecipe } from './recipe.js';
+
+export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel;
+
+export interface QuantizeInt8Options {
+  /** An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor / Uint8Array pixels). */
+  representativeDataset: RepresentativeDataset;
+  /** How many samples calibration uses (default 100, or fewer when the dataset is smaller). */
+  numCalibrationSamples?: number;
+  calibration?: CalibrationMethod;
+  /** Per-channel weights (default true). */
+  perChannel?: boolean;
+  inputType?: IoType;
+  outputType?: IoType;
+  /** Tensor names to cut the graph at (post-processing after them is not quantized). */
+  outputs?: string[];
+  /**
+   * YOLOv5 head treatment: 'split' (default when a YOLOv5 head is found) ends the int8 graph at the
+   * per-level sigmoid outputs and leaves the box decode to float post-processing; 'keep' quantizes
+   * the head as it is (one [1,N,5+nc] output, like the official converter).
+   */
+  head?: 'split' | 'keep';
+  /** Per-layer choices (calibration method, per-channel, explicit ranges). */
+  recipe?: QuantRecipe;
+  /** Float range of the model input; default [0, 1] (pixel / 255) -> int8 scale 1/255, zero point -128. */
+  inputRange?: [number, number];
+  backend?: BackendName;
+  onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface QuantizeReport {
+  source: string;
+  format: string;
+  backend: string;
+  recipe: ResolvedRecipe;
+  head: { treatment: 'split' | 'keep' | 'none'; spec?: YoloHeadSpec; probeMaxError?: number };
+  cutAt?: string[];
+  calibration: { method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number };
+  tensors: TensorQuantReport[];
+  ops: Record<string, number>;
+  inputs: InspectReport['inputs'];
+  outputs: InspectReport['outputs'];
+  allInteger: boolean;
+  floatTensors: string[];
+  quantizeOps: number;
+  fileBytes: number;
+  warnings: string[];
+  notes: string[];
+  timings: Record<string, number>;
+}
+
+export interface QuantizeInt8Result {
+  tflite: Uint8Array;
+  report: QuantizeReport;
+  /** The post-processing decode spec for YOLO models whose head was split (also stored in the file). */
+  head?: YoloHeadSpec;
+}
+
+const HEAD_METADATA = 'yolo_int8_head';
+const PIXEL_INPUT = { scale: 1 / 255, zeroPoint: -128 };
+
+function now(): number {
+  return performance.now() / 1000;
+}
+
+/** Logit beyond which the int8 LOGISTIC output (scale 1/256, zp -128) saturates: ln(255.5 / 0.5). */
+const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
+
+export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
+  const t0 = now();
+  const timings: Record<string, number> = {};
+  const warnings: string[] = [];
+  const progress = options.onProgress ?? (() => {});
+  const recipe = resolveRecipe(options);
+  if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
+    throw new Error('quantizeInt8: options.representativeDataset is required (an image directory, image paths or input tensors)');
+  }
+
+  // 1. Import and clean up.
+  progress('import', 0, 1);
+  let graph: Graph = runDefaultPasses(await importModel(source, { outputs: options.outputs }));
+  progress('import', 1, 1);
+  timings.importSeconds = now() - t0;
+  if (graph.inputs.length !== 1) {
+    throw new Error(`quantizeInt8: the model has ${graph.inputs.length} inputs; one image input is supported`);
+  }
+  const inputName = graph.inputs[0];
+  const inputShape = graph.tensors.get(inputName)!.shape;
+
+  let executor: FloatExecutor | undefined;
+  try {
+    // 2. The YOLO head.
+    let headSpec: YoloHeadSpec | undefined;
+    let probeMaxError: number | undefined;
+    let treatment: QuantizeReport['head']['treatment'] = 'none';
+    const importedHead = (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead;
+    if (importedHead) {
+      headSpec = importedHead;
+      treatment = 'split';
+    } else if (options.head !== 'keep') {
+      const head = findYoloHead(graph);
+      if (head) {
+        const sub = headSubgraph(graph, head);
+        const headExec = await createFloatExecutor(sub, { backend: options.backend });
+        try {
+          const probed = await probeYoloHead(
+            graph,
+            head,
+            async (values) => (await headExec.run(values, [head.output]))[head.output],
+            [inputShape[1], inputShape[2]],
+          );
+          if (probed) {
+            const cut = cutAtSigmoidLevels(graph, probed.spec, head);
+            graph = cut.graph;
+            headSpec = cut.spec;
+            probeMaxError = probed.maxError;
+            treatment = 'split';
+          } else {
+            warnings.push('a YOLO-like head was found but does not follow the YOLOv5 decode; it is quantized as it is');
+            treatment = 'keep';
+          }
+        } finally {
+          headExec.dispose();
+        }
+      }
+    } else {
+      treatment = findYoloHead(graph) ? 'keep' : 'none';
+    }
+
+    // 3. Calibration over every activation of the graph to be quantized.
+    executor = await createFloatExecutor(graph, { backend: options.backend });
+    const calibGraphExec = executor;
+    const activations: string[] = [];
+    const consumers = consumersOf(graph);
+    for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
+    const stats: DatasetStats = { used: 0, skipped: [] };
+    const numSamples = options.numCalibrationSamples ?? 100;
+    if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
+    let forwardSeconds = 0;
+    const tc = now();
+    let calibration;
+    try {
+      calibration = await calibrate({
+        tensors: activations,
+        samples: datasetInputs(options.representativeDataset, inputShape, stats),
+        numSamples,
+        forward: async (input, onTensor) => {
+          const tf0 = now();
+          await calibGraphExec.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
+          forwardSeconds += now() - tf0;
+        },
+        method: (t) => recipe.methodFor(t),
+        onProgress: (done, total) => progress('calibrate', done, total),
+      });
+    } finally {
+      executor.dispose();
+    }
+    timings.calibrationSeconds = now() - tc;
+    if (stats.skipped.length) {
+      warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);
+    }
+    if (calibration.samples < Math.min(numSamples, 1)) {
+      throw new Error('quantizeInt8: no usable calibration sample');
+    }
+    if (calibration.samples < numSamples && typeof options.representativeDataset !== 'string') {
+      warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
+    }
+
+    // 4. Ranges, with what the int8 kernels make irrelevant clipped away.
+    const ranges = new Map<string, { min: number; max: number }>();
+    for (const [name, r] of calibration.ranges) {
+      let { min, max } = r;
+      const override = recipe.rangeFor(name);
+      if (override) [min, max] = override;
+      const readers = consumers.get(name) ?? [];
+      // A tensor read only by LOGISTIC needs no range beyond where the int8 sigmoid saturates.
+      if (!override && readers.length > 0 && readers.every((n) => n.op === 'Sigmoid') && !graph.outputs.includes(name)) {
+        min = Math.max(min, -LOGISTIC_SATURATION);
+        max = Math.min(max, LOGISTIC_SATURATION);
+      }
+      ranges.set(name, { min, max });
+    }
+    const [inLo, inHi] = options.inputRange ?? [0, 1];
+    const inputParams =
+      inLo === 0 && inHi === 1 ? PIXEL_INPUT : { scale: (inHi - inLo) / 255, zeroPoint: Math.round(-128 - inLo / ((inHi - inLo) / 255)) };
+
+    // 5. Write the int8 model.
+    const tq = now();
+    const quantOf = (n: IrNode): OpQuant => {
+      const q = getOpDef(n.op).quant as OpQuant | undefined;
+      if (!q) throw new Error(`quantize: op '${n.op}' (node '${n.name}') has no int8 quantization rule`);
+      return q;
+    };
+    const metadata: Record<string, Uint8Array> = {};
+    if (headSpec) metadata[HEAD_METADATA] = new TextEncoder().encode(JSON.stringify(headSpec));
+    const result = quantizeGraph(graph, ranges, {
+      perChannel: (n) => recipe.perChannelFor(n.name),
+      inputType: options.inputType ?? 'int8',
+      outputType: options.outputType ?? 'int8',
+      inputParams: new Map([[inputName, inputParams]]),
+      quantOf,
+      metadata,
+      description: 'yolo-int8 full-integer quantization',
+    });
+    const tflite = writeTflite(result.model);
+    timings.writeSeconds = now() - tq;
+
+    // 6. Check the written file, not our intentions.
+    const inspected = inspectTflite(tflite);
+    timings.totalSeconds = now() - t0;
+    timings.forwardSeconds = forwardSeconds;
+    const report: QuantizeReport = {
+      source: graph.meta.source,
+      format: graph.meta.format,
+      backend: executor.backend,
+      recipe: recipe.resolved,
+      head: { treatment, spec: headSpec, probeMaxError },
+      cutAt: graph.meta.cutAt,
+      calibration: {
+        method: recipe.resolved.calibration,
+        samples: calibration.samples,
+        skipped: stats.skipped,
+        seconds: calibration.seconds,
+        forwardSeconds,
+      },
+      tensors: result.tensors,
+      ops: inspected.opHistogram,
+      inputs: inspected.inputs,
+      outputs: inspected.outputs,
+      allInteger: inspected.allInteger,
+      floatTensors: inspected.floatTensors,
+      quantizeOps: inspected.opHistogram.QUANTIZE ?? 0,
+      fileBytes: tflite.length,
+      warnings,
+      notes: [...graph.meta.notes, ...result.notes],
+      timings,
+    };
+    void elementCount;
+    return { tflite, report, head: headSpec };
+  } finally {
+    executor?.dispose();
+  }
+}

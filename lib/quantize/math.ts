@@ -1,0 +1,296 @@
+// Pure int8 quantization arithmetic, following the TensorFlow Lite 8-bit quantization spec
+// (tensorflow/lite/g3doc/performance/quantization_spec.md):
+//   real_value = (int8_value - zero_point) * scale
+//   - activations / inputs: per-tensor, asymmetric, int8 in [-128, 127], zero point in [-128, 127];
+//   - weights: per-axis (per output channel) or per-tensor, symmetric, int8 in [-127, 127], zero point 0;
+//   - bias: int32, zero point 0, scale = input scale * weight scale (per channel);
+//   - a few ops have fixed output parameters (LOGISTIC, TANH, SOFTMAX, LOG_SOFTMAX).
+// Everything here is deterministic and side-effect free; the quantizer and its tests rely on that.
+
+export const INT8_MIN = -128;
+export const INT8_MAX = 127;
+/** Symmetric weight range: -128 is excluded so that w and -w are both representable. */
+export const WEIGHT_QMIN = -127;
+export const WEIGHT_QMAX = 127;
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+}
+
+/** Fixed int8 output parameters the TFLite kernels require (quantization spec, "restriction" lines). */
+export const LOGISTIC_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 256, zeroPoint: -128 });
+export const TANH_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 128, zeroPoint: 0 });
+export const SOFTMAX_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 256, zeroPoint: -128 });
+export const LOG_SOFTMAX_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 16 / 256, zeroPoint: 127 });
+
+/**
+ * Smallest activation scale we emit. A zero or denormal scale is rejected by kernels (XNNPACK checks
+ * that scales are positive normal floats) and makes requantization multipliers meaningless, so a
+ * degenerate range (all zeros, or a spread below this) gets this scale instead.
+ */
+export const MIN_ACTIVATION_SCALE = 1e-8;
+
+/**
+ * Round half away from zero, like C's std::round / TfLiteRound (JS Math.round rounds half up:
+ * Math.round(-2.5) = -2, std::round(-2.5) = -3). Uses trunc so that values just below .5 are not
+ * pushed over by the `+ 0.5` rounding error.
+ */
+export function roundHalfAwayFromZero(x: number): number {
+  const t = Math.trunc(x);
+  const frac = x - t; // exact in binary floating point
+  if (frac >= 0.5) return t + 1;
+  if (frac <= -0.5) return t - 1;
+  return t === 0 ? 0 : t; // normalise -0 to 0
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+function assertFiniteNumber(what: string, x: number): void {
+  if (!Number.isFinite(x)) throw new Error(`${what} must be a finite number, got ${x}`);
+}
+
+/**
+ * Asymmetric activation parameters for an observed range [min, max], as the TFLite calibrator
+ * computes them (tools/optimize GetAsymmetricQuantizationParams): the range is first extended to
+ * contain 0 (zero padding and ReLU outputs must be exact), scale = (max - min) / (qmax - qmin), and
+ * the zero point is the integer nearest to qmin - min / scale, clamped into [qmin, qmax]. Because the
+ * zero point is an integer, 0.0 is exactly representable; the range actually covered is
+ * `nudgedRange(params)`, which is [min, max] shifted by less than half a step.
+ * The scale is rounded to float32 because that is what the TFLite file stores.
+ * Degenerate ranges (min == max == 0, or a spread below MIN_ACTIVATION_SCALE per step) get
+ * scale MIN_ACTIVATION_SCALE so that the tensor is still valid and 0 stays exact.
+ */
+export function chooseActivationParams(
+  min: number,
+  max: number,
+  opts: { qmin?: number; qmax?: number } = {},
+): QuantParams {
+  const qmin = opts.qmin ?? INT8_MIN;
+  const qmax = opts.qmax ?? INT8_MAX;
+  assertFiniteNumber('chooseActivationParams: min', min);
+  assertFiniteNumber('chooseActivationParams: max', max);
+  if (!Number.isInteger(qmin) || !Number.isInteger(qmax) || qmax <= qmin) {
+    throw new Error(`chooseActivationParams: need integers qmin < qmax, got qmin=${qmin} qmax=${qmax}`);
+  }
+  if (min > max) throw new Error(`chooseActivationParams: min (${min}) > max (${max})`);
+  const lo = Math.min(min, 0);
+  const hi = Math.max(max, 0);
+  let scale = Math.fround((hi - lo) / (qmax - qmin));
+  if (!(scale >= MIN_ACTIVATION_SCALE)) {
+    // Degenerate: keep 0 exact at the position the (tiny) range suggests.
+    scale = Math.fround(MIN_ACTIVATION_SCALE);
+  }
+  const zeroPointFromMin = qmin - lo / scale;
+  const zeroPoint = clamp(roundHalfAwayFromZero(zeroPointFromMin), qmin, qmax);
+  return { scale, zeroPoint };
+}
+
+/** The real range an (asymmetric) parameter set can represent: [(qmin - zp) * s, (qmax - zp) * s]. */
+export function nudgedRange(
+  params: QuantParams,
+  opts: { qmin?: number; qmax?: number } = {},
+): { min: number; max: number } {
+  const qmin = opts.qmin ?? INT8_MIN;
+  const qmax = opts.qmax ?? INT8_MAX;
+  return { min: (qmin - params.zeroPoint) * params.scale, max: (qmax - params.zeroPoint) * params.scale };
+}
+
+/**
+ * q = clamp(round(x / scale) + zp, qmin, qmax). Saturates (never wraps); rounding is half away from
+ * zero as in TFLite's reference Quantize. NaN has no integer image and is rejected.
+ */
+export function quantizeValue(
+  x: number,
+  scale: number,
+  zeroPoint: number,
+  qmin: number = INT8_MIN,
+  qmax: number = INT8_MAX,
+): number {
+  if (Number.isNaN(x)) throw new Error('quantizeValue: cannot quantize NaN');
+  if (!(scale > 0)) throw new Error(`quantizeValue: scale must be > 0, got ${scale}`);
+  const r = x / scale;
+  // ±Infinity and huge values saturate; rounding first keeps the in-range path exact.
+  if (r >= qmax - zeroPoint + 1) return qmax;
+  if (r <= qmin - zeroPoint - 1) return qmin;
+  return clamp(roundHalfAwayFromZero(r) + zeroPoint, qmin, qmax);
+}
+
+export function dequantizeValue(q: number, scale: number, zeroPoint: number): number {
+  return (q - zeroPoint) * scale;
+}
+
+/**
+ * Per-tensor symmetric weight scale: max|w| / 127 (float32). An all-zero tensor gets scale 1
+ * (any positive scale represents it exactly; 0 would be an invalid TFLite scale).
+ */
+export function perTensorSymmetricScale(weights: Float32Array): number {
+  let maxAbs = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const a = Math.abs(weights[i]);
+    if (!(a <= 3.4028234663852886e38)) throw new Error(`perTensorSymmetricScale: weight ${i} is not finite (${weights[i]})`);
+    if (a > maxAbs) maxAbs = a;
+  }
+  return maxAbs > 0 ? Math.fround(maxAbs / WEIGHT_QMAX) : 1;
+}
+
+function checkShapeAxis(fn: string, length: number, shape: readonly number[], axis: number): { outer: number; channels: number; inner: number } {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`${fn}: bad shape [${shape.join(',')}]`);
+    n *= d;
+  }
+  if (n !== length) throw new Error(`${fn}: shape [${shape.join(',')}] has ${n} elements but the data has ${length}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) {
+    throw new Error(`${fn}: axis ${axis} out of range for shape [${shape.join(',')}]`);
+  }
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i];
+  let inner = 1;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
+  return { outer, channels: shape[axis], inner };
+}
+
+/**
+ * Per-channel symmetric scales along `axis` (e.g. 3 = output channel of a TF HWIO Conv2D filter,
+ * 0 = output channel of a TFLite OHWI filter): max|w[..., c, ...]| / 127, as float32. All-zero
+ * channels get scale 1 (see perTensorSymmetricScale).
+ */
+export function perChannelSymmetricScales(weights: Float32Array, shape: readonly number[], axis: number): Float32Array {
+  const { outer, channels, inner } = checkShapeAxis('perChannelSymmetricScales', weights.length, shape, axis);
+  const maxAbs = new Float64Array(channels);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (o * channels + c) * inner;
+      let m = maxAbs[c];
+      for (let i = 0; i < inner; i++) {
+        const a = Math.abs(weights[base + i]);
+        if (!(a <= 3.4028234663852886e38)) {
+          throw new Error(`perChannelSymmetricScales: weight ${base + i} (channel ${c}) is not finite (${weights[base + i]})`);
+        }
+        if (a > m) m = a;
+      }
+      maxAbs[c] = m;
+    }
+  }
+  const scales = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) scales[c] = maxAbs[c] > 0 ? maxAbs[c] / WEIGHT_QMAX : 1;
+  return scales;
+}
+
+/**
+ * int8 weights, q = clamp(round(w / scale[c]), -127, 127) with round half away from zero.
+ * Pass a one-element `scales` (and any axis) for per-tensor quantization.
+ */
+export function quantizeWeightsPerChannel(
+  weights: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  scales: ArrayLike<number>,
+): Int8Array {
+  const { outer, channels, inner } = checkShapeAxis('quantizeWeightsPerChannel', weights.length, shape, axis);
+  if (scales.length !== channels && scales.length !== 1) {
+    throw new Error(`quantizeWeightsPerChannel: ${scales.length} scales for ${channels} channels on axis ${axis}`);
+  }
+  for (let c = 0; c < scales.length; c++) {
+    if (!(scales[c] > 0) || !Number.isFinite(scales[c])) throw new Error(`quantizeWeightsPerChannel: scale ${c} must be a positive finite number, got ${scales[c]}`);
+  }
+  const out = new Int8Array(weights.length);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const s = scales.length === 1 ? scales[0] : scales[c];
+      const base = (o * channels + c) * inner;
+      for (let i = 0; i < inner; i++) out[base + i] = quantizeValue(weights[base + i], s, 0, WEIGHT_QMIN, WEIGHT_QMAX);
+    }
+  }
+  return out;
+}
+
+/**
+ * int32 bias: q[c] = clamp(round(b[c] / (inputScale * weightScale[c])), INT32_MIN, INT32_MAX), zero
+ * point 0. The bias scale is computed in float32 like TFLite (float input_scale * float weight_scale).
+ * Saturation only happens for pathological tiny weight scales; `minWeightScalesForBias` avoids it.
+ */
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: ArrayLike<number>): Int32Array {
+  if (weightScales.length !== bias.length && weightScales.length !== 1) {
+    throw new Error(`quantizeBias: ${weightScales.length} weight scales for ${bias.length} bias values`);
+  }
+  if (!(inputScale > 0)) throw new Error(`quantizeBias: input scale must be > 0, got ${inputScale}`);
+  const out = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) {
+    const ws = weightScales.length === 1 ? weightScales[0] : weightScales[c];
+    const s = Math.fround(Math.fround(inputScale) * Math.fround(ws));
+    if (!(s > 0)) throw new Error(`quantizeBias: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
+    out[c] = quantizeValue(bias[c], s, 0, INT32_MIN, INT32_MAX);
+  }
+  return out;
+}
+
+/**
+ * Weight scales raised where needed so that bias / (inputScale * weightScale) fits in int32 (what
+ * the TFLite converter does when a channel's weights are tiny but its bias is not). Returns a copy.
+ */
+export function minWeightScalesForBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): Float32Array {
+  const out = Float32Array.from(weightScales);
+  for (let c = 0; c < bias.length; c++) {
+    // Keep a margin below INT32_MAX so float32 rounding of the scale product cannot overflow.
+    const needed = Math.abs(bias[c]) / (inputScale * (INT32_MAX / 2));
+    if (out[c] < needed) out[c] = Math.fround(needed * (1 + 1e-6));
+  }
+  return out;
+}
+
+/**
+ * Fixed-point form of a positive real multiplier, as TFLite's QuantizeMultiplier: m = q * 2^shift
+ * with q in [0.5, 1) stored as round(q * 2^31) (int32, Q0.31), shift the exponent (positive = left).
+ * Tiny multipliers (shift < -31) flush to {0, 0}; shift > 30 saturates (single-rounding kernels).
+ */
+export function quantizeMultiplier(realMultiplier: number): { multiplier: number; shift: number } {
+  if (!(realMultiplier >= 0) || !Number.isFinite(realMultiplier)) {
+    throw new Error(`quantizeMultiplier: multiplier must be finite and >= 0, got ${realMultiplier}`);
+  }
+  if (realMultiplier === 0) return { multiplier: 0, shift: 0 };
+  // frexp: realMultiplier = q * 2^shift, q in [0.5, 1)
+  let shift = Math.floor(Math.log2(realMultiplier)) + 1;
+  let q = realMultiplier / 2 ** shift;
+  // log2 can be off by one at exact powers of two / near them; fix up exactly.
+  while (q >= 1) { q /= 2; shift++; }
+  while (q < 0.5) { q *= 2; shift--; }
+  let qFixed = roundHalfAwayFromZero(q * 2 ** 31);
+  if (qFixed === 2 ** 31) { qFixed /= 2; shift++; }
+  if (shift < -31) return { multiplier: 0, shift: 0 };
+  if (shift > 30) return { multiplier: INT32_MAX, shift: 30 };
+  return { multiplier: qFixed, shift };
+}
+
+/**
+ * x * multiplier * 2^shift with TFLite's reference (double-rounding) integer arithmetic:
+ * SaturatingRoundingDoublingHighMul(x * 2^max(shift,0), multiplier) then a rounding right shift by
+ * max(-shift, 0). Used to reason about/test requantization error; BigInt keeps it exact.
+ */
+export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number): number {
+  const leftShift = shift > 0 ? shift : 0;
+  const rightShift = shift > 0 ? 0 : -shift;
+  const a = BigInt(Math.trunc(x)) << BigInt(leftShift);
+  // left-shifted value is int32 in TFLite; saturate like the kernels would not (caller's contract)
+  const b = BigInt(multiplier);
+  let high: bigint;
+  if (a === BigInt(INT32_MIN) && b === BigInt(INT32_MIN)) {
+    high = BigInt(INT32_MAX);
+  } else {
+    const ab = a * b;
+    const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
+    // C++ integer division truncates toward zero; BigInt division does too.
+    high = (ab + nudge) / (1n << 31n);
+  }
+  if (rightShift === 0) return Number(high);
+  // RoundingDivideByPOT: round half away from zero.
+  const mask = (1n << BigInt(rightShift)) - 1n;
+  const remainder = high & mask;
+  const threshold = (mask >> 1n) + (high < 0n ? 1n : 0n);
+  return Number((high >> BigInt(rightShift)) + (remainder > threshold ? 1n : 0n));
+}

@@ -1,0 +1,375 @@
+// How each IR op is quantized and written as int8 TFLite ops. Each op registry entry
+// (lib/ops/defs/*.ts) points its `quant` field at one of these, so an op's knowledge stays in its entry;
+// the helpers here are what the entries share.
+import type { Attrs } from '../ops/types.js';
+import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis } from '../ops/util.js';
+import type { EmitContext, OpQuant } from './rules.js';
+import { LOGISTIC_OUTPUT, SOFTMAX_OUTPUT, TANH_OUTPUT } from './rules.js';
+
+/** TFLite ActivationFunctionType for an IR fused activation. */
+export function tfliteActivation(attrs: Attrs): number {
+  const a = attrs.activation ?? 'none';
+  if (a === 'none') return 0;
+  if (a === 'relu') return 1;
+  if (a === 'relu6') return 3;
+  throw new Error(`unsupported fused activation '${String(a)}'`);
+}
+
+const padding = (attrs: Attrs) => (attrString(attrs, 'padding') === 'SAME' ? 0 : 1);
+
+const out0 = (ctx: EmitContext) => ctx.activation(ctx.node.outputs[0]);
+
+/** Operands that are activations or constants (constants become int8 per-tensor operands). */
+function operand(ctx: EmitContext, name: string): number {
+  return ctx.tensorInfo(name).data ? ctx.constantOperand(name) : ctx.activation(name);
+}
+
+function constOf(ctx: EmitContext, i: number): Float32Array {
+  const t = ctx.tensorInfo(ctx.node.inputs[i]);
+  if (!t?.data) throw new Error(`${ctx.node.name}: input ${i} '${ctx.node.inputs[i]}' must be a constant`);
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+}
+
+export const conv2dQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const { node } = ctx;
+    const [x, f, b] = node.inputs;
+    const filter = ctx.tensorInfo(f);
+    const [kh, kw, ic, oc] = filter.shape;
+    // HWIO -> OHWI, as TFLite CONV_2D wants; per-channel scales along dim 0.
+    const src = constOf(ctx, 1);
+    const ohwi = new Float32Array(src.length);
+    for (let h = 0; h < kh; h++)
+      for (let w = 0; w < kw; w++)
+        for (let i = 0; i < ic; i++)
+          for (let o = 0; o < oc; o++) ohwi[((o * kh + h) * kw + w) * ic + i] = src[((h * kw + w) * ic + i) * oc + o];
+    const weights = ctx.weights(`${node.name}/filter`, ohwi, [oc, kh, kw, ic], 0);
+    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, oc, ctx.params(x).scale, weights.scales);
+    const [sh, sw] = attrNumbers(node.attrs, 'strides', [1, 1]);
+    const [dh, dw] = attrNumbers(node.attrs, 'dilations', [1, 1]);
+    ctx.op('CONV_2D', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+      padding: padding(node.attrs),
+      strideW: sw,
+      strideH: sh,
+      fusedActivationFunction: tfliteActivation(node.attrs),
+      dilationWFactor: dw,
+      dilationHFactor: dh,
+    });
+  },
+};
+
+export const depthwiseConv2dQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const { node } = ctx;
+    const [x, , b] = node.inputs;
+    const filter = ctx.tensorInfo(node.inputs[1]);
+    const [kh, kw, ic, mult] = filter.shape;
+    // [kh, kw, C, m] is laid out as [1, kh, kw, C*m] already (channel c*m + j).
+    const weights = ctx.weights(`${node.name}/filter`, constOf(ctx, 1), [1, kh, kw, ic * mult], 3);
+    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, ic * mult, ctx.params(x).scale, weights.scales);
+    const [sh, sw] = attrNumbers(node.attrs, 'strides', [1, 1]);
+    const [dh, dw] = attrNumbers(node.attrs, 'dilations', [1, 1]);
+    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+      padding: padding(node.attrs),
+      strideW: sw,
+      strideH: sh,
+      depthMultiplier: mult,
+      fusedActivationFunction: tfliteActivation(node.attrs),
+      dilationWFactor: dw,
+      dilationHFactor: dh,
+    });
+  },
+};
+
+export const fullyConnectedQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const { node } = ctx;
+    const [x, , b] = node.inputs;
+    const w = ctx.tensorInfo(node.inputs[1]);
+    const [inC, outC] = w.shape;
+    const src = constOf(ctx, 1);
+    const oi = new Float32Array(src.length);
+    for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) oi[o * inC + i] = src[i * outC + o];
+    const weights = ctx.weights(`${node.name}/weights`, oi, [outC, inC], 0);
+    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, outC, ctx.params(x).scale, weights.scales);
+    const outShape = ctx.tensorInfo(node.outputs[0]).shape;
+    ctx.op('FULLY_CONNECTED', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+      fusedActivationFunction: tfliteActivation(node.attrs),
+      weightsFormat: 0,
+      keepNumDims: outShape.length > 2,
+      asymmetricQuantizeInputs: false,
+    });
+  },
+};
+
+function binary(tfliteOp: string): OpQuant {
+  return {
+    rule: { output: 'calibrated' },
+    emit(ctx) {
+      const [a, b] = ctx.node.inputs;
+      ctx.op(tfliteOp, [operand(ctx, a), operand(ctx, b)], [out0(ctx)], {
+        fusedActivationFunction: tfliteActivation(ctx.node.attrs),
+      });
+    },
+  };
+}
+
+export const addQuant = binary('ADD');
+export const subQuant = binary('SUB');
+export const mulQuant = binary('MUL');
+
+export const squareQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const x = ctx.activation(ctx.node.inputs[0]);
+    ctx.op('MUL', [x, x], [out0(ctx)], { fusedActivationFunction: 0 });
+  },
+};
+
+export const sigmoidQuant: OpQuant = {
+  rule: { output: 'fixed', ...LOGISTIC_OUTPUT },
+  emit(ctx) {
+    ctx.op('LOGISTIC', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]);
+  },
+};
+
+/** SiLU = x * sigmoid(x): LOGISTIC into an internal 1/256 tensor, then MUL with x. */
+export const siluQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const xName = ctx.node.inputs[0];
+    const x = ctx.activation(xName);
+    const sig = ctx.internal(`${ctx.node.name}/sigmoid`, ctx.tensorInfo(xName).shape, LOGISTIC_OUTPUT);
+    ctx.op('LOGISTIC', [x], [sig]);
+    ctx.op('MUL', [x, sig], [out0(ctx)], { fusedActivationFunction: 0 });
+  },
+};
+
+export const tanhQuant: OpQuant = {
+  rule: { output: 'fixed', ...TANH_OUTPUT },
+  emit(ctx) {
+    ctx.op('TANH', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]);
+  },
+};
+
+export const softmaxQuant: OpQuant = {
+  rule: { output: 'fixed', ...SOFTMAX_OUTPUT },
+  emit(ctx) {
+    ctx.op('SOFTMAX', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], { beta: attrNumber(ctx.node.attrs, 'beta', 1) });
+  },
+};
+
+function unaryCalibrated(tfliteOp: string, options?: (a: Attrs) => Record<string, unknown>): OpQuant {
+  return {
+    rule: { output: 'calibrated' },
+    emit(ctx) {
+      ctx.op(tfliteOp, [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], options?.(ctx.node.attrs));
+    },
+  };
+}
+
+export const reluQuant = unaryCalibrated('RELU');
+export const relu6Quant = unaryCalibrated('RELU6');
+export const leakyReluQuant = unaryCalibrated('LEAKY_RELU', (a) => ({ alpha: attrNumber(a, 'alpha', 0.2) }));
+
+export const concatQuant: OpQuant = {
+  rule: { output: 'shared' },
+  emit(ctx) {
+    const { node } = ctx;
+    const rank = ctx.tensorInfo(node.outputs[0]).shape.length;
+    ctx.op('CONCATENATION', node.inputs.map((i) => operand(ctx, i)), [out0(ctx)], {
+      axis: normalizeAxis(attrNumber(node.attrs, 'axis'), rank),
+      fusedActivationFunction: tfliteActivation(node.attrs),
+    });
+  },
+};
+
+function pool(tfliteOp: string): OpQuant {
+  return {
+    rule: { output: 'same-as-input' },
+    emit(ctx) {
+      const a = ctx.node.attrs;
+      const [fh, fw] = attrNumbers(a, 'filter');
+      const [sh, sw] = attrNumbers(a, 'strides', [1, 1]);
+      ctx.op(tfliteOp, [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], {
+        padding: padding(a),
+        strideW: sw,
+        strideH: sh,
+        filterWidth: fw,
+        filterHeight: fh,
+        fusedActivationFunction: tfliteActivation(a),
+      });
+    },
+  };
+}
+
+export const maxPoolQuant = pool('MAX_POOL_2D');
+export const avgPoolQuant = pool('AVERAGE_POOL_2D');
+
+export const reshapeQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const shape = ctx.tensorInfo(ctx.node.outputs[0]).shape;
+    const shapeT = ctx.int32Constant(`${ctx.node.name}/shape`, shape, [shape.length]);
+    ctx.op('RESHAPE', [ctx.activation(ctx.node.inputs[0]), shapeT], [out0(ctx)], { newShape: shape });
+  },
+};
+
+export const squeezeQuant: OpQuant = reshapeQuant;
+export const expandDimsQuant: OpQuant = reshapeQuant;
+
+export const padQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const { node } = ctx;
+    const x = node.inputs[0];
+    const rank = ctx.tensorInfo(x).shape.length;
+    const flat = attrNumbers(node.attrs, 'paddings');
+    const paddings = ctx.int32Constant(`${node.name}/paddings`, flat, [rank, 2]);
+    const value = attrNumber(node.attrs, 'constantValue', 0);
+    if (value === 0) {
+      ctx.op('PAD', [ctx.activation(x), paddings], [out0(ctx)]);
+    } else {
+      // PADV2 takes the pad value as an int8 scalar in the input's parameters.
+      const p = ctx.params(x);
+      const q = Math.max(-128, Math.min(127, Math.round(value / p.scale) + p.zeroPoint));
+      const v = ctx.int8Constant(`${node.name}/value`, new Int8Array([q]), [], p);
+      ctx.op('PADV2', [ctx.activation(x), paddings, v], [out0(ctx)]);
+    }
+  },
+};
+
+export const resizeNearestQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const a = ctx.node.attrs;
+    const size = ctx.int32Constant(`${ctx.node.name}/size`, attrNumbers(a, 'size'), [2]);
+    ctx.op('RESIZE_NEAREST_NEIGHBOR', [ctx.activation(ctx.node.inputs[0]), size], [out0(ctx)], {
+      alignCorners: attrBool(a, 'alignCorners'),
+      halfPixelCenters: attrBool(a, 'halfPixelCenters'),
+    });
+  },
+};
+
+export const resizeBilinearQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const a = ctx.node.attrs;
+    const size = ctx.int32Constant(`${ctx.node.name}/size`, attrNumbers(a, 'size'), [2]);
+    ctx.op('RESIZE_BILINEAR', [ctx.activation(ctx.node.inputs[0]), size], [out0(ctx)], {
+      alignCorners: attrBool(a, 'alignCorners'),
+      halfPixelCenters: attrBool(a, 'halfPixelCenters'),
+    });
+  },
+};
+
+export const transposeQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const perm = attrNumbers(ctx.node.attrs, 'perm');
+    const p = ctx.int32Constant(`${ctx.node.name}/perm`, perm, [perm.length]);
+    ctx.op('TRANSPOSE', [ctx.activation(ctx.node.inputs[0]), p], [out0(ctx)]);
+  },
+};
+
+export const meanQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const axes = attrNumbers(ctx.node.attrs, 'axes');
+    const a = ctx.int32Constant(`${ctx.node.name}/axes`, axes, [axes.length]);
+    ctx.op('MEAN', [ctx.activation(ctx.node.inputs[0]), a], [out0(ctx)], { keepDims: attrBool(ctx.node.attrs, 'keepDims') });
+  },
+};
+
+export const splitQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const { node } = ctx;
+    const rank = ctx.tensorInfo(node.inputs[0]).shape.length;
+    const axis = normalizeAxis(attrNumber(node.attrs, 'axis'), rank);
+    const sizes = attrNumbers(node.attrs, 'sizes');
+    const s = ctx.int32Constant(`${node.name}/sizes`, sizes, [sizes.length]);
+    const ax = ctx.int32Constant(`${node.name}/axis`, [axis], []);
+    ctx.op('SPLIT_V', [ctx.activation(node.inputs[0]), s, ax], node.outputs.map((o) => ctx.activation(o)), { numSplits: sizes.length });
+  },
+};
+
+export const packQuant: OpQuant = {
+  rule: { output: 'shared' },
+  emit(ctx) {
+    const { node } = ctx;
+    ctx.op('PACK', node.inputs.map((i) => operand(ctx, i)), [out0(ctx)], {
+      valuesCount: node.inputs.length,
+      axis: attrNumber(node.attrs, 'axis', 0),
+    });
+  },
+};
+
+export const unpackQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const { node } = ctx;
+    ctx.op('UNPACK', [ctx.activation(node.inputs[0])], node.outputs.map((o) => ctx.activation(o)), {
+      num: node.outputs.length,
+      axis: attrNumber(node.attrs, 'axis', 0),
+    });
+  },
+};
+
+export const stridedSliceQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const { node } = ctx;
+    const a = node.attrs;
+    const begin = attrNumbers(a, 'begin');
+    const end = attrNumbers(a, 'end');
+    const strides = attrNumbers(a, 'strides');
+    ctx.op(
+      'STRIDED_SLICE',
+      [
+        ctx.activation(node.inputs[0]),
+        ctx.int32Constant(`${node.name}/begin`, begin, [begin.length]),
+        ctx.int32Constant(`${node.name}/end`, end, [end.length]),
+        ctx.int32Constant(`${node.name}/strides`, strides, [strides.length]),
+      ],
+      [out0(ctx)],
+      {
+        beginMask: attrNumber(a, 'beginMask', 0),
+        endMask: attrNumber(a, 'endMask', 0),
+        ellipsisMask: 0,
+        newAxisMask: 0,
+        shrinkAxisMask: attrNumber(a, 'shrinkAxisMask', 0),
+        offset: false,
+      },
+    );
+  },
+};
+
+export const sliceQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    const { node } = ctx;
+    const begin = attrNumbers(node.attrs, 'begin');
+    const size = attrNumbers(node.attrs, 'size');
+    ctx.op(
+      'SLICE',
+      [
+        ctx.activation(node.inputs[0]),
+        ctx.int32Constant(`${node.name}/begin`, begin, [begin.length]),
+        ctx.int32Constant(`${node.name}/size`, size, [size.length]),
+      ],
+      [out0(ctx)],
+    );
+  },
+};
+
+export const identityQuant: OpQuant = {
+  rule: { output: 'same-as-input' },
+  emit(ctx) {
+    // Identity is removed by the passes; if one survives, a RESHAPE to the same shape copies it.
+    reshapeQuant.emit(ctx);
+  },
+};

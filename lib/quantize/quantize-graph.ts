@@ -1,0 +1,288 @@
+// Graph (float IR) + activation ranges -> full-integer int8 TFLite model.
+import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
+import { elementCount } from '../graph/ir.js';
+import { TfliteBuilder } from '../tflite/builder.js';
+import type { TfliteModel } from '../tflite/model.js';
+import {
+  chooseActivationParams,
+  perChannelSymmetricScales,
+  perTensorSymmetricScale,
+  quantizeBias,
+  quantizeValue,
+  quantizeWeightsPerChannel,
+} from './math.js';
+import { assignActivationParams, type ActivationRange, type QParams } from './params.js';
+import type { EmitContext, OpQuant, QuantRule } from './rules.js';
+
+export type IoType = 'int8' | 'uint8' | 'float32';
+
+export interface QuantizeGraphOptions {
+  /** Per-channel weights (default true); per-tensor when false. */
+  perChannel: boolean | ((node: IrNode) => boolean);
+  inputType: IoType;
+  outputType: IoType;
+  /** Fixed parameters for graph inputs (e.g. pixel/255 input: scale 1/255, zero point -128). */
+  inputParams?: Map<string, QParams>;
+  /** The per-op quantization entry (from the op registry). */
+  quantOf: (node: IrNode) => OpQuant;
+  /** Extra metadata entries (name -> bytes), e.g. the YOLO head spec. */
+  metadata?: Record<string, Uint8Array>;
+  description?: string;
+}
+
+export interface TensorQuantReport {
+  tensor: string;
+  min: number;
+  max: number;
+  scale: number;
+  zeroPoint: number;
+  group: number;
+}
+
+export interface QuantizeGraphResult {
+  model: TfliteModel;
+  tensors: TensorQuantReport[];
+  notes: string[];
+}
+
+const INT8_RANGE = { qmin: -128, qmax: 127 };
+
+export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, ActivationRange>, options: QuantizeGraphOptions): QuantizeGraphResult {
+  // Requantization adds tensors: work on a copy so the caller's graph is untouched.
+  const graph: Graph = { ...sourceGraph, tensors: new Map(sourceGraph.tensors) };
+  const ruleOf = (n: IrNode): QuantRule => options.quantOf(n).rule;
+  const assignment = assignActivationParams(graph, ranges, { ruleOf, fixed: options.inputParams });
+  const params = assignment.params;
+  const b = new TfliteBuilder();
+  const notes = [...assignment.notes];
+  const tensorIndex = new Map<string, number>();
+  const usedLabels = new Set<string>();
+  const unique = (label: string) => {
+    let l = label;
+    for (let i = 1; usedLabels.has(l); i++) l = `${label}_${i}`;
+    usedLabels.add(l);
+    return l;
+  };
+  const info = (name: string): IrTensor => {
+    const t = graph.tensors.get(name);
+    if (!t) throw new Error(`quantize: unknown tensor '${name}'`);
+    return t;
+  };
+  const qp = (name: string): QParams => {
+    const p = params.get(name);
+    if (!p) throw new Error(`quantize: tensor '${name}' has no int8 parameters (no calibrated range?)`);
+    return p;
+  };
+  const activation = (name: string): number => {
+    let idx = tensorIndex.get(name);
+    if (idx === undefined) {
+      const t = info(name);
+      const p = qp(name);
+      idx = b.addTensor({
+        name: unique(name),
+        shape: t.shape,
+        type: 'int8',
+        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
+      });
+      tensorIndex.set(name, idx);
+    }
+    return idx;
+  };
+  const perChannelFor = (n: IrNode) =>
+    typeof options.perChannel === 'function' ? options.perChannel(n) : options.perChannel;
+
+  let current: IrNode;
+  const ctx: EmitContext = {
+    get node() {
+      return current;
+    },
+    tensorInfo: info,
+    params: qp,
+    activation,
+    constantOperand(name) {
+      const existing = tensorIndex.get(name);
+      if (existing !== undefined) return existing;
+      const t = info(name);
+      const data = t.data as Float32Array;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let i = 0; i < data.length; i++) {
+        if (data[i] < min) min = data[i];
+        if (data[i] > max) max = data[i];
+      }
+      const p = chooseActivationParams(min, max, INT8_RANGE);
+      const q = new Int8Array(data.length);
+      for (let i = 0; i < data.length; i++) q[i] = quantizeValue(data[i], p.scale, p.zeroPoint);
+      const idx = b.addTensor({
+        name: unique(name),
+        shape: t.shape,
+        type: 'int8',
+        data: q,
+        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
+      });
+      tensorIndex.set(name, idx);
+      return idx;
+    },
+    int32Constant(label, values, shape) {
+      const data = values instanceof Int32Array ? values : Int32Array.from(values);
+      return b.addTensor({ name: unique(label), shape: shape ?? [data.length], type: 'int32', data });
+    },
+    int8Constant(label, values, shape, p) {
+      return b.addTensor({
+        name: unique(label),
+        shape,
+        type: 'int8',
+        data: values,
+        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
+      });
+    },
+    weights(label, data, shape, axis) {
+      if (perChannelFor(current)) {
+        const scales = perChannelSymmetricScales(data, shape, axis);
+        const q = quantizeWeightsPerChannel(data, shape, axis, scales);
+        const s = Array.from(scales);
+        const index = b.addTensor({
+          name: unique(label),
+          shape,
+          type: 'int8',
+          data: q,
+          quantization: { scale: s, zeroPoint: s.map(() => 0), quantizedDimension: axis },
+        });
+        return { index, scales: s };
+      }
+      const scale = perTensorSymmetricScale(data);
+      const channels = shape[axis];
+      const q = quantizeWeightsPerChannel(data, shape, axis, new Float32Array(channels).fill(scale));
+      const index = b.addTensor({
+        name: unique(label),
+        shape,
+        type: 'int8',
+        data: q,
+        quantization: { scale: [scale], zeroPoint: [0] },
+      });
+      return { index, scales: new Array(channels).fill(scale) };
+    },
+    bias(label, data, channels, inputScale, weightScales) {
+      const bias = data ?? new Float32Array(channels);
+      const q = quantizeBias(bias, inputScale, weightScales);
+      const scales = weightScales.map((w) => Math.fround(inputScale * w));
+      const perChannel = new Set(weightScales).size > 1 || weightScales.length === 1;
+      return b.addTensor({
+        name: unique(label),
+        shape: [channels],
+        type: 'int32',
+        data: q,
+        quantization: perChannel
+          ? { scale: scales, zeroPoint: scales.map(() => 0), quantizedDimension: 0 }
+          : { scale: [scales[0]], zeroPoint: [0] },
+      });
+    },
+    internal(label, shape, p) {
+      return b.addTensor({ name: unique(label), shape, type: 'int8', quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
+    },
+    op(name, inputs, outputs, opts) {
+      b.addOperator(name, inputs, outputs, opts ?? {});
+    },
+  };
+
+  // Graph inputs, with a QUANTIZE op from uint8/float32 when asked.
+  const modelInputs: number[] = [];
+  for (const name of graph.inputs) {
+    const t = info(name);
+    const p = qp(name);
+    const internalIdx = activation(name);
+    if (options.inputType === 'int8') {
+      modelInputs.push(internalIdx);
+    } else if (options.inputType === 'uint8') {
+      const ext = b.addTensor({
+        name: unique(`${name}_uint8`),
+        shape: t.shape,
+        type: 'uint8',
+        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
+      });
+      b.addOperator('QUANTIZE', [ext], [internalIdx], {});
+      modelInputs.push(ext);
+    } else {
+      const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
+      b.addOperator('QUANTIZE', [ext], [internalIdx], {});
+      modelInputs.push(ext);
+    }
+  }
+
+  // Requantized edges: consumer node + input index -> new tensor.
+  const requantized = new Map<string, Map<number, QParams>>();
+  for (const r of assignment.requantize) {
+    let m = requantized.get(r.consumer);
+    if (!m) requantized.set(r.consumer, (m = new Map()));
+    m.set(r.inputIndex, r.params);
+  }
+
+  for (const node of graph.nodes) {
+    current = node;
+    const rq = requantized.get(node.name);
+    if (rq) {
+      // Emit QUANTIZE ops (int8 -> int8 requantization) and point the node at the new tensors.
+      const inputs = [...node.inputs];
+      for (const [i, p] of rq) {
+        const src = inputs[i];
+        const name = `${src}/requantized_for_${node.name}`;
+        graph.tensors.set(name, { name, shape: info(src).shape, dtype: 'float32' });
+        params.set(name, p);
+        b.addOperator('QUANTIZE', [activation(src)], [activation(name)], {});
+        inputs[i] = name;
+      }
+      current = { ...node, inputs };
+    }
+    try {
+      options.quantOf(node).emit(ctx);
+    } catch (e) {
+      throw new Error(`quantize: cannot write node '${node.name}' (${node.op}): ${(e as Error).message}`);
+    }
+  }
+
+  const modelOutputs: number[] = [];
+  for (const name of graph.outputs) {
+    const t = info(name);
+    const p = qp(name);
+    const internalIdx = activation(name);
+    if (options.outputType === 'int8') {
+      modelOutputs.push(internalIdx);
+    } else if (options.outputType === 'uint8') {
+      const ext = b.addTensor({
+        name: unique(`${name}_uint8`),
+        shape: t.shape,
+        type: 'uint8',
+        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
+      });
+      b.addOperator('QUANTIZE', [internalIdx], [ext], {});
+      modelOutputs.push(ext);
+    } else {
+      const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
+      b.addOperator('DEQUANTIZE', [internalIdx], [ext], {});
+      modelOutputs.push(ext);
+    }
+  }
+  b.setInputs(modelInputs);
+  b.setOutputs(modelOutputs);
+  const model = b.build();
+  if (options.description !== undefined) model.description = options.description;
+  for (const [name, bytes] of Object.entries(options.metadata ?? {})) {
+    model.buffers.push({ data: bytes });
+    model.metadata.push({ name, buffer: model.buffers.length - 1 });
+  }
+
+  const tensors: TensorQuantReport[] = [];
+  for (const [name, p] of [...params].sort((a, c) => (a[0] < c[0] ? -1 : 1))) {
+    if (!graph.tensors.has(name) || elementCount(info(name).shape) === 0) continue;
+    const r = ranges.get(name);
+    tensors.push({
+      tensor: name,
+      min: r?.min ?? (-128 - p.zeroPoint) * p.scale,
+      max: r?.max ?? (127 - p.zeroPoint) * p.scale,
+      scale: p.scale,
+      zeroPoint: p.zeroPoint,
+      group: assignment.group.get(name) ?? 0,
+    });
+  }
+  return { model, tensors, notes };
+}

@@ -1,0 +1,294 @@
+// Running YOLOv5 .tflite models through LiteRT on images: detection, COCO-style mAP evaluation,
+// and a fidelity comparison of two models on the same images.
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { TfliteRunner } from '../runtime/index.js';
+import { decodeImage } from '../pipeline/image.js';
+import { imageToInput, imageInputSize, toModelInput, type PreparedInput } from '../pipeline/input.js';
+import { dequantizeOutput } from '../pipeline/quantize.js';
+import { readHeadSpec, type YoloHeadSpec } from './head.js';
+import { decodeModelOutputs, type DecodedRows } from './decode.js';
+import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
+import { matchImage, apPerClass, type ImageStats } from './metrics.js';
+import { loadDataset, readYoloLabels, labelsToPixels } from './dataset.js';
+
+export type ModelSource = string | Uint8Array | TfliteRunner;
+
+async function openRunner(model: ModelSource): Promise<{ runner: TfliteRunner; owned: boolean; fileBytes: number }> {
+  if (model instanceof TfliteRunner) return { runner: model, owned: false, fileBytes: NaN };
+  const fileBytes = typeof model === 'string' ? fs.statSync(model).size : model.byteLength;
+  return { runner: await TfliteRunner.load(model), owned: true, fileBytes };
+}
+
+/** A loaded YOLO model with everything needed to go from an image to detections. */
+export class YoloModel {
+  readonly runner: TfliteRunner;
+  readonly head: YoloHeadSpec | undefined;
+  readonly inputSize: [number, number];
+
+  constructor(runner: TfliteRunner) {
+    if (runner.inputs.length !== 1) {
+      throw new Error(`${runner.label}: a YOLO model has one image input, this one has ${runner.inputs.length}`);
+    }
+    this.runner = runner;
+    this.inputSize = imageInputSize(runner.inputs[0]);
+    this.head = readHeadSpec(runner.model, runner.label);
+  }
+
+  /** Letterboxes and converts an image for this model's input. */
+  prepare(image: string | Uint8Array): Promise<PreparedInput> {
+    return imageToInput(image, this.runner.inputs[0]);
+  }
+
+  /**
+   * Runs the model on caller data (a typed array or a tf.Tensor) after checking it against the input:
+   * a float tensor for an int8/uint8 input (or any other mismatch) throws an error that names the fix.
+   */
+  async runChecked(data: unknown): Promise<Float32Array[]> {
+    const arr = toModelInput(data, this.runner.inputs[0], this.runner.label);
+    const raw = await this.runner.run(arr);
+    return raw.map((r, i) => dequantizeOutput(r, this.runner.outputs[i]));
+  }
+
+  /** Runs the model on a prepared input; returns the dequantized outputs and the LiteRT run time. */
+  async forward(input: PreparedInput): Promise<{ outputs: Float32Array[]; ms: number }> {
+    const t0 = performance.now();
+    const raw = await this.runner.run(input.data);
+    const ms = performance.now() - t0;
+    return { outputs: raw.map((r, i) => dequantizeOutput(r, this.runner.outputs[i])), ms };
+  }
+
+  /** Decoded rows [cx, cy, w, h, obj, cls...] in input pixels. */
+  decode(outputs: Float32Array[]): DecodedRows {
+    return decodeModelOutputs(outputs, this.runner.outputs, this.inputSize, this.head);
+  }
+
+  /** Detections in original-image pixels (DETECT_NMS defaults: conf 0.25, IoU 0.45, 100 boxes). */
+  async detect(image: string | Uint8Array, nms: NmsOptions = {}): Promise<{ detections: Detection[]; ms: number; input: PreparedInput }> {
+    const input = await this.prepare(image);
+    const { outputs, ms } = await this.forward(input);
+    const { rows, numClasses } = this.decode(outputs);
+    const dets = nonMaxSuppression(rows, numClasses, { ...DETECT_NMS, ...nms });
+    return { detections: detectionsToOriginal(dets, input.transform), ms, input };
+  }
+}
+
+/** Loads a .tflite (path or bytes) as a YoloModel. */
+export async function loadYoloModel(model: string | Uint8Array): Promise<YoloModel> {
+  return new YoloModel(await TfliteRunner.load(model));
+}
+
+/** One-shot detection: loads the model, detects, releases it. */
+export async function detect(model: ModelSource, image: string | Uint8Array, nms: NmsOptions = {}): Promise<Detection[]> {
+  const { runner, owned } = await openRunner(model);
+  try {
+    return (await new YoloModel(runner).detect(image, nms)).detections;
+  } finally {
+    if (owned) runner.dispose();
+  }
+}
+
+/** Linear-interpolated percentile (numpy's default), p in [0, 100]. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const pos = ((s.length - 1) * p) / 100;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+export interface EvaluateOptions {
+  /** An images folder (labels in the sibling `labels` folder) or a dataset yaml. */
+  images: string;
+  /** Labels folder, when not the YOLO sibling of the images folder. */
+  labels?: string;
+  /** Images are sorted by name; `offset` skips the first ones and `limit` caps the count. */
+  offset?: number;
+  limit?: number;
+  /** NMS settings; default EVAL_NMS (conf 0.001, IoU 0.6, 300 boxes, multi-label) like ultralytics val. */
+  nms?: NmsOptions;
+  onProgress?: (done: number, total: number, image: string) => void;
+}
+
+export interface EvaluateResult {
+  images: number;
+  labels: number;
+  mAP50: number;
+  mAP50_95: number;
+  /** LiteRT run time per image (decode, letterbox, NMS excluded). */
+  latencyMs: { median: number; p90: number; mean: number };
+  /** Model file size (NaN when a TfliteRunner was passed). */
+  fileBytes: number;
+  /** AP per class present in the labels: classId -> [AP50, AP50-95]. */
+  perClass: Record<number, [number, number]>;
+}
+
+function selectItems(options: EvaluateOptions) {
+  const ds = loadDataset(options.images, { labelsDir: options.labels });
+  const offset = options.offset ?? 0;
+  const items = ds.items.slice(offset, options.limit !== undefined ? offset + options.limit : undefined);
+  if (items.length === 0) throw new Error(`${options.images}: no images in the selected slice (offset ${offset}, limit ${options.limit})`);
+  return items;
+}
+
+/** COCO-style mAP@0.5 and mAP@0.5:0.95 of a YOLOv5 .tflite on a YOLO-format dataset, run through LiteRT. */
+export async function evaluate(model: ModelSource, options: EvaluateOptions): Promise<EvaluateResult> {
+  const items = selectItems(options);
+  const { runner, owned, fileBytes } = await openRunner(model);
+  try {
+    const yolo = new YoloModel(runner);
+    const nms = { ...EVAL_NMS, ...options.nms };
+    const stats: ImageStats[] = [];
+    const times: number[] = [];
+    let labelCount = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const img = await decodeImage(item.image);
+      const input = await imageToInput(img, runner.inputs[0]);
+      const { outputs, ms } = await yolo.forward(input);
+      times.push(ms);
+      const { rows, numClasses } = yolo.decode(outputs);
+      const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, nms), input.transform);
+      const labels = labelsToPixels(readYoloLabels(item.labels), img.width, img.height);
+      labelCount += labels.length;
+      stats.push(matchImage(dets, labels));
+      options.onProgress?.(i + 1, items.length, item.image);
+    }
+    const ap = apPerClass(stats);
+    const perClass: Record<number, [number, number]> = {};
+    ap.classes.forEach((c, k) => {
+      perClass[c] = [ap.ap[k][0], ap.ap[k].reduce((a, b) => a + b, 0) / ap.ap[k].length];
+    });
+    return {
+      images: items.length,
+      labels: labelCount,
+      mAP50: ap.mAP50,
+      mAP50_95: ap.mAP50_95,
+      latencyMs: { median: percentile(times, 50), p90: percentile(times, 90), mean: times.reduce((a, b) => a + b, 0) / times.length },
+      fileBytes,
+      perClass,
+    };
+  } finally {
+    if (owned) runner.dispose();
+  }
+}
+
+export interface OutputFidelity {
+  name: string;
+  /** Max |a-b| / (max(a) - min(a)) over all images, a = the reference (first) model. */
+  maxErrorOfRange: number;
+  meanErrorOfRange: number;
+}
+
+export interface CompareResult {
+  images: number;
+  /** Per output tensor, when both models have the same outputs; otherwise per decoded rows ('decoded'). */
+  outputs: OutputFidelity[];
+  detections: {
+    /** Detections of the reference model (DETECT_NMS) matched by the other (same class, IoU >= 0.5). */
+    fractionMatched: number;
+    matchedIouMean: number;
+    scoreErrorMean: number;
+    referenceCount: number;
+    otherCount: number;
+  };
+}
+
+/** Greedy same-class matching of reference detections (best score first) to the other model's. */
+export function matchDetectionSets(ref: Detection[], other: Detection[], minIou = 0.5): { pairs: [Detection, Detection, number][] } {
+  const used = new Set<number>();
+  const pairs: [Detection, Detection, number][] = [];
+  for (const r of ref) {
+    let best = -1;
+    let bestIou = minIou;
+    other.forEach((o, j) => {
+      if (used.has(j) || o.classId !== r.classId) return;
+      const v = boxIou(r.box, o.box);
+      if (v >= bestIou) {
+        bestIou = v;
+        best = j;
+      }
+    });
+    if (best >= 0) {
+      used.add(best);
+      pairs.push([r, other[best], bestIou]);
+    }
+  }
+  return { pairs };
+}
+
+/**
+ * Fidelity of model `b` to reference model `a` on the same images: output error relative to the
+ * reference's float range, and agreement of the final detections.
+ */
+export async function compareModels(a: ModelSource, b: ModelSource, options: EvaluateOptions): Promise<CompareResult> {
+  const items = selectItems(options);
+  const ra = await openRunner(a);
+  const rb = await openRunner(b);
+  try {
+    const ya = new YoloModel(ra.runner);
+    const yb = new YoloModel(rb.runner);
+    const sameOutputs =
+      ra.runner.outputs.length === rb.runner.outputs.length &&
+      ra.runner.outputs.every((o, i) => o.shape.join(',') === rb.runner.outputs[i].shape.join(','));
+    const names = sameOutputs ? ra.runner.outputs.map((o) => o.name) : ['decoded'];
+    const acc = names.map(() => ({ min: Infinity, max: -Infinity, maxErr: 0, sumErr: 0, n: 0 }));
+    let matched = 0;
+    let iouSum = 0;
+    let scoreErrSum = 0;
+    let refCount = 0;
+    let otherCount = 0;
+    for (let i = 0; i < items.length; i++) {
+      const img = await decodeImage(items[i].image);
+      const ia = await imageToInput(img, ra.runner.inputs[0]);
+      const ib = await imageToInput(img, rb.runner.inputs[0]);
+      const oa = (await ya.forward(ia)).outputs;
+      const ob = (await yb.forward(ib)).outputs;
+      const da = ya.decode(oa);
+      const db = yb.decode(ob);
+      const pa = sameOutputs ? oa : [da.rows];
+      const pb = sameOutputs ? ob : [db.rows];
+      pa.forEach((x, k) => {
+        const y = pb[k];
+        if (x.length !== y.length) throw new Error(`compareModels: '${names[k]}' has ${x.length} values in model a and ${y.length} in model b`);
+        const s = acc[k];
+        for (let j = 0; j < x.length; j++) {
+          if (x[j] < s.min) s.min = x[j];
+          if (x[j] > s.max) s.max = x[j];
+          const e = Math.abs(x[j] - y[j]);
+          if (e > s.maxErr) s.maxErr = e;
+          s.sumErr += e;
+        }
+        s.n += x.length;
+      });
+      const dA = nonMaxSuppression(da.rows, da.numClasses, DETECT_NMS);
+      const dB = nonMaxSuppression(db.rows, db.numClasses, DETECT_NMS);
+      refCount += dA.length;
+      otherCount += dB.length;
+      for (const [r, o, iou] of matchDetectionSets(dA, dB).pairs) {
+        matched++;
+        iouSum += iou;
+        scoreErrSum += Math.abs(r.score - o.score);
+      }
+      options.onProgress?.(i + 1, items.length, items[i].image);
+    }
+    return {
+      images: items.length,
+      outputs: names.map((name, k) => {
+        const range = acc[k].max - acc[k].min || 1;
+        return { name, maxErrorOfRange: acc[k].maxErr / range, meanErrorOfRange: acc[k].sumErr / acc[k].n / range };
+      }),
+      detections: {
+        fractionMatched: refCount ? matched / refCount : otherCount === 0 ? 1 : 0,
+        matchedIouMean: matched ? iouSum / matched : NaN,
+        scoreErrorMean: matched ? scoreErrSum / matched : NaN,
+        referenceCount: refCount,
+        otherCount,
+      },
+    };
+  } finally {
+    if (ra.owned) ra.runner.dispose();
+    if (rb.owned) rb.runner.dispose();
+  }
+}
