@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConv2DBackpropFilter } from '../lib/demo/wasm-grad.js';
+import { registerWasmConvGradients } from '../lib/demo/wasm-grad.js';
 import { buildDemoModels, DEMO_HEAD, demoModelDir, fsSaveHandler, fsLoadHandler, DEMO_CLASS_NAMES } from '../lib/demo/model.js';
 import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS } from '../lib/demo/loss.js';
 import { DEMO_SEEDS, generateSample, rgbToFloat01, sampleSeed, type YoloLabel } from '../lib/demo/synthetic.js';
@@ -65,7 +65,7 @@ function printAnchors(): void {
 
 async function main(): Promise<void> {
   if (process.argv.includes('--anchors')) return printAnchors();
-  registerWasmConv2DBackpropFilter();
+  registerWasmConvGradients();
   await tf.setBackend('wasm');
   await tf.ready();
   const { logits, inference } = buildDemoModels(modelSeed);

@@ -111,6 +111,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
 
   let done = 0;
   let observeMs = 0;
+  const reported = new Set<string>();
   let callbackError: unknown = undefined;
   for await (const input of takeSamples(opts.samples, opts.numSamples)) {
     if (!(input instanceof Float32Array)) {
@@ -120,6 +121,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
     const onTensor: TensorCallback = (name, data) => {
       const o = observers.get(name);
       if (!o) return;
+      reported.add(name);
       const t = performance.now();
       try {
         o.obs.observe(data, sampleIndex);
@@ -145,14 +147,11 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
     throw new Error(`calibrate: the calibration dataset produced no samples (asked for ${opts.numSamples}); provide at least one representative input`);
   }
 
-  const missing = opts.tensors.filter((n) => {
-    const o = observers.get(n)!;
-    return (o.kind === 'minmax' ? o.obs.count : o.obs.minMax.count) === 0;
-  });
+  const missing = opts.tensors.filter((n) => !reported.has(n));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).map((n) => `'${n}'`).join(', ');
     throw new Error(
-      `calibrate: ${missing.length} tensor(s) were never reported by the forward pass (or were always empty): ${shown}${missing.length > 10 ? ', ...' : ''}`,
+      `calibrate: ${missing.length} tensor(s) were never reported by the forward pass: ${shown}${missing.length > 10 ? ', ...' : ''} (check the tensor names)`,
     );
   }
 
@@ -161,6 +160,11 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
     const o = observers.get(name)!;
     const method = methods.get(name)!;
     const mm = o.kind === 'minmax' ? o.obs : o.obs.minMax;
+    if (mm.count === 0) {
+      // Zero-element tensors (e.g. an empty slice) have no values: any range is exact; use [0, 0].
+      ranges.set(name, { min: 0, max: 0, method, observedMin: 0, observedMax: 0 });
+      continue;
+    }
     let clip: ClipRange;
     if (o.kind === 'minmax') clip = { min: mm.min, max: mm.max };
     else {

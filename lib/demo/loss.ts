@@ -120,9 +120,9 @@ export interface LossParts {
  */
 export function yoloLoss(logits: readonly tf.Tensor[], targets: readonly LevelTargets[], head: YoloHeadSpec, weights: LossWeights = DEMO_LOSS_WEIGHTS): LossParts {
   const nc = head.numClasses;
-  let lbox = tf.scalar(0);
-  let lobj = tf.scalar(0);
-  let lcls = tf.scalar(0);
+  let lbox: tf.Tensor = tf.scalar(0);
+  let lobj: tf.Tensor = tf.scalar(0);
+  let lcls: tf.Tensor = tf.scalar(0);
   head.levels.forEach((level, li) => {
     const t = targets[li];
     const nA = level.anchors.length;

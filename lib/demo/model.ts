@@ -29,7 +29,7 @@ export interface YoloHeadSpec {
   levels: YoloHeadLevel[];
 }
 
-export const DEMO_INPUT_SIZE = 160;
+export const DEMO_INPUT_SIZE = 128;
 export const DEMO_NUM_CLASSES = DEMO_CLASS_NAMES.length;
 
 // Anchors: 9-means (1-IoU distance) of 713 generated label sizes (scripts/train-demo.ts --anchors
@@ -57,7 +57,7 @@ export const DEMO_HEAD: YoloHeadSpec = {
 };
 
 /** Channel widths of the backbone stages (stride 2, 4, 8, 16, 32). */
-const WIDTHS = [16, 32, 48, 64, 96];
+const WIDTHS = [16, 24, 40, 56, 80];
 
 /** Builds layers deterministically: every initializer gets its own seed derived from `seed`. */
 class LayerFactory {

@@ -23,6 +23,6 @@ export interface OpDef {
    */
   fusableActivation?: boolean;
   /** Quantization rule and TFLite mapping: filled in by lib/quantize (see QuantRule / TfliteMapping there). */
-  quant?: unknown;
+  quant?: import("../quantize/rules.js").OpQuant;
   tflite?: unknown;
 }

@@ -43,8 +43,8 @@ export async function* datasetInputs(
 ): AsyncGenerator<Float32Array> {
   const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
-  if (typeof dataset === 'string' || Array.isArray(dataset)) {
-    const files = listImageFiles(dataset);
+  if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
+    const files = listImageFiles(dataset as string | string[]);
     if (files.length === 0) throw new Error(`representative dataset: no image files in '${String(dataset)}'`);
     if (c !== 3) throw new Error(`representative dataset: images give 3 channels but the model input has shape [${inputShape.join(',')}]`);
     for (const file of files) {

@@ -15,21 +15,9 @@
 import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
 import { consumersOf, elementCount, producersOf } from '../graph/ir.js';
 
-export interface YoloHeadLevel {
-  output: string;
-  stride: number;
-  gridH: number;
-  gridW: number;
-  anchors: [number, number][];
-}
+import { decodeYoloHead, type YoloHeadLevel, type YoloHeadSpec } from '../yolo/head.js';
 
-export interface YoloHeadSpec {
-  kind: 'yolov5-sigmoid-levels';
-  inputSize: [number, number];
-  numClasses: number;
-  normalized: boolean;
-  levels: YoloHeadLevel[];
-}
+export type { YoloHeadSpec };
 
 /** Ops a YOLOv5 head uses between the detect convs and the [1,N,5+nc] output. */
 const HEAD_OPS = new Set([
@@ -105,46 +93,6 @@ export function headSubgraph(graph: Graph, head: HeadCandidate): Graph {
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-
-/** The YOLOv5 decode of per-level sigmoid outputs into rows [cx,cy,w,h,obj,cls...] (float). */
-export function decodeLevels(spec: YoloHeadSpec, levelSigmoids: Float32Array[]): Float32Array {
-  const no = spec.numClasses + 5;
-  let rows = 0;
-  for (const l of spec.levels) rows += l.gridH * l.gridW * l.anchors.length;
-  const out = new Float32Array(rows * no);
-  const [ih, iw] = spec.inputSize;
-  let r = 0;
-  spec.levels.forEach((l, li) => {
-    const s = levelSigmoids[li];
-    const na = l.anchors.length;
-    for (let y = 0; y < l.gridH; y++) {
-      for (let x = 0; x < l.gridW; x++) {
-        for (let a = 0; a < na; a++, r++) {
-          const src = ((y * l.gridW + x) * na + a) * no;
-          const dst = r * no;
-          let cx = (s[src] * 2 - 0.5 + x) * l.stride;
-          let cy = (s[src + 1] * 2 - 0.5 + y) * l.stride;
-          const w2 = s[src + 2] * 2;
-          const h2 = s[src + 3] * 2;
-          let w = w2 * w2 * l.anchors[a][0];
-          let h = h2 * h2 * l.anchors[a][1];
-          if (spec.normalized) {
-            cx /= iw;
-            w /= iw;
-            cy /= ih;
-            h /= ih;
-          }
-          out[dst] = cx;
-          out[dst + 1] = cy;
-          out[dst + 2] = w;
-          out[dst + 3] = h;
-          for (let k = 4; k < no; k++) out[dst + k] = s[src + k];
-        }
-      }
-    }
-  });
-  return out;
-}
 
 export type HeadRunner = (convValues: Record<string, Float32Array>) => Promise<Float32Array>;
 
@@ -225,7 +173,7 @@ export async function probeYoloHead(
     sig.push(a.map(sigmoid));
   }
   const real = await runHead(randomIn);
-  const mine = decodeLevels(spec, sig);
+  const mine = decodeYoloHead(spec, sig);
   let maxError = 0;
   const scale = normalized ? 1 : Math.max(inputSize[0], inputSize[1]);
   for (let i = 0; i < real.length; i++) maxError = Math.max(maxError, Math.abs(real[i] - mine[i]) / (i % no < 4 ? scale : 1));

@@ -16,12 +16,17 @@ import { datasetInputs, type DatasetStats, type RepresentativeDataset } from './
 import { cutAtSigmoidLevels, findYoloHead, headSubgraph, probeYoloHead, type YoloHeadSpec } from './head.js';
 import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
 import type { OpQuant } from './rules.js';
+import { YOLO_HEAD_METADATA_NAME } from '../yolo/head.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 
 export type { YoloHeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 
-export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel;
+export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
+
+function isGraph(x: unknown): x is Graph {
+  return typeof x === 'object' && x !== null && (x as Graph).tensors instanceof Map && Array.isArray((x as Graph).nodes);
+}
 
 export interface QuantizeInt8Options {
   /** An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor / Uint8Array pixels). */
@@ -77,7 +82,6 @@ export interface QuantizeInt8Result {
   head?: YoloHeadSpec;
 }
 
-const HEAD_METADATA = 'yolo_int8_head';
 const PIXEL_INPUT = { scale: 1 / 255, zeroPoint: -128 };
 
 function now(): number {
@@ -99,7 +103,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
 
   // 1. Import and clean up.
   progress('import', 0, 1);
-  let graph: Graph = runDefaultPasses(await importModel(source, { outputs: options.outputs }));
+  let graph: Graph = runDefaultPasses(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }));
   progress('import', 1, 1);
   timings.importSeconds = now() - t0;
   if (graph.inputs.length !== 1) {
@@ -213,7 +217,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       return q;
     };
     const metadata: Record<string, Uint8Array> = {};
-    if (headSpec) metadata[HEAD_METADATA] = new TextEncoder().encode(JSON.stringify(headSpec));
+    if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
     const result = quantizeGraph(graph, ranges, {
       perChannel: (n) => recipe.perChannelFor(n.name),
       inputType: options.inputType ?? 'int8',

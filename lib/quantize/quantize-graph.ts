@@ -2,7 +2,8 @@
 import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
 import { elementCount } from '../graph/ir.js';
 import { TfliteBuilder } from '../tflite/builder.js';
-import type { TfliteModel } from '../tflite/model.js';
+import type { BuiltinOptions, TfliteModel } from '../tflite/model.js';
+import type { BuiltinOperatorName } from '../tflite/op-versions.js';
 import {
   chooseActivationParams,
   perChannelSymmetricScales,
@@ -181,7 +182,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       return b.addTensor({ name: unique(label), shape, type: 'int8', quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
     },
     op(name, inputs, outputs, opts) {
-      b.addOperator(name, inputs, outputs, opts ?? {});
+      b.addOperator(name as BuiltinOperatorName, inputs, outputs, (opts ?? {}) as BuiltinOptions);
     },
   };
 

@@ -2,7 +2,7 @@
 // LiteRT does not expose quantization parameters, so tensor descriptions combine LiteRT's view
 // (what it will accept) with our own flatbuffer reader (scale / zero point).
 import fs from 'node:fs/promises';
-import { loadLiteRtModule, setLiteRtVerbose } from './litert-loader.js';
+import { loadLiteRtModule, setLiteRtVerbose, takeLiteRtErrors } from './litert-loader.js';
 import { readTflite } from '../tflite/reader.js';
 import { dtypeName, type TfliteModel } from '../tflite/model.js';
 
@@ -51,7 +51,9 @@ export interface RunnerOptions {
 }
 
 /** Converts a [0,1] float input into this input's integer type (used in the type-guard hint). */
-const CONVERT_HINT = "quantizeInput() from 'yolo-int8' (pixels [0,255] -> int8 p-128 for scale 1/255, zero point -128)";
+const CONVERT_HINT =
+  "quantizeInput(x, runner.inputs[i]) from 'yolo-int8', or imageToInput() for images " +
+  '(pixel p -> p-128 for int8 with scale 1/255, zero point -128; p for uint8 with zero point 0)';
 
 export class TfliteRunner {
   readonly inputs: TensorDescription[];
@@ -112,13 +114,20 @@ export class TfliteRunner {
     if (model.subgraphs.length === 0) throw new Error(`${label}: the model has no subgraph`);
     const lt = await loadLiteRtModule();
     let compiled;
+    takeLiteRtErrors();
     try {
       compiled = await lt.loadAndCompile(bytes, {
         accelerator: 'wasm',
         ...(options.numThreads ? { cpuOptions: { numThreads: options.numThreads } } : {}),
       } as import('@litertjs/core').CompileOptions);
     } catch (e) {
-      throw new Error(`${label}: LiteRT could not load the model: ${(e as Error).message}`);
+      const printed = takeLiteRtErrors();
+      throw new Error(`${label}: LiteRT could not load the model: ${(e as Error).message}${printed.length ? ` (${printed.join('; ')})` : ''}`);
+    }
+    const loadErrors = takeLiteRtErrors();
+    if (loadErrors.length) {
+      compiled.delete();
+      throw new Error(`${label}: LiteRT could not prepare the model: ${loadErrors.join('; ')}`);
     }
     return new TfliteRunner(lt, compiled, model, label);
   }
@@ -161,9 +170,18 @@ export class TfliteRunner {
       throw new Error(`${this.label}: the model has ${this.inputs.length} input(s), got ${list.length}`);
     }
     list.forEach((a, i) => this.checkInput(i, a));
-    const tensors = list.map((a, i) => new this.lt.Tensor(a, this.inputs[i].shape));
+    // Int8Array is accepted by the int8-patched LiteRT bundle (see litert-loader.ts); its typings predate that.
+    const tensors = list.map((a, i) => new this.lt.Tensor(a as Float32Array, this.inputs[i].shape));
     try {
+      takeLiteRtErrors();
       const out = await compiled.run(tensors);
+      // LiteRT reports some failures (e.g. tensors it could not allocate) only as log lines and
+      // returns stale buffers: treat any error line as a failed run.
+      const runErrors = takeLiteRtErrors();
+      if (runErrors.length) {
+        for (const t of out) t.delete();
+        throw new Error(`${this.label}: LiteRT failed to run the model: ${runErrors.join('; ')}`);
+      }
       try {
         return out.map((t) => t.toTypedArray() as RuntimeArray);
       } finally {

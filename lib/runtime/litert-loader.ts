@@ -24,6 +24,17 @@ export const LITERT_VERSION_PINNED = '2.5.3';
 
 let loading: Promise<LiteRtModule> | undefined;
 let verboseLogs = false;
+/** Error lines LiteRT printed since the last `takeLiteRtErrors()` (it reports some failures only there). */
+const pendingErrors: string[] = [];
+
+/** Returns and clears the error lines LiteRT printed (e.g. "Failed to allocate tensors"). */
+export function takeLiteRtErrors(): string[] {
+  return pendingErrors.splice(0, pendingErrors.length);
+}
+
+function isErrorLine(line: string): boolean {
+  return /^ERROR\b|error:|Failed to|failed to/i.test(line) && !isLogNoise(line);
+}
 
 /** Whether LiteRT's own INFO/WARNING log lines are printed (default: no). */
 export function setLiteRtVerbose(on: boolean): void {
@@ -91,6 +102,12 @@ function installWorkerGlobals(wasmDir: string): void {
           if (verboseLogs || !isLogNoise(line)) process.stdout.write(line + '\n');
         },
         printErr: (line: string) => {
+          if (isErrorLine(line)) {
+            pendingErrors.push(line);
+            if (pendingErrors.length > 100) pendingErrors.shift();
+            if (verboseLogs) process.stderr.write(line + '\n');
+            return;
+          }
           if (verboseLogs || !isLogNoise(line)) process.stderr.write(line + '\n');
         },
       });

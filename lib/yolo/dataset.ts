@@ -66,7 +66,7 @@ export function parseDatasetYaml(text: string, where = 'dataset yaml'): { path?:
       out[key] = unquote(value);
     }
   }
-  if (out.names && out.names.some((n) => n === undefined)) throw new Error(`${where}: 'names' has gaps in its class ids`);
+  if (out.names && Array.from(out.names).some((n) => n === undefined)) throw new Error(`${where}: 'names' has gaps in its class ids`);
   return out;
 }
 

@@ -2,10 +2,12 @@
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumbers, attrPadding } from '../util.js';
 import { poolShape } from './max-pool.js';
+import { avgPoolQuant } from '../../quantize/op-quant.js';
 
 export const AvgPool: OpDef = {
   op: 'AvgPool',
   imports: { tfjsGraph: ['AvgPool'], tfjsLayers: ['AveragePooling2D'], tflite: ['AVERAGE_POOL_2D'] },
+  quant: avgPoolQuant,
   fusableActivation: true,
   inferShapes: poolShape,
   runFloat(tf, [x], attrs) {

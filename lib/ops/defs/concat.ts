@@ -1,10 +1,12 @@
 // Concat along `axis` (normalised to >= 0 at import), optional fused activation.
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumber, normalizeAxis } from '../util.js';
+import { concatQuant } from '../../quantize/op-quant.js';
 
 export const Concat: OpDef = {
   op: 'Concat',
   imports: { tfjsGraph: ['ConcatV2', 'Concat'], tfjsLayers: ['Concatenate'], tflite: ['CONCATENATION'] },
+  quant: concatQuant,
   fusableActivation: true,
   inferShapes(inputs, attrs) {
     const rank = inputs[0].shape.length;

@@ -1,10 +1,12 @@
 // Conv2D: NHWC input, HWIO filter [kh, kw, inC, outC], optional bias [outC], fused activation.
 import type { OpDef } from '../types.js';
 import { attrActivation, attrNumbers, attrPadding, fusedActivation, windowOutputSize } from '../util.js';
+import { conv2dQuant } from '../../quantize/op-quant.js';
 
 export const Conv2D: OpDef = {
   op: 'Conv2D',
   imports: { tfjsGraph: ['Conv2D', '_FusedConv2D'], tfjsLayers: ['Conv2D'], tflite: ['CONV_2D'] },
+  quant: conv2dQuant,
   fusableActivation: true,
   inferShapes([x, filter], attrs) {
     const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);

@@ -1,6 +1,7 @@
 // DepthwiseConv2D: NHWC input, filter [kh, kw, inC, multiplier], optional bias [inC*multiplier].
 import type { OpDef } from '../types.js';
 import { attrActivation, attrNumbers, attrPadding, fusedActivation, windowOutputSize } from '../util.js';
+import { depthwiseConv2dQuant } from '../../quantize/op-quant.js';
 
 export const DepthwiseConv2D: OpDef = {
   op: 'DepthwiseConv2D',
@@ -9,6 +10,7 @@ export const DepthwiseConv2D: OpDef = {
     tfjsLayers: ['DepthwiseConv2D'],
     tflite: ['DEPTHWISE_CONV_2D'],
   },
+  quant: depthwiseConv2dQuant,
   fusableActivation: true,
   inferShapes([x, filter], attrs) {
     const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);

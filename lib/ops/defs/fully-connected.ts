@@ -3,10 +3,12 @@
 import type { OpDef } from '../types.js';
 import { attrActivation, fusedActivation } from '../util.js';
 import { elementCount } from '../../graph/ir.js';
+import { fullyConnectedQuant } from '../../quantize/op-quant.js';
 
 export const FullyConnected: OpDef = {
   op: 'FullyConnected',
   imports: { tfjsGraph: ['MatMul', '_FusedMatMul'], tfjsLayers: ['Dense'], tflite: ['FULLY_CONNECTED'] },
+  quant: fullyConnectedQuant,
   fusableActivation: true,
   inferShapes([x, w]) {
     if (w.shape.length !== 2) throw new Error(`FullyConnected weights must be [in, out], got [${w.shape}]`);

@@ -3,6 +3,7 @@ import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumbers, attrPadding, windowOutputSize } from '../util.js';
 import type { IrTensor } from '../../graph/ir.js';
 import type { Attrs } from '../types.js';
+import { maxPoolQuant } from '../../quantize/op-quant.js';
 
 export function poolShape([x]: IrTensor[], attrs: Attrs): number[][] {
   const [fh, fw] = attrNumbers(attrs, 'filter');
@@ -15,6 +16,7 @@ export function poolShape([x]: IrTensor[], attrs: Attrs): number[][] {
 export const MaxPool: OpDef = {
   op: 'MaxPool',
   imports: { tfjsGraph: ['MaxPool'], tfjsLayers: ['MaxPooling2D'], tflite: ['MAX_POOL_2D'] },
+  quant: maxPoolQuant,
   fusableActivation: true,
   inferShapes: poolShape,
   runFloat(tf, [x], attrs) {

@@ -1,10 +1,12 @@
 // Mean over `axes` (normalised, sorted), optionally keeping reduced dimensions.
 import type { OpDef } from '../types.js';
 import { attrBool, attrNumbers, normalizeAxis } from '../util.js';
+import { meanQuant } from '../../quantize/op-quant.js';
 
 export const Mean: OpDef = {
   op: 'Mean',
   imports: { tfjsGraph: ['Mean'], tfjsLayers: ['GlobalAveragePooling2D'], tflite: ['MEAN'] },
+  quant: meanQuant,
   inferShapes([x], attrs) {
     const axes = attrNumbers(attrs, 'axes').map((a) => normalizeAxis(a, x.shape.length));
     const keep = attrBool(attrs, 'keepDims');

@@ -1,10 +1,12 @@
 // Pack (stack) N equal-shape inputs along a new `axis`.
 import type { OpDef } from '../types.js';
 import { attrNumber, normalizeAxis, shapeEquals } from '../util.js';
+import { packQuant } from '../../quantize/op-quant.js';
 
 export const Pack: OpDef = {
   op: 'Pack',
   imports: { tfjsGraph: ['Pack'], tflite: ['PACK'] },
+  quant: packQuant,
   inferShapes(inputs, attrs) {
     const s = inputs[0].shape;
     if (inputs.some((t) => !shapeEquals(t.shape, s))) throw new Error('Pack inputs must have equal shapes');

@@ -1,6 +1,7 @@
 // Pad with a constant; `paddings` is flat [before0, after0, before1, after1, ...].
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
+import { padQuant } from '../../quantize/op-quant.js';
 
 export function padPairs(flat: readonly number[], rank: number): [number, number][] {
   if (flat.length !== rank * 2) throw new Error(`Pad paddings [${flat}] must have 2 entries per dimension (rank ${rank})`);
@@ -10,6 +11,7 @@ export function padPairs(flat: readonly number[], rank: number): [number, number
 export const Pad: OpDef = {
   op: 'Pad',
   imports: { tfjsGraph: ['Pad', 'PadV2'], tfjsLayers: ['ZeroPadding2D'], tflite: ['PAD', 'PADV2'] },
+  quant: padQuant,
   inferShapes([x], attrs) {
     const pairs = padPairs(attrNumbers(attrs, 'paddings'), x.shape.length);
     return [x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1])];

@@ -2,6 +2,7 @@
 import type { OpDef } from '../types.js';
 import { attrNumbers } from '../util.js';
 import { elementCount } from '../../graph/ir.js';
+import { reshapeQuant } from '../../quantize/op-quant.js';
 
 /** Resolves one -1 in a target shape against an element count. */
 export function resolveReshape(inputShape: readonly number[], target: readonly number[]): number[] {
@@ -20,6 +21,7 @@ export function resolveReshape(inputShape: readonly number[], target: readonly n
 export const Reshape: OpDef = {
   op: 'Reshape',
   imports: { tfjsGraph: ['Reshape'], tfjsLayers: ['Reshape', 'Flatten'], tflite: ['RESHAPE'] },
+  quant: reshapeQuant,
   inferShapes: ([x], attrs) => [resolveReshape(x.shape, attrNumbers(attrs, 'shape'))],
   runFloat: (tf, [x], attrs) => [tf.reshape(x, resolveReshape(x.shape, attrNumbers(attrs, 'shape')))],
 };

@@ -1,10 +1,12 @@
 // Bilinear resize of NHWC images to `size` [h, w].
 import type { OpDef } from '../types.js';
 import { attrBool, attrNumbers } from '../util.js';
+import { resizeBilinearQuant } from '../../quantize/op-quant.js';
 
 export const ResizeBilinear: OpDef = {
   op: 'ResizeBilinear',
   imports: { tfjsGraph: ['ResizeBilinear'], tfjsLayers: ['UpSampling2D(bilinear)'], tflite: ['RESIZE_BILINEAR'] },
+  quant: resizeBilinearQuant,
   inferShapes([x], attrs) {
     const [h, w] = attrNumbers(attrs, 'size');
     return [[x.shape[0], h, w, x.shape[3]]];

@@ -1,10 +1,12 @@
 // Slice with a resolved `begin` and `size` per dimension (importers replace size -1).
 import type { OpDef } from '../types.js';
 import { attrNumbers } from '../util.js';
+import { sliceQuant } from '../../quantize/op-quant.js';
 
 export const Slice: OpDef = {
   op: 'Slice',
   imports: { tfjsGraph: ['Slice'], tflite: ['SLICE'] },
+  quant: sliceQuant,
   inferShapes([x], attrs) {
     const begin = attrNumbers(attrs, 'begin');
     const size = attrNumbers(attrs, 'size');

@@ -1,10 +1,12 @@
 // Split along `axis` into pieces of the given `sizes` (one output per size).
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers, normalizeAxis } from '../util.js';
+import { splitQuant } from '../../quantize/op-quant.js';
 
 export const Split: OpDef = {
   op: 'Split',
   imports: { tfjsGraph: ['Split', 'SplitV'], tflite: ['SPLIT', 'SPLIT_V'] },
+  quant: splitQuant,
   inferShapes([x], attrs) {
     const axis = normalizeAxis(attrNumber(attrs, 'axis'), x.shape.length);
     const sizes = attrNumbers(attrs, 'sizes');

@@ -4,6 +4,7 @@
 // TF/TFLite masks into this form.
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
+import { stridedSliceQuant } from '../../quantize/op-quant.js';
 
 export interface NormalizedSlice {
   begin: number[];
@@ -105,6 +106,7 @@ function sliceAttrs(attrs: Record<string, unknown>): NormalizedSlice {
 export const StridedSlice: OpDef = {
   op: 'StridedSlice',
   imports: { tfjsGraph: ['StridedSlice'], tflite: ['STRIDED_SLICE'] },
+  quant: stridedSliceQuant,
   inferShapes([x], attrs) {
     const s = sliceAttrs(attrs);
     if (s.begin.length !== x.shape.length) throw new Error(`StridedSlice attrs have ${s.begin.length} dims for rank ${x.shape.length}`);

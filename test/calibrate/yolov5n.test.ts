@@ -1,0 +1,84 @@
+// calibrate() driven by the real float IR executor (TF.js wasm) on the real YOLOv5n graph:
+// observed extremes must equal the exact extremes of the fetched activations, and the (subsampled)
+// histogram percentile must match the exact percentile computed by sorting.
+import path from 'node:path';
+import { expect } from 'chai';
+import { importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
+import { runDefaultPasses } from '../../lib/graph/passes/index.js';
+import { createFloatExecutor, type FloatExecutor } from '../../lib/graph/execute.js';
+import type { Graph } from '../../lib/graph/ir.js';
+import { calibrate } from '../../lib/calibrate/calibrate.js';
+import { FIXTURES, letterboxedBus, requireFixtures } from '../graph/helpers.js';
+
+/** Value at quantile q of the sorted data, linearly interpolated (numpy's default). */
+function exactQuantile(sorted: Float32Array, q: number): number {
+  const pos = q * (sorted.length - 1);
+  const i = Math.floor(pos);
+  const f = pos - i;
+  return i + 1 < sorted.length ? sorted[i] * (1 - f) + sorted[i + 1] * f : sorted[i];
+}
+
+function mirrored(x: Float32Array, h: number, w: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) for (let c = 0; c < w; c++) for (let k = 0; k < 3; k++) out[(y * w + c) * 3 + k] = x[(y * w + (w - 1 - c)) * 3 + k];
+  return out;
+}
+
+describe('calibrate with the real YOLOv5n float executor', function () {
+  let graph: Graph;
+  let ex: FloatExecutor;
+  let inputs: Float32Array[];
+
+  before(async function () {
+    requireFixtures(this);
+    graph = runDefaultPasses(await importTfjsGraphModel(path.join(FIXTURES, 'yolov5n_web_model')));
+    ex = await createFloatExecutor(graph, { backend: 'wasm' });
+    const bus = await letterboxedBus();
+    inputs = [bus, mirrored(bus, 640, 640)];
+  });
+  after(() => ex?.dispose());
+
+  it('observes every activation; extremes exact, percentile close to the sorted-data percentile', async () => {
+    const activations: string[] = [];
+    for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)!.data) activations.push(o);
+    let forwardSeconds = 0;
+    const res = await calibrate({
+      tensors: activations,
+      samples: inputs,
+      numSamples: inputs.length,
+      forward: async (input, onTensor) => {
+        const t0 = performance.now();
+        await ex.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
+        forwardSeconds += (performance.now() - t0) / 1000;
+      },
+      method: 'percentile',
+      percentile: 99.9,
+    });
+    expect(res.samples).to.equal(2);
+    expect(res.ranges.size).to.equal(activations.length);
+    console.log(
+      `      ${activations.length} activations: forward+observe ${((forwardSeconds / 2) * 1000).toFixed(0)} ms/image,` +
+        ` of which observers ${((res.observeSeconds / 2) * 1000).toFixed(0)} ms/image (wall, shared machine)`,
+    );
+
+    // independent check on a few tensors: fetch them whole and compute the statistics directly
+    const big = activations.filter((a) => graph.tensors.get(a)!.shape.reduce((x, y) => x * y, 1) >= 400_000);
+    const checked = [big[0], big[Math.floor(big.length / 2)], graph.outputs[0]];
+    const fetched = await Promise.all(inputs.map((x) => ex.run(x, checked)));
+    for (const name of checked) {
+      const all = new Float32Array(fetched[0][name].length * 2);
+      all.set(fetched[0][name]);
+      all.set(fetched[1][name], fetched[0][name].length);
+      all.sort();
+      const r = res.ranges.get(name)!;
+      expect(r.observedMin, name).to.equal(all[0]);
+      expect(r.observedMax, name).to.equal(all[all.length - 1]);
+      const span = all[all.length - 1] - all[0];
+      const lo = exactQuantile(all, 0.001);
+      const hi = exactQuantile(all, 0.999);
+      console.log(`      ${name} [${all.length}]: exact p99.9 [${lo.toFixed(4)}, ${hi.toFixed(4)}], calibrated [${r.min.toFixed(4)}, ${r.max.toFixed(4)}], observed [${all[0].toFixed(3)}, ${all[all.length - 1].toFixed(3)}]`);
+      expect(Math.abs(r.min - lo), `${name} min`).to.be.lessThan(0.03 * span);
+      expect(Math.abs(r.max - hi), `${name} max`).to.be.lessThan(0.03 * span);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+// The float-TFLite importer on the official YOLOv5n fp16 export, against LiteRT running the file.
+import path from 'node:path';
+import { expect } from 'chai';
+import { importTflite } from '../../lib/graph/importers/tflite.js';
+import { importModel } from '../../lib/graph/importers/index.js';
+import { runDefaultPasses } from '../../lib/graph/passes/index.js';
+import { createFloatExecutor } from '../../lib/graph/execute.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
+import { FIXTURES, letterboxedBus, maxAbsDiff, requireFixtures } from './helpers.js';
+
+describe('YOLOv5n float TFLite', function () {
+  const file = path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite');
+  let input: Float32Array;
+  let reference: Float32Array;
+
+  before(async function () {
+    requireFixtures(this);
+    input = await letterboxedBus();
+    const runner = await TfliteRunner.load(file);
+    reference = (await runner.run(input))[0] as Float32Array;
+    runner.dispose();
+  });
+
+  it('imports every op, folds the fp16 DEQUANTIZEs and matches LiteRT within 1e-3', async function () {
+    const raw = await importTflite(file);
+    expect(raw.meta.format).to.equal('tflite');
+    expect(raw.inputs).to.deep.equal(['input_1']);
+    expect(raw.outputs).to.deep.equal(['Identity']);
+    expect(raw.nodes.filter((n) => n.op === 'Conv2D')).to.have.length(60);
+    // weights are float32 HWIO constants now
+    const conv0 = raw.nodes.find((n) => n.op === 'Conv2D')!;
+    expect(raw.tensors.get(conv0.inputs[1])!.shape).to.deep.equal([6, 6, 3, 16]);
+    expect(raw.tensors.get(conv0.inputs[1])!.data).to.be.instanceOf(Float32Array);
+    const g = runDefaultPasses(raw);
+    expect(g.nodes.filter((n) => n.op === 'Silu')).to.have.length(57);
+    const ex = await createFloatExecutor(g, { backend: 'wasm' });
+    const out = (await ex.run(input))['Identity'];
+    ex.dispose();
+    const diff = maxAbsDiff(out, reference);
+    console.log(`    IR vs LiteRT max abs diff ${diff.toExponential(2)}`);
+    expect(diff).to.be.below(1e-3);
+  });
+
+  it('importModel detects .tflite paths and bytes', async function () {
+    const fs = await import('node:fs');
+    const a = await importModel(file);
+    const b = await importModel(new Uint8Array(fs.readFileSync(file)));
+    expect(a.meta.format).to.equal('tflite');
+    expect(b.nodes.map((n) => n.op)).to.deep.equal(a.nodes.map((n) => n.op));
+  });
+
+  it('rejects an int8 model with a clear error', async function () {
+    const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
+    let err: Error | undefined;
+    try { await importTflite(int8); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/yolov5n-int8\.tflite/);
+    expect(err?.message).to.match(/QUANTIZE|uint8|float/);
+  });
+});

@@ -1,0 +1,176 @@
+// For each supported op type: a small float graph is quantized with quantizeInt8, run in LiteRT,
+// and compared with the float graph run in TF.js on the same (int8-representable) input. The
+// tolerance is derived from the output scale: a few output steps, plus the propagated weight
+// rounding for weighted ops.
+import { expect } from 'chai';
+import { GraphBuilder } from '../../lib/graph/builder.js';
+import type { Graph } from '../../lib/graph/ir.js';
+import { createFloatExecutor } from '../../lib/graph/execute.js';
+import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { readTflite } from '../../lib/tflite/reader.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
+import { dtypeName } from '../../lib/tflite/model.js';
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randomArray(n: number, lo: number, hi: number, r: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+const H = 8;
+const W = 8;
+const C = 4;
+const INPUT_SHAPE = [1, H, W, C];
+const N_IN = H * W * C;
+
+/** Inputs in [0,1] on the int8 grid of scale 1/255, zero point -128 (the quantizer's input choice). */
+function gridInput(r: () => number): Float32Array {
+  const a = new Float32Array(N_IN);
+  for (let i = 0; i < N_IN; i++) a[i] = Math.round(r() * 255) / 255;
+  return a;
+}
+
+interface Case {
+  name: string;
+  build(b: GraphBuilder, x: string, r: () => number): string[];
+  /** Extra tolerance in output steps (ops whose int8 kernels round more). */
+  steps?: number;
+  weighted?: boolean;
+}
+
+const conv = (b: GraphBuilder, x: string, r: () => number, name: string, oc: number, k = 3, attrs: Record<string, unknown> = {}) => {
+  const ic = b.tensor(x).shape[3];
+  const f = b.addConstant(`${name}/w`, [k, k, ic, oc], 'float32', randomArray(k * k * ic * oc, -0.5, 0.5, r));
+  const bias = b.addConstant(`${name}/b`, [oc], 'float32', randomArray(oc, -0.2, 0.2, r));
+  return b.emit(name, 'Conv2D', [x, f, bias], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none', ...attrs } as never)[0];
+};
+
+const CASES: Case[] = [
+  { name: 'Conv2D', weighted: true, build: (b, x, r) => [conv(b, x, r, 'conv', 6)] },
+  { name: 'Conv2D+relu stride 2 VALID', weighted: true, build: (b, x, r) => [conv(b, x, r, 'conv', 5, 3, { strides: [2, 2], padding: 'VALID', activation: 'relu' })] },
+  {
+    name: 'DepthwiseConv2D',
+    weighted: true,
+    build: (b, x, r) => {
+      const f = b.addConstant('dw/w', [3, 3, C, 2], 'float32', randomArray(3 * 3 * C * 2, -0.5, 0.5, r));
+      const bias = b.addConstant('dw/b', [C * 2], 'float32', randomArray(C * 2, -0.1, 0.1, r));
+      return b.emit('dw', 'DepthwiseConv2D', [x, f, bias], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'relu6' });
+    },
+  },
+  {
+    name: 'FullyConnected',
+    weighted: true,
+    build: (b, x, r) => {
+      const flat = b.emit('flat', 'Reshape', [x], { shape: [1, N_IN] })[0];
+      const w = b.addConstant('fc/w', [N_IN, 10], 'float32', randomArray(N_IN * 10, -0.1, 0.1, r));
+      const bias = b.addConstant('fc/b', [10], 'float32', randomArray(10, -0.1, 0.1, r));
+      return b.emit('fc', 'FullyConnected', [flat, w, bias], { activation: 'none' });
+    },
+  },
+  { name: 'Sigmoid', build: (b, x, r) => b.emit('sig', 'Sigmoid', [conv(b, x, r, 'c', 4)], {}) },
+  { name: 'Silu (LOGISTIC + MUL)', steps: 2, build: (b, x, r) => b.emit('silu', 'Silu', [conv(b, x, r, 'c', 4)], {}) },
+  { name: 'Tanh', build: (b, x, r) => b.emit('tanh', 'Tanh', [conv(b, x, r, 'c', 4)], {}) },
+  { name: 'Add', build: (b, x, r) => b.emit('add', 'Add', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
+  { name: 'Sub', build: (b, x, r) => b.emit('sub', 'Sub', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
+  { name: 'Mul', steps: 2, build: (b, x, r) => b.emit('mul', 'Mul', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
+  {
+    name: 'Mul by constant',
+    build: (b, x, r) => {
+      const k = b.addConstant('k', [C], 'float32', Float32Array.from([2, -1, 0.5, 3]));
+      return b.emit('mulc', 'Mul', [x, k], {});
+    },
+  },
+  { name: 'Square', steps: 2, build: (b, x, r) => b.emit('sq', 'Square', [conv(b, x, r, 'c', 4)], {}) },
+  { name: 'Concat (shared parameters)', build: (b, x, r) => b.emit('cat', 'Concat', [conv(b, x, r, 'c1', 3), conv(b, x, r, 'c2', 5)], { axis: 3 }) },
+  { name: 'MaxPool 5x5 SAME', build: (b, x, r) => b.emit('mp', 'MaxPool', [conv(b, x, r, 'c', 4)], { filter: [5, 5], strides: [1, 1], padding: 'SAME' }) },
+  { name: 'AvgPool 2x2', steps: 1, build: (b, x, r) => b.emit('ap', 'AvgPool', [conv(b, x, r, 'c', 4)], { filter: [2, 2], strides: [2, 2], padding: 'VALID' }) },
+  {
+    name: 'ResizeNearest (half pixel centers)',
+    build: (b, x, r) => b.emit('up', 'ResizeNearest', [conv(b, x, r, 'c', 4)], { size: [16, 16], alignCorners: false, halfPixelCenters: true }),
+  },
+  { name: 'Pad', build: (b, x, r) => b.emit('pad', 'Pad', [conv(b, x, r, 'c', 4)], { paddings: [0, 0, 1, 1, 2, 2, 0, 0], constantValue: 0 }) },
+  { name: 'Reshape', build: (b, x, r) => b.emit('rs', 'Reshape', [conv(b, x, r, 'c', 6)], { shape: [1, H * W * 3, 2] }) },
+  { name: 'Transpose', build: (b, x, r) => b.emit('tp', 'Transpose', [conv(b, x, r, 'c', 4)], { perm: [0, 3, 1, 2] }) },
+  { name: 'Relu', build: (b, x, r) => b.emit('relu', 'Relu', [conv(b, x, r, 'c', 4)], {}) },
+  { name: 'LeakyRelu', build: (b, x, r) => b.emit('lrelu', 'LeakyRelu', [conv(b, x, r, 'c', 4)], { alpha: 0.1 }) },
+  { name: 'Mean', steps: 1, build: (b, x, r) => b.emit('mean', 'Mean', [conv(b, x, r, 'c', 4)], { axes: [1, 2], keepDims: true }) },
+  {
+    name: 'StridedSlice',
+    build: (b, x, r) =>
+      b.emit('ss', 'StridedSlice', [conv(b, x, r, 'c', 6)], { begin: [0, 1, 0, 2], end: [1, 7, 8, 6], strides: [1, 2, 1, 1], beginMask: 0, endMask: 0, shrinkAxisMask: 0 }),
+  },
+  { name: 'Softmax', build: (b, x, r) => b.emit('sm', 'Softmax', [conv(b, x, r, 'c', 4)], { beta: 1 }) },
+];
+
+async function floatRun(graph: Graph, input: Float32Array): Promise<Float32Array[]> {
+  const ex = await createFloatExecutor(graph, { backend: 'wasm' });
+  try {
+    const out = await ex.run(input);
+    return graph.outputs.map((o) => out[o]);
+  } finally {
+    ex.dispose();
+  }
+}
+
+describe('quantizeInt8: every op type against LiteRT', function () {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const r = rng(c.name.length * 7919 + 13);
+      const b = new GraphBuilder(c.name);
+      const x = b.addInput('input', INPUT_SHAPE);
+      const outs = c.build(b, x, r);
+      const graph = b.build(outs, { source: c.name, format: 'built', notes: [] });
+      const calib = Array.from({ length: 16 }, () => gridInput(r));
+      const { tflite, report } = await quantizeInt8(graph, { representativeDataset: calib, numCalibrationSamples: 16, backend: 'wasm' });
+
+      // Spec checks on the file as written.
+      const model = readTflite(tflite);
+      const sg = model.subgraphs[0];
+      for (const t of sg.tensors) expect(['int8', 'int32'], `${t.name}`).to.include(dtypeName(t.type));
+      const inT = sg.tensors[sg.inputs[0]];
+      expect(dtypeName(inT.type)).to.equal('int8');
+      expect(inT.quantization!.scale[0]).to.be.closeTo(1 / 255, 1e-9);
+      expect(inT.quantization!.zeroPoint[0]).to.equal(-128);
+      expect(report.allInteger).to.equal(true);
+
+      const runner = await TfliteRunner.load(tflite, { label: c.name });
+      try {
+        const test = gridInput(r);
+        const q = new Int8Array(N_IN);
+        for (let i = 0; i < N_IN; i++) q[i] = Math.round(test[i] * 255) - 128;
+        const got = await runner.run([q]);
+        const want = await floatRun(graph, test);
+        got.forEach((g, k) => {
+          const o = runner.outputs[k];
+          expect(g).to.be.instanceOf(Int8Array);
+          const s = o.scale!;
+          const zp = o.zeroPoint!;
+          const ref = want[k];
+          expect(g.length).to.equal(ref.length);
+          let maxErr = 0;
+          let sumErr = 0;
+          for (let i = 0; i < ref.length; i++) {
+            const e = Math.abs((g[i] - zp) * s - ref[i]);
+            maxErr = Math.max(maxErr, e);
+            sumErr += e;
+          }
+          // Output rounding is half a step; int8 kernels' fixed-point multipliers add about one more.
+          // Weighted ops also carry weight rounding (<= half a weight step per term), a few steps more.
+          const allowed = s * (1.5 + (c.steps ?? 0) + (c.weighted ? 3 : 0));
+          expect(maxErr, `${c.name}: max error ${maxErr} vs output scale ${s}`).to.be.at.most(allowed);
+          expect(sumErr / ref.length, 'mean error').to.be.at.most(s);
+        });
+      } finally {
+        runner.dispose();
+      }
+    });
+  }
+});
