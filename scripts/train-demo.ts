@@ -21,10 +21,10 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-const steps = arg('steps', 1500);
-const batchSize = arg('batch', 16);
+const steps = arg('steps', 650);
+const batchSize = arg('batch', 12);
 const baseLr = arg('lr', 0.003);
-const warmup = arg('warmup', 100);
+const warmup = arg('warmup', 50);
 const modelSeed = arg('seed', 1);
 const measure = arg('measure', 0);
 const outIndex = process.argv.indexOf('--out');

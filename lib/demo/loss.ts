@@ -79,8 +79,8 @@ export interface LossWeights {
   objBalance: number[];
 }
 
-/** YOLOv5's hyp.scratch gains rescaled as train.py does for 4 classes at 160 px (cls * nc/80, obj * (S/640)^2). */
-export const DEMO_LOSS_WEIGHTS: LossWeights = { box: 0.05, obj: 1.0 * (160 / 640) ** 2, cls: 0.5 * (4 / 80), objBalance: [4, 1, 0.4] };
+/** YOLOv5's hyp.scratch gains rescaled as its train.py does for 4 classes at 128 px (cls * nc/80, obj * (S/640)^2). */
+export const DEMO_LOSS_WEIGHTS: LossWeights = { box: 0.05, obj: 1.0 * (128 / 640) ** 2, cls: 0.5 * (4 / 80), objBalance: [4, 1, 0.4] };
 
 /** Numerically stable binary cross-entropy on logits: max(x,0) - x*z + log(1+exp(-|x|)). */
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {

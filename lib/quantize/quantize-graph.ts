@@ -182,7 +182,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       return b.addTensor({ name: unique(label), shape, type: 'int8', quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
     },
     op(name, inputs, outputs, opts) {
-      b.addOperator(name as BuiltinOperatorName, inputs, outputs, (opts ?? {}) as BuiltinOptions);
+      b.addOperator(name as BuiltinOperatorName, inputs, outputs, opts as BuiltinOptions | undefined);
     },
   };
 
@@ -201,11 +201,11 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
         type: 'uint8',
         quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
       });
-      b.addOperator('QUANTIZE', [ext], [internalIdx], {});
+      b.addOperator('QUANTIZE', [ext], [internalIdx]);
       modelInputs.push(ext);
     } else {
       const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
-      b.addOperator('QUANTIZE', [ext], [internalIdx], {});
+      b.addOperator('QUANTIZE', [ext], [internalIdx]);
       modelInputs.push(ext);
     }
   }
@@ -229,7 +229,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
         const name = `${src}/requantized_for_${node.name}`;
         graph.tensors.set(name, { name, shape: info(src).shape, dtype: 'float32' });
         params.set(name, p);
-        b.addOperator('QUANTIZE', [activation(src)], [activation(name)], {});
+        b.addOperator('QUANTIZE', [activation(src)], [activation(name)]);
         inputs[i] = name;
       }
       current = { ...node, inputs };
@@ -255,11 +255,11 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
         type: 'uint8',
         quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
       });
-      b.addOperator('QUANTIZE', [internalIdx], [ext], {});
+      b.addOperator('QUANTIZE', [internalIdx], [ext]);
       modelOutputs.push(ext);
     } else {
       const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
-      b.addOperator('DEQUANTIZE', [internalIdx], [ext], {});
+      b.addOperator('DEQUANTIZE', [internalIdx], [ext]);
       modelOutputs.push(ext);
     }
   }

@@ -1,6 +1,6 @@
 // Annotated PNGs: boxes, class names and scores drawn with jimp (bundled bitmap font, works offline).
 import fs from 'node:fs/promises';
-import { Jimp, loadFont } from 'jimp';
+import { Jimp, loadFont, measureText } from 'jimp';
 import { SANS_16_WHITE } from 'jimp/fonts';
 import type { Detection } from './nms.js';
 
@@ -64,7 +64,7 @@ export async function drawDetections(
     fillRect(bmp, x1, y1, x1 + line, y2, color);
     fillRect(bmp, x2 - line, y1, x2, y2, color);
     const text = `${classNames[d.classId] ?? `class ${d.classId}`} ${d.score.toFixed(2)}`;
-    const textW = text.length * 9 + 6;
+    const textW = measureText(font, text) + 6;
     const labelY = y1 >= 20 ? y1 - 20 : y1;
     fillRect(bmp, x1, labelY, x1 + textW, labelY + 20, color);
     img.print({ font, x: Math.max(0, Math.round(x1) + 3), y: Math.max(0, Math.round(labelY) + 1), text });

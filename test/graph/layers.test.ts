@@ -22,8 +22,8 @@ function perturbWeights(model: tf.LayersModel): void {
   for (const l of model.layers) {
     const ws = l.getWeights();
     if (!ws.length) continue;
-    l.setWeights(ws.map((w) => tf.tidy(() => {
-      const name = w.name;
+    l.setWeights(ws.map((w, i) => tf.tidy(() => {
+      const name = l.weights[i].name;
       const noise = tf.mul(tf.sin(tf.add(tf.range(0, w.size).reshape(w.shape), k++)), 0.2);
       return /variance/.test(name) ? tf.add(tf.abs(noise), 0.5) : tf.add(w, noise);
     })));

@@ -446,7 +446,7 @@ export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string,
   }
   const needed = ancestors(nodes, outputs.map(nodeOf));
   const unsupported = new Map<string, string[]>();
-  for (const n of needed) {
+  for (const n of [...nodes.keys()].filter((k) => needed.has(k))) {
     const node = nodes.get(n);
     if (!node) throw new Error(`${label}: node '${n}' is referenced but not defined`);
     if (['Const', 'Placeholder', 'NoOp'].includes(node.op) || CONVERTERS[node.op]) continue;
