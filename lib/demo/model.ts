@@ -135,7 +135,7 @@ export interface DemoModels {
 }
 
 /**
- * Builds the untrained demo detector (~0.2M parameters). Input [1,160,160,3] in [0,1];
+ * Builds the untrained demo detector (~0.2M parameters). Input [1,128,128,3] in [0,1];
  * outputs detect_p3/p4/p5 of shape [1,S/s,S/s,3*(5+nc)], channel c = anchor*(5+nc)+k,
  * values already sigmoid-activated (YOLOv5 convention: xy, wh, obj, classes).
  */
