@@ -1,6 +1,6 @@
 // YOLOv5 decode of sigmoid head outputs + class-aware greedy NMS, on plain arrays.
 // A small self-contained version for the demo model and its tests (lib/yolo has the general one).
-import type { YoloHeadSpec } from './model.js';
+import type { YoloHeadSpec } from '../yolo/head.js';
 
 /** A detection box in input pixels (corners), with class and score = objectness * class probability. */
 export interface Detection {

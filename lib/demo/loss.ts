@@ -2,7 +2,7 @@
 // Targets are built on the CPU as dense per-level arrays (the wasm backend has no gather gradient,
 // UnsortedSegmentSum, so the loss uses masks instead of gathering positive anchors).
 import * as tf from '@tensorflow/tfjs';
-import type { YoloHeadSpec } from './model.js';
+import type { YoloHeadSpec } from '../yolo/head.js';
 import type { YoloLabel } from './synthetic.js';
 
 /** Dense targets of one level for a batch: B x gridH x gridW x anchors. */
@@ -79,8 +79,13 @@ export interface LossWeights {
   objBalance: number[];
 }
 
-/** YOLOv5's hyp.scratch gains rescaled as its train.py does for 4 classes at 128 px (cls * nc/80, obj * (S/640)^2). */
-export const DEMO_LOSS_WEIGHTS: LossWeights = { box: 0.05, obj: 1.0 * (128 / 640) ** 2, cls: 0.5 * (4 / 80), objBalance: [4, 1, 0.4] };
+/**
+ * YOLOv5's hyp.scratch gains with obj rescaled as its train.py does at 128 px (obj * (S/640)^2).
+ * train.py would also scale cls by nc/80 (0.025 for 4 classes), but with that weight the class loss
+ * stayed at its prior for the first 175 steps (the shared backbone only followed box/obj gradients),
+ * so cls keeps a 10x larger weight here.
+ */
+export const DEMO_LOSS_WEIGHTS: LossWeights = { box: 0.05, obj: 1.0 * (128 / 640) ** 2, cls: 0.25, objBalance: [4, 1, 0.4] };
 
 /** Numerically stable binary cross-entropy on logits: max(x,0) - x*z + log(1+exp(-|x|)). */
 export function bceWithLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {

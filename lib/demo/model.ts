@@ -5,29 +5,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import type { YoloHeadSpec } from '../yolo/head.js';
 import { DEMO_CLASS_NAMES } from './synthetic.js';
 
 export { DEMO_CLASS_NAMES };
-
-/** Same fields as the head spec in lib/yolo/head.ts (kept local so lib/demo has no dependency on it). */
-export interface YoloHeadLevel {
-  /** Output tensor name of this level in the model (the layers model output name). */
-  output: string;
-  stride: number;
-  gridH: number;
-  gridW: number;
-  /** Three anchors [w, h] in input pixels. */
-  anchors: [number, number][];
-}
-
-export interface YoloHeadSpec {
-  kind: 'yolov5-sigmoid-levels';
-  inputSize: [number, number];
-  numClasses: number;
-  /** false: decoded boxes are in input pixels. */
-  normalized: boolean;
-  levels: YoloHeadLevel[];
-}
+export type { YoloHeadSpec };
 
 // 128 rather than 160: on the shared 2-core machine a 160 px training step (batch 16) took ~2.5 s,
 // too few steps in the ~20 minute budget; 128 px costs ~0.64x and the smallest shapes (8% = 10 px)

@@ -4,6 +4,7 @@
 import type { AttrValue, Graph, IrData, IrDType, IrNode, IrTensor } from './ir.js';
 import { getOpDef } from '../ops/registry.js';
 import { evaluateConstantNode } from './tf-eval.js';
+import { checkShape } from '../util/validate.js';
 
 export class GraphBuilder {
   readonly tensors = new Map<string, IrTensor>();
@@ -15,12 +16,14 @@ export class GraphBuilder {
   constructor(readonly label: string) {}
 
   addInput(name: string, shape: number[], dtype: IrDType = 'float32'): string {
+    shape = checkShape(shape, `${this.label}: input '${name}'`);
     this.tensors.set(name, { name, shape, dtype });
     this.inputs.push(name);
     return name;
   }
 
   addConstant(name: string, shape: number[], dtype: IrDType, data: IrData): string {
+    shape = checkShape(shape, `${this.label}: constant '${name}'`);
     if (data.length !== shape.reduce((a, b) => a * b, 1)) {
       throw new Error(`${this.label}: constant '${name}' has ${data.length} values for shape [${shape}]`);
     }
@@ -54,6 +57,9 @@ export class GraphBuilder {
     } catch (e) {
       throw new Error(`${this.label}: node '${name}' (${op}): ${(e as Error).message}`);
     }
+    // Attributes (reshape targets, paddings, resize sizes) come from the file: refuse absurd results
+    // here, before the executor or the constant folder allocates them.
+    shapes = shapes.map((sh, k) => checkShape(sh, `${this.label}: node '${name}' (${op}) output '${outputs[k] ?? k}'`));
     if (shapes.length !== outputs.length) {
       throw new Error(`${this.label}: node '${name}' (${op}) produces ${shapes.length} outputs, ${outputs.length} named`);
     }

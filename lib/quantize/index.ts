@@ -11,12 +11,14 @@ import { consumersOf, elementCount } from '../graph/ir.js';
 import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationMethod } from '../calibrate/calibrate.js';
 import { writeTflite } from '../tflite/writer.js';
+import { snapRangeOutward } from './math.js';
 import { inspectTflite, type InspectReport } from '../inspect.js';
-import { datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
 import { cutAtSigmoidLevels, findYoloHead, headSubgraph, probeYoloHead, type YoloHeadSpec } from './head.js';
 import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
 import type { OpQuant } from './rules.js';
 import { YOLO_HEAD_METADATA_NAME } from '../yolo/head.js';
+import { assertFiniteConstants } from '../util/validate.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 
 export type { YoloHeadSpec } from './head.js';
@@ -91,6 +93,81 @@ function now(): number {
 /** Logit beyond which the int8 LOGISTIC output (scale 1/256, zp -128) saturates: ln(255.5 / 0.5). */
 const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
 
+interface PreparedGraph {
+  graph: Graph;
+  headSpec?: YoloHeadSpec;
+  treatment: QuantizeReport['head']['treatment'];
+  probeMaxError?: number;
+  warnings: string[];
+}
+
+/** Import + default passes + the YOLO head treatment (shared by quantizeInt8 and exportFloatTflite). */
+async function prepareGraph(
+  source: ModelSource,
+  options: { outputs?: string[]; head?: 'split' | 'keep'; backend?: BackendName },
+): Promise<PreparedGraph> {
+  const warnings: string[] = [];
+  const imported = isGraph(source) ? source : await importModel(source, { outputs: options.outputs });
+  assertFiniteConstants(imported, imported.meta?.source ?? 'model');
+  let graph: Graph = runDefaultPasses(imported);
+  if (graph.inputs.length !== 1) {
+    throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
+  }
+  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const importedHead = (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead;
+  if (importedHead) return { graph, headSpec: importedHead, treatment: 'split', warnings };
+  const head = findYoloHead(graph);
+  if (!head) return { graph, treatment: 'none', warnings };
+  if (options.head === 'keep') return { graph, treatment: 'keep', warnings };
+  const headExec = await createFloatExecutor(headSubgraph(graph, head), { backend: options.backend });
+  try {
+    const probed = await probeYoloHead(
+      graph,
+      head,
+      async (values) => (await headExec.run(values, [head.output]))[head.output],
+      [inputShape[1], inputShape[2]],
+    );
+    if (!probed) {
+      warnings.push('a YOLO-like head was found but does not follow the YOLOv5 decode; it is quantized as it is');
+      return { graph, treatment: 'keep', warnings };
+    }
+    const cut = cutAtSigmoidLevels(graph, probed.spec, head);
+    graph = cut.graph;
+    return { graph, headSpec: cut.spec, treatment: 'split', probeMaxError: probed.maxError, warnings };
+  } finally {
+    headExec.dispose();
+  }
+}
+
+/**
+ * The same graph written as a float32 .tflite (same ops, same head treatment, no quantization): the
+ * float reference that the int8 model is compared with, runnable in the same runtime.
+ */
+export async function exportFloatTflite(
+  source: ModelSource,
+  options: { outputs?: string[]; head?: 'split' | 'keep'; backend?: BackendName } = {},
+): Promise<{ tflite: Uint8Array; head?: YoloHeadSpec }> {
+  const { graph, headSpec } = await prepareGraph(source, options);
+  const metadata: Record<string, Uint8Array> = {};
+  if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
+  const result = quantizeGraph(graph, new Map(), {
+    mode: 'float32',
+    perChannel: false,
+    inputType: 'float32',
+    outputType: 'float32',
+    quantOf,
+    metadata,
+    description: 'yolo-int8 float32 export',
+  });
+  return { tflite: writeTflite(result.model), head: headSpec };
+}
+
+function quantOf(n: IrNode): OpQuant {
+  const q = getOpDef(n.op).quant;
+  if (!q) throw new Error(`quantize: op '${n.op}' (node '${n.name}') has no int8 quantization rule`);
+  return q;
+}
+
 export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
   const t0 = now();
   const timings: Record<string, number> = {};
@@ -101,57 +178,19 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     throw new Error('quantizeInt8: options.representativeDataset is required (an image directory, image paths or input tensors)');
   }
 
-  // 1. Import and clean up.
+  // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
-  let graph: Graph = runDefaultPasses(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }));
+  const prepared = await prepareGraph(source, options);
+  let graph = prepared.graph;
+  const { headSpec, treatment, probeMaxError } = prepared;
+  warnings.push(...prepared.warnings);
   progress('import', 1, 1);
   timings.importSeconds = now() - t0;
-  if (graph.inputs.length !== 1) {
-    throw new Error(`quantizeInt8: the model has ${graph.inputs.length} inputs; one image input is supported`);
-  }
   const inputName = graph.inputs[0];
   const inputShape = graph.tensors.get(inputName)!.shape;
 
   let executor: FloatExecutor | undefined;
   try {
-    // 2. The YOLO head.
-    let headSpec: YoloHeadSpec | undefined;
-    let probeMaxError: number | undefined;
-    let treatment: QuantizeReport['head']['treatment'] = 'none';
-    const importedHead = (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead;
-    if (importedHead) {
-      headSpec = importedHead;
-      treatment = 'split';
-    } else if (options.head !== 'keep') {
-      const head = findYoloHead(graph);
-      if (head) {
-        const sub = headSubgraph(graph, head);
-        const headExec = await createFloatExecutor(sub, { backend: options.backend });
-        try {
-          const probed = await probeYoloHead(
-            graph,
-            head,
-            async (values) => (await headExec.run(values, [head.output]))[head.output],
-            [inputShape[1], inputShape[2]],
-          );
-          if (probed) {
-            const cut = cutAtSigmoidLevels(graph, probed.spec, head);
-            graph = cut.graph;
-            headSpec = cut.spec;
-            probeMaxError = probed.maxError;
-            treatment = 'split';
-          } else {
-            warnings.push('a YOLO-like head was found but does not follow the YOLOv5 decode; it is quantized as it is');
-            treatment = 'keep';
-          }
-        } finally {
-          headExec.dispose();
-        }
-      }
-    } else {
-      treatment = findYoloHead(graph) ? 'keep' : 'none';
-    }
-
     // 3. Calibration over every activation of the graph to be quantized.
     executor = await createFloatExecutor(graph, { backend: options.backend });
     const calibGraphExec = executor;
@@ -184,9 +223,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     if (stats.skipped.length) {
       warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);
     }
-    if (calibration.samples < Math.min(numSamples, 1)) {
-      throw new Error('quantizeInt8: no usable calibration sample');
-    }
+    checkCalibrationCount(stats, numSamples);
     if (calibration.samples < numSamples && typeof options.representativeDataset !== 'string') {
       warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
     }
@@ -203,7 +240,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
         min = Math.max(min, -LOGISTIC_SATURATION);
         max = Math.min(max, LOGISTIC_SATURATION);
       }
-      ranges.set(name, { min, max });
+      ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
     }
     const [inLo, inHi] = options.inputRange ?? [0, 1];
     const inputParams =
@@ -211,11 +248,6 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
 
     // 5. Write the int8 model.
     const tq = now();
-    const quantOf = (n: IrNode): OpQuant => {
-      const q = getOpDef(n.op).quant as OpQuant | undefined;
-      if (!q) throw new Error(`quantize: op '${n.op}' (node '${n.name}') has no int8 quantization rule`);
-      return q;
-    };
     const metadata: Record<string, Uint8Array> = {};
     if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
     const result = quantizeGraph(graph, ranges, {

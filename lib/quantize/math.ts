@@ -294,3 +294,21 @@ export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shi
   const threshold = (mask >> 1n) + (high < 0n ? 1n : 0n);
   return Number((high >> BigInt(rightShift)) + (remainder > threshold ? 1n : 0n));
 }
+
+/**
+ * Widens [min, max] outward to a coarse grid: multiples of 2^(floor(log2(span)) - gridBits), i.e.
+ * between 1/2^gridBits and 1/2^(gridBits+1) of the span. Float results differ in the last bits between
+ * TF.js backends (XNNPACK wasm vs plain JS) and thread schedules; snapping the calibrated range makes
+ * the chosen int8 parameters - and so the written file - identical unless a bound happens to sit
+ * within that tiny difference of a grid line. The range grows by less than 2/2^gridBits of its span.
+ */
+export function snapRangeOutward(min: number, max: number, gridBits = 8): { min: number; max: number } {
+  assertFiniteNumber('snapRangeOutward: min', min);
+  assertFiniteNumber('snapRangeOutward: max', max);
+  const lo = Math.min(min, 0);
+  const hi = Math.max(max, 0);
+  const span = hi - lo;
+  if (!(span > 0)) return { min: lo, max: hi };
+  const grid = 2 ** (Math.floor(Math.log2(span)) - gridBits);
+  return { min: Math.floor(lo / grid) * grid, max: Math.ceil(hi / grid) * grid };
+}

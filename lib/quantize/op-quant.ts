@@ -233,10 +233,8 @@ export const padQuant: OpQuant = {
     if (value === 0) {
       ctx.op('PAD', [ctx.activation(x), paddings], [out0(ctx)]);
     } else {
-      // PADV2 takes the pad value as an int8 scalar in the input's parameters.
-      const p = ctx.params(x);
-      const q = Math.max(-128, Math.min(127, Math.round(value / p.scale) + p.zeroPoint));
-      const v = ctx.int8Constant(`${node.name}/value`, new Int8Array([q]), [], p);
+      // PADV2 takes the pad value as a scalar of the input's type (int8: in the input's parameters).
+      const v = ctx.scalarLike(`${node.name}/value`, value, x);
       ctx.op('PADV2', [ctx.activation(x), paddings, v], [out0(ctx)]);
     }
   },

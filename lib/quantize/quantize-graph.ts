@@ -18,6 +18,8 @@ import type { EmitContext, OpQuant, QuantRule } from './rules.js';
 export type IoType = 'int8' | 'uint8' | 'float32';
 
 export interface QuantizeGraphOptions {
+  /** 'int8' (default) writes the full-integer model; 'float32' writes the same graph in float (a reference). */
+  mode?: 'int8' | 'float32';
   /** Per-channel weights (default true); per-tensor when false. */
   perChannel: boolean | ((node: IrNode) => boolean);
   inputType: IoType;
@@ -52,7 +54,10 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
   // Requantization adds tensors: work on a copy so the caller's graph is untouched.
   const graph: Graph = { ...sourceGraph, tensors: new Map(sourceGraph.tensors) };
   const ruleOf = (n: IrNode): QuantRule => options.quantOf(n).rule;
-  const assignment = assignActivationParams(graph, ranges, { ruleOf, fixed: options.inputParams });
+  const float = options.mode === 'float32';
+  const assignment = float
+    ? { params: new Map<string, QParams>(), requantize: [], group: new Map<string, number>(), notes: [] }
+    : assignActivationParams(graph, ranges, { ruleOf, fixed: options.inputParams });
   const params = assignment.params;
   const b = new TfliteBuilder();
   const notes = [...assignment.notes];
@@ -70,6 +75,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     return t;
   };
   const qp = (name: string): QParams => {
+    if (float) return { scale: 1, zeroPoint: 0 }; // unused by float writers (no bias scale, no requantization)
     const p = params.get(name);
     if (!p) throw new Error(`quantize: tensor '${name}' has no int8 parameters (no calibrated range?)`);
     return p;
@@ -78,13 +84,17 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     let idx = tensorIndex.get(name);
     if (idx === undefined) {
       const t = info(name);
-      const p = qp(name);
-      idx = b.addTensor({
-        name: unique(name),
-        shape: t.shape,
-        type: 'int8',
-        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
-      });
+      if (float) {
+        idx = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
+      } else {
+        const p = qp(name);
+        idx = b.addTensor({
+          name: unique(name),
+          shape: t.shape,
+          type: 'int8',
+          quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
+        });
+      }
       tensorIndex.set(name, idx);
     }
     return idx;
@@ -104,7 +114,12 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       const existing = tensorIndex.get(name);
       if (existing !== undefined) return existing;
       const t = info(name);
-      const data = t.data as Float32Array;
+      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+      if (float) {
+        const idx = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32', data });
+        tensorIndex.set(name, idx);
+        return idx;
+      }
       let min = Infinity;
       let max = -Infinity;
       for (let i = 0; i < data.length; i++) {
@@ -128,16 +143,22 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       const data = values instanceof Int32Array ? values : Int32Array.from(values);
       return b.addTensor({ name: unique(label), shape: shape ?? [data.length], type: 'int32', data });
     },
-    int8Constant(label, values, shape, p) {
+    scalarLike(label, value, like) {
+      if (float) return b.addTensor({ name: unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
+      const p = qp(like);
       return b.addTensor({
         name: unique(label),
-        shape,
+        shape: [],
         type: 'int8',
-        data: values,
+        data: Int8Array.of(quantizeValue(value, p.scale, p.zeroPoint)),
         quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
       });
     },
     weights(label, data, shape, axis) {
+      if (float) {
+        const index = b.addTensor({ name: unique(label), shape, type: 'float32', data });
+        return { index, scales: new Array(shape[axis]).fill(1) };
+      }
       if (perChannelFor(current)) {
         const scales = perChannelSymmetricScales(data, shape, axis);
         const q = quantizeWeightsPerChannel(data, shape, axis, scales);
@@ -165,6 +186,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     },
     bias(label, data, channels, inputScale, weightScales) {
       const bias = data ?? new Float32Array(channels);
+      if (float) return b.addTensor({ name: unique(label), shape: [channels], type: 'float32', data: bias });
       const q = quantizeBias(bias, inputScale, weightScales);
       const scales = weightScales.map((w) => Math.fround(inputScale * w));
       const perChannel = new Set(weightScales).size > 1 || weightScales.length === 1;
@@ -179,6 +201,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       });
     },
     internal(label, shape, p) {
+      if (float) return b.addTensor({ name: unique(label), shape, type: 'float32' });
       return b.addTensor({ name: unique(label), shape, type: 'int8', quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
     },
     op(name, inputs, outputs, opts) {
@@ -192,7 +215,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     const t = info(name);
     const p = qp(name);
     const internalIdx = activation(name);
-    if (options.inputType === 'int8') {
+    if (float || options.inputType === 'int8') {
       modelInputs.push(internalIdx);
     } else if (options.inputType === 'uint8') {
       const ext = b.addTensor({
@@ -246,7 +269,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     const t = info(name);
     const p = qp(name);
     const internalIdx = activation(name);
-    if (options.outputType === 'int8') {
+    if (float || options.outputType === 'int8') {
       modelOutputs.push(internalIdx);
     } else if (options.outputType === 'uint8') {
       const ext = b.addTensor({
@@ -274,6 +297,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
 
   const tensors: TensorQuantReport[] = [];
   for (const [name, p] of [...params].sort((a, c) => (a[0] < c[0] ? -1 : 1))) {
+    if (float) break;
     if (!graph.tensors.has(name) || elementCount(info(name).shape) === 0) continue;
     const r = ranges.get(name);
     tensors.push({

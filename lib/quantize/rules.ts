@@ -26,8 +26,8 @@ export interface EmitContext {
   constantOperand(name: string): number;
   /** A constant int32 tensor (shapes, axes, paddings...). */
   int32Constant(label: string, values: number[] | Int32Array, shape?: number[]): number;
-  /** A constant int8 tensor with given values and parameters. */
-  int8Constant(label: string, values: Int8Array, shape: number[], params: QParams): number;
+  /** A scalar constant holding `value` in the type (and int8 parameters) of activation `like`. */
+  scalarLike(label: string, value: number, like: string): number;
   /** int8 symmetric weights, per channel along `axis` when perChannel (else per tensor); returns the tensor and its scales. */
   weights(label: string, data: Float32Array, shape: number[], axis: number): { index: number; scales: number[] };
   /** int32 bias with zero point 0 and scale = inputScale * weightScale[c]. */

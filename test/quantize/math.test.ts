@@ -19,6 +19,7 @@ import {
   quantizeValue,
   quantizeWeightsPerChannel,
   roundHalfAwayFromZero,
+  snapRangeOutward,
 } from '../../lib/quantize/math.js';
 
 const f32 = Math.fround;
@@ -223,5 +224,28 @@ describe('quantize/math', () => {
     expect(LOG_SOFTMAX_INT8_OUTPUT).to.deep.equal({ scale: 16 / 256, zeroPoint: 127 });
     // LOGISTIC output covers [0, 255/256]: sigmoid's range
     expect(nudgedRange(LOGISTIC_INT8_OUTPUT)).to.deep.equal({ min: 0, max: 255 / 256 });
+  });
+});
+
+describe('snapRangeOutward', () => {
+  it('widens to multiples of 2^(floor(log2 span) - 8)', () => {
+    // span 3 -> floor(log2 3) = 1 -> grid 2^-7 = 0.0078125
+    const r = snapRangeOutward(-1.001, 1.999);
+    expect(r.min).to.equal(-1.0078125);
+    expect(r.max).to.equal(2);
+  });
+  it('includes 0 and never narrows', () => {
+    const r = snapRangeOutward(0.5, 0.7);
+    expect(r.min).to.equal(0);
+    expect(r.max).to.be.at.least(0.7);
+    expect(r.max - 0.7).to.be.below(0.7 / 128);
+  });
+  it('maps values that differ in the last bits to the same range', () => {
+    const a = snapRangeOutward(-0.812345678, 6.123456789);
+    const b = snapRangeOutward(-0.812345678 * (1 + 1e-7), 6.123456789 * (1 - 1e-7));
+    expect(a).to.deep.equal(b);
+  });
+  it('keeps a zero range zero', () => {
+    expect(snapRangeOutward(0, 0)).to.deep.equal({ min: 0, max: 0 });
   });
 });

@@ -42,6 +42,7 @@ export async function importModel(source: ModelSource, opts: ImportOptions = {})
     } catch {
       throw new Error(`${file}: neither a .tflite file nor a TF.js model.json`);
     }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: model.json is not a JSON object`);
     if (json.format === 'graph-model' || (json.format === undefined && Array.isArray(json.modelTopology?.node))) return importTfjsGraphModel(file, opts);
     if (json.format === 'layers-model' || json.modelTopology?.model_config || json.modelTopology?.class_name) return importTfjsLayersModel(file, opts);
     throw new Error(`${file}: unknown TF.js model format '${json.format}' (graph-model or layers-model expected)`);

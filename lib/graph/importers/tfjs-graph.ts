@@ -5,7 +5,8 @@ import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { AttrValue, Graph } from '../ir.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
-import { concatBytes, decodeWeightGroup, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
+import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
+import { checkShape } from '../../util/validate.js';
 import { normalizeStridedSlice } from '../../ops/defs/strided-slice.js';
 import { resolveReshape } from '../../ops/defs/reshape.js';
 import { normalizeAxis } from '../../ops/util.js';
@@ -332,15 +333,15 @@ function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<stri
 
 function placeholderShape(node: TfjsGraphNode, opts: ImportOptions, label: string): number[] {
   const given = opts.inputShapes?.[node.name];
-  if (given) return [...given];
+  if (given) return checkShape(given, `${label}: opts.inputShapes['${node.name}']`);
   const dims = node.attr?.shape?.shape?.dim;
   if (!dims) throw new Error(`${label}: input '${node.name}' has no static shape; pass opts.inputShapes['${node.name}']`);
-  const shape = dims.map((d) => Number(d.size));
+  const shape = dims.map((d) => Number(d.size ?? 0));
   if (shape.length > 0 && shape[0] === -1) shape[0] = 1;
-  if (shape.some((d) => d < 0)) {
+  if (shape.some((d) => d === -1)) {
     throw new Error(`${label}: input '${node.name}' has shape [${shape}] with unknown dimensions; pass opts.inputShapes['${node.name}']`);
   }
-  return shape;
+  return checkShape(shape, `${label}: input '${node.name}'`);
 }
 
 /** Converts the nodes (topologically ordered). `tolerant` skips what cannot be converted (cut search). */
@@ -411,11 +412,78 @@ function findCut(nodes: Map<string, TfjsGraphNode>, outputs: string[], weights: 
   return chooseCut(candidates, targets, label, post.map((p) => nodes.get(p)!.op));
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Structural check of a graph-model JSON (files come from the internet): every node is an object
+ * with a string name and op, string inputs and object attrs, names are unique, and the signature
+ * names strings. Shapes are checked where they are used (placeholders, weights).
+ */
+export function checkGraphModelJson(json: unknown, label: string): asserts json is TfjsGraphModelJson {
+  if (!isObject(json)) throw new Error(`${label}: model.json is not a JSON object`);
+  if (json.format !== undefined && json.format !== 'graph-model') throw new Error(`${label}: format '${String(json.format)}' is not a graph model`);
+  const topo = json.modelTopology;
+  if (!isObject(topo) || !Array.isArray(topo.node)) throw new Error(`${label}: modelTopology.node is missing (not a TF.js graph model?)`);
+  const seen = new Set<string>();
+  topo.node.forEach((n: unknown, i: number) => {
+    if (!isObject(n)) throw new Error(`${label}: modelTopology.node[${i}] is not an object`);
+    if (typeof n.name !== 'string' || n.name === '') throw new Error(`${label}: modelTopology.node[${i}] has no name`);
+    if (typeof n.op !== 'string') throw new Error(`${label}: node '${n.name}' has no op`);
+    if (seen.has(n.name)) throw new Error(`${label}: node name '${n.name}' is used twice`);
+    seen.add(n.name);
+    if (n.input !== undefined && (!Array.isArray(n.input) || n.input.some((x) => typeof x !== 'string'))) {
+      throw new Error(`${label}: node '${n.name}': 'input' must be a list of tensor names`);
+    }
+    if (n.attr !== undefined) {
+      if (!isObject(n.attr)) throw new Error(`${label}: node '${n.name}': 'attr' must be an object`);
+      for (const [k, a] of Object.entries(n.attr)) {
+        if (!isObject(a)) throw new Error(`${label}: node '${n.name}': attr '${k}' must be an object`);
+        if (a.list !== undefined) {
+          if (!isObject(a.list)) throw new Error(`${label}: node '${n.name}': attr '${k}'.list must be an object`);
+          for (const [lk, lv] of Object.entries(a.list)) {
+            if (!Array.isArray(lv)) throw new Error(`${label}: node '${n.name}': attr '${k}'.list.${lk} must be a list`);
+          }
+        }
+        if (a.shape !== undefined && (!isObject(a.shape) || (a.shape.dim !== undefined && (!Array.isArray(a.shape.dim) || a.shape.dim.some((d) => !isObject(d)))))) {
+          throw new Error(`${label}: node '${n.name}': attr '${k}'.shape is malformed`);
+        }
+        for (const key of ['s', 'type'] as const) {
+          if (a[key] !== undefined && typeof a[key] !== 'string') throw new Error(`${label}: node '${n.name}': attr '${k}'.${key} must be a string`);
+        }
+        if (a.i !== undefined && typeof a.i !== 'string' && typeof a.i !== 'number') throw new Error(`${label}: node '${n.name}': attr '${k}'.i must be an integer`);
+        if (a.f !== undefined && typeof a.f !== 'number') throw new Error(`${label}: node '${n.name}': attr '${k}'.f must be a number`);
+      }
+    }
+  });
+  if (json.signature !== undefined) {
+    if (!isObject(json.signature)) throw new Error(`${label}: signature must be an object`);
+    for (const side of ['inputs', 'outputs'] as const) {
+      const entries = json.signature[side];
+      if (entries === undefined) continue;
+      if (!isObject(entries)) throw new Error(`${label}: signature.${side} must be an object`);
+      for (const [k, v] of Object.entries(entries)) {
+        if (!isObject(v) || typeof v.name !== 'string') throw new Error(`${label}: signature.${side}['${k}'] has no tensor name`);
+      }
+    }
+  }
+}
+
 /** Converts a parsed graph-model JSON plus decoded weights into the IR. */
 export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions = {}, label = 'model.json'): Graph {
-  if (json.format !== undefined && json.format !== 'graph-model') throw new Error(`${label}: format '${json.format}' is not a graph model`);
+  checkGraphModelJson(json, label);
+  try {
+    return convertGraphModel(json, weights, opts, label);
+  } catch (e) {
+    // Every specific check names the file; anything else a malformed file trips over gets it too.
+    if (e instanceof Error && !e.message.startsWith(label) && !e.message.startsWith('Unsupported ops in')) {
+      throw new Error(`${label}: invalid graph model (${e.message})`);
+    }
+    throw e;
+  }
+}
+
+function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions, label: string): Graph {
   const topo = json.modelTopology;
-  if (!topo || !Array.isArray(topo.node)) throw new Error(`${label}: modelTopology.node is missing (not a TF.js graph model?)`);
   if ((topo as { library?: { function?: unknown[] } }).library?.function?.length) {
     // Functions (If/While bodies) are only ever part of post-processing in supported graphs.
   }
@@ -484,16 +552,10 @@ export async function importTfjsGraphModel(source: string | tfTypes.GraphModel, 
     } catch (e) {
       throw new Error(`${label}: cannot read model.json (${(e as Error).message})`);
     }
-    const manifest = json.weightsManifest ?? [];
-    const dir = path.dirname(jsonPath);
-    const groupBytes = manifest.map((g) =>
-      concatBytes(g.paths.map((p) => {
-        const file = path.join(dir, p);
-        if (!fs.existsSync(file)) throw new Error(`${label}: weight shard '${p}' not found next to model.json`);
-        return new Uint8Array(fs.readFileSync(file));
-      })),
-    );
-    return graphFromTfjsJson(json, decodeManifest(manifest, groupBytes, label), opts, label);
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${label}: model.json is not a JSON object`);
+    checkGraphModelJson(json, label);
+    const { groups, bytes } = readWeightGroups(json.weightsManifest, path.dirname(jsonPath), label);
+    return graphFromTfjsJson(json, decodeManifest(groups, bytes, label), opts, label);
   }
   // A loaded tf.GraphModel keeps its io.ModelArtifacts (a non-public field in tfjs 4.x).
   const artifacts = (source as unknown as { artifacts?: tfTypes.io.ModelArtifacts }).artifacts;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AttrValue, Graph } from '../ir.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
-import { concatBytes } from './tfjs-weights.js';
+import { concatBytes, readWeightGroups } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 
 type Config = Record<string, unknown>;
@@ -194,11 +194,18 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
   if (typeof source === 'string') {
     const jsonPath = fs.statSync(source, { throwIfNoEntry: false })?.isDirectory() ? path.join(source, 'model.json') : source;
     label = opts.label ?? jsonPath;
-    const json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    let json;
+    try {
+      json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    } catch (e) {
+      throw new Error(`${label}: cannot read model.json (${(e as Error).message})`);
+    }
+    if (typeof json !== 'object' || json === null) throw new Error(`${label}: model.json is not a JSON object`);
     if (json.format !== undefined && json.format !== 'layers-model') throw new Error(`${label}: format '${json.format}' is not a layers model`);
     const manifest = (json.weightsManifest ?? []) as { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
     const dir = path.dirname(jsonPath);
-    const bytes = concatBytes(manifest.flatMap((g) => g.paths.map((p) => new Uint8Array(fs.readFileSync(path.join(dir, p))))));
+    // Same path and size checks as graph models: shards stay inside the model directory.
+    const bytes = concatBytes(readWeightGroups(manifest, dir, label).bytes);
     // Layer construction registers unknown classes as errors; report them as unsupported layers.
     const layers = ((json.modelTopology?.model_config ?? json.modelTopology)?.config?.layers ?? []) as { class_name: string; config?: { name?: string } }[];
     const unknown = new Map<string, string[]>();

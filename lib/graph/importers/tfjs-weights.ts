@@ -1,8 +1,10 @@
 // Decoding of TF.js weight manifests (model.json `weightsManifest`) into constant IR tensors,
 // including the converter's compressed forms: uint8/uint16 affine quantization (v*scale+min) and
 // float16 storage.
+import fs from 'node:fs';
 import type { IrData, IrDType, IrTensor } from '../ir.js';
 import { elementCount } from '../ir.js';
+import { checkShape, resolveInsideDir } from '../../util/validate.js';
 
 export interface WeightQuantization {
   dtype: 'uint8' | 'uint16' | 'float16';
@@ -83,6 +85,7 @@ export function decodeWeightGroup(weights: WeightSpec[], buffer: Uint8Array, lab
   const out = new Map<string, IrTensor>();
   let offset = 0;
   for (const spec of weights) {
+    checkWeightSpec(spec, label);
     const size = elementCount(spec.shape) * storedBytesPerElement(spec, label);
     if (offset + size > buffer.byteLength) {
       throw new Error(`${label}: weight '${spec.name}' [${spec.shape}] needs bytes ${offset}..${offset + size} but the shards hold ${buffer.byteLength}`);
@@ -91,6 +94,98 @@ export function decodeWeightGroup(weights: WeightSpec[], buffer: Uint8Array, lab
     offset += size;
   }
   return out;
+}
+
+/** Checks one manifest entry's structure and shape limits (before any allocation from it). */
+export function checkWeightSpec(spec: unknown, label: string): asserts spec is WeightSpec {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new Error(`${label}: weightsManifest entry ${JSON.stringify(spec)?.slice(0, 60)} is not an object`);
+  const s = spec as Partial<WeightSpec>;
+  if (typeof s.name !== 'string') throw new Error(`${label}: a weightsManifest entry has no name (got ${JSON.stringify(s.name)})`);
+  if (typeof s.dtype !== 'string') throw new Error(`${label}: weight '${s.name}' has no dtype`);
+  (s as WeightSpec).shape = checkShape(s.shape, `${label}: weight '${s.name}'`);
+  if (s.quantization !== undefined && (typeof s.quantization !== 'object' || s.quantization === null)) {
+    throw new Error(`${label}: weight '${s.name}' has a malformed quantization entry`);
+  }
+}
+
+/** Bytes the weights of one manifest group occupy in its shards. */
+export function groupByteLength(weights: WeightSpec[], label: string): number {
+  let total = 0;
+  for (const spec of weights) {
+    checkWeightSpec(spec, label);
+    total += elementCount(spec.shape) * storedBytesPerElement(spec, label);
+  }
+  return total;
+}
+
+/** Largest total of weight bytes one manifest group may claim (a Uint8Array must hold it). */
+export const MAX_GROUP_BYTES = 2 ** 31 - 1;
+
+/**
+ * Reads the shard files of every manifest group from the model directory. Paths are checked to stay
+ * inside `dir` and shard sizes are checked against the manifest before any file is read; only the
+ * bytes the manifest describes are read (a shard with trailing bytes is accepted, as TF.js does).
+ */
+export function readWeightGroups(manifest: unknown, dir: string, label: string): { groups: WeightGroup[]; bytes: Uint8Array[] } {
+  if (manifest === undefined || manifest === null) return { groups: [], bytes: [] };
+  if (!Array.isArray(manifest)) throw new Error(`${label}: weightsManifest is not a list of weight groups`);
+  manifest.forEach((g, gi) => {
+    if (typeof g !== 'object' || g === null || !Array.isArray(g.paths) || !Array.isArray(g.weights)) {
+      throw new Error(`${label}: weightsManifest[${gi}] must have 'paths' and 'weights' lists`);
+    }
+  });
+  const groups = manifest as WeightGroup[];
+  // Validate every path and size first: nothing is read from a manifest that is wrong anywhere.
+  const plans = groups.map((g, gi) => {
+    const need = groupByteLength(g.weights, label);
+    if (need > MAX_GROUP_BYTES) throw new Error(`${label}: weightsManifest[${gi}] describes ${need} bytes of weights, over the limit of ${MAX_GROUP_BYTES}`);
+    const files = g.paths.map((p) => {
+      const file = resolveInsideDir(dir, p, label);
+      const st = fs.statSync(file, { throwIfNoEntry: false });
+      if (!st) throw new Error(`${label}: weight shard '${p}' not found next to model.json`);
+      if (!st.isFile()) throw new Error(`${label}: weight shard '${p}' is not a regular file`);
+      return { p, file, size: st.size };
+    });
+    const have = files.reduce((a, f) => a + f.size, 0);
+    if (have < need) {
+      throw new Error(
+        `${label}: weight shards [${g.paths.join(', ')}] hold ${have} bytes but the manifest's weights need ${need} ` +
+          `(${shortfallWeight(g.weights, have, label)}); a shard is missing or truncated`,
+      );
+    }
+    return { files, need };
+  });
+  const bytes = plans.map(({ files, need }) => {
+    const out = new Uint8Array(need);
+    let o = 0;
+    for (const f of files) {
+      if (o >= need) break;
+      const fd = fs.openSync(f.file, 'r');
+      try {
+        while (o < need) {
+          const n = fs.readSync(fd, out, o, need - o, null);
+          if (n === 0) break;
+          o += n;
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    if (o < need) throw new Error(`${label}: weight shards [${files.map((f) => f.p).join(', ')}] became shorter while being read`);
+    return out;
+  });
+  return { groups, bytes };
+}
+
+/** Names the first weight that does not fit into `have` bytes (for the truncated-shard error). */
+function shortfallWeight(weights: WeightSpec[], have: number, label: string): string {
+  let offset = 0;
+  for (const spec of weights) {
+    const size = elementCount(spec.shape) * storedBytesPerElement(spec, label);
+    if (offset + size > have) return `weight '${spec.name}' [${spec.shape}] needs bytes ${offset}..${offset + size}`;
+    offset += size;
+  }
+  return 'all weights fit';
 }
 
 export function concatBytes(parts: Uint8Array[]): Uint8Array {

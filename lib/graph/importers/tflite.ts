@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { Graph, IrData, IrDType } from '../ir.js';
 import { elementCount } from '../ir.js';
+import { checkShape } from '../../util/validate.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { readTflite } from '../../tflite/reader.js';
 import { builtinOperatorName } from '../../tflite/op-versions.js';
@@ -185,6 +186,8 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
     b.addInput(names[i], opts.inputShapes?.[names[i]] ?? [...t.shape]);
   }
   sg.tensors.forEach((t, i) => {
+    // Before decodeBuffer allocates from the shape: the file may claim anything.
+    checkShape(t.shape, `${label}: tensor '${t.name}'`);
     const buf = model.buffers[t.buffer]?.data;
     if (t.buffer > 0 && buf && buf.byteLength > 0) {
       const { dtype, data } = decodeBuffer(t, buf, label);

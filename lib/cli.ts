@@ -1,0 +1,513 @@
+// The `yolo-int8` command line: argument parsing (node:util parseArgs) and output formatting only;
+// all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Progress, type ProgressStream } from './cli/progress.js';
+import { resolveImageList } from './cli/glob.js';
+import { formatEvalTable, formatTable, formatBytes } from './cli/table.js';
+
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: ProgressStream;
+}
+
+/** A mistake in the command line (exit code 2, like most Unix tools). */
+export class UsageError extends Error {}
+
+const COMMANDS = ['quantize', 'eval', 'compare', 'inspect', 'detect', 'demo'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const GENERAL_HELP = `yolo-int8: full-integer int8 TFLite quantization of TF.js / TFLite YOLO models, in Node
+
+usage: yolo-int8 <command> [options]
+
+commands:
+  quantize <model> --calib <dir|glob> -o out.tflite   float model -> int8 .tflite, calibrated on images
+  eval <model.tflite> --data <dir|yaml>                mAP@0.5, mAP@0.5:0.95, latency, size
+  compare <a.tflite> <b.tflite> ... --data <dir|yaml>  the same evaluation of several models, one table
+  inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
+  detect <model.tflite> <image> [-o out.png]           detections on one image (original pixels)
+  demo [--out dir]                                     offline end-to-end demo on the embedded model
+
+options for every command:
+  --json      print one JSON object to stdout (progress stays on stderr)
+  --quiet     no progress output
+  --verbose   stack traces on errors, LiteRT log lines
+  -h, --help  help for a command
+  --version   the yolo-int8 version
+
+run 'yolo-int8 <command> --help' for the options of a command.`;
+
+const HELP: Record<Command, string> = {
+  quantize: `usage: yolo-int8 quantize <model> --calib <dir|glob> -o <out.tflite> [options]
+
+<model> is a TF.js graph or layers model (folder or model.json) or a float .tflite.
+
+  --calib <dir|glob>      calibration images: a folder, or a glob on the file name ('images/*.jpg')
+  -n, --num <N>           number of calibration images (default 100, or all when fewer)
+  --method <m>            calibration: minmax (default), percentile, mse, entropy
+  --input-type <t>        int8 (default), uint8 or float32
+  --output-type <t>       int8 (default), uint8 or float32
+  --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
+  --head <split|keep>     YOLOv5 head: split at the per-level sigmoids (default) or keep it as it is
+  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides)
+  --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
+  -o, --output <file>     the int8 .tflite to write (written atomically)
+  --report <file.json>    also write the full quantization report as JSON
+  --tensors               list every tensor's calibrated range and int8 parameters`,
+  eval: `usage: yolo-int8 eval <model.tflite> --data <images dir|dataset.yaml> [--offset N] [--limit N]
+
+COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings), LiteRT latency and file size.
+Images are taken in name order; --offset skips the first N, --limit caps the count.`,
+  compare: `usage: yolo-int8 compare <a.tflite> <b.tflite> [...] --data <images dir|dataset.yaml> [--offset N] [--limit N]
+
+Evaluates every model on the same images in the same run and prints one table.
+  --fidelity   also compare each model's outputs and detections with the first model's`,
+  inspect: `usage: yolo-int8 inspect <model.tflite>
+
+Op histogram, input/output tensors with their quantization, weight bytes per dtype, whether every
+tensor is integer, and the YOLO head spec stored in the file (if any).`,
+  detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png] [--conf 0.25] [--iou 0.45] [--names file]
+
+Prints detections in original-image pixels. --names reads class names from a dataset yaml
+('names:') or a text file with one name per line; -o writes an annotated PNG.`,
+  demo: `usage: yolo-int8 demo [--out dir]
+
+Offline end-to-end run on the embedded demo detector: generates synthetic calibration and test
+images, quantizes to int8, evaluates the float and int8 models, writes an annotated PNG.
+  --out <dir>   where to write the images, the int8 model and the PNG (default: a temp folder)`,
+};
+
+const GLOBAL_OPTIONS = {
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+const EVAL_SLICE = {
+  data: { type: 'string' },
+  offset: { type: 'string' },
+  limit: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+const COMMAND_OPTIONS = {
+  quantize: {
+    calib: { type: 'string' },
+    num: { type: 'string', short: 'n' },
+    method: { type: 'string' },
+    'input-type': { type: 'string' },
+    'output-type': { type: 'string' },
+    outputs: { type: 'string' },
+    head: { type: 'string' },
+    recipe: { type: 'string' },
+    backend: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    report: { type: 'string' },
+    tensors: { type: 'boolean' },
+  },
+  eval: EVAL_SLICE,
+  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' } },
+  inspect: {},
+  detect: {
+    output: { type: 'string', short: 'o' },
+    conf: { type: 'string' },
+    iou: { type: 'string' },
+    names: { type: 'string' },
+  },
+  demo: { out: { type: 'string' } },
+} as const satisfies Record<Command, ParseArgsConfig['options']>;
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** parseArgs with errors rewritten as one-line UsageErrors that name the command. */
+function parseCommand(command: Command, args: string[]): { values: Values; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Values, positionals };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const msg = (e as Error).message;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const opt = /'([^']+)'/.exec(msg)?.[1] ?? msg;
+      throw new UsageError(`${command}: unknown option '${opt}' (see 'yolo-int8 ${command} --help')`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      throw new UsageError(`${command}: ${msg.split('\n')[0].replace(/^Option /, 'option ')}`);
+    }
+    throw new UsageError(`${command}: ${msg.split('\n')[0]}`);
+  }
+}
+
+/** A non-negative (or >= min) integer option value; undefined when absent. */
+export function parseIntOption(name: string, value: string | boolean | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const s = String(value).trim();
+  if (!/^\d+$/.test(s) || Number(s) < min) throw new UsageError(`--${name} expects an integer >= ${min}, got '${value}'`);
+  return Number(s);
+}
+
+/** A number in [lo, hi]; undefined when absent. */
+export function parseFloatOption(name: string, value: string | boolean | undefined, lo: number, hi: number): number | undefined {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (String(value).trim() === '' || !Number.isFinite(x) || x < lo || x > hi) {
+    throw new UsageError(`--${name} expects a number in [${lo}, ${hi}], got '${value}'`);
+  }
+  return x;
+}
+
+/** One of `choices`; undefined when absent. */
+export function parseChoice<T extends string>(name: string, value: string | boolean | undefined, choices: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!choices.includes(value as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}; got '${value}'`);
+  return value as T;
+}
+
+function requireString(command: Command, values: Values, name: string, what: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${command}: --${name} <${what}> is required (see 'yolo-int8 ${command} --help')`);
+  return v;
+}
+
+function expectPositionals(command: Command, positionals: string[], names: string[], variadic = false): void {
+  if (positionals.length < names.length) {
+    throw new UsageError(`${command}: missing ${names.slice(positionals.length).map((n) => `<${n}>`).join(' ')} (usage: ${HELP[command].split('\n')[0].replace('usage: ', '')})`);
+  }
+  if (!variadic && positionals.length > names.length) {
+    throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`);
+  }
+}
+
+function requireFile(file: string, what: string): void {
+  if (!fs.existsSync(file)) throw new Error(`${file}: ${what} not found`);
+}
+
+/** Class names from a dataset yaml (`names:`) or a text file with one name per line. */
+export async function readClassNames(file: string): Promise<string[]> {
+  requireFile(file, 'class names file');
+  const text = fs.readFileSync(file, 'utf8');
+  if (/\.ya?ml$/i.test(file)) {
+    const { parseDatasetYaml } = await import('./yolo/dataset.js');
+    const names = parseDatasetYaml(text, file).names;
+    if (!names?.length) throw new Error(`${file}: the yaml has no 'names' entry`);
+    return names;
+  }
+  const names = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  if (names.length === 0) throw new Error(`${file}: no class names (expected one name per line)`);
+  return names;
+}
+
+/** The version in yolo-int8's package.json, found by walking up from this file (lib/ or dist/lib/). */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      const json = JSON.parse(fs.readFileSync(pkg, 'utf8'));
+      if (json.name === 'yolo-int8') return String(json.version);
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
+
+interface Context {
+  io: CliIo;
+  json: boolean;
+  progress: Progress;
+  print(text: string): void;
+  emitJson(obj: unknown): void;
+}
+
+// JSON.stringify turns NaN/Infinity into null; that is what a machine reader should see for "no value".
+function toJson(obj: unknown): string {
+  return JSON.stringify(obj, null, 2);
+}
+
+async function cmdQuantize(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('quantize', positionals, ['model']);
+  const model = positionals[0];
+  const calib = requireString('quantize', values, 'calib', 'dir|glob');
+  const output = requireString('quantize', values, 'output', 'out.tflite');
+  const num = parseIntOption('num', values.num, 1);
+  const method = parseChoice('method', values.method, ['minmax', 'percentile', 'mse', 'entropy'] as const);
+  const ioTypes = ['int8', 'uint8', 'float32'] as const;
+  const inputType = parseChoice('input-type', values['input-type'], ioTypes);
+  const outputType = parseChoice('output-type', values['output-type'], ioTypes);
+  const head = parseChoice('head', values.head, ['split', 'keep'] as const);
+  const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
+  const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
+  if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
+  let recipe;
+  if (typeof values.recipe === 'string') {
+    requireFile(values.recipe, 'recipe file');
+    try {
+      recipe = JSON.parse(fs.readFileSync(values.recipe, 'utf8'));
+    } catch (e) {
+      throw new Error(`${values.recipe}: not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const outDir = path.dirname(path.resolve(output));
+  if (!fs.existsSync(outDir)) throw new Error(`cannot write '${output}': the directory '${outDir}' does not exist`);
+  const files = resolveImageList(calib);
+
+  const { quantizeInt8 } = await import('./quantize/index.js');
+  const { formatQuantizeReport } = await import('./quantize/report.js');
+  const { writeFileAtomic } = await import('./util/fs.js');
+  const result = await quantizeInt8(model, {
+    representativeDataset: files,
+    numCalibrationSamples: num ?? Math.min(100, files.length),
+    calibration: method,
+    inputType,
+    outputType,
+    outputs,
+    head,
+    recipe,
+    backend,
+    onProgress: (step, done, total) => ctx.progress.update(step, done, total),
+  });
+  ctx.progress.finishLine();
+  await writeFileAtomic(output, result.tflite);
+  if (typeof values.report === 'string') await writeFileAtomic(values.report, toJson(result.report) + '\n');
+  if (ctx.json) {
+    ctx.emitJson({ command: 'quantize', model, output, report: result.report });
+  } else {
+    ctx.print(formatQuantizeReport(result.report, { tensors: values.tensors === true }));
+    ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
+  }
+}
+
+function sliceOptions(command: Command, values: Values) {
+  const data = requireString(command, values, 'data', 'images dir|dataset.yaml');
+  return { images: data, offset: parseIntOption('offset', values.offset, 0), limit: parseIntOption('limit', values.limit, 1) };
+}
+
+function sliceText(opts: { offset?: number; limit?: number }, images: number): string {
+  return `${images} images${opts.offset ? ` from #${opts.offset}` : ''}`;
+}
+
+async function cmdEval(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('eval', positionals, ['model.tflite']);
+  const model = positionals[0];
+  const slice = sliceOptions('eval', values);
+  requireFile(model, 'model');
+  const { evaluate } = await import('./yolo/evaluate.js');
+  const result = await evaluate(model, { ...slice, onProgress: (d, t) => ctx.progress.update('evaluate', d, t) });
+  ctx.progress.finishLine();
+  if (ctx.json) {
+    ctx.emitJson({ command: 'eval', model, data: slice.images, offset: slice.offset ?? 0, limit: slice.limit ?? null, result });
+  } else {
+    ctx.print(`${slice.images}: ${sliceText(slice, result.images)}, ${result.labels} labelled objects`);
+    ctx.print(formatEvalTable([{ name: model, ...result }]));
+  }
+}
+
+async function cmdCompare(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('compare', positionals, ['a.tflite', 'b.tflite'], true);
+  const slice = sliceOptions('compare', values);
+  for (const m of positionals) requireFile(m, 'model');
+  const { evaluate, compareModels } = await import('./yolo/evaluate.js');
+  const results = [];
+  for (const [i, model] of positionals.entries()) {
+    const label = `evaluate ${i + 1}/${positionals.length}`;
+    results.push({ model, result: await evaluate(model, { ...slice, onProgress: (d, t) => ctx.progress.update(label, d, t) }) });
+  }
+  const fidelity = [];
+  if (values.fidelity) {
+    for (const model of positionals.slice(1)) {
+      fidelity.push({
+        reference: positionals[0],
+        model,
+        result: await compareModels(positionals[0], model, { ...slice, onProgress: (d, t) => ctx.progress.update(`fidelity ${model}`, d, t) }),
+      });
+    }
+  }
+  ctx.progress.finishLine();
+  if (ctx.json) {
+    ctx.emitJson({ command: 'compare', data: slice.images, offset: slice.offset ?? 0, limit: slice.limit ?? null, models: results, fidelity: values.fidelity ? fidelity : undefined });
+    return;
+  }
+  ctx.print(`${slice.images}: ${sliceText(slice, results[0].result.images)}, ${results[0].result.labels} labelled objects`);
+  ctx.print(formatEvalTable(results.map((r) => ({ name: r.model, ...r.result }))));
+  if (fidelity.length) {
+    ctx.print(`\nfidelity to ${positionals[0]} (detections at conf 0.25 / IoU 0.45 matched by class and IoU >= 0.5):`);
+    ctx.print(
+      formatTable(
+        ['model', 'max output error / range', 'detections matched', 'matched IoU', 'score error'],
+        fidelity.map((f) => [
+          f.model,
+          Math.max(...f.result.outputs.map((o) => o.maxErrorOfRange)).toFixed(4),
+          `${(f.result.detections.fractionMatched * 100).toFixed(1)} %`,
+          f.result.detections.matchedIouMean.toFixed(3),
+          f.result.detections.scoreErrorMean.toFixed(4),
+        ]),
+      ),
+    );
+  }
+}
+
+async function cmdInspect(ctx: Context, _values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('inspect', positionals, ['model.tflite']);
+  const model = positionals[0];
+  requireFile(model, 'model');
+  const { inspectTflite, formatInspectReport } = await import('./inspect.js');
+  const { readTflite } = await import('./tflite/reader.js');
+  const { readHeadSpec } = await import('./yolo/head.js');
+  const bytes = new Uint8Array(fs.readFileSync(model));
+  const report = inspectTflite(bytes, model);
+  const head = readHeadSpec(readTflite(bytes, { label: model }), model);
+  if (ctx.json) {
+    ctx.emitJson({ command: 'inspect', ...report, yoloHead: head ?? null });
+  } else {
+    ctx.print(formatInspectReport(report));
+    if (head) {
+      ctx.print(
+        `YOLO head (metadata): ${head.numClasses} classes, input ${head.inputSize.join('x')}, levels ` +
+          head.levels.map((l) => `${l.output} stride ${l.stride} ${l.gridH}x${l.gridW}`).join(', '),
+      );
+    }
+  }
+}
+
+async function cmdDetect(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('detect', positionals, ['model.tflite', 'image']);
+  const [model, image] = positionals;
+  const conf = parseFloatOption('conf', values.conf, 0, 1);
+  const iou = parseFloatOption('iou', values.iou, 0, 1);
+  requireFile(model, 'model');
+  requireFile(image, 'image');
+  const names = typeof values.names === 'string' ? await readClassNames(values.names) : [];
+  const out = typeof values.output === 'string' ? values.output : undefined;
+  const { loadYoloModel } = await import('./yolo/evaluate.js');
+  const yolo = await loadYoloModel(model);
+  let detections, ms;
+  try {
+    ({ detections, ms } = await yolo.detect(image, { confThreshold: conf, iouThreshold: iou }));
+  } finally {
+    yolo.runner.dispose();
+  }
+  if (out) {
+    const { drawDetections } = await import('./yolo/draw.js');
+    await drawDetections(image, detections, out, names);
+  }
+  const nameOf = (c: number) => names[c] ?? `class ${c}`;
+  if (ctx.json) {
+    ctx.emitJson({
+      command: 'detect',
+      model,
+      image,
+      output: out ?? null,
+      ms,
+      detections: detections.map((d) => ({ classId: d.classId, className: names[d.classId] ?? null, score: d.score, box: d.box })),
+    });
+    return;
+  }
+  ctx.print(`${image}: ${detections.length} detection(s) in ${ms.toFixed(1)} ms (boxes x1,y1,x2,y2 in image pixels)`);
+  for (const d of detections) {
+    ctx.print(`  ${nameOf(d.classId).padEnd(14)} ${d.score.toFixed(3)}  [${d.box.map((v) => v.toFixed(1)).join(', ')}]`);
+  }
+  if (out) ctx.print(`wrote ${out}`);
+}
+
+async function cmdDemo(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('demo', positionals, []);
+  const { runDemo } = await import('./demo/run-demo.js');
+  const result = await runDemo({
+    outDir: typeof values.out === 'string' ? values.out : undefined,
+    onProgress: (step, done, total) => ctx.progress.update(step, done, total),
+    log: ctx.json ? undefined : (line) => {
+      ctx.progress.finishLine();
+      ctx.print(line);
+    },
+  });
+  ctx.progress.finishLine();
+  if (ctx.json) ctx.emitJson({ command: 'demo', ...result });
+}
+
+const RUNNERS: Record<Command, (ctx: Context, values: Values, positionals: string[]) => Promise<void>> = {
+  quantize: cmdQuantize,
+  eval: cmdEval,
+  compare: cmdCompare,
+  inspect: cmdInspect,
+  detect: cmdDetect,
+  demo: cmdDemo,
+};
+
+/**
+ * Runs the CLI on `argv` (without the node and script paths) and returns the exit code:
+ * 0 success, 1 failure, 2 bad command line. Nothing is thrown; errors are one line on stderr.
+ */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+      if (first === 'help' && rest[0] && (COMMANDS as readonly string[]).includes(rest[0])) io.stdout.write(HELP[rest[0] as Command] + '\n');
+      else io.stdout.write(GENERAL_HELP + '\n');
+      return first === undefined ? 2 : 0;
+    }
+    if (first === '--version' || first === '-v') {
+      io.stdout.write(packageVersion() + '\n');
+      return 0;
+    }
+    if (!(COMMANDS as readonly string[]).includes(first)) {
+      throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.join(', ')}; see 'yolo-int8 --help')`);
+    }
+    const command = first as Command;
+    const { values, positionals } = parseCommand(command, rest);
+    if (values.help) {
+      io.stdout.write(HELP[command] + '\n');
+      return 0;
+    }
+    if (verbose) {
+      const { setLiteRtVerbose } = await import('./runtime/index.js');
+      setLiteRtVerbose(true);
+    }
+    const json = values.json === true;
+    const ctx: Context = {
+      io,
+      json,
+      progress: new Progress(io.stderr, values.quiet !== true),
+      print: (text) => io.stdout.write(text + '\n'),
+      emitJson: (obj) => io.stdout.write(toJson(obj) + '\n'),
+    };
+    await RUNNERS[command](ctx, values, positionals);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    if (!(err instanceof Error)) {
+      io.stderr.write(`yolo-int8: ${String(e)}\n`);
+      return 1;
+    }
+    const oneLine = err.message.split('\n')[0];
+    io.stderr.write(`yolo-int8: ${oneLine}\n`);
+    if (verbose && err.stack) io.stderr.write(err.stack + '\n');
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+/** True when this module is the program being run (`tsx lib/cli.ts ...`), not imported. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return pathToFileURL(fs.realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  // process.exit: LiteRT / TF.js wasm workers can keep the event loop alive after the work is done.
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,241 @@
+// `yolo-int8 demo`: the whole pipeline offline, on the embedded demo detector and generated images.
+// Calibration and test images come from lib/demo/synthetic.ts with fixed seeds, so two runs print
+// the same table (latencies aside).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type * as tf from '@tensorflow/tfjs';
+import { importModel } from '../graph/importers/index.js';
+import { runDefaultPasses } from '../graph/passes/index.js';
+import { createFloatExecutor } from '../graph/execute.js';
+import type { Graph } from '../graph/ir.js';
+import { quantizeInt8, exportFloatTflite, type QuantizeReport } from '../quantize/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { decodeImage } from '../pipeline/image.js';
+import { imageToInput } from '../pipeline/input.js';
+import {
+  evaluate, percentile, loadYoloModel, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, EVAL_NMS,
+  matchImage, apPerClass, loadDataset, readYoloLabels, labelsToPixels, drawDetections,
+  type ImageStats, type Detection, type YoloHeadSpec,
+} from '../yolo/index.js';
+import { DEMO_SEEDS, writeDataset } from './synthetic.js';
+import { DEMO_CLASS_NAMES, DEMO_HEAD, DEMO_INPUT_SIZE, demoModelDir, loadDemoModel } from './model.js';
+
+export interface RunDemoOptions {
+  /** Folder for the generated images, the int8 model and the annotated PNG (default: a new temp folder). */
+  outDir?: string;
+  /** Progress of the long steps: 'generate', 'calibrate', 'evaluate float', 'evaluate int8'. */
+  onProgress?: (step: string, done: number, total: number) => void;
+  /** Human-readable lines (what is happening, the final table). */
+  log?: (line: string) => void;
+  /** Number of calibration images (default 64). */
+  calibrationImages?: number;
+  /** Number of labelled test images (default 64). */
+  testImages?: number;
+  /** The float detector (default: the embedded trained demo model, loadDemoModel()). */
+  model?: tf.LayersModel;
+  /**
+   * How the float row is computed: 'litert-float-tflite' (default) exports the float graph to a
+   * .tflite and runs it with LiteRT like the int8 model; 'tfjs-ir' runs the float IR on TF.js.
+   */
+  floatRuntime?: 'litert-float-tflite' | 'tfjs-ir';
+}
+
+export interface DemoModelRow {
+  name: string;
+  mAP50: number;
+  mAP50_95: number;
+  latencyMs: { median: number; p90: number; mean: number };
+  fileBytes: number;
+}
+
+export interface RunDemoResult {
+  outDir: string;
+  int8Model: string;
+  testDataset: string;
+  annotatedPng: string;
+  /** How the float model was run: LiteRT on a float .tflite, or the float IR on TF.js. */
+  floatRuntime: 'litert-float-tflite' | 'tfjs-ir';
+  float: DemoModelRow;
+  int8: DemoModelRow;
+  /** Detections drawn into annotatedPng (int8 model, conf 0.25, IoU 0.45). */
+  detections: (Detection & { className: string })[];
+  calibration: { samples: number; seconds: number; method: string };
+  allInteger: boolean;
+  table: string;
+  seconds: number;
+}
+
+/** The table the demo prints (same columns as `yolo-int8 eval`). */
+export function formatDemoTable(rows: DemoModelRow[]): string {
+  const header = ['model', 'mAP50', 'mAP50-95', 'latency median', 'latency p90', 'size'];
+  const cells = rows.map((r) => [
+    r.name,
+    r.mAP50.toFixed(3),
+    r.mAP50_95.toFixed(3),
+    `${r.latencyMs.median.toFixed(2)} ms`,
+    `${r.latencyMs.p90.toFixed(2)} ms`,
+    `${(r.fileBytes / 1000).toFixed(1)} KB`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** The head spec the demo graph carries: the importer's, or DEMO_HEAD when the importer did not set one. */
+function ensureHead(graph: Graph): YoloHeadSpec {
+  const meta = graph.meta as Graph['meta'] & { yoloHead?: YoloHeadSpec };
+  // The layers importer may not copy the model's userDefinedMetadata head into the graph; the demo
+  // model's head is known here, so quantizeInt8 still splits the graph at the per-level sigmoids.
+  if (!meta.yoloHead) meta.yoloHead = DEMO_HEAD;
+  return meta.yoloHead;
+}
+
+/**
+ * Float-model evaluation on the TF.js IR executor, with exactly the decode / NMS / mAP code that
+ * evaluate() uses for .tflite models, so the two rows of the table differ only by the model.
+ */
+async function evaluateFloatIr(
+  graph: Graph,
+  head: YoloHeadSpec,
+  datasetYaml: string,
+  onProgress: (done: number, total: number) => void,
+): Promise<Omit<DemoModelRow, 'name' | 'fileBytes'>> {
+  const exec = await createFloatExecutor(graph);
+  try {
+    const inputName = graph.inputs[0];
+    const inputDesc = { name: inputName, dtype: 'float32', shape: graph.tensors.get(inputName)!.shape };
+    const infos = graph.outputs.map((name) => ({ name, shape: graph.tensors.get(name)!.shape }));
+    const { items } = loadDataset(datasetYaml);
+    const stats: ImageStats[] = [];
+    const times: number[] = [];
+    for (const [i, item] of items.entries()) {
+      const img = await decodeImage(item.image);
+      const input = await imageToInput(img, inputDesc);
+      const t0 = performance.now();
+      const out = await exec.run(input.data as Float32Array);
+      times.push(performance.now() - t0);
+      const { rows, numClasses } = decodeModelOutputs(graph.outputs.map((n) => out[n]), infos, [inputDesc.shape[1], inputDesc.shape[2]], head);
+      const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, EVAL_NMS), input.transform);
+      stats.push(matchImage(dets, labelsToPixels(readYoloLabels(item.labels), img.width, img.height)));
+      onProgress(i + 1, items.length);
+    }
+    const ap = apPerClass(stats);
+    return {
+      mAP50: ap.mAP50,
+      mAP50_95: ap.mAP50_95,
+      latencyMs: { median: percentile(times, 50), p90: percentile(times, 90), mean: times.reduce((a, b) => a + b, 0) / times.length },
+    };
+  } finally {
+    exec.dispose();
+  }
+}
+
+function dirBytes(dir: string): number {
+  return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+}
+
+export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResult> {
+  const t0 = performance.now();
+  const log = options.log ?? (() => {});
+  const progress = options.onProgress ?? (() => {});
+  const numCalib = options.calibrationImages ?? 64;
+  const numTest = options.testImages ?? 64;
+  const outDir = options.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-demo-'));
+  fs.mkdirSync(outDir, { recursive: true });
+
+  let model = options.model;
+  if (!model) {
+    const dir = demoModelDir();
+    if (!fs.existsSync(path.join(dir, 'model.json'))) {
+      throw new Error(`the embedded demo model is missing (${path.join(dir, 'model.json')}); reinstall yolo-int8`);
+    }
+    model = await loadDemoModel();
+  }
+
+  log(`demo: writing ${numCalib} calibration and ${numTest} test images (${DEMO_INPUT_SIZE}x${DEMO_INPUT_SIZE} synthetic shapes) to ${outDir}`);
+  progress('generate', 0, 2);
+  const calib = await writeDataset(path.join(outDir, 'calibration'), { count: numCalib, seed: DEMO_SEEDS.calibration, size: DEMO_INPUT_SIZE, split: 'calib' });
+  progress('generate', 1, 2);
+  const test = await writeDataset(path.join(outDir, 'test'), { count: numTest, seed: DEMO_SEEDS.test, size: DEMO_INPUT_SIZE, split: 'test' });
+  progress('generate', 2, 2);
+
+  // Two imports: quantizeInt8 runs its passes on the graph it is given, the float run gets its own.
+  const floatGraph = runDefaultPasses(await importModel(model, { label: 'demo model' }));
+  const head = ensureHead(floatGraph);
+  const quantGraph = await importModel(model, { label: 'demo model' });
+  ensureHead(quantGraph);
+
+  log(`demo: quantizing to int8 (${numCalib} calibration images)`);
+  const { tflite, report } = await quantizeInt8(quantGraph, {
+    representativeDataset: calib.imagesDir,
+    numCalibrationSamples: numCalib,
+    onProgress: (step, done, total) => {
+      if (step === 'calibrate') progress('calibrate', done, total);
+    },
+  });
+  const int8Model = path.join(outDir, 'demo-int8.tflite');
+  await writeFileAtomic(int8Model, tflite);
+
+  // The float row: the same graph exported as a float32 .tflite, run by LiteRT like the int8 one, so
+  // the two rows differ only by quantization. Option floatRuntime: 'tfjs-ir' runs the float IR on TF.js instead.
+  log('demo: evaluating the float model');
+  let floatRow: DemoModelRow;
+  let floatRuntime: RunDemoResult['floatRuntime'];
+  if (options.floatRuntime !== 'tfjs-ir') {
+    const floatPath = path.join(outDir, 'demo-float.tflite');
+    const exported = await exportFloatTflite(floatGraph);
+    await writeFileAtomic(floatPath, exported.tflite);
+    const r = await evaluate(floatPath, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate float', d, t) });
+    floatRow = { name: 'float32 (.tflite)', mAP50: r.mAP50, mAP50_95: r.mAP50_95, latencyMs: r.latencyMs, fileBytes: r.fileBytes };
+    floatRuntime = 'litert-float-tflite';
+  } else {
+    const r = await evaluateFloatIr(floatGraph, head, test.yamlPath, (d, t) => progress('evaluate float', d, t));
+    const dir = options.model ? NaN : dirBytes(demoModelDir());
+    floatRow = { name: 'float32 (TF.js)', ...r, fileBytes: dir };
+    floatRuntime = 'tfjs-ir';
+  }
+
+  log('demo: evaluating the int8 model');
+  const r8 = await evaluate(int8Model, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate int8', d, t) });
+  const int8Row: DemoModelRow = { name: 'int8 (.tflite)', mAP50: r8.mAP50, mAP50_95: r8.mAP50_95, latencyMs: r8.latencyMs, fileBytes: r8.fileBytes };
+
+  const annotatedPng = path.join(outDir, 'detections.png');
+  const yolo = await loadYoloModel(int8Model);
+  let detections: Detection[];
+  try {
+    detections = (await yolo.detect(test.files[0])).detections;
+  } finally {
+    yolo.runner.dispose();
+  }
+  await drawDetections(test.files[0], detections, annotatedPng, [...DEMO_CLASS_NAMES]);
+
+  const table = formatDemoTable([floatRow, int8Row]);
+  const seconds = (performance.now() - t0) / 1000;
+  log('');
+  log(`${numTest} test images (${test.yamlPath}); float model run with ${floatRuntime === 'tfjs-ir' ? 'TF.js' : 'LiteRT'}, int8 with LiteRT`);
+  log(table);
+  log('');
+  log(`int8 model: ${int8Model} (all tensors integer: ${report.allInteger ? 'yes' : 'no'})`);
+  log(`annotated test image: ${annotatedPng} (${detections.length} detections)`);
+  log(`done in ${seconds.toFixed(1)} s`);
+  return {
+    outDir,
+    int8Model,
+    testDataset: test.yamlPath,
+    annotatedPng,
+    floatRuntime,
+    float: floatRow,
+    int8: int8Row,
+    detections: detections.map((d) => ({ ...d, className: DEMO_CLASS_NAMES[d.classId] ?? `class ${d.classId}` })),
+    calibration: summarizeCalibration(report),
+    allInteger: report.allInteger,
+    table,
+    seconds,
+  };
+}
+
+function summarizeCalibration(report: QuantizeReport): RunDemoResult['calibration'] {
+  return { samples: report.calibration.samples, seconds: report.calibration.seconds, method: report.calibration.method };
+}

@@ -1,0 +1,36 @@
+// A readable summary of a quantization report (the CLI prints it; --json prints the object).
+import type { QuantizeReport } from './index.js';
+import { formatRecipe } from './recipe.js';
+
+function io(list: QuantizeReport['inputs']): string[] {
+  return list.map(
+    (t) => `  ${t.name}: ${t.dtype} [${t.shape.join(',')}]${t.scale !== undefined ? ` scale ${t.scale.toPrecision(6)} zero point ${t.zeroPoint}` : ''}`,
+  );
+}
+
+export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolean } = {}): string {
+  const lines: string[] = [];
+  lines.push(`source: ${r.source} (${r.format}); float backend: ${r.backend}`);
+  if (r.cutAt?.length) lines.push(`cut before post-processing at: ${r.cutAt.join(', ')}`);
+  lines.push(`recipe:\n${formatRecipe(r.recipe).replace(/^/gm, '  ')}`);
+  if (r.head.treatment === 'split' && r.head.spec) {
+    const s = r.head.spec;
+    lines.push(
+      `YOLO head: split at ${s.levels.length} per-level sigmoid outputs (strides ${s.levels.map((l) => l.stride).join('/')}, ` +
+        `${s.numClasses} classes); box decode in float post-processing`,
+    );
+  } else if (r.head.treatment === 'keep') lines.push('YOLO head: quantized as it is');
+  lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
+    (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : ''));
+  lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));
+  const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  lines.push(`ops: ${ops}`);
+  lines.push(`all tensors integer: ${r.allInteger ? 'yes' : `NO (${r.floatTensors.slice(0, 5).join(', ')})`}; QUANTIZE ops: ${r.quantizeOps}`);
+  lines.push(`size: ${r.fileBytes} bytes; time: ${r.timings.totalSeconds?.toFixed(1)} s (float forward passes ${r.timings.forwardSeconds?.toFixed(1)} s)`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (opts.tensors) {
+    lines.push('tensors (name: calibrated range -> scale, zero point):');
+    for (const t of r.tensors) lines.push(`  ${t.tensor}: [${t.min.toPrecision(4)}, ${t.max.toPrecision(4)}] -> ${t.scale.toPrecision(5)}, ${t.zeroPoint}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import type { YoloHeadSpec } from '../../lib/yolo/head.js';
+import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
+import { bceWithLogits, buildLevelTargets, giou } from '../../lib/demo/loss.js';
+
+// One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
+const HEAD: YoloHeadSpec = {
+  kind: 'yolov5-sigmoid-levels',
+  inputSize: [16, 16],
+  numClasses: 2,
+  normalized: false,
+  levels: [{ output: 'p', stride: 8, gridH: 2, gridW: 2, anchors: [[4, 4], [8, 8], [16, 16]] }],
+};
+
+describe('demo/decode', () => {
+  it('decodes xy = (2s - 0.5 + cell) * stride, wh = (2s)^2 * anchor, score = obj * cls', () => {
+    const data = new Float32Array(2 * 2 * 3 * 7);
+    // Cell (x=1, y=0), anchor 2: s = (0.75, 0.25, 0.5, 0.25), obj 0.9, classes (0.2, 0.8).
+    const o = ((0 * 2 + 1) * 3 + 2) * 7;
+    data.set([0.75, 0.25, 0.5, 0.25, 0.9, 0.2, 0.8], o);
+    const dets = decodeYoloLevels([data], HEAD, 0.5);
+    expect(dets).to.have.length(1);
+    const d = dets[0];
+    // cx = (1.5 - 0.5 + 1) * 8 = 16, cy = (0.5 - 0.5 + 0) * 8 = 0, w = 1^2 * 16 = 16, h = 0.5^2 * 16 = 4.
+    expect(d.cls).to.equal(1);
+    expect(d.score).to.be.closeTo(0.72, 1e-6);
+    expect([d.x0, d.y0, d.x1, d.y1]).to.deep.equal([8, -2, 24, 2]);
+    expect(decodeYoloLevels([data], HEAD, 0.75)).to.have.length(0);
+    expect(() => decodeYoloLevels([new Float32Array(5)], HEAD, 0.5)).to.throw(/output 'p' has 5 values, expected 2x2x21 = 84/);
+  });
+
+  it('boxIoU, NMS and matching on hand-computed cases', () => {
+    const a = { x0: 0, y0: 0, x1: 10, y1: 10 };
+    expect(boxIoU(a, { x0: 5, y0: 0, x1: 15, y1: 10 })).to.be.closeTo(50 / 150, 1e-12);
+    expect(boxIoU(a, { x0: 10, y0: 0, x1: 20, y1: 10 })).to.equal(0);
+    const dets: Detection[] = [
+      { cls: 0, score: 0.6, x0: 1, y0: 0, x1: 11, y1: 10 }, // IoU with the first 9/11 = 0.82: suppressed
+      { cls: 0, score: 0.9, x0: 0, y0: 0, x1: 10, y1: 10 },
+      { cls: 1, score: 0.5, x0: 0, y0: 0, x1: 10, y1: 10 }, // other class: kept
+      { cls: 0, score: 0.4, x0: 5, y0: 0, x1: 15, y1: 10 }, // IoU 0.33 with the first: kept
+    ];
+    const kept = nonMaxSuppression(dets, 0.45);
+    expect(kept.map((d) => d.score)).to.deep.equal([0.9, 0.5, 0.4]);
+    const truth = [
+      { cls: 0, x0: 0, y0: 0, x1: 10, y1: 10 },
+      { cls: 1, x0: 30, y0: 30, x1: 40, y1: 40 },
+    ];
+    // 0.9 matches truth 0; the class-1 box is far from truth 1; 0.4 has IoU 0.33 < 0.5.
+    expect(matchDetections(kept, truth, 0.5)).to.deep.equal({ truePositives: 1, falsePositives: 2, falseNegatives: 1 });
+    // A duplicate of an already matched truth is a false positive.
+    expect(matchDetections([dets[1], dets[0]], truth.slice(0, 1), 0.5)).to.deep.equal({ truePositives: 1, falsePositives: 1, falseNegatives: 0 });
+  });
+});
+
+describe('demo/loss', () => {
+  it('assigns a label to the centre cell + 2 nearest neighbours for anchors within 4x', () => {
+    // Centre (6, 10) px -> grid (0.75, 1.25): cell (0,1); x frac 0.75 -> right neighbour (1,1);
+    // y frac 0.25 -> upper neighbour (0,0). Size 10x10 px: anchors 4 (ratio 2.5), 8 (1.25) ok; 16 (ratio 1.6) ok.
+    const t = buildLevelTargets([[{ cls: 1, cx: 6 / 16, cy: 10 / 16, w: 10 / 16, h: 10 / 16 }]], HEAD, 0);
+    const positives: string[] = [];
+    for (let i = 0; i < t.mask.length; i++) if (t.mask[i]) positives.push(`${Math.floor(i / 3) % 2},${Math.floor(i / 6)},a${i % 3}`);
+    expect(positives.sort()).to.deep.equal(['0,0,a0', '0,0,a1', '0,0,a2', '0,1,a0', '0,1,a1', '0,1,a2', '1,1,a0', '1,1,a1', '1,1,a2']);
+    expect(t.positives).to.equal(9);
+    // Cell (x=1, y=1), anchor 1: offsets relative to that cell's corner, size in grid units.
+    const i = (1 * 2 + 1) * 3 + 1;
+    expect(Array.from(t.box.subarray(i * 4, i * 4 + 4))).to.deep.equal([0.75 - 1, 1.25 - 1, 1.25, 1.25]);
+    expect(Array.from(t.cls.subarray(i * 2, i * 2 + 2))).to.deep.equal([0, 1]);
+    // A 1.5 px object is more than 4x smaller than anchors 8 and 16 (ratios 5.3, 10.7): only anchor 4 (2.7x).
+    const small = buildLevelTargets([[{ cls: 0, cx: 0.25, cy: 0.25, w: 1.5 / 16, h: 1.5 / 16 }]], HEAD, 0);
+    for (let k = 0; k < small.mask.length; k++) if (small.mask[k]) expect(k % 3).to.equal(0);
+    expect(small.positives).to.equal(1); // centre exactly at a cell centre (frac 0.5): no neighbours
+    expect(() => buildLevelTargets([[{ cls: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
+  });
+
+  it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
+    const xs = [-30, -2, -0.5, 0, 0.7, 3, 25];
+    const zs = [0, 1, 0.3, 1, 0, 1, 0.5];
+    const got = bceWithLogits(tf.tensor1d(xs), tf.tensor1d(zs)).arraySync() as number[];
+    xs.forEach((x, i) => {
+      const z = zs[i];
+      // log(sigmoid x) = -log(1+e^-x), log(1 - sigmoid x) = -x - log(1+e^-x), written stably in float64.
+      const lse = Math.max(0, -x) + Math.log(Math.exp(-Math.max(0, -x)) + Math.exp(-x - Math.max(0, -x)));
+      const expected = z * lse + (1 - z) * (x + lse);
+      expect(got[i]).to.be.closeTo(expected, 1e-5 * Math.max(1, Math.abs(expected)));
+    });
+  });
+
+  it('giou: 1 for identical boxes, IoU for nested, negative for disjoint boxes', () => {
+    const t = (v: number[][]) => tf.tensor2d(v);
+    const g = giou(t([[0, 0], [0, 0], [0, 0]]), t([[2, 2], [2, 2], [2, 2]]), t([[0, 0], [0, 0], [3, 0]]), t([[2, 2], [1, 1], [2, 2]])).arraySync() as number[];
+    expect(g[0]).to.be.closeTo(1, 1e-6);
+    expect(g[1]).to.be.closeTo(0.25, 1e-6); // nested: hull = union
+    // Disjoint: boxes [-1,1]x[-1,1] and [2,4]x[-1,1]: IoU 0, hull 5x2 = 10, union 8 -> -(10-8)/10.
+    expect(g[2]).to.be.closeTo(-0.2, 1e-6);
+  });
+});
