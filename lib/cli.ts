@@ -392,7 +392,11 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const yolo = await loadYoloModel(model);
   let detections, ms;
   try {
-    ({ detections, ms } = await yolo.detect(image, { confThreshold: conf, iouThreshold: iou }));
+    // Only the options given: an undefined key would override the DETECT_NMS defaults.
+    const nms: { confThreshold?: number; iouThreshold?: number } = {};
+    if (conf !== undefined) nms.confThreshold = conf;
+    if (iou !== undefined) nms.iouThreshold = iou;
+    ({ detections, ms } = await yolo.detect(image, nms));
   } finally {
     yolo.runner.dispose();
   }

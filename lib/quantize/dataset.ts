@@ -30,6 +30,52 @@ export function listImageFiles(source: string | string[]): string[] {
 export interface DatasetStats {
   used: number;
   skipped: { file: string; reason: string }[];
+  /** Number of image files the source listed (image-file sources only). */
+  files?: number;
+}
+
+/**
+ * When a calibration run has too few usable samples to be trusted, throws; the rule:
+ *   - no usable sample at all is an error (whatever the source);
+ *   - from image files, fewer than half of min(requested samples, files listed) decoding is an
+ *     error: a directory that is mostly unreadable is the wrong directory, not a few bad files.
+ * Fewer skipped files only produce a warning (quantizeInt8 reports them).
+ */
+export function checkCalibrationCount(stats: DatasetStats, requested: number): void {
+  const skippedNote = stats.skipped.length
+    ? `; ${stats.skipped.length} file(s) skipped, e.g. ${stats.skipped.slice(0, 2).map((s) => s.reason).join('; ')}`
+    : '';
+  if (stats.used === 0) {
+    throw new Error(
+      stats.files !== undefined
+        ? `representative dataset: none of the ${stats.files} image file(s) could be used for calibration${skippedNote}`
+        : 'representative dataset: it yielded no samples (zero calibration samples)',
+    );
+  }
+  if (stats.files !== undefined) {
+    const expected = Math.min(requested, stats.files);
+    const needed = Math.ceil(expected / 2);
+    if (stats.used < needed) {
+      throw new Error(
+        `representative dataset: only ${stats.used} of ${stats.used + stats.skipped.length} image files could be read, ` +
+          `fewer than half of the ${expected} samples expected (at least ${needed} needed)${skippedNote}`,
+      );
+    }
+  }
+}
+
+/** Explains a wrong input length: which channel count or size the data would fit instead. */
+function lengthMismatch(index: number, length: number, inputShape: number[]): string {
+  const [, h, w, c] = inputShape;
+  const expected = inputShape.reduce((a, b) => a * b, 1);
+  let hint = '';
+  if (inputShape.length === 4 && length % (h * w) === 0) {
+    hint = ` (that is ${length / (h * w)} channel(s) at ${h}x${w}; the model takes ${c})`;
+  } else if (inputShape.length === 4 && length % c === 0) {
+    const side = Math.sqrt(length / c);
+    if (Number.isInteger(side)) hint = ` (that is a ${side}x${side} input; the model takes ${h}x${w})`;
+  }
+  return `representative dataset item ${index}: ${length} values, but the model input [${inputShape.join(',')}] needs ${expected}${hint}`;
 }
 
 /**
@@ -45,6 +91,7 @@ export async function* datasetInputs(
   const expected = inputShape.reduce((a, b) => a * b, 1);
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
     const files = listImageFiles(dataset as string | string[]);
+    stats.files = files.length;
     if (files.length === 0) throw new Error(`representative dataset: no image files in '${String(dataset)}'`);
     if (c !== 3) throw new Error(`representative dataset: images give 3 channels but the model input has shape [${inputShape.join(',')}]`);
     for (const file of files) {
@@ -61,6 +108,8 @@ export async function* datasetInputs(
       stats.used++;
       yield input;
     }
+    // Say why here, with the skipped files, rather than let calibration report "no samples".
+    if (stats.used === 0) checkCalibrationCount(stats, files.length);
     return;
   }
   let index = 0;
@@ -71,15 +120,24 @@ export async function* datasetInputs(
     else if (item && typeof (item as { dataSync?: unknown }).dataSync === 'function') {
       const t = item as { dataSync(): ArrayLike<number>; shape: number[]; dtype: string };
       if (t.dtype !== 'float32') throw new Error(`representative dataset item ${index}: tensor dtype ${t.dtype}, expected float32`);
+      // Check the shape before reading the data: [1,H,W,C] or [H,W,C] of the model input.
+      const shape = Array.isArray(t.shape) ? t.shape : [];
+      const want = shape.length === inputShape.length - 1 ? inputShape.slice(1) : inputShape;
+      if (shape.length !== want.length || shape.some((d, i) => d !== want[i])) {
+        throw new Error(`representative dataset item ${index}: tensor shape [${shape.join(',')}] does not match the model input [${inputShape.join(',')}]`);
+      }
       data = Float32Array.from(t.dataSync());
     } else throw new Error(`representative dataset item ${index}: expected a Float32Array, a Uint8Array of pixels or a tf.Tensor`);
-    if (data.length !== expected) {
-      throw new Error(
-        `representative dataset item ${index}: ${data.length} values, but the model input [${inputShape.join(',')}] needs ${expected}`,
-      );
+    if (data.length !== expected) throw new Error(lengthMismatch(index, data.length, inputShape));
+    // One NaN would make every range it reaches NaN; say which sample carries it.
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new Error(`representative dataset item ${index}: value ${data[i]} at element ${i}; calibration inputs must be finite`);
+      }
     }
     index++;
     stats.used++;
     yield data;
   }
+  if (index === 0) checkCalibrationCount(stats, 1);
 }

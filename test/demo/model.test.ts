@@ -16,7 +16,8 @@ import {
   packageRoot,
 } from '../../lib/demo/model.js';
 import { evaluateDemoFloat } from '../../lib/demo/evaluate.js';
-import { DEMO_SEEDS } from '../../lib/demo/synthetic.js';
+import { DEMO_SEEDS, generateSample, sampleSeed } from '../../lib/demo/synthetic.js';
+import { demoSamples } from '../../lib/demo/index.js';
 
 const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -34,6 +35,13 @@ describe('demo/model', function () {
     expect(packageRoot()).to.equal(REPO_ROOT);
     expect(demoModelDir()).to.equal(path.join(REPO_ROOT, 'models', 'demo'));
     for (const f of ['model.json', 'weights.bin', 'README.md']) expect(fs.existsSync(path.join(demoModelDir(), f)), f).to.equal(true);
+  });
+
+  it('demoSamples gives the seeded calibration / test sets at the model input size', () => {
+    const calib = demoSamples('calibration', 2);
+    expect(calib[1]).to.deep.equal(generateSample(sampleSeed(DEMO_SEEDS.calibration, 1), DEMO_HEAD.inputSize[0]));
+    expect(Buffer.from(calib[0].rgb).equals(Buffer.from(demoSamples('test', 1)[0].rgb))).to.equal(false);
+    expect(new Set(Object.values(DEMO_SEEDS)).size).to.equal(3);
   });
 
   it('the architecture uses only plain layer classes, is small, and its head matches DEMO_HEAD', () => {

@@ -1,0 +1,182 @@
+// Every CLI command end to end, in-process (main(argv) with captured stdout/stderr).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { buildDemoModels, fsSaveHandler, demoModelDir } from '../../lib/demo/model.js';
+import { writeDataset } from '../../lib/demo/synthetic.js';
+import { inspectTflite } from '../../lib/inspect.js';
+import { decodeImage } from '../../lib/pipeline/image.js';
+import { boxIou } from '../../lib/yolo/nms.js';
+import { formatBar } from '../../lib/cli/progress.js';
+import { runCli, FIXTURES } from './helpers.js';
+
+describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
+  let work: string;
+  let modelDir: string;
+  let imagesDir: string;
+
+  before(async function () {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-quantize-'));
+    modelDir = path.join(work, 'model');
+    // The demo architecture, untrained (seeded), saved as a TF.js layers model folder.
+    await buildDemoModels(3).inference.save(fsSaveHandler(modelDir));
+    imagesDir = (await writeDataset(path.join(work, 'images'), { count: 6, seed: 11, size: 128 })).imagesDir;
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it('--json: writes a valid full-integer .tflite and the report; stdout is one JSON object', async () => {
+    const out = path.join(work, 'm.tflite');
+    const report = path.join(work, 'report.json');
+    const r = await runCli(['quantize', modelDir, '--calib', path.join(imagesDir, 'shapes_*.png'), '--num', '4', '-o', out, '--report', report, '--json']);
+    expect(r.stderr).to.not.match(/yolo-int8:/);
+    expect(r.code).to.equal(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.command).to.equal('quantize');
+    expect(json.output).to.equal(out);
+    const bytes = new Uint8Array(fs.readFileSync(out));
+    expect(json.report.fileBytes).to.equal(bytes.length);
+    expect(json.report.calibration.samples).to.equal(4);
+    expect(json.report.calibration.method).to.equal('minmax');
+    expect(JSON.parse(fs.readFileSync(report, 'utf8'))).to.deep.equal(json.report);
+    // The file itself, read back independently of the report.
+    const info = inspectTflite(bytes);
+    expect(info.allInteger).to.equal(true);
+    expect(info.inputs).to.have.length(1);
+    expect(info.inputs[0].dtype).to.equal('int8');
+    expect(info.inputs[0].shape).to.deep.equal([1, 128, 128, 3]);
+    // pixel/255 input: scale 1/255, zero point -128 (so int8 = pixel - 128).
+    expect(info.inputs[0].scale).to.be.closeTo(1 / 255, 1e-9);
+    expect(info.inputs[0].zeroPoint).to.equal(-128);
+    expect(info.outputs.every((o) => o.dtype === 'int8')).to.equal(true);
+    // Progress went to stderr as plain lines (not a TTY), ending at 4/4.
+    expect(r.stderr).to.match(/calibrate: 4\/4\n/);
+  });
+
+  it('text mode: prints the report, --output-type float32 is honoured, TTY progress is a bar', async () => {
+    const out = path.join(work, 'f.tflite');
+    const r = await runCli(['quantize', path.join(modelDir, 'model.json'), '--calib', imagesDir, '-n', '2', '--output-type', 'float32', '-o', out], true);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/calibration: 2 samples, minmax/);
+    expect(r.stdout).to.contain(`wrote ${out}`);
+    expect(r.stderr).to.contain(`\r${formatBar('calibrate', 2, 2)}\n`);
+    const info = inspectTflite(new Uint8Array(fs.readFileSync(out)));
+    expect(info.inputs[0].dtype).to.equal('int8');
+    expect(info.outputs.every((o) => o.dtype === 'float32')).to.equal(true);
+  });
+
+  it('a missing output folder fails before any work, naming the folder', async () => {
+    const r = await runCli(['quantize', modelDir, '--calib', imagesDir, '-o', path.join(work, 'no', 'such', 'dir', 'x.tflite')]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/^yolo-int8: cannot write '.*x\.tflite': the directory '.*dir' does not exist\n$/);
+  });
+
+  it('inspect prints the op histogram and --json the same report', async () => {
+    const file = path.join(work, 'm.tflite');
+    const r = await runCli(['inspect', file]);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.contain('all integer: yes');
+    expect(r.stdout).to.match(/CONV_2D\s+\d+/);
+    const j = await runCli(['inspect', file, '--json']);
+    const json = JSON.parse(j.stdout);
+    const direct = inspectTflite(new Uint8Array(fs.readFileSync(file)), file);
+    expect(json.opHistogram).to.deep.equal(direct.opHistogram);
+    expect(json.sizeBytes).to.equal(fs.statSync(file).size);
+  });
+});
+
+describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
+  const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
+  const fp16 = path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite');
+  const coco = path.join(FIXTURES, 'coco128/config.yaml');
+  const bus = path.join(FIXTURES, 'images/bus.jpg');
+
+  before(function () {
+    if (!fs.existsSync(FIXTURES)) {
+      console.log('  (skipped: ../shared/fixtures not found)');
+      this.skip();
+    }
+  });
+
+  it('detect: bus.jpg with the official int8 model finds the reference detections, in original-image pixels', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-detect-')), 'bus.png');
+    const r = await runCli(['detect', int8, bus, '-o', out, '--names', coco, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const json = JSON.parse(r.stdout);
+    // Float reference (fixtures README, TF.js and LiteRT agree): boxes in the 640x640 letterbox of the
+    // 810x1080 image: scale 640/1080, 80 px padding left and right.
+    const s = 640 / 1080;
+    const toOrig = (b: number[]) => [(b[0] - 80) / s, b[1] / s, (b[2] - 80) / s, b[3] / s];
+    const reference = [
+      { cls: 'person', box: toOrig([209.6, 241.3, 287.1, 511.2]) },
+      { cls: 'person', box: toOrig([111.0, 236.5, 202.5, 529.9]) },
+      { cls: 'person', box: toOrig([483.0, 223.9, 562.9, 515.9]) },
+      { cls: 'bus', box: toOrig([109.5, 140.1, 566.4, 457.4]) },
+    ];
+    for (const ref of reference) {
+      const best = Math.max(0, ...json.detections.filter((d: { className: string }) => d.className === ref.cls).map((d: { box: number[] }) => boxIou(d.box, ref.box)));
+      expect(best, `${ref.cls} [${ref.box.map((v) => v.toFixed(0))}]`).to.be.greaterThan(0.85);
+    }
+    const png = await decodeImage(new Uint8Array(fs.readFileSync(out)));
+    expect([png.width, png.height]).to.deep.equal([810, 1080]);
+    // Text mode: one line per detection with the class name.
+    const t = await runCli(['detect', int8, bus, '--names', coco, '--conf', '0.5']);
+    expect(t.code).to.equal(0);
+    const lines = t.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/bus\.jpg: \d+ detection\(s\)/);
+    expect(lines.slice(1).every((l) => /^\s+(person|bus)\s+0\.\d{3}\s+\[/.test(l))).to.equal(true);
+    expect(json.detections.filter((d: { score: number }) => d.score > 0.5).length).to.equal(lines.length - 1);
+  });
+
+  it('eval: mAP on coco128 images 65-68, text table and --json agree', async () => {
+    const j = await runCli(['eval', int8, '--data', coco, '--offset', '64', '--limit', '4', '--json']);
+    expect(j.code, j.stderr).to.equal(0);
+    const { result } = JSON.parse(j.stdout);
+    expect(result.images).to.equal(4);
+    expect(result.labels).to.be.greaterThan(0);
+    expect(result.mAP50).to.be.within(0.2, 1);
+    expect(result.mAP50_95).to.be.within(0, result.mAP50);
+    expect(result.fileBytes).to.equal(fs.statSync(int8).size);
+    expect(j.stderr).to.match(/evaluate: 4\/4/);
+    const t = await runCli(['eval', int8, '--data', coco, '--offset', '64', '--limit', '4', '--quiet']);
+    expect(t.stderr).to.equal('');
+    expect(t.stdout).to.match(new RegExp(`yolov5n-int8\\.tflite\\s+${result.mAP50.toFixed(3)}\\s+${result.mAP50_95.toFixed(3)}\\s`));
+    expect(t.stdout).to.match(/4 images from #64, \d+ labelled objects/);
+  });
+
+  it('compare: one table of both models on the same images, with fidelity to the first', async () => {
+    const r = await runCli(['compare', fp16, int8, '--data', coco, '--offset', '64', '--limit', '3', '--fidelity', '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.models.map((m: { model: string }) => m.model)).to.deep.equal([fp16, int8]);
+    expect(json.models.every((m: { result: { images: number } }) => m.result.images === 3)).to.equal(true);
+    expect(json.models[0].result.labels).to.equal(json.models[1].result.labels);
+    const fid = json.fidelity[0].result;
+    // The official converter's int8 model keeps most float detections.
+    expect(fid.detections.fractionMatched).to.be.greaterThan(0.7);
+    expect(fid.outputs[0].meanErrorOfRange).to.be.within(0, 0.02);
+  });
+});
+
+describe('cli: demo', function () {
+  before(function () {
+    if (!fs.existsSync(path.join(demoModelDir(), 'model.json'))) {
+      console.log('  (skipped: the trained demo model models/demo/model.json is not there yet)');
+      this.skip();
+    }
+  });
+
+  it('runs end to end: int8 within reach of float, a PNG and a valid int8 model', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-demo-'));
+    const r = await runCli(['demo', '--out', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.float.mAP50).to.be.greaterThan(0.3);
+    expect(json.int8.mAP50).to.be.greaterThan(json.float.mAP50 - 0.1);
+    expect(json.int8.fileBytes).to.be.lessThan(json.float.fileBytes / 2);
+    expect(inspectTflite(new Uint8Array(fs.readFileSync(json.int8Model))).allInteger).to.equal(true);
+    const png = await decodeImage(new Uint8Array(fs.readFileSync(json.annotatedPng)));
+    expect(png.width).to.equal(128);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+});
