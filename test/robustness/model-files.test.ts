@@ -78,7 +78,7 @@ describe('robustness: bad model files', function () {
     rewriteJson(m, (j) => { j.modelTopology.node[4].input = [7]; });
     await expectRefused(`${m.jsonPath}: node 'Identity': 'input' must be a list of tensor names`);
     rewriteJson(m, (j) => { j.modelTopology.node[4].input = ['ghost']; });
-    await expectRefused(`${m.jsonPath}: node 'ghost' is referenced but not defined`);
+    await expectRefused(`${m.jsonPath}: node 'Identity' reads 'ghost', which is not a node of the graph`);
   });
 
   it('a missing weight shard names the shard', async () => {

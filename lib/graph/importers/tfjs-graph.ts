@@ -455,6 +455,11 @@ export function checkGraphModelJson(json: unknown, label: string): asserts json 
       }
     }
   });
+  for (const n of topo.node as TfjsGraphNode[]) {
+    for (const ref of n.input ?? []) {
+      if (!seen.has(nodeOf(ref))) throw new Error(`${label}: node '${n.name}' reads '${ref}', which is not a node of the graph`);
+    }
+  }
   if (json.signature !== undefined) {
     if (!isObject(json.signature)) throw new Error(`${label}: signature must be an object`);
     for (const side of ['inputs', 'outputs'] as const) {
@@ -463,6 +468,7 @@ export function checkGraphModelJson(json: unknown, label: string): asserts json 
       if (!isObject(entries)) throw new Error(`${label}: signature.${side} must be an object`);
       for (const [k, v] of Object.entries(entries)) {
         if (!isObject(v) || typeof v.name !== 'string') throw new Error(`${label}: signature.${side}['${k}'] has no tensor name`);
+        if (!seen.has(nodeOf(v.name))) throw new Error(`${label}: signature.${side}['${k}'] names '${v.name}', which is not a node of the graph`);
       }
     }
   }
