@@ -92,7 +92,11 @@ export async function* datasetInputs(
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
     const files = listImageFiles(dataset as string | string[]);
     stats.files = files.length;
-    if (files.length === 0) throw new Error(`representative dataset: no image files in '${String(dataset)}'`);
+    if (files.length === 0) {
+      throw new Error(Array.isArray(dataset)
+        ? 'representative dataset: the list is empty (zero calibration samples)'
+        : `representative dataset: no image files in '${String(dataset)}'`);
+    }
     if (c !== 3) throw new Error(`representative dataset: images give 3 channels but the model input has shape [${inputShape.join(',')}]`);
     for (const file of files) {
       let input: Float32Array;

@@ -19,6 +19,7 @@ import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-g
 import type { OpQuant } from './rules.js';
 import { YOLO_HEAD_METADATA_NAME } from '../yolo/head.js';
 import { assertFiniteConstants } from '../util/validate.js';
+import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 
 export type { YoloHeadSpec } from './head.js';
@@ -54,6 +55,12 @@ export interface QuantizeInt8Options {
   inputRange?: [number, number];
   backend?: BackendName;
   onProgress?: (step: string, done: number, total: number) => void;
+  /**
+   * Layer-by-layer verification: these inputs (image paths or tensors, as for the dataset) are run
+   * through the float graph and through the int8 model in LiteRT with every activation exposed, and
+   * the report lists each tensor's signal-to-quantization-noise ratio.
+   */
+  analyzeLayers?: RepresentativeDataset;
 }
 
 export interface QuantizeReport {
@@ -75,6 +82,8 @@ export interface QuantizeReport {
   warnings: string[];
   notes: string[];
   timings: Record<string, number>;
+  /** With options.analyzeLayers: per activation, in graph order. */
+  layerErrors?: LayerError[];
 }
 
 export interface QuantizeInt8Result {
@@ -194,6 +203,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     // 3. Calibration over every activation of the graph to be quantized.
     executor = await createFloatExecutor(graph, { backend: options.backend });
     const calibGraphExec = executor;
+    const backendName = executor.backend;
     const activations: string[] = [];
     const consumers = consumersOf(graph);
     for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
@@ -217,7 +227,10 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
         onProgress: (done, total) => progress('calibrate', done, total),
       });
     } finally {
-      executor.dispose();
+      if (!options.analyzeLayers) {
+        executor.dispose();
+        executor = undefined;
+      }
     }
     timings.calibrationSeconds = now() - tc;
     if (stats.skipped.length) {
@@ -262,6 +275,21 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const tflite = writeTflite(result.model);
     timings.writeSeconds = now() - tq;
 
+    let layerErrors: LayerError[] | undefined;
+    if (options.analyzeLayers && executor) {
+      const ta = now();
+      const debugModel = quantizeGraph(graph, ranges, {
+        perChannel: (n) => recipe.perChannelFor(n.name),
+        inputType: 'int8',
+        outputType: 'int8',
+        inputParams: new Map([[inputName, inputParams]]),
+        quantOf,
+        extraOutputs: activations,
+      });
+      layerErrors = await analyzeLayerErrors(writeTflite(debugModel.model), executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }), activations);
+      timings.analyzeSeconds = now() - ta;
+    }
+
     // 6. Check the written file, not our intentions.
     const inspected = inspectTflite(tflite);
     timings.totalSeconds = now() - t0;
@@ -269,7 +297,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const report: QuantizeReport = {
       source: graph.meta.source,
       format: graph.meta.format,
-      backend: executor.backend,
+      backend: backendName,
       recipe: recipe.resolved,
       head: { treatment, spec: headSpec, probeMaxError },
       cutAt: graph.meta.cutAt,
@@ -291,6 +319,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       warnings,
       notes: [...graph.meta.notes, ...result.notes],
       timings,
+      layerErrors,
     };
     void elementCount;
     return { tflite, report, head: headSpec };

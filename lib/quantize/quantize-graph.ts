@@ -24,6 +24,8 @@ export interface QuantizeGraphOptions {
   perChannel: boolean | ((node: IrNode) => boolean);
   inputType: IoType;
   outputType: IoType;
+  /** Also expose these intermediate activations as model outputs (layer-by-layer error analysis). */
+  extraOutputs?: string[];
   /** Fixed parameters for graph inputs (e.g. pixel/255 input: scale 1/255, zero point -128). */
   inputParams?: Map<string, QParams>;
   /** The per-op quantization entry (from the op registry). */
@@ -265,7 +267,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
   }
 
   const modelOutputs: number[] = [];
-  for (const name of graph.outputs) {
+  for (const name of [...graph.outputs, ...(options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t))]) {
     const t = info(name);
     const p = qp(name);
     const internalIdx = activation(name);

@@ -28,6 +28,11 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
   lines.push(`all tensors integer: ${r.allInteger ? 'yes' : `NO (${r.floatTensors.slice(0, 5).join(', ')})`}; QUANTIZE ops: ${r.quantizeOps}`);
   lines.push(`size: ${r.fileBytes} bytes; time: ${r.timings.totalSeconds?.toFixed(1)} s (float forward passes ${r.timings.forwardSeconds?.toFixed(1)} s)`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
+  if (r.layerErrors?.length) {
+    const worst = [...r.layerErrors].sort((a, b) => a.sqnrDb - b.sqnrDb).slice(0, 10);
+    lines.push(`layer-by-layer SQNR (int8 vs float, ${r.layerErrors.length} tensors; the 10 lowest):`);
+    for (const l of worst) lines.push(`  ${l.sqnrDb.toFixed(1).padStart(6)} dB  ${l.tensor}`);
+  }
   if (opts.tensors) {
     lines.push('tensors (name: calibrated range -> scale, zero point):');
     for (const t of r.tensors) lines.push(`  ${t.tensor}: [${t.min.toPrecision(4)}, ${t.max.toPrecision(4)}] -> ${t.scale.toPrecision(5)}, ${t.zeroPoint}`);

@@ -442,6 +442,10 @@ export function checkGraphModelJson(json: unknown, label: string): asserts json 
           if (!isObject(a.list)) throw new Error(`${label}: node '${n.name}': attr '${k}'.list must be an object`);
           for (const [lk, lv] of Object.entries(a.list)) {
             if (!Array.isArray(lv)) throw new Error(`${label}: node '${n.name}': attr '${k}'.list.${lk} must be a list`);
+            const itemOk = lk === 'i' ? (x: unknown) => typeof x === 'string' || typeof x === 'number'
+              : lk === 'f' ? (x: unknown) => typeof x === 'number'
+              : lk === 's' || lk === 'type' ? (x: unknown) => typeof x === 'string' : () => true;
+            if (!lv.every(itemOk)) throw new Error(`${label}: node '${n.name}': attr '${k}'.list.${lk} has an element of the wrong type`);
           }
         }
         if (a.shape !== undefined && (!isObject(a.shape) || (a.shape.dim !== undefined && (!Array.isArray(a.shape.dim) || a.shape.dim.some((d) => !isObject(d)))))) {

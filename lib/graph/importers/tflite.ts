@@ -231,7 +231,13 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
       },
       error: (msg) => new Error(`${label}: ${n} '${nodeName(op)}': ${msg}`),
     };
-    CONVERTERS[n](ctx);
+    try {
+      CONVERTERS[n](ctx);
+    } catch (e) {
+      // Helpers (reshape resolution, slicing) do not know the file or the operator: add both.
+      if (e instanceof Error && !e.message.startsWith(label)) throw ctx.error(e.message);
+      throw e;
+    }
   }
   const outputs = opts.outputs?.length ? opts.outputs : sg.outputs.map((i) => names[i]);
   for (const o of outputs) if (!b.tensors.has(o)) throw new Error(`${label}: output '${o}' is not a tensor of the model`);
