@@ -1,6 +1,9 @@
 // Trains the embedded demo detector on freshly generated synthetic shapes and writes
 // models/demo/model.json + weights.bin + README.md.
-//   npx tsx scripts/train-demo.ts [--steps N] [--batch B] [--lr X] [--seed S] [--measure N] [--anchors] [--out DIR]
+//   npx tsx scripts/train-demo.ts [--steps N] [--batch B] [--lr X] [--warmup N] [--seed S] [--obj-target one|iou]
+//                                 [--first-sample N] [--init DIR] [--measure N] [--anchors] [--out DIR]
+// --init DIR: start from the weights saved in DIR (a later training stage; its history is kept in
+// training.json). --first-sample N: index of the first generated training image (later stages use new images).
 // --measure N: time N steps and exit without saving. --anchors: print 9-means anchors of generated labels.
 // TF.js in Node without tfjs-node: the wasm backend (XNNPACK) plus our Conv2DBackpropFilter kernel.
 import fs from 'node:fs';
@@ -9,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../lib/demo/wasm-grad.js';
 import { buildDemoModels, DEMO_HEAD, demoModelDir, fsSaveHandler, fsLoadHandler, DEMO_CLASS_NAMES } from '../lib/demo/model.js';
-import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS } from '../lib/demo/loss.js';
+import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS, type ObjTarget } from '../lib/demo/loss.js';
 import { DEMO_SEEDS, generateSample, rgbToFloat01, sampleSeed, type YoloLabel } from '../lib/demo/synthetic.js';
 import { evaluateDemoFloat } from '../lib/demo/evaluate.js';
 
@@ -27,8 +30,31 @@ const baseLr = arg('lr', 0.003);
 const warmup = arg('warmup', 50);
 const modelSeed = arg('seed', 1);
 const measure = arg('measure', 0);
-const outIndex = process.argv.indexOf('--out');
-const outDir = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : demoModelDir();
+const firstSample = arg('first-sample', 0);
+function stringArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const outDir = stringArg('out') ? path.resolve(stringArg('out')!) : demoModelDir();
+const initDir = stringArg('init') ? path.resolve(stringArg('init')!) : undefined;
+const objTarget = (stringArg('obj-target') ?? 'one') as ObjTarget;
+if (objTarget !== 'one' && objTarget !== 'iou') throw new Error(`--obj-target: expected 'one' or 'iou', got '${objTarget}'`);
+
+/** One training run, as recorded in training.json and rendered into README.md. */
+interface StageRecord {
+  command: string;
+  init: string | null;
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+  objTarget: ObjTarget;
+  firstSample: number;
+  finalLoss: { total: number; box: number; obj: number; cls: number; ema: number };
+  seconds: number;
+  eval: { recall: number; precision: number; truePositives: number; objects: number; detections: number };
+}
 const size = DEMO_HEAD.inputSize[0];
 
 /** Linear warm-up, then cosine decay to 5% of the base learning rate. */
@@ -69,6 +95,19 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   const { logits, inference } = buildDemoModels(modelSeed);
+  let history: StageRecord[] = [];
+  if (initDir) {
+    // Copy every layer's weights (BN moving statistics included) from the saved model by layer name.
+    const saved = await tf.loadLayersModel(fsLoadHandler(initDir));
+    for (const layer of inference.layers) {
+      const weights = saved.getLayer(layer.name).getWeights();
+      if (weights.length) layer.setWeights(weights);
+    }
+    saved.dispose();
+    const historyPath = path.join(initDir, 'training.json');
+    if (fs.existsSync(historyPath)) history = JSON.parse(fs.readFileSync(historyPath, 'utf8')) as StageRecord[];
+  }
+  console.log(`init ${initDir ?? 'seeded random'}, obj target ${objTarget}, first sample ${firstSample}`);
   console.log(`backend ${tf.getBackend()}, params ${inference.countParams()}, steps ${steps}, batch ${batchSize}, lr ${baseLr}`);
   const optimizer = tf.train.adam(baseLr);
   const t0 = Date.now();
@@ -80,7 +119,7 @@ async function main(): Promise<void> {
     const pixels = new Float32Array(batchSize * size * size * 3);
     for (let b = 0; b < batchSize; b++) {
       // Infinite data: every step draws new images, so augmentation is unnecessary.
-      const s = generateSample(sampleSeed(DEMO_SEEDS.train, step * batchSize + b), size);
+      const s = generateSample(sampleSeed(DEMO_SEEDS.train, firstSample + step * batchSize + b), size);
       pixels.set(rgbToFloat01(s.rgb), b * size * size * 3);
       labels.push(s.labels);
     }
@@ -90,7 +129,7 @@ async function main(): Promise<void> {
     let parts: { box: tf.Scalar; obj: tf.Scalar; cls: tf.Scalar } | undefined;
     const total = optimizer.minimize(() => {
       const outs = logits.apply(x, { training: true }) as tf.Tensor[];
-      const l = yoloLoss(outs, targets, DEMO_HEAD, DEMO_LOSS_WEIGHTS);
+      const l = yoloLoss(outs, targets, DEMO_HEAD, DEMO_LOSS_WEIGHTS, objTarget);
       parts = { box: tf.keep(l.box), obj: tf.keep(l.obj), cls: tf.keep(l.cls) };
       return l.total;
     }, true) as tf.Scalar;
@@ -115,37 +154,59 @@ async function main(): Promise<void> {
   const evalResult = evaluateDemoFloat(reloaded, { count: 64, seed: DEMO_SEEDS.test, scoreThreshold: 0.3 });
   console.log('held-out eval (64 images, seed test, score 0.3, IoU 0.5):', evalResult);
   const weightsBytes = fs.statSync(path.join(outDir, 'weights.bin')).size;
+  const args = process.argv.slice(2).filter((_, i, all) => !(all[i] === '--out' || all[i - 1] === '--out'));
+  history.push({
+    command: ['npx tsx scripts/train-demo.ts', ...args].join(' '),
+    init: initDir ? path.relative(outDir, initDir) || '.' : null,
+    steps,
+    batch: batchSize,
+    lr: baseLr,
+    warmup,
+    seed: modelSeed,
+    objTarget,
+    firstSample,
+    finalLoss: { ...last, ema: smoothed },
+    seconds: Math.round(seconds),
+    eval: { recall: evalResult.recall, precision: evalResult.precision, truePositives: evalResult.truePositives, objects: evalResult.objects, detections: evalResult.detections },
+  });
+  fs.writeFileSync(path.join(outDir, 'training.json'), JSON.stringify(history, null, 2) + '\n');
+  const stageRows = history
+    .map(
+      (h, i) =>
+        `| ${i + 1} | \`${h.command}\` | ${h.init ? 'previous stage' : 'seeded random'} | ${h.steps} x ${h.batch} | ${h.firstSample}.. | ${h.lr} (warm-up ${h.warmup}) | ${h.objTarget} | ${h.finalLoss.total.toFixed(4)} (box ${h.finalLoss.box.toFixed(4)}, obj ${h.finalLoss.obj.toFixed(4)}, cls ${h.finalLoss.cls.toFixed(4)}; EMA ${h.finalLoss.ema.toFixed(4)}) | ${h.seconds} s | ${h.eval.recall.toFixed(3)} / ${h.eval.precision.toFixed(3)} |`,
+    )
+    .join('\n');
+  const totalSeconds = history.reduce((t, h) => t + h.seconds, 0);
   const readme = `# Demo detector (generated by scripts/train-demo.ts)
 
 A small YOLOv5-style detector of four synthetic shapes (${DEMO_CLASS_NAMES.join(', ')}) trained from scratch on
 images generated by \`lib/demo/synthetic.ts\`; no external data or weights. Licence: the project's (Apache-2.0).
 
-- Files: \`model.json\` (TF.js layers model, \`userDefinedMetadata.yoloHead\` = head spec, \`classNames\`), \`weights.bin\` (${weightsBytes} bytes, float32).
+- Files: \`model.json\` (TF.js layers model, \`userDefinedMetadata.yoloHead\` = head spec, \`classNames\`), \`weights.bin\` (${weightsBytes} bytes, float32), \`training.json\` (the training stages below).
 - Input \`[1,${size},${size},3]\` float RGB in [0,1]; outputs ${DEMO_HEAD.levels.map((l) => `\`${l.output}\` [1,${l.gridH},${l.gridW},${3 * (5 + DEMO_HEAD.numClasses)}] (stride ${l.stride})`).join(', ')}, already sigmoid-activated, channel = anchor*(5+nc)+k.
 - Anchors (pixels): ${DEMO_HEAD.levels.map((l) => JSON.stringify(l.anchors)).join(' ')}.
 - Parameters: ${inference.countParams()}.
 
 ## Training
 
-Reproduce: \`npx tsx scripts/train-demo.ts --steps ${steps} --batch ${batchSize} --lr ${baseLr} --seed ${modelSeed}\`
+TF.js ${tf.version.tfjs} on the \`${tf.getBackend()}\` backend (XNNPACK, single thread) with the gradient kernels of
+\`lib/demo/wasm-grad.ts\`. Every step draws new images (training image i = generateSample(sampleSeed(${DEMO_SEEDS.train}, i), ${size})),
+so there is no augmentation and no epoch. Adam, linear warm-up then cosine decay to 5% of the base rate.
+Loss (lib/demo/loss.ts): YOLOv5 — 1-GIoU box (gain ${DEMO_LOSS_WEIGHTS.box}), objectness BCE (gain ${DEMO_LOSS_WEIGHTS.obj.toFixed(3)}, level balance ${DEMO_LOSS_WEIGHTS.objBalance.join('/')}),
+class BCE (gain ${DEMO_LOSS_WEIGHTS.cls}); anchors take objects within 4x of their size, in the centre cell and its 2 nearest neighbours.
+Reproduce by running the stages in order (each later stage starts from the previous one's output):
 
-| setting | value |
-| --- | --- |
-| backend | TF.js ${tf.version.tfjs} \`${tf.getBackend()}\` (+ lib/demo/wasm-grad.ts Conv2DBackpropFilter) |
-| steps x batch | ${steps} x ${batchSize} (every image new: sample i = generateSample(sampleSeed(${DEMO_SEEDS.train}, i), ${size})) |
-| optimizer | Adam, lr ${baseLr}, linear warm-up ${warmup} steps, cosine decay to 5% |
-| loss | YOLOv5: 1-GIoU box (${DEMO_LOSS_WEIGHTS.box}), objectness BCE (${DEMO_LOSS_WEIGHTS.obj}, level balance ${DEMO_LOSS_WEIGHTS.objBalance.join('/')}), class BCE (${DEMO_LOSS_WEIGHTS.cls}); anchor ratio < 4, centre cell + 2 neighbours |
-| weight init seed | ${modelSeed} |
-| final loss | ${last.total.toFixed(4)} (box ${last.box.toFixed(4)}, obj ${last.obj.toFixed(4)}, cls ${last.cls.toFixed(4)}); EMA ${smoothed.toFixed(4)} |
-| wall time | ${seconds.toFixed(0)} s on a shared 2-core machine (${(seconds / steps).toFixed(2)} s/step) |
+| stage | command | init | steps x batch | first image | lr | obj target | final loss | wall time | held-out recall / precision |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${stageRows}
 
-Held-out float evaluation (64 images of seed ${DEMO_SEEDS.test}, score >= 0.3, NMS IoU 0.45, match IoU 0.5, class-aware):
-recall ${evalResult.recall.toFixed(3)}, precision ${evalResult.precision.toFixed(3)} (${evalResult.truePositives} TP of ${evalResult.objects} objects, ${evalResult.detections} detections).
+Total training time ${totalSeconds} s on a shared 2-core machine (other jobs running).
+Held-out evaluation: 64 images of seed ${DEMO_SEEDS.test}, score >= 0.3, per-class NMS IoU 0.45, class-aware match at IoU 0.5.
 
 Determinism: data, initialisation (seeded initializers) and the training loop are deterministic; the
 wasm backend runs single-threaded, so a rerun on the same machine and TF.js version is expected to give the
 same weights, but bit-identical results across CPUs / TF.js versions are not guaranteed (float summation order
-in XNNPACK kernels may differ).
+in XNNPACK kernels may differ). Not verified by a second full run (time budget).
 `;
   fs.writeFileSync(path.join(outDir, 'README.md'), readme);
   console.log(`saved ${outDir} in ${seconds.toFixed(0)} s`);

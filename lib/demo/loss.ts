@@ -110,6 +110,19 @@ export function giou(pxy: tf.Tensor, pwh: tf.Tensor, txy: tf.Tensor, twh: tf.Ten
   });
 }
 
+/** Identity whose gradient is zero (TF's stop_gradient; tfjs has no such op). */
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * Objectness target of positive anchors: 'one', or 'iou' as in YOLOv5 (the detached GIoU of the
+ * anchor's predicted box with its target, clamped at 0), which makes scores rank boxes by
+ * localisation quality so that poorly placed duplicates score low.
+ */
+export type ObjTarget = 'one' | 'iou';
+
 export interface LossParts {
   total: tf.Scalar;
   box: tf.Scalar;
@@ -120,10 +133,16 @@ export interface LossParts {
 /**
  * YOLOv5 loss for raw head logits (one [B,H,W,3*(5+nc)] tensor per level):
  *   box: mean over positives of 1 - GIoU(decoded prediction, target), in grid units;
- *   obj: BCE over all anchors against the positive mask (target 1), weighted per level;
+ *   obj: BCE over all anchors against 0 / the positive anchors' objTarget, weighted per level;
  *   cls: BCE over positives and classes against one-hot.
  */
-export function yoloLoss(logits: readonly tf.Tensor[], targets: readonly LevelTargets[], head: YoloHeadSpec, weights: LossWeights = DEMO_LOSS_WEIGHTS): LossParts {
+export function yoloLoss(
+  logits: readonly tf.Tensor[],
+  targets: readonly LevelTargets[],
+  head: YoloHeadSpec,
+  weights: LossWeights = DEMO_LOSS_WEIGHTS,
+  objTarget: ObjTarget = 'one',
+): LossParts {
   const nc = head.numClasses;
   let lbox: tf.Tensor = tf.scalar(0);
   let lobj: tf.Tensor = tf.scalar(0);
@@ -143,9 +162,11 @@ export function yoloLoss(logits: readonly tf.Tensor[], targets: readonly LevelTa
       const pwh = tf.square(s.slice([0, 0, 0, 0, 2], [-1, -1, -1, -1, 2]).mul(2)).mul(anchorGrid);
       const txy = tbox.slice([0, 0, 0, 0, 0], [-1, -1, -1, -1, 2]);
       const twh = tbox.slice([0, 0, 0, 0, 2], [-1, -1, -1, -1, 2]);
-      const boxTerm = tf.sum(tf.scalar(1).sub(giou(pxy, pwh, txy, twh)).mul(mask)).div(npos);
+      const g = giou(pxy, pwh, txy, twh);
+      const boxTerm = tf.sum(tf.scalar(1).sub(g).mul(mask)).div(npos);
       const objLogits = p.slice([0, 0, 0, 0, 4], [-1, -1, -1, -1, 1]).squeeze([4]);
-      const objTerm = tf.mean(bceWithLogits(objLogits, mask)).mul(weights.objBalance[li]);
+      const tobj = objTarget === 'iou' ? stopGradient(tf.relu(g)).mul(mask) : mask;
+      const objTerm = tf.mean(bceWithLogits(objLogits, tobj)).mul(weights.objBalance[li]);
       const clsLogits = p.slice([0, 0, 0, 0, 5], [-1, -1, -1, -1, nc]);
       const tcls = tf.tensor(t.cls, [batch, level.gridH, level.gridW, nA, nc]);
       const clsTerm = tf.sum(bceWithLogits(clsLogits, tcls).mul(mask.expandDims(4))).div(npos * nc);

@@ -76,7 +76,7 @@ export function formatDemoTable(rows: DemoModelRow[]): string {
     r.mAP50_95.toFixed(3),
     `${r.latencyMs.median.toFixed(2)} ms`,
     `${r.latencyMs.p90.toFixed(2)} ms`,
-    `${(r.fileBytes / 1000).toFixed(1)} KB`,
+    Number.isFinite(r.fileBytes) ? `${(r.fileBytes / 1000).toFixed(1)} KB` : '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');

@@ -139,12 +139,15 @@ export async function probeYoloHead(
     const cx0 = atHalf[row(0, 0)];
     const cx1 = gw > 1 ? atHalf[row(1, 0)] : cx0 * 3;
     let stride = cx1 - cx0;
-    const isNorm = Math.abs(stride * gw - 1) < 1e-3 && Math.abs(stride * inputSize[1] - inputSize[1] / gw) < 1e-3;
+    // Normalised boxes: the grid spans the whole input (stride * gridW = 1). The tolerance allows for
+    // exports whose constants are FP16-rounded (1/640 in FP16 gives stride 7.998 px, not 8).
+    const isNorm = Math.abs(stride * gw - 1) < 0.01;
     if (normalized === undefined) normalized = isNorm;
     else if (normalized !== isNorm) return undefined;
     const sx = normalized ? inputSize[1] : 1;
     const sy = normalized ? inputSize[0] : 1;
-    stride = Math.round(stride * sx * 1e4) / 1e4;
+    // Kept as the model computes it (the verification below requires the exact decode).
+    stride *= sx;
     const anchors: [number, number][] = [];
     for (let a = 0; a < na; a++) {
       anchors.push([atHalf[row(0, a) + 2] * sx, atHalf[row(0, a) + 3] * sy]);

@@ -82,16 +82,22 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     if (!p) throw new Error(`quantize: tensor '${name}' has no int8 parameters (no calibrated range?)`);
     return p;
   };
+  // With uint8/float32 model I/O the boundary tensors keep the graph's names (decoders find outputs
+  // by name) and the int8 tensors behind the QUANTIZE/DEQUANTIZE ops get a suffix.
+  const renamed = new Map<string, string>();
+  if (!float && options.inputType !== 'int8') for (const n of graph.inputs) renamed.set(n, `${n}/int8`);
+  if (!float && options.outputType !== 'int8') for (const n of graph.outputs) renamed.set(n, `${n}/int8`);
   const activation = (name: string): number => {
     let idx = tensorIndex.get(name);
     if (idx === undefined) {
       const t = info(name);
+      const tensorName = renamed.get(name) ?? name;
       if (float) {
-        idx = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
+        idx = b.addTensor({ name: unique(tensorName), shape: t.shape, type: 'float32' });
       } else {
         const p = qp(name);
         idx = b.addTensor({
-          name: unique(name),
+          name: unique(tensorName),
           shape: t.shape,
           type: 'int8',
           quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
@@ -221,7 +227,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       modelInputs.push(internalIdx);
     } else if (options.inputType === 'uint8') {
       const ext = b.addTensor({
-        name: unique(`${name}_uint8`),
+        name: unique(name),
         shape: t.shape,
         type: 'uint8',
         quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
@@ -229,7 +235,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       b.addOperator('QUANTIZE', [ext], [internalIdx]);
       modelInputs.push(ext);
     } else {
-      const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
+      const ext = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
       b.addOperator('QUANTIZE', [ext], [internalIdx]);
       modelInputs.push(ext);
     }
@@ -275,7 +281,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       modelOutputs.push(internalIdx);
     } else if (options.outputType === 'uint8') {
       const ext = b.addTensor({
-        name: unique(`${name}_uint8`),
+        name: unique(name),
         shape: t.shape,
         type: 'uint8',
         quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
@@ -283,7 +289,7 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
       b.addOperator('QUANTIZE', [internalIdx], [ext]);
       modelOutputs.push(ext);
     } else {
-      const ext = b.addTensor({ name: unique(`${name}_float`), shape: t.shape, type: 'float32' });
+      const ext = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
       b.addOperator('DEQUANTIZE', [internalIdx], [ext]);
       modelOutputs.push(ext);
     }

@@ -98,8 +98,9 @@ function installWorkerGlobals(wasmDir: string): void {
     g.ModuleFactory = (opts: Record<string, unknown> = {}) =>
       factory({
         ...opts,
+        // Everything LiteRT prints goes to stderr: stdout belongs to the caller (e.g. --json output).
         print: (line: string) => {
-          if (verboseLogs || !isLogNoise(line)) process.stdout.write(line + '\n');
+          if (verboseLogs || !isLogNoise(line)) process.stderr.write(line + '\n');
         },
         printErr: (line: string) => {
           if (isErrorLine(line)) {

@@ -157,3 +157,18 @@ describe('cli: usage', () => {
     expect(v.stderr).to.match(/\n\s+at /);
   });
 });
+
+describe('cli: bin/yolo-int8.js', () => {
+  it('runs the compiled CLI, or explains how to build it when dist/ is missing', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/yolo-int8.js'), '--version'], { encoding: 'utf8' });
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    if (fs.existsSync(path.join(REPO_ROOT, 'dist/lib/cli.js'))) {
+      expect(r.status).to.equal(0);
+      expect(r.stdout).to.equal(`${pkg.version}\n`);
+    } else {
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(/^yolo-int8: the compiled CLI is missing .*; run 'npm run build'/);
+    }
+  });
+});

@@ -71,7 +71,8 @@ describe('tflite reader fuzz', function () {
     let slowest = 0;
     for (let i = 0; i < iterations; i++) {
       const bytes = mutate(src, rnd, headerBias);
-      const heapBefore = process.memoryUsage().heapUsed;
+      // heapUsed misses typed-array backing stores (copied buffers live there): count arrayBuffers too.
+      const heapBefore = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
       const t = performance.now();
       try {
         readTflite(bytes, { label: `${name}#${i}` });
@@ -83,7 +84,7 @@ describe('tflite reader fuzz', function () {
       }
       slowest = Math.max(slowest, performance.now() - t);
       // Allocation stays proportional to the input (heap growth can include garbage, so this is loose).
-      const grew = process.memoryUsage().heapUsed - heapBefore;
+      const grew = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heapBefore;
       expect(grew, `mutation ${i} heap growth`).to.be.below(64 * src.length + 64 * 1024 * 1024);
     }
     console.log(`      ${name}: ${iterations} mutations, ${read} read, ${errors} rejected, ${(performance.now() - t0).toFixed(0)} ms, slowest ${slowest.toFixed(1)} ms`);

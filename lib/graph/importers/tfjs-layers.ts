@@ -1,5 +1,6 @@
 // Importer for TF.js layers models: a tf.LayersModel in memory, or a layers-model model.json path
 // (loaded with tfjs from memory: tfjs in Node has no file:// handler).
+import { validateHeadSpec, type YoloHeadSpec } from '../../yolo/head.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -220,6 +221,7 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
       weightSpecs: manifest.flatMap((g) => g.weights),
       weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
     }));
+    if (json.userDefinedMetadata && typeof json.userDefinedMetadata === 'object') model.setUserDefinedMetadata(json.userDefinedMetadata);
     owned = true;
   } else {
     model = source;
@@ -281,5 +283,18 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
     return n;
   });
   const chosen = opts.outputs?.length ? opts.outputs : outputs;
-  return b.build(chosen, { source: label, format: 'tfjs-layers-model', cutAt: opts.outputs?.length ? [...chosen] : undefined, notes: [] });
+  const graph = b.build(chosen, { source: label, format: 'tfjs-layers-model', cutAt: opts.outputs?.length ? [...chosen] : undefined, notes: [] });
+  // A YOLO head description saved with the model (userDefinedMetadata.yoloHead) travels with the graph:
+  // the quantizer then ends the int8 model at those outputs and stores the spec in the .tflite.
+  const meta = model.getUserDefinedMetadata() as { yoloHead?: unknown } | undefined;
+  if (meta?.yoloHead !== undefined && !opts.outputs?.length) {
+    const spec = validateHeadSpec(meta.yoloHead, `${label}: userDefinedMetadata.yoloHead`);
+    const missing = spec.levels.map((l) => l.output).filter((o) => !graph.outputs.includes(o));
+    if (missing.length) {
+      throw new Error(`${label}: userDefinedMetadata.yoloHead names outputs ${missing.join(', ')}, but the model outputs are ${graph.outputs.join(', ')}`);
+    }
+    (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead = spec;
+    graph.meta.notes.push(`YOLO head from the model's metadata: ${spec.levels.length} levels, ${spec.numClasses} classes`);
+  }
+  return graph;
 }
