@@ -217,29 +217,26 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     },
   };
 
-  // Graph inputs, with a QUANTIZE op from uint8/float32 when asked.
-  const modelInputs: number[] = [];
-  for (const name of graph.inputs) {
+  /**
+   * A model input or output in the requested I/O type: the int8 tensor itself, or a uint8/float32
+   * tensor joined to it by QUANTIZE (uint8 <-> int8 keeps the scale and shifts the zero point by 128)
+   * or DEQUANTIZE (int8 -> float32 output).
+   */
+  const boundary = (name: string, type: IoType, direction: 'input' | 'output'): number => {
+    const internalIdx = activation(name);
+    if (float || type === 'int8') return internalIdx;
     const t = info(name);
     const p = qp(name);
-    const internalIdx = activation(name);
-    if (float || options.inputType === 'int8') {
-      modelInputs.push(internalIdx);
-    } else if (options.inputType === 'uint8') {
-      const ext = b.addTensor({
-        name: unique(name),
-        shape: t.shape,
-        type: 'uint8',
-        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
-      });
-      b.addOperator('QUANTIZE', [ext], [internalIdx]);
-      modelInputs.push(ext);
-    } else {
-      const ext = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
-      b.addOperator('QUANTIZE', [ext], [internalIdx]);
-      modelInputs.push(ext);
-    }
-  }
+    const ext =
+      type === 'uint8'
+        ? b.addTensor({ name: unique(name), shape: t.shape, type: 'uint8', quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] } })
+        : b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
+    if (direction === 'input') b.addOperator('QUANTIZE', [ext], [internalIdx]);
+    else b.addOperator(type === 'uint8' ? 'QUANTIZE' : 'DEQUANTIZE', [internalIdx], [ext]);
+    return ext;
+  };
+
+  const modelInputs = graph.inputs.map((name) => boundary(name, options.inputType, 'input'));
 
   // Requantized edges: consumer node + input index -> new tensor.
   const requantized = new Map<string, Map<number, QParams>>();
@@ -272,28 +269,8 @@ export function quantizeGraph(sourceGraph: Graph, ranges: Map<string, Activation
     }
   }
 
-  const modelOutputs: number[] = [];
-  for (const name of [...graph.outputs, ...(options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t))]) {
-    const t = info(name);
-    const p = qp(name);
-    const internalIdx = activation(name);
-    if (float || options.outputType === 'int8') {
-      modelOutputs.push(internalIdx);
-    } else if (options.outputType === 'uint8') {
-      const ext = b.addTensor({
-        name: unique(name),
-        shape: t.shape,
-        type: 'uint8',
-        quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint + 128] },
-      });
-      b.addOperator('QUANTIZE', [internalIdx], [ext]);
-      modelOutputs.push(ext);
-    } else {
-      const ext = b.addTensor({ name: unique(name), shape: t.shape, type: 'float32' });
-      b.addOperator('DEQUANTIZE', [internalIdx], [ext]);
-      modelOutputs.push(ext);
-    }
-  }
+  const outputNames = [...graph.outputs, ...(options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t))];
+  const modelOutputs = outputNames.map((name) => boundary(name, graph.outputs.includes(name) ? options.outputType : 'int8', 'output'));
   b.setInputs(modelInputs);
   b.setOutputs(modelOutputs);
   const model = b.build();

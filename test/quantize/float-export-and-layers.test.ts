@@ -96,4 +96,35 @@ describe('exportFloatTflite and layer-by-layer analysis', () => {
     // A two-conv int8 network with calibrated ranges keeps most of the signal.
     for (const l of layers) expect(l.sqnrDb, l.tensor).to.be.above(20);
   });
+
+  it('uint8 and float32 model I/O wrap the same int8 graph (QUANTIZE/DEQUANTIZE at the boundary only)', async () => {
+    const graph = buildGraph();
+    const calib = [1, 2, 3, 4].map(input);
+    const opts = { representativeDataset: calib, numCalibrationSamples: 4, backend: 'wasm' as const };
+    const int8 = await quantizeInt8(graph, opts);
+    const u8 = await quantizeInt8(graph, { ...opts, inputType: 'uint8', outputType: 'uint8' });
+    const f32 = await quantizeInt8(graph, { ...opts, inputType: 'float32', outputType: 'float32' });
+    expect(u8.report.ops.QUANTIZE).to.equal(2);
+    expect(f32.report.ops.QUANTIZE).to.equal(1);
+    expect(f32.report.ops.DEQUANTIZE).to.equal(1);
+    expect(u8.report.outputs[0].name).to.equal(int8.report.outputs[0].name);
+    expect(u8.report.outputs[0].zeroPoint).to.equal(int8.report.outputs[0].zeroPoint! + 128);
+    const x = input(42);
+    const run = async (bytes: Uint8Array, data: Float32Array | Int8Array | Uint8Array) => {
+      const r = await TfliteRunner.load(bytes);
+      try {
+        return (await r.run([data]))[0];
+      } finally {
+        r.dispose();
+      }
+    };
+    const qi = await run(int8.tflite, Int8Array.from(x, (v) => Math.round(v * 255) - 128));
+    const qu = await run(u8.tflite, Uint8Array.from(x, (v) => Math.round(v * 255)));
+    const qf = await run(f32.tflite, x);
+    const o = int8.report.outputs[0];
+    for (let i = 0; i < qi.length; i++) {
+      expect(qu[i]).to.equal((qi[i] as number) + 128);
+      expect(qf[i]).to.be.closeTo(((qi[i] as number) - o.zeroPoint!) * o.scale!, 1e-6);
+    }
+  });
 });
