@@ -23,6 +23,7 @@ const require = createRequire(import.meta.url);
 export const LITERT_VERSION_PINNED = '2.5.3';
 
 let loading: Promise<LiteRtModule> | undefined;
+const LOADING_KEY = Symbol.for('yolo-int8.litert.loading');
 let verboseLogs = false;
 /** Error lines LiteRT printed since the last `takeLiteRtErrors()` (it reports some failures only there). */
 const pendingErrors: string[] = [];
@@ -117,6 +118,10 @@ function installWorkerGlobals(wasmDir: string): void {
 
 /** Loads LiteRT once per process and returns the (int8-capable) @litertjs/core module. */
 export function loadLiteRtModule(): Promise<LiteRtModule> {
+  // LiteRT's wasm state is per process, but this file can be instantiated twice (e.g. once from the
+  // sources and once from dist/); share one loading promise through a global so only one loads it.
+  const shared = globalThis as { [LOADING_KEY]?: Promise<LiteRtModule> };
+  if (!loading && shared[LOADING_KEY]) loading = shared[LOADING_KEY];
   if (!loading) {
     loading = (async () => {
       const wasmDir = litertWasmDir();
@@ -133,8 +138,10 @@ export function loadLiteRtModule(): Promise<LiteRtModule> {
       }
       return lt;
     })();
+    shared[LOADING_KEY] = loading;
     loading.catch(() => {
       loading = undefined;
+      delete shared[LOADING_KEY];
     });
   }
   return loading;
