@@ -453,6 +453,7 @@ const RUNNERS: Record<Command, (ctx: Context, values: Values, positionals: strin
  */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const verbose = argv.includes('--verbose');
+  let restoreQuiet: (() => void) | undefined;
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
@@ -474,8 +475,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 0;
     }
     if (verbose) {
+      // Process-wide; main() restores it when it returns, so an embedding program is not left verbose.
       const { setLiteRtVerbose } = await import('./runtime/index.js');
       setLiteRtVerbose(true);
+      restoreQuiet = () => setLiteRtVerbose(false);
     }
     const json = values.json === true;
     const ctx: Context = {
@@ -497,6 +500,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     io.stderr.write(`yolo-int8: ${oneLine}\n`);
     if (verbose && err.stack) io.stderr.write(err.stack + '\n');
     return err instanceof UsageError ? 2 : 1;
+  } finally {
+    restoreQuiet?.();
   }
 }
 
