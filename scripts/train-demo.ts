@@ -194,6 +194,9 @@ TF.js ${tf.version.tfjs} on the \`${tf.getBackend()}\` backend (XNNPACK, single 
 so there is no augmentation and no epoch. Adam, linear warm-up then cosine decay to 5% of the base rate.
 Loss (lib/demo/loss.ts): YOLOv5 — 1-GIoU box (gain ${DEMO_LOSS_WEIGHTS.box}), objectness BCE (gain ${DEMO_LOSS_WEIGHTS.obj.toFixed(3)}, level balance ${DEMO_LOSS_WEIGHTS.objBalance.join('/')}),
 class BCE (gain ${DEMO_LOSS_WEIGHTS.cls}); anchors take objects within 4x of their size, in the centre cell and its 2 nearest neighbours.
+Stage 1 trains with objectness target 1 for every assigned anchor; the table shows that this leaves many
+poorly placed duplicate boxes with high scores (low precision), so later stages continue from it with YOLOv5's
+IoU-valued objectness target (\`--obj-target iou\`), which scores boxes by how well they fit.
 Reproduce by running the stages in order (each later stage starts from the previous one's output):
 
 | stage | command | init | steps x batch | first image | lr | obj target | final loss | wall time | held-out recall / precision |

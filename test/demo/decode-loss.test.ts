@@ -54,6 +54,11 @@ describe('demo/decode', () => {
 });
 
 describe('demo/loss', () => {
+  // Whatever backend has the highest priority (wasm when another test file imported it) must be ready.
+  before(async () => {
+    await tf.ready();
+  });
+
   it('assigns a label to the centre cell + 2 nearest neighbours for anchors within 4x', () => {
     // Centre (6, 10) px -> grid (0.75, 1.25): cell (0,1); x frac 0.75 -> right neighbour (1,1);
     // y frac 0.25 -> upper neighbour (0,0). Size 10x10 px: anchors 4 (ratio 2.5), 8 (1.25) ok; 16 (ratio 1.6) ok.

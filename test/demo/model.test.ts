@@ -106,6 +106,7 @@ describe('demo/model', function () {
   });
 });
 
-// Measured on the committed weights (see models/demo/README.md); thresholds set a little below.
-const RECALL_MIN = 0.7;
-const PRECISION_MIN = 0.7;
+// Measured on the committed weights with these 32 images: recall 0.851 (103/121), precision 0.701
+// (147 detections); on 64 images (models/demo/README.md) 0.826 / 0.641. Thresholds a little below.
+const RECALL_MIN = 0.8;
+const PRECISION_MIN = 0.65;
