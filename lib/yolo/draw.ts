@@ -1,6 +1,6 @@
 // Annotated PNGs: boxes, class names and scores drawn with jimp (bundled bitmap font, works offline).
-import fs from 'node:fs/promises';
-import { Jimp, loadFont, measureText } from 'jimp';
+import { Jimp, ResizeStrategy, loadFont, measureText } from 'jimp';
+import { writeFileAtomic } from '../util/fs.js';
 import { SANS_16_WHITE } from 'jimp/fonts';
 import type { Detection } from './nms.js';
 
@@ -46,6 +46,7 @@ export async function drawDetections(
   detections: Detection[],
   outPng: string,
   classNames: string[] = [],
+  options: { minSide?: number } = {},
 ): Promise<void> {
   let img;
   try {
@@ -53,11 +54,16 @@ export async function drawDetections(
   } catch (e) {
     throw new Error(`${typeof image === 'string' ? image : 'image bytes'}: cannot decode the image: ${(e as Error).message}`);
   }
+  // Small images (e.g. the 128 px demo) are enlarged by a whole factor, nearest neighbour, so the
+  // 16 px labels stay readable; boxes are scaled by the same factor.
+  const minSide = options.minSide ?? 480;
+  const k = Math.max(1, Math.ceil(minSide / Math.min(img.bitmap.width, img.bitmap.height)));
+  if (k > 1) img.resize({ w: img.bitmap.width * k, h: img.bitmap.height * k, mode: ResizeStrategy.NEAREST_NEIGHBOR });
   const bmp = img.bitmap;
   const font = await loadFont(SANS_16_WHITE);
   const line = Math.max(2, Math.round(Math.min(bmp.width, bmp.height) / 300));
   for (const d of detections) {
-    const [x1, y1, x2, y2] = d.box;
+    const [x1, y1, x2, y2] = d.box.map((v) => v * k);
     const color = classColor(d.classId);
     fillRect(bmp, x1, y1, x2, y1 + line, color);
     fillRect(bmp, x1, y2 - line, x2, y2, color);
@@ -70,5 +76,5 @@ export async function drawDetections(
     img.print({ font, x: Math.max(0, Math.round(x1) + 3), y: Math.max(0, Math.round(labelY) + 1), text });
   }
   const png = await img.getBuffer('image/png');
-  await fs.writeFile(outPng, png);
+  await writeFileAtomic(outPng, png);
 }
