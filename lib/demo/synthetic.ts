@@ -4,6 +4,9 @@
 // and evaluated on these images without any external data.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { mulberry32 } from '../util/random.js';
+
+export { mulberry32 };
 
 export const DEMO_CLASS_NAMES = ['circle', 'square', 'triangle', 'cross'] as const;
 export type DemoClassName = (typeof DEMO_CLASS_NAMES)[number];
@@ -40,17 +43,6 @@ export interface SampleOptions {
   maxObjects?: number;
 }
 
-/** mulberry32: a tiny 32-bit PRNG with good enough statistics for image synthesis. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mixes a dataset seed and a sample index into one 32-bit seed (so neighbouring seeds decorrelate). */
 export function sampleSeed(seed: number, index: number): number {

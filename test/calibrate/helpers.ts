@@ -1,16 +1,9 @@
 // Deterministic random data for calibration tests.
 
-/** mulberry32: small deterministic PRNG returning floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../lib/util/random.js';
+
+/** Deterministic floats in [0, 1) (mulberry32). */
+export const rng = mulberry32;
 
 /** Standard normal samples (Box-Muller). */
 export function gaussian(n: number, seed: number, mean = 0, std = 1): Float32Array {

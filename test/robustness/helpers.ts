@@ -6,21 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { quantizeInt8, type QuantizeInt8Options } from '../../lib/quantize/index.js';
 import { writeFileAtomic } from '../../lib/util/fs.js';
+import { mulberry32 } from '../../lib/util/random.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
 
 /** Deterministic uniform [0, 1) generator (mulberry32), so every failure is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 export const TINY = { h: 8, w: 8, c: 3, outC: 4 };
 export const SHARD = 'group1-shard1of1.bin';

@@ -9,18 +9,9 @@ import { writeTflite } from '../../lib/tflite/writer.js';
 import { readTflite, readMetadataString } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/op-versions.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
+import { mulberry32 } from '../../lib/util/random.js';
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 interface QParams { scale: number; zeroPoint: number }
 /** Asymmetric int8 parameters covering [min, max] (and 0, so that zero is exact). */

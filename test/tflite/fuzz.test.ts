@@ -7,20 +7,12 @@ import { expect } from 'chai';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { TfliteBuilder } from '../../lib/tflite/builder.js';
+import { mulberry32 } from '../../lib/util/random.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.resolve(repoRoot, '../shared/fixtures');
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function handBuilt(): Uint8Array {
   const b = new TfliteBuilder();

@@ -7,18 +7,9 @@ import type { TfliteModel } from '../../lib/tflite/model.js';
 import { YoloModel } from '../../lib/yolo/evaluate.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { busJpg, fp16Model, requireFixtures } from './helpers.js';
+import { mulberry32 } from '../../lib/util/random.js';
 
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 describe('yolo/head', () => {
