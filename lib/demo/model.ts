@@ -254,5 +254,6 @@ export function fsLoadHandler(dir: string): tf.io.IOHandler {
 
 /** Loads the committed trained demo detector (models/demo/model.json + weights.bin). */
 export async function loadDemoModel(): Promise<tf.LayersModel> {
+  await tf.ready(); // weights become tensors: the current backend must have finished starting
   return tf.loadLayersModel(fsLoadHandler(demoModelDir()));
 }

@@ -38,8 +38,15 @@ async function tryWasm(): Promise<boolean> {
  */
 export async function initBackend(pref?: BackendName): Promise<BackendName> {
   const current = tf.getBackend() as BackendName | undefined;
-  if (pref && current === pref) return pref;
-  if (!pref && (current === 'tensorflow' || current === 'wasm') && tf.engine().backendName) return current;
+  // getBackend() may only have *started* an async backend (wasm): always wait until it is ready.
+  if (pref && current === pref) {
+    await tf.ready();
+    return pref;
+  }
+  if (!pref && (current === 'tensorflow' || current === 'wasm') && tf.engine().backendName) {
+    await tf.ready();
+    return current;
+  }
   const order: BackendName[] = pref ? [pref] : ['tensorflow', 'wasm', 'cpu'];
   for (const b of order) {
     const ok = b === 'tensorflow' ? await tryTensorflow() : b === 'wasm' ? await tryWasm() : await tf.setBackend('cpu');

@@ -13,7 +13,7 @@
 // third probe with random values checks that the YOLOv5 decode formula reproduces the head exactly;
 // if it does not (another head design), the caller falls back to quantizing the head as it is.
 import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
-import { consumersOf, elementCount, producersOf } from '../graph/ir.js';
+import { elementCount, producersOf } from '../graph/ir.js';
 
 import { decodeYoloHead, type YoloHeadLevel, type YoloHeadSpec } from '../yolo/head.js';
 
@@ -209,7 +209,6 @@ export function cutAtSigmoidLevels(graph: Graph, spec: YoloHeadSpec, head: HeadC
   for (const n of nodes) for (const t of [...n.inputs, ...n.outputs]) live.add(t);
   for (const i of graph.inputs) live.add(i);
   for (const name of [...tensors.keys()]) if (!live.has(name)) tensors.delete(name);
-  void consumersOf;
   return {
     graph: {
       ...graph,

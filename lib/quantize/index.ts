@@ -7,7 +7,7 @@ import { runDefaultPasses } from '../graph/passes/index.js';
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
 import type { Graph, IrNode } from '../graph/ir.js';
-import { consumersOf, elementCount } from '../graph/ir.js';
+import { consumersOf } from '../graph/ir.js';
 import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationMethod } from '../calibrate/calibrate.js';
 import { writeTflite } from '../tflite/writer.js';
@@ -181,16 +181,16 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
   const t0 = now();
   const timings: Record<string, number> = {};
   const warnings: string[] = [];
-  const progress = options.onProgress ?? (() => {});
-  const recipe = resolveRecipe(options);
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('quantizeInt8: options.representativeDataset is required (an image directory, image paths or input tensors)');
   }
+  const progress = options.onProgress ?? (() => {});
+  const recipe = resolveRecipe(options);
 
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
   const prepared = await prepareGraph(source, options);
-  let graph = prepared.graph;
+  const graph = prepared.graph;
   const { headSpec, treatment, probeMaxError } = prepared;
   warnings.push(...prepared.warnings);
   progress('import', 1, 1);
@@ -321,7 +321,6 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       timings,
       layerErrors,
     };
-    void elementCount;
     return { tflite, report, head: headSpec };
   } finally {
     executor?.dispose();

@@ -10,6 +10,7 @@ import { decodeImage } from '../../lib/pipeline/image.js';
 import { boxIou } from '../../lib/yolo/nms.js';
 import { formatBar } from '../../lib/cli/progress.js';
 import { runCli, FIXTURES } from './helpers.js';
+import * as tf from '@tensorflow/tfjs';
 
 describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
   let work: string;
@@ -19,7 +20,9 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
   before(async function () {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-quantize-'));
     modelDir = path.join(work, 'model');
-    // The demo architecture, untrained (seeded), saved as a TF.js layers model folder.
+    // The demo architecture, untrained (seeded), saved as a TF.js layers model folder. Building it
+    // creates tensors, so the TF.js backend must have finished starting.
+    await tf.ready();
     await buildDemoModels(3).inference.save(fsSaveHandler(modelDir));
     imagesDir = (await writeDataset(path.join(work, 'images'), { count: 6, seed: 11, size: 128 })).imagesDir;
   });

@@ -1,7 +1,7 @@
 // One entry point for every supported source format.
 import fs from 'node:fs';
 import path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Graph } from '../ir.js';
 import { importTfjsGraphModel, type ImportOptions } from './tfjs-graph.js';
 import { importTfjsLayersModel } from './tfjs-layers.js';
@@ -22,6 +22,9 @@ export function isTfliteBytes(bytes: Uint8Array): boolean {
  * its `format` field), a .tflite path or bytes, or a loaded tf.GraphModel / tf.LayersModel.
  */
 export async function importModel(source: ModelSource, opts: ImportOptions = {}): Promise<Graph> {
+  // Layers models are rebuilt with TF.js (their weights become tensors): the current backend must have
+  // finished starting (wasm starts asynchronously).
+  await tf.ready();
   if (source instanceof Uint8Array) {
     if (!isTfliteBytes(source)) throw new Error(`${opts.label ?? 'model bytes'}: not a TFLite flatbuffer (no TFL3 identifier)`);
     return importTflite(source, opts);
