@@ -179,7 +179,9 @@ describe('cli: demo', function () {
     expect(json.int8.fileBytes).to.be.lessThan(json.float.fileBytes / 2);
     expect(inspectTflite(new Uint8Array(fs.readFileSync(json.int8Model))).allInteger).to.equal(true);
     const png = await decodeImage(new Uint8Array(fs.readFileSync(json.annotatedPng)));
-    expect(png.width).to.equal(128);
+    // The 128 px test image is drawn enlarged by a whole factor to at least 480 px (readable labels).
+    expect(png.width).to.equal(512);
+    expect(png.height).to.equal(512);
     fs.rmSync(out, { recursive: true, force: true });
   });
 });
