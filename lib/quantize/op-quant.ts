@@ -371,3 +371,39 @@ export const identityQuant: OpQuant = {
     reshapeQuant.emit(ctx);
   },
 };
+
+/**
+ * A BatchNorm the passes could not fold (no conv before it) is an affine map per channel,
+ * y = x * a + b with a = scale / sqrt(variance + eps), b = offset - mean * a: written as a 1x1
+ * DEPTHWISE_CONV_2D with per-channel int8 weights a and int32 bias b (rank-4 NHWC inputs).
+ */
+export const batchNormQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  emit(ctx) {
+    const { node } = ctx;
+    const x = node.inputs[0];
+    const shape = ctx.tensorInfo(x).shape;
+    if (shape.length !== 4) throw new Error(`BatchNorm on a rank-${shape.length} tensor cannot be written as int8 (NHWC rank 4 expected)`);
+    const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => constOf(ctx, i));
+    const eps = attrNumber(node.attrs, 'epsilon', 1e-3);
+    const c = shape[3];
+    const channel = (v: Float32Array, i: number) => (v.length === 1 ? v[0] : v[i]);
+    const a = new Float32Array(c);
+    const bias = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      a[i] = channel(scale, i) / Math.sqrt(channel(variance, i) + eps);
+      bias[i] = channel(offset, i) - channel(mean, i) * a[i];
+    }
+    const weights = ctx.weights(`${node.name}/multiplier`, a, [1, 1, 1, c], 3);
+    const b = ctx.bias(`${node.name}/bias`, bias, c, ctx.params(x).scale, weights.scales);
+    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(x), weights.index, b], [out0(ctx)], {
+      padding: 1,
+      strideW: 1,
+      strideH: 1,
+      depthMultiplier: 1,
+      fusedActivationFunction: 0,
+      dilationWFactor: 1,
+      dilationHFactor: 1,
+    });
+  },
+};

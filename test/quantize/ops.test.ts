@@ -109,6 +109,14 @@ const CASES: Case[] = [
     build: (b, x, r) =>
       b.emit('ss', 'StridedSlice', [conv(b, x, r, 'c', 6)], { begin: [0, 1, 0, 2], end: [1, 7, 8, 6], strides: [1, 2, 1, 1], beginMask: 0, endMask: 0, shrinkAxisMask: 0 }),
   },
+  {
+    name: 'BatchNorm (unfolded: a 1x1 depthwise conv)',
+    weighted: true,
+    build: (b, x, r) => {
+      const t = (name: string, lo: number, hi: number) => b.addConstant(`bn/${name}`, [C], 'float32', randomArray(C, lo, hi, r));
+      return b.emit('bn', 'BatchNorm', [x, t('scale', 0.5, 2), t('offset', -0.5, 0.5), t('mean', 0.2, 0.8), t('variance', 0.05, 0.5)], { epsilon: 1e-3 });
+    },
+  },
   { name: 'Softmax', build: (b, x, r) => b.emit('sm', 'Softmax', [conv(b, x, r, 'c', 4)], { beta: 1 }) },
 ];
 

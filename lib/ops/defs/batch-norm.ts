@@ -2,6 +2,7 @@
 // (last axis). Inputs [x, scale, offset, mean, variance]. Folded into the preceding conv by a pass.
 import type { OpDef } from '../types.js';
 import { attrNumber, sameShape } from '../util.js';
+import { batchNormQuant } from '../../quantize/op-quant.js';
 
 export const BatchNorm: OpDef = {
   op: 'BatchNorm',
@@ -9,6 +10,7 @@ export const BatchNorm: OpDef = {
     tfjsGraph: ['FusedBatchNorm', 'FusedBatchNormV2', 'FusedBatchNormV3'],
     tfjsLayers: ['BatchNormalization'],
   },
+  quant: batchNormQuant,
   inferShapes: sameShape,
   runFloat(tf, [x, scale, offset, mean, variance], attrs) {
     return [tf.batchNorm(x, mean, variance, offset, scale, attrNumber(attrs, 'epsilon', 1e-3))];
