@@ -146,11 +146,13 @@ export async function probeYoloHead(
     else if (normalized !== isNorm) return undefined;
     const sx = normalized ? inputSize[1] : 1;
     const sy = normalized ? inputSize[0] : 1;
-    // Kept as the model computes it (the verification below requires the exact decode).
-    stride *= sx;
+    // As the model computes it, to 1e-4 px (float32 noise removed; the verification below checks the
+    // decode against the model itself, so an FP16-rounded stride of 7.998 stays 7.998).
+    const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+    stride = round4(stride * sx);
     const anchors: [number, number][] = [];
     for (let a = 0; a < na; a++) {
-      anchors.push([atHalf[row(0, a) + 2] * sx, atHalf[row(0, a) + 3] * sy]);
+      anchors.push([round4(atHalf[row(0, a) + 2] * sx), round4(atHalf[row(0, a) + 3] * sy)]);
     }
     levels.push({ output: c, stride, gridH: gh, gridW: gw, anchors });
   }
