@@ -200,10 +200,9 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
 
   let executor: FloatExecutor | undefined;
   try {
-    // 3. Calibration over every activation of the graph to be quantized.
-    executor = await createFloatExecutor(graph, { backend: options.backend });
-    const calibGraphExec = executor;
-    const backendName = executor.backend;
+    // 2. Calibration over every activation of the graph to be quantized.
+    const calibGraphExec = (executor = await createFloatExecutor(graph, { backend: options.backend }));
+    const backendName = calibGraphExec.backend;
     const activations: string[] = [];
     const consumers = consumersOf(graph);
     for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
@@ -241,7 +240,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
     }
 
-    // 4. Ranges, with what the int8 kernels make irrelevant clipped away.
+    // 3. Ranges, with what the int8 kernels make irrelevant clipped away.
     const ranges = new Map<string, { min: number; max: number }>();
     for (const [name, r] of calibration.ranges) {
       let { min, max } = r;
@@ -250,8 +249,9 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       const readers = consumers.get(name) ?? [];
       // A tensor read only by LOGISTIC needs no range beyond where the int8 sigmoid saturates.
       if (!override && readers.length > 0 && readers.every((n) => n.op === 'Sigmoid') && !graph.outputs.includes(name)) {
-        min = Math.max(min, -LOGISTIC_SATURATION);
-        max = Math.min(max, LOGISTIC_SATURATION);
+        const clip = (v: number) => Math.min(LOGISTIC_SATURATION, Math.max(-LOGISTIC_SATURATION, v));
+        min = clip(min);
+        max = clip(max);
       }
       ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
     }
@@ -259,7 +259,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const inputParams =
       inLo === 0 && inHi === 1 ? PIXEL_INPUT : { scale: (inHi - inLo) / 255, zeroPoint: Math.round(-128 - inLo / ((inHi - inLo) / 255)) };
 
-    // 5. Write the int8 model.
+    // 4. Write the int8 model.
     const tq = now();
     const metadata: Record<string, Uint8Array> = {};
     if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
@@ -290,7 +290,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       timings.analyzeSeconds = now() - ta;
     }
 
-    // 6. Check the written file, not our intentions.
+    // 5. Check the written file, not our intentions.
     const inspected = inspectTflite(tflite);
     timings.totalSeconds = now() - t0;
     timings.forwardSeconds = forwardSeconds;
