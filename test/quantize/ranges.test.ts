@@ -2,7 +2,7 @@
 // the int8 sigmoid saturates, recipe overrides win, and every calibrated range contains 0.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { quantizeInt8, siluNegligibleBelow } from '../../lib/quantize/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
 
 function graphWithWideLogits() {
@@ -47,5 +47,36 @@ describe('quantizeInt8 range choices', () => {
     expect(conv.max).to.equal(5);
     expect(conv.scale).to.be.closeTo(8 / 255, 1e-7);
     expect(report.recipe.overrides).to.deep.equal([{ match: 'c', range: [-3, 5] }]);
+  });
+});
+
+describe('siluNegligibleBelow', () => {
+  it('finds the T beyond which |x sigmoid(x)| stays under the tolerance', () => {
+    for (const tol of [0.1, 0.01, 0.001]) {
+      const t = siluNegligibleBelow(tol);
+      const silu = (x: number) => x / (1 + Math.exp(-x));
+      expect(Math.abs(silu(-t))).to.be.closeTo(tol, tol * 1e-6);
+      // Beyond T it only shrinks (monotone for x < -1.2785).
+      for (const x of [t + 0.5, t + 2, t + 10]) expect(Math.abs(silu(-x))).to.be.below(tol);
+    }
+    // A tolerance above SiLU's deepest value (-0.2785 at x = -1.2785) needs no range below that point.
+    expect(siluNegligibleBelow(0.3)).to.equal(1.2785);
+  });
+
+  it('a tensor read only by SiLU keeps no negative range below where SiLU rounds to 0', async () => {
+    const r = mulberry32(21);
+    const b = new GraphBuilder('silu-clip');
+    const x = b.addInput('input', [1, 4, 4, 2]);
+    const w = b.addConstant('c/w', [1, 1, 2, 4], 'float32', Float32Array.from({ length: 8 }, () => (r() * 2 - 1) * 30));
+    const bias = b.addConstant('c/b', [4], 'float32', Float32Array.of(-20, -5, 0, 5));
+    const c = b.emit('c', 'Conv2D', [x, w, bias], { strides: [1, 1], padding: 'VALID', dilations: [1, 1], activation: 'none' })[0];
+    const s = b.emit('s', 'Silu', [c], {})[0];
+    const graph = b.build([s], { source: 'silu-clip', format: 'built', notes: [] });
+    const { report } = await quantizeInt8(graph, { representativeDataset: samples(), numCalibrationSamples: 4, backend: 'wasm' });
+    const conv = report.tensors.find((t) => t.tensor === 'c')!;
+    const out = report.tensors.find((t) => t.tensor === 's')!;
+    const t = siluNegligibleBelow(out.scale / 2);
+    expect(conv.min).to.be.below(-t + 1e-9);
+    expect(conv.min).to.be.above(-t - (conv.max - conv.min) / 128); // at most one snap step beyond
   });
 });
