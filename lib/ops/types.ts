@@ -22,7 +22,9 @@ export interface OpDef {
    * so a following Relu/Relu6 can be fused into it (the TFLite fused_activation_function notion).
    */
   fusableActivation?: boolean;
-  /** Quantization rule and TFLite mapping: filled in by lib/quantize (see QuantRule / TfliteMapping there). */
-  quant?: import("../quantize/rules.js").OpQuant;
-  tflite?: unknown;
+  /**
+   * How the op is quantized (its output-parameter rule) and written as int8 TFLite ops; the shared
+   * helpers live in lib/quantize/op-quant.ts. An op without it can be imported and run in float only.
+   */
+  quant?: import('../quantize/rules.js').OpQuant;
 }
