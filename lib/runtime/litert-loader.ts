@@ -22,15 +22,23 @@ type LiteRtModule = typeof import('@litertjs/core');
 const require = createRequire(import.meta.url);
 export const LITERT_VERSION_PINNED = '2.5.3';
 
-let loading: Promise<LiteRtModule> | undefined;
-const LOADING_KEY = Symbol.for('yolo-int8.litert.loading');
-let verboseLogs = false;
-/** Error lines LiteRT printed since the last `takeLiteRtErrors()` (it reports some failures only there). */
-const pendingErrors: string[] = [];
+/**
+ * LiteRT's wasm state is per process, but this file can be instantiated more than once in a process
+ * (from the sources and from dist/, or through loaders that key modules differently). Its state -
+ * the loading promise, the log switch and the captured error lines - therefore lives on one global
+ * object, so every instance sees the same runtime and the same log.
+ */
+interface SharedState {
+  loading?: Promise<LiteRtModule>;
+  verbose: boolean;
+  errors: string[];
+}
+const STATE_KEY = Symbol.for('yolo-int8.litert.state');
+const state: SharedState = ((globalThis as { [STATE_KEY]?: SharedState })[STATE_KEY] ??= { verbose: false, errors: [] });
 
 /** Returns and clears the error lines LiteRT printed (e.g. "Failed to allocate tensors"). */
 export function takeLiteRtErrors(): string[] {
-  return pendingErrors.splice(0, pendingErrors.length);
+  return state.errors.splice(0, state.errors.length);
 }
 
 function isErrorLine(line: string): boolean {
@@ -39,7 +47,7 @@ function isErrorLine(line: string): boolean {
 
 /** Whether LiteRT's own INFO/WARNING log lines are printed (default: no). */
 export function setLiteRtVerbose(on: boolean): void {
-  verboseLogs = on;
+  state.verbose = on;
 }
 
 function litertPackageDir(): string {
@@ -101,16 +109,17 @@ function installWorkerGlobals(wasmDir: string): void {
         ...opts,
         // Everything LiteRT prints goes to stderr: stdout belongs to the caller (e.g. --json output).
         print: (line: string) => {
-          if (verboseLogs || !isLogNoise(line)) process.stderr.write(line + '\n');
+          if (state.verbose || !isLogNoise(line)) process.stderr.write(line + '\n');
         },
         printErr: (line: string) => {
           if (isErrorLine(line)) {
-            pendingErrors.push(line);
-            if (pendingErrors.length > 100) pendingErrors.shift();
-            if (verboseLogs) process.stderr.write(line + '\n');
+            // Error lines LiteRT printed since the last takeLiteRtErrors() (it reports some failures only there).
+            state.errors.push(line);
+            if (state.errors.length > 100) state.errors.shift();
+            if (state.verbose) process.stderr.write(line + '\n');
             return;
           }
-          if (verboseLogs || !isLogNoise(line)) process.stderr.write(line + '\n');
+          if (state.verbose || !isLogNoise(line)) process.stderr.write(line + '\n');
         },
       });
   };
@@ -118,19 +127,15 @@ function installWorkerGlobals(wasmDir: string): void {
 
 /** Loads LiteRT once per process and returns the (int8-capable) @litertjs/core module. */
 export function loadLiteRtModule(): Promise<LiteRtModule> {
-  // LiteRT's wasm state is per process, but this file can be instantiated twice (e.g. once from the
-  // sources and once from dist/); share one loading promise through a global so only one loads it.
-  const shared = globalThis as { [LOADING_KEY]?: Promise<LiteRtModule> };
-  if (!loading && shared[LOADING_KEY]) loading = shared[LOADING_KEY];
-  if (!loading) {
-    loading = (async () => {
+  if (!state.loading) {
+    const loading = (async () => {
       const wasmDir = litertWasmDir();
       installWorkerGlobals(wasmDir);
       const lt = (await import(pathToFileURL(patchedBundlePath()).href)) as LiteRtModule;
       // LiteRT tries to create a WebGPU device on start-up and reports the failure with console.warn;
       // Node has no WebGPU, so that message is expected and hidden unless verbose.
       const warn = console.warn;
-      if (!verboseLogs) console.warn = () => {};
+      if (!state.verbose) console.warn = () => {};
       try {
         await lt.loadLiteRt(wasmDir);
       } finally {
@@ -138,11 +143,10 @@ export function loadLiteRtModule(): Promise<LiteRtModule> {
       }
       return lt;
     })();
-    shared[LOADING_KEY] = loading;
+    state.loading = loading;
     loading.catch(() => {
-      loading = undefined;
-      delete shared[LOADING_KEY];
+      if (state.loading === loading) state.loading = undefined;
     });
   }
-  return loading;
+  return state.loading;
 }
