@@ -93,3 +93,18 @@ export function fusedActivation(activation: ActivationName): 'relu' | 'relu6' | 
 export function shapeEquals(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/** The arguments tf.fused.conv2d / tf.fused.depthwiseConv2d share, from an IR conv node's attrs. */
+export function fusedConvArgs(x: tfTypes.Tensor, filter: tfTypes.Tensor, bias: tfTypes.Tensor | undefined, attrs: Attrs) {
+  const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);
+  const [dh, dw] = attrNumbers(attrs, 'dilations', [1, 1]);
+  return {
+    x: x as tfTypes.Tensor4D,
+    filter: filter as tfTypes.Tensor4D,
+    strides: [sh, sw] as [number, number],
+    pad: attrPadding(attrs) === 'SAME' ? ('same' as const) : ('valid' as const),
+    dilations: [dh, dw] as [number, number],
+    bias,
+    activation: fusedActivation(attrActivation(attrs)),
+  };
+}

@@ -1,6 +1,6 @@
 // Conv2D: NHWC input, HWIO filter [kh, kw, inC, outC], optional bias [outC], fused activation.
 import type { OpDef } from '../types.js';
-import { attrActivation, attrNumbers, attrPadding, fusedActivation, windowOutputSize } from '../util.js';
+import { attrNumbers, attrPadding, fusedConvArgs, windowOutputSize } from '../util.js';
 import { conv2dQuant } from '../../quantize/op-quant.js';
 
 export const Conv2D: OpDef = {
@@ -23,17 +23,5 @@ export const Conv2D: OpDef = {
       filter.shape[3],
     ]];
   },
-  runFloat(tf, [x, filter, bias], attrs) {
-    const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);
-    const [dh, dw] = attrNumbers(attrs, 'dilations', [1, 1]);
-    return [tf.fused.conv2d({
-      x: x as import('@tensorflow/tfjs').Tensor4D,
-      filter: filter as import('@tensorflow/tfjs').Tensor4D,
-      strides: [sh, sw],
-      pad: attrPadding(attrs) === 'SAME' ? 'same' : 'valid',
-      dilations: [dh, dw],
-      bias,
-      activation: fusedActivation(attrActivation(attrs)),
-    })];
-  },
+  runFloat: (tf, [x, filter, bias], attrs) => [tf.fused.conv2d(fusedConvArgs(x, filter, bias, attrs))],
 };

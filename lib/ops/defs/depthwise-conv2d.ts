@@ -1,6 +1,6 @@
 // DepthwiseConv2D: NHWC input, filter [kh, kw, inC, multiplier], optional bias [inC*multiplier].
 import type { OpDef } from '../types.js';
-import { attrActivation, attrNumbers, attrPadding, fusedActivation, windowOutputSize } from '../util.js';
+import { attrNumbers, attrPadding, fusedConvArgs, windowOutputSize } from '../util.js';
 import { depthwiseConv2dQuant } from '../../quantize/op-quant.js';
 
 export const DepthwiseConv2D: OpDef = {
@@ -27,17 +27,5 @@ export const DepthwiseConv2D: OpDef = {
       filter.shape[2] * filter.shape[3],
     ]];
   },
-  runFloat(tf, [x, filter, bias], attrs) {
-    const [sh, sw] = attrNumbers(attrs, 'strides', [1, 1]);
-    const [dh, dw] = attrNumbers(attrs, 'dilations', [1, 1]);
-    return [tf.fused.depthwiseConv2d({
-      x: x as import('@tensorflow/tfjs').Tensor4D,
-      filter: filter as import('@tensorflow/tfjs').Tensor4D,
-      strides: [sh, sw],
-      pad: attrPadding(attrs) === 'SAME' ? 'same' : 'valid',
-      dilations: [dh, dw],
-      bias,
-      activation: fusedActivation(attrActivation(attrs)),
-    })];
-  },
+  runFloat: (tf, [x, filter, bias], attrs) => [tf.fused.depthwiseConv2d(fusedConvArgs(x, filter, bias, attrs))],
 };
