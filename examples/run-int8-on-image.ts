@@ -30,7 +30,7 @@ if (!modelPath) {
   const test = await writeDataset(path.join(work, 'test'), { count: 1, seed: DEMO_SEEDS.test, size: DEMO_INPUT_SIZE });
   const graph = await importModel(await loadDemoModel());
   // The demo model's decode spec (anchors, strides), in case the importer did not carry it over.
-  (graph.meta as { yoloHead?: unknown }).yoloHead ??= DEMO_HEAD;
+  graph.meta.headSpec ??= DEMO_HEAD;
   const { tflite } = await quantizeInt8(graph, { representativeDataset: calib.imagesDir, numCalibrationSamples: 32 });
   modelPath = path.join(work, 'demo-int8.tflite');
   await writeFileAtomic(modelPath, tflite);

@@ -362,7 +362,7 @@ async function cmdInspect(ctx: Context, _values: Values, positionals: string[]):
   requireFile(model, 'model');
   const { inspectTflite, formatInspectReport } = await import('./inspect.js');
   const { readTflite } = await import('./tflite/reader.js');
-  const { readHeadSpec } = await import('./yolo/head.js');
+  const { readHeadSpec, describeHeadSpec } = await import('./yolo/head.js');
   const bytes = new Uint8Array(fs.readFileSync(model));
   const report = inspectTflite(bytes, model);
   const head = readHeadSpec(readTflite(bytes, { label: model }), model);
@@ -370,12 +370,7 @@ async function cmdInspect(ctx: Context, _values: Values, positionals: string[]):
     ctx.emitJson({ command: 'inspect', ...report, yoloHead: head ?? null });
   } else {
     ctx.print(formatInspectReport(report));
-    if (head) {
-      ctx.print(
-        `YOLO head (metadata): ${head.numClasses} classes, input ${head.inputSize.join('x')}, levels ` +
-          head.levels.map((l) => `${l.output} stride ${l.stride} ${l.gridH}x${l.gridW}`).join(', '),
-      );
-    }
+    if (head) ctx.print(`detection head (metadata 'yolo_int8_head'): ${describeHeadSpec(head)}`);
   }
 }
 

@@ -77,7 +77,7 @@ describe('examples', function () {
       expect(r.code, r.stderr.slice(-2000)).to.equal(0);
       expect(r.stdout).to.contain('calibration: 16 samples, minmax');
       expect(r.stdout).to.contain('all tensors integer: yes');
-      expect(r.stdout).to.match(/YOLO head: split at 3 per-level sigmoid outputs/);
+      expect(r.stdout).to.match(/detection head: split .*YOLOv5 .* 3 per-level sigmoid outputs/);
       expect(r.stdout).to.contain(`wrote ${int8Path()}`);
       const info = inspectTflite(new Uint8Array(fs.readFileSync(int8Path())));
       expect(info.allInteger).to.equal(true);

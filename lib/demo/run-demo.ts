@@ -85,11 +85,10 @@ export function formatDemoTable(rows: DemoModelRow[]): string {
 
 /** The head spec the demo graph carries: the importer's, or DEMO_HEAD when the importer did not set one. */
 function ensureHead(graph: Graph): YoloHeadSpec {
-  const meta = graph.meta as Graph['meta'] & { yoloHead?: YoloHeadSpec };
   // The layers importer may not copy the model's userDefinedMetadata head into the graph; the demo
   // model's head is known here, so quantizeInt8 still splits the graph at the per-level sigmoids.
-  if (!meta.yoloHead) meta.yoloHead = DEMO_HEAD;
-  return meta.yoloHead;
+  if (graph.meta.headSpec?.kind !== DEMO_HEAD.kind) graph.meta.headSpec = DEMO_HEAD;
+  return graph.meta.headSpec as YoloHeadSpec;
 }
 
 /**

@@ -46,7 +46,23 @@ export interface Graph {
     /** Tensors the importer cut the graph at (post-processing is never quantized). */
     cutAt?: string[];
     notes: string[];
+    /** A detection-head spec that came with the source (e.g. a layers model's metadata), validated by lib/yolo. */
+    headSpec?: { kind: string; numClasses: number; inputSize: [number, number] };
+    /** What the source says about itself (ultralytics metadata.yaml / embedded metadata). */
+    modelInfo?: ModelInfo;
   };
+}
+
+/** Facts an exporter stores beside or inside the model (ultralytics: metadata.yaml, or a zip appended to .tflite). */
+export interface ModelInfo {
+  /** Where they were read from. */
+  from: string;
+  task?: string;
+  /** Class names by id. */
+  names?: string[];
+  /** Pose models: [keypoints, values per keypoint (2 or 3)]. */
+  kptShape?: [number, number];
+  imgsz?: [number, number];
 }
 
 export function tensorOf(g: Graph, name: string): IrTensor {

@@ -1,5 +1,5 @@
 // quantizeInt8: float model in, full-integer int8 .tflite out.
-//   import -> passes -> (YOLO head: cut at per-level sigmoids) -> calibrate (streaming) ->
+//   import -> passes -> (detection head: cut where its family says) -> calibrate (streaming) ->
 //   choose int8 parameters -> write TFLite -> verify the written file.
 import type * as tfTypes from '@tensorflow/tfjs';
 import { importModel } from '../graph/importers/index.js';
@@ -14,15 +14,15 @@ import { writeTflite } from '../tflite/writer.js';
 import { snapRangeOutward } from './math.js';
 import { inspectTflite, type InspectReport } from '../inspect.js';
 import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
-import { cutAtSigmoidLevels, findYoloHead, headSubgraph, probeYoloHead, type YoloHeadSpec } from './head.js';
+import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from './head.js';
 import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
 import type { OpQuant } from './rules.js';
-import { YOLO_HEAD_METADATA_NAME } from '../yolo/head.js';
+import { headSpecMetadata } from '../yolo/families/index.js';
 import { assertFiniteConstants } from '../util/validate.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 
-export type { YoloHeadSpec } from './head.js';
+export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
@@ -44,11 +44,15 @@ export interface QuantizeInt8Options {
   /** Tensor names to cut the graph at (post-processing after them is not quantized). */
   outputs?: string[];
   /**
-   * YOLOv5 head treatment: 'split' (default when a YOLOv5 head is found) ends the int8 graph at the
-   * per-level sigmoid outputs and leaves the box decode to float post-processing; 'keep' quantizes
-   * the head as it is (one [1,N,5+nc] output, like the official converter).
+   * Detection-head treatment: 'split' (default) ends the int8 graph where the head's family says
+   * (YOLOv5: per-level sigmoid outputs; YOLOv8/11: per-level DFL logits and class scores) and leaves
+   * the decode to float post-processing; a head no family knows whose output joins very different
+   * ranges has that join moved to float. 'keep' quantizes the head as it is (one output tensor,
+   * like the official converter).
    */
   head?: 'split' | 'keep';
+  /** A cut variant of the head's family (YOLOv8: 'sigmoid-scores' (default) or 'logit-scores'). */
+  headCut?: string;
   /** Per-layer choices (calibration method, per-channel, explicit ranges). */
   recipe?: QuantRecipe;
   /** Float range of the model input; default [0, 1] (pixel / 255) -> int8 scale 1/255, zero point -128. */
@@ -68,7 +72,7 @@ export interface QuantizeReport {
   format: string;
   backend: string;
   recipe: ResolvedRecipe;
-  head: { treatment: 'split' | 'keep' | 'none'; spec?: YoloHeadSpec; probeMaxError?: number };
+  head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: HeadSpec; probeMaxError?: number };
   cutAt?: string[];
   calibration: { method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number };
   tensors: TensorQuantReport[];
@@ -89,8 +93,8 @@ export interface QuantizeReport {
 export interface QuantizeInt8Result {
   tflite: Uint8Array;
   report: QuantizeReport;
-  /** The post-processing decode spec for YOLO models whose head was split (also stored in the file). */
-  head?: YoloHeadSpec;
+  /** The post-processing decode spec for models whose head was split (also stored in the file). */
+  head?: HeadSpec;
 }
 
 const PIXEL_INPUT = { scale: 1 / 255, zeroPoint: -128 };
@@ -122,48 +126,35 @@ const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
 
 interface PreparedGraph {
   graph: Graph;
-  headSpec?: YoloHeadSpec;
-  treatment: QuantizeReport['head']['treatment'];
+  headSpec?: HeadSpec;
+  family?: string;
+  cut?: string;
+  treatment: HeadTreatment;
   probeMaxError?: number;
   warnings: string[];
 }
 
-/** Import + default passes + the YOLO head treatment (shared by quantizeInt8 and exportFloatTflite). */
+/** Import + default passes + the detection-head treatment (shared by quantizeInt8 and exportFloatTflite). */
 async function prepareGraph(
   source: ModelSource,
-  options: { outputs?: string[]; head?: 'split' | 'keep'; backend?: BackendName },
+  options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName },
 ): Promise<PreparedGraph> {
-  const warnings: string[] = [];
   const imported = isGraph(source) ? source : await importModel(source, { outputs: options.outputs });
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
-  let graph: Graph = runDefaultPasses(imported);
+  const graph: Graph = runDefaultPasses(imported);
   if (graph.inputs.length !== 1) {
     throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
   }
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const importedHead = (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead;
-  if (importedHead) return { graph, headSpec: importedHead, treatment: 'split', warnings };
-  const head = findYoloHead(graph);
-  if (!head) return { graph, treatment: 'none', warnings };
-  if (options.head === 'keep') return { graph, treatment: 'keep', warnings };
-  const headExec = await createFloatExecutor(headSubgraph(graph, head), { backend: options.backend });
-  try {
-    const probed = await probeYoloHead(
-      graph,
-      head,
-      async (values) => (await headExec.run(values, [head.output]))[head.output],
-      [inputShape[1], inputShape[2]],
-    );
-    if (!probed) {
-      warnings.push('a YOLO-like head was found but does not follow the YOLOv5 decode; it is quantized as it is');
-      return { graph, treatment: 'keep', warnings };
-    }
-    const cut = cutAtSigmoidLevels(graph, probed.spec, head);
-    graph = cut.graph;
-    return { graph, headSpec: cut.spec, treatment: 'split', probeMaxError: probed.maxError, warnings };
-  } finally {
-    headExec.dispose();
-  }
+  const treated = await treatHead(graph, options);
+  return {
+    graph: treated.graph,
+    headSpec: treated.spec,
+    family: treated.family,
+    cut: treated.cut,
+    treatment: treated.treatment,
+    probeMaxError: treated.probeMaxError,
+    warnings: treated.warnings,
+  };
 }
 
 /**
@@ -172,11 +163,10 @@ async function prepareGraph(
  */
 export async function exportFloatTflite(
   source: ModelSource,
-  options: { outputs?: string[]; head?: 'split' | 'keep'; backend?: BackendName } = {},
-): Promise<{ tflite: Uint8Array; head?: YoloHeadSpec }> {
+  options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+): Promise<{ tflite: Uint8Array; head?: HeadSpec }> {
   const { graph, headSpec } = await prepareGraph(source, options);
-  const metadata: Record<string, Uint8Array> = {};
-  if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
+  const metadata: Record<string, Uint8Array> = headSpec ? headSpecMetadata(headSpec) : {};
   const result = quantizeGraph(graph, new Map(), {
     mode: 'float32',
     perChannel: false,
@@ -208,8 +198,10 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
   const prepared = await prepareGraph(source, options);
-  const graph = prepared.graph;
-  const { headSpec, treatment, probeMaxError } = prepared;
+  let graph = prepared.graph;
+  let { headSpec, treatment } = prepared;
+  const { probeMaxError } = prepared;
+  let family = prepared.family;
   warnings.push(...prepared.warnings);
   progress('import', 1, 1);
   timings.importSeconds = now() - t0;
@@ -284,14 +276,23 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       }
       ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
     }
+    // A head no family took: move an output tail that joins very different ranges to float.
+    if (treatment === 'none' && options.head !== 'keep') {
+      const split = splitOutputTail(graph, ranges);
+      if (split) {
+        graph = split.graph;
+        headSpec = split.spec;
+        treatment = 'split';
+        family = split.spec.kind;
+      }
+    }
     const [inLo, inHi] = options.inputRange ?? [0, 1];
     const inputParams =
       inLo === 0 && inHi === 1 ? PIXEL_INPUT : { scale: (inHi - inLo) / 255, zeroPoint: Math.round(-128 - inLo / ((inHi - inLo) / 255)) };
 
     // 4. Write the int8 model.
     const tq = now();
-    const metadata: Record<string, Uint8Array> = {};
-    if (headSpec) metadata[YOLO_HEAD_METADATA_NAME] = new TextEncoder().encode(JSON.stringify(headSpec));
+    const metadata: Record<string, Uint8Array> = headSpec ? headSpecMetadata(headSpec) : {};
     const result = quantizeGraph(graph, ranges, {
       perChannel: (n) => recipe.perChannelFor(n.name),
       inputType: options.inputType ?? 'int8',
@@ -328,7 +329,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       format: graph.meta.format,
       backend: backendName,
       recipe: recipe.resolved,
-      head: { treatment, spec: headSpec, probeMaxError },
+      head: { treatment, family, cut: prepared.cut, spec: headSpec, probeMaxError },
       cutAt: graph.meta.cutAt,
       calibration: {
         method: recipe.resolved.calibration,

@@ -1,6 +1,7 @@
 // A readable summary of a quantization report (the CLI prints it; --json prints the object).
 import type { QuantizeReport } from './index.js';
 import { formatRecipe } from './recipe.js';
+import { describeHeadSpec } from '../yolo/families/index.js';
 
 function io(list: QuantizeReport['inputs']): string[] {
   return list.map(
@@ -14,12 +15,8 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
   if (r.cutAt?.length) lines.push(`cut before post-processing at: ${r.cutAt.join(', ')}`);
   lines.push(`recipe:\n${formatRecipe(r.recipe).replace(/^/gm, '  ')}`);
   if (r.head.treatment === 'split' && r.head.spec) {
-    const s = r.head.spec;
-    lines.push(
-      `YOLO head: split at ${s.levels.length} per-level sigmoid outputs (strides ${s.levels.map((l) => l.stride).join('/')}, ` +
-        `${s.numClasses} classes); box decode in float post-processing`,
-    );
-  } else if (r.head.treatment === 'keep') lines.push('YOLO head: quantized as it is');
+    lines.push(`detection head: split${r.head.cut ? ` (cut '${r.head.cut}')` : ''}: ${describeHeadSpec(r.head.spec)}`);
+  } else if (r.head.treatment === 'keep') lines.push(`detection head${r.head.family ? ` (${r.head.family})` : ''}: quantized as it is`);
   lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
     (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : ''));
   lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));

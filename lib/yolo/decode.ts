@@ -1,52 +1,28 @@
-// Turns raw (dequantized) YOLOv5 model outputs into rows [cx, cy, w, h, obj, cls...] in input pixels.
-import { decodeYoloHead, type YoloHeadSpec } from './head.js';
+// Turns raw (dequantized) YOLO model outputs into rows [cx, cy, w, h, obj, cls...] in input pixels,
+// whatever the layout: our files' metadata spec (any family, lib/yolo/families), one standard tensor
+// ([1,N,5+nc] YOLOv5, [1,4+nc,N] ultralytics anchor-free), or boxes + scores.
+import { checkSpecOutputs, decodeWithSpec, type HeadSpec } from './families/index.js';
+import { boxesLookNormalized, scaleBoxes, decodeStandardOutput } from './families/standard.js';
+import type { DecodedRows } from './families/types.js';
+import { DETECT_NMS, EVAL_NMS } from './nms.js';
 
-export interface DecodedRows {
-  /** Row-major [N, 5+numClasses]: cx, cy, w, h (input pixels), obj, class probabilities. */
-  rows: Float32Array;
-  numClasses: number;
-}
+export type { DecodedRows };
+export { boxesLookNormalized, decodeStandardOutput };
 
 export interface OutputInfo {
   name: string;
   shape: number[];
 }
 
-/**
- * Whether box columns are normalised (0..1 of the input) rather than pixels: the centres of a
- * pixel-space head reach far beyond 1 (the grid spans the input), normalised ones stay within ~[−0.5, 1.5].
- */
-export function boxesLookNormalized(rows: Float32Array, cols: number): boolean {
-  let maxCenter = 0;
-  for (let i = 0; i < rows.length; i += cols) {
-    maxCenter = Math.max(maxCenter, Math.abs(rows[i]), Math.abs(rows[i + 1]));
-  }
-  return maxCenter <= 2;
-}
-
-function scaleBoxes(rows: Float32Array, cols: number, sx: number, sy: number): void {
-  for (let i = 0; i < rows.length; i += cols) {
-    rows[i] *= sx;
-    rows[i + 1] *= sy;
-    rows[i + 2] *= sx;
-    rows[i + 3] *= sy;
-  }
-}
-
-/** Layout (a): one [1, N, 5+nc] tensor. Normalised boxes are detected unless `normalized` is given. */
+/** Layout (a): one [1, N, 5+nc] (YOLOv5) or [1, 4+nc, N] (anchor-free) tensor. Normalised boxes are detected unless `normalized` is given. */
 export function decodeSingleOutput(
   data: Float32Array,
   shape: number[],
   inputSize: [number, number],
   normalized?: boolean,
+  options: { numClasses?: number; extraPerAnchor?: number } = {},
 ): DecodedRows {
-  const cols = shape[shape.length - 1];
-  if (shape.length !== 3 || shape[0] !== 1 || cols < 6 || data.length !== shape[1] * cols) {
-    throw new Error(`YOLO output with shape [${shape.join(',')}]: expected [1, N, 5+classes] with ${data.length} values`);
-  }
-  const rows = data.slice();
-  if (normalized ?? boxesLookNormalized(rows, cols)) scaleBoxes(rows, cols, inputSize[1], inputSize[0]);
-  return { rows, numClasses: cols - 5 };
+  return decodeStandardOutput(data, shape, inputSize, { ...options, normalized });
 }
 
 /**
@@ -81,30 +57,32 @@ export function decodeBoxesAndScores(
     rows.set(scores.subarray(r * nc, (r + 1) * nc), o + 5);
   }
   if (options.normalized ?? boxesLookNormalized(rows, cols)) scaleBoxes(rows, cols, inputSize[1], inputSize[0]);
-  return { rows, numClasses: nc };
+  return { rows, numClasses: nc, evalNms: EVAL_NMS, detectNms: DETECT_NMS };
+}
+
+/** What the source model says about itself (ultralytics metadata), used where the layout alone is ambiguous. */
+export interface ModelHints {
+  numClasses?: number;
+  /** Values per anchor after boxes and scores (pose: keypoints x dims). */
+  extraPerAnchor?: number;
 }
 
 /**
- * Decodes a model's float outputs with whatever layout it has: a YoloHeadSpec (per-level sigmoid
- * outputs, matched by tensor name), one [1,N,5+nc] tensor, or boxes [1,N,4] + scores [1,N,nc].
+ * Decodes a model's float outputs with whatever layout it has: a head spec (outputs matched by
+ * tensor name), one standard tensor, or boxes [1,N,4] + scores [1,N,nc].
  */
 export function decodeModelOutputs(
   outputs: Float32Array[],
   infos: OutputInfo[],
   inputSize: [number, number],
-  spec?: YoloHeadSpec,
+  spec?: HeadSpec,
+  hints: ModelHints = {},
 ): DecodedRows {
   if (spec) {
-    const ordered = spec.levels.map((l) => {
-      const i = infos.findIndex((o) => o.name === l.output);
-      if (i < 0) throw new Error(`YoloHeadSpec level output '${l.output}' is not among the model outputs (${infos.map((o) => o.name).join(', ')})`);
-      return outputs[i];
-    });
-    const rows = decodeYoloHead(spec, ordered);
-    if (spec.normalized) scaleBoxes(rows, 5 + spec.numClasses, spec.inputSize[1], spec.inputSize[0]);
-    return { rows, numClasses: spec.numClasses };
+    checkSpecOutputs(spec, infos);
+    return decodeWithSpec(spec, outputs, infos.map((o) => o.name));
   }
-  if (outputs.length === 1) return decodeSingleOutput(outputs[0], infos[0].shape, inputSize);
+  if (outputs.length === 1) return decodeStandardOutput(outputs[0], infos[0].shape, inputSize, hints);
   if (outputs.length === 2) {
     const bi = infos.findIndex((o) => o.shape[o.shape.length - 1] === 4);
     if (bi >= 0) {
@@ -114,6 +92,6 @@ export function decodeModelOutputs(
   }
   throw new Error(
     `cannot tell the YOLO output layout from ${outputs.length} outputs (${infos.map((o) => `${o.name} [${o.shape.join(',')}]`).join(', ')}); ` +
-      `expected one [1,N,5+nc] tensor, boxes [1,N,4] + scores [1,N,nc], or a '${'yolo_int8_head'}' metadata entry`,
+      `expected one [1,N,5+nc] or [1,4+nc,N] tensor, boxes [1,N,4] + scores [1,N,nc], or a 'yolo_int8_head' metadata entry`,
   );
 }

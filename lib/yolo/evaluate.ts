@@ -6,7 +6,9 @@ import { TfliteRunner } from '../runtime/index.js';
 import { decodeImage } from '../pipeline/image.js';
 import { imageToInput, imageInputSize, toModelInput, type PreparedInput } from '../pipeline/input.js';
 import { dequantizeOutput } from '../pipeline/quantize.js';
-import { readHeadSpec, type YoloHeadSpec } from './head.js';
+import { readHeadSpec, checkSpecOutputs, type HeadSpec } from './head.js';
+import { readModelInfoFromTflite } from '../graph/importers/model-info.js';
+import type { ModelInfo } from '../graph/ir.js';
 import { decodeModelOutputs, type DecodedRows } from './decode.js';
 import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';
@@ -14,25 +16,39 @@ import { loadDataset, readYoloLabels, labelsToPixels } from './dataset.js';
 
 export type ModelSource = string | Uint8Array | TfliteRunner;
 
-async function openRunner(model: ModelSource): Promise<{ runner: TfliteRunner; owned: boolean; fileBytes: number }> {
+async function openRunner(model: ModelSource): Promise<{ runner: TfliteRunner; owned: boolean; fileBytes: number; bytes?: Uint8Array }> {
   if (model instanceof TfliteRunner) return { runner: model, owned: false, fileBytes: NaN };
-  const fileBytes = typeof model === 'string' ? fs.statSync(model).size : model.byteLength;
-  return { runner: await TfliteRunner.load(model), owned: true, fileBytes };
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof model === 'string' ? new Uint8Array(fs.readFileSync(model)) : model;
+  } catch (e) {
+    throw new Error(`${model}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return { runner: await TfliteRunner.load(bytes, { label: typeof model === 'string' ? model : undefined }), owned: true, fileBytes: bytes.byteLength, bytes };
 }
 
 /** A loaded YOLO model with everything needed to go from an image to detections. */
 export class YoloModel {
   readonly runner: TfliteRunner;
-  readonly head: YoloHeadSpec | undefined;
+  readonly head: HeadSpec | undefined;
   readonly inputSize: [number, number];
+  /** What the file says about the model (ultralytics' embedded metadata): class names, keypoints. */
+  readonly info: ModelInfo | undefined;
 
-  constructor(runner: TfliteRunner) {
+  constructor(runner: TfliteRunner, bytes?: Uint8Array) {
     if (runner.inputs.length !== 1) {
       throw new Error(`${runner.label}: a YOLO model has one image input, this one has ${runner.inputs.length}`);
     }
     this.runner = runner;
     this.inputSize = imageInputSize(runner.inputs[0]);
     this.head = readHeadSpec(runner.model, runner.label);
+    if (this.head) checkSpecOutputs(this.head, runner.outputs, runner.label);
+    this.info = bytes ? readModelInfoFromTflite(bytes, runner.label) : undefined;
+  }
+
+  /** Class names when the file carries them. */
+  get classNames(): string[] | undefined {
+    return this.info?.names;
   }
 
   /** Letterboxes and converts an image for this model's input. */
@@ -58,31 +74,37 @@ export class YoloModel {
     return { outputs: raw.map((r, i) => dequantizeOutput(r, this.runner.outputs[i])), ms };
   }
 
-  /** Decoded rows [cx, cy, w, h, obj, cls...] in input pixels. */
+  /** Decoded rows [cx, cy, w, h, obj, cls...] in input pixels (obj = 1 for anchor-free heads). */
   decode(outputs: Float32Array[]): DecodedRows {
-    return decodeModelOutputs(outputs, this.runner.outputs, this.inputSize, this.head);
+    const kpt = this.info?.kptShape;
+    const hints = { numClasses: this.info?.names?.length, extraPerAnchor: kpt ? kpt[0] * kpt[1] : undefined };
+    return decodeModelOutputs(outputs, this.runner.outputs, this.inputSize, this.head, hints);
   }
 
-  /** Detections in original-image pixels (DETECT_NMS defaults: conf 0.25, IoU 0.45, 100 boxes). */
+  /**
+   * Detections in original-image pixels, with the family's predict defaults (YOLOv5: conf 0.25,
+   * IoU 0.45, 100 boxes; YOLOv8/11: conf 0.25, IoU 0.7, 300 boxes); `nms` overrides them.
+   */
   async detect(image: string | Uint8Array, nms: NmsOptions = {}): Promise<{ detections: Detection[]; ms: number; input: PreparedInput }> {
     const input = await this.prepare(image);
     const { outputs, ms } = await this.forward(input);
-    const { rows, numClasses } = this.decode(outputs);
-    const dets = nonMaxSuppression(rows, numClasses, { ...DETECT_NMS, ...nms });
+    const { rows, numClasses, detectNms } = this.decode(outputs);
+    const dets = nonMaxSuppression(rows, numClasses, { ...(detectNms ?? DETECT_NMS), ...nms });
     return { detections: detectionsToOriginal(dets, input.transform), ms, input };
   }
 }
 
 /** Loads a .tflite (path or bytes) as a YoloModel. */
 export async function loadYoloModel(model: string | Uint8Array): Promise<YoloModel> {
-  return new YoloModel(await TfliteRunner.load(model));
+  const { runner, bytes } = await openRunner(model);
+  return new YoloModel(runner, bytes);
 }
 
 /** One-shot detection: loads the model, detects, releases it. */
 export async function detect(model: ModelSource, image: string | Uint8Array, nms: NmsOptions = {}): Promise<Detection[]> {
-  const { runner, owned } = await openRunner(model);
+  const { runner, owned, bytes } = await openRunner(model);
   try {
-    return (await new YoloModel(runner).detect(image, nms)).detections;
+    return (await new YoloModel(runner, bytes).detect(image, nms)).detections;
   } finally {
     if (owned) runner.dispose();
   }
@@ -106,7 +128,10 @@ export interface EvaluateOptions {
   /** Images are sorted by name; `offset` skips the first ones and `limit` caps the count. */
   offset?: number;
   limit?: number;
-  /** NMS settings; default EVAL_NMS (conf 0.001, IoU 0.6, 300 boxes, multi-label) like ultralytics val. */
+  /**
+   * NMS settings; default: ultralytics val's for the model's family (YOLOv5: conf 0.001, IoU 0.6;
+   * YOLOv8/11: conf 0.001, IoU 0.7; 300 boxes, multi-label).
+   */
   nms?: NmsOptions;
   onProgress?: (done: number, total: number, image: string) => void;
 }
@@ -135,10 +160,9 @@ function selectItems(options: EvaluateOptions) {
 /** COCO-style mAP@0.5 and mAP@0.5:0.95 of a YOLOv5 .tflite on a YOLO-format dataset, run through LiteRT. */
 export async function evaluate(model: ModelSource, options: EvaluateOptions): Promise<EvaluateResult> {
   const items = selectItems(options);
-  const { runner, owned, fileBytes } = await openRunner(model);
+  const { runner, owned, fileBytes, bytes } = await openRunner(model);
   try {
-    const yolo = new YoloModel(runner);
-    const nms = { ...EVAL_NMS, ...options.nms };
+    const yolo = new YoloModel(runner, bytes);
     const stats: ImageStats[] = [];
     const times: number[] = [];
     let labelCount = 0;
@@ -148,7 +172,8 @@ export async function evaluate(model: ModelSource, options: EvaluateOptions): Pr
       const input = await imageToInput(img, runner.inputs[0]);
       const { outputs, ms } = await yolo.forward(input);
       times.push(ms);
-      const { rows, numClasses } = yolo.decode(outputs);
+      const { rows, numClasses, evalNms } = yolo.decode(outputs);
+      const nms = { ...(evalNms ?? EVAL_NMS), ...options.nms };
       const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, nms), input.transform);
       const labels = labelsToPixels(readYoloLabels(item.labels), img.width, img.height);
       labelCount += labels.length;
@@ -227,8 +252,8 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Eva
   const ra = await openRunner(a);
   const rb = await openRunner(b);
   try {
-    const ya = new YoloModel(ra.runner);
-    const yb = new YoloModel(rb.runner);
+    const ya = new YoloModel(ra.runner, ra.bytes);
+    const yb = new YoloModel(rb.runner, rb.bytes);
     const sameOutputs =
       ra.runner.outputs.length === rb.runner.outputs.length &&
       ra.runner.outputs.every((o, i) => o.shape.join(',') === rb.runner.outputs[i].shape.join(','));
@@ -262,8 +287,8 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Eva
         }
         s.n += x.length;
       });
-      const dA = nonMaxSuppression(da.rows, da.numClasses, DETECT_NMS);
-      const dB = nonMaxSuppression(db.rows, db.numClasses, DETECT_NMS);
+      const dA = nonMaxSuppression(da.rows, da.numClasses, da.detectNms ?? DETECT_NMS);
+      const dB = nonMaxSuppression(db.rows, db.numClasses, da.detectNms ?? DETECT_NMS);
       refCount += dA.length;
       otherCount += dB.length;
       for (const [r, o, iou] of matchDetectionSets(dA, dB).pairs) {

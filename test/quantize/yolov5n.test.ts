@@ -12,6 +12,7 @@ import { dtypeName, type TfliteModel } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { detect } from '../../lib/yolo/evaluate.js';
 import { FIXTURES, requireFixtures } from '../graph/helpers.js';
+import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 
 const CALIB = 8; // enough for the structural checks; the benchmark uses 64
 
@@ -91,9 +92,11 @@ async function checkLoadsInLiteRt(result: QuantizeInt8Result): Promise<void> {
   expect(result.report.quantizeOps).to.equal(0);
   expect(result.report.head.treatment).to.equal('split');
   // Strides as the model computes them (the float .tflite's FP16 constants give 7.998 instead of 8).
-  result.head!.levels.forEach((l, i) => expect(l.stride).to.be.closeTo([8, 16, 32][i], 0.01 * l.stride));
+  const head = result.head as YoloHeadSpec;
+  expect(head.kind).to.equal('yolov5-sigmoid-levels');
+  head.levels.forEach((l, i) => expect(l.stride).to.be.closeTo([8, 16, 32][i], 0.01 * l.stride));
   // The anchors the probe read off the graph are YOLOv5's (pixels at 640).
-  expect(result.head!.levels[2].anchors.map(([w, h]) => [Math.round(w), Math.round(h)])).to.deep.equal([
+  expect(head.levels[2].anchors.map(([w, h]) => [Math.round(w), Math.round(h)])).to.deep.equal([
     [116, 90],
     [156, 198],
     [373, 326],

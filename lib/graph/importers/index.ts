@@ -6,6 +6,7 @@ import type { Graph } from '../ir.js';
 import { importTfjsGraphModel, type ImportOptions } from './tfjs-graph.js';
 import { importTfjsLayersModel } from './tfjs-layers.js';
 import { importTflite } from './tflite.js';
+import { readModelInfoBeside, readModelInfoFromTflite } from './model-info.js';
 
 export { importTfjsGraphModel, importTfjsLayersModel, importTflite };
 export type { ImportOptions };
@@ -22,6 +23,22 @@ export function isTfliteBytes(bytes: Uint8Array): boolean {
  * its `format` field), a .tflite path or bytes, or a loaded tf.GraphModel / tf.LayersModel.
  */
 export async function importModel(source: ModelSource, opts: ImportOptions = {}): Promise<Graph> {
+  const graph = await importAnyFormat(source, opts);
+  // What the exporter says about the model (class names, pose keypoints), where it says it.
+  if (!graph.meta.modelInfo) {
+    const info =
+      source instanceof Uint8Array
+        ? readModelInfoFromTflite(source, opts.label)
+        : typeof source === 'string'
+          ? (graph.meta.format === 'tflite' ? readModelInfoFromTflite(new Uint8Array(fs.readFileSync(source)), source) : undefined) ??
+            readModelInfoBeside(source)
+          : undefined;
+    if (info) graph.meta.modelInfo = info;
+  }
+  return graph;
+}
+
+async function importAnyFormat(source: ModelSource, opts: ImportOptions): Promise<Graph> {
   // Layers models are rebuilt with TF.js (their weights become tensors): the current backend must have
   // finished starting (wasm starts asynchronously).
   await tf.ready();

@@ -1,6 +1,6 @@
 // Importer for TF.js layers models: a tf.LayersModel in memory, or a layers-model model.json path
 // (loaded with tfjs from memory: tfjs in Node has no file:// handler).
-import { validateHeadSpec, type YoloHeadSpec } from '../../yolo/head.js';
+import { validateHeadSpec, specOutputs } from '../../yolo/head.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -289,12 +289,12 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   const meta = model.getUserDefinedMetadata() as { yoloHead?: unknown } | undefined;
   if (meta?.yoloHead !== undefined && !opts.outputs?.length) {
     const spec = validateHeadSpec(meta.yoloHead, `${label}: userDefinedMetadata.yoloHead`);
-    const missing = spec.levels.map((l) => l.output).filter((o) => !graph.outputs.includes(o));
+    const missing = specOutputs(spec).map((o) => o.name).filter((o) => !graph.outputs.includes(o));
     if (missing.length) {
       throw new Error(`${label}: userDefinedMetadata.yoloHead names outputs ${missing.join(', ')}, but the model outputs are ${graph.outputs.join(', ')}`);
     }
-    (graph.meta as { yoloHead?: YoloHeadSpec }).yoloHead = spec;
-    graph.meta.notes.push(`YOLO head from the model's metadata: ${spec.levels.length} levels, ${spec.numClasses} classes`);
+    graph.meta.headSpec = spec;
+    graph.meta.notes.push(`detection head from the model's metadata: kind '${spec.kind}', ${spec.numClasses} classes`);
   }
   return graph;
 }

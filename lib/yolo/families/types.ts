@@ -1,0 +1,85 @@
+// What a detection-head family is: everything about one head design in one place. The generic
+// quantizer only walks the registry (lib/yolo/families/index.ts); it names no family.
+//
+//   find   - structural search in the float graph (ops and shapes, never node names);
+//   probe  - the head's decode parameters read off the float head itself by running it on chosen
+//            values, then checked against the family's own float decode on random values;
+//   cut    - where the int8 graph ends (per-level tensors with their own int8 parameters);
+//   spec   - the JSON stored in the file's metadata ('yolo_int8_head'), with a versioned `kind`;
+//   decode - the float post-processing that turns the cut outputs into detection rows.
+import type { Graph, IrNode } from '../../graph/ir.js';
+import type { NmsOptions } from '../nms.js';
+
+/** What every stored head spec has. `version` is the layout version of its kind (absent = 1). */
+export interface HeadSpecBase {
+  kind: string;
+  version?: number;
+  inputSize: [h: number, w: number];
+  numClasses: number;
+}
+
+/**
+ * Decoded detections, one row per candidate box: [cx, cy, w, h, obj, cls_0 .. cls_{nc-1}] in input
+ * pixels. Anchor-free heads (no objectness) have obj = 1, so score = class probability everywhere.
+ */
+export interface DecodedRows {
+  rows: Float32Array;
+  numClasses: number;
+  /** The NMS settings ultralytics val uses for this family (mAP evaluation). */
+  evalNms?: Required<NmsOptions>;
+  /** The NMS settings of the family's own predict/detect (final detections). */
+  detectNms?: Required<NmsOptions>;
+}
+
+/** A head found by structure: the tensors where the head starts and the nodes it consists of. */
+export interface HeadCandidate {
+  /** The graph output the head computes. */
+  output: string;
+  /** Tensors entering the head (the last convolutions' outputs), in graph order. */
+  convOutputs: string[];
+  /** The nodes strictly after convOutputs that compute `output`, in graph order. */
+  headNodes: IrNode[];
+  /** The node a warning names when the probe rejects the head. */
+  anchorNode: string;
+  /** Family-specific facts found by the search (channel counts, levels ...). */
+  facts: Record<string, unknown>;
+}
+
+/** Runs the float head: values for each conv output in, the head output out. */
+export type HeadRunner = (convValues: Record<string, Float32Array>) => Promise<Float32Array>;
+
+/** A verified spec (with what the probe noticed on the way), or why the head is not the family's. */
+export type ProbeResult<S> = { ok: true; spec: S; maxError: number; notes: string[] } | { ok: false; reason: string };
+
+export interface CutResult<S> {
+  graph: Graph;
+  spec: S;
+  note: string;
+}
+
+/** A metadata spec kind: how a file's outputs are read back. */
+export interface SpecKind<S extends HeadSpecBase = HeadSpecBase> {
+  /** The metadata `kind` written and read. */
+  kind: string;
+  /** The layout version written; files with a higher version are refused. */
+  version: number;
+  /** Checks a parsed spec; `where` names the source in errors. */
+  validate(x: unknown, where: string): S;
+  /** The output tensors the spec reads, with the shape each must have. */
+  outputsOf(spec: S): { name: string; shape: number[] }[];
+  /** Float decode of the (dequantized) outputs, keyed by tensor name. */
+  decode(spec: S, outputs: ReadonlyMap<string, Float32Array>): DecodedRows;
+  /** One line for reports and `inspect`. */
+  describe(spec: S): string;
+}
+
+/** A head family: a spec kind plus how its head is found, probed and cut in a float graph. */
+export interface HeadFamily<S extends HeadSpecBase = HeadSpecBase> extends SpecKind<S> {
+  /** Short name for reports and warnings ('yolov5', 'yolov8'). */
+  name: string;
+  /** Cut variants this family offers (the first is the default), for options.headCut. */
+  cuts: readonly string[];
+  find(graph: Graph): HeadCandidate | undefined;
+  probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number]): Promise<ProbeResult<S>>;
+  cut(graph: Graph, spec: S, head: HeadCandidate, cut: string): CutResult<S>;
+}
