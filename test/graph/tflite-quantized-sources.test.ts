@@ -61,7 +61,7 @@ describe('TFLite import of quantized sources: dequantization by hand', function 
     expect(Array.from(mid)).to.deep.equal([1, 1, 3, 3, 1, 1, 3, 3]);
   });
 
-  /** input [1,1,1,3] -> CONV_2D 1x1 (int8 per-channel weights) -> ADD uint8 constant -> MUL int16 constant. */
+  /** input [1,1,1,3] -> CONV_2D 1x1 (int8 per-channel weights) -> ADD uint8 constant -> MUL DEQUANTIZE(int16 constant). */
   function dynamicRangeModel(): TfliteModel {
     const b = new TfliteBuilder();
     const x = b.addTensor({ name: 'x', shape: [1, 1, 1, 3], type: 'float32' });
@@ -72,10 +72,13 @@ describe('TFLite import of quantized sources: dequantization by hand', function 
     const addC = b.addTensor({ name: 'add_c', shape: [1, 1, 1, 2], type: 'uint8', data: Uint8Array.from([13, 3]), quantization: { scale: [0.1], zeroPoint: [3] } });
     const add = b.addTensor({ name: 'add', shape: [1, 1, 1, 2], type: 'float32' });
     const mulC = b.addTensor({ name: 'mul_c', shape: [1, 1, 1, 2], type: 'int16', data: Int16Array.from([2000, -500]), quantization: { scale: [0.001], zeroPoint: [0] } });
+    const mulF = b.addTensor({ name: 'mul_f', shape: [1, 1, 1, 2], type: 'float32' });
     const y = b.addTensor({ name: 'y', shape: [1, 1, 1, 2], type: 'float32' });
     b.addOperator('CONV_2D', [x, w, bias], [conv], { padding: 1, strideW: 1, strideH: 1, fusedActivationFunction: 0, dilationWFactor: 1, dilationHFactor: 1 });
     b.addOperator('ADD', [conv, addC], [add], { fusedActivationFunction: 0 });
-    b.addOperator('MUL', [add, mulC], [y], { fusedActivationFunction: 0 });
+    // Weight-only quantization: a DEQUANTIZE of a constant folds into a float32 constant.
+    b.addOperator('DEQUANTIZE', [mulC], [mulF]);
+    b.addOperator('MUL', [add, mulF], [y], { fusedActivationFunction: 0 });
     b.setInputs([x]);
     b.setOutputs([y]);
     return b.build();
@@ -89,7 +92,8 @@ describe('TFLite import of quantized sources: dequantization by hand', function 
     expect(filter.shape).to.deep.equal([1, 1, 3, 2]);
     expect(Array.from(filter.data!)).to.deep.equal([0.5, 1, -1, 1.25, 1.5, -1.5]);
     expect(Array.from(g.tensors.get('add_c')!.data!)).to.deep.equal([Math.fround(Math.fround(0.1) * 10), 0]);
-    expect(Array.from(g.tensors.get('mul_c')!.data!)).to.deep.equal([Math.fround(Math.fround(0.001) * 2000), Math.fround(Math.fround(0.001) * -500)]);
+    expect(Array.from(g.tensors.get('mul_f')!.data!)).to.deep.equal([Math.fround(Math.fround(0.001) * 2000), Math.fround(Math.fround(0.001) * -500)]);
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2D', 'Add', 'Mul']);
     expect(g.meta.sourceQuantization).to.equal('dynamic-range');
     expect(g.meta.notes.join('\n')).to.match(/weights were already .*int8.*-rounded by the source model \(dynamic-range\): 3 quantized constants .*\(1 per channel, 2 per tensor\)/);
     // x = [1,2,3]: conv = [0.5-2+4.5+0.1, 1+2.5-4.5-0.2] = [3.1, -1.2]; + [1, 0]; * [2, -0.5] = [8.2, 0.6].
@@ -331,19 +335,36 @@ describe('TFLite import of quantized sources: YOLOv8n', function () {
       const g = runDefaultPasses(await importModel(file));
       const ir = (await runIr(g, onGrid))[g.outputs[0]];
       // The integer model rounds every one of ~250 activations to int8; the float IR does not. In
-      // output steps (scale 1/256): measured boxes mean 1.45, p99 11.4 (the DFL softmax sees logits
-      // in steps of 0.21, and its 1/256 output grid shifts the box expectation by up to a few bins
-      // of 8-32 px); class scores mean 3e-3, p99 1.5e-2 (most are ~0 in both), but single anchors
-      // differ by up to ~170 steps (a score the int8 model puts at 0.66 where the float weights give
-      // 0.004). These are the official int8 model's own errors: the float IR of the full-integer
-      // file agrees with the dynamic-range file's float IR to a mean of 0.5 steps (next test).
+      // output steps (scale 1/256), measured on bus.jpg:
+      //  - boxes (rows 0..3): mean 1.45, median 0.7, 81% within 2 steps, 94% within 5, p99 11.4. The
+      //    DFL softmax reads logits in steps of 0.21 and writes probabilities in steps of 1/256, which
+      //    moves a box side's expectation by fractions of a bin (8-32 px).
+      //  - class scores (rows 4..83): mean 3e-3, p99 1.5e-2 (most are ~0 in both); the 75 values that
+      //    are >= 0.05 in either differ by a median of 6.5 steps: the class logits share the head's
+      //    int8 scale 0.21, and one logit step moves a sigmoid near 0.87 by 0.21 x 0.11 = 0.025 = 6.5
+      //    output steps. Single anchors differ by up to ~170 steps (one score the int8 model puts at
+      //    0.66 where the float weights give 0.004).
+      // These are the official int8 model's own errors, not the import's: its first conv agrees with
+      // LiteRT to one step, and its float IR agrees with the dynamic-range file's float IR to a mean of
+      // 0.5 steps (tests below). Tolerances about 2x the measurements.
       const boxes = diffStats(ir, lite, 0, 4, outQ.scale!);
       const scores = diffStats(ir, lite, 4, 84, outQ.scale!);
-      console.log(`    in output steps: boxes ${fmt(boxes)}; scores ${fmt(scores)}`);
+      const boxSteps = Array.from({ length: 4 * ANCHORS }, (_, i) => Math.abs(ir[i] - lite[i]) / outQ.scale!);
+      const within = (limit: number) => boxSteps.filter((x) => x <= limit).length / boxSteps.length;
+      const active: number[] = [];
+      for (let i = 4 * ANCHORS; i < 84 * ANCHORS; i++) if (Math.max(ir[i], lite[i]) >= 0.05) active.push(Math.abs(ir[i] - lite[i]) / outQ.scale!);
+      active.sort((a, b) => a - b);
+      const activeMedian = active[active.length >> 1];
+      console.log(`    in output steps: boxes ${fmt(boxes)}, ${(100 * within(2)).toFixed(1)}% within 2, ${(100 * within(5)).toFixed(1)}% within 5; ` +
+        `scores ${fmt(scores)}; ${active.length} scores >= 0.05: median ${activeMedian.toFixed(2)}`);
       expect(boxes.mean).to.be.below(3);
       expect(boxes.p99).to.be.below(25);
-      expect(scores.mean).to.be.below(0.02);
-      expect(scores.p99).to.be.below(0.5);
+      expect(within(2)).to.be.above(0.7);
+      expect(within(5)).to.be.above(0.88);
+      expect(scores.mean).to.be.below(0.01);
+      expect(scores.p99).to.be.below(0.05);
+      expect(active.length).to.be.within(30, 200);
+      expect(activeMedian).to.be.below(13);
       // The strongest detection is the same anchor.
       expect(topAnchors(ir, 1)).to.deep.equal(topAnchors(lite, 1));
     });
@@ -367,14 +388,17 @@ describe('TFLite import of quantized sources: YOLOv8n', function () {
     const { scale, zeroPoint } = { scale: convTensor.quantization!.scale[0], zeroPoint: convTensor.quantization!.zeroPoint[0] };
     const g = await importModel(FULL); // no passes: the conv output keeps its tensor name
     const ir = (await runIr(g, dequantize(q, inQ.scale!, inQ.zeroPoint!), [convTensor.name]))[convTensor.name];
-    let maxSteps = 0;
+    let maxSteps = 0, exact = 0;
     for (let i = 0; i < ir.length; i++) {
       // LiteRT's value is the rounded, int8-clamped real value.
       const ref = Math.max(-128, Math.min(127, Math.round(ir[i] / scale) + zeroPoint));
       maxSteps = Math.max(maxSteps, Math.abs(lite[i] - ref));
+      if (lite[i] === ref) exact++;
     }
-    console.log(`    first conv '${convTensor.name}': max |LiteRT - round(IR)| = ${maxSteps} step(s)`);
+    console.log(`    first conv '${convTensor.name}': max |LiteRT - round(IR)| = ${maxSteps} step(s), ${(100 * exact / ir.length).toFixed(3)}% identical`);
+    // Off by one only where the real value lies within float error of a rounding boundary.
     expect(maxSteps).to.be.at.most(1);
+    expect(exact / ir.length).to.be.above(0.999);
   });
 
   it('the three files hold the same weights: conv weights and biases within their int8 rounding', async function () {

@@ -77,7 +77,7 @@ function decodeBuffer(t: TfliteTensor, bytes: Uint8Array, label: string): Decode
   if (!reader) throw new Error(`${where} has type ${dtypeName(t.type)}; supported constants are float32/float16/int32/int64 and quantized int8/uint8/int16`);
   const quantized = QUANTIZED_INTEGER_TYPES.has(t.type) || hasScales(t);
   need(reader.size);
-  const raw = new Array<number>(n);
+  const raw = new Float64Array(n);
   for (let i = 0; i < n; i++) raw[i] = reader.read(view, i);
   if (!quantized) return { dtype: 'int32', data: Int32Array.from(raw) };
   const params = affineParamsOf(t, where);
@@ -90,7 +90,7 @@ function decodeBuffer(t: TfliteTensor, bytes: Uint8Array, label: string): Decode
  * graph input's or output's when the chain has one (so the IR keeps the model's interface names),
  * else the name of the chain's first tensor (the value a real op produced).
  */
-function passThroughNames(model: TfliteModel, names: string[], isConstant: (i: number) => boolean, opName: (op: TfliteOperator) => string): string[] {
+function passThroughNames(model: TfliteModel, names: string[], isConstant: (i: number) => boolean, opName: (op: TfliteOperator) => string, label: string): string[] {
   const sg = model.subgraphs[0];
   const parent = sg.tensors.map((_, i) => i);
   for (const op of sg.operators) {
@@ -100,7 +100,7 @@ function passThroughNames(model: TfliteModel, names: string[], isConstant: (i: n
   const root = (i: number): number => {
     let r = i;
     for (let steps = 0; parent[r] !== r; steps++) {
-      if (steps > parent.length) throw new Error(`QUANTIZE/DEQUANTIZE ops form a cycle through tensor '${names[i]}'`);
+      if (steps > parent.length) throw new Error(`${label}: QUANTIZE/DEQUANTIZE ops form a cycle through tensor '${names[i]}'`);
       r = parent[r];
     }
     return r;
@@ -249,7 +249,7 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   }
   if (unsupported.size) throw unsupportedOpsError(label, unsupported);
   // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
-  const irNames = passThroughNames(model, names, isConstant, opName);
+  const irNames = passThroughNames(model, names, isConstant, opName, label);
   const nodeName = (op: TfliteOperator) => irNames[op.outputs[0]];
 
   const used = new Set<number>([...sg.inputs, ...sg.outputs]);
