@@ -45,6 +45,12 @@ export interface Graph {
     format: 'tfjs-graph-model' | 'tfjs-layers-model' | 'tflite' | 'built';
     /** Tensors the importer cut the graph at (post-processing is never quantized). */
     cutAt?: string[];
+    /**
+     * Set when the source stored its weights as integers (a quantized .tflite imported as the float
+     * graph it approximates): 'dynamic-range' (integer weights, float activations) or 'full-integer'
+     * (integer weights and activations). The float weights are then already int8-rounded.
+     */
+    sourceQuantization?: 'dynamic-range' | 'full-integer';
     notes: string[];
     /** A detection-head spec that came with the source (e.g. a layers model's metadata), validated by lib/yolo. */
     headSpec?: { kind: string; numClasses: number; inputSize: [number, number] };

@@ -74,6 +74,8 @@ export interface QuantizeReport {
   recipe: ResolvedRecipe;
   head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: HeadSpec; probeMaxError?: number };
   cutAt?: string[];
+  /** Set when the source model's weights were already integer-rounded (a quantized .tflite source). */
+  sourceQuantization?: Graph['meta']['sourceQuantization'];
   calibration: { method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number };
   tensors: TensorQuantReport[];
   ops: Record<string, number>;
@@ -331,6 +333,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       recipe: recipe.resolved,
       head: { treatment, family, cut: prepared.cut, spec: headSpec, probeMaxError },
       cutAt: graph.meta.cutAt,
+      ...(graph.meta.sourceQuantization ? { sourceQuantization: graph.meta.sourceQuantization } : {}),
       calibration: {
         method: recipe.resolved.calibration,
         samples: calibration.samples,

@@ -49,11 +49,12 @@ describe('YOLOv5n float TFLite', function () {
     expect(b.nodes.map((n) => n.op)).to.deep.equal(a.nodes.map((n) => n.op));
   });
 
-  it('rejects an int8 model with a clear error', async function () {
-    const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
-    let err: Error | undefined;
-    try { await importTflite(int8); } catch (e) { err = e as Error; }
-    expect(err?.message).to.match(/yolov5n-int8\.tflite/);
-    expect(err?.message).to.match(/QUANTIZE|uint8|float/);
+  it('imports the uint8 full-integer model as its float graph (see tflite-quantized-sources.test.ts)', async function () {
+    const g = await importTflite(path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite'));
+    expect(g.meta.sourceQuantization).to.equal('full-integer');
+    expect(g.inputs).to.deep.equal(['input_1']);
+    expect(g.outputs).to.deep.equal(['Identity']);
+    expect(g.tensors.get('input_1')!.dtype).to.equal('float32');
+    expect(g.nodes.filter((n) => n.op === 'Conv2D')).to.have.length(60);
   });
 });

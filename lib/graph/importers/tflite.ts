@@ -1,6 +1,10 @@
-// Importer for float .tflite models (float32 I/O; float32 weights, or float16 weights behind
-// DEQUANTIZE, which fold to float32 constants). Layouts are converted to the IR's TF layouts:
-// conv filters OHWI -> HWIO, depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
+// Importer for .tflite models. Float models (float32 weights, or float16 weights behind DEQUANTIZE,
+// which fold to float32 constants) import as they are. Quantized models import as the float graph
+// they approximate: integer constants with quantization parameters become float32 constants
+// (dynamic-range and full-integer weights, int32 biases), integer activations become float32
+// tensors carrying the real values, and QUANTIZE / DEQUANTIZE ops between activations disappear
+// (rewired like Identity). Layouts are converted to the IR's TF layouts: conv filters OHWI -> HWIO,
+// depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
 import fs from 'node:fs';
 import type { Graph, IrData, IrDType } from '../ir.js';
 import { elementCount } from '../ir.js';
@@ -14,6 +18,7 @@ import { resolveReshape } from '../../ops/defs/reshape.js';
 import { normalizeAxis } from '../../ops/util.js';
 import { float16ToFloat32 } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
+import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representableRange } from './tflite-dequantize.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
 
@@ -34,20 +39,78 @@ export function transpose2d(data: Float32Array, rows: number, cols: number): Flo
   return out;
 }
 
-function decodeBuffer(t: TfliteTensor, bytes: Uint8Array, label: string): { dtype: IrDType; data: IrData } {
+/** Byte size and little-endian reader of each integer constant type. */
+const INTEGER_READERS: Partial<Record<number, { size: number; read: (v: DataView, i: number) => number }>> = {
+  [TensorType.INT8]: { size: 1, read: (v, i) => v.getInt8(i) },
+  [TensorType.UINT8]: { size: 1, read: (v, i) => v.getUint8(i) },
+  [TensorType.INT16]: { size: 2, read: (v, i) => v.getInt16(2 * i, true) },
+  [TensorType.INT32]: { size: 4, read: (v, i) => v.getInt32(4 * i, true) },
+  [TensorType.INT64]: { size: 8, read: (v, i) => Number(v.getBigInt64(8 * i, true)) },
+};
+
+/** True when the tensor's quantization table has scales (an empty table marks a float tensor). */
+function hasScales(t: TfliteTensor): boolean {
+  return (t.quantization?.scale.length ?? 0) > 0;
+}
+
+interface DecodedConstant {
+  dtype: IrDType;
+  data: IrData;
+  /** Set when the stored integers were dequantized to float32. */
+  dequantized?: 'per-tensor' | 'per-channel';
+}
+
+function decodeBuffer(t: TfliteTensor, bytes: Uint8Array, label: string): DecodedConstant {
   const n = elementCount(t.shape);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (size: number) => {
     if (bytes.byteLength < n * size) throw new Error(`${label}: tensor '${t.name}' [${t.shape}] has ${bytes.byteLength} bytes, needs ${n * size}`);
   };
+  const where = `${label}: constant tensor '${t.name}'`;
   switch (t.type) {
     case TensorType.FLOAT32: { need(4); const d = new Float32Array(n); for (let i = 0; i < n; i++) d[i] = view.getFloat32(4 * i, true); return { dtype: 'float32', data: d }; }
     case TensorType.FLOAT16: { need(2); const d = new Float32Array(n); for (let i = 0; i < n; i++) d[i] = float16ToFloat32(view.getUint16(2 * i, true)); return { dtype: 'float32', data: d }; }
-    case TensorType.INT32: { need(4); const d = new Int32Array(n); for (let i = 0; i < n; i++) d[i] = view.getInt32(4 * i, true); return { dtype: 'int32', data: d }; }
-    case TensorType.INT64: { need(8); const d = new Int32Array(n); for (let i = 0; i < n; i++) d[i] = Number(view.getBigInt64(8 * i, true)); return { dtype: 'int32', data: d }; }
-    default:
-      throw new Error(`${label}: constant tensor '${t.name}' has type ${dtypeName(t.type)}; a float model has float32/float16/int32 constants`);
   }
+  const reader = INTEGER_READERS[t.type];
+  // int8/uint8/int16 constants only mean something with their scales (quantized weights); int32 and
+  // int64 ones are shapes, axes and paddings unless they carry scales (biases of integer models).
+  if (!reader) throw new Error(`${where} has type ${dtypeName(t.type)}; supported constants are float32/float16/int32/int64 and quantized int8/uint8/int16`);
+  const quantized = QUANTIZED_INTEGER_TYPES.has(t.type) || hasScales(t);
+  need(reader.size);
+  const raw = new Float64Array(n);
+  for (let i = 0; i < n; i++) raw[i] = reader.read(view, i);
+  if (!quantized) return { dtype: 'int32', data: Int32Array.from(raw) };
+  const params = affineParamsOf(t, where);
+  return { dtype: 'float32', data: dequantizeAffine(raw, t.shape, params), dequantized: params.axis === null ? 'per-tensor' : 'per-channel' };
+}
+
+/**
+ * QUANTIZE / DEQUANTIZE ops between activations only change how the same real values are stored:
+ * in the float IR they vanish, and every tensor of such a chain gets one IR name. The name is the
+ * graph input's or output's when the chain has one (so the IR keeps the model's interface names),
+ * else the name of the chain's first tensor (the value a real op produced).
+ */
+function passThroughNames(model: TfliteModel, names: string[], isConstant: (i: number) => boolean, opName: (op: TfliteOperator) => string, label: string): string[] {
+  const sg = model.subgraphs[0];
+  const parent = sg.tensors.map((_, i) => i);
+  for (const op of sg.operators) {
+    const n = opName(op);
+    if ((n === 'QUANTIZE' || n === 'DEQUANTIZE') && op.inputs[0] >= 0 && !isConstant(op.inputs[0])) parent[op.outputs[0]] = op.inputs[0];
+  }
+  const root = (i: number): number => {
+    let r = i;
+    for (let steps = 0; parent[r] !== r; steps++) {
+      if (steps > parent.length) throw new Error(`${label}: QUANTIZE/DEQUANTIZE ops form a cycle through tensor '${names[i]}'`);
+      r = parent[r];
+    }
+    return r;
+  };
+  const chosen = new Map<number, number>();
+  for (const i of [...sg.inputs, ...sg.outputs]) {
+    const r = root(i);
+    if (!chosen.has(r)) chosen.set(r, i);
+  }
+  return names.map((_, i) => names[chosen.get(root(i)) ?? root(i)]);
 }
 
 interface OpCtx {
@@ -149,8 +212,13 @@ function resize(c: OpCtx, op: string) {
   c.b.emit(c.name, op, [c.in(0)], { size: c.consts(1), alignCorners: Boolean(c.opts.alignCorners), halfPixelCenters: Boolean(c.opts.halfPixelCenters) }, [c.out(0)]);
 }
 
-/** TFLite builtins this importer converts (DEQUANTIZE of a constant folds away). */
-export const TFLITE_OPS: readonly string[] = [...Object.keys(CONVERTERS), 'DEQUANTIZE'];
+/** TFLite builtins this importer converts (DEQUANTIZE of a constant folds away; QUANTIZE / DEQUANTIZE between activations vanish). */
+export const TFLITE_OPS: readonly string[] = [...Object.keys(CONVERTERS), 'DEQUANTIZE', 'QUANTIZE'];
+
+/** "scale 0.00392157, zero point -128" for notes. */
+function describeAffine(scale: number, zeroPoint: number): string {
+  return `scale ${Number(scale.toPrecision(6))}, zero point ${zeroPoint}`;
+}
 
 /** Converts a parsed TFLite model (subgraph 0) into the IR. */
 export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, label = 'model.tflite'): Graph {
@@ -160,49 +228,93 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
     const code = model.operatorCodes[op.opcodeIndex];
     return code.customCode ? `CUSTOM(${code.customCode})` : builtinOperatorName(code.builtinCode);
   };
-  // Unique IR names for TFLite tensors (names in a .tflite need not be unique).
+  // Unique names for TFLite tensors (names in a .tflite need not be unique).
   const seen = new Set<string>();
   const names = sg.tensors.map((t, i) => {
     const n = t.name && !seen.has(t.name) ? t.name : `${t.name || 'tensor'}#${i}`;
     seen.add(n);
     return n;
   });
-  const nodeName = (op: TfliteOperator) => names[op.outputs[0]];
+  const isConstant = (i: number) => {
+    const t = sg.tensors[i];
+    const buf = model.buffers[t.buffer]?.data;
+    return t.buffer > 0 && buf !== undefined && buf.byteLength > 0;
+  };
   const unsupported = new Map<string, string[]>();
   for (const op of sg.operators) {
     const n = opName(op);
-    if (CONVERTERS[n] || n === 'DEQUANTIZE') continue;
+    if (CONVERTERS[n] || n === 'DEQUANTIZE' || n === 'QUANTIZE') continue;
     if (!unsupported.has(n)) unsupported.set(n, []);
-    unsupported.get(n)!.push(nodeName(op));
+    unsupported.get(n)!.push(names[op.outputs[0]]);
   }
   if (unsupported.size) throw unsupportedOpsError(label, unsupported);
+  // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
+  const irNames = passThroughNames(model, names, isConstant, opName, label);
+  const nodeName = (op: TfliteOperator) => irNames[op.outputs[0]];
+
+  const used = new Set<number>([...sg.inputs, ...sg.outputs]);
+  for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs]) if (i >= 0) used.add(i);
+  // What the source stored as integers (for meta.sourceQuantization and the notes).
+  const counts = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0 };
+  const weightTypes = new Set<string>();
+  const ioNotes: string[] = [];
+  const integerIo = (i: number, role: 'input' | 'output') => {
+    const t = sg.tensors[i];
+    if (t.type === TensorType.FLOAT32) return;
+    if (!QUANTIZED_INTEGER_TYPES.has(t.type)) {
+      throw new Error(`${label}: ${role} '${t.name}' is ${dtypeName(t.type)}; model ${role}s must be float32 or quantized int8/uint8/int16`);
+    }
+    const p = affineParamsOf(t, `${label}: ${role} '${t.name}'`);
+    if (p.axis !== null) throw new Error(`${label}: ${role} '${t.name}' is quantized per channel; a model ${role} needs one scale and zero point`);
+    const [lo, hi] = representableRange(t.type, p)!;
+    ioNotes.push(
+      `${role} '${t.name}' is ${dtypeName(t.type)} in the source (${describeAffine(p.scale[0], p.zeroPoint[0])}): ` +
+      `the IR ${role} is float32 real values scale x (q - zero point), range [${Number(lo.toPrecision(6))}, ${Number(hi.toPrecision(6))}]`,
+    );
+  };
 
   const b = new GraphBuilder(label);
   for (const i of sg.inputs) {
-    const t = sg.tensors[i];
-    if (t.type !== TensorType.FLOAT32) {
-      throw new Error(`${label}: input '${t.name}' is ${dtypeName(t.type)}; only float models (float32 inputs) can be imported — is this model already quantized?`);
-    }
-    b.addInput(names[i], opts.inputShapes?.[names[i]] ?? [...t.shape]);
+    integerIo(i, 'input');
+    b.addInput(irNames[i], opts.inputShapes?.[names[i]] ?? [...sg.tensors[i].shape]);
   }
   sg.tensors.forEach((t, i) => {
     // Before decodeBuffer allocates from the shape: the file may claim anything.
     checkShape(t.shape, `${label}: tensor '${t.name}'`);
-    const buf = model.buffers[t.buffer]?.data;
-    if (t.buffer > 0 && buf && buf.byteLength > 0) {
-      const { dtype, data } = decodeBuffer(t, buf, label);
+    if (isConstant(i)) {
+      const { dtype, data, dequantized } = decodeBuffer(t, model.buffers[t.buffer].data, label);
       b.addConstant(names[i], [...t.shape], dtype, data);
+      if (dequantized && used.has(i)) {
+        if (QUANTIZED_INTEGER_TYPES.has(t.type)) {
+          counts.weights++;
+          weightTypes.add(dtypeName(t.type));
+        } else {
+          counts.wideConstants++;
+        }
+        if (dequantized === 'per-channel') counts.perChannel++;
+      }
+    } else if (used.has(i) && QUANTIZED_INTEGER_TYPES.has(t.type)) {
+      // The values are real numbers in the IR; the parameters are checked so a damaged file is not
+      // mistaken for a model whose integers mean nothing.
+      affineParamsOf(t, `${label}: activation tensor '${t.name}'`);
+      counts.activations++;
     }
   });
   for (const op of sg.operators) {
     const n = opName(op);
-    if (n === 'DEQUANTIZE') {
-      const src = sg.tensors[op.inputs[0]];
-      const c = b.tensors.get(names[op.inputs[0]]);
-      if (!c?.data || src.type !== TensorType.FLOAT16) {
-        throw new Error(`${label}: DEQUANTIZE '${nodeName(op)}' of ${dtypeName(src.type)} '${src.name}' is not supported (only float16 constants)`);
+    if (n === 'DEQUANTIZE' || n === 'QUANTIZE') {
+      const srcIndex = op.inputs[0];
+      if (srcIndex === undefined || srcIndex < 0) throw new Error(`${label}: ${n} '${nodeName(op)}' has no input`);
+      const src = sg.tensors[srcIndex];
+      if (!isConstant(srcIndex)) {
+        counts.removedOps++; // same real values: the chain's tensors share one IR name
+        continue;
       }
-      b.addConstant(names[op.outputs[0]], [...c.shape], 'float32', c.data);
+      const c = b.tensors.get(names[srcIndex]);
+      if (n === 'QUANTIZE' || !(c?.data instanceof Float32Array) || !(src.type === TensorType.FLOAT16 || QUANTIZED_INTEGER_TYPES.has(src.type))) {
+        throw new Error(`${label}: ${n} '${nodeName(op)}' of constant ${dtypeName(src.type)} '${src.name}' is not supported (DEQUANTIZE of float16 or quantized integer constants is)`);
+      }
+      b.addConstant(irNames[op.outputs[0]], [...c.shape], 'float32', c.data);
       continue;
     }
     const opts2 = op.builtinOptions ?? {};
@@ -211,9 +323,9 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
       in: (k) => {
         const idx = op.inputs[k];
         if (idx === undefined || idx < 0) throw ctx.error(`input ${k} is missing`);
-        return names[idx];
+        return irNames[idx];
       },
-      out: (k) => names[op.outputs[k]],
+      out: (k) => irNames[op.outputs[k]],
       consts: (k) => {
         const t = b.tensors.get(ctx.in(k));
         if (!t?.data) throw ctx.error(`input ${k} ('${ctx.in(k)}') must be a constant`);
@@ -239,14 +351,44 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
       throw e;
     }
   }
-  const outputs = opts.outputs?.length ? opts.outputs : sg.outputs.map((i) => names[i]);
+  let outputs: string[];
+  if (opts.outputs?.length) {
+    // A requested name may be a tensor of a removed QUANTIZE/DEQUANTIZE chain: use the chain's IR name.
+    const indexOf = new Map(names.map((nm, i) => [nm, i]));
+    outputs = opts.outputs.map((o) => (b.tensors.has(o) || !indexOf.has(o) ? o : irNames[indexOf.get(o)!]));
+  } else {
+    outputs = sg.outputs.map((i) => {
+      // An output whose chain is named after the graph input or another output keeps its own name.
+      if (irNames[i] !== names[i] && b.tensors.has(irNames[i])) b.emit(names[i], 'Identity', [irNames[i]], {}, [names[i]]);
+      return names[i];
+    });
+  }
   for (const o of outputs) if (!b.tensors.has(o)) throw new Error(`${label}: output '${o}' is not a tensor of the model`);
+  for (const i of sg.outputs) integerIo(i, 'output');
   const cutAt = opts.outputs?.length ? [...outputs] : undefined;
   const notes = cutAt ? [`cut at the requested outputs: ${outputs.join(', ')}`] : [];
-  return b.build(outputs, { source: label, format: 'tflite', cutAt, notes });
+  let sourceQuantization: Graph['meta']['sourceQuantization'];
+  if (counts.activations > 0) {
+    sourceQuantization = 'full-integer';
+    notes.push(
+      `weights were already ${[...weightTypes].join('/') || 'integer'}-rounded by the source model (full-integer): ` +
+      `${counts.weights} weight constants and ${counts.wideConstants} int32/int64 biases dequantized to float32 ` +
+      `(${counts.perChannel} per channel, ${counts.weights + counts.wideConstants - counts.perChannel} per tensor), ` +
+      `${counts.activations} integer activation tensors made float32 (their quantization parameters dropped), ${counts.removedOps} QUANTIZE/DEQUANTIZE ops removed`,
+      ...ioNotes,
+    );
+  } else if (counts.weights + counts.wideConstants > 0) {
+    sourceQuantization = 'dynamic-range';
+    notes.push(
+      `weights were already ${[...weightTypes].join('/') || 'integer'}-rounded by the source model (dynamic-range): ` +
+      `${counts.weights + counts.wideConstants} quantized constants dequantized to float32 (${counts.perChannel} per channel, ` +
+      `${counts.weights + counts.wideConstants - counts.perChannel} per tensor); activations are float in the source`,
+    );
+  }
+  return b.build(outputs, { source: label, format: 'tflite', cutAt, notes, ...(sourceQuantization ? { sourceQuantization } : {}) });
 }
 
-/** Imports a float .tflite model from bytes or a path. */
+/** Imports a .tflite model (float, dynamic-range or full-integer) from bytes or a path. */
 export async function importTflite(source: Uint8Array | string, opts: ImportOptions = {}): Promise<Graph> {
   let bytes: Uint8Array;
   let label = opts.label ?? 'model.tflite';
