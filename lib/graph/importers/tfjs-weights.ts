@@ -65,9 +65,9 @@ export function decodeWeight(spec: WeightSpec, bytes: Uint8Array, label: string)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const targetDType: IrDType = spec.dtype === 'int32' ? 'int32' : spec.dtype === 'bool' ? 'bool' : 'float32';
   let data: IrData;
+  storedBytesPerElement(spec, label); // refuses dtypes and dtype / quantization pairs TF.js cannot load
   const q = spec.quantization;
   if (q) {
-    storedBytesPerElement(spec, label); // dtype / quantization combination
     if (q.dtype === 'float16') {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = float16ToFloat32(view.getUint16(2 * i, true));
