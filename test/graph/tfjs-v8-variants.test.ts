@@ -159,6 +159,18 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
     expectWithin('unfused IR vs TF.js', vsTfjs, FLOAT32_SLACK);
   });
 
+  it('written as a float TFLite (the head\'s 4-D / 3-D TRANSPOSEs, SOFTMAX, DFL conv) it runs in LiteRT like the IR', async () => {
+    const { tflite } = await exportFloatTflite(src, { backend: 'wasm' });
+    const ops = inspectTflite(tflite).opHistogram;
+    expect(ops.TRANSPOSE).to.equal(6);
+    expect(ops.SOFTMAX).to.equal(1);
+    const out = (await runLiteRt(tflite, input, 'yolov8n darts float')).out as Float32Array;
+    const errs = rowBlockErrors(out, fixtureIr, ROWS, BLOCKS);
+    console.log(`    float TFLite (LiteRT/XNNPACK) vs IR: ${errs.map((e) => e.maxErr.toExponential(2)).join(' / ')}`);
+    // XNNPACK's float32 kernels sum in another order than TF.js's: float32 slack.
+    expectWithin('float TFLite vs IR', errs, FLOAT32_SLACK);
+  });
+
   /**
    * Per weight, the largest change the encoding may make (from the manifest that was written): 0 for
    * float32, half a float16 spacing for float16, half a quantization step (scale / 2) for
