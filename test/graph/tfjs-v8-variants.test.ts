@@ -470,3 +470,62 @@ describe('Softmax over a non-last axis and rank-5 Transpose (float, TFLite float
     expect(() => singleOpGraph('bad', [2, 3, 4], 'Softmax', { axis: 3 })).to.throw('axis 3 is out of range for rank 3');
   });
 });
+
+describe('foldBias: the bias-add forms of older converters (no fixtures needed)', function () {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  const C = 3;
+  const biasValues = Float32Array.of(0.25, -0.5, 1.5);
+  // [op, constant shape, constant first?]
+  const forms: [string, number[], boolean][] = [
+    ['Conv2D', [C], false],
+    ['Conv2D', [C], true],
+    ['Conv2D', [1, 1, 1, C], false],
+    ['Conv2D', [1, 1, 1, C], true],
+    ['DepthwiseConv2D', [1, 1, 1, C], true],
+  ];
+  for (const [op, shape, constFirst] of forms) {
+    it(`${op} + Add(${constFirst ? `b[${shape}], conv` : `conv, b[${shape}]`}) becomes one ${op} whose bias is b (and already-biased convs add up)`, async () => {
+      for (const existing of [undefined, Float32Array.of(1, 2, 3)]) {
+        const b = new GraphBuilder('bias');
+        b.foldConstants = false;
+        const x = b.addInput('x', [1, 5, 5, C]);
+        const r = lcg(3);
+        const w = b.addConstant('w', [3, 3, C, op === 'Conv2D' ? C : 1], 'float32', Float32Array.from({ length: 9 * C * (op === 'Conv2D' ? C : 1) }, () => r() - 0.5));
+        const convIns = existing ? [x, w, b.addConstant('b0', [C], 'float32', existing)] : [x, w];
+        const conv = b.emit('conv', op, convIns, { strides: [1, 1], dilations: [1, 1], padding: 'SAME', activation: 'none' })[0];
+        const k = b.addConstant('k', shape, 'float32', biasValues);
+        const add = b.emit('add', 'Add', constFirst ? [k, conv] : [conv, k], { activation: 'none' })[0];
+        const y = b.emit('y', 'Relu', [add], {})[0];
+        const graph = b.build([y], { source: 'bias', format: 'built', notes: [] });
+        const folded = runDefaultPasses(graph);
+        expect(folded.nodes.map((n) => n.op)).to.deep.equal([op]);
+        const node = folded.nodes[0];
+        expect(node.attrs.activation).to.equal('relu');
+        const want = Array.from(biasValues, (v, i) => Math.fround(v + (existing?.[i] ?? 0)));
+        expect(Array.from(folded.tensors.get(node.inputs[2])!.data!)).to.deep.equal(want);
+        const input = Float32Array.from({ length: 25 * C }, () => r() * 2 - 1);
+        const before = await runIr(graph, input);
+        const after = await runIr(folded, input);
+        // (conv + b0) + k vs conv + (b0 + k): the same sum, rounded in another order.
+        for (let i = 0; i < before.length; i++) expect(after[i]).to.be.closeTo(before[i], 1e-6 * Math.max(1, Math.abs(before[i])));
+      }
+    });
+  }
+
+  it('leaves an Add whose constant is not one value per channel, or whose conv output has another reader', () => {
+    const b = new GraphBuilder('nofold');
+    b.foldConstants = false;
+    const x = b.addInput('x', [1, 2, 2, C]);
+    const w = b.addConstant('w', [1, 1, C, C], 'float32', new Float32Array(C * C).fill(0.5));
+    const conv = b.emit('conv', 'Conv2D', [x, w], { strides: [1, 1], dilations: [1, 1], padding: 'SAME', activation: 'none' })[0];
+    const spatial = b.emit('spatial', 'Add', [conv, b.addConstant('s', [1, 2, 2, 1], 'float32', Float32Array.of(1, 2, 3, 4))], { activation: 'none' })[0];
+    const conv2 = b.emit('conv2', 'Conv2D', [x, w], { strides: [1, 1], dilations: [1, 1], padding: 'SAME', activation: 'none' })[0];
+    const biased = b.emit('biased', 'Add', [conv2, b.addConstant('k', [C], 'float32', biasValues)], { activation: 'none' })[0];
+    const both = b.emit('both', 'Add', [biased, conv2], { activation: 'none' })[0];
+    const g = runDefaultPasses(b.build([spatial, both], { source: 'nofold', format: 'built', notes: [] }));
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2D', 'Add', 'Conv2D', 'Add', 'Add']);
+  });
+});
