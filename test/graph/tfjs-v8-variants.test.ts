@@ -20,6 +20,7 @@ import { decodeImage, rgbToFloat } from '../../lib/pipeline/image.js';
 import { letterbox } from '../../lib/pipeline/letterbox.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { inspectTflite } from '../../lib/inspect.js';
+import { readTflite } from '../../lib/tflite/reader.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { FIXTURES, loadGraphModelFromDir, requireFixtures } from './helpers.js';
 import {
@@ -425,6 +426,14 @@ describe('Softmax over a non-last axis and rank-5 Transpose (float, TFLite float
     const { tflite, report } = await quantizeInt8(graph, { representativeDataset: calib, numCalibrationSamples: 8, inputRange: RANGE, backend: 'wasm' });
     expect(report.allInteger).to.equal(true);
     expect(inspectTflite(tflite).opHistogram).to.deep.equal({ TRANSPOSE: 2, SOFTMAX: 1 });
+    // Parameters inside: TRANSPOSE keeps its input's, SOFTMAX has 1/256 and -128.
+    const sg = readTflite(tflite).subgraphs[0];
+    const qp = (t: number) => [sg.tensors[t].quantization!.scale[0], sg.tensors[t].quantization!.zeroPoint[0]];
+    const [t1, sm, t2] = sg.operators;
+    expect(qp(t1.outputs[0])).to.deep.equal(qp(t1.inputs[0]));
+    expect(qp(sm.outputs[0])).to.deep.equal([1 / 256, -128]);
+    expect(qp(t2.outputs[0])).to.deep.equal(qp(t2.inputs[0]));
+    expect(sg.tensors[t1.outputs[0]].shape).to.deep.equal([2, 4, 3]);
     const q = Int8Array.from(x, (v) => Math.round(v / scale) + zeroPoint);
     const res = await runLiteRt(tflite, q, 'softmax int8');
     expect(res.out).to.be.instanceOf(Int8Array);
