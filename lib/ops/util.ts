@@ -68,6 +68,31 @@ export function normalizeAxis(axis: number, rank: number): number {
   return a;
 }
 
+/**
+ * The permutation that swaps `axis` with the last axis (identity elsewhere). It is its own inverse,
+ * so one perm moves an axis to the end and back: how ops that only work on the last axis (TF.js
+ * tf.softmax, TFLite SOFTMAX) are applied over any other axis.
+ */
+export function swapWithLastAxisPerm(rank: number, axis: number): number[] {
+  const a = normalizeAxis(axis, rank);
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[a] = rank - 1;
+  perm[rank - 1] = a;
+  return perm;
+}
+
+/** Checks that `perm` is a permutation of 0..rank-1 (Transpose perms come from files). */
+export function checkPermutation(perm: readonly number[], rank: number): void {
+  if (perm.length !== rank) throw new Error(`perm [${perm}] has ${perm.length} entries for a rank-${rank} tensor`);
+  const seen = new Set<number>();
+  for (const p of perm) {
+    if (!Number.isInteger(p) || p < 0 || p >= rank || seen.has(p)) {
+      throw new Error(`perm [${perm}] is not a permutation of the axes 0..${rank - 1}`);
+    }
+    seen.add(p);
+  }
+}
+
 export const sameShape = (inputs: IrTensor[]): number[][] => [[...inputs[0].shape]];
 
 export type ActivationName = 'none' | 'relu' | 'relu6';

@@ -2,7 +2,7 @@
 // (lib/ops/defs/*.ts) points its `quant` field at one of these, so an op's knowledge stays in its entry;
 // the helpers here are what the entries share.
 import type { Attrs } from '../ops/types.js';
-import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis } from '../ops/util.js';
+import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from '../ops/util.js';
 import type { EmitContext, OpQuant } from './rules.js';
 import { LOGISTIC_OUTPUT, SOFTMAX_OUTPUT, TANH_OUTPUT } from './rules.js';
 
@@ -155,10 +155,31 @@ export const tanhQuant: OpQuant = {
   },
 };
 
+/**
+ * SOFTMAX works on the last axis only: over another axis the node is written as TRANSPOSE (swap the
+ * axis with the last one; int8: keeps the input's parameters) + SOFTMAX (1/256, -128) + the same
+ * TRANSPOSE back (its own inverse; keeps the softmax parameters, which are the node output's).
+ */
 export const softmaxQuant: OpQuant = {
   rule: { output: 'fixed', ...SOFTMAX_OUTPUT },
   emit(ctx) {
-    ctx.op('SOFTMAX', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], { beta: attrNumber(ctx.node.attrs, 'beta', 1) });
+    const { node } = ctx;
+    const x = node.inputs[0];
+    const shape = ctx.tensorInfo(x).shape;
+    const axis = normalizeAxis(attrNumber(node.attrs, 'axis', -1), shape.length);
+    const options = { beta: attrNumber(node.attrs, 'beta', 1) };
+    if (axis === shape.length - 1) {
+      ctx.op('SOFTMAX', [ctx.activation(x)], [out0(ctx)], options);
+      return;
+    }
+    const perm = swapWithLastAxisPerm(shape.length, axis);
+    const swappedShape = perm.map((p) => shape[p]);
+    const permT = ctx.int32Constant(`${node.name}/perm`, perm, [perm.length]);
+    const swappedIn = ctx.internal(`${node.name}/axis_last`, swappedShape, ctx.params(x));
+    const swappedOut = ctx.internal(`${node.name}/softmax_axis_last`, swappedShape, SOFTMAX_OUTPUT);
+    ctx.op('TRANSPOSE', [ctx.activation(x), permT], [swappedIn]);
+    ctx.op('SOFTMAX', [swappedIn], [swappedOut], options);
+    ctx.op('TRANSPOSE', [swappedOut, permT], [out0(ctx)]);
   },
 };
 
@@ -264,10 +285,14 @@ export const resizeBilinearQuant: OpQuant = {
   },
 };
 
+/** TFLite TRANSPOSE handles ranks 1 to 6 (op version 4 from rank 5, 6 from rank 6). */
+const TRANSPOSE_MAX_RANK = 6;
+
 export const transposeQuant: OpQuant = {
   rule: { output: 'same-as-input' },
   emit(ctx) {
     const perm = attrNumbers(ctx.node.attrs, 'perm');
+    if (perm.length > TRANSPOSE_MAX_RANK) throw new Error(`TFLite TRANSPOSE supports at most rank ${TRANSPOSE_MAX_RANK}, got perm [${perm}]`);
     const p = ctx.int32Constant(`${ctx.node.name}/perm`, perm, [perm.length]);
     ctx.op('TRANSPOSE', [ctx.activation(ctx.node.inputs[0]), p], [out0(ctx)]);
   },

@@ -1,6 +1,11 @@
 // Decoding of TF.js weight manifests (model.json `weightsManifest`) into constant IR tensors,
-// including the converter's compressed forms: uint8/uint16 affine quantization (v*scale+min) and
-// float16 storage.
+// including the converter's compressed forms (tfjs-converter `--quantize_uint8/uint16/float16`,
+// ultralytics `int8=True`), exactly as tfjs-core's io decodeWeights reads them:
+//   - `quantization: {dtype: 'uint8' | 'uint16', min, scale}`: value = q * scale + min, for float32
+//     weights, and Math.round(q * scale + min) for int32 weights;
+//   - `quantization: {dtype: 'float16'}`: IEEE half storage, float32 weights only.
+// `original_dtype`, which the converter writes beside them, repeats the entry's `dtype` and is not
+// needed. There is no int8 or top-level float16 dtype in the format.
 import fs from 'node:fs';
 import type { IrData, IrDType, IrTensor } from '../ir.js';
 import { elementCount } from '../ir.js';
@@ -38,13 +43,20 @@ export function float16ToFloat32(h: number): number {
 function storedBytesPerElement(spec: WeightSpec, label: string): number {
   if (spec.quantization) {
     const q = spec.quantization.dtype;
-    if (q === 'uint8') return 1;
-    if (q === 'uint16' || q === 'float16') return 2;
-    throw new Error(`${label}: weight '${spec.name}' has unsupported quantization dtype '${q}'`);
+    const size = q === 'uint8' ? 1 : q === 'uint16' || q === 'float16' ? 2 : 0;
+    if (size === 0) {
+      throw new Error(`${label}: weight '${spec.name}' has unsupported quantization dtype '${String(q)}' (uint8, uint16 or float16 expected, as tfjs-converter writes)`);
+    }
+    const allowed = q === 'float16' ? ['float32'] : ['float32', 'int32'];
+    if (!allowed.includes(spec.dtype)) {
+      throw new Error(`${label}: weight '${spec.name}' of dtype '${spec.dtype}' cannot be stored with ${q} quantization (only ${allowed.join(' or ')} weights can)`);
+    }
+    return size;
   }
   if (spec.dtype === 'float32' || spec.dtype === 'int32') return 4;
   if (spec.dtype === 'bool') return 1;
-  throw new Error(`${label}: weight '${spec.name}' has unsupported dtype '${spec.dtype}' (float32, int32, bool or quantized expected)`);
+  const hint = spec.dtype === 'float16' ? "; TF.js stores float16 weights as dtype 'float32' with quantization {dtype: 'float16'}" : '';
+  throw new Error(`${label}: weight '${spec.name}' has unsupported dtype '${spec.dtype}' (float32, int32, bool or quantized expected${hint})`);
 }
 
 /** Decodes one weight from `bytes` (exactly its stored bytes). */
@@ -53,21 +65,24 @@ export function decodeWeight(spec: WeightSpec, bytes: Uint8Array, label: string)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const targetDType: IrDType = spec.dtype === 'int32' ? 'int32' : spec.dtype === 'bool' ? 'bool' : 'float32';
   let data: IrData;
+  storedBytesPerElement(spec, label); // refuses dtypes and dtype / quantization pairs TF.js cannot load
   const q = spec.quantization;
   if (q) {
-    const values = new Float32Array(n);
     if (q.dtype === 'float16') {
+      const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = float16ToFloat32(view.getUint16(2 * i, true));
+      data = values;
     } else {
-      if (typeof q.scale !== 'number' || typeof q.min !== 'number') {
-        throw new Error(`${label}: quantized weight '${spec.name}' lacks scale/min`);
+      const { scale, min } = q;
+      if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) {
+        throw new Error(`${label}: ${q.dtype}-quantized weight '${spec.name}' needs finite numbers 'scale' and 'min' (got ${JSON.stringify({ scale, min })})`);
       }
-      for (let i = 0; i < n; i++) {
-        const v = q.dtype === 'uint8' ? bytes[i] : view.getUint16(2 * i, true);
-        values[i] = v * q.scale + q.min;
-      }
+      // q * scale + min in double precision, then stored (float32) or rounded (int32), as tfjs-core does.
+      const stored = (i: number) => (q.dtype === 'uint8' ? bytes[i] : view.getUint16(2 * i, true));
+      data = targetDType === 'int32' ? new Int32Array(n) : new Float32Array(n);
+      if (targetDType === 'int32') for (let i = 0; i < n; i++) data[i] = Math.round(stored(i) * scale + min);
+      else for (let i = 0; i < n; i++) data[i] = stored(i) * scale + min;
     }
-    data = targetDType === 'int32' ? Int32Array.from(values, Math.round) : values;
   } else if (targetDType === 'float32') {
     data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = view.getFloat32(4 * i, true);

@@ -1,6 +1,6 @@
-// Transpose by `perm`.
+// Transpose by `perm` (any rank in float; the TFLite writer accepts ranks up to 6, TRANSPOSE's limit).
 import type { OpDef } from '../types.js';
-import { attrNumbers } from '../util.js';
+import { attrNumbers, checkPermutation } from '../util.js';
 import { transposeQuant } from '../../quantize/op-quant.js';
 
 export const Transpose: OpDef = {
@@ -9,7 +9,7 @@ export const Transpose: OpDef = {
   quant: transposeQuant,
   inferShapes([x], attrs) {
     const perm = attrNumbers(attrs, 'perm');
-    if (perm.length !== x.shape.length) throw new Error(`Transpose perm [${perm}] does not match rank ${x.shape.length}`);
+    checkPermutation(perm, x.shape.length);
     return [perm.map((p) => x.shape[p])];
   },
   runFloat: (tf, [x], attrs) => [tf.transpose(x, attrNumbers(attrs, 'perm'))],
