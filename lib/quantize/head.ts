@@ -33,6 +33,17 @@ export interface HeadOptions {
   backend?: BackendName;
 }
 
+/**
+ * How closely a family's float decode must reproduce the head on random logits. 1e-4 (relative to
+ * the input size for boxes) leaves room for float32 and FP16-rounded constants only. A source whose
+ * constants were int8-rounded (a full-integer .tflite: anchors, strides and the 1/640 factor are
+ * int8 tensors there) computes the formula only to that rounding - a few tenths of a percent on
+ * YOLOv8n - so 1e-2 there; a wrong layout or formula is off by far more (whole cells, or scores by tenths).
+ */
+export function probeTolerance(graph: Graph): number {
+  return graph.meta.sourceQuantization === 'full-integer' ? 1e-2 : 1e-4;
+}
+
 /** Tries each head family on the graph; the first that finds and verifies its head cuts the graph. */
 export async function treatHead(graph: Graph, options: HeadOptions): Promise<TreatedHead> {
   const warnings: string[] = [];
@@ -50,7 +61,7 @@ export async function treatHead(graph: Graph, options: HeadOptions): Promise<Tre
     }
     const exec = await createFloatExecutor(headSubgraph(graph, head.convOutputs, head.headNodes, head.output), { backend: options.backend });
     try {
-      const probed = await family.probe(graph, head, async (values) => (await exec.run(values, [head.output]))[head.output], inputSize);
+      const probed = await family.probe(graph, head, async (values) => (await exec.run(values, [head.output]))[head.output], inputSize, probeTolerance(graph));
       if (!probed.ok) {
         warnings.push(
           `a ${family.name}-like head was found at node '${head.anchorNode}' but failed the numerical probe (${probed.reason}); ` +

@@ -80,6 +80,10 @@ export interface HeadFamily<S extends HeadSpecBase = HeadSpecBase> extends SpecK
   /** Cut variants this family offers (the first is the default), for options.headCut. */
   cuts: readonly string[];
   find(graph: Graph): HeadCandidate | undefined;
-  probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number]): Promise<ProbeResult<S>>;
+  /**
+   * `tolerance`: the largest relative difference between the family's decode and the head on
+   * random logits that still counts as the same head (1e-4 for float sources).
+   */
+  probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number], tolerance: number): Promise<ProbeResult<S>>;
   cut(graph: Graph, spec: S, head: HeadCandidate, cut: string): CutResult<S>;
 }

@@ -179,7 +179,7 @@ function find(graph: Graph): HeadCandidate | undefined {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number]): Promise<ProbeResult<YoloHeadSpec>> {
+async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number], tolerance: number): Promise<ProbeResult<YoloHeadSpec>> {
   const numClasses = head.facts.numClasses as number;
   const na = head.facts.anchorsPerCell as number;
   const no = numClasses + 5;
@@ -241,7 +241,7 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
   let maxError = 0;
   const scale = spec.normalized ? 1 : Math.max(inputSize[0], inputSize[1]);
   for (let i = 0; i < real.length; i++) maxError = Math.max(maxError, Math.abs(real[i] - mine[i]) / (i % no < 4 ? scale : 1));
-  if (!(maxError < 1e-4)) return { ok: false, reason: `the YOLOv5 decode differs from the head by ${maxError.toExponential(2)} (relative)` };
+  if (!(maxError < tolerance)) return { ok: false, reason: `the YOLOv5 decode differs from the head by ${maxError.toExponential(2)} (relative)` };
   return { ok: true, spec, maxError, notes: [] };
 }
 

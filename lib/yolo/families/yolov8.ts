@@ -139,7 +139,7 @@ function accessor(out: Float32Array, facts: V8Facts): (attr: number, j: number) 
   return facts.layout === 'channels-first' ? (a, j) => out[a * facts.anchors + j] : (a, j) => out[j * cols + a];
 }
 
-async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number]): Promise<ProbeResult<Yolov8HeadSpec>> {
+async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number], tolerance: number): Promise<ProbeResult<Yolov8HeadSpec>> {
   const facts = head.facts as unknown as V8Facts;
   const cols = facts.numClasses + 4;
   const zeros: Record<string, Float32Array> = {};
@@ -259,7 +259,7 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
       }
     }
   }
-  if (!(maxError < 1e-4)) {
+  if (!(maxError < tolerance)) {
     return { ok: false, reason: `the YOLOv8 DFL decode differs from the head by ${maxError.toExponential(2)} (relative; worst at ${worst})` };
   }
   const notes =

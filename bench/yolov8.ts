@@ -1,0 +1,134 @@
+// The YOLOv8n benchmark (issue: YOLOv8 / YOLO11 head families). Part of `npm run bench`; alone:
+//   npx tsx bench/yolov8.ts [--configs=sigmoid-scores:minmax,logit-scores:minmax,keep:minmax]
+// In one run it:
+//   1. writes the float reference: our float32 export of yolov8n_int8.tflite (its int8-rounded
+//      weights run in float), with the head as it is ([1,84,8400]);
+//   2. quantizes yolov8n_int8.tflite with coco128 images 1-64 for each configuration (head cut x
+//      calibration method; the first one is the default options), and checks that quantizing the
+//      first again gives a byte-identical file;
+//   3. evaluates the float reference, the dynamic-range file as LiteRT runs it (activations
+//      quantized on the fly), the official full-integer model and ours on images 65-128 through
+//      LiteRT, with ultralytics-val settings for v8 (conf 0.001, IoU 0.7, 300 boxes, multi-label);
+//   4. writes the tables into bench/RESULTS.md (between this benchmark's markers).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = path.resolve(root, '../shared/fixtures');
+const images = path.join(fixtures, 'coco128/images');
+
+function fmt(x: number, d = 4): string {
+  return x.toFixed(d);
+}
+
+async function main(): Promise<void> {
+  const dynamicRange = path.join(fixtures, 'yolov8n/yolov8n_int8.tflite');
+  const official = path.join(fixtures, 'yolov8n/yolov8n_full_integer_quant.tflite');
+  if (!fs.existsSync(dynamicRange)) {
+    console.log(`(skipped: ${dynamicRange} not found; the benchmark needs the YOLOv8n fixtures)`);
+    return;
+  }
+  const { quantizeInt8, exportFloatTflite } = await import('../lib/quantize/index.js');
+  const { listImageFiles } = await import('../lib/quantize/dataset.js');
+  const { evaluate } = await import('../lib/yolo/evaluate.js');
+  const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);
+  const configs = (configArg ?? 'sigmoid-scores:minmax,logit-scores:minmax,keep:minmax,sigmoid-scores:mse').split(',').map((c) => {
+    const [cut, method] = c.split(':');
+    return { cut, method: method ?? 'minmax' };
+  });
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-v8-'));
+  const calib = listImageFiles(images).slice(0, 64);
+  const lines: string[] = [];
+  const log = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
+  log('');
+
+  const floatFile = path.join(outDir, 'yolov8n-float32.tflite');
+  fs.writeFileSync(floatFile, (await exportFloatTflite(dynamicRange, { head: 'keep' })).tflite);
+
+  log('### Quantization of YOLOv8n (from yolov8n_int8.tflite) at 640 with coco128 images 1-64');
+  log('');
+  log('| head cut | method | time (s) | bytes | all integer | QUANTIZE ops | outputs |');
+  log('|---|---|---|---|---|---|---|');
+  const ours: { name: string; file: string; sha: string }[] = [];
+  for (const { cut, method } of configs) {
+    const t0 = performance.now();
+    const { tflite, report } = await quantizeInt8(dynamicRange, {
+      representativeDataset: calib,
+      numCalibrationSamples: 64,
+      calibration: method as 'minmax',
+      ...(cut === 'keep' ? { head: 'keep' as const } : { headCut: cut }),
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    const name = `yolov8n-${cut}-${method}.tflite`;
+    const file = path.join(outDir, name);
+    fs.writeFileSync(file, tflite);
+    ours.push({ name, file, sha: crypto.createHash('sha256').update(tflite).digest('hex') });
+    log(`| ${cut} | ${method} | ${fmt(seconds, 1)} | ${tflite.length} | ${report.allInteger} | ${report.quantizeOps} | ${report.outputs.length} |`);
+  }
+  const first = configs[0];
+  const again = await quantizeInt8(dynamicRange, {
+    representativeDataset: calib,
+    numCalibrationSamples: 64,
+    calibration: first.method as 'minmax',
+    ...(first.cut === 'keep' ? { head: 'keep' as const } : { headCut: first.cut }),
+  });
+  const sameSha = crypto.createHash('sha256').update(again.tflite).digest('hex') === ours[0].sha;
+  log('');
+  log(`reproducible: quantizing again with the same inputs and options gives ${sameSha ? 'a byte-identical file' : 'A DIFFERENT FILE'} (sha256 ${ours[0].sha.slice(0, 16)}...)`);
+
+  log('');
+  log('### Accuracy and speed on coco128 images 65-128 (LiteRT, wasm/XNNPACK, same run; v8 val NMS: conf 0.001, IoU 0.7, 300 boxes)');
+  log('');
+  log('| model | mAP50 | mAP50-95 | latency median (ms) | latency p90 (ms) | size (bytes) | latency / official | size / official |');
+  log('|---|---|---|---|---|---|---|---|');
+  const models: [string, string][] = [
+    ['float32 export of yolov8n_int8.tflite (float reference)', floatFile],
+    ['yolov8n_int8.tflite (dynamic range, as LiteRT runs it)', dynamicRange],
+    ['yolov8n_full_integer_quant.tflite (official full integer)', official],
+    ...ours.map(({ name, file }) => [`${name} (yolo-int8)`, file] as [string, string]),
+  ];
+  const results = [];
+  for (const [name, file] of models) results.push({ name, r: await evaluate(file, { images, offset: 64, limit: 64 }) });
+  const off = results[2].r;
+  for (const { name, r } of results) {
+    log(
+      `| ${name} | ${fmt(r.mAP50)} | ${fmt(r.mAP50_95)} | ${fmt(r.latencyMs.median, 1)} | ${fmt(r.latencyMs.p90, 1)} | ${r.fileBytes} | ` +
+        `${fmt(r.latencyMs.median / off.latencyMs.median, 2)} | ${fmt(r.fileBytes / off.fileBytes, 3)} |`,
+    );
+  }
+  const float = results[0].r.mAP50_95;
+  log('');
+  log(`- dynamic-range file as LiteRT runs it: ${fmt((float - results[1].r.mAP50_95) * 100, 2)} points below the float reference`);
+  log(`- official full integer: ${fmt((float - off.mAP50_95) * 100, 2)} points below the float reference`);
+  for (const { name, r } of results.slice(3)) {
+    log(`- ${name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official full integer`);
+  }
+  if (!configArg) writeResults(lines.join('\n'));
+  fs.rmSync(outDir, { recursive: true, force: true });
+}
+
+/** Replaces this benchmark's section of bench/RESULTS.md (between its markers). */
+function writeResults(body: string): void {
+  const file = path.join(root, 'bench/RESULTS.md');
+  const begin = '<!-- bench/yolov8.ts: begin -->';
+  const end = '<!-- bench/yolov8.ts: end -->';
+  const section = `${begin}\nCommand: \`npm run bench\` (bench/yolov8.ts)\n\n${body}\n${end}`;
+  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n\n';
+  if (text.includes(begin) && text.includes(end)) {
+    text = text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length);
+  } else text += `\n## quantizeInt8 on YOLOv8n\n\n${section}\n`;
+  fs.writeFileSync(file, text);
+  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
