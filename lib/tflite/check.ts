@@ -300,7 +300,7 @@ function checkWeightedOp(
   const b = tensorAt(bi);
   if (!x || !xq || !b || (x.type !== INT8 && x.type !== INT16)) return;
   const xType = dtypeName(x.type);
-  const biasTypes = x.type === INT8 ? [INT32] : [INT32, INT64];
+  const biasTypes: number[] = x.type === INT8 ? [INT32] : [INT32, INT64];
   if (!biasTypes.includes(b.type)) {
     add('bias-type', where, `bias ${tname(bi)} is ${dtypeName(b.type)}; with ${xType} input ${tname(xi)} it must be ${x.type === INT8 ? 'int32' : 'int32 or int64'}`);
     return;
@@ -424,4 +424,19 @@ export function formatCheckResult(result: CheckResult, label = 'model'): string 
   const lines = [`${label}: ${result.violations.length} violation(s)`];
   for (const v of result.violations) lines.push(`  ${v.where}: [${v.rule}] ${v.message}`);
   return lines.join('\n');
+}
+
+/**
+ * Throws when the file breaks any rule: the first line names the count and the first violations (the
+ * CLI shows one line), the following lines list all of them. `label` says who produced the file.
+ */
+export function assertValidTflite(bytes: Uint8Array, label: string): void {
+  const result = checkTflite(bytes, { label });
+  if (result.ok) return;
+  const n = result.violations.length;
+  const first = result.violations.slice(0, 2).map((v) => `${v.where}: ${v.message}`).join('; ');
+  throw new Error(
+    `${label}: the written model breaks ${n} TFLite rule(s), so it is not returned: ${first}${n > 2 ? '; ...' : ''}\n` +
+      result.violations.map((v) => `  ${v.where}: [${v.rule}] ${v.message}`).join('\n'),
+  );
 }
