@@ -21,31 +21,29 @@ import {
   TANH_INT16_OUTPUT, TANH_INT8_OUTPUT, WEIGHT_QMIN, type QuantParams,
 } from '../quantize/math.js';
 
-export type CheckRule =
-  /** The file is not a readable TFLite flatbuffer (the reader's error). */
-  | 'readable'
-  | 'opcode-index'
-  | 'tensor-index'
-  | 'buffer-index'
-  /** A constant buffer whose byte size is not the tensor's element count x dtype size. */
-  | 'buffer-size'
-  /** A tensor read before any operator writes it (and not a subgraph input, constant or variable). */
-  | 'tensor-defined'
-  /** As many zero points as scales. */
-  | 'quantization-count'
-  /** Per-axis parameters: quantized_dimension within the rank, one scale per slice of that axis. */
-  | 'quantization-axis'
-  | 'scale'
-  | 'zero-point'
-  | 'weights-zero-point'
-  | 'weights-range'
-  | 'weights-axis'
-  | 'bias-type'
-  | 'bias-shape'
-  | 'bias-scale'
-  | 'fixed-output'
-  | 'same-params'
-  | 'op-version';
+/**
+ * The rules, by id:
+ *   readable            the file is a TFLite flatbuffer the reader accepts (its error otherwise)
+ *   opcode-index, tensor-index, buffer-index   references in range
+ *   buffer-size         a constant buffer holds exactly element count x dtype size bytes
+ *   tensor-defined      every tensor read is a subgraph input, a constant, a variable or written earlier
+ *   quantization-count  as many zero points as scales
+ *   quantization-axis   per-axis parameters: quantized_dimension within the rank, one scale per slice
+ *   scale               finite and > 0
+ *   zero-point          int8 [-128, 127], uint8 [0, 255], int16 / int32 / int64 0
+ *   weights-zero-point, weights-range, weights-axis   symmetric int8 weights in [-127, 127], per output channel
+ *   bias-type, bias-shape, bias-scale                 int32 (int8 input) or int32/int64 (int16), one per channel, input x weight scale
+ *   fixed-output        LOGISTIC / TANH / SOFTMAX / LOG_SOFTMAX output parameters
+ *   same-params         equal input and output parameters where the kernels do not rescale
+ *   op-version          a version TFLite defines, at least the one the tensor types need
+ */
+export const CHECK_RULES = [
+  'readable', 'opcode-index', 'tensor-index', 'buffer-index', 'buffer-size', 'tensor-defined',
+  'quantization-count', 'quantization-axis', 'scale', 'zero-point',
+  'weights-zero-point', 'weights-range', 'weights-axis', 'bias-type', 'bias-shape', 'bias-scale',
+  'fixed-output', 'same-params', 'op-version',
+] as const;
+export type CheckRule = (typeof CHECK_RULES)[number];
 
 export interface CheckViolation {
   rule: CheckRule;
