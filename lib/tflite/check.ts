@@ -164,6 +164,24 @@ export function checkTfliteModel(model: TfliteModel): CheckResult {
   const violations: CheckViolation[] = [];
   const multi = model.subgraphs.length > 1;
   model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations));
+  model.metadata.forEach((md, i) => {
+    if (!(Number.isInteger(md.buffer) && md.buffer >= 0 && md.buffer < model.buffers.length)) {
+      violations.push({ rule: 'buffer-index', where: `metadata ${i} '${md.name}'`, message: `uses buffer ${md.buffer}, but the model has ${model.buffers.length} buffers` });
+    }
+  });
+  model.signatureDefs.forEach((sd, i) => {
+    const where = `signature ${i} '${sd.signatureKey}'`;
+    const sg = model.subgraphs[sd.subgraphIndex];
+    if (!sg) {
+      violations.push({ rule: 'tensor-index', where, message: `refers to subgraph ${sd.subgraphIndex}, but the model has ${model.subgraphs.length}` });
+      return;
+    }
+    for (const tm of [...sd.inputs, ...sd.outputs]) {
+      if (!(Number.isInteger(tm.tensorIndex) && tm.tensorIndex >= 0 && tm.tensorIndex < sg.tensors.length)) {
+        violations.push({ rule: 'tensor-index', where, message: `'${tm.name}' refers to tensor ${tm.tensorIndex}, but subgraph ${sd.subgraphIndex} has ${sg.tensors.length} tensors` });
+      }
+    }
+  });
   return { ok: violations.length === 0, violations };
 }
 

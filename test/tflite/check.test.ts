@@ -390,6 +390,18 @@ describe('checkTflite: each rule broken by hand', function () {
     }), [['tensor-defined', /^subgraph output 8: tensor \d+ 'orphan' is never written by an operator/]]);
   });
 
+  it('references from metadata and signatures', () => {
+    expectViolations(checkEdited(baseModel, (m) => { m.metadata.push({ name: 'notes', buffer: 500 }); }), [
+      ['buffer-index', /^metadata 0 'notes': uses buffer 500, but the model has \d+ buffers$/],
+    ]);
+    expectViolations(
+      checkEdited(baseModel, (m) => {
+        m.signatureDefs.push({ signatureKey: 'serving_default', subgraphIndex: 0, inputs: [{ name: 'x', tensorIndex: 0 }], outputs: [{ name: 'y', tensorIndex: 77 }] });
+      }),
+      [['tensor-index', /^signature 0 'serving_default': 'y' refers to tensor 77, but subgraph 0 has \d+ tensors$/]],
+    );
+  });
+
   it('an unreadable file is one readable violation, with the reader message', () => {
     const bytes = writeTflite(baseModel());
     const r = checkTflite(bytes.subarray(0, 100), { label: 'cut.tflite' });
