@@ -16,7 +16,7 @@ export interface CliIo {
 /** A mistake in the command line (exit code 2, like most Unix tools). */
 export class UsageError extends Error {}
 
-const COMMANDS = ['quantize', 'eval', 'compare', 'inspect', 'detect', 'demo'] as const;
+const COMMANDS = ['quantize', 'eval', 'compare', 'inspect', 'check', 'detect', 'demo'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const GENERAL_HELP = `yolo-int8: full-integer int8 TFLite quantization of TF.js / TFLite YOLO models, in Node
@@ -28,6 +28,7 @@ commands:
   eval <model.tflite> --data <dir|yaml>                mAP@0.5, mAP@0.5:0.95, latency, size
   compare <a.tflite> <b.tflite> ... --data <dir|yaml>  the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
+  check <model.tflite>                                 verify the TFLite int8 spec and runtime rules (exit 1 on violations)
   detect <model.tflite> <image> [-o out.png]           detections on one image (original pixels)
   demo [--out dir]                                     offline end-to-end demo on the embedded model
 
@@ -69,6 +70,13 @@ Evaluates every model on the same images in the same run and prints one table.
 
 Op histogram, input/output tensors with their quantization, weight bytes per dtype, whether every
 tensor is integer, and the YOLO head spec stored in the file (if any).`,
+  check: `usage: yolo-int8 check <model.tflite>
+
+Verifies what the TFLite int8 quantization spec and the runtimes require: tensor, buffer and
+operator-code references, constant buffer sizes, scales and zero points, symmetric int8 weights,
+bias type and scale (input scale x weight scale), the fixed outputs of LOGISTIC / SOFTMAX / TANH,
+equal parameters on CONCATENATION and data-movement ops, operator versions. Prints one line per
+violation (with --json, { ok, violations: [{ rule, where, message }] }); exit code 1 when any.`,
   detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png] [--conf 0.25] [--iou 0.45] [--names file]
 
 Prints detections in original-image pixels. --names reads class names from a dataset yaml
@@ -111,6 +119,7 @@ const COMMAND_OPTIONS = {
   eval: EVAL_SLICE,
   compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' } },
   inspect: {},
+  check: {},
   detect: {
     output: { type: 'string', short: 'o' },
     conf: { type: 'string' },
@@ -418,6 +427,18 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   if (out) ctx.print(`wrote ${out}`);
 }
 
+async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('check', positionals, ['model.tflite']);
+  const model = positionals[0];
+  requireFile(model, 'model');
+  const { checkTflite, formatCheckResult } = await import('./tflite/check.js');
+  const result = checkTflite(new Uint8Array(fs.readFileSync(model)), { label: model });
+  if (ctx.json) ctx.emitJson({ command: 'check', model, ...result });
+  else ctx.print(formatCheckResult(result, model));
+  // Exit code 1 through the usual error path (one line on stderr).
+  if (!result.ok) throw new Error(`${model}: ${result.violations.length} violation(s)`);
+}
+
 async function cmdDemo(ctx: Context, values: Values, positionals: string[]): Promise<void> {
   expectPositionals('demo', positionals, []);
   const { runDemo } = await import('./demo/run-demo.js');
@@ -438,6 +459,7 @@ const RUNNERS: Record<Command, (ctx: Context, values: Values, positionals: strin
   eval: cmdEval,
   compare: cmdCompare,
   inspect: cmdInspect,
+  check: cmdCheck,
   detect: cmdDetect,
   demo: cmdDemo,
 };

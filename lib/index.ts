@@ -22,6 +22,7 @@ export { TfliteRunner, loadTflite, setLiteRtVerbose, type TensorDescription, typ
 export { readTflite } from './tflite/reader.js';
 export { writeTflite } from './tflite/writer.js';
 export { inspectTflite, formatInspectReport, type InspectReport } from './inspect.js';
+export { checkTflite, checkTfliteModel, formatCheckResult, type CheckResult, type CheckViolation, type CheckRule, type CheckOptions, CHECK_RULES } from './tflite/check.js';
 export type { TfliteModel } from './tflite/model.js';
 
 // Images in, tensors out

@@ -11,7 +11,9 @@ import { consumersOf } from '../graph/ir.js';
 import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationMethod } from '../calibrate/calibrate.js';
 import { writeTflite } from '../tflite/writer.js';
-import { snapRangeOutward } from './math.js';
+import { chooseActivationParams, snapRangeOutward } from './math.js';
+import type { QParams } from './params.js';
+import { assertValidTflite } from '../tflite/check.js';
 import { inspectTflite, type InspectReport } from '../inspect.js';
 import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
 import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from './head.js';
@@ -55,7 +57,10 @@ export interface QuantizeInt8Options {
   headCut?: string;
   /** Per-layer choices (calibration method, per-channel, explicit ranges). */
   recipe?: QuantRecipe;
-  /** Float range of the model input; default [0, 1] (pixel / 255) -> int8 scale 1/255, zero point -128. */
+  /**
+   * Float range of the model input; default [0, 1] (pixel / 255) -> int8 scale 1/255, zero point -128.
+   * Like every activation range it is widened to contain 0 ([0.2, 1] is quantized as [0, 1]).
+   */
   inputRange?: [number, number];
   backend?: BackendName;
   onProgress?: (step: string, done: number, total: number) => void;
@@ -99,7 +104,18 @@ export interface QuantizeInt8Result {
   head?: HeadSpec;
 }
 
-const PIXEL_INPUT = { scale: 1 / 255, zeroPoint: -128 };
+/**
+ * int8 parameters of the model input for its float range, from the shared chooser: the range is widened
+ * to contain 0 (so [0.2, 1] is quantized as [0, 1]) and the zero point stays inside int8. The default
+ * [0, 1] (pixel / 255) gives scale 1/255, zero point -128.
+ */
+function inputParamsFor(range: [number, number] | undefined): QParams {
+  const [lo, hi] = range ?? [0, 1];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
+    throw new Error(`quantizeInt8: inputRange must be [min, max] with finite min < max, got [${range?.join(', ')}]`);
+  }
+  return chooseActivationParams(lo, hi);
+}
 
 function now(): number {
   return performance.now() / 1000;
@@ -178,7 +194,9 @@ export async function exportFloatTflite(
     metadata,
     description: 'yolo-int8 float32 export',
   });
-  return { tflite: writeTflite(result.model), head: headSpec };
+  const tflite = writeTflite(result.model);
+  assertValidTflite(tflite, 'exportFloatTflite');
+  return { tflite, head: headSpec };
 }
 
 function quantOf(n: IrNode): OpQuant {
@@ -196,6 +214,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
   }
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
+  const inputParams = inputParamsFor(options.inputRange);
 
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
@@ -288,9 +307,6 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
         family = split.spec.kind;
       }
     }
-    const [inLo, inHi] = options.inputRange ?? [0, 1];
-    const inputParams =
-      inLo === 0 && inHi === 1 ? PIXEL_INPUT : { scale: (inHi - inLo) / 255, zeroPoint: Math.round(-128 - inLo / ((inHi - inLo) / 255)) };
 
     // 4. Write the int8 model.
     const tq = now();
@@ -305,6 +321,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       description: 'yolo-int8 full-integer quantization',
     });
     const tflite = writeTflite(result.model);
+    assertValidTflite(tflite, 'quantizeInt8');
     timings.writeSeconds = now() - tq;
 
     let layerErrors: LayerError[] | undefined;

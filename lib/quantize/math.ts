@@ -25,6 +25,10 @@ export const LOGISTIC_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale
 export const TANH_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 128, zeroPoint: 0 });
 export const SOFTMAX_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 256, zeroPoint: -128 });
 export const LOG_SOFTMAX_INT8_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 16 / 256, zeroPoint: 127 });
+/** The int16 (16x8) kernels' fixed outputs: symmetric, zero point 0, scale 1/32768 for LOGISTIC, TANH and SOFTMAX. */
+export const LOGISTIC_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 32768, zeroPoint: 0 });
+export const TANH_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 32768, zeroPoint: 0 });
+export const SOFTMAX_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 32768, zeroPoint: 0 });
 
 /**
  * Smallest activation scale we emit. A zero or denormal scale is rejected by kernels (XNNPACK checks

@@ -71,6 +71,17 @@ export interface OpSignature {
 const { INT8, INT16, INT32, INT64, UINT8, FLOAT16, BOOL } = TensorType;
 
 /**
+ * The ops opVersion has a rule for (its switch cases). Any other op gets version 1 there only because
+ * this file does not restate its variants, so a checker must not hold a file's version of it to 1.
+ */
+export const OPS_WITH_VERSION_RULES: ReadonlySet<string> = new Set([
+  'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'SUB', 'MUL', 'MAX_POOL_2D', 'AVERAGE_POOL_2D',
+  'LOGISTIC', 'TANH', 'CONCATENATION', 'RESIZE_NEAREST_NEIGHBOR', 'RESIZE_BILINEAR', 'PAD', 'PADV2',
+  'STRIDED_SLICE', 'TRANSPOSE', 'SOFTMAX', 'MEAN', 'REDUCE_MAX', 'RELU6', 'RELU', 'DEQUANTIZE', 'QUANTIZE',
+  'SPLIT', 'SLICE', 'MAXIMUM', 'MINIMUM', 'GATHER', 'PACK', 'UNPACK', 'SPLIT_V', 'SUM', 'ARG_MAX', 'LEAKY_RELU',
+]);
+
+/**
  * The operator-code version for `op` with this signature, following TFLite's op_version rules for
  * float, int8 and int16 kernels. Ops without a rule here are version 1.
  */

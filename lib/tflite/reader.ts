@@ -11,6 +11,11 @@ import type {
 export interface ReadOptions {
   /** Prefix of error messages (e.g. the file path). */
   label?: string;
+  /**
+   * Check that tensor, buffer and operator-code indices are in range (default true). checkTflite
+   * turns this off to report bad references itself, one violation each, instead of stopping at the first.
+   */
+  checkReferences?: boolean;
 }
 
 /** The first BuiltinOperator value that does not fit the old int8 `deprecated_builtin_code` field. */
@@ -42,6 +47,10 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
   const label = opts.label ?? 'model';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${label}: readTflite expects a Uint8Array`);
   const r = new CheckedReader(bytes, label);
+  const checkRefs = opts.checkReferences !== false;
+  const checkIndices = (list: number[], count: number, where: string, allowMinusOne: boolean) => {
+    if (checkRefs) checkIndexList(r, list, count, where, allowMinusOne);
+  };
   if (bytes.byteLength === 0) r.fail('the file is empty');
   if (bytes.byteLength < 8) r.fail(`the file is only ${bytes.byteLength} bytes; a TFLite flatbuffer has at least a root offset and the "${FILE_IDENTIFIER}" identifier`);
   const ident = String.fromCharCode(...bytes.subarray(4, 8));
@@ -83,7 +92,7 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
         type: Number(t.type),
         buffer: Number(t.buffer),
       };
-      if (tensor.buffer >= buffers.length && !(tensor.buffer === 0 && buffers.length === 0)) {
+      if (checkRefs && tensor.buffer >= buffers.length && !(tensor.buffer === 0 && buffers.length === 0)) {
         r.fail(`${where}.tensors[${ti}] '${tensor.name}' uses buffer ${tensor.buffer}, but the model has ${buffers.length} buffers`);
       }
       if (t.shapeSignature) tensor.shapeSignature = arr<number>(t.shapeSignature);
@@ -114,9 +123,9 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
         builtinOptions: plainOptions(o.builtinOptions as PlainObject | null),
       };
       const ow = `${where}.operators[${oi}]`;
-      if (op.opcodeIndex >= operatorCodes.length) r.fail(`${ow} uses operator code ${op.opcodeIndex}, but the model has ${operatorCodes.length}`);
-      checkIndexList(r, op.inputs, tensors.length, `${ow}.inputs`, true);
-      checkIndexList(r, op.outputs, tensors.length, `${ow}.outputs`, false);
+      if (checkRefs && op.opcodeIndex >= operatorCodes.length) r.fail(`${ow} uses operator code ${op.opcodeIndex}, but the model has ${operatorCodes.length}`);
+      checkIndices(op.inputs, tensors.length, `${ow}.inputs`, true);
+      checkIndices(op.outputs, tensors.length, `${ow}.outputs`, false);
       if (o.builtinOptions2Type) {
         op.builtinOptions2Type = Number(o.builtinOptions2Type);
         op.builtinOptions2 = plainOptions(o.builtinOptions2 as PlainObject | null);
@@ -134,20 +143,20 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
       if (o.mutatingVariableInputs) op.mutatingVariableInputs = arr<boolean>(o.mutatingVariableInputs);
       if (o.intermediates) {
         op.intermediates = arr<number>(o.intermediates);
-        checkIndexList(r, op.intermediates, tensors.length, `${ow}.intermediates`, false);
+        checkIndices(op.intermediates, tensors.length, `${ow}.intermediates`, false);
       }
       return op;
     });
     const inputs = arr<number>(sg.inputs);
     const outputs = arr<number>(sg.outputs);
-    checkIndexList(r, inputs, tensors.length, `${where}.inputs`, false);
-    checkIndexList(r, outputs, tensors.length, `${where}.outputs`, false);
+    checkIndices(inputs, tensors.length, `${where}.inputs`, false);
+    checkIndices(outputs, tensors.length, `${where}.outputs`, false);
     return { name: (sg.name as string | null) ?? '', tensors, inputs, outputs, operators };
   });
 
   const metadata = arr<PlainObject>(m.metadata).map((md, i) => {
     const buffer = Number(md.buffer);
-    if (buffer >= buffers.length) r.fail(`Model.metadata[${i}] '${md.name}' uses buffer ${buffer}, but the model has ${buffers.length} buffers`);
+    if (checkRefs && buffer >= buffers.length) r.fail(`Model.metadata[${i}] '${md.name}' uses buffer ${buffer}, but the model has ${buffers.length} buffers`);
     return { name: (md.name as string | null) ?? '', buffer };
   });
   const tensorMaps = (v: unknown) => arr<PlainObject>(v).map((tm) => ({ name: (tm.name as string | null) ?? '', tensorIndex: Number(tm.tensorIndex) }));

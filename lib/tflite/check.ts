@@ -1,0 +1,458 @@
+// checkTflite: a verifier of the rules a full-integer .tflite must follow, in the spirit of the TFLite
+// flatbuffer verifier and the ONNX checker. The reader already refuses files whose flatbuffer
+// structure is broken; this goes on to what the int8 quantization spec
+// (tensorflow/lite/g3doc/performance/quantization_spec.md) and the runtimes' kernels require:
+//   - references: operator codes, tensors, buffers in range; every tensor read is defined first;
+//   - constant buffers of exactly shape x dtype bytes;
+//   - quantization: finite positive scales, zero points inside the dtype, per-axis counts and axis;
+//   - CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV: symmetric int8 weights in
+//     [-127, 127], bias of the right type, length and scale (input scale x weight scale);
+//   - fixed output parameters (LOGISTIC, TANH, SOFTMAX, LOG_SOFTMAX);
+//   - ops that copy values (and CONCATENATION / PACK, whose int8 kernels do not rescale) have equal
+//     input and output parameters;
+//   - operator-code versions as op-versions.ts derives them from the tensor types.
+// Every problem is one violation naming the tensor or operator (index and name) and what was expected.
+import { readTflite } from './reader.js';
+import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteQuantization, type TfliteSubgraph, type TfliteTensor } from './model.js';
+import { minRuntimeVersionForOp } from './runtime-version.js';
+import { builtinOperatorName, opVersion, OPS_WITH_VERSION_RULES, type BuiltinOperatorName } from './op-versions.js';
+import {
+  LOGISTIC_INT16_OUTPUT, LOGISTIC_INT8_OUTPUT, LOG_SOFTMAX_INT8_OUTPUT, SOFTMAX_INT16_OUTPUT, SOFTMAX_INT8_OUTPUT,
+  TANH_INT16_OUTPUT, TANH_INT8_OUTPUT, WEIGHT_QMIN, type QuantParams,
+} from '../quantize/math.js';
+
+/**
+ * The rules, by id:
+ *   readable            the file is a TFLite flatbuffer the reader accepts (its error otherwise)
+ *   opcode-index, tensor-index, buffer-index   references in range
+ *   buffer-size         a constant buffer holds exactly element count x dtype size bytes
+ *   tensor-defined      every tensor read is a subgraph input, a constant, a variable or written earlier
+ *   quantization-count  as many zero points as scales
+ *   quantization-axis   per-axis parameters: quantized_dimension within the rank, one scale per slice
+ *   scale               finite and > 0
+ *   zero-point          int8 [-128, 127], uint8 [0, 255], int16 / int32 / int64 0
+ *   weights-zero-point, weights-range, weights-axis   symmetric int8 weights in [-127, 127], per output channel
+ *   bias-type, bias-shape, bias-scale                 int32 (int8 input) or int32/int64 (int16), one per channel, input x weight scale
+ *   fixed-output        LOGISTIC / TANH / SOFTMAX / LOG_SOFTMAX output parameters
+ *   same-params         equal input and output parameters where the kernels do not rescale
+ *   op-version          a version TFLite defines, at least the one the tensor types need
+ */
+export const CHECK_RULES = [
+  'readable', 'opcode-index', 'tensor-index', 'buffer-index', 'buffer-size', 'tensor-defined',
+  'quantization-count', 'quantization-axis', 'scale', 'zero-point',
+  'weights-zero-point', 'weights-range', 'weights-axis', 'bias-type', 'bias-shape', 'bias-scale',
+  'fixed-output', 'same-params', 'op-version',
+] as const;
+export type CheckRule = (typeof CHECK_RULES)[number];
+
+export interface CheckViolation {
+  rule: CheckRule;
+  /** The tensor or operator: e.g. "tensor 12 'conv1'" or "operator 3 CONV_2D (output 'conv1')". */
+  where: string;
+  message: string;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  violations: CheckViolation[];
+}
+
+export interface CheckOptions {
+  /** Names the file in a 'readable' violation (default 'model'). */
+  label?: string;
+}
+
+const { INT8, UINT8, INT16, INT32, INT64 } = TensorType;
+
+/** Bytes per element of the dtypes a constant buffer can hold (int4 is packed two per byte). */
+const BYTES_PER_ELEMENT: Partial<Record<number, number>> = {
+  [TensorType.FLOAT32]: 4, [TensorType.FLOAT16]: 2, [TensorType.INT32]: 4, [TensorType.UINT8]: 1,
+  [TensorType.INT64]: 8, [TensorType.BOOL]: 1, [TensorType.INT16]: 2, [TensorType.COMPLEX64]: 8,
+  [TensorType.INT8]: 1, [TensorType.FLOAT64]: 8, [TensorType.COMPLEX128]: 16, [TensorType.UINT64]: 8,
+  [TensorType.UINT32]: 4, [TensorType.UINT16]: 2, [TensorType.BFLOAT16]: 2,
+};
+
+/** Zero points each quantized dtype allows: int8/uint8 anything in range, int16 and int32/int64 (biases) only 0. */
+const ZERO_POINT_RANGE: Partial<Record<number, [number, number, string]>> = {
+  [INT8]: [-128, 127, 'int8 [-128, 127]'],
+  [UINT8]: [0, 255, 'uint8 [0, 255]'],
+  [INT16]: [0, 0, 'int16 (symmetric: 0)'],
+  [INT32]: [0, 0, 'int32 (0)'],
+  [INT64]: [0, 0, 'int64 (0)'],
+};
+
+/** Where the weights, bias and data input of each weighted op are, and the weights' output-channel axis. */
+const WEIGHTED_OPS: Partial<Record<string, { input: number; weights: number; bias: number; channelAxis: number }>> = {
+  CONV_2D: { input: 0, weights: 1, bias: 2, channelAxis: 0 },
+  DEPTHWISE_CONV_2D: { input: 0, weights: 1, bias: 2, channelAxis: 3 },
+  FULLY_CONNECTED: { input: 0, weights: 1, bias: 2, channelAxis: 0 },
+  TRANSPOSE_CONV: { input: 2, weights: 1, bias: 3, channelAxis: 0 },
+};
+
+/** Output parameters fixed by the int8 / int16 kernels (quantization spec "restriction" lines; activations.cc). */
+const FIXED_OUTPUTS: Partial<Record<string, Partial<Record<number, Readonly<QuantParams>>>>> = {
+  LOGISTIC: { [INT8]: LOGISTIC_INT8_OUTPUT, [INT16]: LOGISTIC_INT16_OUTPUT },
+  TANH: { [INT8]: TANH_INT8_OUTPUT, [INT16]: TANH_INT16_OUTPUT },
+  SOFTMAX: { [INT8]: SOFTMAX_INT8_OUTPUT, [INT16]: SOFTMAX_INT16_OUTPUT },
+  LOG_SOFTMAX: { [INT8]: LOG_SOFTMAX_INT8_OUTPUT },
+};
+/** The kernels accept a fixed scale within 0.1 % (TF_LITE_ENSURE_NEAR(scale, 1/256, 0.001/256)). */
+const FIXED_SCALE_TOLERANCE = 0.001;
+
+/**
+ * Ops whose quantized kernels move or compare values without rescaling, so the listed data inputs and
+ * every output must have identical parameters: the spec's "Input and outputs must all have same
+ * scale/zero_point" ops, the other pure data-movement ops (the converter ties them the same way and
+ * XNNPACK refuses to delegate mismatches), and CONCATENATION / PACK, whose int8 kernels check it.
+ * 'all' = every input; PADV2's input 2 is the pad value; SPLIT's data is input 1.
+ */
+const SAME_PARAMS_INPUTS: Partial<Record<string, number[] | 'all'>> = {
+  AVERAGE_POOL_2D: [0], MAX_POOL_2D: [0], RESHAPE: [0], SQUEEZE: [0], EXPAND_DIMS: [0], TRANSPOSE: [0],
+  PAD: [0], PADV2: [0, 2], MIRROR_PAD: [0], STRIDED_SLICE: [0], SLICE: [0], SPLIT: [1], SPLIT_V: [0], UNPACK: [0],
+  RESIZE_NEAREST_NEIGHBOR: [0], RESIZE_BILINEAR: [0], GATHER: [0], GATHER_ND: [0], BATCH_TO_SPACE_ND: [0],
+  SPACE_TO_BATCH_ND: [0], SPACE_TO_DEPTH: [0], DEPTH_TO_SPACE: [0], TILE: [0], BROADCAST_TO: [0],
+  MAXIMUM: [0, 1], MINIMUM: [0, 1], CONCATENATION: 'all', PACK: 'all',
+};
+
+/** Relative tolerance of bias scale vs input scale x weight scale (TFLite's GetQuantizedConvolutionMultipler check). */
+const BIAS_SCALE_TOLERANCE = 1e-6;
+
+const CUSTOM_CODE = 32;
+
+function quantized(t: TfliteTensor | undefined): TfliteQuantization | undefined {
+  const q = t?.quantization;
+  return q && q.scale.length > 0 ? q : undefined;
+}
+
+function shapeText(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Up to `max` items, then "... (n in all)". */
+function listSome(items: string[], max = 4): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')}, ... (${items.length} in all)`;
+}
+
+function num(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(7))) : String(x);
+}
+
+function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Checks a .tflite file. Throws only for a non-Uint8Array argument; an unreadable file is a 'readable' violation. */
+export function checkTflite(bytes: Uint8Array, opts: CheckOptions = {}): CheckResult {
+  const label = opts.label ?? 'model';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${label}: checkTflite expects a Uint8Array`);
+  let model: TfliteModel;
+  try {
+    // References are checked below, all of them, rather than stopping at the first bad one.
+    model = readTflite(bytes, { label, checkReferences: false });
+  } catch (e) {
+    if (!(e instanceof Error)) throw e;
+    const prefix = `${label}: `;
+    return { ok: false, violations: [{ rule: 'readable', where: label, message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message }] };
+  }
+  return checkTfliteModel(model);
+}
+
+/** The same checks on a model object (e.g. one built in memory before writing it). */
+export function checkTfliteModel(model: TfliteModel): CheckResult {
+  const violations: CheckViolation[] = [];
+  const multi = model.subgraphs.length > 1;
+  model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations));
+  model.metadata.forEach((md, i) => {
+    if (!(Number.isInteger(md.buffer) && md.buffer >= 0 && md.buffer < model.buffers.length)) {
+      violations.push({ rule: 'buffer-index', where: `metadata ${i} '${md.name}'`, message: `uses buffer ${md.buffer}, but the model has ${model.buffers.length} buffers` });
+    }
+  });
+  model.signatureDefs.forEach((sd, i) => {
+    const where = `signature ${i} '${sd.signatureKey}'`;
+    const sg = model.subgraphs[sd.subgraphIndex];
+    if (!sg) {
+      violations.push({ rule: 'tensor-index', where, message: `refers to subgraph ${sd.subgraphIndex}, but the model has ${model.subgraphs.length}` });
+      return;
+    }
+    for (const tm of [...sd.inputs, ...sd.outputs]) {
+      if (!(Number.isInteger(tm.tensorIndex) && tm.tensorIndex >= 0 && tm.tensorIndex < sg.tensors.length)) {
+        violations.push({ rule: 'tensor-index', where, message: `'${tm.name}' refers to tensor ${tm.tensorIndex}, but subgraph ${sd.subgraphIndex} has ${sg.tensors.length} tensors` });
+      }
+    }
+  });
+  return { ok: violations.length === 0, violations };
+}
+
+function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): void {
+  const tensors = sg.tensors;
+  const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < tensors.length;
+  const tensorAt = (i: number | undefined): TfliteTensor | undefined => (i !== undefined && valid(i) ? tensors[i] : undefined);
+  const tname = (i: number) => `${prefix}tensor ${i}${valid(i) ? ` '${tensors[i].name}'` : ''}`;
+  const add = (rule: CheckRule, where: string, message: string) => out.push({ rule, where, message });
+  const dataOf = (t: TfliteTensor): Uint8Array | undefined => {
+    const b = t.buffer >= 0 && t.buffer < model.buffers.length ? model.buffers[t.buffer] : undefined;
+    return b && b.data.length > 0 ? b.data : undefined;
+  };
+
+  // Tensors: buffers and quantization parameters.
+  tensors.forEach((t, i) => {
+    const where = tname(i);
+    const dt = dtypeName(t.type);
+    const noBuffers = model.buffers.length === 0 && t.buffer === 0;
+    if (!noBuffers && !(Number.isInteger(t.buffer) && t.buffer >= 0 && t.buffer < model.buffers.length)) {
+      add('buffer-index', where, `uses buffer ${t.buffer}, but the model has ${model.buffers.length} buffers`);
+    }
+    const data = dataOf(t);
+    if (data && !t.sparsity) {
+      const bpe = BYTES_PER_ELEMENT[t.type];
+      const n = elementCount(t.shape);
+      const expected = t.type === TensorType.INT4 ? Math.ceil(n / 2) : bpe === undefined ? undefined : n * bpe;
+      if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        add('buffer-size', where, `is a constant (${data.length} bytes in buffer ${t.buffer}) but its shape ${shapeText(t.shape)} has a negative dimension`);
+      } else if (expected !== undefined && expected !== data.length) {
+        add('buffer-size', where, `buffer ${t.buffer} has ${data.length} bytes; shape ${shapeText(t.shape)} of ${dt} needs ${expected}`);
+      }
+    }
+    const q = quantized(t);
+    if (!q) return;
+    if (q.zeroPoint.length !== q.scale.length) {
+      add('quantization-count', where, `has ${q.scale.length} scale(s) but ${q.zeroPoint.length} zero point(s); the counts must be equal`);
+    }
+    if (q.scale.length > 1) {
+      const axis = q.quantizedDimension;
+      if (!(Number.isInteger(axis) && axis >= 0 && axis < t.shape.length)) {
+        add('quantization-axis', where, `per-axis quantization on dimension ${axis}, outside its rank-${t.shape.length} shape ${shapeText(t.shape)}`);
+      } else if (t.shape[axis] !== q.scale.length) {
+        add('quantization-axis', where, `has ${q.scale.length} scales on dimension ${axis}, of size ${t.shape[axis]} in shape ${shapeText(t.shape)}; expected ${t.shape[axis]} (or 1 for per-tensor)`);
+      }
+    }
+    const badScales = q.scale.map((s, c) => (Number.isFinite(s) && s > 0 ? '' : q.scale.length > 1 ? `${num(s)} (channel ${c})` : num(s))).filter(Boolean);
+    if (badScales.length) add('scale', where, `scale ${listSome(badScales)}; scales must be finite and > 0`);
+    const range = ZERO_POINT_RANGE[t.type];
+    if (range) {
+      const [lo, hi, text] = range;
+      const bad = q.zeroPoint.map((z, c) => (Number.isInteger(z) && z >= lo && z <= hi ? '' : q.zeroPoint.length > 1 ? `${z} (channel ${c})` : String(z))).filter(Boolean);
+      if (bad.length) add('zero-point', where, `zero point ${listSome(bad)} is outside ${text}`);
+    }
+  });
+
+  for (const [what, list] of [['input', sg.inputs], ['output', sg.outputs]] as const) {
+    list.forEach((i, k) => {
+      if (!valid(i)) add('tensor-index', `${prefix}subgraph ${what} ${k}`, `refers to tensor ${i}, but the subgraph has ${tensors.length} tensors`);
+    });
+  }
+
+  // Operators, in execution order.
+  const defined = new Set<number>();
+  for (const i of sg.inputs) defined.add(i);
+  tensors.forEach((t, i) => {
+    if (dataOf(t) || t.isVariable || elementCount(t.shape) === 0) defined.add(i);
+  });
+  sg.operators.forEach((op, oi) => {
+    const code = Number.isInteger(op.opcodeIndex) && op.opcodeIndex >= 0 ? model.operatorCodes[op.opcodeIndex] : undefined;
+    const opName = !code ? undefined : code.builtinCode === CUSTOM_CODE ? `CUSTOM:${code.customCode ?? ''}` : builtinOperatorName(code.builtinCode);
+    const firstOut = op.outputs.find(valid);
+    const where = `${prefix}operator ${oi} ${opName ?? '?'}${firstOut !== undefined ? ` (output '${tensors[firstOut].name}')` : ''}`;
+    if (!code) add('opcode-index', where, `uses operator code ${op.opcodeIndex}, but the model has ${model.operatorCodes.length}`);
+    let indicesOk = true;
+    const lists: [string, number[], boolean][] = [['input', op.inputs, true], ['output', op.outputs, false], ['intermediate', op.intermediates ?? [], false]];
+    for (const [what, list, optional] of lists) {
+      list.forEach((i, k) => {
+        if (valid(i) || (optional && i === -1)) return;
+        indicesOk = false;
+        add('tensor-index', where, `${what} ${k} refers to tensor ${i}, but the subgraph has ${tensors.length} tensors`);
+      });
+    }
+    op.inputs.forEach((i, k) => {
+      if (valid(i) && !defined.has(i)) {
+        add('tensor-defined', where, `input ${k} ${tname(i)} is read before any operator writes it (not a subgraph input, constant or variable)`);
+      }
+    });
+    for (const i of op.outputs) if (valid(i)) defined.add(i);
+    if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return;
+    checkWeightedOp(opName, op, tensorAt, tname, dataOf, where, add);
+    checkFixedOutput(opName, op, tensorAt, tname, where, add);
+    checkSameParams(opName, op, tensorAt, tname, where, add);
+    checkVersion(opName, code.builtinCode, code.version, op, tensorAt, where, add);
+  });
+  sg.outputs.forEach((i, k) => {
+    if (valid(i) && !defined.has(i)) add('tensor-defined', `${prefix}subgraph output ${k}`, `${tname(i)} is never written by an operator (not a subgraph input, constant or variable)`);
+  });
+}
+
+type TensorAt = (i: number | undefined) => TfliteTensor | undefined;
+type Add = (rule: CheckRule, where: string, message: string) => void;
+
+function checkWeightedOp(
+  opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string,
+  dataOf: (t: TfliteTensor) => Uint8Array | undefined, where: string, add: Add,
+): void {
+  const layout = WEIGHTED_OPS[opName];
+  if (!layout) return;
+  const wi = op.inputs[layout.weights];
+  const w = tensorAt(wi);
+  const wq = quantized(w);
+  if (!w || !wq || (w.type !== INT8 && w.type !== TensorType.INT4)) return;
+  // Weights: symmetric, per-axis only along the output channels, int8 values in [-127, 127].
+  const nonZero = wq.zeroPoint.map((z, c) => (z === 0 ? '' : wq.zeroPoint.length > 1 ? `${z} (channel ${c})` : String(z))).filter(Boolean);
+  if (nonZero.length) add('weights-zero-point', where, `weights ${tname(wi)} have zero point ${listSome(nonZero)}; ${opName} weights must be symmetric (zero point 0)`);
+  if (wq.scale.length > 1 && wq.quantizedDimension !== layout.channelAxis) {
+    add('weights-axis', where, `weights ${tname(wi)} are quantized per axis on dimension ${wq.quantizedDimension}; ${opName} expects the output-channel dimension ${layout.channelAxis}`);
+  }
+  const data = dataOf(w);
+  if (data && w.type === INT8) {
+    let below = 0;
+    for (let k = 0; k < data.length; k++) if (((data[k] << 24) >> 24) < WEIGHT_QMIN) below++;
+    if (below) add('weights-range', where, `weights ${tname(wi)} hold ${below} value(s) of -128; int8 weights must be in [-127, 127]`);
+  }
+
+  // Bias: only with quantized int8 / int16 activations (a float input means a hybrid or float op).
+  const xi = op.inputs[layout.input];
+  const x = tensorAt(xi);
+  const xq = quantized(x);
+  const bi = op.inputs[layout.bias];
+  const b = tensorAt(bi);
+  if (!x || !xq || !b || (x.type !== INT8 && x.type !== INT16)) return;
+  const xType = dtypeName(x.type);
+  const biasTypes: number[] = x.type === INT8 ? [INT32] : [INT32, INT64];
+  if (!biasTypes.includes(b.type)) {
+    add('bias-type', where, `bias ${tname(bi)} is ${dtypeName(b.type)}; with ${xType} input ${tname(xi)} it must be ${x.type === INT8 ? 'int32' : 'int32 or int64'}`);
+    return;
+  }
+  const channels = w.shape[layout.channelAxis];
+  if (channels !== undefined && elementCount(b.shape) !== channels) {
+    add('bias-shape', where, `bias ${tname(bi)} has shape ${shapeText(b.shape)} (${elementCount(b.shape)} values); the weights' ${channels} output channels need ${channels}`);
+    return;
+  }
+  const bq = quantized(b);
+  const inputScale = xq.scale[0];
+  if (!bq) {
+    add('bias-scale', where, `bias ${tname(bi)} has no quantization parameters; expected scale = input scale x weight scale, zero point 0`);
+    return;
+  }
+  if (channels === undefined) return;
+  const perChannel = (s: number[]) => s.length === 1 || s.length === channels;
+  if (!perChannel(wq.scale) || !perChannel(bq.scale)) return; // reported as quantization-axis
+  const off: string[] = [];
+  for (let c = 0; c < channels; c++) {
+    const ws = wq.scale.length === 1 ? wq.scale[0] : wq.scale[c];
+    const bs = bq.scale.length === 1 ? bq.scale[0] : bq.scale[c];
+    const expected = inputScale * ws;
+    if (!(Math.abs(bs - expected) <= BIAS_SCALE_TOLERANCE * Math.min(Math.abs(bs), Math.abs(expected)))) {
+      off.push(`${num(bs)} instead of ${num(expected)}${channels > 1 ? ` (channel ${c})` : ''}`);
+    }
+  }
+  if (off.length) {
+    add('bias-scale', where, `bias ${tname(bi)} scale ${listSome(off, 3)}; it must equal input scale ${num(inputScale)} x weight scale (within ${BIAS_SCALE_TOLERANCE} relative)`);
+  }
+}
+
+function checkFixedOutput(opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string, where: string, add: Add): void {
+  const table = FIXED_OUTPUTS[opName];
+  const yi = op.outputs[0];
+  const y = tensorAt(yi);
+  const x = tensorAt(op.inputs[0]);
+  if (!table || !y || !x || x.type !== y.type) return;
+  const want = table[y.type];
+  if (!want) return;
+  const yq = quantized(y);
+  const text = `${opName} with ${dtypeName(y.type)} output needs scale ${num(want.scale)} (1/${Math.round(1 / want.scale)}) and zero point ${want.zeroPoint}`;
+  if (!yq) {
+    add('fixed-output', where, `output ${tname(yi)} has no quantization parameters; ${text}`);
+    return;
+  }
+  const s = yq.scale[0];
+  const z = yq.zeroPoint[0];
+  if (!(Math.abs(s - want.scale) <= FIXED_SCALE_TOLERANCE * want.scale) || z !== want.zeroPoint) {
+    add('fixed-output', where, `output ${tname(yi)} has scale ${num(s)} and zero point ${z}; ${text}`);
+  }
+}
+
+function checkSameParams(opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string, where: string, add: Add): void {
+  const spec = SAME_PARAMS_INPUTS[opName];
+  if (!spec) return;
+  const quantTypes: number[] = [INT8, UINT8, INT16];
+  const inputIdx = spec === 'all' ? op.inputs.map((_, k) => k) : spec;
+  const params = (t: TfliteTensor) => {
+    const q = quantized(t);
+    return q ? `scale ${num(q.scale[0])}, zero point ${q.zeroPoint[0]}` : 'no quantization parameters';
+  };
+  for (const yi of op.outputs) {
+    const y = tensorAt(yi);
+    if (!y || !quantTypes.includes(y.type)) continue;
+    const yq = quantized(y);
+    for (const k of inputIdx) {
+      const xi = op.inputs[k];
+      const x = tensorAt(xi);
+      if (!x || x.type !== y.type) continue;
+      const xq = quantized(x);
+      const same = !!xq && !!yq && xq.scale[0] === yq.scale[0] && xq.zeroPoint[0] === yq.zeroPoint[0];
+      if (same || (!xq && !yq)) continue;
+      add('same-params', where, `input ${k} ${tname(xi)} has ${params(x)} but output ${tname(yi)} has ${params(y)}; ${dtypeName(y.type)} ${opName} needs them equal`);
+    }
+  }
+}
+
+/**
+ * Versions official converters write below what op_version.cc now derives, which LiteRT runs:
+ * [op, input dtype, version]. yolov5n-fp16.tflite (the ultralytics export) has DEQUANTIZE of float16
+ * weights at version 2 where the current rule says 3.
+ */
+const LEGACY_VERSIONS: [string, number, number][] = [['DEQUANTIZE', TensorType.FLOAT16, 2]];
+
+/**
+ * The declared version must be at least the one op-versions.ts derives from the op's tensor types and
+ * options (the kernel variant it needs), and one TFLite defines for the op (LiteRT refuses to load
+ * others: "Didn't find op for builtin opcode 'CONV_2D' version '9'"). A higher version than the op
+ * itself needs is normal: ops of one kind share one operator code, whose version is the highest any of
+ * them needs (yolov8n_int8.tflite: float and hybrid CONV_2D share version 2).
+ */
+function checkVersion(opName: string, builtinCode: number, declared: number, op: TfliteOperator, tensorAt: TensorAt, where: string, add: Add): void {
+  if (minRuntimeVersionForOp(builtinCode, 1) !== undefined && minRuntimeVersionForOp(builtinCode, declared) === undefined) {
+    let highest = 1;
+    while (minRuntimeVersionForOp(builtinCode, highest + 1) !== undefined) highest++;
+    add('op-version', where, `operator code declares version ${declared}; TFLite defines ${opName} versions 1 to ${highest}`);
+    return;
+  }
+  if (!OPS_WITH_VERSION_RULES.has(opName)) return;
+  const ts = (list: number[]) => list.map((i) => (i === -1 ? undefined : tensorAt(i)));
+  const ins = ts(op.inputs);
+  const outs = ts(op.outputs);
+  const needed = opVersion(opName as BuiltinOperatorName, {
+    inputTypes: ins.map((t) => (t ? t.type : -1)),
+    outputTypes: outs.map((t) => (t ? t.type : -1)),
+    inputRanks: ins.map((t) => (t ? t.shape.length : 0)),
+    options: op.builtinOptions,
+    inputScales: ins.map((t) => quantized(t)?.scale[0]),
+    outputScales: outs.map((t) => quantized(t)?.scale[0]),
+  });
+  if (declared >= needed) return;
+  if (LEGACY_VERSIONS.some(([o, type, v]) => o === opName && ins[0]?.type === type && declared >= v)) return;
+  const types = `${ins.map((t) => (t ? dtypeName(t.type) : '-')).join(',')} -> ${outs.map((t) => (t ? dtypeName(t.type) : '-')).join(',')}`;
+  add('op-version', where, `operator code declares version ${declared}; its tensor types (${types}) and options need version ${needed} or higher`);
+}
+
+/** The violations as text, one per line ("<where>: [rule] message"). */
+export function formatCheckResult(result: CheckResult, label = 'model'): string {
+  if (result.ok) return `${label}: ok (no violations)`;
+  const lines = [`${label}: ${result.violations.length} violation(s)`];
+  for (const v of result.violations) lines.push(`  ${v.where}: [${v.rule}] ${v.message}`);
+  return lines.join('\n');
+}
+
+/**
+ * Throws when the file breaks any rule: the first line names the count and the first violations (the
+ * CLI shows one line), the following lines list all of them. `label` says who produced the file.
+ */
+export function assertValidTflite(bytes: Uint8Array, label: string): void {
+  const result = checkTflite(bytes, { label });
+  if (result.ok) return;
+  const n = result.violations.length;
+  const first = result.violations.slice(0, 2).map((v) => `${v.where}: ${v.message}`).join('; ');
+  throw new Error(
+    `${label}: the written model breaks ${n} TFLite rule(s), so it is not returned: ${first}${n > 2 ? '; ...' : ''}\n` +
+      result.violations.map((v) => `  ${v.where}: [${v.rule}] ${v.message}`).join('\n'),
+  );
+}
