@@ -182,6 +182,7 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
   const firsts = [...byFirst.keys()].sort((a, b) => a - b);
   let regMax = 0;
   let expected = 0;
+  const strideNotes: string[] = [];
   let normalized: boolean | undefined;
   const levels: Yolov8Level[] = [];
   for (const first of firsts) {
@@ -208,7 +209,16 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
     offsets.sort((a, b) => a - b);
     let offset = offsets[offsets.length >> 1];
     offset = Math.abs(offset * 2 - Math.round(offset * 2)) < 0.1 ? Math.round(offset * 2) / 2 : round4(offset);
-    stride = round4(stride * (normalized ? inputSize[1] : 1));
+    stride *= normalized ? inputSize[1] : 1;
+    // The grid spans the input (ultralytics makes grid = input / stride): a stride within 0.5 % of
+    // input / grid is that, read through int8-rounded constants (a full-integer source stores the
+    // strides as int8: 8.03 for 8); otherwise it is kept as read.
+    const spanning = inputSize[1] / gw;
+    if (Math.abs(stride - spanning) / spanning < 5e-3) {
+      if (Math.abs(stride - spanning) > 1e-3) strideNotes.push(`${round4(stride)} -> ${spanning}`);
+      stride = spanning;
+    }
+    stride = round4(stride);
     levels.push({ box: e.box, scores: e.scores, stride, gridH: gh, gridW: gw, anchorOffset: offset });
   }
   if (expected !== facts.anchors) return { ok: false, reason: `levels cover ${expected} anchors of ${facts.anchors}` };
@@ -266,6 +276,7 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
     anchorDeviation > 1e-3
       ? [`the source's anchor-point constants are up to ${anchorDeviation.toFixed(3)} cells off the cell centres (rounded by its export); the decode uses the exact centres`]
       : [];
+  if (strideNotes.length) notes.push(`the source's stride constants read ${strideNotes.join(', ')} (int8-rounded); the decode uses input / grid`);
   return { ok: true, spec, maxError, notes };
 }
 
