@@ -52,7 +52,8 @@ const HELP: Record<Command, string> = {
   --input-type <t>        int8 (default), uint8 or float32
   --output-type <t>       int8 (default), uint8 or float32
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
-  --head <split|keep>     YOLOv5 head: split at the per-level sigmoids (default) or keep it as it is
+  --head <split|keep>     detection head: split where its family says (default) or keep it as it is
+  --head-cut <cut>        a cut of the head's family (YOLOv8/11: sigmoid-scores (default), logit-scores)
   --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
@@ -69,7 +70,7 @@ Evaluates every model on the same images in the same run and prints one table.
   inspect: `usage: yolo-int8 inspect <model.tflite>
 
 Op histogram, input/output tensors with their quantization, weight bytes per dtype, whether every
-tensor is integer, and the YOLO head spec stored in the file (if any).`,
+tensor is integer, and the detection head spec stored in the file (if any).`,
   check: `usage: yolo-int8 check <model.tflite>
 
 Verifies what the TFLite int8 quantization spec and the runtimes require: tensor, buffer and
@@ -110,6 +111,7 @@ const COMMAND_OPTIONS = {
     'output-type': { type: 'string' },
     outputs: { type: 'string' },
     head: { type: 'string' },
+    'head-cut': { type: 'string' },
     recipe: { type: 'string' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
@@ -281,6 +283,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     outputType,
     outputs,
     head,
+    ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
     backend,
     onProgress: (step, done, total) => ctx.progress.update(step, done, total),
@@ -349,7 +352,7 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
   ctx.print(`${slice.images}: ${sliceText(slice, results[0].result.images)}, ${results[0].result.labels} labelled objects`);
   ctx.print(formatEvalTable(results.map((r) => ({ name: r.model, ...r.result }))));
   if (fidelity.length) {
-    ctx.print(`\nfidelity to ${positionals[0]} (detections at conf 0.25 / IoU 0.45 matched by class and IoU >= 0.5):`);
+    ctx.print(`\nfidelity to ${positionals[0]} (detections with the reference's predict NMS - YOLOv5 conf 0.25 / IoU 0.45, YOLOv8/11 0.25 / 0.7 - matched by class and IoU >= 0.5):`);
     ctx.print(
       formatTable(
         ['model', 'max output error / range', 'detections matched', 'matched IoU', 'score error'],
@@ -390,10 +393,11 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const iou = parseFloatOption('iou', values.iou, 0, 1);
   requireFile(model, 'model');
   requireFile(image, 'image');
-  const names = typeof values.names === 'string' ? await readClassNames(values.names) : [];
-  const out = typeof values.output === 'string' ? values.output : undefined;
   const { loadYoloModel } = await import('./yolo/evaluate.js');
   const yolo = await loadYoloModel(model);
+  // --names wins; otherwise the names the file carries (our head spec, or ultralytics' embedded metadata).
+  const names = typeof values.names === 'string' ? await readClassNames(values.names) : (yolo.classNames ?? []);
+  const out = typeof values.output === 'string' ? values.output : undefined;
   let detections, ms;
   try {
     // Only the options given: an undefined key would override the DETECT_NMS defaults.

@@ -44,6 +44,12 @@ export function probeTolerance(graph: Graph): number {
   return graph.meta.sourceQuantization === 'full-integer' ? 1e-2 : 1e-4;
 }
 
+/** The source's class names travel in the spec when they fit its class count. */
+function withClassNames(spec: HeadSpec, graph: Graph): HeadSpec {
+  const names = graph.meta.modelInfo?.names;
+  return names && names.length === spec.numClasses ? { ...spec, classNames: [...names] } : spec;
+}
+
 /** Tries each head family on the graph; the first that finds and verifies its head cuts the graph. */
 export async function treatHead(graph: Graph, options: HeadOptions): Promise<TreatedHead> {
   const warnings: string[] = [];
@@ -71,7 +77,8 @@ export async function treatHead(graph: Graph, options: HeadOptions): Promise<Tre
       }
       const cut = family.cut(graph, probed.spec, head, cutName);
       cut.graph.meta.notes.push(...probed.notes);
-      return { graph: cut.graph, spec: cut.spec as HeadSpec, family: family.name, treatment: 'split', cut: cutName, probeMaxError: probed.maxError, warnings };
+      const spec = withClassNames(cut.spec as HeadSpec, graph);
+      return { graph: cut.graph, spec, family: family.name, treatment: 'split', cut: cutName, probeMaxError: probed.maxError, warnings };
     } finally {
       exec.dispose();
     }
@@ -99,5 +106,5 @@ export function splitOutputTail(
     factor,
   );
   if (!split) return undefined;
-  return { graph: split.graph, spec: split.spec, note: split.graph.meta.notes[split.graph.meta.notes.length - 1] };
+  return { graph: split.graph, spec: withClassNames(split.spec, graph), note: split.graph.meta.notes[split.graph.meta.notes.length - 1] };
 }

@@ -48,7 +48,7 @@ export class YoloModel {
 
   /** Class names when the file carries them. */
   get classNames(): string[] | undefined {
-    return this.info?.names;
+    return this.head?.classNames ?? this.info?.names;
   }
 
   /** Letterboxes and converts an image for this model's input. */

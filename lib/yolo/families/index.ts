@@ -31,7 +31,12 @@ export function validateHeadSpec(x: unknown, where = 'head spec'): HeadSpec {
   const kind = (x as { kind?: unknown }).kind;
   const entry = typeof kind === 'string' ? specKindOf(kind) : undefined;
   if (!entry) throw new Error(`${where}: kind must be one of ${SPEC_KINDS.map((k) => `'${k.kind}'`).join(', ')}, got ${JSON.stringify(kind)}`);
-  return entry.validate(x, where) as unknown as HeadSpec;
+  const spec = entry.validate(x, where) as unknown as HeadSpec;
+  const names = (spec as HeadSpecBase).classNames;
+  if (names !== undefined && (!Array.isArray(names) || names.length !== spec.numClasses || !names.every((n) => typeof n === 'string'))) {
+    throw new Error(`${where}: classNames must be ${spec.numClasses} strings, got ${JSON.stringify(names).slice(0, 80)}`);
+  }
+  return spec;
 }
 
 /** The head spec a model stores in its `yolo_int8_head` metadata, or undefined when it has none. */

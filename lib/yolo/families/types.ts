@@ -16,6 +16,8 @@ export interface HeadSpecBase {
   version?: number;
   inputSize: [h: number, w: number];
   numClasses: number;
+  /** Class names by id, when the source model said (ultralytics metadata). */
+  classNames?: string[];
 }
 
 /**
