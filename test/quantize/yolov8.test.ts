@@ -4,6 +4,7 @@
 // the YOLOv8n-pose export.
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import { quantizeInt8, exportFloatTflite, type QuantizeInt8Result } from '../../lib/quantize/index.js';
@@ -21,6 +22,7 @@ import { decodeStandardOutput } from '../../lib/yolo/families/standard.js';
 import { detect } from '../../lib/yolo/evaluate.js';
 import { nonMaxSuppression } from '../../lib/yolo/nms.js';
 import { FIXTURES, requireFixtures } from '../graph/helpers.js';
+import { runCli } from '../cli/helpers.js';
 
 const V8 = path.join(FIXTURES, 'yolov8n');
 const DYNAMIC = path.join(V8, 'yolov8n_int8.tflite');
@@ -160,6 +162,31 @@ describe('YOLOv8 head family on real exports', function () {
       const b = results.get(FULL_INT)!.head as Yolov8HeadSpec;
       expect(b.levels.map((l) => [l.stride, l.gridH])).to.deep.equal(a.levels.map((l) => [l.stride, l.gridH]));
       expect(b.numClasses).to.equal(a.numClasses);
+    });
+
+    it('the CLI reads our split-head file and the official [1,84,8400] file: compare, inspect, detect', async function () {
+      if (!results.has(DYNAMIC)) this.skip();
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-v8-cli-'));
+      const ours = path.join(dir, 'ours.tflite');
+      fs.writeFileSync(ours, results.get(DYNAMIC)!.tflite);
+      const data = path.join(FIXTURES, 'coco128/images');
+      const cmp = await runCli(['compare', ours, FULL_INT, '--data', data, '--offset', '64', '--limit', '4', '--fidelity', '--json']);
+      expect(cmp.code, cmp.stderr).to.equal(0);
+      const json = JSON.parse(cmp.stdout);
+      expect(json.models).to.have.length(2);
+      for (const m of json.models) {
+        expect(m.result.images).to.equal(4);
+        expect(m.result.mAP50_95).to.be.within(0.05, 1);
+      }
+      expect(json.fidelity[0].result.detections.fractionMatched).to.be.above(0.5);
+      const inspect = await runCli(['inspect', ours]);
+      expect(inspect.code).to.equal(0);
+      expect(inspect.stdout).to.match(/detection head \(metadata 'yolo_int8_head'\): YOLOv8\/11 \(yolov8-dfl-levels v1\): 80 classes, input 640x640, regMax 16/);
+      const det = await runCli(['detect', ours, BUS, '--json']);
+      expect(det.code, det.stderr).to.equal(0);
+      const names = JSON.parse(det.stdout).detections.map((d: { className: string }) => d.className);
+      expect(names).to.include.members(['person', 'bus']); // class names travel from the source's metadata
+      fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it('the same inputs and options give a byte-identical file', async function () {
