@@ -48,7 +48,7 @@ const HELP: Record<Command, string> = {
 
   --calib <dir|glob>      calibration images: a folder, or a glob on the file name ('images/*.jpg')
   -n, --num <N>           number of calibration images (default 100, or all when fewer)
-  --method <m>            calibration: minmax (default), percentile, mse, entropy
+  --method <m>            calibration: mse (default), minmax, percentile, entropy
   --input-type <t>        int8 (default), uint8 or float32
   --output-type <t>       int8 (default), uint8 or float32
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)

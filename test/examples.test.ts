@@ -75,7 +75,7 @@ describe('examples', function () {
     it('quantize-tfjs-yolov5.ts writes an all-integer model and prints the report', async () => {
       const r = await runExample('quantize-tfjs-yolov5.ts', [int8Path(), '--num', '16'], 240);
       expect(r.code, r.stderr.slice(-2000)).to.equal(0);
-      expect(r.stdout).to.contain('calibration: 16 samples, minmax');
+      expect(r.stdout).to.contain('calibration: 16 samples, mse');
       expect(r.stdout).to.contain('all tensors integer: yes');
       expect(r.stdout).to.match(/detection head: split .*YOLOv5 .* 3 per-level sigmoid outputs/);
       expect(r.stdout).to.contain(`wrote ${int8Path()}`);

@@ -40,7 +40,7 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     const bytes = new Uint8Array(fs.readFileSync(out));
     expect(json.report.fileBytes).to.equal(bytes.length);
     expect(json.report.calibration.samples).to.equal(4);
-    expect(json.report.calibration.method).to.equal('minmax');
+    expect(json.report.calibration.method).to.equal('mse'); // the default
     expect(JSON.parse(fs.readFileSync(report, 'utf8'))).to.deep.equal(json.report);
     // The file itself, read back independently of the report.
     const info = inspectTflite(bytes);
@@ -60,7 +60,7 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     const out = path.join(work, 'f.tflite');
     const r = await runCli(['quantize', path.join(modelDir, 'model.json'), '--calib', imagesDir, '-n', '2', '--output-type', 'float32', '-o', out], true);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/calibration: 2 samples, minmax/);
+    expect(r.stdout).to.match(/calibration: 2 samples, mse/);
     expect(r.stdout).to.contain(`wrote ${out}`);
     expect(r.stderr).to.contain(`\r${formatBar('calibrate', 2, 2)}\n`);
     const info = inspectTflite(new Uint8Array(fs.readFileSync(out)));
