@@ -1,5 +1,5 @@
 // The YOLOv8n benchmark (issue: YOLOv8 / YOLO11 head families). Part of `npm run bench`; alone:
-//   npx tsx bench/yolov8.ts [--configs=sigmoid-scores:minmax,logit-scores:minmax,keep:minmax]
+//   npx tsx bench/yolov8.ts [--configs=logit-scores:mse,sigmoid-scores:mse,keep:mse]
 // In one run it:
 //   1. writes the float reference: our float32 export of yolov8n_int8.tflite (its int8-rounded
 //      weights run in float), with the head as it is ([1,84,8400]);
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);
-  const configs = (configArg ?? 'sigmoid-scores:minmax,logit-scores:minmax,keep:minmax,sigmoid-scores:mse').split(',').map((c) => {
+  const configs = (configArg ?? 'logit-scores:mse,sigmoid-scores:mse,keep:mse,logit-scores:minmax').split(',').map((c) => {
     const [cut, method] = c.split(':');
     return { cut, method: method ?? 'minmax' };
   });

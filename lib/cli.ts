@@ -53,7 +53,7 @@ const HELP: Record<Command, string> = {
   --output-type <t>       int8 (default), uint8 or float32
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
-  --head-cut <cut>        a cut of the head's family (YOLOv8/11: sigmoid-scores (default), logit-scores)
+  --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
   --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)

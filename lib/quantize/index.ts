@@ -53,7 +53,7 @@ export interface QuantizeInt8Options {
    * like the official converter).
    */
   head?: 'split' | 'keep';
-  /** A cut variant of the head's family (YOLOv8: 'sigmoid-scores' (default) or 'logit-scores'). */
+  /** A cut variant of the head's family (YOLOv8: 'logit-scores' (default) or 'sigmoid-scores'). */
   headCut?: string;
   /** Per-layer choices (calibration method, per-channel, explicit ranges). */
   recipe?: QuantRecipe;

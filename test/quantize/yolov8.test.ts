@@ -122,18 +122,19 @@ describe('YOLOv8 head family on real exports', function () {
       it(`${label}: the head is split per level, all integer, LiteRT runs it`, async () => {
         const r = await quantizeInt8(source, { representativeDataset: calibration(8), numCalibrationSamples: 8 });
         results.set(source, r);
+        const spec = r.head as Yolov8HeadSpec;
         expect(r.report.head.family).to.equal('yolov8');
         expect(r.report.head.treatment).to.equal('split');
+        expect(r.report.head.cut).to.equal('logit-scores');
+        expect(spec.scores).to.equal('logits');
         expect(r.report.sourceQuantization).to.equal(sourceQuantization);
         expect(r.report.allInteger).to.equal(true);
         expect(r.report.quantizeOps).to.equal(0);
-        const spec = r.head as Yolov8HeadSpec;
         expect(r.report.outputs.map((o) => o.name)).to.deep.equal(spec.levels.flatMap((l) => [l.box, l.scores]));
         for (const o of r.report.outputs) {
           expect(o.dtype).to.equal('int8');
-          // Class probabilities at the fixed LOGISTIC parameters; DFL logits with their own calibrated scale.
-          if (o.name.endsWith('_scores')) expect([o.scale, o.zeroPoint]).to.deep.equal([1 / 256, -128]);
-          else expect(o.scale).to.be.within(0.01, 1);
+          // DFL logits and class logits (the default cut), each with its own calibrated scale.
+          expect(o.scale).to.be.within(0.01, 1);
         }
         const runner = await TfliteRunner.load(r.tflite);
         expect(runner.inputs[0].dtype).to.equal('int8');

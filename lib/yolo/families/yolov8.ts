@@ -280,8 +280,14 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
   return { ok: true, spec, maxError, notes };
 }
 
-/** Cut variants: where the class branch ends in the int8 graph (the box branch always ends at its DFL logits). */
-const CUTS = ['sigmoid-scores', 'logit-scores'] as const;
+/**
+ * Cut variants: where the class branch ends in the int8 graph (the box branch always ends at its DFL
+ * logits). 'logit-scores' is the default: on YOLOv8n (coco128 65-128) it measured 0.27 mAP50-95
+ * points above 'sigmoid-scores' with minmax and 0.26 with mse calibration (bench/RESULTS.md): the
+ * class logits keep their calibrated step, where a LOGISTIC output at 1/256 flattens the low scores
+ * that mAP's precision-recall tail is made of.
+ */
+const CUTS = ['logit-scores', 'sigmoid-scores'] as const;
 
 function cut(graph: Graph, spec: Yolov8HeadSpec, head: HeadCandidate, variant: string): { graph: Graph; spec: Yolov8HeadSpec; note: string } {
   if (!(CUTS as readonly string[]).includes(variant)) throw new Error(`YOLOv8 head: unknown cut '${variant}' (known: ${CUTS.join(', ')})`);
