@@ -12,6 +12,9 @@ function io(list: QuantizeReport['inputs']): string[] {
 export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`source: ${r.source} (${r.format}); float backend: ${r.backend}`);
+  if (r.sourceQuantization) {
+    lines.push(`source weights: already int8-rounded by the source model (${r.sourceQuantization}); dequantized at import and re-quantized here`);
+  }
   if (r.cutAt?.length) lines.push(`cut before post-processing at: ${r.cutAt.join(', ')}`);
   lines.push(`recipe:\n${formatRecipe(r.recipe).replace(/^/gm, '  ')}`);
   if (r.head.treatment === 'split' && r.head.spec) {
