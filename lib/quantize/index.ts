@@ -18,6 +18,7 @@ import { cutAtSigmoidLevels, findYoloHead, headSubgraph, probeYoloHead, type Yol
 import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
 import type { OpQuant } from './rules.js';
 import { YOLO_HEAD_METADATA_NAME } from '../yolo/head.js';
+import type { DatasetInfo } from '../yolo/dataset.js';
 import { assertFiniteConstants } from '../util/validate.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
@@ -70,7 +71,11 @@ export interface QuantizeReport {
   recipe: ResolvedRecipe;
   head: { treatment: 'split' | 'keep' | 'none'; spec?: YoloHeadSpec; probeMaxError?: number };
   cutAt?: string[];
-  calibration: { method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number };
+  calibration: {
+    method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number;
+    /** When the dataset was given as a path: how it was read (layout, split used). */
+    dataset?: DatasetInfo;
+  };
   tensors: TensorQuantReport[];
   ops: Record<string, number>;
   inputs: InspectReport['inputs'];
@@ -336,6 +341,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
         skipped: stats.skipped,
         seconds: calibration.seconds,
         forwardSeconds,
+        ...(stats.dataset ? { dataset: stats.dataset } : {}),
       },
       tensors: result.tensors,
       ops: inspected.opHistogram,

@@ -114,8 +114,8 @@ describe('robustness: calibration datasets', function () {
       'representative dataset: none of the 3 image file(s) could be used for calibration; 3 file(s) skipped, e.g. ');
     const empty = tempDir('robust-empty-');
     fs.writeFileSync(path.join(empty, 'labels.txt'), '0 0.5 0.5 0.1 0.1\n');
-    await expectError(() => quantizeToFile(m.dir, out, opts(empty)), `representative dataset: no image files in '${empty}'`);
-    await expectError(() => quantizeToFile(m.dir, out, opts(path.join(empty, 'nope'))), 'nope\' does not exist (expected an image directory)');
+    await expectError(() => quantizeToFile(m.dir, out, opts(empty)), `representative dataset: '${empty}': no images found (expected an images folder`);
+    await expectError(() => quantizeToFile(m.dir, out, opts(path.join(empty, 'nope'))), 'nope\': no such file or folder (expected an images folder');
     expect(fs.readdirSync(outDir)).to.deep.equal([]);
   });
 
