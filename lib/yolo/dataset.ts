@@ -295,7 +295,8 @@ function resolveYaml(source: string, purpose: DatasetPurpose): Omit<ResolvedData
   }
   // The folders the yaml names do not exist: a dataset shipped without its split folders (coco128 as
   // in our fixtures: images/ and labels/ beside the yaml) is read as the dataset root it is.
-  const folders = isDir(yamlDir) ? splitFolders(yamlDir) : [];
+  // Only an images/ folder right beside the yaml counts: anything else would be a guess.
+  const folders = isDir(path.join(yamlDir, 'images')) ? splitFolders(yamlDir) : [];
   if (folders.length) {
     const f = chooseSplit(folders, purpose, yamlDir);
     const what = missing.length ? `its folders do not exist (${missing.join('; ')})` : 'it names no train/val/test folder';
