@@ -96,6 +96,29 @@ process.exit(0);
     expect(r.stderr).to.equal('');
   });
 
+  it('loading the embedded demo detector (a layers model) and quantizing it twice at once prints nothing', async () => {
+    const script = path.join(work, 'layers.mts');
+    fs.writeFileSync(
+      script,
+      `import { quantizeInt8 } from ${JSON.stringify(lib('lib/index.ts'))};
+import { loadDemoModel, DEMO_INPUT_SIZE } from ${JSON.stringify(lib('lib/demo/model.ts'))};
+const model = await loadDemoModel();
+const n = DEMO_INPUT_SIZE * DEMO_INPUT_SIZE * 3;
+const inputs = () => [0.2, 0.7].map((v) => new Float32Array(n).fill(v));
+const [a, b] = await Promise.all([
+  quantizeInt8(model, { representativeDataset: inputs() }),
+  quantizeInt8(model, { representativeDataset: inputs() }),
+]);
+if (Buffer.compare(Buffer.from(a.tflite), Buffer.from(b.tflite)) !== 0) throw new Error('concurrent runs differ');
+process.exit(0);
+`,
+    );
+    const r = await runNode([script]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.equal('');
+  });
+
   it("the caller's console.warn keeps working while LiteRT loads (it is not swapped out)", async () => {
     const script = path.join(work, 'console.mts');
     fs.writeFileSync(

@@ -38,28 +38,49 @@ const state: BackendState = ((globalThis as { [STATE_KEY]?: BackendState })[STAT
  * TF.js's cpu backend prints its Node.js banner from the first `write` of each backend instance,
  * through tfjs-core's `warn`, which is silent while the PROD flag is set. So: one 1-element write and
  * dispose with PROD set, synchronously (no caller code can run in between, so no other warning is
- * hidden), and PROD put back as it was. Idempotent per backend instance.
+ * hidden), and PROD put back as it was. Idempotent per backend instance. It never creates a backend
+ * (tf.ready() would replace an instance created here by a new one): it quiets the cpu instance the
+ * engine registered, and the current one if that is a cpu backend.
  */
 export function quietCpuBanner(): void {
-  // findBackend initialises the cpu backend if needed (it is synchronous and always registered).
-  const cpu = tf.findBackend('cpu');
-  if (!cpu || state.quietCpu.has(cpu)) return;
-  const env = tf.env();
-  const prod = env.getBool('PROD');
-  env.set('PROD', true);
+  const engine = tf.engine();
+  let current: tf.KernelBackend | undefined;
   try {
-    const id = cpu.write(new Float32Array(1), [1], 'float32');
-    cpu.disposeData(id);
-  } finally {
-    env.set('PROD', prod);
+    if (engine.backendName === 'cpu') current = tf.backend();
+  } catch {
+    current = undefined; // a backend is still starting: nothing to quiet yet
   }
-  state.quietCpu.add(cpu);
+  for (const cpu of new Set([engine.registry['cpu'], current])) {
+    if (!cpu || state.quietCpu.has(cpu)) continue;
+    const env = tf.env();
+    const prod = env.getBool('PROD');
+    env.set('PROD', true);
+    try {
+      const id = cpu.write(new Float32Array(1), [1], 'float32');
+      cpu.disposeData(id);
+    } finally {
+      env.set('PROD', prod);
+    }
+    state.quietCpu.add(cpu);
+  }
 }
 
-/** tf.ready() (it starts the best registered backend, often cpu) without the cpu banner. */
-export async function readyQuietly(): Promise<void> {
-  quietCpuBanner();
-  await tf.ready();
+/** Runs `step` after every backend change already started (one chain for the whole process). */
+function serialized<T>(step: () => Promise<T>): Promise<T> {
+  const run = state.queue.then(step);
+  state.queue = run.catch(() => undefined);
+  return run;
+}
+
+/**
+ * tf.ready() (it starts the best registered backend, often cpu) without the cpu banner, in turn with
+ * the other backend changes.
+ */
+export function readyQuietly(): Promise<void> {
+  return serialized(async () => {
+    await tf.ready();
+    quietCpuBanner();
+  });
 }
 
 async function tryTensorflow(): Promise<boolean> {
@@ -86,7 +107,12 @@ async function tryWasm(): Promise<boolean> {
 }
 
 async function selectBackend(pref?: BackendName): Promise<BackendName> {
+  const name = await switchBackend(pref);
   quietCpuBanner();
+  return name;
+}
+
+async function switchBackend(pref?: BackendName): Promise<BackendName> {
   const current = tf.getBackend() as BackendName | undefined;
   // getBackend() may only have *started* an async backend (wasm): always wait until it is ready.
   if (pref && current === pref) {
@@ -114,7 +140,5 @@ async function selectBackend(pref?: BackendName): Promise<BackendName> {
  * Concurrent calls are served one after the other (one shared promise chain), so they never race.
  */
 export function initBackend(pref?: BackendName): Promise<BackendName> {
-  const run = state.queue.then(() => selectBackend(pref));
-  state.queue = run.catch(() => undefined);
-  return run;
+  return serialized(() => selectBackend(pref));
 }
