@@ -1,5 +1,6 @@
-// The representative dataset: image files (a directory or a list) or ready tensors, turned into the
-// float inputs the model was trained on (letterboxed to its input size, pixel / 255).
+// The representative dataset: image files (a dataset path in any layout lib/yolo/dataset.ts resolves,
+// or a list) or ready tensors, turned into the float inputs the model was trained on (letterboxed to
+// its input size, pixel / 255).
 import { resolveDataset, datasetInfo, type DatasetInfo, type ResolvedDataset } from '../yolo/dataset.js';
 import { decodeImage } from '../pipeline/image.js';
 import { letterbox } from '../pipeline/letterbox.js';
