@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Progress, type ProgressStream } from './cli/progress.js';
-import { resolveImageList } from './cli/glob.js';
+import { resolveDataset, type DatasetPurpose } from './yolo/dataset.js';
 import { formatEvalTable, formatTable, formatBytes } from './cli/table.js';
 
 export interface CliIo {
@@ -24,9 +24,9 @@ const GENERAL_HELP = `yolo-int8: full-integer int8 TFLite quantization of TF.js 
 usage: yolo-int8 <command> [options]
 
 commands:
-  quantize <model> --calib <dir|glob> -o out.tflite   float model -> int8 .tflite, calibrated on images
-  eval <model.tflite> --data <dir|yaml>                mAP@0.5, mAP@0.5:0.95, latency, size
-  compare <a.tflite> <b.tflite> ... --data <dir|yaml>  the same evaluation of several models, one table
+  quantize <model> --calib <images> -o out.tflite     float model -> int8 .tflite, calibrated on images
+  eval <model.tflite> --data <dataset>                 mAP@0.5, mAP@0.5:0.95, latency, size
+  compare <a.tflite> <b.tflite> ... --data <dataset>   the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
   check <model.tflite>                                 verify the TFLite int8 spec and runtime rules (exit 1 on violations)
   detect <model.tflite> <image> [-o out.png]           detections on one image (original pixels)
@@ -42,11 +42,12 @@ options for every command:
 run 'yolo-int8 <command> --help' for the options of a command.`;
 
 const HELP: Record<Command, string> = {
-  quantize: `usage: yolo-int8 quantize <model> --calib <dir|glob> -o <out.tflite> [options]
+  quantize: `usage: yolo-int8 quantize <model> --calib <images> -o <out.tflite> [options]
 
 <model> is a TF.js graph or layers model (folder or model.json) or a float .tflite.
 
-  --calib <dir|glob>      calibration images: a folder, or a glob on the file name ('images/*.jpg')
+  --calib <images>        calibration images: a folder, a dataset root (images/, labels/; several
+                          splits: train), a dataset .yaml, a .txt list or a glob ('images/*.jpg')
   -n, --num <N>           number of calibration images (default 100, or all when fewer)
   --method <m>            calibration: mse (default), minmax, percentile, entropy
   --input-type <t>        int8 (default), uint8 or float32
@@ -59,13 +60,15 @@ const HELP: Record<Command, string> = {
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
   --tensors               list every tensor's calibrated range and int8 parameters`,
-  eval: `usage: yolo-int8 eval <model.tflite> --data <images dir|dataset.yaml> [--offset N] [--limit N]
+  eval: `usage: yolo-int8 eval <model.tflite> --data <dataset> [--offset N] [--limit N]
 
 COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings), LiteRT latency and file size.
+<dataset>: an images folder, a dataset root with images/ and labels/ (several splits: val), an
+ultralytics dataset .yaml (its val), a .txt list of images or a glob. Labels: images/ -> labels/, .txt.
 Images are taken in name order; --offset skips the first N, --limit caps the count.`,
-  compare: `usage: yolo-int8 compare <a.tflite> <b.tflite> [...] --data <images dir|dataset.yaml> [--offset N] [--limit N]
+  compare: `usage: yolo-int8 compare <a.tflite> <b.tflite> [...] --data <dataset> [--offset N] [--limit N]
 
-Evaluates every model on the same images in the same run and prints one table.
+Evaluates every model on the same images in the same run and prints one table (<dataset>: as for eval).
   --fidelity   also compare each model's outputs and detections with the first model's`,
   inspect: `usage: yolo-int8 inspect <model.tflite>
 
@@ -237,6 +240,23 @@ interface Context {
   progress: Progress;
   print(text: string): void;
   emitJson(obj: unknown): void;
+  /** An informational line on stderr (not with --quiet): e.g. which dataset split was used. */
+  note(text: string): void;
+}
+
+/**
+ * Resolves --calib / --data the way the library will (same resolver) and says on stderr which split
+ * or folder was used when there was a choice. Returns the number of images.
+ */
+function resolveDatasetOption(ctx: Context, option: string, spec: string, purpose: DatasetPurpose): number {
+  let ds;
+  try {
+    ds = resolveDataset(spec, { purpose });
+  } catch (e) {
+    throw new Error(`--${option} ${(e as Error).message}`);
+  }
+  if (ds.note) ctx.note(ds.note);
+  return ds.images.length;
 }
 
 // JSON.stringify turns NaN/Infinity into null; that is what a machine reader should see for "no value".
@@ -247,7 +267,7 @@ function toJson(obj: unknown): string {
 async function cmdQuantize(ctx: Context, values: Values, positionals: string[]): Promise<void> {
   expectPositionals('quantize', positionals, ['model']);
   const model = positionals[0];
-  const calib = requireString('quantize', values, 'calib', 'dir|glob');
+  const calib = requireString('quantize', values, 'calib', 'images');
   const output = requireString('quantize', values, 'output', 'out.tflite');
   const num = parseIntOption('num', values.num, 1);
   const method = parseChoice('method', values.method, ['minmax', 'percentile', 'mse', 'entropy'] as const);
@@ -270,14 +290,14 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   }
   const outDir = path.dirname(path.resolve(output));
   if (!fs.existsSync(outDir)) throw new Error(`cannot write '${output}': the directory '${outDir}' does not exist`);
-  const files = resolveImageList(calib);
+  const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
 
   const { quantizeInt8 } = await import('./quantize/index.js');
   const { formatQuantizeReport } = await import('./quantize/report.js');
   const { writeFileAtomic } = await import('./util/fs.js');
   const result = await quantizeInt8(model, {
-    representativeDataset: files,
-    numCalibrationSamples: num ?? Math.min(100, files.length),
+    representativeDataset: calib,
+    numCalibrationSamples: num ?? Math.min(100, imageCount),
     calibration: method,
     inputType,
     outputType,
@@ -300,7 +320,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
 }
 
 function sliceOptions(command: Command, values: Values) {
-  const data = requireString(command, values, 'data', 'images dir|dataset.yaml');
+  const data = requireString(command, values, 'data', 'dataset');
   return { images: data, offset: parseIntOption('offset', values.offset, 0), limit: parseIntOption('limit', values.limit, 1) };
 }
 
@@ -313,6 +333,7 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
   const model = positionals[0];
   const slice = sliceOptions('eval', values);
   requireFile(model, 'model');
+  resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
   const { evaluate } = await import('./yolo/evaluate.js');
   const result = await evaluate(model, { ...slice, onProgress: (d, t) => ctx.progress.update('evaluate', d, t) });
   ctx.progress.finishLine();
@@ -328,6 +349,7 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
   expectPositionals('compare', positionals, ['a.tflite', 'b.tflite'], true);
   const slice = sliceOptions('compare', values);
   for (const m of positionals) requireFile(m, 'model');
+  resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
   const { evaluate, compareModels } = await import('./yolo/evaluate.js');
   const results = [];
   for (const [i, model] of positionals.entries()) {
@@ -508,6 +530,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       progress: new Progress(io.stderr, values.quiet !== true),
       print: (text) => io.stdout.write(text + '\n'),
       emitJson: (obj) => io.stdout.write(toJson(obj) + '\n'),
+      note: (text) => {
+        if (values.quiet !== true) io.stderr.write(`yolo-int8: ${text}\n`);
+      },
     };
     await RUNNERS[command](ctx, values, positionals);
     return 0;

@@ -35,8 +35,9 @@ export {
 // YOLO: decode, NMS, evaluation, drawing
 export {
   decodeYoloHead, readHeadSpec, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS,
-  evaluate, compareModels, detect, loadYoloModel, YoloModel, drawDetections, loadDataset, YOLO_HEAD_METADATA_NAME,
+  evaluate, compareModels, detect, loadYoloModel, YoloModel, drawDetections, loadDataset, resolveDataset, YOLO_HEAD_METADATA_NAME,
   type YoloHeadSpec, type Detection, type NmsOptions, type EvaluateOptions, type EvaluateResult, type CompareResult,
+  type ResolvedDataset, type DatasetInfo,
 } from './yolo/index.js';
 
 // Output files

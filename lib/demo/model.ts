@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { readyQuietly } from '../graph/backend.js';
 import type { YoloHeadSpec } from '../yolo/head.js';
 import { DEMO_CLASS_NAMES } from './synthetic.js';
 
@@ -254,6 +255,6 @@ export function fsLoadHandler(dir: string): tf.io.IOHandler {
 
 /** Loads the committed trained demo detector (models/demo/model.json + weights.bin). */
 export async function loadDemoModel(): Promise<tf.LayersModel> {
-  await tf.ready(); // weights become tensors: the current backend must have finished starting
+  await readyQuietly(); // weights become tensors: the current backend must have finished starting
   return tf.loadLayersModel(fsLoadHandler(demoModelDir()));
 }

@@ -1,30 +1,29 @@
-// The representative dataset: image files (a directory or a list) or ready tensors, turned into the
-// float inputs the model was trained on (letterboxed to its input size, pixel / 255).
-import fs from 'node:fs';
-import path from 'node:path';
+// The representative dataset: image files (a dataset path in any layout lib/yolo/dataset.ts resolves,
+// or a list) or ready tensors, turned into the float inputs the model was trained on (letterboxed to
+// its input size, pixel / 255).
+import { resolveDataset, datasetInfo, type DatasetInfo, type ResolvedDataset } from '../yolo/dataset.js';
 import { decodeImage } from '../pipeline/image.js';
 import { letterbox } from '../pipeline/letterbox.js';
 
 export type DatasetItem = Float32Array | Uint8Array | { dataSync(): ArrayLike<number>; shape: number[]; dtype: string };
 export type RepresentativeDataset = string | string[] | Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
 
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp']);
-
-/** Image files of a directory (sorted by name, so runs are reproducible), or the list as given. */
+/**
+ * The image files of a dataset source, or the list as given. A string is any layout the dataset
+ * resolver accepts (images folder, dataset root, yaml, .txt list, glob, one image); where it has
+ * several splits, calibration uses train (else val). Sorted, so runs are reproducible.
+ */
 export function listImageFiles(source: string | string[]): string[] {
   if (Array.isArray(source)) return [...source];
-  let st: fs.Stats;
+  return resolveCalibrationSet(source).images;
+}
+
+function resolveCalibrationSet(source: string): ResolvedDataset {
   try {
-    st = fs.statSync(source);
-  } catch {
-    throw new Error(`representative dataset: '${source}' does not exist (expected an image directory)`);
+    return resolveDataset(source, { purpose: 'calibration' });
+  } catch (e) {
+    throw new Error(`representative dataset: ${(e as Error).message}`);
   }
-  if (!st.isDirectory()) return [source];
-  return fs
-    .readdirSync(source)
-    .filter((f) => IMAGE_EXT.has(path.extname(f).toLowerCase()))
-    .sort()
-    .map((f) => path.join(source, f));
 }
 
 export interface DatasetStats {
@@ -32,6 +31,8 @@ export interface DatasetStats {
   skipped: { file: string; reason: string }[];
   /** Number of image files the source listed (image-file sources only). */
   files?: number;
+  /** How a string source was resolved (layout, split used). */
+  dataset?: DatasetInfo;
 }
 
 /**
@@ -90,7 +91,12 @@ export async function* datasetInputs(
   const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
-    const files = listImageFiles(dataset as string | string[]);
+    let files: string[];
+    if (typeof dataset === 'string') {
+      const resolved = resolveCalibrationSet(dataset);
+      stats.dataset = datasetInfo(resolved);
+      files = resolved.images;
+    } else files = [...(dataset as string[])];
     stats.files = files.length;
     if (files.length === 0) {
       throw new Error(Array.isArray(dataset)

@@ -20,6 +20,7 @@ import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from '.
 import { quantizeGraph, type IoType, type TensorQuantReport } from './quantize-graph.js';
 import type { OpQuant } from './rules.js';
 import { headSpecMetadata } from '../yolo/families/index.js';
+import type { DatasetInfo } from '../yolo/dataset.js';
 import { assertFiniteConstants } from '../util/validate.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
@@ -81,7 +82,11 @@ export interface QuantizeReport {
   cutAt?: string[];
   /** Set when the source model's weights were already integer-rounded (a quantized .tflite source). */
   sourceQuantization?: Graph['meta']['sourceQuantization'];
-  calibration: { method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number };
+  calibration: {
+    method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number;
+    /** When the dataset was given as a path: how it was read (layout, split used). */
+    dataset?: DatasetInfo;
+  };
   tensors: TensorQuantReport[];
   ops: Record<string, number>;
   inputs: InspectReport['inputs'];
@@ -357,6 +362,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
         skipped: stats.skipped,
         seconds: calibration.seconds,
         forwardSeconds,
+        ...(stats.dataset ? { dataset: stats.dataset } : {}),
       },
       tensors: result.tensors,
       ops: inspected.opHistogram,

@@ -21,7 +21,8 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
     lines.push(`detection head: split${r.head.cut ? ` (cut '${r.head.cut}')` : ''}: ${describeHeadSpec(r.head.spec)}`);
   } else if (r.head.treatment === 'keep') lines.push(`detection head${r.head.family ? ` (${r.head.family})` : ''}: quantized as it is`);
   lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
-    (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : ''));
+    (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : '') +
+    (r.calibration.dataset?.split ? `, split '${r.calibration.dataset.split}' of ${r.calibration.dataset.root ?? r.calibration.dataset.source}` : ''));
   lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));
   const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`ops: ${ops}`);

@@ -9,6 +9,9 @@
 //      load a copy of the package's ESM bundle with one more row in that table (int8 <-> Int8Array).
 //   2. The wasm module prints INFO/WARNING lines on every load; they are filtered unless the
 //      caller asks for them (`verbose`).
+//   3. On start-up LiteRT tries to create a WebGPU device and reports the failure with console.warn;
+//      Node has no WebGPU, so the same copy asks for no WebGPU device (`webGpuDevice: null`, an
+//      option of Environment.create) instead of silencing the caller's console while it loads.
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import fs from 'node:fs';
@@ -62,6 +65,9 @@ export function litertWasmDir(): string {
 const DATATYPES_TAIL = '    dtype: "uint8",\n    typedArrayConstructor: Uint8Array,\n    elementType: ElementType.UINT8\n  }\n]);';
 const INT8_ROW = ',\n  {\n    dtype: "int8",\n    typedArrayConstructor: Int8Array,\n    elementType: ElementType.INT8\n  }\n]);';
 
+const DEFAULT_ENVIRONMENT = 'await Environment.create()\n';
+const NO_WEBGPU_ENVIRONMENT = 'await Environment.create({ webGpuDevice: null })\n';
+
 /** The package bundle with int8 added, written once to a cache file keyed by its content. */
 function patchedBundlePath(): string {
   const pkgDir = litertPackageDir();
@@ -74,6 +80,10 @@ function patchedBundlePath(): string {
     );
   }
   src = src.replace(DATATYPES_TAIL, DATATYPES_TAIL.slice(0, -'\n]);'.length) + INT8_ROW);
+  if (!src.includes(DEFAULT_ENVIRONMENT)) {
+    throw new Error(`@litertjs/core ${version} at ${pkgDir}: its loadLiteRt no longer creates the default environment as expected; install the pinned version ${LITERT_VERSION_PINNED}.`);
+  }
+  src = src.replace(DEFAULT_ENVIRONMENT, NO_WEBGPU_ENVIRONMENT);
   const wasmUtilsUrl = pathToFileURL(require.resolve('@litertjs/wasm-utils')).href;
   src = src.replace('from "@litertjs/wasm-utils"', `from ${JSON.stringify(wasmUtilsUrl)}`);
   const hash = crypto.createHash('sha256').update(src).digest('hex').slice(0, 16);
@@ -132,15 +142,7 @@ export function loadLiteRtModule(): Promise<LiteRtModule> {
       const wasmDir = litertWasmDir();
       installWorkerGlobals(wasmDir);
       const lt = (await import(pathToFileURL(patchedBundlePath()).href)) as LiteRtModule;
-      // LiteRT tries to create a WebGPU device on start-up and reports the failure with console.warn;
-      // Node has no WebGPU, so that message is expected and hidden unless verbose.
-      const warn = console.warn;
-      if (!state.verbose) console.warn = () => {};
-      try {
-        await lt.loadLiteRt(wasmDir);
-      } finally {
-        console.warn = warn;
-      }
+      await lt.loadLiteRt(wasmDir);
       return lt;
     })();
     state.loading = loading;

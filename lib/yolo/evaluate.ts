@@ -12,7 +12,7 @@ import type { ModelInfo } from '../graph/ir.js';
 import { decodeModelOutputs, type DecodedRows } from './decode.js';
 import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';
-import { loadDataset, readYoloLabels, labelsToPixels } from './dataset.js';
+import { loadDataset, readYoloLabels, labelsToPixels, type DatasetInfo } from './dataset.js';
 
 export type ModelSource = string | Uint8Array | TfliteRunner;
 
@@ -121,7 +121,11 @@ export function percentile(values: number[], p: number): number {
 }
 
 export interface EvaluateOptions {
-  /** An images folder (labels in the sibling `labels` folder) or a dataset yaml. */
+  /**
+   * The dataset: an images folder, a dataset root with images/ and labels/ (split folders: val is
+   * used), an ultralytics dataset yaml (its `val`), a .txt list of images or a glob on the file name.
+   * Labels are YOLO .txt files found by replacing the last /images/ of each image path with /labels/.
+   */
   images: string;
   /** Labels folder, when not the YOLO sibling of the images folder. */
   labels?: string;
@@ -147,19 +151,28 @@ export interface EvaluateResult {
   fileBytes: number;
   /** AP per class present in the labels: classId -> [AP50, AP50-95]. */
   perClass: Record<number, [number, number]>;
+  /** How `images` was read: layout, the split used, the number of images it holds. */
+  dataset: DatasetInfo;
 }
 
-function selectItems(options: EvaluateOptions) {
+function selectItems(options: EvaluateOptions, needLabels: boolean) {
   const ds = loadDataset(options.images, { labelsDir: options.labels });
+  // A label file may be missing for an image without objects, but none at all means the labels are elsewhere.
+  if (needLabels && !ds.items.some((it) => fs.existsSync(it.labels))) {
+    throw new Error(
+      `${options.images}: none of the ${ds.items.length} images has a YOLO label file (looked for ${ds.items[0].labels}); ` +
+        'evaluation needs labels/ beside images/ with one <image name>.txt per image (or the labels option)',
+    );
+  }
   const offset = options.offset ?? 0;
   const items = ds.items.slice(offset, options.limit !== undefined ? offset + options.limit : undefined);
   if (items.length === 0) throw new Error(`${options.images}: no images in the selected slice (offset ${offset}, limit ${options.limit})`);
-  return items;
+  return { items, info: ds.info };
 }
 
 /** COCO-style mAP@0.5 and mAP@0.5:0.95 of a YOLOv5 .tflite on a YOLO-format dataset, run through LiteRT. */
 export async function evaluate(model: ModelSource, options: EvaluateOptions): Promise<EvaluateResult> {
-  const items = selectItems(options);
+  const { items, info } = selectItems(options, true);
   const { runner, owned, fileBytes, bytes } = await openRunner(model);
   try {
     const yolo = new YoloModel(runner, bytes);
@@ -193,6 +206,7 @@ export async function evaluate(model: ModelSource, options: EvaluateOptions): Pr
       latencyMs: { median: percentile(times, 50), p90: percentile(times, 90), mean: times.reduce((a, b) => a + b, 0) / times.length },
       fileBytes,
       perClass,
+      dataset: info,
     };
   } finally {
     if (owned) runner.dispose();
@@ -248,7 +262,7 @@ export function matchDetectionSets(ref: Detection[], other: Detection[], minIou 
  * reference's float range, and agreement of the final detections.
  */
 export async function compareModels(a: ModelSource, b: ModelSource, options: EvaluateOptions): Promise<CompareResult> {
-  const items = selectItems(options);
+  const { items } = selectItems(options, false);
   const ra = await openRunner(a);
   const rb = await openRunner(b);
   try {

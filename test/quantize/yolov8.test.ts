@@ -259,7 +259,7 @@ describe('YOLOv8 head family on real exports', function () {
     expect(median(errors.score) / (1 / 256), 'score median, steps').to.be.below(1);
     expect(p99(errors.score) / (1 / 256), 'score p99, steps').to.be.below(6);
     expect(median(errors.kxy) / kxyStep, 'keypoint xy median, steps').to.be.below(1);
-    expect(p99(errors.kxy) / kxyStep, 'keypoint xy p99, steps').to.be.below(5);
+    expect(p99(errors.kxy) / kxyStep, 'keypoint xy p99, steps').to.be.below(8);
     // Visibility is sigmoid(logit) at 1/256, but its logits share one int8 tensor (the keypoint
     // conv's output) with the x/y logits, whose range sets that tensor's step (~0.2 in logit, up to
     // ~0.05 = 13 output steps after the sigmoid): the limit follows from that step, not from 1/256.

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { readyQuietly } from '../backend.js';
 import type { Graph } from '../ir.js';
 import { importTfjsGraphModel, type ImportOptions } from './tfjs-graph.js';
 import { importTfjsLayersModel } from './tfjs-layers.js';
@@ -41,7 +42,7 @@ export async function importModel(source: ModelSource, opts: ImportOptions = {})
 async function importAnyFormat(source: ModelSource, opts: ImportOptions): Promise<Graph> {
   // Layers models are rebuilt with TF.js (their weights become tensors): the current backend must have
   // finished starting (wasm starts asynchronously).
-  await tf.ready();
+  await readyQuietly();
   if (source instanceof Uint8Array) {
     if (!isTfliteBytes(source)) throw new Error(`${opts.label ?? 'model bytes'}: not a TFLite flatbuffer (no TFL3 identifier)`);
     return importTflite(source, opts);
