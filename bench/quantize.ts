@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -155,22 +156,8 @@ async function main(): Promise<void> {
   for (const { name, r } of results.slice(2)) {
     log(`- ${name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official int8`);
   }
-  writeResults(lines.join('\n'));
+  writeResultsSection('bench/quantize.ts', 'npm run bench', 'quantizeInt8 on YOLOv5n', lines.join('\n'));
   fs.rmSync(outDir, { recursive: true, force: true });
-}
-
-/** Replaces this benchmark's section of bench/RESULTS.md (between its markers). */
-function writeResults(body: string): void {
-  const file = path.join(root, 'bench/RESULTS.md');
-  const begin = '<!-- bench/quantize.ts: begin -->';
-  const end = '<!-- bench/quantize.ts: end -->';
-  const section = `${begin}\nCommand: \`npm run bench\` (bench/quantize.ts)\n\n${body}\n${end}`;
-  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n\n';
-  if (text.includes(begin) && text.includes(end)) {
-    text = text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length);
-  } else text += `\n## quantizeInt8 on YOLOv5n\n\n${section}\n`;
-  fs.writeFileSync(file, text);
-  console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 
 main().catch((e) => {

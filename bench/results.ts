@@ -1,0 +1,19 @@
+// Writes one benchmark's section of bench/RESULTS.md, between its own markers, leaving the rest of
+// the file as it is (a new section is appended under `heading` the first time).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'RESULTS.md');
+
+export function writeResultsSection(script: string, command: string, heading: string, body: string): void {
+  const begin = `<!-- ${script}: begin -->`;
+  const end = `<!-- ${script}: end -->`;
+  const section = `${begin}\nCommand: \`${command}\` (${script})\n\n${body}\n${end}`;
+  let text = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmark results\n\n';
+  if (text.includes(begin) && text.includes(end)) {
+    text = text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length);
+  } else text += `\n## ${heading}\n\n${section}\n`;
+  fs.writeFileSync(RESULTS, text);
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+}
