@@ -161,7 +161,7 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
   });
 
   it('written as a float TFLite (the head\'s 4-D / 3-D TRANSPOSEs, SOFTMAX, DFL conv) it runs in LiteRT like the IR', async () => {
-    const { tflite } = await exportFloatTflite(src, { backend: 'wasm' });
+    const { tflite } = await exportFloatTflite(src, { backend: 'wasm', head: 'keep' });
     const ops = inspectTflite(tflite).opHistogram;
     expect(ops.TRANSPOSE).to.equal(6);
     expect(ops.SOFTMAX).to.equal(1);
@@ -368,7 +368,9 @@ function lcg(seed: number): () => number {
 /** Values on the int8 grid of [lo, hi] (scale (hi-lo)/255), so the int8 input represents them exactly. */
 function gridValues(n: number, lo: number, hi: number, r: () => number): { values: Float32Array; scale: number; zeroPoint: number } {
   const scale = (hi - lo) / 255;
-  const zeroPoint = Math.round(-128 - lo / scale);
+  // TFLite's zero-point nudge rounds half away from zero (std::round): [-4, 4] gives -0.5 -> -1.
+  const z = -128 - lo / scale;
+  const zeroPoint = Math.sign(z) * Math.round(Math.abs(z));
   const values = Float32Array.from({ length: n }, () => (Math.min(127, Math.max(-128, Math.round(-128 + r() * 255))) - zeroPoint) * scale);
   return { values, scale, zeroPoint };
 }
