@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../lib/demo/wasm-grad.js';
 import { buildDemoModels, DEMO_HEAD, demoModelDir, fsSaveHandler, fsLoadHandler, DEMO_CLASS_NAMES } from '../lib/demo/model.js';
-import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS, type ObjTarget } from '../lib/demo/loss.js';
+import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS, type LevelAssignment, type ObjTarget } from '../lib/demo/loss.js';
 import { DEMO_SEEDS, generateSample, rgbToFloat01, sampleSeed, type YoloLabel } from '../lib/demo/synthetic.js';
 import { evaluateDemoFloat } from '../lib/demo/evaluate.js';
 
@@ -39,6 +39,8 @@ const outDir = stringArg('out') ? path.resolve(stringArg('out')!) : demoModelDir
 const initDir = stringArg('init') ? path.resolve(stringArg('init')!) : undefined;
 const objTarget = (stringArg('obj-target') ?? 'one') as ObjTarget;
 if (objTarget !== 'one' && objTarget !== 'iou') throw new Error(`--obj-target: expected 'one' or 'iou', got '${objTarget}'`);
+const assignment = (stringArg('assign') ?? 'best-level') as LevelAssignment;
+if (assignment !== 'all-levels' && assignment !== 'best-level') throw new Error(`--assign: expected 'all-levels' or 'best-level', got '${assignment}'`);
 
 /** One training run, as recorded in training.json and rendered into README.md. */
 interface StageRecord {
@@ -50,6 +52,8 @@ interface StageRecord {
   warmup: number;
   seed: number;
   objTarget: ObjTarget;
+  /** Absent in records written before the option existed: those stages used 'all-levels'. */
+  assign?: LevelAssignment;
   firstSample: number;
   finalLoss: { total: number; box: number; obj: number; cls: number; ema: number };
   seconds: number;
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
     const historyPath = path.join(initDir, 'training.json');
     if (fs.existsSync(historyPath)) history = JSON.parse(fs.readFileSync(historyPath, 'utf8')) as StageRecord[];
   }
-  console.log(`init ${initDir ?? 'seeded random'}, obj target ${objTarget}, first sample ${firstSample}`);
+  console.log(`init ${initDir ?? 'seeded random'}, obj target ${objTarget}, assignment ${assignment}, first sample ${firstSample}`);
   console.log(`backend ${tf.getBackend()}, params ${inference.countParams()}, steps ${steps}, batch ${batchSize}, lr ${baseLr}`);
   const optimizer = tf.train.adam(baseLr);
   const t0 = Date.now();
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       pixels.set(rgbToFloat01(s.rgb), b * size * size * 3);
       labels.push(s.labels);
     }
-    const targets = DEMO_HEAD.levels.map((_, li) => buildLevelTargets(labels, DEMO_HEAD, li));
+    const targets = DEMO_HEAD.levels.map((_, li) => buildLevelTargets(labels, DEMO_HEAD, li, assignment));
     (optimizer as unknown as { learningRate: number }).learningRate = learningRate(step);
     const x = tf.tensor4d(pixels, [batchSize, size, size, 3]);
     let parts: { box: tf.Scalar; obj: tf.Scalar; cls: tf.Scalar } | undefined;
@@ -164,6 +168,7 @@ async function main(): Promise<void> {
     warmup,
     seed: modelSeed,
     objTarget,
+    assign: assignment,
     firstSample,
     finalLoss: { ...last, ema: smoothed },
     seconds: Math.round(seconds),

@@ -20,12 +20,54 @@ export interface LevelTargets {
 export const ANCHOR_RATIO_LIMIT = 4;
 
 /**
+ * Which pyramid levels a label may be assigned to:
+ *  - 'all-levels': YOLOv5's rule, every anchor of every level within ANCHOR_RATIO_LIMIT. With the demo's
+ *    9 anchors (11-66 px) and objects of 10-77 px this makes a label positive on 8.1 of 9 anchors and
+ *    2.9 of 3 levels (measured on 200 training images), so a 10 px object trains stride-32 cells as
+ *    positives too: each object yields several confident boxes from different levels whose coarse
+ *    boxes overlap the good one too little for NMS (IoU <= 0.45) - the demo's duplicate detections.
+ *  - 'best-level': only the level holding the label's best anchor (smallest size ratio) takes it, so
+ *    every object has one level, and its positives (neighbour cells, anchors of that level) regress
+ *    nearly the same box, which NMS merges.
+ */
+export type LevelAssignment = 'all-levels' | 'best-level';
+
+/** Largest of w/aw, aw/w, h/ah, ah/h: YOLOv5's anchor-to-label size ratio. */
+export function anchorSizeRatio(w: number, h: number, anchor: readonly [number, number] | readonly number[]): number {
+  return Math.max(w / anchor[0], anchor[0] / w, h / anchor[1], anchor[1] / h);
+}
+
+/** Index of the level whose anchor has the smallest size ratio to a w x h (pixels) label; ties go to the finer level. */
+export function bestLevelFor(w: number, h: number, head: YoloHeadSpec): number {
+  let best = 0;
+  let bestRatio = Infinity;
+  head.levels.forEach((level, li) => {
+    for (const a of level.anchors) {
+      const r = anchorSizeRatio(w, h, a);
+      if (r < bestRatio) {
+        bestRatio = r;
+        best = li;
+      }
+    }
+  });
+  return best;
+}
+
+/**
  * YOLOv5 target assignment: for every label and every anchor of a level whose size ratio is below
  * ANCHOR_RATIO_LIMIT, the cell containing the centre and the two neighbouring cells nearest to the
  * centre (left/right and up/down) become positives. A later label overwrites an earlier one on the
- * same (cell, anchor).
+ * same (cell, anchor). With 'best-level' (the default) a label only reaches the level of its best anchor.
  */
-export function buildLevelTargets(batch: readonly (readonly YoloLabel[])[], head: YoloHeadSpec, levelIndex: number): LevelTargets {
+export function buildLevelTargets(
+  batch: readonly (readonly YoloLabel[])[],
+  head: YoloHeadSpec,
+  levelIndex: number,
+  assignment: LevelAssignment = 'best-level',
+): LevelTargets {
+  if (assignment !== 'all-levels' && assignment !== 'best-level') {
+    throw new Error(`buildLevelTargets: assignment must be 'all-levels' or 'best-level', got '${String(assignment)}'`);
+  }
   const level = head.levels[levelIndex];
   const { gridH, gridW, stride } = level;
   const nA = level.anchors.length;
@@ -38,6 +80,7 @@ export function buildLevelTargets(batch: readonly (readonly YoloLabel[])[], head
   batch.forEach((labels, b) => {
     for (const l of labels) {
       if (!(l.cls >= 0 && l.cls < nc)) throw new Error(`buildLevelTargets: label class ${l.cls} outside 0..${nc - 1}`);
+      if (assignment === 'best-level' && bestLevelFor(l.w * inW, l.h * inH, head) !== levelIndex) continue;
       const gx = (l.cx * inW) / stride;
       const gy = (l.cy * inH) / stride;
       const gw = (l.w * inW) / stride;
@@ -54,8 +97,7 @@ export function buildLevelTargets(batch: readonly (readonly YoloLabel[])[], head
       for (let a = 0; a < nA; a++) {
         const aw = level.anchors[a][0] / stride;
         const ah = level.anchors[a][1] / stride;
-        const ratio = Math.max(gw / aw, aw / gw, gh / ah, ah / gh);
-        if (ratio >= ANCHOR_RATIO_LIMIT) continue;
+        if (anchorSizeRatio(gw, gh, [aw, ah]) >= ANCHOR_RATIO_LIMIT) continue;
         for (const [cx, cy] of candidates) {
           const i = ((b * gridH + cy) * gridW + cx) * nA + a;
           mask[i] = 1;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { bceWithLogits, buildLevelTargets, giou } from '../../lib/demo/loss.js';
+import { anchorSizeRatio, bceWithLogits, bestLevelFor, buildLevelTargets, giou } from '../../lib/demo/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -76,6 +76,32 @@ describe('demo/loss', () => {
     for (let k = 0; k < small.mask.length; k++) if (small.mask[k]) expect(k % 3).to.equal(0);
     expect(small.positives).to.equal(1); // centre exactly at a cell centre (frac 0.5): no neighbours
     expect(() => buildLevelTargets([[{ cls: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
+  });
+
+  it("'best-level' gives a label to the one level of its best anchor, 'all-levels' to every level within 4x", () => {
+    // Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
+    const two: YoloHeadSpec = {
+      ...HEAD,
+      inputSize: [32, 32],
+      levels: [
+        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+      ],
+    };
+    expect(anchorSizeRatio(10, 10, [4, 4])).to.equal(2.5);
+    expect(anchorSizeRatio(10, 5, [8, 8])).to.equal(1.6); // 8/5 is the largest of 1.25, 0.8, 0.625, 1.6
+    // 10 px: ratios 2.5, 1.25 | 1.6, 3.2 -> best anchor 8 px (level 0); 14 px: 3.5, 1.75 | 1.14, 2.29 -> level 1.
+    expect(bestLevelFor(10, 10, two)).to.equal(0);
+    expect(bestLevelFor(14, 14, two)).to.equal(1);
+    // Centre (12, 12) px: level 0 cell (1,1) frac 0.5 -> no neighbours; level 1 cell (0,0) frac 0.75 -> right and lower neighbours.
+    const label10 = [[{ cls: 0, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const label14 = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 14 / 32, h: 14 / 32 }]];
+    const count = (labels: typeof label10, assign: 'all-levels' | 'best-level') => [0, 1].map((li) => buildLevelTargets(labels, two, li, assign).positives);
+    expect(count(label10, 'all-levels')).to.deep.equal([2, 6]); // 1 cell x 2 anchors | 3 cells x 2 anchors
+    expect(count(label10, 'best-level')).to.deep.equal([2, 0]);
+    expect(count(label14, 'all-levels')).to.deep.equal([2, 6]); // 14 px: 4 px anchor at ratio 3.5 < 4 still counts
+    expect(count(label14, 'best-level')).to.deep.equal([0, 6]);
+    expect(() => buildLevelTargets(label10, two, 0, 'nearest' as never)).to.throw(/assignment must be 'all-levels' or 'best-level', got 'nearest'/);
   });
 
   it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
