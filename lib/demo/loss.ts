@@ -29,35 +29,45 @@ export const ANCHOR_RATIO_LIMIT = 4;
  *  - 'best-level': only the level holding the label's best anchor (smallest size ratio) takes it, so
  *    every object has one level, and its positives (neighbour cells, anchors of that level) regress
  *    nearly the same box, which NMS merges.
+ *  - 'best-anchor': only the label's best anchor over all levels (YOLOv3's rule), in the centre cell and
+ *    its 2 nearest neighbours: the other anchors of that level are trained as background, so they stop
+ *    adding poorly fitted boxes of their own shape next to the good one.
  */
-export type LevelAssignment = 'all-levels' | 'best-level';
+export type LevelAssignment = 'all-levels' | 'best-level' | 'best-anchor';
+const LEVEL_ASSIGNMENTS: readonly LevelAssignment[] = ['all-levels', 'best-level', 'best-anchor'];
 
 /** Largest of w/aw, aw/w, h/ah, ah/h: YOLOv5's anchor-to-label size ratio. */
 export function anchorSizeRatio(w: number, h: number, anchor: readonly [number, number] | readonly number[]): number {
   return Math.max(w / anchor[0], anchor[0] / w, h / anchor[1], anchor[1] / h);
 }
 
-/** Index of the level whose anchor has the smallest size ratio to a w x h (pixels) label; ties go to the finer level. */
-export function bestLevelFor(w: number, h: number, head: YoloHeadSpec): number {
-  let best = 0;
+/** Level and anchor index of the anchor with the smallest size ratio to a w x h (pixels) label; ties go to the first (finer). */
+export function bestAnchorFor(w: number, h: number, head: YoloHeadSpec): { level: number; anchor: number } {
+  let best = { level: 0, anchor: 0 };
   let bestRatio = Infinity;
   head.levels.forEach((level, li) => {
-    for (const a of level.anchors) {
+    level.anchors.forEach((a, ai) => {
       const r = anchorSizeRatio(w, h, a);
       if (r < bestRatio) {
         bestRatio = r;
-        best = li;
+        best = { level: li, anchor: ai };
       }
-    }
+    });
   });
   return best;
+}
+
+/** Index of the level whose anchor has the smallest size ratio to a w x h (pixels) label. */
+export function bestLevelFor(w: number, h: number, head: YoloHeadSpec): number {
+  return bestAnchorFor(w, h, head).level;
 }
 
 /**
  * YOLOv5 target assignment: for every label and every anchor of a level whose size ratio is below
  * ANCHOR_RATIO_LIMIT, the cell containing the centre and the two neighbouring cells nearest to the
  * centre (left/right and up/down) become positives. A later label overwrites an earlier one on the
- * same (cell, anchor). With 'best-level' (the default) a label only reaches the level of its best anchor.
+ * same (cell, anchor). With 'best-level' (the default) a label only reaches the level of its best anchor,
+ * with 'best-anchor' only that anchor.
  */
 export function buildLevelTargets(
   batch: readonly (readonly YoloLabel[])[],
@@ -65,8 +75,8 @@ export function buildLevelTargets(
   levelIndex: number,
   assignment: LevelAssignment = 'best-level',
 ): LevelTargets {
-  if (assignment !== 'all-levels' && assignment !== 'best-level') {
-    throw new Error(`buildLevelTargets: assignment must be 'all-levels' or 'best-level', got '${String(assignment)}'`);
+  if (!LEVEL_ASSIGNMENTS.includes(assignment)) {
+    throw new Error(`buildLevelTargets: assignment must be one of ${LEVEL_ASSIGNMENTS.join(', ')}, got '${String(assignment)}'`);
   }
   const level = head.levels[levelIndex];
   const { gridH, gridW, stride } = level;
@@ -80,7 +90,8 @@ export function buildLevelTargets(
   batch.forEach((labels, b) => {
     for (const l of labels) {
       if (!(l.cls >= 0 && l.cls < nc)) throw new Error(`buildLevelTargets: label class ${l.cls} outside 0..${nc - 1}`);
-      if (assignment === 'best-level' && bestLevelFor(l.w * inW, l.h * inH, head) !== levelIndex) continue;
+      const best = assignment === 'all-levels' ? undefined : bestAnchorFor(l.w * inW, l.h * inH, head);
+      if (best && best.level !== levelIndex) continue;
       const gx = (l.cx * inW) / stride;
       const gy = (l.cy * inH) / stride;
       const gw = (l.w * inW) / stride;
@@ -95,6 +106,7 @@ export function buildLevelTargets(
       if (fy < 0.5 && iy > 0) candidates.push([ix, iy - 1]);
       if (fy > 0.5 && iy < gridH - 1) candidates.push([ix, iy + 1]);
       for (let a = 0; a < nA; a++) {
+        if (assignment === 'best-anchor' && a !== best!.anchor) continue;
         const aw = level.anchors[a][0] / stride;
         const ah = level.anchors[a][1] / stride;
         if (anchorSizeRatio(gw, gh, [aw, ah]) >= ANCHOR_RATIO_LIMIT) continue;

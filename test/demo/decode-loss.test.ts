@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { anchorSizeRatio, bceWithLogits, bestLevelFor, buildLevelTargets, giou } from '../../lib/demo/loss.js';
+import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, giou, type LevelAssignment } from '../../lib/demo/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -78,7 +78,7 @@ describe('demo/loss', () => {
     expect(() => buildLevelTargets([[{ cls: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
   });
 
-  it("'best-level' gives a label to the one level of its best anchor, 'all-levels' to every level within 4x", () => {
+  it("'best-level' / 'best-anchor' give a label to its best anchor's level / that anchor only, 'all-levels' to every level within 4x", () => {
     // Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
     const two: YoloHeadSpec = {
       ...HEAD,
@@ -96,12 +96,18 @@ describe('demo/loss', () => {
     // Centre (12, 12) px: level 0 cell (1,1) frac 0.5 -> no neighbours; level 1 cell (0,0) frac 0.75 -> right and lower neighbours.
     const label10 = [[{ cls: 0, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
     const label14 = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 14 / 32, h: 14 / 32 }]];
-    const count = (labels: typeof label10, assign: 'all-levels' | 'best-level') => [0, 1].map((li) => buildLevelTargets(labels, two, li, assign).positives);
+    const count = (labels: typeof label10, assign: LevelAssignment) => [0, 1].map((li) => buildLevelTargets(labels, two, li, assign).positives);
     expect(count(label10, 'all-levels')).to.deep.equal([2, 6]); // 1 cell x 2 anchors | 3 cells x 2 anchors
     expect(count(label10, 'best-level')).to.deep.equal([2, 0]);
     expect(count(label14, 'all-levels')).to.deep.equal([2, 6]); // 14 px: 4 px anchor at ratio 3.5 < 4 still counts
     expect(count(label14, 'best-level')).to.deep.equal([0, 6]);
-    expect(() => buildLevelTargets(label10, two, 0, 'nearest' as never)).to.throw(/assignment must be 'all-levels' or 'best-level', got 'nearest'/);
+    // 'best-anchor': 10 px -> anchor 8 px only (1 cell); 14 px -> anchor 16 px only (3 cells).
+    expect(count(label10, 'best-anchor')).to.deep.equal([1, 0]);
+    expect(count(label14, 'best-anchor')).to.deep.equal([0, 3]);
+    const t14 = buildLevelTargets(label14, two, 1, 'best-anchor');
+    for (let i = 0; i < t14.mask.length; i++) if (t14.mask[i]) expect(i % 2, `positive ${i}`).to.equal(0);
+    expect(bestAnchorFor(14, 14, two)).to.deep.equal({ level: 1, anchor: 0 });
+    expect(() => buildLevelTargets(label10, two, 0, 'nearest' as never)).to.throw(/assignment must be one of all-levels, best-level, best-anchor, got 'nearest'/);
   });
 
   it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
