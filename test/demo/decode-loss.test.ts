@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, giou, type LevelAssignment } from '../../lib/demo/loss.js';
+import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, type LevelAssignment } from '../../lib/demo/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -108,6 +108,39 @@ describe('demo/loss', () => {
     for (let i = 0; i < t14.mask.length; i++) if (t14.mask[i]) expect(i % 2, `positive ${i}`).to.equal(0);
     expect(bestAnchorFor(14, 14, two)).to.deep.equal({ level: 1, anchor: 0 });
     expect(() => buildLevelTargets(label10, two, 0, 'nearest' as never)).to.throw(/assignment must be one of all-levels, best-level, best-anchor, got 'nearest'/);
+  });
+
+  it("'top-iou' makes the k candidates whose predicted boxes fit the label best the only positives", () => {
+    const two: YoloHeadSpec = {
+      ...HEAD,
+      inputSize: [32, 32],
+      levels: [
+        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+      ],
+    };
+    // 10 px square centred at (12, 12). Candidates: level 0 cell (1,1) anchors 0, 1; level 1 cells (0,0), (1,0), (0,1) anchors 0, 1.
+    const labels = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const per = 7;
+    const p0 = new Float32Array(4 * 4 * 2 * per); // all zeros: xy = -0.5, wh = 0, IoU 0 with the label
+    const p1 = new Float32Array(2 * 2 * 2 * per);
+    // Level 1, cell (x=1, y=0), anchor 0 predicts the label exactly: centre (0.75 - 1, 0.75) = (2s - 0.5), size 0.625 = (2s)^2 * 16/16.
+    p1.set([0.125, 0.625, Math.sqrt(0.625) / 2, Math.sqrt(0.625) / 2], ((0 * 2 + 1) * 2 + 0) * per);
+    // Level 0, cell (1,1), anchor 1: right centre (0.5, 0.5), size 0.625 of a 1.25 target: IoU 0.25.
+    p0.set([0.5, 0.5, Math.sqrt(0.625) / 2, Math.sqrt(0.625) / 2], ((1 * 4 + 1) * 2 + 1) * per);
+    const positives = (k: number) => buildTopIouTargets(labels, two, [p0, p1], k).map((t) => Array.from(t.mask.entries()).filter(([, m]) => m).map(([i]) => i));
+    const l1 = ((0 * 2 + 1) * 2 + 0); // mask index of level 1, cell (1,0), anchor 0
+    const l0a1 = (1 * 4 + 1) * 2 + 1;
+    expect(positives(1)).to.deep.equal([[], [l1]]);
+    expect(positives(2)).to.deep.equal([[l0a1], [l1]]);
+    // k = 3: the third is the first IoU-0 candidate in static order (level 0, anchor 0, centre cell).
+    expect(positives(3)).to.deep.equal([[l0a1 - 1, l0a1], [l1]]);
+    const t = buildTopIouTargets(labels, two, [p0, p1], 1)[1];
+    expect(Array.from(t.box.subarray(l1 * 4, l1 * 4 + 4))).to.deep.equal([0.75 - 1, 0.75, 0.625, 0.625]);
+    expect(Array.from(t.cls.subarray(l1 * 2, l1 * 2 + 2))).to.deep.equal([0, 1]);
+    expect(t.positives).to.equal(1);
+    expect(() => buildTopIouTargets(labels, two, [p0, p1], 0)).to.throw(/k must be a positive integer, got 0/);
+    expect(() => buildTopIouTargets(labels, two, [p0, new Float32Array(3)], 1)).to.throw(/level 'p4' have 3 values, expected 56/);
   });
 
   it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
