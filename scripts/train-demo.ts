@@ -1,7 +1,7 @@
 // Trains the embedded demo detector on freshly generated synthetic shapes and writes
 // models/demo/model.json + weights.bin + README.md.
 //   npx tsx scripts/train-demo.ts [--steps N] [--batch B] [--lr X] [--warmup N] [--seed S] [--obj-target one|iou]
-//                                 [--assign all-levels|best-level|best-anchor] [--ema DECAY]
+//                                 [--assign all-levels|best-level|best-anchor|top-iou] [--top-k K] [--ema DECAY]
 //                                 [--first-sample N] [--init DIR] [--measure N] [--anchors] [--out DIR]
 // --init DIR: start from the weights saved in DIR (a later training stage; its history is kept in
 // training.json). --first-sample N: index of the first generated training image (later stages use new images).
@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../lib/demo/wasm-grad.js';
 import { buildDemoModels, DEMO_HEAD, demoModelDir, fsSaveHandler, fsLoadHandler, DEMO_CLASS_NAMES } from '../lib/demo/model.js';
-import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS, type LevelAssignment, type ObjTarget } from '../lib/demo/loss.js';
+import { buildLevelTargets, buildTopIouTargets, yoloLoss, DEMO_LOSS_WEIGHTS, type LevelAssignment, type ObjTarget } from '../lib/demo/loss.js';
 import { DEMO_SEEDS, generateSample, rgbToFloat01, sampleSeed, type YoloLabel } from '../lib/demo/synthetic.js';
 import { evaluateDemoFloat } from '../lib/demo/evaluate.js';
 
@@ -46,8 +46,14 @@ const outDir = stringArg('out') ? path.resolve(stringArg('out')!) : demoModelDir
 const initDir = stringArg('init') ? path.resolve(stringArg('init')!) : undefined;
 const objTarget = (stringArg('obj-target') ?? 'one') as ObjTarget;
 if (objTarget !== 'one' && objTarget !== 'iou') throw new Error(`--obj-target: expected 'one' or 'iou', got '${objTarget}'`);
-const assignment = (stringArg('assign') ?? 'best-level') as LevelAssignment;
-if (!['all-levels', 'best-level', 'best-anchor'].includes(assignment)) throw new Error(`--assign: expected all-levels, best-level or best-anchor, got '${assignment}'`);
+// 'top-iou': buildTopIouTargets on the model's current predictions (k = --top-k); otherwise a static LevelAssignment.
+const assignment = (stringArg('assign') ?? 'best-level') as LevelAssignment | 'top-iou';
+if (!['all-levels', 'best-level', 'best-anchor', 'top-iou'].includes(assignment)) {
+  throw new Error(`--assign: expected all-levels, best-level, best-anchor or top-iou, got '${assignment}'`);
+}
+const topK = arg('top-k', 3);
+// Objectness loss gain (default DEMO_LOSS_WEIGHTS.obj, YOLOv5's 1.0 scaled by (128/640)^2).
+const lossWeights = { ...DEMO_LOSS_WEIGHTS, obj: arg('obj-gain', DEMO_LOSS_WEIGHTS.obj) };
 
 /** One training run, as recorded in training.json and rendered into README.md. */
 interface StageRecord {
@@ -62,7 +68,11 @@ interface StageRecord {
   /** EMA decay of the saved weights (absent or 0: the last weights were saved). */
   ema?: number;
   /** Absent in records written before the option existed: those stages used 'all-levels'. */
-  assign?: LevelAssignment;
+  assign?: LevelAssignment | 'top-iou';
+  /** k of 'top-iou'. */
+  topK?: number;
+  /** Objectness gain when not DEMO_LOSS_WEIGHTS.obj. */
+  objGain?: number;
   firstSample: number;
   finalLoss: { total: number; box: number; obj: number; cls: number; ema: number };
   seconds: number;
@@ -128,7 +138,7 @@ async function main(): Promise<void> {
     const historyPath = path.join(initDir, 'training.json');
     if (fs.existsSync(historyPath)) history = JSON.parse(fs.readFileSync(historyPath, 'utf8')) as StageRecord[];
   }
-  console.log(`init ${initDir ?? 'seeded random'}, obj target ${objTarget}, assignment ${assignment}, first sample ${firstSample}`);
+  console.log(`init ${initDir ?? 'seeded random'}, obj target ${objTarget}, assignment ${assignment}${assignment === 'top-iou' ? ` (k ${topK})` : ''}, first sample ${firstSample}`);
   console.log(`backend ${tf.getBackend()}, params ${inference.countParams()}, steps ${steps}, batch ${batchSize}, lr ${baseLr}`);
   const optimizer = tf.train.adam(baseLr);
   const t0 = Date.now();
@@ -146,13 +156,20 @@ async function main(): Promise<void> {
       pixels.set(rgbToFloat01(s.rgb), b * size * size * 3);
       labels.push(s.labels);
     }
-    const targets = DEMO_HEAD.levels.map((_, li) => buildLevelTargets(labels, DEMO_HEAD, li, assignment));
     (optimizer as unknown as { learningRate: number }).learningRate = learningRate(step);
     const x = tf.tensor4d(pixels, [batchSize, size, size, 3]);
+    let targets;
+    if (assignment === 'top-iou') {
+      // The current model's boxes (inference mode) choose each label's positives.
+      const predictions = tf.tidy(() => (inference.predict(x) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
+      targets = buildTopIouTargets(labels, DEMO_HEAD, predictions, topK);
+    } else {
+      targets = DEMO_HEAD.levels.map((_, li) => buildLevelTargets(labels, DEMO_HEAD, li, assignment));
+    }
     let parts: { box: tf.Scalar; obj: tf.Scalar; cls: tf.Scalar } | undefined;
     const total = optimizer.minimize(() => {
       const outs = logits.apply(x, { training: true }) as tf.Tensor[];
-      const l = yoloLoss(outs, targets, DEMO_HEAD, DEMO_LOSS_WEIGHTS, objTarget);
+      const l = yoloLoss(outs, targets, DEMO_HEAD, lossWeights, objTarget);
       parts = { box: tf.keep(l.box), obj: tf.keep(l.obj), cls: tf.keep(l.cls) };
       return l.total;
     }, true) as tf.Scalar;
@@ -199,6 +216,8 @@ async function main(): Promise<void> {
     objTarget,
     ema: emaDecay,
     assign: assignment,
+    ...(assignment === 'top-iou' ? { topK } : {}),
+    ...(lossWeights.obj !== DEMO_LOSS_WEIGHTS.obj ? { objGain: lossWeights.obj } : {}),
     firstSample,
     finalLoss: { ...last, ema: smoothed },
     seconds: Math.round(seconds),
