@@ -1,7 +1,8 @@
 // Trains the embedded demo detector on freshly generated synthetic shapes and writes
 // models/demo/model.json + weights.bin + README.md.
 //   npx tsx scripts/train-demo.ts [--steps N] [--batch B] [--lr X] [--warmup N] [--seed S] [--obj-target one|iou]
-//                                 [--assign all-levels|best-level|best-anchor|top-iou] [--top-k K] [--ema DECAY]
+//                                 [--assign all-levels|best-level|best-anchor|top-iou] [--top-k K] [--ignore-iou T]
+//                                 [--obj-gain G] [--ema DECAY]
 //                                 [--first-sample N] [--init DIR] [--measure N] [--anchors] [--out DIR]
 // --init DIR: start from the weights saved in DIR (a later training stage; its history is kept in
 // training.json). --first-sample N: index of the first generated training image (later stages use new images).
@@ -52,6 +53,8 @@ if (!['all-levels', 'best-level', 'best-anchor', 'top-iou'].includes(assignment)
   throw new Error(`--assign: expected all-levels, best-level, best-anchor or top-iou, got '${assignment}'`);
 }
 const topK = arg('top-k', 3);
+// With top-iou: candidates beyond the k best whose predicted IoU is >= this get no objectness loss (0 = off).
+const ignoreIoU = arg('ignore-iou', 0);
 // Objectness loss gain (default DEMO_LOSS_WEIGHTS.obj, YOLOv5's 1.0 scaled by (128/640)^2).
 const lossWeights = { ...DEMO_LOSS_WEIGHTS, obj: arg('obj-gain', DEMO_LOSS_WEIGHTS.obj) };
 
@@ -69,8 +72,9 @@ interface StageRecord {
   ema?: number;
   /** Absent in records written before the option existed: those stages used 'all-levels'. */
   assign?: LevelAssignment | 'top-iou';
-  /** k of 'top-iou'. */
+  /** k of 'top-iou', and its ignore threshold when set. */
   topK?: number;
+  ignoreIoU?: number;
   /** Objectness gain when not DEMO_LOSS_WEIGHTS.obj. */
   objGain?: number;
   firstSample: number;
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
     if (assignment === 'top-iou') {
       // The current model's boxes (inference mode) choose each label's positives.
       const predictions = tf.tidy(() => (inference.predict(x) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array));
-      targets = buildTopIouTargets(labels, DEMO_HEAD, predictions, topK);
+      targets = buildTopIouTargets(labels, DEMO_HEAD, predictions, topK, ignoreIoU > 0 ? ignoreIoU : undefined);
     } else {
       targets = DEMO_HEAD.levels.map((_, li) => buildLevelTargets(labels, DEMO_HEAD, li, assignment));
     }
@@ -216,7 +220,7 @@ async function main(): Promise<void> {
     objTarget,
     ema: emaDecay,
     assign: assignment,
-    ...(assignment === 'top-iou' ? { topK } : {}),
+    ...(assignment === 'top-iou' ? { topK, ...(ignoreIoU > 0 ? { ignoreIoU } : {}) } : {}),
     ...(lossWeights.obj !== DEMO_LOSS_WEIGHTS.obj ? { objGain: lossWeights.obj } : {}),
     firstSample,
     finalLoss: { ...last, ema: smoothed },

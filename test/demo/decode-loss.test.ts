@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, type LevelAssignment } from '../../lib/demo/loss.js';
+import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, yoloLoss, type LevelAssignment } from '../../lib/demo/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -139,8 +139,32 @@ describe('demo/loss', () => {
     expect(Array.from(t.box.subarray(l1 * 4, l1 * 4 + 4))).to.deep.equal([0.75 - 1, 0.75, 0.625, 0.625]);
     expect(Array.from(t.cls.subarray(l1 * 2, l1 * 2 + 2))).to.deep.equal([0, 1]);
     expect(t.positives).to.equal(1);
+    // ignoreIoU 0.2: beyond the best (k = 1), the IoU-0.25 candidate has no objectness loss; IoU-0 ones stay background.
+    const ig = buildTopIouTargets(labels, two, [p0, p1], 1, 0.2);
+    expect(ig.map((t) => (t.ignore ? Array.from(t.ignore.entries()).filter(([, v]) => v).map(([i]) => i) : []))).to.deep.equal([[l0a1], []]);
+    expect(ig.map((t) => t.positives)).to.deep.equal([0, 1]);
     expect(() => buildTopIouTargets(labels, two, [p0, p1], 0)).to.throw(/k must be a positive integer, got 0/);
     expect(() => buildTopIouTargets(labels, two, [p0, new Float32Array(3)], 1)).to.throw(/level 'p4' have 3 values, expected 56/);
+  });
+
+  it('ignored anchors have no objectness loss; the mean keeps all anchors in the denominator', () => {
+    // 2x2 grid x 3 anchors = 12 anchors, no positives: obj loss = gain * balance * sum_i(1 - ignore_i) * softplus(x_i) / 12.
+    const objLogits = [-3, -1, 0.5, 2, -2, 0, 1, -0.5, 3, -4, 0.25, 1.5];
+    const raw = new Float32Array(2 * 2 * 3 * 7);
+    objLogits.forEach((x, i) => (raw[i * 7 + 4] = x));
+    const ignore = new Float32Array(12);
+    ignore[3] = 1; // logit 2
+    ignore[8] = 1; // logit 3
+    const base = { mask: new Float32Array(12), box: new Float32Array(48), cls: new Float32Array(24), positives: 0 };
+    const weights = { box: 0.05, obj: 0.5, cls: 0.25, objBalance: [2] };
+    const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    const logits = tf.tensor4d(raw, [1, 2, 2, 21]);
+    const all = yoloLoss([logits], [base], HEAD, weights).obj.dataSync()[0];
+    const some = yoloLoss([logits], [{ ...base, ignore }], HEAD, weights).obj.dataSync()[0];
+    const expected = (skip: Set<number>) => (0.5 * 2 * objLogits.reduce((acc, x, i) => acc + (skip.has(i) ? 0 : softplus(x)), 0)) / 12;
+    expect(all).to.be.closeTo(expected(new Set()), 1e-5);
+    expect(some).to.be.closeTo(expected(new Set([3, 8])), 1e-5);
+    logits.dispose();
   });
 
   it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
