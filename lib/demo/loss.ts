@@ -14,61 +14,224 @@ export interface LevelTargets {
   /** Per anchor: one-hot class. */
   cls: Float32Array;
   positives: number;
+  /**
+   * Optional: 1 where an anchor is neither positive nor background (YOLOv3's ignore rule): it has
+   * no objectness loss. Absent: every non-positive anchor is background.
+   */
+  ignore?: Float32Array;
 }
 
 /** YOLOv5 hyper-parameter: an anchor may predict objects whose w and h are within 4x of its own. */
 export const ANCHOR_RATIO_LIMIT = 4;
 
 /**
- * YOLOv5 target assignment: for every label and every anchor of a level whose size ratio is below
- * ANCHOR_RATIO_LIMIT, the cell containing the centre and the two neighbouring cells nearest to the
- * centre (left/right and up/down) become positives. A later label overwrites an earlier one on the
- * same (cell, anchor).
+ * Which pyramid levels a label may be assigned to:
+ *  - 'all-levels': YOLOv5's rule, every anchor of every level within ANCHOR_RATIO_LIMIT. With the demo's
+ *    9 anchors (11-66 px) and objects of 10-77 px this makes a label positive on 8.1 of 9 anchors and
+ *    2.9 of 3 levels (measured on 200 training images), so a 10 px object trains stride-32 cells as
+ *    positives too: each object yields several confident boxes from different levels whose coarse
+ *    boxes overlap the good one too little for NMS (IoU <= 0.45) - the demo's duplicate detections.
+ *  - 'best-level': only the level holding the label's best anchor (smallest size ratio) takes it, so
+ *    every object has one level, and its positives (neighbour cells, anchors of that level) regress
+ *    nearly the same box, which NMS merges.
+ *  - 'best-anchor': only the label's best anchor over all levels (YOLOv3's rule), in the centre cell and
+ *    its 2 nearest neighbours: the other anchors of that level are trained as background, so they stop
+ *    adding poorly fitted boxes of their own shape next to the good one.
  */
-export function buildLevelTargets(batch: readonly (readonly YoloLabel[])[], head: YoloHeadSpec, levelIndex: number): LevelTargets {
+export type LevelAssignment = 'all-levels' | 'best-level' | 'best-anchor';
+const LEVEL_ASSIGNMENTS: readonly LevelAssignment[] = ['all-levels', 'best-level', 'best-anchor'];
+
+/** Largest of w/aw, aw/w, h/ah, ah/h: YOLOv5's anchor-to-label size ratio. */
+export function anchorSizeRatio(w: number, h: number, anchor: readonly [number, number] | readonly number[]): number {
+  return Math.max(w / anchor[0], anchor[0] / w, h / anchor[1], anchor[1] / h);
+}
+
+/** Level and anchor index of the anchor with the smallest size ratio to a w x h (pixels) label; ties go to the first (finer). */
+export function bestAnchorFor(w: number, h: number, head: YoloHeadSpec): { level: number; anchor: number } {
+  let best = { level: 0, anchor: 0 };
+  let bestRatio = Infinity;
+  head.levels.forEach((level, li) => {
+    level.anchors.forEach((a, ai) => {
+      const r = anchorSizeRatio(w, h, a);
+      if (r < bestRatio) {
+        bestRatio = r;
+        best = { level: li, anchor: ai };
+      }
+    });
+  });
+  return best;
+}
+
+/** Index of the level whose anchor has the smallest size ratio to a w x h (pixels) label. */
+export function bestLevelFor(w: number, h: number, head: YoloHeadSpec): number {
+  return bestAnchorFor(w, h, head).level;
+}
+
+/** One candidate positive of a label: level, cell, anchor, and the box target relative to that cell (grid units). */
+interface Candidate {
+  level: number;
+  cx: number;
+  cy: number;
+  anchor: number;
+  /** tx, ty (object centre minus cell corner, in [-0.5, 1.5]), tw, th. */
+  box: [number, number, number, number];
+}
+
+/**
+ * YOLOv5's candidates of a label on one level: every anchor whose size ratio is below
+ * ANCHOR_RATIO_LIMIT, in the cell containing the centre and the two neighbouring cells nearest to
+ * the centre (left/right and up/down).
+ */
+function levelCandidates(l: YoloLabel, head: YoloHeadSpec, levelIndex: number): Candidate[] {
   const level = head.levels[levelIndex];
   const { gridH, gridW, stride } = level;
-  const nA = level.anchors.length;
-  const nc = head.numClasses;
   const [inH, inW] = head.inputSize;
-  const cells = batch.length * gridH * gridW * nA;
-  const mask = new Float32Array(cells);
-  const box = new Float32Array(cells * 4);
-  const cls = new Float32Array(cells * nc);
+  const gx = (l.cx * inW) / stride;
+  const gy = (l.cy * inH) / stride;
+  const gw = (l.w * inW) / stride;
+  const gh = (l.h * inH) / stride;
+  const ix = Math.min(gridW - 1, Math.floor(gx));
+  const iy = Math.min(gridH - 1, Math.floor(gy));
+  const fx = gx - ix;
+  const fy = gy - iy;
+  const cells: [number, number][] = [[ix, iy]];
+  if (fx < 0.5 && ix > 0) cells.push([ix - 1, iy]);
+  if (fx > 0.5 && ix < gridW - 1) cells.push([ix + 1, iy]);
+  if (fy < 0.5 && iy > 0) cells.push([ix, iy - 1]);
+  if (fy > 0.5 && iy < gridH - 1) cells.push([ix, iy + 1]);
+  const out: Candidate[] = [];
+  level.anchors.forEach(([aw, ah], a) => {
+    if (anchorSizeRatio(gw, gh, [aw / stride, ah / stride]) >= ANCHOR_RATIO_LIMIT) return;
+    for (const [cx, cy] of cells) out.push({ level: levelIndex, cx, cy, anchor: a, box: [gx - cx, gy - cy, gw, gh] });
+  });
+  return out;
+}
+
+function emptyTargets(batchSize: number, head: YoloHeadSpec, levelIndex: number): LevelTargets {
+  const level = head.levels[levelIndex];
+  const cells = batchSize * level.gridH * level.gridW * level.anchors.length;
+  return { mask: new Float32Array(cells), box: new Float32Array(cells * 4), cls: new Float32Array(cells * head.numClasses), positives: 0 };
+}
+
+/** Marks candidate c of image b as a positive of class cls (a later label overwrites an earlier one). */
+function setPositive(t: LevelTargets, head: YoloHeadSpec, b: number, c: Candidate, cls: number): void {
+  const level = head.levels[c.level];
+  const nc = head.numClasses;
+  const i = ((b * level.gridH + c.cy) * level.gridW + c.cx) * level.anchors.length + c.anchor;
+  t.mask[i] = 1;
+  t.box.set(c.box, i * 4);
+  t.cls.fill(0, i * nc, (i + 1) * nc);
+  t.cls[i * nc + cls] = 1;
+}
+
+function countPositives(t: LevelTargets): LevelTargets {
+  let positives = 0;
+  for (let i = 0; i < t.mask.length; i++) positives += t.mask[i];
+  t.positives = positives;
+  return t;
+}
+
+function checkClass(l: YoloLabel, nc: number, where: string): void {
+  if (!(l.cls >= 0 && l.cls < nc)) throw new Error(`${where}: label class ${l.cls} outside 0..${nc - 1}`);
+}
+
+/**
+ * Static target assignment of one level: YOLOv5's candidates (levelCandidates), restricted by
+ * `assignment`: 'best-level' (the default) keeps a label only on the level of its best anchor,
+ * 'best-anchor' only that anchor. A later label overwrites an earlier one on the same (cell, anchor).
+ */
+export function buildLevelTargets(
+  batch: readonly (readonly YoloLabel[])[],
+  head: YoloHeadSpec,
+  levelIndex: number,
+  assignment: LevelAssignment = 'best-level',
+): LevelTargets {
+  if (!LEVEL_ASSIGNMENTS.includes(assignment)) {
+    throw new Error(`buildLevelTargets: assignment must be one of ${LEVEL_ASSIGNMENTS.join(', ')}, got '${String(assignment)}'`);
+  }
+  const [inH, inW] = head.inputSize;
+  const t = emptyTargets(batch.length, head, levelIndex);
   batch.forEach((labels, b) => {
     for (const l of labels) {
-      if (!(l.cls >= 0 && l.cls < nc)) throw new Error(`buildLevelTargets: label class ${l.cls} outside 0..${nc - 1}`);
-      const gx = (l.cx * inW) / stride;
-      const gy = (l.cy * inH) / stride;
-      const gw = (l.w * inW) / stride;
-      const gh = (l.h * inH) / stride;
-      const ix = Math.min(gridW - 1, Math.floor(gx));
-      const iy = Math.min(gridH - 1, Math.floor(gy));
-      const fx = gx - ix;
-      const fy = gy - iy;
-      const candidates: [number, number][] = [[ix, iy]];
-      if (fx < 0.5 && ix > 0) candidates.push([ix - 1, iy]);
-      if (fx > 0.5 && ix < gridW - 1) candidates.push([ix + 1, iy]);
-      if (fy < 0.5 && iy > 0) candidates.push([ix, iy - 1]);
-      if (fy > 0.5 && iy < gridH - 1) candidates.push([ix, iy + 1]);
-      for (let a = 0; a < nA; a++) {
-        const aw = level.anchors[a][0] / stride;
-        const ah = level.anchors[a][1] / stride;
-        const ratio = Math.max(gw / aw, aw / gw, gh / ah, ah / gh);
-        if (ratio >= ANCHOR_RATIO_LIMIT) continue;
-        for (const [cx, cy] of candidates) {
-          const i = ((b * gridH + cy) * gridW + cx) * nA + a;
-          mask[i] = 1;
-          box.set([gx - cx, gy - cy, gw, gh], i * 4);
-          cls.fill(0, i * nc, (i + 1) * nc);
-          cls[i * nc + l.cls] = 1;
+      checkClass(l, head.numClasses, 'buildLevelTargets');
+      const best = assignment === 'all-levels' ? undefined : bestAnchorFor(l.w * inW, l.h * inH, head);
+      if (best && best.level !== levelIndex) continue;
+      for (const c of levelCandidates(l, head, levelIndex)) {
+        if (assignment === 'best-anchor' && c.anchor !== best!.anchor) continue;
+        setPositive(t, head, b, c, l.cls);
+      }
+    }
+  });
+  return countPositives(t);
+}
+
+/** IoU of two boxes given as centre x, y and width, height. */
+function iouCxcywh(a: readonly number[], b: readonly number[]): number {
+  const iw = Math.min(a[0] + a[2] / 2, b[0] + b[2] / 2) - Math.max(a[0] - a[2] / 2, b[0] - b[2] / 2);
+  const ih = Math.min(a[1] + a[3] / 2, b[1] + b[3] / 2) - Math.max(a[1] - a[3] / 2, b[1] - b[3] / 2);
+  if (iw <= 0 || ih <= 0) return 0;
+  const inter = iw * ih;
+  return inter / (a[2] * a[3] + b[2] * b[3] - inter);
+}
+
+/**
+ * Dynamic assignment from the model's own predictions (in the spirit of YOLOX's SimOTA / TOOD's
+ * task alignment, reduced to its core): among all of a label's YOLOv5 candidates on every level,
+ * only the `k` whose predicted boxes overlap the label best become positives; every other anchor is
+ * background. The model is thus trained to report each object with the few boxes it already places
+ * best (which NMS merges) and to keep its other anchors near the object silent, without the ambiguity
+ * of a fixed best-anchor rule between anchors of nearly equal size.
+ * `predictions[level]`: the sigmoid head outputs of the batch, [B, gridH, gridW, anchors*(5+nc)] flattened.
+ * Ties keep the static order (level, anchor, cell); returns one LevelTargets per level.
+ */
+export function buildTopIouTargets(
+  batch: readonly (readonly YoloLabel[])[],
+  head: YoloHeadSpec,
+  predictions: readonly Float32Array[],
+  k: number,
+  ignoreIoU?: number,
+): LevelTargets[] {
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error(`buildTopIouTargets: k must be a positive integer, got ${k}`);
+  const per = 5 + head.numClasses;
+  head.levels.forEach((level, li) => {
+    const expected = batch.length * level.gridH * level.gridW * level.anchors.length * per;
+    if (predictions[li]?.length !== expected) {
+      throw new Error(`buildTopIouTargets: predictions of level '${level.output}' have ${predictions[li]?.length} values, expected ${expected}`);
+    }
+  });
+  const targets = head.levels.map((_, li) => emptyTargets(batch.length, head, li));
+  batch.forEach((labels, b) => {
+    for (const l of labels) {
+      checkClass(l, head.numClasses, 'buildTopIouTargets');
+      const scored = head.levels.flatMap((level, li) =>
+        levelCandidates(l, head, li).map((c) => {
+          const o = (((b * level.gridH + c.cy) * level.gridW + c.cx) * level.anchors.length + c.anchor) * per;
+          const p = predictions[li];
+          // Decoded as in the loss and decodeYoloLevels, in grid units relative to the cell corner.
+          const pred = [2 * p[o] - 0.5, 2 * p[o + 1] - 0.5, (2 * p[o + 2]) ** 2 * (level.anchors[c.anchor][0] / level.stride), (2 * p[o + 3]) ** 2 * (level.anchors[c.anchor][1] / level.stride)];
+          return { c, iou: iouCxcywh(pred, c.box) };
+        }),
+      );
+      // Stable sort: equal IoUs keep the candidate order.
+      scored.sort((x, y) => y.iou - x.iou);
+      for (const { c } of scored.slice(0, k)) setPositive(targets[c.level], head, b, c, l.cls);
+      if (ignoreIoU !== undefined) {
+        // Candidates beyond the k best that already place a good box are not taught to be background:
+        // training them to 0 next to equally good positives only makes the model hedge (low scores
+        // everywhere); boxes that good overlap the kept box enough for NMS to merge them.
+        for (const { c, iou } of scored.slice(k)) {
+          if (iou < ignoreIoU) break;
+          const t = targets[c.level];
+          const level = head.levels[c.level];
+          t.ignore ??= new Float32Array(t.mask.length);
+          t.ignore[((b * level.gridH + c.cy) * level.gridW + c.cx) * level.anchors.length + c.anchor] = 1;
         }
       }
     }
   });
-  let positives = 0;
-  for (let i = 0; i < cells; i++) positives += mask[i];
-  return { mask, box, cls, positives };
+  // A positive of another label is never ignored.
+  for (const t of targets) if (t.ignore) for (let i = 0; i < t.mask.length; i++) if (t.mask[i]) t.ignore[i] = 0;
+  return targets.map(countPositives);
 }
 
 export interface LossWeights {
@@ -166,7 +329,10 @@ export function yoloLoss(
       const boxTerm = tf.sum(tf.scalar(1).sub(g).mul(mask)).div(npos);
       const objLogits = p.slice([0, 0, 0, 0, 4], [-1, -1, -1, -1, 1]).squeeze([4]);
       const tobj = objTarget === 'iou' ? stopGradient(tf.relu(g)).mul(mask) : mask;
-      const objTerm = tf.mean(bceWithLogits(objLogits, tobj)).mul(weights.objBalance[li]);
+      const objBce = bceWithLogits(objLogits, tobj);
+      // Ignored anchors contribute nothing; the mean keeps the all-anchor denominator (as without ignores).
+      const objKept = t.ignore ? objBce.mul(tf.scalar(1).sub(tf.tensor(t.ignore, [batch, level.gridH, level.gridW, nA]))) : objBce;
+      const objTerm = tf.mean(objKept).mul(weights.objBalance[li]);
       const clsLogits = p.slice([0, 0, 0, 0, 5], [-1, -1, -1, -1, nc]);
       const tcls = tf.tensor(t.cls, [batch, level.gridH, level.gridW, nA, nc]);
       const clsTerm = tf.sum(bceWithLogits(clsLogits, tcls).mul(mask.expandDims(4))).div(npos * nc);

@@ -15,9 +15,9 @@ import { writeFileAtomic } from '../util/fs.js';
 import { decodeImage } from '../pipeline/image.js';
 import { imageToInput } from '../pipeline/input.js';
 import {
-  evaluate, percentile, loadYoloModel, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, EVAL_NMS,
+  evaluate, percentile, loadYoloModel, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, EVAL_NMS, DETECT_NMS,
   matchImage, apPerClass, loadDataset, readYoloLabels, labelsToPixels, drawDetections,
-  type ImageStats, type Detection, type YoloHeadSpec,
+  type ImageStats, type Detection, type YoloHeadSpec, type LabelBox, type NmsOptions,
 } from '../yolo/index.js';
 import { DEMO_SEEDS, writeDataset } from './synthetic.js';
 import { DEMO_CLASS_NAMES, DEMO_HEAD, DEMO_INPUT_SIZE, demoModelDir, loadDemoModel } from './model.js';
@@ -42,10 +42,21 @@ export interface RunDemoOptions {
   floatRuntime?: 'litert-float-tflite' | 'tfjs-ir';
 }
 
+/** Score at which the demo reports precision and recall (a detector's usual operating point). */
+export const DEMO_SCORE_THRESHOLD = 0.3;
+/** NMS of the precision / recall count: `detect`'s standard settings (IoU 0.45, best class) at DEMO_SCORE_THRESHOLD. */
+export const DEMO_OPERATING_NMS: NmsOptions = { ...DETECT_NMS, confThreshold: DEMO_SCORE_THRESHOLD };
+
 export interface DemoModelRow {
   name: string;
   mAP50: number;
   mAP50_95: number;
+  /**
+   * At DEMO_OPERATING_NMS: detections that match a label (same class, IoU >= 0.5, each label once)
+   * over all detections, and over all labels. A duplicate box on an object counts as a false positive.
+   */
+  precision: number;
+  recall: number;
   latencyMs: { median: number; p90: number; mean: number };
   fileBytes: number;
 }
@@ -59,7 +70,7 @@ export interface RunDemoResult {
   floatRuntime: 'litert-float-tflite' | 'tfjs-ir';
   float: DemoModelRow;
   int8: DemoModelRow;
-  /** Detections drawn into annotatedPng (int8 model, conf 0.25, IoU 0.45). */
+  /** Detections drawn into annotatedPng (int8 model, first test image, DEMO_OPERATING_NMS: score > 0.3, IoU 0.45). */
   detections: (Detection & { className: string })[];
   calibration: { samples: number; seconds: number; method: string };
   allInteger: boolean;
@@ -69,11 +80,13 @@ export interface RunDemoResult {
 
 /** The table the demo prints (same columns as `yolo-int8 eval`). */
 export function formatDemoTable(rows: DemoModelRow[]): string {
-  const header = ['model', 'mAP50', 'mAP50-95', 'latency median', 'latency p90', 'size'];
+  const header = ['model', 'mAP50', 'mAP50-95', `precision@${DEMO_SCORE_THRESHOLD}`, `recall@${DEMO_SCORE_THRESHOLD}`, 'latency median', 'latency p90', 'size'];
   const cells = rows.map((r) => [
     r.name,
     r.mAP50.toFixed(3),
     r.mAP50_95.toFixed(3),
+    r.precision.toFixed(3),
+    r.recall.toFixed(3),
     `${r.latencyMs.median.toFixed(2)} ms`,
     `${r.latencyMs.p90.toFixed(2)} ms`,
     Number.isFinite(r.fileBytes) ? `${(r.fileBytes / 1000).toFixed(1)} KB` : '-',
@@ -81,6 +94,45 @@ export function formatDemoTable(rows: DemoModelRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** Running totals of the precision / recall count. */
+export interface OperatingPointCounts {
+  truePositives: number;
+  detections: number;
+  labels: number;
+}
+
+/**
+ * Adds one image (detections sorted by score, as NMS returns them): true positives are the detections
+ * matched at IoU 0.5 by matchImage (YOLOv5's matching: same class, each label at most once).
+ */
+export function countImage(acc: OperatingPointCounts, dets: Detection[], labels: LabelBox[]): void {
+  const { correct } = matchImage(dets, labels, [0.5]);
+  acc.truePositives += correct.filter((c) => c[0]).length;
+  acc.detections += dets.length;
+  acc.labels += labels.length;
+}
+
+export function precisionRecall(acc: OperatingPointCounts): { precision: number; recall: number } {
+  // No detections at all: precision is undefined; 0 keeps a broken model from looking good.
+  return { precision: acc.detections ? acc.truePositives / acc.detections : 0, recall: acc.labels ? acc.truePositives / acc.labels : 0 };
+}
+
+/** Precision and recall of a .tflite detector on a labelled dataset at DEMO_OPERATING_NMS, run with LiteRT. */
+export async function precisionRecallTflite(model: string, datasetYaml: string): Promise<{ precision: number; recall: number }> {
+  const yolo = await loadYoloModel(model);
+  try {
+    const acc: OperatingPointCounts = { truePositives: 0, detections: 0, labels: 0 };
+    for (const item of loadDataset(datasetYaml).items) {
+      const img = await decodeImage(item.image);
+      const { detections } = await yolo.detect(item.image, DEMO_OPERATING_NMS);
+      countImage(acc, detections, labelsToPixels(readYoloLabels(item.labels), img.width, img.height));
+    }
+    return precisionRecall(acc);
+  } finally {
+    yolo.runner.dispose();
+  }
 }
 
 /** The head spec the demo graph carries: the importer's, or DEMO_HEAD when the importer did not set one. */
@@ -109,6 +161,7 @@ async function evaluateFloatIr(
     const { items } = loadDataset(datasetYaml);
     const stats: ImageStats[] = [];
     const times: number[] = [];
+    const acc: OperatingPointCounts = { truePositives: 0, detections: 0, labels: 0 };
     for (const [i, item] of items.entries()) {
       const img = await decodeImage(item.image);
       const input = await imageToInput(img, inputDesc);
@@ -117,13 +170,16 @@ async function evaluateFloatIr(
       times.push(performance.now() - t0);
       const { rows, numClasses } = decodeModelOutputs(graph.outputs.map((n) => out[n]), infos, [inputDesc.shape[1], inputDesc.shape[2]], head);
       const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, EVAL_NMS), input.transform);
-      stats.push(matchImage(dets, labelsToPixels(readYoloLabels(item.labels), img.width, img.height)));
+      const labels = labelsToPixels(readYoloLabels(item.labels), img.width, img.height);
+      stats.push(matchImage(dets, labels));
+      countImage(acc, detectionsToOriginal(nonMaxSuppression(rows, numClasses, DEMO_OPERATING_NMS), input.transform), labels);
       onProgress(i + 1, items.length);
     }
     const ap = apPerClass(stats);
     return {
       mAP50: ap.mAP50,
       mAP50_95: ap.mAP50_95,
+      ...precisionRecall(acc),
       latencyMs: { median: percentile(times, 50), p90: percentile(times, 90), mean: times.reduce((a, b) => a + b, 0) / times.length },
     };
   } finally {
@@ -187,7 +243,8 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
     const exported = await exportFloatTflite(floatGraph);
     await writeFileAtomic(floatPath, exported.tflite);
     const r = await evaluate(floatPath, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate float', d, t) });
-    floatRow = { name: 'float32 (.tflite)', mAP50: r.mAP50, mAP50_95: r.mAP50_95, latencyMs: r.latencyMs, fileBytes: r.fileBytes };
+    const pr = await precisionRecallTflite(floatPath, test.yamlPath);
+    floatRow = { name: 'float32 (.tflite)', mAP50: r.mAP50, mAP50_95: r.mAP50_95, ...pr, latencyMs: r.latencyMs, fileBytes: r.fileBytes };
     floatRuntime = 'litert-float-tflite';
   } else {
     const r = await evaluateFloatIr(floatGraph, head, test.yamlPath, (d, t) => progress('evaluate float', d, t));
@@ -198,13 +255,14 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
 
   log('demo: evaluating the int8 model');
   const r8 = await evaluate(int8Model, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate int8', d, t) });
-  const int8Row: DemoModelRow = { name: 'int8 (.tflite)', mAP50: r8.mAP50, mAP50_95: r8.mAP50_95, latencyMs: r8.latencyMs, fileBytes: r8.fileBytes };
+  const pr8 = await precisionRecallTflite(int8Model, test.yamlPath);
+  const int8Row: DemoModelRow = { name: 'int8 (.tflite)', mAP50: r8.mAP50, mAP50_95: r8.mAP50_95, ...pr8, latencyMs: r8.latencyMs, fileBytes: r8.fileBytes };
 
   const annotatedPng = path.join(outDir, 'detections.png');
   const yolo = await loadYoloModel(int8Model);
   let detections: Detection[];
   try {
-    detections = (await yolo.detect(test.files[0])).detections;
+    detections = (await yolo.detect(test.files[0], DEMO_OPERATING_NMS)).detections;
   } finally {
     yolo.runner.dispose();
   }
@@ -215,6 +273,10 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
   log('');
   log(`${numTest} test images (${test.yamlPath}); float model run with ${floatRuntime === 'tfjs-ir' ? 'TF.js' : 'LiteRT'}, int8 with LiteRT`);
   log(table);
+  log(
+    `mAP: ultralytics val settings (conf ${EVAL_NMS.confThreshold}, NMS IoU ${EVAL_NMS.iouThreshold}); precision / recall: ` +
+      `score > ${DEMO_SCORE_THRESHOLD}, NMS IoU ${DEMO_OPERATING_NMS.iouThreshold}, a detection is correct when it matches an unmatched label of its class at IoU >= 0.5`,
+  );
   log('');
   log(`int8 model: ${int8Model} (all tensors integer: ${report.allInteger ? 'yes' : 'no'})`);
   log(`annotated test image: ${annotatedPng} (${detections.length} detections)`);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { bceWithLogits, buildLevelTargets, giou } from '../../lib/demo/loss.js';
+import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, yoloLoss, type LevelAssignment } from '../../lib/demo/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -76,6 +76,95 @@ describe('demo/loss', () => {
     for (let k = 0; k < small.mask.length; k++) if (small.mask[k]) expect(k % 3).to.equal(0);
     expect(small.positives).to.equal(1); // centre exactly at a cell centre (frac 0.5): no neighbours
     expect(() => buildLevelTargets([[{ cls: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
+  });
+
+  it("'best-level' / 'best-anchor' give a label to its best anchor's level / that anchor only, 'all-levels' to every level within 4x", () => {
+    // Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
+    const two: YoloHeadSpec = {
+      ...HEAD,
+      inputSize: [32, 32],
+      levels: [
+        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+      ],
+    };
+    expect(anchorSizeRatio(10, 10, [4, 4])).to.equal(2.5);
+    expect(anchorSizeRatio(10, 5, [8, 8])).to.equal(1.6); // 8/5 is the largest of 1.25, 0.8, 0.625, 1.6
+    // 10 px: ratios 2.5, 1.25 | 1.6, 3.2 -> best anchor 8 px (level 0); 14 px: 3.5, 1.75 | 1.14, 2.29 -> level 1.
+    expect(bestLevelFor(10, 10, two)).to.equal(0);
+    expect(bestLevelFor(14, 14, two)).to.equal(1);
+    // Centre (12, 12) px: level 0 cell (1,1) frac 0.5 -> no neighbours; level 1 cell (0,0) frac 0.75 -> right and lower neighbours.
+    const label10 = [[{ cls: 0, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const label14 = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 14 / 32, h: 14 / 32 }]];
+    const count = (labels: typeof label10, assign: LevelAssignment) => [0, 1].map((li) => buildLevelTargets(labels, two, li, assign).positives);
+    expect(count(label10, 'all-levels')).to.deep.equal([2, 6]); // 1 cell x 2 anchors | 3 cells x 2 anchors
+    expect(count(label10, 'best-level')).to.deep.equal([2, 0]);
+    expect(count(label14, 'all-levels')).to.deep.equal([2, 6]); // 14 px: 4 px anchor at ratio 3.5 < 4 still counts
+    expect(count(label14, 'best-level')).to.deep.equal([0, 6]);
+    // 'best-anchor': 10 px -> anchor 8 px only (1 cell); 14 px -> anchor 16 px only (3 cells).
+    expect(count(label10, 'best-anchor')).to.deep.equal([1, 0]);
+    expect(count(label14, 'best-anchor')).to.deep.equal([0, 3]);
+    const t14 = buildLevelTargets(label14, two, 1, 'best-anchor');
+    for (let i = 0; i < t14.mask.length; i++) if (t14.mask[i]) expect(i % 2, `positive ${i}`).to.equal(0);
+    expect(bestAnchorFor(14, 14, two)).to.deep.equal({ level: 1, anchor: 0 });
+    expect(() => buildLevelTargets(label10, two, 0, 'nearest' as never)).to.throw(/assignment must be one of all-levels, best-level, best-anchor, got 'nearest'/);
+  });
+
+  it("'top-iou' makes the k candidates whose predicted boxes fit the label best the only positives", () => {
+    const two: YoloHeadSpec = {
+      ...HEAD,
+      inputSize: [32, 32],
+      levels: [
+        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+      ],
+    };
+    // 10 px square centred at (12, 12). Candidates: level 0 cell (1,1) anchors 0, 1; level 1 cells (0,0), (1,0), (0,1) anchors 0, 1.
+    const labels = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const per = 7;
+    const p0 = new Float32Array(4 * 4 * 2 * per); // all zeros: xy = -0.5, wh = 0, IoU 0 with the label
+    const p1 = new Float32Array(2 * 2 * 2 * per);
+    // Level 1, cell (x=1, y=0), anchor 0 predicts the label exactly: centre (0.75 - 1, 0.75) = (2s - 0.5), size 0.625 = (2s)^2 * 16/16.
+    p1.set([0.125, 0.625, Math.sqrt(0.625) / 2, Math.sqrt(0.625) / 2], ((0 * 2 + 1) * 2 + 0) * per);
+    // Level 0, cell (1,1), anchor 1: right centre (0.5, 0.5), size 0.625 of a 1.25 target: IoU 0.25.
+    p0.set([0.5, 0.5, Math.sqrt(0.625) / 2, Math.sqrt(0.625) / 2], ((1 * 4 + 1) * 2 + 1) * per);
+    const positives = (k: number) => buildTopIouTargets(labels, two, [p0, p1], k).map((t) => Array.from(t.mask.entries()).filter(([, m]) => m).map(([i]) => i));
+    const l1 = ((0 * 2 + 1) * 2 + 0); // mask index of level 1, cell (1,0), anchor 0
+    const l0a1 = (1 * 4 + 1) * 2 + 1;
+    expect(positives(1)).to.deep.equal([[], [l1]]);
+    expect(positives(2)).to.deep.equal([[l0a1], [l1]]);
+    // k = 3: the third is the first IoU-0 candidate in static order (level 0, anchor 0, centre cell).
+    expect(positives(3)).to.deep.equal([[l0a1 - 1, l0a1], [l1]]);
+    const t = buildTopIouTargets(labels, two, [p0, p1], 1)[1];
+    expect(Array.from(t.box.subarray(l1 * 4, l1 * 4 + 4))).to.deep.equal([0.75 - 1, 0.75, 0.625, 0.625]);
+    expect(Array.from(t.cls.subarray(l1 * 2, l1 * 2 + 2))).to.deep.equal([0, 1]);
+    expect(t.positives).to.equal(1);
+    // ignoreIoU 0.2: beyond the best (k = 1), the IoU-0.25 candidate has no objectness loss; IoU-0 ones stay background.
+    const ig = buildTopIouTargets(labels, two, [p0, p1], 1, 0.2);
+    expect(ig.map((t) => (t.ignore ? Array.from(t.ignore.entries()).filter(([, v]) => v).map(([i]) => i) : []))).to.deep.equal([[l0a1], []]);
+    expect(ig.map((t) => t.positives)).to.deep.equal([0, 1]);
+    expect(() => buildTopIouTargets(labels, two, [p0, p1], 0)).to.throw(/k must be a positive integer, got 0/);
+    expect(() => buildTopIouTargets(labels, two, [p0, new Float32Array(3)], 1)).to.throw(/level 'p4' have 3 values, expected 56/);
+  });
+
+  it('ignored anchors have no objectness loss; the mean keeps all anchors in the denominator', () => {
+    // 2x2 grid x 3 anchors = 12 anchors, no positives: obj loss = gain * balance * sum_i(1 - ignore_i) * softplus(x_i) / 12.
+    const objLogits = [-3, -1, 0.5, 2, -2, 0, 1, -0.5, 3, -4, 0.25, 1.5];
+    const raw = new Float32Array(2 * 2 * 3 * 7);
+    objLogits.forEach((x, i) => (raw[i * 7 + 4] = x));
+    const ignore = new Float32Array(12);
+    ignore[3] = 1; // logit 2
+    ignore[8] = 1; // logit 3
+    const base = { mask: new Float32Array(12), box: new Float32Array(48), cls: new Float32Array(24), positives: 0 };
+    const weights = { box: 0.05, obj: 0.5, cls: 0.25, objBalance: [2] };
+    const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+    const logits = tf.tensor4d(raw, [1, 2, 2, 21]);
+    const all = yoloLoss([logits], [base], HEAD, weights).obj.dataSync()[0];
+    const some = yoloLoss([logits], [{ ...base, ignore }], HEAD, weights).obj.dataSync()[0];
+    const expected = (skip: Set<number>) => (0.5 * 2 * objLogits.reduce((acc, x, i) => acc + (skip.has(i) ? 0 : softplus(x)), 0)) / 12;
+    expect(all).to.be.closeTo(expected(new Set()), 1e-5);
+    expect(some).to.be.closeTo(expected(new Set([3, 8])), 1e-5);
+    logits.dispose();
   });
 
   it('bceWithLogits equals -z log(sigmoid x) - (1-z) log(1 - sigmoid x)', () => {
