@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     console.log(`(skipped: ${fixtures} not found; the benchmark needs the YOLOv5n fixtures)`);
     return;
   }
-  const methods = (process.argv.find((a) => a.startsWith('--methods='))?.slice(10) ?? 'minmax,mse,percentile').split(',');
+  const methods = (process.argv.find((a) => a.startsWith('--methods='))?.slice(10) ?? 'mse,minmax,percentile').split(',');
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-'));
   const webModel = path.join(fixtures, 'yolov5n_web_model');
   const fp16 = path.join(fixtures, 'yolov5n/yolov5n-fp16.tflite');
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
   log('|---|---|---|---|---|---|---|---|---|');
   const runs: { name: string; r: ChildResult }[] = [];
   for (const [label, src] of [['TF.js graph model', webModel], ['float .tflite', fp16]] as const) {
-    for (const m of label === 'float .tflite' ? [methods[1] ?? methods[0]] : methods) {
+    for (const m of label === 'float .tflite' ? [methods[0]] : methods) {
       const out = path.join(outDir, `yolov5n-${label.startsWith('TF') ? 'tfjs' : 'tflite'}-${m}.tflite`);
       const r = runChild(src, m, out);
       runs.push({ name: path.basename(out), r });
