@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeResultsSection } from './results.js';
+import { resultsLog, writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -104,14 +104,8 @@ async function main(): Promise<void> {
   const webModel = path.join(fixtures, 'yolov5n_web_model');
   const fp16 = path.join(fixtures, 'yolov5n/yolov5n-fp16.tflite');
   const official = path.join(fixtures, 'yolov5n/yolov5n-int8.tflite');
-  const lines: string[] = [];
-  const log = (s: string) => {
-    console.log(s);
-    lines.push(s);
-  };
+  const { log, lines } = resultsLog();
 
-  log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  log('');
   log('### Quantization of YOLOv5n at 640 with coco128 images 1-64');
   log('');
   log('| source | method | total time (s) | 64 float passes alone (s) | ratio to floor | peak RSS (MB) | bytes | all integer | QUANTIZE ops |');

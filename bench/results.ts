@@ -1,6 +1,7 @@
 // Writes one benchmark's section of bench/RESULTS.md, between its own markers, leaving the rest of
 // the file as it is (a new section is appended under `heading` the first time).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,4 +17,16 @@ export function writeResultsSection(script: string, command: string, heading: st
   } else text += `\n## ${heading}\n\n${section}\n`;
   fs.writeFileSync(RESULTS, text);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS)}`);
+}
+
+/** A log that prints and keeps its lines for the RESULTS.md section, starting with the machine line. */
+export function resultsLog(): { log: (s: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  const log = (s: string) => {
+    console.log(s);
+    lines.push(s);
+  };
+  log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
+  log('');
+  return { log, lines };
 }

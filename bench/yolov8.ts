@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeResultsSection } from './results.js';
+import { resultsLog, writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -42,13 +42,7 @@ async function main(): Promise<void> {
   });
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-v8-'));
   const calib = listImageFiles(images).slice(0, 64);
-  const lines: string[] = [];
-  const log = (s: string) => {
-    console.log(s);
-    lines.push(s);
-  };
-  log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  log('');
+  const { log, lines } = resultsLog();
 
   const floatFile = path.join(outDir, 'yolov8n-float32.tflite');
   fs.writeFileSync(floatFile, (await exportFloatTflite(dynamicRange, { head: 'keep' })).tflite);

@@ -1,6 +1,6 @@
 // The examples/ scripts run as a user would run them (node + tsx, separate process, time limit),
 // with fewer calibration images than their defaults to keep CI time down.
-import { spawn } from 'node:child_process';
+import { runTsx, type Run } from './process.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,30 +12,10 @@ import { boxIou } from '../lib/yolo/nms.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs `node --import tsx examples/<name> ...args`, killing it after `limitSeconds`. */
 function runExample(name: string, args: string[], limitSeconds: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples', name), ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`examples/${name} did not finish within ${limitSeconds} s\n${stdout}\n${stderr.slice(-2000)}`));
-    }, limitSeconds * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runTsx([path.join(ROOT, 'examples', name), ...args], ROOT, limitSeconds);
 }
 
 /** "  person  0.804  [219.1, 408.0, 352.1, 866.9]" lines of run-int8-on-image. */

@@ -3,7 +3,7 @@
 // racing to initialise the backend), no LiteRT / WebGPU start-up chatter, and the caller's own
 // console is never silenced. Each check runs in a fresh process, since TF.js and LiteRT print once
 // per process.
-import { spawn } from 'node:child_process';
+import { runTsx, type Run } from './process.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,29 +16,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
 const lib = (p: string) => pathToFileURL(path.join(ROOT, p)).href;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function runNode(args: string[], limitSeconds = 240): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ')} did not finish within ${limitSeconds} s\n${stdout}\n${stderr.slice(-2000)}`));
-    }, limitSeconds * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runTsx(args, ROOT, limitSeconds);
 }
 
 /** A plain (non-TTY) progress line of the CLI: `calibrate: 3/3`. */

@@ -7,7 +7,8 @@
 // beside it, like a fresh clone; `npx yolo-int8` is the built CLI (bin/yolo-int8.js -> dist/, built
 // first when missing or older than lib/). Commands that need the fixtures are skipped, visibly, when
 // the fixtures are absent.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runProcess, type Run } from './process.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -223,31 +224,9 @@ const EXAMPLE_COMMANDS = EXAMPLE_FILES.map((f) => ({
 // README first, then the examples (one of them reuses a model the README's commands wrote).
 const PLANS = plan([...README_COMMANDS, ...EXAMPLE_COMMANDS.flatMap((e) => e.commands)]);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
 
 function run(argv: string[], cwd: string, limitSeconds: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`did not finish within ${limitSeconds} s\n${stdout.slice(-2000)}\n${stderr.slice(-2000)}`));
-    }, limitSeconds * 1000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, seconds: (Date.now() - t0) / 1000 });
-    });
-  });
+  return runProcess(argv, cwd, limitSeconds);
 }
 
 /** Newest modification time of the .ts files under `dir`. */
