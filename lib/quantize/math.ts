@@ -30,6 +30,30 @@ export const LOGISTIC_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scal
 export const TANH_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 32768, zeroPoint: 0 });
 export const SOFTMAX_INT16_OUTPUT: Readonly<QuantParams> = Object.freeze({ scale: 1 / 32768, zeroPoint: 0 });
 
+export type QuantDType = 'int8' | 'int16';
+
+/** Integer limits of activation tensors per dtype (int16 activations are symmetric: zero point 0). */
+export const ACTIVATION_LIMITS: Readonly<Record<QuantDType, { qmin: number; qmax: number }>> = Object.freeze({
+  int8: { qmin: INT8_MIN, qmax: INT8_MAX },
+  int16: { qmin: -32768, qmax: 32767 },
+});
+
+export type FixedOutputOp = 'LOGISTIC' | 'TANH' | 'SOFTMAX' | 'LOG_SOFTMAX';
+
+/** The one table of fixed output parameters: op -> dtype -> parameters the kernel requires. */
+export const FIXED_OUTPUT_PARAMS: Readonly<Record<FixedOutputOp, Partial<Record<QuantDType, Readonly<QuantParams>>>>> = Object.freeze({
+  LOGISTIC: { int8: LOGISTIC_INT8_OUTPUT, int16: LOGISTIC_INT16_OUTPUT },
+  TANH: { int8: TANH_INT8_OUTPUT, int16: TANH_INT16_OUTPUT },
+  SOFTMAX: { int8: SOFTMAX_INT8_OUTPUT, int16: SOFTMAX_INT16_OUTPUT },
+  LOG_SOFTMAX: { int8: LOG_SOFTMAX_INT8_OUTPUT },
+});
+
+export function fixedOutputParams(op: FixedOutputOp, dtype: QuantDType): QuantParams {
+  const p = FIXED_OUTPUT_PARAMS[op][dtype];
+  if (!p) throw new Error(`${op} has no ${dtype} kernel with fixed output parameters`);
+  return { ...p };
+}
+
 /**
  * Smallest activation scale we emit. A zero or denormal scale is rejected by kernels (XNNPACK checks
  * that scales are positive normal floats) and makes requantization multipliers meaningless, so a
@@ -92,6 +116,32 @@ export function chooseActivationParams(
   const zeroPointFromMin = qmin - lo / scale;
   const zeroPoint = clamp(roundHalfAwayFromZero(zeroPointFromMin), qmin, qmax);
   return { scale, zeroPoint };
+}
+
+/**
+ * int16 activation parameters (TFLite's 16x8 scheme): symmetric, zero point 0, scale =
+ * max(|min|, |max|) / 32767 in float32; a degenerate range gets MIN_ACTIVATION_SCALE.
+ */
+export function chooseInt16ActivationParams(min: number, max: number): QuantParams {
+  assertFiniteNumber('chooseInt16ActivationParams: min', min);
+  assertFiniteNumber('chooseInt16ActivationParams: max', max);
+  if (min > max) throw new Error(`chooseInt16ActivationParams: min (${min}) > max (${max})`);
+  let scale = Math.fround(Math.max(Math.abs(min), Math.abs(max)) / ACTIVATION_LIMITS.int16.qmax);
+  if (!(scale >= MIN_ACTIVATION_SCALE)) scale = Math.fround(MIN_ACTIVATION_SCALE);
+  return { scale, zeroPoint: 0 };
+}
+
+/** Activation parameters of a calibrated range for a dtype: asymmetric int8, symmetric int16. */
+export function chooseParamsFor(dtype: QuantDType, min: number, max: number): QuantParams {
+  return dtype === 'int16' ? chooseInt16ActivationParams(min, max) : chooseActivationParams(min, max);
+}
+
+/** Quantizes a float array into a new integer array of the dtype (saturating, one rounding rule). */
+export function quantizeArray(x: ArrayLike<number>, p: QuantParams, dtype: QuantDType): Int8Array | Int16Array {
+  const { qmin, qmax } = ACTIVATION_LIMITS[dtype];
+  const out = dtype === 'int16' ? new Int16Array(x.length) : new Int8Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = quantizeValue(x[i], p.scale, p.zeroPoint, qmin, qmax);
+  return out;
 }
 
 /** The real range an (asymmetric) parameter set can represent: [(qmin - zp) * s, (qmax - zp) * s]. */
@@ -230,6 +280,26 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
     const s = Math.fround(Math.fround(inputScale) * Math.fround(ws));
     if (!(s > 0)) throw new Error(`quantizeBias: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
     out[c] = quantizeValue(bias[c], s, 0, INT32_MIN, INT32_MAX);
+  }
+  return out;
+}
+
+/**
+ * int64 bias for the 16x8 kernels (int16 activations, int8 weights): the same rule as quantizeBias
+ * with int64 limits. Values stay far inside 2^53, so the double arithmetic is exact enough.
+ */
+export function quantizeBias64(bias: Float32Array, inputScale: number, weightScales: ArrayLike<number>): BigInt64Array {
+  if (weightScales.length !== bias.length && weightScales.length !== 1) {
+    throw new Error(`quantizeBias64: ${weightScales.length} weight scales for ${bias.length} bias values`);
+  }
+  if (!(inputScale > 0)) throw new Error(`quantizeBias64: input scale must be > 0, got ${inputScale}`);
+  const out = new BigInt64Array(bias.length);
+  const limit = 2 ** 53;
+  for (let c = 0; c < bias.length; c++) {
+    const ws = weightScales.length === 1 ? weightScales[0] : weightScales[c];
+    const s = Math.fround(Math.fround(inputScale) * Math.fround(ws));
+    if (!(s > 0)) throw new Error(`quantizeBias64: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
+    out[c] = BigInt(quantizeValue(bias[c], s, 0, -limit, limit));
   }
   return out;
 }

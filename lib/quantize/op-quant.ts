@@ -1,10 +1,10 @@
 // How each IR op is quantized and written as int8 TFLite ops. Each op registry entry
 // (lib/ops/defs/*.ts) points its `quant` field at one of these, so an op's knowledge stays in its entry;
 // the helpers here are what the entries share.
+import type { IrNode, IrTensor } from '../graph/ir.js';
 import type { Attrs } from '../ops/types.js';
 import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from '../ops/util.js';
-import type { EmitContext, OpQuant } from './rules.js';
-import { LOGISTIC_OUTPUT, SOFTMAX_OUTPUT, TANH_OUTPUT } from './rules.js';
+import type { EmitContext, OpQuant, WeightedOp } from './rules.js';
 
 /** TFLite ActivationFunctionType for an IR fused activation. */
 export function tfliteActivation(attrs: Attrs): number {
@@ -24,31 +24,40 @@ function operand(ctx: EmitContext, name: string): number {
   return ctx.tensorInfo(name).data ? ctx.constantOperand(name) : ctx.activation(name);
 }
 
-function constOf(ctx: EmitContext, i: number): Float32Array {
-  const t = ctx.tensorInfo(ctx.node.inputs[i]);
-  if (!t?.data) throw new Error(`${ctx.node.name}: input ${i} '${ctx.node.inputs[i]}' must be a constant`);
+function constOf(node: IrNode, tensor: (name: string) => IrTensor, i: number): Float32Array {
+  const t = tensor(node.inputs[i]);
+  if (!t?.data) throw new Error(`${node.name}: input ${i} '${node.inputs[i]}' must be a constant`);
   return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
 }
 
-export const conv2dQuant: OpQuant = {
-  rule: { output: 'calibrated' },
-  emit(ctx) {
-    const { node } = ctx;
-    const [x, f, b] = node.inputs;
-    const filter = ctx.tensorInfo(f);
-    const [kh, kw, ic, oc] = filter.shape;
-    // HWIO -> OHWI, as TFLite CONV_2D wants; per-channel scales along dim 0.
-    const src = constOf(ctx, 1);
+const optionalBias = (i: number) => (node: IrNode, tensor: (name: string) => IrTensor) =>
+  node.inputs[i] !== undefined ? constOf(node, tensor, i) : undefined;
+
+/** Conv2D: HWIO filter -> OHWI, as TFLite CONV_2D wants; per-channel scales along dim 0. */
+const conv2dWeights: WeightedOp = {
+  input: 0,
+  weightsLabel: 'filter',
+  weights(node, tensor) {
+    const [kh, kw, ic, oc] = tensor(node.inputs[1]).shape;
+    const src = constOf(node, tensor, 1);
     const ohwi = new Float32Array(src.length);
     for (let h = 0; h < kh; h++)
       for (let w = 0; w < kw; w++)
         for (let i = 0; i < ic; i++)
           for (let o = 0; o < oc; o++) ohwi[((o * kh + h) * kw + w) * ic + i] = src[((h * kw + w) * ic + i) * oc + o];
-    const weights = ctx.weights(`${node.name}/filter`, ohwi, [oc, kh, kw, ic], 0);
-    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, oc, ctx.params(x).scale, weights.scales);
+    return { data: ohwi, shape: [oc, kh, kw, ic], axis: 0 };
+  },
+  bias: optionalBias(2),
+};
+
+export const conv2dQuant: OpQuant = {
+  rule: { output: 'calibrated' },
+  weighted: conv2dWeights,
+  emit(ctx) {
+    const { node } = ctx;
     const [sh, sw] = attrNumbers(node.attrs, 'strides', [1, 1]);
     const [dh, dw] = attrNumbers(node.attrs, 'dilations', [1, 1]);
-    ctx.op('CONV_2D', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+    ctx.op('CONV_2D', [ctx.activation(node.inputs[0]), ctx.weights(), ctx.bias()], [out0(ctx)], {
       padding: padding(node.attrs),
       strideW: sw,
       strideH: sh,
@@ -61,17 +70,22 @@ export const conv2dQuant: OpQuant = {
 
 export const depthwiseConv2dQuant: OpQuant = {
   rule: { output: 'calibrated' },
+  weighted: {
+    input: 0,
+    weightsLabel: 'filter',
+    // [kh, kw, C, m] is laid out as [1, kh, kw, C*m] already (channel c*m + j).
+    weights(node, tensor) {
+      const [kh, kw, ic, mult] = tensor(node.inputs[1]).shape;
+      return { data: constOf(node, tensor, 1), shape: [1, kh, kw, ic * mult], axis: 3 };
+    },
+    bias: optionalBias(2),
+  },
   emit(ctx) {
     const { node } = ctx;
-    const [x, , b] = node.inputs;
-    const filter = ctx.tensorInfo(node.inputs[1]);
-    const [kh, kw, ic, mult] = filter.shape;
-    // [kh, kw, C, m] is laid out as [1, kh, kw, C*m] already (channel c*m + j).
-    const weights = ctx.weights(`${node.name}/filter`, constOf(ctx, 1), [1, kh, kw, ic * mult], 3);
-    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, ic * mult, ctx.params(x).scale, weights.scales);
+    const mult = ctx.tensorInfo(node.inputs[1]).shape[3];
     const [sh, sw] = attrNumbers(node.attrs, 'strides', [1, 1]);
     const [dh, dw] = attrNumbers(node.attrs, 'dilations', [1, 1]);
-    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(node.inputs[0]), ctx.weights(), ctx.bias()], [out0(ctx)], {
       padding: padding(node.attrs),
       strideW: sw,
       strideH: sh,
@@ -85,18 +99,22 @@ export const depthwiseConv2dQuant: OpQuant = {
 
 export const fullyConnectedQuant: OpQuant = {
   rule: { output: 'calibrated' },
+  weighted: {
+    input: 0,
+    // [in, out] -> [out, in], as TFLite FULLY_CONNECTED wants.
+    weights(node, tensor) {
+      const [inC, outC] = tensor(node.inputs[1]).shape;
+      const src = constOf(node, tensor, 1);
+      const oi = new Float32Array(src.length);
+      for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) oi[o * inC + i] = src[i * outC + o];
+      return { data: oi, shape: [outC, inC], axis: 0 };
+    },
+    bias: optionalBias(2),
+  },
   emit(ctx) {
     const { node } = ctx;
-    const [x, , b] = node.inputs;
-    const w = ctx.tensorInfo(node.inputs[1]);
-    const [inC, outC] = w.shape;
-    const src = constOf(ctx, 1);
-    const oi = new Float32Array(src.length);
-    for (let i = 0; i < inC; i++) for (let o = 0; o < outC; o++) oi[o * inC + i] = src[i * outC + o];
-    const weights = ctx.weights(`${node.name}/weights`, oi, [outC, inC], 0);
-    const bias = ctx.bias(`${node.name}/bias`, b ? constOf(ctx, 2) : undefined, outC, ctx.params(x).scale, weights.scales);
     const outShape = ctx.tensorInfo(node.outputs[0]).shape;
-    ctx.op('FULLY_CONNECTED', [ctx.activation(x), weights.index, bias], [out0(ctx)], {
+    ctx.op('FULLY_CONNECTED', [ctx.activation(node.inputs[0]), ctx.weights(), ctx.bias()], [out0(ctx)], {
       fusedActivationFunction: tfliteActivation(node.attrs),
       weightsFormat: 0,
       keepNumDims: outShape.length > 2,
@@ -112,6 +130,8 @@ function binary(tfliteOp: string): OpQuant {
       const [a, b] = ctx.node.inputs;
       ctx.op(tfliteOp, [operand(ctx, a), operand(ctx, b)], [out0(ctx)], {
         fusedActivationFunction: tfliteActivation(ctx.node.attrs),
+        // int16 ADD/SUB with general (not power-of-two) scales: the pot_scale_int16 = false kernels.
+        ...(ctx.precision === 'int16' && tfliteOp !== 'MUL' ? { potScaleInt16: false } : {}),
       });
     },
   };
@@ -130,26 +150,26 @@ export const squareQuant: OpQuant = {
 };
 
 export const sigmoidQuant: OpQuant = {
-  rule: { output: 'fixed', ...LOGISTIC_OUTPUT },
+  rule: { output: 'fixed', op: 'LOGISTIC' },
   emit(ctx) {
     ctx.op('LOGISTIC', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]);
   },
 };
 
-/** SiLU = x * sigmoid(x): LOGISTIC into an internal 1/256 tensor, then MUL with x. */
+/** SiLU = x * sigmoid(x): LOGISTIC into an internal tensor (its fixed parameters), then MUL with x. */
 export const siluQuant: OpQuant = {
   rule: { output: 'calibrated' },
   emit(ctx) {
     const xName = ctx.node.inputs[0];
     const x = ctx.activation(xName);
-    const sig = ctx.internal(`${ctx.node.name}/sigmoid`, ctx.tensorInfo(xName).shape, LOGISTIC_OUTPUT);
+    const sig = ctx.internal(`${ctx.node.name}/sigmoid`, ctx.tensorInfo(xName).shape, ctx.fixedParams('LOGISTIC'));
     ctx.op('LOGISTIC', [x], [sig]);
     ctx.op('MUL', [x, sig], [out0(ctx)], { fusedActivationFunction: 0 });
   },
 };
 
 export const tanhQuant: OpQuant = {
-  rule: { output: 'fixed', ...TANH_OUTPUT },
+  rule: { output: 'fixed', op: 'TANH' },
   emit(ctx) {
     ctx.op('TANH', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]);
   },
@@ -157,11 +177,11 @@ export const tanhQuant: OpQuant = {
 
 /**
  * SOFTMAX works on the last axis only: over another axis the node is written as TRANSPOSE (swap the
- * axis with the last one; int8: keeps the input's parameters) + SOFTMAX (1/256, -128) + the same
+ * axis with the last one; keeps the input's parameters) + SOFTMAX (fixed output parameters) + the same
  * TRANSPOSE back (its own inverse; keeps the softmax parameters, which are the node output's).
  */
 export const softmaxQuant: OpQuant = {
-  rule: { output: 'fixed', ...SOFTMAX_OUTPUT },
+  rule: { output: 'fixed', op: 'SOFTMAX' },
   emit(ctx) {
     const { node } = ctx;
     const x = node.inputs[0];
@@ -176,7 +196,7 @@ export const softmaxQuant: OpQuant = {
     const swappedShape = perm.map((p) => shape[p]);
     const permT = ctx.int32Constant(`${node.name}/perm`, perm, [perm.length]);
     const swappedIn = ctx.internal(`${node.name}/axis_last`, swappedShape, ctx.params(x));
-    const swappedOut = ctx.internal(`${node.name}/softmax_axis_last`, swappedShape, SOFTMAX_OUTPUT);
+    const swappedOut = ctx.internal(`${node.name}/softmax_axis_last`, swappedShape, ctx.fixedParams('SOFTMAX'));
     ctx.op('TRANSPOSE', [ctx.activation(x), permT], [swappedIn]);
     ctx.op('SOFTMAX', [swappedIn], [swappedOut], options);
     ctx.op('TRANSPOSE', [swappedOut, permT], [out0(ctx)]);
@@ -404,24 +424,20 @@ export const identityQuant: OpQuant = {
  */
 export const batchNormQuant: OpQuant = {
   rule: { output: 'calibrated' },
+  weighted: {
+    input: 0,
+    weightsLabel: 'multiplier',
+    weights(node, tensor) {
+      const { a } = batchNormAffine(node, tensor);
+      return { data: a, shape: [1, 1, 1, a.length], axis: 3 };
+    },
+    bias: (node, tensor) => batchNormAffine(node, tensor).b,
+  },
   emit(ctx) {
     const { node } = ctx;
-    const x = node.inputs[0];
-    const shape = ctx.tensorInfo(x).shape;
-    if (shape.length !== 4) throw new Error(`BatchNorm on a rank-${shape.length} tensor cannot be written as int8 (NHWC rank 4 expected)`);
-    const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => constOf(ctx, i));
-    const eps = attrNumber(node.attrs, 'epsilon', 1e-3);
-    const c = shape[3];
-    const channel = (v: Float32Array, i: number) => (v.length === 1 ? v[0] : v[i]);
-    const a = new Float32Array(c);
-    const bias = new Float32Array(c);
-    for (let i = 0; i < c; i++) {
-      a[i] = channel(scale, i) / Math.sqrt(channel(variance, i) + eps);
-      bias[i] = channel(offset, i) - channel(mean, i) * a[i];
-    }
-    const weights = ctx.weights(`${node.name}/multiplier`, a, [1, 1, 1, c], 3);
-    const b = ctx.bias(`${node.name}/bias`, bias, c, ctx.params(x).scale, weights.scales);
-    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(x), weights.index, b], [out0(ctx)], {
+    const shape = ctx.tensorInfo(node.inputs[0]).shape;
+    if (shape.length !== 4) throw new Error(`BatchNorm on a rank-${shape.length} tensor cannot be written as a depthwise conv (NHWC rank 4 expected)`);
+    ctx.op('DEPTHWISE_CONV_2D', [ctx.activation(node.inputs[0]), ctx.weights(), ctx.bias()], [out0(ctx)], {
       padding: 1,
       strideW: 1,
       strideH: 1,
@@ -432,3 +448,17 @@ export const batchNormQuant: OpQuant = {
     });
   },
 };
+
+function batchNormAffine(node: IrNode, tensor: (name: string) => IrTensor): { a: Float32Array; b: Float32Array } {
+  const c = tensor(node.inputs[0]).shape.at(-1)!;
+  const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => constOf(node, tensor, i));
+  const eps = attrNumber(node.attrs, 'epsilon', 1e-3);
+  const channel = (v: Float32Array, i: number) => (v.length === 1 ? v[0] : v[i]);
+  const a = new Float32Array(c);
+  const b = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    a[i] = channel(scale, i) / Math.sqrt(channel(variance, i) + eps);
+    b[i] = channel(offset, i) - channel(mean, i) * a[i];
+  }
+  return { a, b };
+}

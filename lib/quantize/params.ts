@@ -1,36 +1,70 @@
-// Chooses the int8 (scale, zero point) of every activation tensor of a graph.
+// Solves the parameters of integer activation tensors as groups that must share them.
 //
-// The TFLite int8 kernels constrain some tensors to share parameters (MAX_POOL_2D, RESHAPE, PAD,
-// ... copy values, so output = input), fix others (LOGISTIC out = 1/256, -128) and let CONCATENATION
-// avoid requantization when all its inputs and its output share one set. We solve this as groups
-// (union-find) of tensors that must share parameters; a group's range is the union of its members'
-// calibrated ranges. A member whose parameters are fixed elsewhere (a sigmoid output, the model
-// input) and disagree with its group is split off, and the writer inserts a requantizing QUANTIZE op.
-import type { Graph, IrNode } from '../graph/ir.js';
-import { chooseActivationParams } from './math.js';
+// The TFLite integer kernels constrain some tensors to share parameters (MAX_POOL_2D, RESHAPE, PAD,
+// ... copy values, so output = input: "hard" ties that cannot be broken), fix others (LOGISTIC out
+// = 1/256, -128 in int8) and require CONCATENATION / PACK inputs to have their output's parameters
+// ("soft" ties: an input can be requantized instead). Groups are built with union-find: hard ties
+// first, then soft ties in graph order, each accepted unless it would join two different fixed
+// parameter sets or put a range into a fixed set that cannot hold it. A refused soft tie is a
+// requantization of that one input (a QUANTIZE step in the plan), so Concat(conv, sigmoid) requantizes
+// only the sigmoid, whose parameters are fixed elsewhere. A group's range is the union of its
+// members' ranges; int8 groups are asymmetric, int16 groups symmetric (math.ts chooseParamsFor).
+import type { IrNode } from '../graph/ir.js';
+import { ACTIVATION_LIMITS, chooseParamsFor, type QuantDType, type QuantParams } from './math.js';
 import type { QuantRule } from './rules.js';
-
-export interface QParams {
-  scale: number;
-  zeroPoint: number;
-}
 
 export interface ActivationRange {
   min: number;
   max: number;
 }
 
-export interface ParamAssignment {
-  params: Map<string, QParams>;
-  /** Tensors whose value must be requantized before `consumer` reads it: consumer input -> params it needs. */
-  requantize: { tensor: string; consumer: string; inputIndex: number; params: QParams }[];
-  /** Group id per tensor (for the report). */
+export interface SolvedParams {
+  params: Map<string, QuantParams>;
+  /** The range each tensor's parameters were chosen from (its group's union). */
+  groupRange: Map<string, ActivationRange>;
+  /** Inputs that must be requantized before `consumer` reads them: input index -> the output's parameters. */
+  requantize: { tensor: string; consumer: string; inputIndex: number; params: QuantParams }[];
   group: Map<string, number>;
   notes: string[];
 }
 
-class UnionFind {
+export interface SolveOptions {
+  ruleOf: (node: IrNode) => QuantRule;
+  /** Integer (int8/int16) activation tensors take part; float tensors do not. */
+  isInteger: (tensor: string) => boolean;
+  /** Constants read by shared-rule ops join their group (they are written in its parameters). */
+  isSharedConstant: (tensor: string) => boolean;
+  dtypeOf: (tensor: string) => QuantDType;
+  rangeOf: (tensor: string) => ActivationRange | undefined;
+  /** Parameters fixed by a kernel or by the model input. */
+  fixed: Map<string, QuantParams>;
+  /** Tensors to solve even if no node reads them (the model inputs). */
+  extraTensors?: string[];
+}
+
+function sameParams(a: QuantParams, b: QuantParams): boolean {
+  return a.zeroPoint === b.zeroPoint && Math.abs(a.scale - b.scale) <= 1e-9 * Math.max(a.scale, b.scale);
+}
+
+interface Component {
+  fixed?: QuantParams;
+  fixedBy?: string;
+  min: number;
+  max: number;
+  dtype: QuantDType;
+}
+
+/** Whether values in [min, max] fit the range a fixed parameter set represents (within one step). */
+function fits(f: QuantParams, dtype: QuantDType, min: number, max: number): boolean {
+  const { qmin, qmax } = ACTIVATION_LIMITS[dtype];
+  const lo = f.scale * (qmin - f.zeroPoint) - f.scale;
+  const hi = f.scale * (qmax - f.zeroPoint) + f.scale;
+  return !(min < lo || max > hi);
+}
+
+class Groups {
   private parent = new Map<string, string>();
+  readonly comp = new Map<string, Component>();
   find(x: string): string {
     let p = this.parent.get(x) ?? x;
     if (p !== x) {
@@ -39,161 +73,112 @@ class UnionFind {
     }
     return p;
   }
-  union(a: string, b: string): void {
+  add(x: string, c: Component): void {
+    this.parent.set(x, x);
+    this.comp.set(x, c);
+  }
+  /** Joins the components of a and b (deterministic root: the smaller name). */
+  join(a: string, b: string): void {
     const ra = this.find(a);
     const rb = this.find(b);
-    // Deterministic root: the lexicographically smaller name.
     if (ra === rb) return;
-    if (ra < rb) this.parent.set(rb, ra);
-    else this.parent.set(ra, rb);
+    const [root, other] = ra < rb ? [ra, rb] : [rb, ra];
+    const c = this.comp.get(root)!;
+    const o = this.comp.get(other)!;
+    this.parent.set(other, root);
+    this.comp.delete(other);
+    this.comp.set(root, {
+      fixed: c.fixed ?? o.fixed,
+      fixedBy: c.fixedBy ?? o.fixedBy,
+      min: Math.min(c.min, o.min),
+      max: Math.max(c.max, o.max),
+      dtype: c.dtype,
+    });
+  }
+  /** Whether a soft tie may join a and b. */
+  compatible(a: string, b: string): boolean {
+    const ca = this.comp.get(this.find(a))!;
+    const cb = this.comp.get(this.find(b))!;
+    if (ca.fixed && cb.fixed) return sameParams(ca.fixed, cb.fixed);
+    if (ca.fixed) return fits(ca.fixed, ca.dtype, cb.min, cb.max);
+    if (cb.fixed) return fits(cb.fixed, cb.dtype, ca.min, ca.max);
+    return true;
   }
 }
 
-export interface AssignOptions {
-  /** Fixed parameters for given tensors (e.g. the model input: scale 1/255, zero point -128). */
-  fixed?: Map<string, QParams>;
-  ruleOf: (node: IrNode) => QuantRule;
-}
-
-function sameParams(a: QParams, b: QParams): boolean {
-  return a.zeroPoint === b.zeroPoint && Math.abs(a.scale - b.scale) <= 1e-9 * Math.max(a.scale, b.scale);
-}
-
-export function assignActivationParams(
-  graph: Graph,
-  ranges: Map<string, ActivationRange>,
-  options: AssignOptions,
-): ParamAssignment {
-  const uf = new UnionFind();
-  const fixed = new Map<string, QParams>(options.fixed ?? []);
+export function solveParamGroups(nodes: IrNode[], options: SolveOptions): SolvedParams {
   const notes: string[] = [];
-  const isActivation = (name: string) => !graph.tensors.get(name)?.data;
-  // Edges that may be requantized instead of tied when the tie conflicts with fixed parameters.
-  const softTies: { node: IrNode; inputIndex: number; tensor: string }[] = [];
+  const member = (t: string) => options.isInteger(t);
+  const names = new Set<string>();
+  for (const t of options.extraTensors ?? []) if (member(t)) names.add(t);
+  for (const n of nodes) {
+    const shared = options.ruleOf(n).output === 'shared';
+    for (const t of [...n.inputs, ...n.outputs]) if (member(t) || (shared && options.isSharedConstant(t))) names.add(t);
+  }
+  const groups = new Groups();
+  for (const t of [...names].sort()) {
+    const r = options.rangeOf(t);
+    const f = options.fixed.get(t);
+    groups.add(t, { fixed: f, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: options.dtypeOf(t) });
+  }
 
-  for (const node of graph.nodes) {
-    const rule = options.ruleOf(node);
-    const out = node.outputs;
-    switch (rule.output) {
-      case 'fixed':
-        for (const o of out) fixed.set(o, { scale: rule.scale, zeroPoint: rule.zeroPoint });
-        break;
-      case 'same-as-input': {
-        const x = node.inputs[0];
-        if (isActivation(x)) for (const o of out) uf.union(x, o);
-        break;
+  // Hard ties: ops that copy values. Two different fixed sets here cannot be resolved.
+  for (const n of nodes) {
+    if (options.ruleOf(n).output !== 'same-as-input') continue;
+    const x = n.inputs[0];
+    if (!member(x)) continue;
+    for (const o of n.outputs) {
+      const a = groups.comp.get(groups.find(x))!;
+      const b = groups.comp.get(groups.find(o))!;
+      if (a.fixed && b.fixed && !sameParams(a.fixed, b.fixed)) {
+        throw new Error(`quantize: tensors ${x}, ${o} must share parameters (node '${n.name}' copies values) but have different fixed parameters`);
       }
-      case 'shared':
-        // Concat: inputs that are activations share the output's parameters where possible.
-        node.inputs.forEach((x, i) => {
-          if (!isActivation(x)) return;
-          softTies.push({ node, inputIndex: i, tensor: x });
-          uf.union(x, out[0]);
-        });
-        break;
-      default:
-        break;
+      groups.join(x, o);
     }
   }
 
-  // Group members.
-  const members = new Map<string, string[]>();
-  const activationNames = new Set<string>();
-  for (const n of graph.nodes) for (const t of [...n.inputs, ...n.outputs]) if (isActivation(t)) activationNames.add(t);
-  for (const t of graph.inputs) activationNames.add(t);
-  for (const t of [...activationNames].sort()) {
-    const r = uf.find(t);
-    const list = members.get(r);
-    if (list) list.push(t);
-    else members.set(r, [t]);
+  // Soft ties: CONCATENATION / PACK inputs, in graph order; a refused one is requantized.
+  const requantize: SolvedParams['requantize'] = [];
+  for (const n of nodes) {
+    if (options.ruleOf(n).output !== 'shared') continue;
+    const out = n.outputs[0];
+    n.inputs.forEach((x, i) => {
+      if (!names.has(x)) return;
+      if (options.isSharedConstant(x) || groups.compatible(x, out)) {
+        groups.join(x, out);
+        return;
+      }
+      requantize.push({ tensor: x, consumer: n.name, inputIndex: i, params: { scale: 0, zeroPoint: 0 } });
+      notes.push(`${n.name}: input '${x}' is requantized (its parameters are fixed elsewhere)`);
+    });
   }
 
-  // A group with two different fixed members cannot be tied: split the soft ties that join them.
-  const requantize: ParamAssignment['requantize'] = [];
-  const params = new Map<string, QParams>();
+  const params = new Map<string, QuantParams>();
+  const groupRange = new Map<string, ActivationRange>();
   const group = new Map<string, number>();
+  const rootParams = new Map<string, { p: QuantParams; r: ActivationRange; id: number }>();
   let gid = 0;
-  const conflicted = new Set<string>();
-  for (const [root, list] of members) {
-    const fixedHere = list.filter((t) => fixed.has(t));
-    const distinct: QParams[] = [];
-    for (const t of fixedHere) if (!distinct.some((p) => sameParams(p, fixed.get(t)!))) distinct.push(fixed.get(t)!);
-    if (distinct.length > 1) conflicted.add(root);
-    else if (distinct.length === 1) {
-      // A fixed member clips every other member to its representable range: only acceptable when
-      // their calibrated values fit in it (within one step).
-      const f = distinct[0];
-      const lo = f.scale * (-128 - f.zeroPoint) - f.scale;
-      const hi = f.scale * (127 - f.zeroPoint) + f.scale;
-      for (const t of list) {
-        const r = ranges.get(t);
-        if (!fixed.has(t) && r && (r.min < lo || r.max > hi)) conflicted.add(root);
+  for (const t of [...names].sort()) {
+    const root = groups.find(t);
+    let g = rootParams.get(root);
+    if (!g) {
+      const c = groups.comp.get(root)!;
+      let p: QuantParams;
+      if (c.fixed) p = c.fixed;
+      else {
+        if (c.min === Infinity) throw new Error(`quantize: no calibrated range for tensor '${t}'`);
+        p = chooseParamsFor(c.dtype, c.min, c.max);
       }
+      g = { p, r: { min: c.min, max: c.max }, id: ++gid };
+      rootParams.set(root, g);
     }
+    params.set(t, g.p);
+    groupRange.set(t, g.r);
+    group.set(t, g.id);
   }
-
-  if (conflicted.size > 0) {
-    // Rebuild the union-find without the soft (concat) ties of conflicted groups; those edges are
-    // requantized. Hard ties (same-as-input ops) are kept: such ops cannot requantize.
-    const uf2 = new UnionFind();
-    for (const node of graph.nodes) {
-      const rule = options.ruleOf(node);
-      if (rule.output === 'same-as-input' && isActivation(node.inputs[0])) for (const o of node.outputs) uf2.union(node.inputs[0], o);
-    }
-    for (const tie of softTies) {
-      if (conflicted.has(uf.find(tie.tensor))) continue;
-      uf2.union(tie.tensor, tie.node.outputs[0]);
-    }
-    for (const tie of softTies) {
-      if (!conflicted.has(uf.find(tie.tensor))) continue;
-      requantize.push({ tensor: tie.tensor, consumer: tie.node.name, inputIndex: tie.inputIndex, params: { scale: 0, zeroPoint: 0 } });
-      notes.push(`${tie.node.name}: input '${tie.tensor}' is requantized (its parameters are fixed elsewhere)`);
-    }
-    members.clear();
-    for (const t of [...activationNames].sort()) {
-      const r = uf2.find(t);
-      const list = members.get(r);
-      if (list) list.push(t);
-      else members.set(r, [t]);
-    }
-  }
-
-  for (const [, list] of members) {
-    gid++;
-    const fixedHere = list.find((t) => fixed.has(t));
-    let p: QParams;
-    if (fixedHere) {
-      p = fixed.get(fixedHere)!;
-      const others = list.filter((t) => fixed.has(t) && !sameParams(fixed.get(t)!, p));
-      if (others.length) {
-        throw new Error(
-          `quantize: tensors ${[fixedHere, ...others].join(', ')} must share int8 parameters (same-scale ops) but have different fixed parameters`,
-        );
-      }
-    } else {
-      let min = Infinity;
-      let max = -Infinity;
-      for (const t of list) {
-        const r = ranges.get(t);
-        if (!r) continue;
-        min = Math.min(min, r.min);
-        max = Math.max(max, r.max);
-      }
-      if (min === Infinity) {
-        throw new Error(`quantize: no calibrated range for tensor(s) ${list.slice(0, 5).join(', ')}`);
-      }
-      p = chooseActivationParams(min, max);
-    }
-    for (const t of list) {
-      params.set(t, p);
-      group.set(t, gid);
-    }
-  }
-
-  // Each requantized concat input gets the concat output's parameters on the new edge.
   for (const r of requantize) {
-    const consumer = graph.nodes.find((n) => n.name === r.consumer)!;
+    const consumer = nodes.find((n) => n.name === r.consumer)!;
     r.params = params.get(consumer.outputs[0])!;
   }
-  return { params, requantize, group, notes };
+  return { params, groupRange, requantize, group, notes };
 }

@@ -3,6 +3,7 @@
 // echoes it so a result can always be traced back to its choices.
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
+import { PRECISIONS, type Precision } from './rules.js';
 
 export interface RecipeOverride {
   /** Tensor or node names this applies to: an exact name, a `*` glob, or a /regex/. */
@@ -11,17 +12,22 @@ export interface RecipeOverride {
   perChannel?: boolean;
   /** An explicit float range for the matched activation tensors (skips calibration's choice). */
   range?: [number, number];
+  /** How the matched nodes (by node name or output tensor name) are computed: int8, int16 (16x8) or float. */
+  precision?: Precision;
 }
 
 export interface QuantRecipe {
   calibration?: CalibrationMethod;
   perChannel?: boolean;
+  /** Default precision of every op (default int8: a full-integer model). */
+  precision?: Precision;
   overrides?: RecipeOverride[];
 }
 
 export interface ResolvedRecipe {
   calibration: CalibrationMethod;
   perChannel: boolean;
+  precision: Precision;
   overrides: RecipeOverride[];
 }
 
@@ -30,6 +36,47 @@ export interface RecipeResolver {
   methodFor(tensor: string): CalibrationMethod;
   perChannelFor(node: string): boolean;
   rangeFor(tensor: string): [number, number] | undefined;
+  /** Precision of a node, matched by its name or any of its output tensors' names. */
+  precisionFor(node: { name: string; outputs: string[] }): Precision;
+}
+
+function checkPrecision(p: unknown, where: string): Precision {
+  if (!PRECISIONS.includes(p as Precision)) throw new Error(`${where}: precision '${String(p)}' is not one of ${PRECISIONS.join(', ')}`);
+  return p as Precision;
+}
+
+/** Edit distance (for "did you mean" lists of names). */
+function editDistance(a: string, b: string): number {
+  const prev = new Array(b.length + 1).fill(0).map((_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The names closest to `name` (at most `n`), for error messages. */
+export function closeNames(name: string, names: Iterable<string>, n = 3): string[] {
+  const plain = name.replace(/^\/|\/$/g, '').replace(/\*/g, '');
+  return [...new Set(names)]
+    .map((c) => ({ c, d: editDistance(plain, c) - (c.includes(plain) && plain ? plain.length : 0) }))
+    .sort((x, y) => x.d - y.d || (x.c < y.c ? -1 : 1))
+    .slice(0, n)
+    .map((x) => x.c);
+}
+
+/** Every override must name at least one node or tensor of the graph: an error lists close names otherwise. */
+export function checkOverridesMatch(r: ResolvedRecipe, names: string[]): void {
+  for (const [i, o] of r.overrides.entries()) {
+    const re = namePattern(o.match);
+    if (names.some((n) => re.test(n))) continue;
+    throw new Error(`recipe.overrides[${i}]: '${o.match}' names no node or tensor of the model; close names: ${closeNames(o.match, names).join(', ')}`);
+  }
 }
 
 /** `*` glob or /regex/ -> RegExp matching a whole name. */
@@ -47,14 +94,16 @@ function checkMethod(m: unknown, where: string): CalibrationMethod {
 }
 
 /** Merges options and recipe (explicit options win) into one resolved recipe with lookups. */
-export function resolveRecipe(options: { calibration?: CalibrationMethod; perChannel?: boolean; recipe?: QuantRecipe }): RecipeResolver {
+export function resolveRecipe(options: { calibration?: CalibrationMethod; perChannel?: boolean; precision?: Precision; recipe?: QuantRecipe }): RecipeResolver {
   const r = options.recipe ?? {};
   // mse is the default: it gave the best mAP50-95 of the four methods on both YOLOv5n and YOLOv8n (bench/RESULTS.md).
   const calibration = checkMethod(options.calibration ?? r.calibration ?? 'mse', 'quantizeInt8');
   const perChannel = options.perChannel ?? r.perChannel ?? true;
+  const precision = checkPrecision(options.precision ?? r.precision ?? 'int8', 'quantizeInt8');
   const overrides = (r.overrides ?? []).map((o, i) => {
     if (typeof o.match !== 'string' || !o.match) throw new Error(`recipe.overrides[${i}]: 'match' must be a non-empty string`);
     if (o.calibration !== undefined) checkMethod(o.calibration, `recipe.overrides[${i}]`);
+    if (o.precision !== undefined) checkPrecision(o.precision, `recipe.overrides[${i}]`);
     if (o.range !== undefined && !(Array.isArray(o.range) && o.range.length === 2 && o.range[0] <= o.range[1])) {
       throw new Error(`recipe.overrides[${i}]: 'range' must be [min, max] with min <= max`);
     }
@@ -67,21 +116,28 @@ export function resolveRecipe(options: { calibration?: CalibrationMethod; perCha
     return v;
   };
   return {
-    resolved: { calibration, perChannel, overrides },
+    resolved: { calibration, perChannel, precision, overrides },
     methodFor: (t) => last(t, 'calibration') ?? calibration,
     perChannelFor: (n) => last(n, 'perChannel') ?? perChannel,
     rangeFor: (t) => last(t, 'range'),
+    precisionFor: (node) => {
+      // The last override that matches the node or one of its outputs wins.
+      let v: Precision | undefined;
+      for (const { o, re } of compiled) if (o.precision !== undefined && (re.test(node.name) || node.outputs.some((t) => re.test(t)))) v = o.precision;
+      return v ?? precision;
+    },
   };
 }
 
 /** A readable listing of a resolved recipe (the CLI prints it; the report embeds the object). */
 export function formatRecipe(r: ResolvedRecipe): string {
-  const lines = [`calibration: ${r.calibration}`, `weights: int8 symmetric, ${r.perChannel ? 'per channel' : 'per tensor'}`];
+  const lines = [`calibration: ${r.calibration}`, `weights: int8 symmetric, ${r.perChannel ? 'per channel' : 'per tensor'}`, `precision: ${r.precision}`];
   for (const o of r.overrides) {
     const parts = [
       o.calibration && `calibration ${o.calibration}`,
       o.perChannel !== undefined && (o.perChannel ? 'per channel' : 'per tensor'),
       o.range && `range [${o.range[0]}, ${o.range[1]}]`,
+      o.precision && `precision ${o.precision}`,
     ].filter(Boolean);
     lines.push(`  ${o.match}: ${parts.join(', ')}`);
   }

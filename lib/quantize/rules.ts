@@ -1,52 +1,70 @@
-// The quantization side of an op-registry entry: how the op's output parameters are chosen, and
-// how the op is written to an int8 TFLite graph. Each entry in lib/ops/defs/ carries a `quant` field
-// of type OpQuant; this file defines the shapes and the shared emit context.
+// The quantization side of an op-registry entry: how the op's output parameters are chosen, which of
+// its inputs are weights, which precisions it can be written in, and how it is written to TFLite.
+// Each entry in lib/ops/defs/ carries a `quant` field of type OpQuant; this file defines the shapes
+// and the emit context the writer (lib/quantize/emit.ts) hands to it. Emit functions decide nothing
+// about parameters: they ask the context, which answers from the plan.
 import type { IrNode, IrTensor } from '../graph/ir.js';
-import type { QParams } from './params.js';
+import type { FixedOutputOp, QuantParams } from './math.js';
+
+/** How an op is computed: int8 (full-integer), int16 (TFLite 16x8: int16 activations, int8 weights) or float. */
+export type Precision = 'int8' | 'int16' | 'float';
+export const PRECISIONS: readonly Precision[] = ['int8', 'int16', 'float'];
 
 export type QuantRule =
   /** Output parameters from the calibrated range of the output tensor. */
   | { output: 'calibrated' }
-  /** Output parameters fixed by the TFLite kernel (e.g. LOGISTIC: 1/256, -128). */
-  | { output: 'fixed'; scale: number; zeroPoint: number }
+  /** Output parameters fixed by the TFLite kernel, per dtype (math.ts FIXED_OUTPUT_PARAMS). */
+  | { output: 'fixed'; op: FixedOutputOp }
   /** Output parameters equal the first input's (ops that move values without arithmetic). */
   | { output: 'same-as-input' }
-  /** All activation inputs and the output share one set where possible (CONCATENATION). */
+  /** All inputs (constants too) and the output share one set where possible (CONCATENATION, PACK). */
   | { output: 'shared' };
 
-/** What an op's writer can ask while emitting one node into the int8 TFLite model. */
+/** Ops with weights: the weights in the layout the TFLite op takes, and the float bias. */
+export interface WeightedOp {
+  /** Float weights as the TFLite op stores them, and the axis of the output channel. */
+  weights(node: IrNode, tensor: (name: string) => IrTensor): { data: Float32Array; shape: number[]; axis: number };
+  /** Float bias per output channel (undefined: none in the source, written as zeros). */
+  bias(node: IrNode, tensor: (name: string) => IrTensor): Float32Array | undefined;
+  /** Index of the activation input whose scale the bias scale multiplies (always 0 here). */
+  input: number;
+  /** Suffix of the weights tensor's name in the file (`<node>/<suffix>`; default 'weights'). */
+  weightsLabel?: string;
+}
+
+/** What an op's writer can ask while emitting one node. Every answer comes from the plan. */
 export interface EmitContext {
   node: IrNode;
+  /** The precision the plan gives this node. */
+  precision: Precision;
   tensorInfo(name: string): IrTensor;
-  /** Parameters of an activation tensor. */
-  params(name: string): QParams;
-  /** Index of the int8 activation tensor (or quantized constant operand) for an IR tensor name. */
+  /** Parameters of an activation tensor (int8 or int16). */
+  params(name: string): QuantParams;
+  /** Index of the activation tensor (in the dtype the plan gives it) for an IR tensor name. */
   activation(name: string): number;
-  /** A constant operand quantized to int8 asymmetric per-tensor from its own min/max (ADD/MUL/SUB operands). */
+  /** A constant operand (ADD/MUL/CONCATENATION operands) in the dtype and parameters the plan gives it. */
   constantOperand(name: string): number;
   /** A constant int32 tensor (shapes, axes, paddings...). */
   int32Constant(label: string, values: number[] | Int32Array, shape?: number[]): number;
-  /** A scalar constant holding `value` in the type (and int8 parameters) of activation `like`. */
+  /** A scalar constant holding `value` in the type (and parameters) of activation `like`. */
   scalarLike(label: string, value: number, like: string): number;
-  /** int8 symmetric weights, per channel along `axis` when perChannel (else per tensor); returns the tensor and its scales. */
-  weights(label: string, data: Float32Array, shape: number[], axis: number): { index: number; scales: number[] };
-  /** int32 bias with zero point 0 and scale = inputScale * weightScale[c]. */
-  bias(label: string, data: Float32Array | undefined, channels: number, inputScale: number, weightScales: number[]): number;
-  /** A new int8 activation tensor that exists only in the TFLite graph (e.g. the sigmoid inside SiLU). */
-  internal(label: string, shape: number[], params: QParams): number;
+  /** The node's planned weights tensor (WeightedOp ops only). */
+  weights(): number;
+  /** The node's planned bias tensor (WeightedOp ops only). */
+  bias(): number;
+  /** The fixed output parameters of `op` in this node's precision. */
+  fixedParams(op: FixedOutputOp): QuantParams;
+  /** A new activation tensor in this node's precision that exists only in the TFLite graph (e.g. the sigmoid inside SiLU). */
+  internal(label: string, shape: number[], params: QuantParams): number;
   /** Appends a TFLite operator. */
   op(name: string, inputs: number[], outputs: number[], options?: Record<string, unknown>): void;
 }
 
 export interface OpQuant {
   rule: QuantRule;
-  /** Writes the node as one or more int8 TFLite ops. */
+  weighted?: WeightedOp;
+  /** Precisions the op can be written in (default: all). */
+  precisions?: readonly Precision[];
+  /** Writes the node as one or more TFLite ops. */
   emit(ctx: EmitContext): void;
 }
-
-/** LOGISTIC int8 output: TFLite requires scale 1/256 and zero point -128. */
-export const LOGISTIC_OUTPUT: QParams = { scale: 1 / 256, zeroPoint: -128 };
-/** TANH int8 output: scale 1/128, zero point 0. */
-export const TANH_OUTPUT: QParams = { scale: 1 / 128, zeroPoint: 0 };
-/** SOFTMAX int8 output: scale 1/256, zero point -128. */
-export const SOFTMAX_OUTPUT: QParams = { scale: 1 / 256, zeroPoint: -128 };

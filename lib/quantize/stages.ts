@@ -1,0 +1,269 @@
+// The stages of quantization, with data between them:
+//   prepareGraph (import, passes, head) -> calibrateGraph (statistics -> ranges) -> planFor (the plan)
+//   -> plan passes -> writePlan (emit + check).
+// quantizeInt8 runs them once; the sensitivity analysis and the accuracy-aware selection calibrate
+// once and plan/write many variants from the same statistics.
+import type * as tfTypes from '@tensorflow/tfjs';
+import { importModel } from '../graph/importers/index.js';
+import { runDefaultPasses } from '../graph/passes/index.js';
+import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
+import type { BackendName } from '../graph/backend.js';
+import type { Graph, IrNode } from '../graph/ir.js';
+import { consumersOf } from '../graph/ir.js';
+import { getOpDef } from '../ops/registry.js';
+import { calibrate, type CalibrationResult } from '../calibrate/calibrate.js';
+import { writeTflite } from '../tflite/writer.js';
+import { assertValidTflite } from '../tflite/check.js';
+import { chooseActivationParams, snapRangeOutward, type QuantParams } from './math.js';
+import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from './head.js';
+import type { ActivationRange } from './params.js';
+import { buildPlan, type IoType, type QuantPlan } from './plan.js';
+import { emitPlan } from './emit.js';
+import { checkOverridesMatch, type RecipeResolver } from './recipe.js';
+import type { OpQuant, Precision } from './rules.js';
+import { headSpecMetadata } from '../yolo/families/index.js';
+import { assertFiniteConstants } from '../util/validate.js';
+
+export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
+
+function isGraph(x: unknown): x is Graph {
+  return typeof x === 'object' && x !== null && (x as Graph).tensors instanceof Map && Array.isArray((x as Graph).nodes);
+}
+
+export function quantOf(n: IrNode): OpQuant {
+  const q = getOpDef(n.op).quant;
+  if (!q) throw new Error(`quantize: op '${n.op}' (node '${n.name}') has no quantization rule`);
+  return q;
+}
+
+/**
+ * int8 parameters of the model input for its float range, from the shared chooser: the range is widened
+ * to contain 0 (so [0.2, 1] is quantized as [0, 1]) and the zero point stays inside int8. The default
+ * [0, 1] (pixel / 255) gives scale 1/255, zero point -128.
+ */
+export function inputParamsFor(range: [number, number] | undefined): QuantParams {
+  const [lo, hi] = range ?? [0, 1];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi)) {
+    throw new Error(`quantizeInt8: inputRange must be [min, max] with finite min < max, got [${range?.join(', ')}]`);
+  }
+  return chooseActivationParams(lo, hi);
+}
+
+function now(): number {
+  return performance.now() / 1000;
+}
+
+/**
+ * The T >= 1.2785 (where SiLU has its minimum) beyond which |x * sigmoid(x)| < tolerance for all x < -T
+ * (|SiLU| decreases monotonically there), found by bisection.
+ */
+export function siluNegligibleBelow(tolerance: number): number {
+  const silu = (x: number) => x / (1 + Math.exp(-x));
+  let lo = 1.2785;
+  if (Math.abs(silu(-lo)) <= tolerance) return lo;
+  let hi = 2;
+  while (Math.abs(silu(-hi)) > tolerance && hi < 1e3) hi *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (Math.abs(silu(-mid)) > tolerance) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** Logit beyond which the int8 LOGISTIC output (scale 1/256, zp -128) saturates: ln(255.5 / 0.5). */
+const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
+
+export interface PreparedGraph {
+  graph: Graph;
+  headSpec?: HeadSpec;
+  family?: string;
+  cut?: string;
+  treatment: HeadTreatment;
+  probeMaxError?: number;
+  warnings: string[];
+}
+
+export interface PrepareOptions {
+  outputs?: string[];
+  head?: 'split' | 'keep';
+  headCut?: string;
+  backend?: BackendName;
+}
+
+/** Import + default passes + the detection-head treatment (shared by quantizeInt8 and exportFloatTflite). */
+export async function prepareGraph(source: ModelSource, options: PrepareOptions): Promise<PreparedGraph> {
+  const imported = isGraph(source) ? source : await importModel(source, { outputs: options.outputs });
+  assertFiniteConstants(imported, imported.meta?.source ?? 'model');
+  const graph: Graph = runDefaultPasses(imported);
+  if (graph.inputs.length !== 1) {
+    throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
+  }
+  const treated = await treatHead(graph, options);
+  return {
+    graph: treated.graph,
+    headSpec: treated.spec,
+    family: treated.family,
+    cut: treated.cut,
+    treatment: treated.treatment,
+    probeMaxError: treated.probeMaxError,
+    warnings: treated.warnings,
+  };
+}
+
+/** Everything calibration produced: the graph to quantize (its tail may have moved to float), ranges, statistics. */
+export interface CalibratedGraph {
+  prepared: PreparedGraph;
+  graph: Graph;
+  headSpec?: HeadSpec;
+  treatment: HeadTreatment;
+  family?: string;
+  ranges: Map<string, ActivationRange>;
+  calibration: CalibrationResult;
+  stats: DatasetStats;
+  activations: string[];
+  backend: string;
+  forwardSeconds: number;
+  inputParams: QuantParams;
+  warnings: string[];
+}
+
+export interface CalibrateGraphOptions {
+  representativeDataset: RepresentativeDataset;
+  numCalibrationSamples?: number;
+  backend?: BackendName;
+  head?: 'split' | 'keep';
+  inputRange?: [number, number];
+  onProgress?: (step: string, done: number, total: number) => void;
+  /** Keep the float executor open (returned) for later passes over the float graph. */
+  keepExecutor?: boolean;
+}
+
+/** Runs calibration over every activation of the prepared graph and turns the statistics into ranges. */
+export async function calibrateGraph(
+  prepared: PreparedGraph,
+  recipe: RecipeResolver,
+  options: CalibrateGraphOptions,
+): Promise<{ calibrated: CalibratedGraph; executor?: FloatExecutor }> {
+  let graph = prepared.graph;
+  const warnings = [...prepared.warnings];
+  checkOverridesMatch(recipe.resolved, [...graph.nodes.map((n) => n.name), ...graph.tensors.keys()]);
+  const inputParams = inputParamsFor(options.inputRange);
+  const progress = options.onProgress ?? (() => {});
+  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const executor = await createFloatExecutor(graph, { backend: options.backend });
+  let keep = false;
+  try {
+    const activations: string[] = [];
+    const consumers = consumersOf(graph);
+    for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
+    const stats: DatasetStats = { used: 0, skipped: [] };
+    const numSamples = options.numCalibrationSamples ?? 100;
+    if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
+    let forwardSeconds = 0;
+    const calibration = await calibrate({
+      tensors: activations,
+      samples: datasetInputs(options.representativeDataset, inputShape, stats),
+      numSamples,
+      forward: async (input, onTensor) => {
+        const tf0 = now();
+        await executor.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
+        forwardSeconds += now() - tf0;
+      },
+      method: (t) => recipe.methodFor(t),
+      onProgress: (done, total) => progress('calibrate', done, total),
+    });
+    if (stats.skipped.length) {
+      warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);
+    }
+    checkCalibrationCount(stats, numSamples);
+    if (calibration.samples < numSamples && typeof options.representativeDataset !== 'string') {
+      warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
+    }
+
+    // Ranges, with what the int8 kernels make irrelevant clipped away.
+    const ranges = new Map<string, ActivationRange>();
+    for (const [name, r] of calibration.ranges) {
+      let { min, max } = r;
+      const override = recipe.rangeFor(name);
+      if (override) [min, max] = override;
+      const readers = consumers.get(name) ?? [];
+      // A tensor read only by LOGISTIC needs no range beyond where the int8 sigmoid saturates.
+      if (!override && readers.length > 0 && readers.every((n) => n.op === 'Sigmoid') && !graph.outputs.includes(name)) {
+        const clip = (v: number) => Math.min(LOGISTIC_SATURATION, Math.max(-LOGISTIC_SATURATION, v));
+        min = clip(min);
+        max = clip(max);
+      }
+      // A tensor read only by SiLU needs no negative range below where x * sigmoid(x) rounds to 0 in
+      // the SiLU output's own int8 step: clipping there changes no SiLU output, and the rest of the
+      // range gets a finer step.
+      if (!override && readers.length > 0 && readers.every((n) => n.op === 'Silu') && !graph.outputs.includes(name)) {
+        let step = Infinity;
+        for (const n of readers) {
+          const out = calibration.ranges.get(n.outputs[0]);
+          if (out) step = Math.min(step, (Math.max(out.max, 0) - Math.min(out.min, 0)) / 255);
+        }
+        if (Number.isFinite(step) && step > 0) min = Math.max(min, -siluNegligibleBelow(step / 2));
+      }
+      ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
+    }
+    // A head no family took: move an output tail that joins very different ranges to float.
+    let { headSpec, treatment, family } = prepared;
+    if (treatment === 'none' && options.head !== 'keep') {
+      const split = splitOutputTail(graph, ranges);
+      if (split) {
+        graph = split.graph;
+        headSpec = split.spec;
+        treatment = 'split';
+        family = split.spec.kind;
+      }
+    }
+    keep = options.keepExecutor === true;
+    return {
+      calibrated: {
+        prepared, graph, headSpec, treatment, family, ranges, calibration, stats, activations,
+        backend: executor.backend, forwardSeconds, inputParams, warnings,
+      },
+      executor: keep ? executor : undefined,
+    };
+  } finally {
+    if (!keep) executor.dispose();
+  }
+}
+
+export interface PlanForOptions {
+  inputType?: IoType;
+  outputType?: IoType;
+  extraOutputs?: string[];
+  /** Precision per node, overriding the recipe's (sensitivity variants). */
+  precisionOf?: (node: IrNode) => Precision;
+  inputRange?: [number, number];
+}
+
+/** The plan of a calibrated graph under a recipe. */
+export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: PlanForOptions = {}): QuantPlan {
+  const byName = new Map(cal.graph.nodes.map((n) => [n.name, n]));
+  return buildPlan(cal.graph, cal.ranges, {
+    quantOf,
+    precisionOf: options.precisionOf ?? ((n) => recipe.precisionFor(byName.get(n.name) ?? n)),
+    perChannelFor: (n) => recipe.perChannelFor(n.name),
+    methodFor: (t) => recipe.methodFor(t),
+    inputParams: new Map([[cal.graph.inputs[0], cal.inputParams]]),
+    inputRange: options.inputRange,
+    inputType: options.inputType ?? 'int8',
+    outputType: options.outputType,
+    extraOutputs: options.extraOutputs,
+  });
+}
+
+/** Emits a plan and checks the file: an invalid model is never returned. */
+export function writePlan(graph: Graph, plan: QuantPlan, options: { headSpec?: HeadSpec; description: string; where: string; check?: boolean }): Uint8Array {
+  const metadata: Record<string, Uint8Array> = options.headSpec ? headSpecMetadata(options.headSpec) : {};
+  const model = emitPlan(graph, plan, { quantOf, metadata, description: options.description });
+  const tflite = writeTflite(model);
+  if (options.check !== false) assertValidTflite(tflite, options.where);
+  return tflite;
+}
+
+export { datasetInputs };
