@@ -3,6 +3,7 @@
 // inputs. Signal-to-quantization-noise ratio (SQNR, dB) per tensor shows where accuracy is lost.
 import type { FloatExecutor } from '../graph/execute.js';
 import { TfliteRunner } from '../runtime/index.js';
+import { quantizeValue } from './math.js';
 
 export interface LayerError {
   tensor: string;
@@ -26,10 +27,7 @@ export async function analyzeLayerErrors(
     const inDesc = runner.inputs[0];
     for await (const x of inputs) {
       const q = new Int8Array(x.length);
-      for (let i = 0; i < x.length; i++) {
-        const v = Math.round(x[i] / inDesc.scale!) + inDesc.zeroPoint!;
-        q[i] = v < -128 ? -128 : v > 127 ? 127 : v;
-      }
+      for (let i = 0; i < x.length; i++) q[i] = quantizeValue(x[i], inDesc.scale!, inDesc.zeroPoint!);
       const outs = await runner.run([q]);
       await floatExec.stream(x, {
         fetch: [],
@@ -38,9 +36,10 @@ export async function analyzeLayerErrors(
           const k = index.get(name);
           if (!a || k === undefined) return;
           const o = runner.outputs[k];
-          const qd = outs[k] as Int8Array;
-          const s = o.scale!;
-          const zp = o.zeroPoint!;
+          // Integer outputs are dequantized with their own parameters; float ones (float ops) are values.
+          const qd = outs[k];
+          const s = o.scale ?? 1;
+          const zp = o.zeroPoint ?? 0;
           for (let i = 0; i < data.length; i++) {
             const f = data[i];
             const e = f - (qd[i] - zp) * s;

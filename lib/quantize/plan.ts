@@ -114,6 +114,8 @@ export interface PlanOptions {
   outputType?: IoType;
   /** Also expose these activations (debug / layer analysis), in their own dtype. */
   extraOutputs?: string[];
+  /** Ranges for int16 tensors (the observed extremes; default: `ranges`). */
+  int16Ranges?: Map<string, ActivationRange>;
 }
 
 function quantDType(d: PlanDType): QuantDType | undefined {
@@ -209,7 +211,12 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
       const [lo, hi] = minMax(floatData(info(src)));
       return { min: lo, max: hi };
     }
-    return ranges.get(src);
+    // int16 has 256x finer steps: a range clipped for int8 noise (mse, percentile) would clip needlessly.
+    const r = (dtype.get(t) === 'int16' ? options.int16Ranges?.get(src) : undefined) ?? ranges.get(src);
+    if (r) return r;
+    // The model input is not calibrated: its range is what its fixed int8 parameters represent.
+    const f = fixed.get(src);
+    return f ? { min: (ACTIVATION_LIMITS.int8.qmin - f.params.zeroPoint) * f.params.scale, max: (ACTIVATION_LIMITS.int8.qmax - f.params.zeroPoint) * f.params.scale } : undefined;
   };
   const solved = float
     ? undefined

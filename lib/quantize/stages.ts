@@ -120,6 +120,8 @@ export interface CalibratedGraph {
   treatment: HeadTreatment;
   family?: string;
   ranges: Map<string, ActivationRange>;
+  /** Observed extremes (snapped), the ranges of int16 tensors. */
+  observedRanges: Map<string, ActivationRange>;
   calibration: CalibrationResult;
   stats: DatasetStats;
   activations: string[];
@@ -184,6 +186,7 @@ export async function calibrateGraph(
 
     // Ranges, with what the int8 kernels make irrelevant clipped away.
     const ranges = new Map<string, ActivationRange>();
+    const observedRanges = new Map<string, ActivationRange>();
     for (const [name, r] of calibration.ranges) {
       let { min, max } = r;
       const override = recipe.rangeFor(name);
@@ -207,6 +210,8 @@ export async function calibrateGraph(
         if (Number.isFinite(step) && step > 0) min = Math.max(min, -siluNegligibleBelow(step / 2));
       }
       ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
+      // int16 (16x8) tensors use the observed extremes, as TFLite's 16x8 calibration does.
+      observedRanges.set(name, override ? { min, max } : snapRangeOutward(r.observedMin, r.observedMax));
     }
     // A head no family took: move an output tail that joins very different ranges to float.
     let { headSpec, treatment, family } = prepared;
@@ -222,7 +227,7 @@ export async function calibrateGraph(
     keep = options.keepExecutor === true;
     return {
       calibrated: {
-        prepared, graph, headSpec, treatment, family, ranges, calibration, stats, activations,
+        prepared, graph, headSpec, treatment, family, ranges, observedRanges, calibration, stats, activations,
         backend: executor.backend, forwardSeconds, inputParams, warnings,
       },
       executor: keep ? executor : undefined,
@@ -254,6 +259,7 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     inputType: options.inputType ?? 'int8',
     outputType: options.outputType,
     extraOutputs: options.extraOutputs,
+    int16Ranges: cal.observedRanges,
   });
 }
 

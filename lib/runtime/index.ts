@@ -8,8 +8,8 @@ import { dtypeName, type TfliteModel } from '../tflite/model.js';
 
 export { setLiteRtVerbose };
 
-export type RuntimeDType = 'float32' | 'int32' | 'uint8' | 'int8';
-export type RuntimeArray = Float32Array | Int32Array | Uint8Array | Int8Array;
+export type RuntimeDType = 'float32' | 'int32' | 'uint8' | 'int8' | 'int16';
+export type RuntimeArray = Float32Array | Int32Array | Uint8Array | Int8Array | Int16Array;
 
 export interface TensorDescription {
   name: string;
@@ -26,12 +26,14 @@ const ARRAY_FOR: Record<RuntimeDType, { name: string; ctor: new (n: number) => R
   int32: { name: 'Int32Array', ctor: Int32Array },
   uint8: { name: 'Uint8Array', ctor: Uint8Array },
   int8: { name: 'Int8Array', ctor: Int8Array },
+  int16: { name: 'Int16Array', ctor: Int16Array },
 };
 
 function arrayDType(a: unknown): RuntimeDType | undefined {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Int32Array) return 'int32';
   if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Int16Array) return 'int16';
   if (a instanceof Uint8Array) return 'uint8';
   return undefined;
 }
@@ -77,11 +79,11 @@ export class TfliteRunner {
     const describe = (ti: number, index: number): TensorDescription => {
       const t = sg.tensors[ti];
       const dt = dtypeName(t.type);
-      if (dt !== 'float32' && dt !== 'int32' && dt !== 'uint8' && dt !== 'int8') {
-        throw new Error(`${label}: tensor '${t.name}' has type ${dt}; only float32, int32, uint8 and int8 model I/O is supported`);
+      if (dt !== 'float32' && dt !== 'int32' && dt !== 'uint8' && dt !== 'int8' && dt !== 'int16') {
+        throw new Error(`${label}: tensor '${t.name}' has type ${dt}; only float32, int32, uint8, int8 and int16 model I/O is supported`);
       }
       const q = t.quantization;
-      const quantized = (dt === 'int8' || dt === 'uint8') && q && q.scale.length > 0;
+      const quantized = (dt === 'int8' || dt === 'uint8' || dt === 'int16') && q && q.scale.length > 0;
       return {
         name: t.name,
         index,

@@ -6,7 +6,8 @@
 //   1. @litertjs/core 2.5.3 maps only float32/int32/uint8 tensors to JS (its DATATYPES table);
 //      any model with an int8 input or output fails in `loadAndCompile` with
 //      "Element type INT8 is not supported". The wasm runtime itself handles int8 fine, so we
-//      load a copy of the package's ESM bundle with one more row in that table (int8 <-> Int8Array).
+//      load a copy of the package's ESM bundle with two more rows in that table (int8 <-> Int8Array,
+//      int16 <-> Int16Array, for the 16x8 models of mixed precision).
 //   2. The wasm module prints INFO/WARNING lines on every load; they are filtered unless the
 //      caller asks for them (`verbose`).
 //   3. On start-up LiteRT tries to create a WebGPU device and reports the failure with console.warn;
@@ -63,7 +64,9 @@ export function litertWasmDir(): string {
 }
 
 const DATATYPES_TAIL = '    dtype: "uint8",\n    typedArrayConstructor: Uint8Array,\n    elementType: ElementType.UINT8\n  }\n]);';
-const INT8_ROW = ',\n  {\n    dtype: "int8",\n    typedArrayConstructor: Int8Array,\n    elementType: ElementType.INT8\n  }\n]);';
+const EXTRA_DTYPE_ROWS =
+  ',\n  {\n    dtype: "int8",\n    typedArrayConstructor: Int8Array,\n    elementType: ElementType.INT8\n  },' +
+  '\n  {\n    dtype: "int16",\n    typedArrayConstructor: Int16Array,\n    elementType: ElementType.INT16\n  }\n]);';
 
 const DEFAULT_ENVIRONMENT = 'await Environment.create()\n';
 const NO_WEBGPU_ENVIRONMENT = 'await Environment.create({ webGpuDevice: null })\n';
@@ -79,7 +82,7 @@ function patchedBundlePath(): string {
         `models; install the pinned version ${LITERT_VERSION_PINNED}.`,
     );
   }
-  src = src.replace(DATATYPES_TAIL, DATATYPES_TAIL.slice(0, -'\n]);'.length) + INT8_ROW);
+  src = src.replace(DATATYPES_TAIL, DATATYPES_TAIL.slice(0, -'\n]);'.length) + EXTRA_DTYPE_ROWS);
   if (!src.includes(DEFAULT_ENVIRONMENT)) {
     throw new Error(`@litertjs/core ${version} at ${pkgDir}: its loadLiteRt no longer creates the default environment as expected; install the pinned version ${LITERT_VERSION_PINNED}.`);
   }

@@ -8,7 +8,7 @@ import { TfliteBuilder } from '../../lib/tflite/builder.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { readTflite, readMetadataString } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/op-versions.js';
-import { TfliteRunner } from '../../lib/runtime/index.js';
+import { TfliteRunner, type RuntimeArray } from '../../lib/runtime/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
 
 const prng = mulberry32;
@@ -95,7 +95,7 @@ describe('tflite builder: hand-built int8 model in LiteRT', function () {
   const addQp = catQp;
 
   let runner: TfliteRunner;
-  let outputs: (Int8Array | Float32Array | Int32Array | Uint8Array)[];
+  let outputs: RuntimeArray[];
   let modelBytes: Uint8Array;
   const OUT_NAMES = ['z_reshape', 'conv', 'sigmoid', 'silu', 'add', 'concat', 'maxpool', 'resize'];
 

@@ -1,0 +1,18 @@
+import { GraphBuilder } from '../lib/graph/builder.ts';
+import { quantizeInt8, formatPlan } from '../lib/quantize/index.ts';
+import { TfliteRunner } from '../lib/runtime/index.ts';
+const b = new GraphBuilder('m');
+const x = b.addInput('input', [1, 2, 2, 4]);
+const k = b.addConstant('k', [4], 'float32', Float32Array.from([2, -1, 0.5, 3]));
+const y = b.emit('mulc', 'Mul', [x, k], {})[0];
+const g = b.build([y], { source: 'm', format: 'built', notes: [] });
+const calib = [0, 1, 2].map((s) => Float32Array.from({ length: 16 }, (_, i) => ((i * 7 + s * 3) % 16) / 15));
+const r = await quantizeInt8(g, { representativeDataset: calib, backend: 'wasm', precision: 'int16', outputType: 'int16' });
+const plan = r.report.plan;
+console.log(JSON.stringify(plan.tensors, null, 0).slice(0, 1500));
+const run = await TfliteRunner.load(r.tflite);
+const xin = Float32Array.from({ length: 16 }, (_, i) => i / 15);
+const q = Int8Array.from(xin, (v) => Math.round(v * 255) - 128);
+const out = (await run.run([q]))[0];
+const o = run.outputs[0];
+console.log(o, Array.from(out).map((v, i) => [((v - o.zeroPoint!) * o.scale!).toFixed(4), (((q[i] + 128) / 255) * [2, -1, 0.5, 3][i % 4]).toFixed(4)].join('/')).join(' '));
