@@ -11,7 +11,7 @@ export interface InputDescription extends QuantParams {
   shape: number[];
 }
 
-export type ModelInputArray = Float32Array | Int8Array | Uint8Array;
+export type ModelInputArray = Float32Array | Int8Array | Uint8Array | Int16Array;
 
 export interface PreparedInput {
   /** The tensor data in the input's own dtype, NHWC. */

@@ -1,7 +1,8 @@
 // Float <-> integer conversion of model inputs and outputs with a tensor's own quantization
 // (TFLite affine quantization: real = scale * (q - zeroPoint)).
+import { roundHalfAwayFromZero } from '../quantize/math.js';
 
-export type QuantizedDType = 'int8' | 'uint8';
+export type QuantizedDType = 'int8' | 'uint8' | 'int16';
 
 /** The quantization of one tensor: what TfliteRunner.inputs[i] / outputs[i] carry. */
 export interface QuantParams {
@@ -12,12 +13,12 @@ export interface QuantParams {
   name?: string;
 }
 
-const RANGE: Record<QuantizedDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
+const RANGE: Record<QuantizedDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
 
 function quantizedParams(p: QuantParams, fn: string): { dtype: QuantizedDType; scale: number; zeroPoint: number } {
   const where = p.name ? `tensor '${p.name}'` : 'tensor';
-  if (p.dtype !== 'int8' && p.dtype !== 'uint8') {
-    throw new TypeError(`${fn}: ${where} has dtype ${p.dtype}; only int8 and uint8 tensors are quantized`);
+  if (p.dtype !== 'int8' && p.dtype !== 'uint8' && p.dtype !== 'int16') {
+    throw new TypeError(`${fn}: ${where} has dtype ${p.dtype}; only int8, uint8 and int16 tensors are quantized`);
   }
   if (p.scale === undefined || !(p.scale > 0) || !Number.isFinite(p.scale)) {
     throw new TypeError(`${fn}: ${where} (${p.dtype}) has no valid quantization scale (got ${p.scale})`);
@@ -30,24 +31,19 @@ function quantizedParams(p: QuantParams, fn: string): { dtype: QuantizedDType; s
   return { dtype: p.dtype, scale: p.scale, zeroPoint };
 }
 
-/** TFLite rounds half away from zero (std::round). */
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
-}
-
 /**
  * Quantizes float values (e.g. pixels/255) for an int8 or uint8 tensor:
  * q = clamp(round(x / scale) + zeroPoint) — saturating, never wrapping (unlike Int8Array.from).
  */
-export function quantizeInput(x: ArrayLike<number>, params: QuantParams): Int8Array | Uint8Array {
+export function quantizeInput(x: ArrayLike<number>, params: QuantParams): Int8Array | Uint8Array | Int16Array {
   const { dtype, scale, zeroPoint } = quantizedParams(params, 'quantizeInput');
   const [lo, hi] = RANGE[dtype];
-  const out = dtype === 'int8' ? new Int8Array(x.length) : new Uint8Array(x.length);
+  const out = dtype === 'int8' ? new Int8Array(x.length) : dtype === 'int16' ? new Int16Array(x.length) : new Uint8Array(x.length);
   const inv = 1 / scale;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     // NaN maps to the zero point rather than silently to 0.
-    const q = Number.isNaN(v) ? zeroPoint : roundHalfAway(v * inv) + zeroPoint;
+    const q = Number.isNaN(v) ? zeroPoint : roundHalfAwayFromZero(v * inv) + zeroPoint;
     out[i] = q < lo ? lo : q > hi ? hi : q;
   }
   return out;
@@ -77,7 +73,7 @@ function isPixelScale(scale: number): boolean {
  * Fast exact paths: int8 with scale 1/255 and zero point -128 is p - 128; uint8 with scale 1/255
  * and zero point 0 is p itself. Anything else goes through quantizeInput (float32: pixel/255).
  */
-export function pixelsToInput(pixels: Uint8Array, params: QuantParams): Float32Array | Int8Array | Uint8Array {
+export function pixelsToInput(pixels: Uint8Array, params: QuantParams): Float32Array | Int8Array | Uint8Array | Int16Array {
   if (params.dtype === 'float32') {
     const out = new Float32Array(pixels.length);
     for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;
