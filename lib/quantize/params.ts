@@ -25,6 +25,8 @@ export interface SolvedParams {
   /** Inputs that must be requantized before `consumer` reads them: input index -> the output's parameters. */
   requantize: { tensor: string; consumer: string; inputIndex: number; params: QuantParams }[];
   group: Map<string, number>;
+  /** For members of a group whose parameters are fixed: the fixed member they share them with. */
+  sharesFixed: Map<string, string>;
   notes: string[];
 }
 
@@ -119,7 +121,7 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
   for (const t of [...names].sort()) {
     const r = options.rangeOf(t);
     const f = options.fixed.get(t);
-    groups.add(t, { fixed: f, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: options.dtypeOf(t) });
+    groups.add(t, { fixed: f, fixedBy: f ? t : undefined, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: options.dtypeOf(t) });
   }
 
   // Hard ties: ops that copy values. Two different fixed sets here cannot be resolved.
@@ -156,7 +158,8 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
   const params = new Map<string, QuantParams>();
   const groupRange = new Map<string, ActivationRange>();
   const group = new Map<string, number>();
-  const rootParams = new Map<string, { p: QuantParams; r: ActivationRange; id: number }>();
+  const sharesFixed = new Map<string, string>();
+  const rootParams = new Map<string, { p: QuantParams; r: ActivationRange; id: number; fixedBy?: string }>();
   let gid = 0;
   for (const t of [...names].sort()) {
     const root = groups.find(t);
@@ -169,16 +172,17 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
         if (c.min === Infinity) throw new Error(`quantize: no calibrated range for tensor '${t}'`);
         p = chooseParamsFor(c.dtype, c.min, c.max);
       }
-      g = { p, r: { min: c.min, max: c.max }, id: ++gid };
+      g = { p, r: { min: c.min, max: c.max }, id: ++gid, fixedBy: c.fixedBy };
       rootParams.set(root, g);
     }
     params.set(t, g.p);
     groupRange.set(t, g.r);
     group.set(t, g.id);
+    if (g.fixedBy !== undefined && g.fixedBy !== t && !options.fixed.has(t)) sharesFixed.set(t, g.fixedBy);
   }
   for (const r of requantize) {
     const consumer = nodes.find((n) => n.name === r.consumer)!;
     r.params = params.get(consumer.outputs[0])!;
   }
-  return { params, groupRange, requantize, group, notes };
+  return { params, groupRange, requantize, group, sharesFixed, notes };
 }

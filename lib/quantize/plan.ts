@@ -33,7 +33,7 @@ export const DTYPE_OF_PRECISION: Readonly<Record<Precision, 'int8' | 'int16' | '
 /** Where a tensor's parameters came from. */
 export type ParamOrigin =
   | { kind: 'calibrated'; method: string }
-  | { kind: 'fixed'; by: string }
+  | { kind: 'fixed'; by: string; via?: string }
   | { kind: 'model-input'; range: [number, number] }
   | { kind: 'requantized'; from: string; for: string }
   | { kind: 'converted'; from: string }
@@ -244,13 +244,16 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
     if (!p) throw new Error(`plan: tensor '${name}' has no ${d} parameters (no calibrated range?)`);
     const r = solved.groupRange.get(name);
     const f = fixed.get(name);
+    const via = solved.sharesFixed.get(name);
     const origin: ParamOrigin = f
       ? f.by === 'model input'
         ? { kind: 'model-input', range: options.inputRange ?? [0, 1] }
         : { kind: 'fixed', by: f.by }
-      : src
-        ? { kind: 'converted', from: src }
-        : { kind: 'calibrated', method: method(name) };
+      : via
+        ? { kind: 'fixed', by: fixed.get(via)!.by, via }
+        : src
+          ? { kind: 'converted', from: src }
+          : { kind: 'calibrated', method: method(name) };
     tensors.set(name, {
       name,
       dtype: d,
@@ -527,7 +530,7 @@ function describeOrigin(o: ParamOrigin): string {
     case 'calibrated':
       return `calibrated (${o.method})`;
     case 'fixed':
-      return `fixed by ${o.by}`;
+      return `fixed by ${o.by}${o.via ? ` (shared with ${o.via})` : ''}`;
     case 'model-input':
       return `model input range [${o.range.join(', ')}]`;
     case 'requantized':
