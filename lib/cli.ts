@@ -51,11 +51,14 @@ const HELP: Record<Command, string> = {
   -n, --num <N>           number of calibration images (default 100, or all when fewer)
   --method <m>            calibration: mse (default), minmax, percentile, entropy
   --input-type <t>        int8 (default), uint8 or float32
-  --output-type <t>       int8 (default), uint8 or float32
+  --output-type <t>       int8 (default), uint8, int16 or float32
+  --precision <p>         every op in int8 (default: full-integer), int16 (TFLite 16x8) or float;
+                          per layer: the recipe's overrides ({ "match": "name", "precision": "int16" })
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
-  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides)
+  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, precision, overrides)
+  --plan                  print the quantization plan (every tensor's dtype, parameters and origin)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -116,6 +119,8 @@ const COMMAND_OPTIONS = {
     head: { type: 'string' },
     'head-cut': { type: 'string' },
     recipe: { type: 'string' },
+    precision: { type: 'string' },
+    plan: { type: 'boolean' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -271,9 +276,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const output = requireString('quantize', values, 'output', 'out.tflite');
   const num = parseIntOption('num', values.num, 1);
   const method = parseChoice('method', values.method, ['minmax', 'percentile', 'mse', 'entropy'] as const);
-  const ioTypes = ['int8', 'uint8', 'float32'] as const;
-  const inputType = parseChoice('input-type', values['input-type'], ioTypes);
-  const outputType = parseChoice('output-type', values['output-type'], ioTypes);
+  const inputType = parseChoice('input-type', values['input-type'], ['int8', 'uint8', 'float32'] as const);
+  const outputType = parseChoice('output-type', values['output-type'], ['int8', 'uint8', 'int16', 'float32'] as const);
+  const precision = parseChoice('precision', values.precision, ['int8', 'int16', 'float'] as const);
   const head = parseChoice('head', values.head, ['split', 'keep'] as const);
   const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
@@ -305,6 +310,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     head,
     ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
+    precision,
     backend,
     onProgress: (step, done, total) => ctx.progress.update(step, done, total),
   });
@@ -314,7 +320,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   if (ctx.json) {
     ctx.emitJson({ command: 'quantize', model, output, report: result.report });
   } else {
-    ctx.print(formatQuantizeReport(result.report, { tensors: values.tensors === true }));
+    ctx.print(formatQuantizeReport(result.report, { tensors: values.tensors === true, plan: values.plan === true }));
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
   }
 }

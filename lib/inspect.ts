@@ -33,6 +33,11 @@ export interface InspectReport {
   allInteger: boolean;
   /** Names of the float tensors (empty when allInteger). */
   floatTensors: string[];
+  /**
+   * Ops by the precision they compute in (the dtype of their output; QUANTIZE / DEQUANTIZE are
+   * conversions, counted apart), and every op that is not int8, by its output tensor's name.
+   */
+  precision: { int8: number; int16: number; float: number; conversions: number; notInt8: { op: string; output: string; precision: 'int16' | 'float' }[] };
   minRuntimeVersion?: string;
 }
 
@@ -45,6 +50,7 @@ export function inspectTflite(bytes: Uint8Array, label = 'model'): InspectReport
   const tensorDtypeCounts: Record<string, number> = {};
   const floatTensors: string[] = [];
   let operators = 0;
+  const precision: InspectReport['precision'] = { int8: 0, int16: 0, float: 0, conversions: 0, notInt8: [] };
   const codeName = (i: number) => {
     const c = model.operatorCodes[i];
     return c.customCode !== undefined && c.builtinCode === 32 ? `CUSTOM:${c.customCode}` : builtinOperatorName(c.builtinCode);
@@ -54,6 +60,15 @@ export function inspectTflite(bytes: Uint8Array, label = 'model'): InspectReport
       const n = codeName(op.opcodeIndex);
       opHistogram[n] = (opHistogram[n] ?? 0) + 1;
       operators++;
+      if (n === 'QUANTIZE' || n === 'DEQUANTIZE') {
+        precision.conversions++;
+        continue;
+      }
+      const out = sg.tensors[op.outputs[0]];
+      const dt = out ? dtypeName(out.type) : 'int8';
+      const p = FLOAT_DTYPES.has(dt) ? 'float' : dt === 'int16' ? 'int16' : 'int8';
+      precision[p]++;
+      if (p !== 'int8') precision.notInt8.push({ op: n, output: out?.name ?? '', precision: p });
     }
     for (const t of sg.tensors) {
       const dt = dtypeName(t.type);
@@ -96,6 +111,7 @@ export function inspectTflite(bytes: Uint8Array, label = 'model'): InspectReport
     tensorDtypeCounts,
     allInteger: floatTensors.length === 0,
     floatTensors,
+    precision,
     minRuntimeVersion,
   };
 }
@@ -120,6 +136,13 @@ export function formatInspectReport(r: InspectReport): string {
   lines.push(`operator codes: ${r.operatorCodes.map((c) => `${c.name} v${c.version}`).join(', ')}`);
   lines.push(`weights: ${Object.entries(r.weightBytesByDtype).map(([k, v]) => `${k} ${v} B`).join(', ') || 'none'}`);
   lines.push(`tensors: ${Object.entries(r.tensorDtypeCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  const p = r.precision;
+  if (p.int16 === 0 && p.float === 0) lines.push(`precision: every op int8 or integer (${p.int8} ops, ${p.conversions} QUANTIZE/DEQUANTIZE)`);
+  else {
+    lines.push(`precision: ${p.int8} int8, ${p.int16} int16, ${p.float} float ops, ${p.conversions} QUANTIZE/DEQUANTIZE; ${p.float > 0 ? 'NOT full-integer' : 'integer, but int16 ops run on TFLite kernels (not XNNPACK)'}`);
+    const shown = p.notInt8.slice(0, 12).map((o) => `${o.op} ${o.precision} -> ${o.output}`);
+    lines.push(`ops not int8: ${shown.join('; ')}${p.notInt8.length > 12 ? `; ... (${p.notInt8.length} in all)` : ''}`);
+  }
   lines.push(r.allInteger ? 'all integer: yes' : `all integer: no (${r.floatTensors.length} float tensors, e.g. ${r.floatTensors.slice(0, 5).join(', ')})`);
   return lines.join('\n');
 }

@@ -500,19 +500,20 @@ export function planToJson(plan: QuantPlan): {
   mode: string;
   inputs: string[];
   outputs: string[];
-  tensors: Omit<PlannedTensor, 'data' | 'floatData'>[];
+  /** Each tensor with its plan key (steps refer to keys; `name` is the name in the file). */
+  tensors: (Omit<PlannedTensor, 'data' | 'floatData'> & { key: string })[];
   steps: PlanStep[];
   notes: string[];
 } {
-  const tensors = [...plan.tensors.values()].map((t) => {
+  const tensors = [...plan.tensors].map(([key, t]) => {
     const { data: _d, floatData: _f, ...rest } = t;
-    return rest;
+    return { key, ...rest };
   });
   return { version: 1, mode: plan.mode, inputs: plan.inputs, outputs: plan.outputs, tensors, steps: plan.steps, notes: plan.notes };
 }
 
 /** Counts of ops per precision and the non-int8 ones (the report and the CLI say them plainly). */
-export function planPrecisionSummary(plan: QuantPlan): { int8: number; int16: number; float: number; conversions: number; notInt8: { node: string; op: string; precision: Precision }[] } {
+export function planPrecisionSummary(plan: { steps: PlanStep[] }): { int8: number; int16: number; float: number; conversions: number; notInt8: { node: string; op: string; precision: Precision }[] } {
   const s = { int8: 0, int16: 0, float: 0, conversions: 0, notInt8: [] as { node: string; op: string; precision: Precision }[] };
   for (const step of plan.steps) {
     if (step.kind === 'convert') {
@@ -548,7 +549,7 @@ function describeOrigin(o: ParamOrigin): string {
   }
 }
 
-function fmtParams(t: PlannedTensor): string {
+function fmtParams(t: Pick<PlannedTensor, 'scale' | 'zeroPoint' | 'axis'>): string {
   if (!t.scale) return '';
   if (t.scale.length > 1) {
     let lo = Infinity;
@@ -562,14 +563,22 @@ function fmtParams(t: PlannedTensor): string {
   return ` scale ${t.scale[0].toPrecision(6)} zp ${t.zeroPoint![0]}`;
 }
 
+export type PlanJson = ReturnType<typeof planToJson>;
+
 /** A readable listing: one line per step, the tensors it writes indented under it. */
 export function formatPlan(plan: QuantPlan): string {
+  return formatPlanJson(planToJson(plan));
+}
+
+/** The same listing from the plan's JSON form (what the report holds). */
+export function formatPlanJson(plan: PlanJson): string {
   const lines: string[] = [];
   const sum = planPrecisionSummary(plan);
+  const byKey = new Map(plan.tensors.map((t) => [t.key, t]));
   lines.push(`plan (${plan.mode}): ${sum.int8} int8 ops, ${sum.int16} int16 ops, ${sum.float} float ops, ${sum.conversions} precision conversions`);
-  const tensorLine = (name: string) => {
-    const t = plan.tensors.get(name);
-    if (!t) return `    ${name}`;
+  const tensorLine = (key: string) => {
+    const t = byKey.get(key);
+    if (!t) return `    ${key}`;
     const range = t.range ? ` range [${t.range[0].toPrecision(4)}, ${t.range[1].toPrecision(4)}]` : '';
     const group = t.group !== undefined ? ` group ${t.group}` : '';
     return `    ${t.name}: ${t.dtype} [${t.shape.join(',')}]${fmtParams(t)}${range}${group} - ${describeOrigin(t.origin)}`;

@@ -1,6 +1,7 @@
 // A readable summary of a quantization report (the CLI prints it; --json prints the object).
 import type { QuantizeReport } from './index.js';
 import { formatRecipe } from './recipe.js';
+import { formatPlanJson } from './plan.js';
 import { describeHeadSpec } from '../yolo/families/index.js';
 
 function io(list: QuantizeReport['inputs']): string[] {
@@ -9,7 +10,16 @@ function io(list: QuantizeReport['inputs']): string[] {
   );
 }
 
-export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolean } = {}): string {
+/** One line on the model's precision: full-integer, or which ops are not int8. */
+export function formatPrecision(p: QuantizeReport['precision']): string {
+  if (p.int16 === 0 && p.float === 0) return `precision: every op int8 (${p.int8} ops)`;
+  const list = (k: 'int16' | 'float') => p.notInt8.filter((o) => o.precision === k).map((o) => o.node);
+  const part = (k: 'int16' | 'float') => (list(k).length ? `, ${list(k).length} ${k} (${list(k).slice(0, 6).join(', ')}${list(k).length > 6 ? ', ...' : ''})` : '');
+  return `precision: mixed - ${p.int8} ops int8${part('int16')}${part('float')}; ${p.conversions} precision conversions` +
+    (p.float > 0 ? '; NOT full-integer (float ops)' : '; int16 ops run on TFLite kernels, not XNNPACK');
+}
+
+export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolean; plan?: boolean } = {}): string {
   const lines: string[] = [];
   lines.push(`source: ${r.source} (${r.format}); float backend: ${r.backend}`);
   if (r.sourceQuantization) {
@@ -26,6 +36,7 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
   lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));
   const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`ops: ${ops}`);
+  lines.push(formatPrecision(r.precision));
   lines.push(`all tensors integer: ${r.allInteger ? 'yes' : `NO (${r.floatTensors.slice(0, 5).join(', ')})`}; QUANTIZE ops: ${r.quantizeOps}`);
   lines.push(`size: ${r.fileBytes} bytes; time: ${r.timings.totalSeconds?.toFixed(1)} s (float forward passes ${r.timings.forwardSeconds?.toFixed(1)} s)`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
@@ -34,6 +45,7 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
     lines.push(`layer-by-layer SQNR (int8 vs float, ${r.layerErrors.length} tensors; the 10 lowest):`);
     for (const l of worst) lines.push(`  ${l.sqnrDb.toFixed(1).padStart(6)} dB  ${l.tensor}`);
   }
+  if (opts.plan) lines.push(formatPlanJson(r.plan));
   if (opts.tensors) {
     lines.push('tensors (name: calibrated range -> scale, zero point):');
     for (const t of r.tensors) lines.push(`  ${t.tensor}: [${t.min.toPrecision(4)}, ${t.max.toPrecision(4)}] -> ${t.scale.toPrecision(5)}, ${t.zeroPoint}`);

@@ -15,6 +15,8 @@ import { readTflite } from '../../lib/tflite/reader.js';
 import { dtypeName } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
+import { formatInspectReport, inspectTflite } from '../../lib/inspect.js';
+import { formatQuantizeReport } from '../../lib/quantize/report.js';
 
 const quantOf = (n: IrNode): OpQuant => getOpDef(n.op).quant!;
 const INPUT_PARAMS = { scale: 1 / 255, zeroPoint: -128 };
@@ -199,6 +201,13 @@ describe('recipes with precision', () => {
     });
     expect(report.allInteger).to.equal(false);
     expect(report.precision.notInt8).to.deep.equal([{ node: 'c2', op: 'Conv2D', precision: 'int16' }, { node: 'sig', op: 'Sigmoid', precision: 'float' }]);
+    // inspect reads the same from the file alone (ops by output dtype; conversions apart).
+    const inspected = inspectTflite(tflite);
+    expect(inspected.precision).to.deep.include({ int8: 2, int16: 1, float: 1, conversions: 3 });
+    expect(inspected.precision.notInt8.map((o) => `${o.op}:${o.precision}`)).to.deep.equal(['CONV_2D:int16', 'LOGISTIC:float']);
+    expect(formatInspectReport(inspected)).to.contain('NOT full-integer');
+    expect(formatQuantizeReport(report)).to.contain('precision: mixed - 2 ops int8, 1 int16 (c2), 1 float (sig); 3 precision conversions; NOT full-integer (float ops)');
+    expect(formatQuantizeReport(report, { plan: true })).to.contain('c2 (Conv2D) int16');
     const types = readTflite(tflite).subgraphs[0].tensors.map((t) => dtypeName(t.type));
     expect(new Set(types)).to.deep.equal(new Set(['int8', 'int16', 'int64', 'float32', 'int32']));
     const runner = await TfliteRunner.load(tflite);
