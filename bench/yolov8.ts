@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resultsLog, writeResultsSection } from './results.js';
+import { interleavedLatency, resultsLog, writeResultsSection } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -110,25 +110,6 @@ async function main(): Promise<void> {
   }
   if (!configArg) writeResultsSection('bench/yolov8.ts', 'npm run bench', 'quantizeInt8 on YOLOv8n', lines.join('\n'));
   fs.rmSync(outDir, { recursive: true, force: true });
-}
-
-async function interleavedLatency(files: string[], imageFiles: string[]): Promise<{ median: number; p90: number }[]> {
-  const { loadYoloModel, percentile } = await import('../lib/yolo/evaluate.js');
-  const models = [];
-  for (const f of files) models.push(await loadYoloModel(f));
-  const times: number[][] = files.map(() => []);
-  try {
-    for (let i = 0; i < imageFiles.length; i++) {
-      const inputs = await Promise.all(models.map((m) => m.prepare(imageFiles[i])));
-      for (let k = 0; k < models.length; k++) {
-        const m = (i + k) % models.length;
-        times[m].push((await models[m].forward(inputs[m])).ms);
-      }
-    }
-  } finally {
-    for (const m of models) m.runner.dispose();
-  }
-  return times.map((t) => ({ median: percentile(t, 50), p90: percentile(t, 90) }));
 }
 
 main().catch((e) => {

@@ -265,43 +265,46 @@ export function quantizeWeightsPerChannel(
 }
 
 /**
- * int32 bias: q[c] = clamp(round(b[c] / (inputScale * weightScale[c])), INT32_MIN, INT32_MAX), zero
- * point 0. The bias scale is computed in float32 like TFLite (float input_scale * float weight_scale).
- * Saturation only happens for pathological tiny weight scales; `minWeightScalesForBias` avoids it.
+ * Bias values: q[c] = round(b[c] / (inputScale * weightScale[c])) with zero point 0, saturated to the
+ * integer type. The bias scale is computed in float32 like TFLite (float input_scale * float weight_scale).
  */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: ArrayLike<number>): Int32Array {
+function quantizeBiasInto<T extends Int32Array | BigInt64Array>(
+  fn: string,
+  out: T,
+  bias: Float32Array,
+  inputScale: number,
+  weightScales: ArrayLike<number>,
+  limit: [number, number],
+  store: (out: T, c: number, q: number) => void,
+): T {
   if (weightScales.length !== bias.length && weightScales.length !== 1) {
-    throw new Error(`quantizeBias: ${weightScales.length} weight scales for ${bias.length} bias values`);
+    throw new Error(`${fn}: ${weightScales.length} weight scales for ${bias.length} bias values`);
   }
-  if (!(inputScale > 0)) throw new Error(`quantizeBias: input scale must be > 0, got ${inputScale}`);
-  const out = new Int32Array(bias.length);
+  if (!(inputScale > 0)) throw new Error(`${fn}: input scale must be > 0, got ${inputScale}`);
   for (let c = 0; c < bias.length; c++) {
     const ws = weightScales.length === 1 ? weightScales[0] : weightScales[c];
     const s = Math.fround(Math.fround(inputScale) * Math.fround(ws));
-    if (!(s > 0)) throw new Error(`quantizeBias: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
-    out[c] = quantizeValue(bias[c], s, 0, INT32_MIN, INT32_MAX);
+    if (!(s > 0)) throw new Error(`${fn}: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
+    store(out, c, quantizeValue(bias[c], s, 0, limit[0], limit[1]));
   }
   return out;
 }
 
 /**
- * int64 bias for the 16x8 kernels (int16 activations, int8 weights): the same rule as quantizeBias
- * with int64 limits. Values stay far inside 2^53, so the double arithmetic is exact enough.
+ * int32 bias of int8 kernels. Saturation only happens for pathological tiny weight scales;
+ * `minWeightScalesForBias` avoids it.
  */
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: ArrayLike<number>): Int32Array {
+  return quantizeBiasInto('quantizeBias', new Int32Array(bias.length), bias, inputScale, weightScales, [INT32_MIN, INT32_MAX], (o, c, q) => {
+    o[c] = q;
+  });
+}
+
+/** int64 bias of the 16x8 kernels (int16 activations); values stay inside 2^53, exact in doubles. */
 export function quantizeBias64(bias: Float32Array, inputScale: number, weightScales: ArrayLike<number>): BigInt64Array {
-  if (weightScales.length !== bias.length && weightScales.length !== 1) {
-    throw new Error(`quantizeBias64: ${weightScales.length} weight scales for ${bias.length} bias values`);
-  }
-  if (!(inputScale > 0)) throw new Error(`quantizeBias64: input scale must be > 0, got ${inputScale}`);
-  const out = new BigInt64Array(bias.length);
-  const limit = 2 ** 53;
-  for (let c = 0; c < bias.length; c++) {
-    const ws = weightScales.length === 1 ? weightScales[0] : weightScales[c];
-    const s = Math.fround(Math.fround(inputScale) * Math.fround(ws));
-    if (!(s > 0)) throw new Error(`quantizeBias64: bias scale for channel ${c} is ${s} (input scale ${inputScale} * weight scale ${ws})`);
-    out[c] = BigInt(quantizeValue(bias[c], s, 0, -limit, limit));
-  }
-  return out;
+  return quantizeBiasInto('quantizeBias64', new BigInt64Array(bias.length), bias, inputScale, weightScales, [-(2 ** 53), 2 ** 53], (o, c, q) => {
+    o[c] = BigInt(q);
+  });
 }
 
 /**

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
 import {
+  chooseInt16ActivationParams,
+  chooseParamsFor,
+  fixedOutputParams,
+  quantizeArray,
+  quantizeBias64,
   INT32_MAX,
   INT32_MIN,
   LOGISTIC_INT8_OUTPUT,
@@ -247,5 +252,36 @@ describe('snapRangeOutward', () => {
   });
   it('keeps a zero range zero', () => {
     expect(snapRangeOutward(0, 0)).to.deep.equal({ min: 0, max: 0 });
+  });
+});
+
+describe('quantize/math: int16 (16x8) and the fixed-output table', () => {
+  it('int16 activations are symmetric: zero point 0, scale max|range| / 32767 (float32)', () => {
+    expect(chooseInt16ActivationParams(-3, 1)).to.deep.equal({ scale: Math.fround(3 / 32767), zeroPoint: 0 });
+    expect(chooseInt16ActivationParams(0.5, 2)).to.deep.equal({ scale: Math.fround(2 / 32767), zeroPoint: 0 });
+    expect(chooseInt16ActivationParams(0, 0).scale).to.equal(Math.fround(MIN_ACTIVATION_SCALE));
+    expect(chooseParamsFor('int8', -3, 1)).to.deep.equal(chooseActivationParams(-3, 1));
+  });
+
+  it('quantizeArray saturates to the dtype', () => {
+    expect(Array.from(quantizeArray([0, 1, -1, 100], { scale: 1 / 32767, zeroPoint: 0 }, 'int16'))).to.deep.equal([0, 32767, -32767, 32767]);
+    expect(Array.from(quantizeArray([0, 1, -2], { scale: 1 / 127, zeroPoint: 0 }, 'int8'))).to.deep.equal([0, 127, -128]);
+  });
+
+  it('quantizeBias64: the same rule as the int32 bias, beyond int32', () => {
+    const b = Float32Array.of(0.5, -1.25, 3e4);
+    const q = quantizeBias64(b, 1e-4, [1e-3, 2e-3, 1e-6]);
+    const s = (w: number) => Math.fround(Math.fround(1e-4) * Math.fround(w));
+    expect(Array.from(q, Number)).to.deep.equal([Math.round(0.5 / s(1e-3)), -Math.round(1.25 / s(2e-3)), Math.round(3e4 / s(1e-6))]);
+    expect(Number(q[2])).to.be.above(2 ** 31); // would saturate as int32
+    expect(Array.from(quantizeBias(b.subarray(0, 2), 1e-4, [1e-3, 2e-3]))).to.deep.equal(Array.from(q.subarray(0, 2), Number));
+  });
+
+  it('fixed output parameters per op and dtype; an op without an int16 table entry is an error', () => {
+    expect(fixedOutputParams('LOGISTIC', 'int8')).to.deep.equal({ scale: 1 / 256, zeroPoint: -128 });
+    expect(fixedOutputParams('LOGISTIC', 'int16')).to.deep.equal({ scale: 1 / 32768, zeroPoint: 0 });
+    expect(fixedOutputParams('TANH', 'int8')).to.deep.equal({ scale: 1 / 128, zeroPoint: 0 });
+    expect(fixedOutputParams('SOFTMAX', 'int16')).to.deep.equal({ scale: 1 / 32768, zeroPoint: 0 });
+    expect(() => fixedOutputParams('LOG_SOFTMAX', 'int16')).to.throw('LOG_SOFTMAX has no int16 kernel with fixed output parameters');
   });
 });
