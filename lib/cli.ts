@@ -1,5 +1,6 @@
 // The `yolo-int8` command line: argument parsing (node:util parseArgs) and output formatting only;
 // all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
+import { CALIBRATION_METHODS } from './calibrate/calibrate.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -275,7 +276,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const calib = requireString('quantize', values, 'calib', 'images');
   const output = requireString('quantize', values, 'output', 'out.tflite');
   const num = parseIntOption('num', values.num, 1);
-  const method = parseChoice('method', values.method, ['minmax', 'percentile', 'mse', 'entropy'] as const);
+  const method = parseChoice('method', values.method, CALIBRATION_METHODS);
   const inputType = parseChoice('input-type', values['input-type'], ['int8', 'uint8', 'float32'] as const);
   const outputType = parseChoice('output-type', values['output-type'], ['int8', 'uint8', 'int16', 'float32'] as const);
   const precision = parseChoice('precision', values.precision, ['int8', 'int16', 'float'] as const);

@@ -3,7 +3,8 @@
 // evaluation through LiteRT, and TFLite inspection.
 
 // Quantization
-export { quantizeInt8, exportFloatTflite, type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport } from './quantize/index.js';
+export { quantizeInt8, exportFloatTflite, formatPlan, planToJson, type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport, type QuantPlan } from './quantize/index.js';
+export { formatPlanJson, planPrecisionSummary, type PlanJson, type PlannedTensor, type PlanStep, type Precision } from './quantize/plan.js';
 export { resolveRecipe, formatRecipe, type QuantRecipe, type RecipeOverride, type ResolvedRecipe } from './quantize/recipe.js';
 export { formatQuantizeReport } from './quantize/report.js';
 export type { CalibrationMethod } from './calibrate/calibrate.js';

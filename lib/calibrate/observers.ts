@@ -15,6 +15,7 @@
 //     Windows cover both ends independently (coarse-to-fine 2-D search), at least 256 bins wide.
 //     Meant for bell-shaped / long-tailed activations: merging the bins of a flat histogram loses
 //     nothing in the KL sense, so on uniform-like data entropy tends to keep the full range.
+import { roundHalfAwayFromZero } from '../quantize/math.js';
 
 /** Thrown when an activation contains NaN or ±Infinity (names the tensor and the sample). */
 export class NonFiniteActivationError extends Error {
@@ -333,7 +334,7 @@ function nudged(a: number, b: number, qmin: number, qmax: number): { lo: number;
   const hi0 = Math.max(b, 0);
   const step = (hi0 - lo0) / (qmax - qmin);
   if (!(step > 0)) return { lo: 0, hi: 0, step: 0 };
-  let zp = Math.round(qmin - lo0 / step);
+  let zp = roundHalfAwayFromZero(qmin - lo0 / step);
   zp = Math.min(Math.max(zp, qmin), qmax);
   return { lo: (qmin - zp) * step, hi: (qmax - zp) * step, step };
 }

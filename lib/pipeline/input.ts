@@ -2,10 +2,10 @@
 // for what callers pass to a model (typed arrays and tf.Tensor objects).
 import { decodeImage, type RgbImage } from './image.js';
 import { letterbox, type LetterboxOptions, type LetterboxTransform } from './letterbox.js';
-import { pixelsToInput, type QuantParams } from './quantize.js';
+import { pixelsToInput, type TensorQuantization } from './quantize.js';
 
 /** What the pipeline needs to know about a model input (TfliteRunner.inputs[i] satisfies it). */
-export interface InputDescription extends QuantParams {
+export interface InputDescription extends TensorQuantization {
   name: string;
   dtype: string;
   shape: number[];

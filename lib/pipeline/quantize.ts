@@ -4,8 +4,8 @@ import { roundHalfAwayFromZero } from '../quantize/math.js';
 
 export type QuantizedDType = 'int8' | 'uint8' | 'int16';
 
-/** The quantization of one tensor: what TfliteRunner.inputs[i] / outputs[i] carry. */
-export interface QuantParams {
+/** How one tensor is quantized: what TfliteRunner.inputs[i] / outputs[i] carry (the dtype with the parameters). */
+export interface TensorQuantization {
   dtype: string;
   scale?: number;
   zeroPoint?: number;
@@ -15,7 +15,7 @@ export interface QuantParams {
 
 const RANGE: Record<QuantizedDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
 
-function quantizedParams(p: QuantParams, fn: string): { dtype: QuantizedDType; scale: number; zeroPoint: number } {
+function quantizedParams(p: TensorQuantization, fn: string): { dtype: QuantizedDType; scale: number; zeroPoint: number } {
   const where = p.name ? `tensor '${p.name}'` : 'tensor';
   if (p.dtype !== 'int8' && p.dtype !== 'uint8' && p.dtype !== 'int16') {
     throw new TypeError(`${fn}: ${where} has dtype ${p.dtype}; only int8, uint8 and int16 tensors are quantized`);
@@ -35,7 +35,7 @@ function quantizedParams(p: QuantParams, fn: string): { dtype: QuantizedDType; s
  * Quantizes float values (e.g. pixels/255) for an int8 or uint8 tensor:
  * q = clamp(round(x / scale) + zeroPoint) — saturating, never wrapping (unlike Int8Array.from).
  */
-export function quantizeInput(x: ArrayLike<number>, params: QuantParams): Int8Array | Uint8Array | Int16Array {
+export function quantizeInput(x: ArrayLike<number>, params: TensorQuantization): Int8Array | Uint8Array | Int16Array {
   const { dtype, scale, zeroPoint } = quantizedParams(params, 'quantizeInput');
   const [lo, hi] = RANGE[dtype];
   const out = dtype === 'int8' ? new Int8Array(x.length) : dtype === 'int16' ? new Int16Array(x.length) : new Uint8Array(x.length);
@@ -57,7 +57,7 @@ export function dequantize(q: ArrayLike<number>, scale: number, zeroPoint: numbe
 }
 
 /** Dequantizes a model output with its tensor description (a float32 output is passed through). */
-export function dequantizeOutput(data: ArrayLike<number>, params: QuantParams): Float32Array {
+export function dequantizeOutput(data: ArrayLike<number>, params: TensorQuantization): Float32Array {
   if (params.dtype === 'float32') return data instanceof Float32Array ? data : Float32Array.from(data);
   const { scale, zeroPoint } = quantizedParams(params, 'dequantizeOutput');
   return dequantize(data, scale, zeroPoint);
@@ -73,7 +73,7 @@ function isPixelScale(scale: number): boolean {
  * Fast exact paths: int8 with scale 1/255 and zero point -128 is p - 128; uint8 with scale 1/255
  * and zero point 0 is p itself. Anything else goes through quantizeInput (float32: pixel/255).
  */
-export function pixelsToInput(pixels: Uint8Array, params: QuantParams): Float32Array | Int8Array | Uint8Array | Int16Array {
+export function pixelsToInput(pixels: Uint8Array, params: TensorQuantization): Float32Array | Int8Array | Uint8Array | Int16Array {
   if (params.dtype === 'float32') {
     const out = new Float32Array(pixels.length);
     for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;

@@ -4,6 +4,7 @@
 import type { IrNode, IrTensor } from '../graph/ir.js';
 import type { Attrs } from '../ops/types.js';
 import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from '../ops/util.js';
+import { batchNormAffine as foldedBatchNorm } from '../graph/passes/fold-batchnorm.js';
 import type { EmitContext, OpQuant, WeightedOp } from './rules.js';
 
 /** TFLite ActivationFunctionType for an IR fused activation. */
@@ -451,14 +452,10 @@ export const batchNormQuant: OpQuant = {
 
 function batchNormAffine(node: IrNode, tensor: (name: string) => IrTensor): { a: Float32Array; b: Float32Array } {
   const c = tensor(node.inputs[0]).shape.at(-1)!;
-  const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => constOf(node, tensor, i));
-  const eps = attrNumber(node.attrs, 'epsilon', 1e-3);
-  const channel = (v: Float32Array, i: number) => (v.length === 1 ? v[0] : v[i]);
-  const a = new Float32Array(c);
-  const b = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    a[i] = channel(scale, i) / Math.sqrt(channel(variance, i) + eps);
-    b[i] = channel(offset, i) - channel(mean, i) * a[i];
-  }
-  return { a, b };
+  const [scale, offset, mean, variance] = [1, 2, 3, 4].map((i) => {
+    const v = constOf(node, tensor, i);
+    return v.length === 1 ? new Float32Array(c).fill(v[0]) : v;
+  });
+  const { mul, add } = foldedBatchNorm({ scale, offset, mean, variance, epsilon: attrNumber(node.attrs, 'epsilon', 1e-3) });
+  return { a: mul, b: add };
 }

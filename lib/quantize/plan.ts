@@ -18,6 +18,7 @@ import {
   quantizeBias,
   quantizeBias64,
   quantizeWeightsPerChannel,
+  minWeightScalesForBias,
   type QuantDType,
   type QuantParams,
 } from './math.js';
@@ -439,14 +440,18 @@ function planWeights(
     tensors.set(bKey, { name: bName, dtype: 'float32', role: 'bias', shape: [channels], origin: { kind: 'float' }, data: floatBias, floatData: floatBias });
     return { weights: wKey, bias: bKey };
   }
+  const input = inputs[w.input];
+  const inScale = paramsOf(input).scale;
   let scales: number[];
   let data: Int8Array;
   if (perChannel) {
-    const s = perChannelSymmetricScales(layout.data, layout.shape, layout.axis);
+    // A channel whose weights are tiny but whose bias is not would saturate its int32 bias: its
+    // weight scale is raised until the bias fits (what the TFLite converter does).
+    const s = minWeightScalesForBias(floatBias, inScale, perChannelSymmetricScales(layout.data, layout.shape, layout.axis));
     data = quantizeWeightsPerChannel(layout.data, layout.shape, layout.axis, s);
     scales = Array.from(s);
   } else {
-    const s = perTensorSymmetricScale(layout.data);
+    const s = Math.max(...minWeightScalesForBias(floatBias, inScale, new Float32Array(channels).fill(perTensorSymmetricScale(layout.data))));
     data = quantizeWeightsPerChannel(layout.data, layout.shape, layout.axis, [s]);
     scales = new Array(channels).fill(s);
   }
@@ -461,8 +466,6 @@ function planWeights(
     origin: { kind: 'weights', perChannel },
     data,
   });
-  const input = inputs[w.input];
-  const inScale = paramsOf(input).scale;
   tensors.set(bKey, biasTensor(bName, floatBias, inScale, scales, precision === 'int16' ? 'int64' : 'int32', input, wKey));
   return { weights: wKey, bias: bKey };
 }

@@ -16,10 +16,7 @@ import { readTflite } from './reader.js';
 import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteQuantization, type TfliteSubgraph, type TfliteTensor } from './model.js';
 import { minRuntimeVersionForOp } from './runtime-version.js';
 import { builtinOperatorName, opVersion, OPS_WITH_VERSION_RULES, type BuiltinOperatorName } from './op-versions.js';
-import {
-  LOGISTIC_INT16_OUTPUT, LOGISTIC_INT8_OUTPUT, LOG_SOFTMAX_INT8_OUTPUT, SOFTMAX_INT16_OUTPUT, SOFTMAX_INT8_OUTPUT,
-  TANH_INT16_OUTPUT, TANH_INT8_OUTPUT, WEIGHT_QMIN, type QuantParams,
-} from '../quantize/math.js';
+import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../quantize/math.js';
 
 /**
  * The rules, by id:
@@ -90,12 +87,9 @@ const WEIGHTED_OPS: Partial<Record<string, { input: number; weights: number; bia
 };
 
 /** Output parameters fixed by the int8 / int16 kernels (quantization spec "restriction" lines; activations.cc). */
-const FIXED_OUTPUTS: Partial<Record<string, Partial<Record<number, Readonly<QuantParams>>>>> = {
-  LOGISTIC: { [INT8]: LOGISTIC_INT8_OUTPUT, [INT16]: LOGISTIC_INT16_OUTPUT },
-  TANH: { [INT8]: TANH_INT8_OUTPUT, [INT16]: TANH_INT16_OUTPUT },
-  SOFTMAX: { [INT8]: SOFTMAX_INT8_OUTPUT, [INT16]: SOFTMAX_INT16_OUTPUT },
-  LOG_SOFTMAX: { [INT8]: LOG_SOFTMAX_INT8_OUTPUT },
-};
+const FIXED_OUTPUTS: Partial<Record<string, Partial<Record<number, Readonly<QuantParams>>>>> = Object.fromEntries(
+  Object.entries(FIXED_OUTPUT_PARAMS).map(([op, byDtype]) => [op, { [INT8]: byDtype.int8, ...(byDtype.int16 ? { [INT16]: byDtype.int16 } : {}) }]),
+);
 /** The kernels accept a fixed scale within 0.1 % (TF_LITE_ENSURE_NEAR(scale, 1/256, 0.001/256)). */
 const FIXED_SCALE_TOLERANCE = 0.001;
 

@@ -101,7 +101,7 @@ describe('pipeline/quantize', () => {
   it('rejects missing or invalid quantization with the tensor name', () => {
     expect(() => quantizeInput([0], { dtype: 'int8', name: 'images' })).to.throw(/'images'.*scale/);
     expect(() => quantizeInput([0], { dtype: 'int8', scale: 1, zeroPoint: 200, name: 'x' })).to.throw(/zero point 200.*int8/);
-    expect(() => quantizeInput([0], { dtype: 'float32', scale: 1 })).to.throw(/only int8 and uint8/);
+    expect(() => quantizeInput([0], { dtype: 'float32', scale: 1 })).to.throw(/only int8, uint8 and int16/);
   });
 });
 
