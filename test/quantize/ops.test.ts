@@ -120,6 +120,12 @@ const CASES: Case[] = [
       return b.emit('bn', 'BatchNorm', [x, t('scale', 0.5, 2), t('offset', -0.5, 0.5), t('mean', 0.2, 0.8), t('variance', 0.05, 0.5)], { epsilon: 1e-3 });
     },
   },
+  { name: 'Split', build: (b, x, r) => b.emit('sp', 'Split', [conv(b, x, r, 'c', 5)], { axis: 3, sizes: [2, 3] }, ['sp:0', 'sp:1']) },
+  { name: 'Pack', build: (b, x, r) => b.emit('pk', 'Pack', [conv(b, x, r, 'c1', 3), conv(b, x, r, 'c2', 3)], { axis: 1 }) },
+  { name: 'Unpack', build: (b, x, r) => b.emit('up', 'Unpack', [conv(b, x, r, 'c', 3)], { axis: 3 }, ['up:0', 'up:1', 'up:2']) },
+  { name: 'Slice', build: (b, x, r) => b.emit('sl', 'Slice', [conv(b, x, r, 'c', 4)], { begin: [0, 1, 2, 1], size: [1, 5, 4, 2] }) },
+  { name: 'ExpandDims', build: (b, x, r) => b.emit('ed', 'ExpandDims', [conv(b, x, r, 'c', 4)], { axis: 1 }) },
+  { name: 'Squeeze', build: (b, x, r) => b.emit('sq1', 'Squeeze', [b.emit('m', 'Mean', [conv(b, x, r, 'c', 4)], { axes: [1], keepDims: true })[0]], { axes: [1] }) },
   // int16 SOFTMAX: measured 1.7 steps (exp and reciprocal lookup tables).
   { name: 'Softmax', int16Steps: 2, build: (b, x, r) => b.emit('sm', 'Softmax', [conv(b, x, r, 'c', 4)], { beta: 1 }) },
 ];
