@@ -19,7 +19,7 @@ import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSo
 export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
-export { siluNegligibleBelow } from './stages.js';
+export { siluNegligibleBelow } from './op-quant.js';
 export { formatPlan, planToJson, type QuantPlan } from './plan.js';
 
 export interface QuantizeInt8Options {

@@ -150,8 +150,31 @@ export const squareQuant: OpQuant = {
   },
 };
 
+/** Logit beyond which the int8 LOGISTIC output (scale 1/256, zp -128) saturates: ln(255.5 / 0.5). */
+export const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
+
+/**
+ * The T >= 1.2785 (where SiLU has its minimum) beyond which |x * sigmoid(x)| < tolerance for all x < -T
+ * (|SiLU| decreases monotonically there), found by bisection.
+ */
+export function siluNegligibleBelow(tolerance: number): number {
+  const silu = (x: number) => x / (1 + Math.exp(-x));
+  let lo = 1.2785;
+  if (Math.abs(silu(-lo)) <= tolerance) return lo;
+  let hi = 2;
+  while (Math.abs(silu(-hi)) > tolerance && hi < 1e3) hi *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (Math.abs(silu(-mid)) > tolerance) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
 export const sigmoidQuant: OpQuant = {
   rule: { output: 'fixed', op: 'LOGISTIC' },
+  // No logit beyond where the int8 sigmoid saturates changes its output.
+  inputRange: (r) => ({ min: Math.max(-LOGISTIC_SATURATION, Math.min(LOGISTIC_SATURATION, r.min)), max: Math.min(LOGISTIC_SATURATION, Math.max(-LOGISTIC_SATURATION, r.max)) }),
   emit(ctx) {
     ctx.op('LOGISTIC', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]);
   },
@@ -160,6 +183,13 @@ export const sigmoidQuant: OpQuant = {
 /** SiLU = x * sigmoid(x): LOGISTIC into an internal tensor (its fixed parameters), then MUL with x. */
 export const siluQuant: OpQuant = {
   rule: { output: 'calibrated' },
+  // No input below where x * sigmoid(x) rounds to 0 in the SiLU output's own int8 step changes it.
+  inputRange: (r, node) => {
+    const out = node.outputRange;
+    if (!out) return r;
+    const step = (Math.max(out.max, 0) - Math.min(out.min, 0)) / 255;
+    return step > 0 ? { min: Math.max(r.min, -siluNegligibleBelow(step / 2)), max: r.max } : r;
+  },
   emit(ctx) {
     const xName = ctx.node.inputs[0];
     const x = ctx.activation(xName);

@@ -60,8 +60,22 @@ export interface EmitContext {
   op(name: string, inputs: number[], outputs: number[], options?: Record<string, unknown>): void;
 }
 
+/** A calibrated float range. */
+export interface RangeLike {
+  min: number;
+  max: number;
+}
+
+/**
+ * The part of a calibrated input range the op's int8 kernel can tell apart: values beyond it give
+ * the same output, so clipping there changes nothing and gives the rest a finer step. Applied to a
+ * tensor only when every reader has such a hook (and it is not a model output).
+ */
+export type InputRangeHook = (input: RangeLike, node: { outputRange?: RangeLike }) => RangeLike;
+
 export interface OpQuant {
   rule: QuantRule;
+  inputRange?: InputRangeHook;
   weighted?: WeightedOp;
   /** Precisions the op can be written in (default: all). */
   precisions?: readonly Precision[];

@@ -54,27 +54,6 @@ function now(): number {
   return performance.now() / 1000;
 }
 
-/**
- * The T >= 1.2785 (where SiLU has its minimum) beyond which |x * sigmoid(x)| < tolerance for all x < -T
- * (|SiLU| decreases monotonically there), found by bisection.
- */
-export function siluNegligibleBelow(tolerance: number): number {
-  const silu = (x: number) => x / (1 + Math.exp(-x));
-  let lo = 1.2785;
-  if (Math.abs(silu(-lo)) <= tolerance) return lo;
-  let hi = 2;
-  while (Math.abs(silu(-hi)) > tolerance && hi < 1e3) hi *= 2;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (Math.abs(silu(-mid)) > tolerance) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/** Logit beyond which the int8 LOGISTIC output (scale 1/256, zp -128) saturates: ln(255.5 / 0.5). */
-const LOGISTIC_SATURATION = Math.log(255.5 / 0.5);
-
 export interface PreparedGraph {
   graph: Graph;
   headSpec?: HeadSpec;
@@ -191,23 +170,20 @@ export async function calibrateGraph(
       let { min, max } = r;
       const override = recipe.rangeFor(name);
       if (override) [min, max] = override;
+      // What every reader's int8 kernel cannot tell apart is clipped away (op registry hooks:
+      // LOGISTIC saturation, SiLU's negative tail); readers' clips are joined so each is served.
       const readers = consumers.get(name) ?? [];
-      // A tensor read only by LOGISTIC needs no range beyond where the int8 sigmoid saturates.
-      if (!override && readers.length > 0 && readers.every((n) => n.op === 'Sigmoid') && !graph.outputs.includes(name)) {
-        const clip = (v: number) => Math.min(LOGISTIC_SATURATION, Math.max(-LOGISTIC_SATURATION, v));
-        min = clip(min);
-        max = clip(max);
-      }
-      // A tensor read only by SiLU needs no negative range below where x * sigmoid(x) rounds to 0 in
-      // the SiLU output's own int8 step: clipping there changes no SiLU output, and the rest of the
-      // range gets a finer step.
-      if (!override && readers.length > 0 && readers.every((n) => n.op === 'Silu') && !graph.outputs.includes(name)) {
-        let step = Infinity;
-        for (const n of readers) {
-          const out = calibration.ranges.get(n.outputs[0]);
-          if (out) step = Math.min(step, (Math.max(out.max, 0) - Math.min(out.min, 0)) / 255);
-        }
-        if (Number.isFinite(step) && step > 0) min = Math.max(min, -siluNegligibleBelow(step / 2));
+      const hooks = readers.map((n) => quantOf(n).inputRange);
+      if (!override && readers.length > 0 && hooks.every((h) => h !== undefined) && !graph.outputs.includes(name)) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        readers.forEach((n, k) => {
+          const c = hooks[k]!({ min, max }, { outputRange: calibration.ranges.get(n.outputs[0]) });
+          lo = Math.min(lo, c.min);
+          hi = Math.max(hi, c.max);
+        });
+        min = lo;
+        max = hi;
       }
       ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
       // int16 (16x8) tensors use the observed extremes, as TFLite's 16x8 calibration does.

@@ -68,6 +68,23 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     expect(info.outputs.every((o) => o.dtype === 'float32')).to.equal(true);
   });
 
+  it('--precision int16 --plan: a 16x8 model whose report says so, with the plan printed', async () => {
+    const out = path.join(work, 'p16.tflite');
+    const r = await runCli(['quantize', path.join(modelDir, 'model.json'), '--calib', imagesDir, '-n', '2', '--precision', 'int16', '--plan', '-o', out]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/precision: mixed - 0 ops int8, \d+ int16 \(/);
+    expect(r.stdout).to.match(/^plan \(quantized\): 0 int8 ops, \d+ int16 ops, 0 float ops, 1 precision conversions$/m);
+    expect(r.stdout).to.match(/^QUANTIZE (\S+) -> \1\/int16 \(precision\)$/m);
+    const info = inspectTflite(new Uint8Array(fs.readFileSync(out)));
+    expect(info.precision.int8).to.equal(0);
+    expect(info.precision.int16).to.be.above(0);
+    expect(info.inputs[0].dtype).to.equal('int8');
+    expect(info.outputs.every((o) => o.dtype === 'int8')).to.equal(true);
+    const bad = await runCli(['quantize', modelDir, '--calib', imagesDir, '--precision', 'int4', '-o', out]);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.contain('int4');
+  });
+
   it('a missing output folder fails before any work, naming the folder', async () => {
     const r = await runCli(['quantize', modelDir, '--calib', imagesDir, '-o', path.join(work, 'no', 'such', 'dir', 'x.tflite')]);
     expect(r.code).to.equal(1);
