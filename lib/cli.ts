@@ -313,7 +313,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     recipe,
     precision,
     backend,
-    onProgress: (step, done, total) => ctx.progress.update(step, done, total),
+    onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
   });
   ctx.progress.finishLine();
   await writeFileAtomic(output, result.tflite);

@@ -22,7 +22,7 @@ function runNode(args: string[], limitSeconds = 240): Promise<Run> {
 }
 
 /** A plain (non-TTY) progress line of the CLI: `calibrate: 3/3`. */
-const PROGRESS_LINE = /^[\w ./-]+: \d+\/\d+$/;
+const PROGRESS_LINE = /^[\w ./-]+: \d+\/\d+( \(\d+\.\d\/s, [\d a-z]+ left\))?$/;
 
 describe('quiet: nothing printed that the caller did not ask for', function () {
   this.timeout(300_000);

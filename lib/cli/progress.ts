@@ -1,17 +1,27 @@
 // Progress on stderr: a redrawn bar on a terminal, plain periodic lines otherwise (logs, CI), and
 // nothing at all when quiet. stdout stays clean for the result (and for --json).
+import type { ProgressRate } from '../util/progress.js';
+
+export { progressRate, type ProgressRate } from '../util/progress.js';
 
 export interface ProgressStream {
   write(s: string): unknown;
   isTTY?: boolean;
 }
 
-/** The bar text: `label [#####.....]  12/64  19%`, `width` characters of bar. */
-export function formatBar(label: string, done: number, total: number, width = 24): string {
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.ceil(s)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(Math.ceil(s - m * 60)).padStart(2, '0')} s`;
+}
+
+/** The bar text: `label [#####.....]  12/64  19%` (then `, 3.1/s, 14 s left` with a rate), `width` characters of bar. */
+export function formatBar(label: string, done: number, total: number, width = 24, rate?: ProgressRate): string {
   const frac = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(frac * width);
   const pct = Math.floor(frac * 100);
-  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} ${String(pct).padStart(3)}%`;
+  const bar = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} ${String(pct).padStart(3)}%`;
+  return rate ? `${bar}, ${rate.perSecond.toFixed(1)}/s, ${formatSeconds(rate.etaSeconds)} left` : bar;
 }
 
 /**
@@ -34,7 +44,7 @@ export class Progress {
     private readonly enabled = true,
   ) {}
 
-  update(stage: string, done: number, total: number): void {
+  update(stage: string, done: number, total: number, rate?: ProgressRate): void {
     if (!this.enabled) return;
     if (stage !== this.stage) {
       this.finishLine();
@@ -42,11 +52,12 @@ export class Progress {
       this.lastPrinted = -1;
     }
     if (this.out.isTTY) {
-      this.out.write(`\r${formatBar(stage, done, total)}`);
+      // Clear to the end of the line: the rate part can get shorter.
+      this.out.write(`\r${formatBar(stage, done, total, 24, rate)}\x1b[K`);
       this.barOpen = true;
       if (done >= total) this.finishLine();
     } else if (plainLineDue(done, total, this.lastPrinted)) {
-      this.out.write(`${stage}: ${done}/${total}\n`);
+      this.out.write(`${stage}: ${done}/${total}${rate ? ` (${rate.perSecond.toFixed(1)}/s, ${formatSeconds(rate.etaSeconds)} left)` : ''}\n`);
       this.lastPrinted = done;
     }
   }

@@ -14,6 +14,7 @@ import type { DatasetInfo } from '../yolo/dataset.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 import type { Precision } from './rules.js';
+import type { ProgressRate } from '../util/progress.js';
 import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
 
 export type { HeadSpec } from './head.js';
@@ -55,7 +56,8 @@ export interface QuantizeInt8Options {
    */
   inputRange?: [number, number];
   backend?: BackendName;
-  onProgress?: (step: string, done: number, total: number) => void;
+  /** Stage, items done, items in all; during calibration also images per second and the time left. */
+  onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
   /**
    * Layer-by-layer verification: these inputs (image paths or tensors, as for the dataset) are run
    * through the float graph and through the int8 model in LiteRT with every activation exposed, and

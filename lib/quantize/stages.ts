@@ -24,6 +24,7 @@ import { checkOverridesMatch, type RecipeResolver } from './recipe.js';
 import type { OpQuant, Precision } from './rules.js';
 import { headSpecMetadata } from '../yolo/families/index.js';
 import { assertFiniteConstants } from '../util/validate.js';
+import { progressRate, type ProgressRate } from '../util/progress.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
 
@@ -116,7 +117,7 @@ export interface CalibrateGraphOptions {
   backend?: BackendName;
   head?: 'split' | 'keep';
   inputRange?: [number, number];
-  onProgress?: (step: string, done: number, total: number) => void;
+  onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
   /** Keep the float executor open (returned) for later passes over the float graph. */
   keepExecutor?: boolean;
 }
@@ -143,6 +144,7 @@ export async function calibrateGraph(
     const numSamples = options.numCalibrationSamples ?? 100;
     if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
     let forwardSeconds = 0;
+    const started = now();
     const calibration = await calibrate({
       tensors: activations,
       samples: datasetInputs(options.representativeDataset, inputShape, stats),
@@ -153,7 +155,7 @@ export async function calibrateGraph(
         forwardSeconds += now() - tf0;
       },
       method: (t) => recipe.methodFor(t),
-      onProgress: (done, total) => progress('calibrate', done, total),
+      onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, now() - started)),
     });
     if (stats.skipped.length) {
       warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { patternToRegExp, matchNames, resolveImageList, hasWildcard } from '../../lib/cli/glob.js';
-import { formatBar, plainLineDue, Progress } from '../../lib/cli/progress.js';
+import { formatBar, plainLineDue, Progress, progressRate } from '../../lib/cli/progress.js';
 import { formatTable, formatBytes } from '../../lib/cli/table.js';
 import { parseIntOption, parseFloatOption, parseChoice, readClassNames, UsageError } from '../../lib/cli.js';
 import { runCli, REPO_ROOT } from './helpers.js';
@@ -43,6 +43,19 @@ describe('cli: progress', () => {
     expect(formatBar('calibrate', 4, 4, 8)).to.equal('calibrate [########] 4/4 100%');
   });
 
+  it('with a rate: images per second and the time left (hand-computed)', () => {
+    // 12 of 64 images in 4 s: 3 per second, 52 left -> 17.33 s -> "18 s"; 10 of 400 in 5 s: 2/s, 195 s.
+    const r = progressRate(12, 64, 4)!;
+    expect(r.perSecond).to.equal(3);
+    expect(r.etaSeconds).to.be.closeTo(52 / 3, 1e-12);
+    expect(formatBar('calibrate', 12, 64, 8, r)).to.equal('calibrate [##......] 12/64  18%, 3.0/s, 18 s left');
+    expect(formatBar('calibrate', 10, 400, 8, progressRate(10, 400, 5))).to.equal('calibrate [........]  10/400   2%, 2.0/s, 3 min 15 s left');
+    expect(progressRate(0, 64, 1)).to.equal(undefined);
+    let plain = '';
+    new Progress({ write: (s: string) => (plain += s) }).update('calibrate', 12, 64, r);
+    expect(plain).to.equal('calibrate: 12/64 (3.0/s, 18 s left)\n');
+  });
+
   it('prints plain lines at the first step, every 10 % and the last step', () => {
     const printed: number[] = [];
     let last = -1;
@@ -61,7 +74,7 @@ describe('cli: progress', () => {
     const p = new Progress({ write: (s: string) => (out += s), isTTY: true });
     p.update('evaluate', 1, 2);
     p.update('evaluate', 2, 2);
-    expect(out).to.equal(`\r${formatBar('evaluate', 1, 2)}\r${formatBar('evaluate', 2, 2)}\n`);
+    expect(out).to.equal(`\r${formatBar('evaluate', 1, 2)}\x1b[K\r${formatBar('evaluate', 2, 2)}\x1b[K\n`);
     let quiet = '';
     new Progress({ write: (s: string) => (quiet += s) }, false).update('x', 1, 1);
     expect(quiet).to.equal('');
