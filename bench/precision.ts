@@ -47,14 +47,15 @@ async function main(): Promise<void> {
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const { planPrecisionSummary } = await import('../lib/quantize/plan.js');
-  const { log, lines } = resultsLog();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-precision-'));
   const calib = listImageFiles(images).slice(0, 64);
   const evalImages = listImageFiles(images).slice(64, 128);
-  log('Calibration once per model (coco128 images 1-64, mse); every variant is planned from the same statistics.');
-  log('Evaluation on images 65-128 in LiteRT; latency interleaved across the variants of one model.');
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   for (const [family, source] of [['YOLOv5n', v5], ['YOLOv8n', v8]] as const) {
-    if (!fs.existsSync(source)) continue;
+    if (!fs.existsSync(source) || (only && only !== family)) continue;
+    const { log, lines } = resultsLog();
+    log('Calibration once per model (coco128 images 1-64, mse); every variant is planned from the same statistics.');
+    log('Evaluation on images 65-128 in LiteRT; latency interleaved across the variants of one model.');
     const recipe = resolveRecipe({});
     const t0 = performance.now();
     const prepared = await prepareGraph(source, {});
@@ -93,8 +94,9 @@ async function main(): Promise<void> {
           `${(latency[k].median / latency[0].median).toFixed(2)} | ${f.bytes} | ${(f.bytes / files[0].bytes).toFixed(3)} |`,
       );
     });
+    // One section per family, written as soon as it is measured (`--only=YOLOv8n` reruns one).
+    writeResultsSection(`bench/precision.ts ${family}`, 'npm run bench:precision', `Mixed precision on ${family}: what int16 and float layers cost`, lines.join('\n'));
   }
-  writeResultsSection('bench/precision.ts', 'npm run bench:precision', 'Mixed precision: what int16 and float layers cost', lines.join('\n'));
   fs.rmSync(outDir, { recursive: true, force: true });
 }
 
