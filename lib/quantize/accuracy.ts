@@ -35,6 +35,8 @@ export interface AccuracyTarget {
   writeBest?: boolean;
   /** Images for the latency comparison (default 8, twice each, interleaved). */
   latencyImages?: number;
+  /** Only these layers are candidates (an exact name, a `*` glob or a /regex/ on node or output names). */
+  layers?: string;
 }
 
 export interface AccuracyTrial {
@@ -57,8 +59,9 @@ export interface AccuracyReport {
   /** maxDrop: 100 x (float - chosen); minSqnrDb: chosen SQNR. */
   achieved: number;
   reached: boolean;
-  /** The sensitivity ranking the search followed (worst first). */
+  /** The sensitivity ranking the search followed (worst first; empty when all-int8 met the target). */
   ranking: string[];
+  ranked: boolean;
   /** Layers raised (in ranking order) and every op not in int8 in the chosen model (with carriers). */
   raisedLayers: { node: string; op: string; precision: Precision }[];
   notInt8: { node: string; op: string; precision: Precision }[];
@@ -129,11 +132,15 @@ export async function selectForAccuracy(
   const session = await VariantSession.create(cal, recipe, rankInputs, options);
   const sqnrSession = useMap ? undefined : session;
 
-  // The ranking (worst first).
-  const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t));
-  const order = ranked.map((r) => r.node);
   const base = (n: IrNode) => session.basePrecision(n);
-  const n = order.length;
+  // The ranking (worst first), only when the int8 model misses the target.
+  let order: IrNode[] = [];
+  let n = 0;
+  const rank = async () => {
+    const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers);
+    order = ranked.map((r) => r.node);
+    n = order.length;
+  };
 
   const floatValue = set ? (await set.score(session.floatTflite, 'float reference')).mAP50_95 : Infinity;
   const okOf = (value: number) => (useMap ? 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : value >= target.minSqnrDb!);
@@ -183,6 +190,7 @@ export async function selectForAccuracy(
   let k16 = 0;
   let kf = 0;
   let reached = okOf(int8.value);
+  if (!reached) await rank();
   if (!reached && n > 0) {
     const a = await search((k) => trial(k, 0));
     if (a !== undefined) {
@@ -240,6 +248,7 @@ export async function selectForAccuracy(
       achieved,
       reached,
       ranking: order.map((x) => x.name),
+      ranked: order.length > 0,
       raisedLayers,
       notInt8,
       trials,

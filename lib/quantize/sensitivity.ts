@@ -12,7 +12,7 @@ import type { BackendName } from '../graph/backend.js';
 import type { IrNode } from '../graph/ir.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
-import { resolveRecipe, type QuantRecipe } from './recipe.js';
+import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
 import type { Precision } from './rules.js';
 import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
 import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
@@ -45,6 +45,8 @@ export interface SensitivityOptions {
   data?: string | LabelledSetSpec;
   /** How many of the worst layers get an mAP (default 5 when `data` is given). */
   mapTop?: number;
+  /** Only the layers whose node or output name matches (an exact name, a `*` glob or a /regex/). */
+  layers?: string;
   onProgress?: (step: string, done: number, total: number) => void;
 }
 
@@ -112,10 +114,17 @@ export async function rankLayers(
   method: SensitivityMethod,
   raiseTo: 'int16' | 'float',
   onProgress?: (done: number, total: number) => void,
+  only?: string,
 ): Promise<{ ranked: RankedLayer[]; int8SqnrDb: number; int8Noise: number }> {
   const graph = session.graph;
   const base = (n: IrNode) => session.basePrecision(n);
-  const layers = sensitivityLayers(graph).filter((n) => base(n) === 'int8');
+  let layers = sensitivityLayers(graph).filter((n) => base(n) === 'int8');
+  if (only !== undefined) {
+    const re = namePattern(only);
+    const all = layers;
+    layers = layers.filter((n) => re.test(n.name) || n.outputs.some((t) => re.test(t)));
+    if (layers.length === 0) throw new Error(`sensitivity: layers '${only}' matches none of the ${all.length} int8 layers; close names: ${closeNames(only, all.map((n) => n.name)).join(', ')}`);
+  }
   const int8 = await session.outputError(session.write(new Map(graph.nodes.map((n) => [n.name, base(n)]))));
   const measured: RankedLayer[] = [];
   for (const [i, node] of layers.entries()) {
@@ -157,7 +166,7 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   const set = spec ? await LabelledSet.load(spec, [inputShape[1], inputShape[2]]) : undefined;
   const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages);
   const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
-  const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t));
+  const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
   const ta = now();
 
   const layers: LayerSensitivity[] = ranked.map((r, i) => ({ rank: i + 1, node: r.node.name, op: r.node.op, sqnrDb: r.sqnrDb, variantSqnrDb: r.variantSqnrDb }));
