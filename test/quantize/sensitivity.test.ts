@@ -167,6 +167,14 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(best.tflite.length).to.equal(best.report.accuracy!.fileBytes.chosen);
   });
 
+  it('the same inputs and target give a byte-identical file', async () => {
+    const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const, accuracy: { minSqnrDb: 30, validation: VAL } };
+    const a = await quantizeInt8(graph, opts);
+    const b = await quantizeInt8(graph, opts);
+    expect(a.report.accuracy!.raisedLayers.length).to.be.greaterThan(0);
+    expect(Buffer.from(a.tflite).equals(Buffer.from(b.tflite))).to.equal(true);
+  });
+
   it('checks the target before calibrating', async () => {
     const opts = { representativeDataset: CALIB, backend: 'wasm' as const };
     await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: -1, validation: 'x' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/maxDrop must be a number >= 0/));
