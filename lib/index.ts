@@ -7,7 +7,7 @@ export { quantizeInt8, exportFloatTflite, type QuantizeInt8Options, type Quantiz
 export { resolveRecipe, formatRecipe, type QuantRecipe, type RecipeOverride, type ResolvedRecipe } from './quantize/recipe.js';
 export { formatQuantizeReport } from './quantize/report.js';
 export {
-  analyzeSensitivity, SENSITIVITY_METHODS,
+  analyzeSensitivity, formatSensitivity, SENSITIVITY_METHODS,
   type SensitivityOptions, type SensitivityResult, type LayerSensitivity, type SensitivityMethod,
 } from './quantize/sensitivity.js';
 export { formatAccuracyReport, type AccuracyTarget, type AccuracyReport, type AccuracyTrial } from './quantize/accuracy.js';

@@ -11,6 +11,7 @@
 // plan + one file + one evaluation; calibration happened once.
 import type { IrNode } from '../graph/ir.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
+import { loadDataset } from '../yolo/dataset.js';
 import type { Precision } from './rules.js';
 import type { CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
@@ -95,6 +96,15 @@ export function checkAccuracyTarget(a: AccuracyTarget): void {
   if (a.validation === undefined || a.validation === null) throw new Error('quantizeInt8: accuracy.validation is required (the images the drop is measured on)');
   if (hasDrop && typeof a.validation !== 'string' && !isSpec(a.validation)) {
     throw new Error('quantizeInt8: accuracy.maxDrop is measured as mAP50-95 on a labelled dataset: validation must be a dataset path or { images, labels?, offset?, limit? }');
+  }
+  if (hasDrop) {
+    // The set must exist before calibration starts (listing it is cheap; images are read later).
+    const spec = typeof a.validation === 'string' ? { images: a.validation } : (a.validation as LabelledSetSpec);
+    try {
+      loadDataset(spec.images, { labelsDir: spec.labels, purpose: 'evaluation' });
+    } catch (e) {
+      throw new Error(`quantizeInt8: accuracy.validation: ${(e as Error).message}`);
+    }
   }
   if (a.method !== undefined && !SENSITIVITY_METHODS.includes(a.method)) throw new Error(`quantizeInt8: accuracy.method '${String(a.method)}' is not one of ${SENSITIVITY_METHODS.join(', ')}`);
 }

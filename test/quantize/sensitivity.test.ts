@@ -180,5 +180,6 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: -1, validation: 'x' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/maxDrop must be a number >= 0/));
     await quantizeInt8(graph, { ...opts, accuracy: { validation: VAL } as never }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/exactly one of maxDrop/));
     await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: VAL } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/labelled dataset/));
+    await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: '/nonexistent/val' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/accuracy\.validation: .*nonexistent/));
   });
 });
