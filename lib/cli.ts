@@ -25,7 +25,7 @@ usage: yolo-int8 <command> [options]
 
 commands:
   quantize <model> --calib <images> -o out.tflite     float model -> int8 .tflite, calibrated on images
-  analyze <model> --calib <images> [--data <dataset>] per-layer sensitivity to int8: table, --json, --chart out.png
+  analyze <model> --calib <images> [--data <dataset>]  per-layer sensitivity to int8: table, --json, --chart out.png
   eval <model.tflite> --data <dataset>                 mAP@0.5, mAP@0.5:0.95, latency, size
   compare <a.tflite> <b.tflite> ... --data <dataset>   the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
