@@ -17,7 +17,7 @@ export interface CliIo {
 /** A mistake in the command line (exit code 2, like most Unix tools). */
 export class UsageError extends Error {}
 
-const COMMANDS = ['quantize', 'eval', 'compare', 'inspect', 'check', 'detect', 'demo'] as const;
+const COMMANDS = ['quantize', 'analyze', 'eval', 'compare', 'inspect', 'check', 'detect', 'demo'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const GENERAL_HELP = `yolo-int8: full-integer int8 TFLite quantization of TF.js / TFLite YOLO models, in Node
@@ -26,6 +26,7 @@ usage: yolo-int8 <command> [options]
 
 commands:
   quantize <model> --calib <images> -o out.tflite     float model -> int8 .tflite, calibrated on images
+  analyze <model> --calib <images> [--data <dataset>]  per-layer sensitivity to int8: table, --json, --chart out.png
   eval <model.tflite> --data <dataset>                 mAP@0.5, mAP@0.5:0.95, latency, size
   compare <a.tflite> <b.tflite> ... --data <dataset>   the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
@@ -63,7 +64,33 @@ const HELP: Record<Command, string> = {
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
-  --tensors               list every tensor's calibrated range and int8 parameters`,
+  --tensors               list every tensor's calibrated range and int8 parameters
+  --max-drop <points>     accuracy target: at most this many mAP50-95 points (0-100 scale) below the
+                          float model on --val (labelled); the most sensitive layers are raised to
+                          int16, then float, until it holds. Nothing is written when it cannot be met
+  --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
+  --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
+  --write-best            write the best model found even when the target cannot be met`,
+  analyze: `usage: yolo-int8 analyze <model> --calib <images> [--data <dataset>] [--top N] [--chart out.png] [options]
+
+Sensitivity of every quantized layer (convolutions, activations, adds, ...): the output error that
+layer alone adds, as an SQNR in dB against the float model (lower = more sensitive), calibrated once.
+  --calib <images>        calibration images (as for quantize)
+  -n, --num <N>           number of calibration images (default 100, or all when fewer)
+  --method <m>            calibration: mse (default), minmax, percentile, entropy
+  --by <how>              raise-one (default): the int8 model with only that layer raised;
+                          only-int8: the float model with only that layer in int8
+  --raise-to <p>          what raise-one raises to: int16 (default) or float
+  --images <images>       images for the SQNR (default: the first calibration images)
+  --num-images <N>        how many (default 4)
+  --data <dataset>        a labelled set: the worst layers also get the mAP50-95 they cost
+  --offset N, --limit N   the slice of --data (name order)
+  --map-top <N>           how many of the worst layers get an mAP (default 5 with --data)
+  --top <N>               layers in the table and the chart (default 20)
+  --chart <out.png>       a bar chart of the worst layers (the output noise each adds)
+  --layers <pattern>      only the layers whose name matches (exact, '*' glob or /regex/)
+  --recipe <recipe.json>  the recipe of the int8 model analysed
+  --head <split|keep>, --head-cut <cut>, --backend <b>   as for quantize`,
   eval: `usage: yolo-int8 eval <model.tflite> --data <dataset> [--offset N] [--limit N]
 
 COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings), LiteRT latency and file size.
@@ -126,6 +153,28 @@ const COMMAND_OPTIONS = {
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
     tensors: { type: 'boolean' },
+    'max-drop': { type: 'string' },
+    'min-sqnr': { type: 'string' },
+    val: { type: 'string' },
+    'write-best': { type: 'boolean' },
+  },
+  analyze: {
+    ...EVAL_SLICE,
+    calib: { type: 'string' },
+    num: { type: 'string', short: 'n' },
+    method: { type: 'string' },
+    by: { type: 'string' },
+    'raise-to': { type: 'string' },
+    images: { type: 'string' },
+    'num-images': { type: 'string' },
+    'map-top': { type: 'string' },
+    top: { type: 'string' },
+    chart: { type: 'string' },
+    layers: { type: 'string' },
+    recipe: { type: 'string' },
+    head: { type: 'string' },
+    'head-cut': { type: 'string' },
+    backend: { type: 'string' },
   },
   eval: EVAL_SLICE,
   compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' } },
@@ -297,6 +346,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const outDir = path.dirname(path.resolve(output));
   if (!fs.existsSync(outDir)) throw new Error(`cannot write '${output}': the directory '${outDir}' does not exist`);
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
+  const accuracy = accuracyOption(ctx, values);
 
   const { quantizeInt8 } = await import('./quantize/index.js');
   const { formatQuantizeReport } = await import('./quantize/report.js');
@@ -313,6 +363,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     recipe,
     precision,
     backend,
+    ...(accuracy ? { accuracy } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
   });
   ctx.progress.finishLine();
@@ -322,7 +373,100 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ctx.emitJson({ command: 'quantize', model, output, report: result.report });
   } else {
     ctx.print(formatQuantizeReport(result.report, { tensors: values.tensors === true, plan: values.plan === true }));
+    if (result.report.accuracy) {
+      const { formatAccuracyReport } = await import('./quantize/accuracy.js');
+      ctx.print(formatAccuracyReport(result.report.accuracy));
+    }
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
+  }
+}
+
+/** --max-drop / --min-sqnr / --val / --write-best -> quantizeInt8's accuracy option. */
+function accuracyOption(ctx: Context, values: Values) {
+  const maxDrop = parseFloatOption('max-drop', values['max-drop'], 0, 100);
+  const minSqnrDb = parseFloatOption('min-sqnr', values['min-sqnr'], -1000, 1000);
+  if (maxDrop === undefined && minSqnrDb === undefined) {
+    if (values.val !== undefined || values['write-best']) throw new UsageError('quantize: --val and --write-best go with --max-drop <points> or --min-sqnr <dB>');
+    return undefined;
+  }
+  if (maxDrop !== undefined && minSqnrDb !== undefined) throw new UsageError('quantize: give one of --max-drop and --min-sqnr');
+  const val = requireString('quantize', values, 'val', 'dataset');
+  resolveDatasetOption(ctx, 'val', val, 'evaluation');
+  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, writeBest: values['write-best'] === true };
+}
+
+function readRecipe(file: string | boolean | undefined): unknown {
+  if (typeof file !== 'string') return undefined;
+  requireFile(file, 'recipe file');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): Promise<void> {
+  expectPositionals('analyze', positionals, ['model']);
+  const model = positionals[0];
+  const calib = requireString('analyze', values, 'calib', 'images');
+  const num = parseIntOption('num', values.num, 1);
+  const method = parseChoice('method', values.method, ['minmax', 'percentile', 'mse', 'entropy'] as const);
+  const by = parseChoice('by', values.by, ['raise-one', 'only-int8'] as const);
+  const raiseTo = parseChoice('raise-to', values['raise-to'], ['int16', 'float'] as const);
+  const head = parseChoice('head', values.head, ['split', 'keep'] as const);
+  const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
+  const top = parseIntOption('top', values.top, 1) ?? 20;
+  const mapTop = parseIntOption('map-top', values['map-top'], 0);
+  const numImages = parseIntOption('num-images', values['num-images'], 1);
+  const offset = parseIntOption('offset', values.offset, 0);
+  const limit = parseIntOption('limit', values.limit, 1);
+  const data = typeof values.data === 'string' ? values.data : undefined;
+  if ((offset !== undefined || limit !== undefined || mapTop !== undefined) && !data) throw new UsageError('analyze: --offset, --limit and --map-top go with --data <dataset>');
+  const chart = typeof values.chart === 'string' ? values.chart : undefined;
+  if (chart) {
+    const dir = path.dirname(path.resolve(chart));
+    if (!fs.existsSync(dir)) throw new Error(`cannot write '${chart}': the directory '${dir}' does not exist`);
+  }
+  if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
+  const recipe = readRecipe(values.recipe);
+  const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
+  if (typeof values.images === 'string') resolveDatasetOption(ctx, 'images', values.images, 'calibration');
+  if (data) resolveDatasetOption(ctx, 'data', data, 'evaluation');
+
+  const { analyzeSensitivity, formatSensitivity } = await import('./quantize/sensitivity.js');
+  const result = await analyzeSensitivity(model, {
+    representativeDataset: calib,
+    numCalibrationSamples: num ?? Math.min(100, imageCount),
+    calibration: method,
+    method: by,
+    raiseTo,
+    head,
+    ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
+    backend,
+    recipe: recipe as never,
+    ...(typeof values.images === 'string' ? { images: values.images } : {}),
+    numImages,
+    ...(typeof values.layers === 'string' ? { layers: values.layers } : {}),
+    ...(data ? { data: { images: data, offset, limit }, mapTop } : {}),
+    onProgress: (step, done, total) => ctx.progress.update(step, done, total),
+  });
+  ctx.progress.finishLine();
+  if (chart) {
+    const { barChartPng } = await import('./cli/chart.js');
+    const { writeFileAtomic } = await import('./util/fs.js');
+    const worst = result.layers.slice(0, top);
+    const { png } = await barChartPng(
+      // Bar length: the output noise power the layer adds, relative to the float signal (linear).
+      worst.map((l) => ({ label: `${l.rank}. ${l.node} (${l.op})`, value: Number.isFinite(l.sqnrDb) ? 10 ** (-l.sqnrDb / 10) : 0, text: `${Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(1) : 'inf'} dB` })),
+      { title: `worst ${worst.length} of ${result.layers.length} layers (${result.method}${result.method === 'raise-one' ? ` to ${result.raiseTo}` : ''}): output noise each adds, SQNR dB` },
+    );
+    await writeFileAtomic(chart, png);
+  }
+  if (ctx.json) {
+    ctx.emitJson({ command: 'analyze', model, chart: chart ?? null, result });
+  } else {
+    ctx.print(formatSensitivity(result, top, formatTable));
+    if (chart) ctx.print(`wrote ${chart}`);
   }
 }
 
@@ -489,6 +633,7 @@ async function cmdDemo(ctx: Context, values: Values, positionals: string[]): Pro
 
 const RUNNERS: Record<Command, (ctx: Context, values: Values, positionals: string[]) => Promise<void>> = {
   quantize: cmdQuantize,
+  analyze: cmdAnalyze,
   eval: cmdEval,
   compare: cmdCompare,
   inspect: cmdInspect,

@@ -7,6 +7,11 @@ export { quantizeInt8, exportFloatTflite, formatPlan, planToJson, type QuantizeI
 export { formatPlanJson, planPrecisionSummary, type PlanJson, type PlannedTensor, type PlanStep, type Precision } from './quantize/plan.js';
 export { resolveRecipe, formatRecipe, type QuantRecipe, type RecipeOverride, type ResolvedRecipe } from './quantize/recipe.js';
 export { formatQuantizeReport } from './quantize/report.js';
+export {
+  analyzeSensitivity, formatSensitivity, SENSITIVITY_METHODS,
+  type SensitivityOptions, type SensitivityResult, type LayerSensitivity, type SensitivityMethod,
+} from './quantize/sensitivity.js';
+export { formatAccuracyReport, type AccuracyTarget, type AccuracyReport, type AccuracyTrial } from './quantize/accuracy.js';
 export type { CalibrationMethod } from './calibrate/calibrate.js';
 export { CALIBRATION_METHODS } from './calibrate/calibrate.js';
 

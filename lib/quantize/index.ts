@@ -16,12 +16,14 @@ import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.j
 import type { Precision } from './rules.js';
 import type { ProgressRate } from '../util/progress.js';
 import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
+import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 
 export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
 export { siluNegligibleBelow } from './op-quant.js';
 export { formatPlan, planToJson, type QuantPlan } from './plan.js';
+export type { AccuracyTarget, AccuracyReport } from './accuracy.js';
 
 export interface QuantizeInt8Options {
   /** An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor / Uint8Array pixels). */
@@ -64,6 +66,14 @@ export interface QuantizeInt8Options {
    * the report lists each tensor's signal-to-quantization-noise ratio.
    */
   analyzeLayers?: RepresentativeDataset;
+  /**
+   * Accuracy-aware mixed precision (lib/quantize/accuracy.ts): from full int8, the most sensitive
+   * layers are raised to int16, then to float, until the drop against the float model on
+   * `validation` is within `maxDrop` mAP50-95 points (or the output SQNR is at least `minSqnrDb`).
+   * Outputs keep their own dtype unless outputType is given. Throws, writing nothing, when the
+   * target cannot be met even with every op in float (unless `writeBest`).
+   */
+  accuracy?: AccuracyTarget;
 }
 
 export interface QuantizeReport {
@@ -97,6 +107,8 @@ export interface QuantizeReport {
   timings: Record<string, number>;
   /** With options.analyzeLayers: per activation, in graph order. */
   layerErrors?: LayerError[];
+  /** With options.accuracy: the target, the layers raised, the search, and the cost against all-int8. */
+  accuracy?: AccuracyReport;
 }
 
 export interface QuantizeInt8Result {
@@ -134,6 +146,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
   }
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
+  if (options.accuracy !== undefined) checkAccuracyTarget(options.accuracy);
 
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
@@ -149,8 +162,19 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const { graph, headSpec } = cal;
 
     // 3. The plan, then the file.
+    let accuracy: AccuracyReport | undefined;
+    let precisionOf: ((n: { name: string }) => Precision) | undefined;
+    if (options.accuracy) {
+      const ts = now();
+      const sel = await selectForAccuracy(cal, recipe, options.accuracy, { inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: progress });
+      precisionOf = (n) => sel.precisions.get(n.name)!;
+      accuracy = sel.report;
+      timings.accuracySeconds = now() - ts;
+    }
     const tq = now();
-    const plan = planFor(cal, recipe, { inputType: options.inputType, outputType: options.outputType ?? 'int8', inputRange: options.inputRange });
+    // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
+    const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
+    const plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf });
     const tflite = writePlan(graph, plan, { headSpec, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = now() - tq;
 
@@ -198,6 +222,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       notes: [...graph.meta.notes, ...plan.notes],
       timings,
       layerErrors,
+      ...(accuracy ? { accuracy } : {}),
     };
     return { tflite, report, head: headSpec };
   } finally {

@@ -1,0 +1,233 @@
+// Sensitivity analysis: for each quantized layer, the error it alone adds to the model's outputs.
+//
+// Two ways to isolate a layer (both from one calibration, see variants.ts):
+//   'raise-one': the int8 model with only that layer raised (to int16 or float, with the readers that
+//                carry its output raised to int16): the layer's error is the output noise removed.
+//   'only-int8': the float model with only that layer in int8: the layer's error is the output noise
+//                it brings (including the int8 rounding of its inputs, which an int8 layer reads).
+// Either way the result per layer is an SQNR in dB of the error that layer alone adds: 10 log10 of
+// the float outputs' power over the added noise power (summed over every output and image); lower
+// is more sensitive. With a labelled set (`data`), the worst layers also get the mAP50-95 they cost.
+import type { BackendName } from '../graph/backend.js';
+import type { IrNode } from '../graph/ir.js';
+import type { CalibrationMethod } from '../calibrate/calibrate.js';
+import { datasetInputs, type RepresentativeDataset } from './dataset.js';
+import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
+import type { Precision } from './rules.js';
+import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
+import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
+
+export type SensitivityMethod = 'raise-one' | 'only-int8';
+export const SENSITIVITY_METHODS: readonly SensitivityMethod[] = ['raise-one', 'only-int8'];
+
+export interface SensitivityOptions {
+  /** Calibration data, as for quantizeInt8. */
+  representativeDataset: RepresentativeDataset;
+  numCalibrationSamples?: number;
+  calibration?: CalibrationMethod;
+  perChannel?: boolean;
+  /** The recipe of the int8 model analysed (layers it already raises are not analysed). */
+  recipe?: QuantRecipe;
+  outputs?: string[];
+  head?: 'split' | 'keep';
+  headCut?: string;
+  inputRange?: [number, number];
+  backend?: BackendName;
+  /** 'raise-one' (default) or 'only-int8'. */
+  method?: SensitivityMethod;
+  /** What 'raise-one' raises a layer to: 'int16' (default; 16x8) or 'float'. */
+  raiseTo?: 'int16' | 'float';
+  /** Inputs for the output SQNR (default: the first `numImages` calibration samples, read again). */
+  images?: RepresentativeDataset;
+  /** How many of `images` are used (default 4). */
+  numImages?: number;
+  /** A labelled dataset (as `evaluate` takes) for mAP: the worst `mapTop` layers are evaluated on it. */
+  data?: string | LabelledSetSpec;
+  /** How many of the worst layers get an mAP (default 5 when `data` is given). */
+  mapTop?: number;
+  /** Only the layers whose node or output name matches (an exact name, a `*` glob or a /regex/). */
+  layers?: string;
+  onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface LayerSensitivity {
+  /** 1 = the most sensitive. */
+  rank: number;
+  node: string;
+  op: string;
+  /** SQNR (dB) of the output error this layer alone adds; lower = more sensitive (Infinity: none measured). */
+  sqnrDb: number;
+  /** SQNR (dB) of the variant model's outputs (raise-one: int8 with this layer raised; only-int8: float with this layer int8). */
+  variantSqnrDb: number;
+  /** With `data`, for the worst layers: the variant's mAP. */
+  mAP50?: number;
+  mAP50_95?: number;
+  /** mAP50-95 points this layer costs: raise-one, gained by raising it; only-int8, lost by quantizing it alone. */
+  mapCost?: number;
+}
+
+export interface SensitivityResult {
+  method: SensitivityMethod;
+  raiseTo: 'int16' | 'float';
+  /** Worst first. */
+  layers: LayerSensitivity[];
+  /** Output SQNR (dB) of the whole int8 model (the recipe's) against the float model. */
+  int8SqnrDb: number;
+  /** With `data`: mAP of the float reference and of the int8 model on it. */
+  map?: { images: number; float: { mAP50: number; mAP50_95: number }; int8: { mAP50: number; mAP50_95: number } };
+  images: number;
+  family?: string;
+  timings: { calibrationSeconds: number; analysisSeconds: number; mapSeconds: number; totalSeconds: number };
+  warnings: string[];
+}
+
+function now(): number {
+  return performance.now() / 1000;
+}
+
+/** The inputs for the SQNR: `images` or the calibration samples again, at most n. */
+export async function firstInputs(dataset: RepresentativeDataset, inputShape: number[], n: number): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  let files: RepresentativeDataset = dataset;
+  if (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string')) files = (dataset as string[]).slice(0, n);
+  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] })) {
+    out.push(x);
+    if (out.length >= n) break;
+  }
+  if (out.length === 0) throw new Error('sensitivity: no inputs for the output SQNR (a one-shot iterator as the dataset? pass `images`)');
+  return out;
+}
+
+export interface RankedLayer {
+  node: IrNode;
+  sqnrDb: number;
+  variantSqnrDb: number;
+  precisions: Map<string, Precision>;
+}
+
+/**
+ * Measures every layer with the chosen method on the session's inputs; worst first (ties keep graph
+ * order). Layers the recipe already computes in another precision than int8 are left out.
+ */
+export async function rankLayers(
+  session: VariantSession,
+  method: SensitivityMethod,
+  raiseTo: 'int16' | 'float',
+  onProgress?: (done: number, total: number) => void,
+  only?: string,
+): Promise<{ ranked: RankedLayer[]; int8SqnrDb: number; int8Noise: number }> {
+  const graph = session.graph;
+  const base = (n: IrNode) => session.basePrecision(n);
+  let layers = sensitivityLayers(graph).filter((n) => base(n) === 'int8');
+  if (only !== undefined) {
+    const re = namePattern(only);
+    const all = layers;
+    layers = layers.filter((n) => re.test(n.name) || n.outputs.some((t) => re.test(t)));
+    if (layers.length === 0) throw new Error(`sensitivity: layers '${only}' matches none of the ${all.length} int8 layers; close names: ${closeNames(only, all.map((n) => n.name)).join(', ')}`);
+  }
+  const int8 = await session.outputError(session.write(new Map(graph.nodes.map((n) => [n.name, base(n)]))));
+  const measured: RankedLayer[] = [];
+  for (const [i, node] of layers.entries()) {
+    let precisions: Map<string, Precision>;
+    if (method === 'raise-one') precisions = raisedPrecisions(graph, base, new Map([[node.name, raiseTo]]));
+    else precisions = new Map(graph.nodes.map((n) => [n.name, n.name === node.name ? 'int8' : 'float'] as [string, Precision]));
+    const e = await session.outputError(session.write(precisions));
+    const added = method === 'raise-one' ? int8.noise - e.noise : e.noise;
+    measured.push({ node, sqnrDb: added > 0 ? sqnrDb(e.signal, added) : Infinity, variantSqnrDb: e.sqnrDb, precisions });
+    onProgress?.(i + 1, layers.length);
+  }
+  const order = measured.map((m, i) => ({ m, i })).sort((a, b) => a.m.sqnrDb - b.m.sqnrDb || a.i - b.i);
+  return { ranked: order.map((o) => o.m), int8SqnrDb: int8.sqnrDb, int8Noise: int8.noise };
+}
+
+/** Sensitivity of every quantized layer of a model (see the file header for the two methods). */
+export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions): Promise<SensitivityResult> {
+  const t0 = now();
+  if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
+    throw new Error('analyzeSensitivity: options.representativeDataset is required (an image directory, image paths or input tensors)');
+  }
+  const method = options.method ?? 'raise-one';
+  if (!SENSITIVITY_METHODS.includes(method)) throw new Error(`analyzeSensitivity: method '${String(method)}' is not one of ${SENSITIVITY_METHODS.join(', ')}`);
+  const raiseTo = options.raiseTo ?? 'int16';
+  if (raiseTo !== 'int16' && raiseTo !== 'float') throw new Error(`analyzeSensitivity: raiseTo '${String(raiseTo)}' is not one of int16, float`);
+  const numImages = options.numImages ?? 4;
+  if (!(Number.isInteger(numImages) && numImages >= 1)) throw new Error(`analyzeSensitivity: numImages must be an integer >= 1, got ${numImages}`);
+  const mapTop = options.data ? options.mapTop ?? 5 : 0;
+  if (!(mapTop >= 0)) throw new Error(`analyzeSensitivity: mapTop must be >= 0, got ${mapTop}`);
+  const progress = options.onProgress ?? (() => {});
+  const recipe = resolveRecipe(options);
+
+  const prepared = await prepareGraph(source, options);
+  const { calibrated: cal } = await calibrateGraph(prepared, recipe, options);
+  const tc = now();
+  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
+  // Load the labelled set first: a bad path fails before the long part.
+  const spec = typeof options.data === 'string' ? { images: options.data } : options.data;
+  const set = spec ? await LabelledSet.load(spec, [inputShape[1], inputShape[2]]) : undefined;
+  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages);
+  const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
+  const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
+  const ta = now();
+
+  const layers: LayerSensitivity[] = ranked.map((r, i) => ({ rank: i + 1, node: r.node.name, op: r.node.op, sqnrDb: r.sqnrDb, variantSqnrDb: r.variantSqnrDb }));
+  let map: SensitivityResult['map'];
+  if (set && mapTop > 0) {
+    const n = Math.min(mapTop, layers.length);
+    const total = n + 2;
+    progress('mAP', 0, total);
+    const floatScore = await set.score(session.floatTflite, 'float reference');
+    progress('mAP', 1, total);
+    const base = (node: IrNode) => session.basePrecision(node);
+    const int8Score = await set.score(session.write(new Map(cal.graph.nodes.map((x) => [x.name, base(x)]))), 'int8 model');
+    progress('mAP', 2, total);
+    map = { images: set.count, float: { mAP50: floatScore.mAP50, mAP50_95: floatScore.mAP50_95 }, int8: { mAP50: int8Score.mAP50, mAP50_95: int8Score.mAP50_95 } };
+    for (let i = 0; i < n; i++) {
+      const s = await set.score(session.write(ranked[i].precisions), `variant ${ranked[i].node.name}`);
+      layers[i].mAP50 = s.mAP50;
+      layers[i].mAP50_95 = s.mAP50_95;
+      layers[i].mapCost = 100 * (method === 'raise-one' ? s.mAP50_95 - int8Score.mAP50_95 : floatScore.mAP50_95 - s.mAP50_95);
+      progress('mAP', i + 3, total);
+    }
+  }
+  const t1 = now();
+  return {
+    method,
+    raiseTo,
+    layers,
+    int8SqnrDb,
+    map,
+    images: inputs.length,
+    family: cal.family,
+    timings: { calibrationSeconds: tc - t0, analysisSeconds: ta - tc, mapSeconds: t1 - ta, totalSeconds: t1 - t0 },
+    warnings: cal.warnings,
+  };
+}
+
+function fmtDb(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : x > 0 ? 'inf' : '-inf';
+}
+
+/** The table the CLI prints: the worst `top` layers. */
+export function formatSensitivity(r: SensitivityResult, top = 20, formatTable: (h: string[], rows: string[][]) => string): string {
+  const withMap = r.layers.some((l) => l.mAP50_95 !== undefined);
+  const header = ['rank', 'layer', 'op', 'SQNR dB', 'variant SQNR dB', ...(withMap ? ['mAP50-95', 'mAP cost (points)'] : [])];
+  const rows = r.layers.slice(0, top).map((l) => [
+    String(l.rank),
+    l.node,
+    l.op,
+    fmtDb(l.sqnrDb),
+    fmtDb(l.variantSqnrDb),
+    ...(withMap ? [l.mAP50_95 !== undefined ? l.mAP50_95.toFixed(4) : '', l.mapCost !== undefined ? l.mapCost.toFixed(2) : ''] : []),
+  ]);
+  const how = r.method === 'raise-one' ? `int8 model with one layer raised to ${r.raiseTo}` : 'float model with one layer in int8';
+  const lines = [
+    `sensitivity (${r.method}: ${how}) of ${r.layers.length} layers on ${r.images} image(s); SQNR dB = the output error the layer alone adds (lower = more sensitive)`,
+    `whole int8 model: output SQNR ${fmtDb(r.int8SqnrDb)} dB`,
+  ];
+  if (r.map) {
+    lines.push(`mAP50-95 on ${r.map.images} images: float ${r.map.float.mAP50_95.toFixed(4)}, int8 ${r.map.int8.mAP50_95.toFixed(4)}`);
+  }
+  lines.push(formatTable(header, rows));
+  lines.push(`time: calibration ${r.timings.calibrationSeconds.toFixed(1)} s, analysis ${r.timings.analysisSeconds.toFixed(1)} s${r.map ? `, mAP ${r.timings.mapSeconds.toFixed(1)} s` : ''}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,323 @@
+// Many precision variants of one calibrated graph, measured against the float model: what the
+// sensitivity analysis and the accuracy-aware selection share. Calibration happens once (the
+// CalibratedGraph); each variant is only a plan and a written file. The inputs, their quantized
+// copies and the float reference outputs are computed once and reused for every variant.
+//
+// Raising a layer: an op's output tensor is in the op's precision, and an int8 reader converts it
+// back to int8 with the same int8 parameters, so raising one op alone to int16 would remove almost
+// none of the error its int8 output carries. Raising a layer therefore also raises its readers to
+// (at least) int16 - through data-movement ops (pad, pooling, resize, concatenation, reshapes), whose
+// outputs share their input's grid - so the layer's output tensor really is int16 (or float) until it
+// reaches an op with a grid of its own. Those readers are "carriers": with int16 carriers the weights
+// stay int8 (16x8), so the only error removed is the layer's own.
+import type { Graph, IrNode } from '../graph/ir.js';
+import { consumersOf } from '../graph/ir.js';
+import { TfliteRunner, type TensorDescription, type RuntimeArray } from '../runtime/index.js';
+import { dequantizeOutput, pixelsToInput, quantizeInput } from '../pipeline/quantize.js';
+import { decodeImage } from '../pipeline/image.js';
+import { letterbox, type LetterboxTransform } from '../pipeline/letterbox.js';
+import { loadDataset, readYoloLabels, labelsToPixels } from '../yolo/dataset.js';
+import { YoloModel, percentile } from '../yolo/evaluate.js';
+import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../yolo/nms.js';
+import { matchImage, apPerClass, type ImageStats, type LabelBox } from '../yolo/metrics.js';
+import { buildPlan, type IoType } from './plan.js';
+import type { Precision } from './rules.js';
+import { planFor, quantOf, writePlan, type CalibratedGraph } from './stages.js';
+import type { RecipeResolver } from './recipe.js';
+
+const ORDER: Record<Precision, number> = { int8: 0, int16: 1, float: 2 };
+
+function higher(a: Precision, b: Precision): Precision {
+  return ORDER[a] >= ORDER[b] ? a : b;
+}
+
+function allowed(n: IrNode): readonly Precision[] {
+  return quantOf(n).precisions ?? ['int8', 'int16', 'float'];
+}
+
+/**
+ * The layers of a graph for sensitivity: ops that round something of their own - weighted ops and
+ * ops whose output has its own parameters (calibrated or fixed by the kernel). Data-movement ops and
+ * concatenations (whose outputs share their inputs' parameters) are not layers: they carry a layer's
+ * grid, they do not add one.
+ */
+export function sensitivityLayers(graph: Graph): IrNode[] {
+  return graph.nodes.filter((n) => {
+    const q = quantOf(n);
+    return q.weighted !== undefined || q.rule.output === 'calibrated' || q.rule.output === 'fixed';
+  });
+}
+
+/** The readers that must be raised with `node` for its output tensor to stay in the raised precision. */
+export function carriersOf(graph: Graph, node: IrNode, consumers = consumersOf(graph)): IrNode[] {
+  const out: IrNode[] = [];
+  const seen = new Set<string>();
+  const queue = [...node.outputs];
+  while (queue.length) {
+    const t = queue.shift()!;
+    for (const c of consumers.get(t) ?? []) {
+      if (seen.has(c.name)) continue;
+      seen.add(c.name);
+      out.push(c);
+      const rule = quantOf(c).rule.output;
+      // Data movement and concatenation keep their input's grid: the tensor goes on through them.
+      if (rule === 'same-as-input' || rule === 'shared') queue.push(...c.outputs);
+    }
+  }
+  return out;
+}
+
+/** The precision of every node when `raised` layers are raised (with their carriers) on top of `base`. */
+export function raisedPrecisions(
+  graph: Graph,
+  base: (n: IrNode) => Precision,
+  raised: Map<string, Precision>,
+): Map<string, Precision> {
+  const p = new Map<string, Precision>();
+  for (const n of graph.nodes) p.set(n.name, base(n));
+  const consumers = consumersOf(graph);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  for (const [name, to] of raised) {
+    const n = byName.get(name);
+    if (!n) throw new Error(`precision variant: '${name}' is not a node of the graph`);
+    if (!allowed(n).includes(to)) throw new Error(`precision variant: node '${name}' (${n.op}) cannot be written in ${to} (its op supports ${allowed(n).join(', ')})`);
+    p.set(name, higher(p.get(name)!, to));
+    for (const c of carriersOf(graph, n, consumers)) {
+      const want: Precision = allowed(c).includes('int16') ? 'int16' : 'float';
+      p.set(c.name, higher(p.get(c.name)!, want));
+    }
+  }
+  return p;
+}
+
+/** Signal and noise power of one model's outputs against the float reference, summed over all outputs and inputs. */
+export interface OutputError {
+  signal: number;
+  noise: number;
+  /** 10 log10(signal / noise); Infinity when the outputs are identical. */
+  sqnrDb: number;
+}
+
+export function sqnrDb(signal: number, noise: number): number {
+  return noise > 0 ? 10 * Math.log10(signal / noise) : Infinity;
+}
+
+/** A float [0,1]-scaled input in a runner input's dtype (int8/uint8/int16 with its parameters). */
+function toRunnerInput(x: Float32Array, desc: TensorDescription): RuntimeArray {
+  if (desc.dtype === 'float32') return x;
+  return quantizeInput(x, desc) as RuntimeArray;
+}
+
+export interface VariantSessionOptions {
+  inputType?: IoType;
+  outputType?: IoType;
+  inputRange?: [number, number];
+}
+
+/**
+ * One calibrated graph, its float reference and a set of inputs: writes precision variants and
+ * measures their outputs' SQNR against the float model on those inputs (all in LiteRT).
+ */
+export class VariantSession {
+  readonly graph: Graph;
+  private reference: Float32Array[][] = [];
+  private signal = 0;
+  private quantizedInputs = new Map<string, RuntimeArray[]>();
+  readonly floatTflite: Uint8Array;
+
+  private constructor(
+    readonly cal: CalibratedGraph,
+    readonly recipe: RecipeResolver,
+    readonly inputs: Float32Array[],
+    readonly options: VariantSessionOptions,
+  ) {
+    this.graph = cal.graph;
+    const plan = buildPlan(cal.graph, new Map(), { mode: 'float', quantOf });
+    this.floatTflite = writePlan(cal.graph, plan, { headSpec: cal.headSpec, description: 'yolo-int8 float32 reference', where: 'float reference' });
+  }
+
+  /** Runs the float reference (the same graph written as float32, in LiteRT) on the inputs once. */
+  static async create(cal: CalibratedGraph, recipe: RecipeResolver, inputs: Float32Array[], options: VariantSessionOptions = {}): Promise<VariantSession> {
+    if (inputs.length === 0) throw new Error('precision variants: no inputs to measure the output error on');
+    const s = new VariantSession(cal, recipe, inputs, options);
+    const runner = await TfliteRunner.load(s.floatTflite, { label: 'float reference' });
+    try {
+      for (const x of inputs) {
+        const outs = await runner.run([toRunnerInput(x, runner.inputs[0])]);
+        const deq = outs.map((o, k) => dequantizeOutput(o, runner.outputs[k]));
+        for (const o of deq) for (let i = 0; i < o.length; i++) s.signal += o[i] * o[i];
+        s.reference.push(deq);
+      }
+    } finally {
+      runner.dispose();
+    }
+    return s;
+  }
+
+  /** The recipe's precision of a node (what the unraised model uses). */
+  basePrecision(n: IrNode): Precision {
+    return this.recipe.precisionFor(n);
+  }
+
+  /** Writes the model with every node in the given precision (the plan is checked only when `check`). */
+  write(precisions: Map<string, Precision>, check = false): Uint8Array {
+    const plan = planFor(this.cal, this.recipe, {
+      precisionOf: (n) => precisions.get(n.name) ?? this.basePrecision(n),
+      inputType: this.options.inputType,
+      outputType: this.options.outputType,
+      inputRange: this.options.inputRange,
+    });
+    const s = summarize(precisions);
+    return writePlan(this.graph, plan, {
+      headSpec: this.cal.headSpec,
+      description: s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops)`,
+      where: 'precision variant',
+      check,
+    });
+  }
+
+  /** Output error of a written variant against the float reference on the session's inputs. */
+  async outputError(tflite: Uint8Array): Promise<OutputError> {
+    const runner = await TfliteRunner.load(tflite, { label: 'precision variant' });
+    try {
+      const desc = runner.inputs[0];
+      const key = `${desc.dtype}:${desc.scale}:${desc.zeroPoint}`;
+      let qin = this.quantizedInputs.get(key);
+      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => toRunnerInput(x, desc))));
+      if (runner.outputs.length !== this.reference[0].length) {
+        throw new Error(`precision variant: ${runner.outputs.length} outputs, the float reference has ${this.reference[0].length}`);
+      }
+      let noise = 0;
+      for (let j = 0; j < qin.length; j++) {
+        const outs = await runner.run([qin[j]]);
+        outs.forEach((o, k) => {
+          const got = dequantizeOutput(o, runner.outputs[k]);
+          const ref = this.reference[j][k];
+          if (got.length !== ref.length) throw new Error(`precision variant: output ${k} has ${got.length} values, the float reference ${ref.length}`);
+          for (let i = 0; i < ref.length; i++) {
+            const e = got[i] - ref[i];
+            noise += e * e;
+          }
+        });
+      }
+      return { signal: this.signal, noise, sqnrDb: sqnrDb(this.signal, noise) };
+    } finally {
+      runner.dispose();
+    }
+  }
+}
+
+export function summarize(p: Map<string, Precision>): Record<Precision, number> {
+  const s: Record<Precision, number> = { int8: 0, int16: 0, float: 0 };
+  for (const v of p.values()) s[v]++;
+  return s;
+}
+
+export interface LabelledSetSpec {
+  /** Anything `evaluate` takes as `images` (folder, dataset root, yaml, list, glob). */
+  images: string;
+  labels?: string;
+  offset?: number;
+  limit?: number;
+}
+
+export interface SetScore {
+  mAP50: number;
+  mAP50_95: number;
+  latencyMs: number;
+}
+
+/**
+ * A labelled evaluation set decoded and letterboxed once: each model is then only run, decoded and
+ * matched (the same computation as `evaluate`, with ultralytics-val NMS for the model's family).
+ */
+export class LabelledSet {
+  private constructor(
+    readonly spec: LabelledSetSpec,
+    private items: { pixels: Uint8Array; transform: LetterboxTransform; labels: LabelBox[] }[],
+    readonly size: [number, number],
+  ) {}
+
+  get count(): number {
+    return this.items.length;
+  }
+
+  static async load(spec: LabelledSetSpec, size: [number, number]): Promise<LabelledSet> {
+    const ds = loadDataset(spec.images, { labelsDir: spec.labels, purpose: 'evaluation' });
+    const offset = spec.offset ?? 0;
+    const list = ds.items.slice(offset, spec.limit !== undefined ? offset + spec.limit : undefined);
+    if (list.length === 0) throw new Error(`${spec.images}: no images in the selected slice (offset ${offset}, limit ${spec.limit})`);
+    const { default: fs } = await import('node:fs');
+    if (!list.some((it) => fs.existsSync(it.labels))) {
+      throw new Error(`${spec.images}: none of the ${list.length} images has a YOLO label file (looked for ${list[0].labels}); the mAP needs labels`);
+    }
+    const items = [];
+    for (const it of list) {
+      const img = await decodeImage(it.image);
+      const { image, transform } = letterbox(img, { size, mode: 'fixed' });
+      items.push({ pixels: image.data, transform, labels: labelsToPixels(readYoloLabels(it.labels), img.width, img.height) });
+    }
+    return new LabelledSet(spec, items, size);
+  }
+
+  /** mAP of a .tflite (bytes) on the set, and its median LiteRT run time. */
+  async score(tflite: Uint8Array, label = 'model'): Promise<SetScore> {
+    const runner = await TfliteRunner.load(tflite, { label });
+    try {
+      const yolo = new YoloModel(runner);
+      if (yolo.inputSize[0] !== this.size[0] || yolo.inputSize[1] !== this.size[1]) {
+        throw new Error(`${label}: input ${yolo.inputSize.join('x')}, the evaluation set was prepared for ${this.size.join('x')}`);
+      }
+      const stats: ImageStats[] = [];
+      const times: number[] = [];
+      for (const it of this.items) {
+        const data = pixelsToInput(it.pixels, runner.inputs[0]);
+        const t0 = performance.now();
+        const raw = await runner.run([data as RuntimeArray]);
+        times.push(performance.now() - t0);
+        const outputs = raw.map((r, i) => dequantizeOutput(r, runner.outputs[i]));
+        const { rows, numClasses, evalNms } = yolo.decode(outputs);
+        const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, evalNms ?? EVAL_NMS), it.transform);
+        stats.push(matchImage(dets, it.labels));
+      }
+      const ap = apPerClass(stats);
+      return { mAP50: ap.mAP50, mAP50_95: ap.mAP50_95, latencyMs: percentile(times, 50) };
+    } finally {
+      runner.dispose();
+    }
+  }
+
+  /** Cached inputs of the set as float [0,1] tensors (for SQNR on the same images). */
+  floatInputs(n = this.items.length): Float32Array[] {
+    return this.items.slice(0, n).map((it) => Float32Array.from(it.pixels, (v) => v / 255));
+  }
+}
+
+/**
+ * Median LiteRT run time of each model, measured interleaved (every input through every model in
+ * turn, rotating the order) so that load from elsewhere on the machine falls on all models alike.
+ */
+export async function interleavedLatency(models: Uint8Array[], inputs: Float32Array[], rounds = 1): Promise<number[]> {
+  const runners: TfliteRunner[] = [];
+  try {
+    for (const m of models) runners.push(await TfliteRunner.load(m, { label: 'latency' }));
+    const prepared = runners.map((r) => inputs.map((x) => toRunnerInput(x, r.inputs[0])));
+    const times: number[][] = models.map(() => []);
+    // One warm-up run each (the first run allocates).
+    for (let k = 0; k < runners.length; k++) await runners[k].run([prepared[k][0]]);
+    let turn = 0;
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < inputs.length; i++, turn++) {
+        for (let j = 0; j < runners.length; j++) {
+          const k = (turn + j) % runners.length;
+          const t0 = performance.now();
+          await runners[k].run([prepared[k][i]]);
+          times[k].push(performance.now() - t0);
+        }
+      }
+    }
+    return times.map((t) => percentile(t, 50));
+  } finally {
+    for (const r of runners) r.dispose();
+  }
+}

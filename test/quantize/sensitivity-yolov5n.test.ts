@@ -1,0 +1,47 @@
+// Sensitivity analysis and accuracy-aware selection on the real YOLOv5n (TF.js graph model), kept
+// quick: 4 calibration images, 1 image for the SQNR, and the layers of the stem and the detect convs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { FIXTURES, requireFixtures } from '../graph/helpers.js';
+import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
+import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { inspectTflite } from '../../lib/inspect.js';
+
+describe('sensitivity on YOLOv5n (fixture)', function () {
+  this.timeout(300_000);
+  const LAYERS = '/^(model\\/(tf_conv|tf_conv_1|tf_detect)\\/|yolo_head\\/)/';
+
+  it('ranks the stem and head layers, and the accuracy target raises the worst one to int16 (still full-integer)', async function () {
+    requireFixtures(this);
+    const images = path.join(FIXTURES, 'coco128/images');
+    const calib = fs.readdirSync(images).sort().slice(0, 4).map((f) => path.join(images, f));
+    const model = path.join(FIXTURES, 'yolov5n_web_model/model.json');
+    const val = calib.slice(0, 1);
+    const r = await analyzeSensitivity(model, { representativeDataset: calib, numCalibrationSamples: 4, images: val, numImages: 1, layers: LAYERS });
+    // 2 + 2 stem layers, 3 detect convs, 3 head sigmoids.
+    expect(r.layers).to.have.length(10);
+    expect(r.family).to.equal('yolov5');
+    expect(r.int8SqnrDb).to.be.greaterThan(10).and.below(60);
+    const worst = r.layers[0];
+    expect(worst.sqnrDb).to.be.finite;
+    expect(worst.variantSqnrDb).to.be.greaterThan(r.int8SqnrDb);
+    for (let i = 1; i < r.layers.length; i++) expect(r.layers[i].sqnrDb).to.be.at.least(r.layers[i - 1].sqnrDb);
+
+    const target = (r.int8SqnrDb + worst.variantSqnrDb) / 2;
+    const { tflite, report } = await quantizeInt8(model, {
+      representativeDataset: calib,
+      numCalibrationSamples: 4,
+      accuracy: { minSqnrDb: target, validation: val, layers: LAYERS, latencyImages: 1 },
+    });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    expect(a.ranking[0]).to.equal(worst.node);
+    expect(a.raisedLayers).to.deep.equal([{ node: worst.node, op: worst.op, precision: 'int16' }]);
+    expect(a.int8).to.be.closeTo(r.int8SqnrDb, 1e-6);
+    expect(a.chosen).to.be.closeTo(worst.variantSqnrDb, 1e-6);
+    expect(report.precision.notInt8.map((x) => x.node)).to.include(worst.node);
+    expect(inspectTflite(tflite).allInteger).to.equal(true);
+    expect(a.fileBytes.chosen).to.equal(tflite.length);
+  });
+});

@@ -1,0 +1,185 @@
+// Sensitivity analysis and accuracy-aware selection on a small built graph with one deliberately
+// sensitive layer (sensitive-graph.ts: 'hot' has one huge-range output channel, so its int8 output
+// grid is far too coarse for the channels its reader 'out' uses).
+// Every number is checked against models written independently with quantizeInt8 + recipe
+// overrides, run in LiteRT, against the TF.js float executor.
+import { expect } from 'chai';
+import { GraphBuilder } from '../../lib/graph/builder.js';
+import { CALIB, IMAGES, N, SHAPE, rng, sensitiveGraph } from './sensitive-graph.js';
+import type { Graph } from '../../lib/graph/ir.js';
+import { createFloatExecutor } from '../../lib/graph/execute.js';
+import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
+import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
+import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
+import type { QuantRecipe } from '../../lib/quantize/recipe.js';
+
+/** Output signal and noise of a quantizeInt8 model (LiteRT) against the TF.js float graph. */
+async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
+  const { tflite } = await quantizeInt8(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', recipe, outputType });
+  const runner = await TfliteRunner.load(tflite);
+  const ex = await createFloatExecutor(graph, { backend: 'wasm' });
+  let signal = 0;
+  let noise = 0;
+  try {
+    for (const x of inputs) {
+      const q = Int8Array.from(x, (v) => Math.round(v * 255) - 128);
+      const [got] = await runner.run([q]);
+      const deq = dequantizeOutput(got, runner.outputs[0]);
+      const want = (await ex.run(x))[graph.outputs[0]];
+      for (let i = 0; i < want.length; i++) {
+        signal += want[i] * want[i];
+        noise += (deq[i] - want[i]) ** 2;
+      }
+    }
+  } finally {
+    runner.dispose();
+    ex.dispose();
+  }
+  return { signal, noise };
+}
+
+const db = (s: number, n: number) => 10 * Math.log10(s / n);
+
+describe('sensitivity analysis (small graph with one sensitive layer)', function () {
+  this.timeout(60_000);
+  const graph = sensitiveGraph();
+
+  it('layers are the ops with their own rounding; a layer is carried through data movement to its readers', () => {
+    expect(sensitivityLayers(graph).map((n) => n.name)).to.deep.equal(['c1', 'silu1', 'hot', 'out']);
+    const b = new GraphBuilder('carry');
+    const x = b.addInput('input', SHAPE);
+    const s = b.emit('s', 'Sigmoid', [x], {})[0];
+    const p = b.emit('p', 'Pad', [s], { paddings: [0, 0, 1, 1, 1, 1, 0, 0], constantValue: 0 })[0];
+    const m = b.emit('m', 'MaxPool', [p], { filter: [2, 2], strides: [1, 1], padding: 'VALID' })[0];
+    const t = b.emit('t', 'Tanh', [m], {})[0];
+    const g = b.build([t, p], { source: 'carry', format: 'built', notes: [] });
+    expect(carriersOf(g, g.nodes[0]).map((n) => n.name)).to.deep.equal(['p', 'm', 't']);
+  });
+
+  it('raise-one (int16) ranks the huge-range layer worst, with SQNRs equal to an independent computation', async () => {
+    const r = await analyzeSensitivity(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', images: IMAGES, numImages: 3 });
+    expect(r.method).to.equal('raise-one');
+    expect(r.layers.map((l) => l.node)).to.have.members(['c1', 'silu1', 'hot', 'out']);
+    expect(r.layers[0].node).to.equal('hot');
+    // The worst layer stands out by far (it was built to).
+    expect(r.layers[1].sqnrDb - r.layers[0].sqnrDb).to.be.greaterThan(6);
+
+    const int8 = await independentError(graph, {}, 'int8', IMAGES);
+    expect(r.int8SqnrDb).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
+    // Raising 'hot' = hot and its reader 'out' in int16 (16x8), the output in int16.
+    const raised = await independentError(graph, { overrides: [{ match: 'hot', precision: 'int16' }, { match: 'out', precision: 'int16' }] }, 'int16', IMAGES);
+    const hot = r.layers[0];
+    expect(hot.variantSqnrDb).to.be.closeTo(db(raised.signal, raised.noise), 0.05);
+    expect(hot.sqnrDb).to.be.closeTo(db(int8.signal, int8.noise - raised.noise), 0.1);
+    expect(hot.variantSqnrDb).to.be.greaterThan(r.int8SqnrDb + 10);
+  });
+
+  it('only-int8 ranks the coarse tensor worst - at its producer and at its reader alike - with the SQNR of the float model with only that layer in int8', async () => {
+    const r = await analyzeSensitivity(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', images: IMAGES, method: 'only-int8' });
+    // An int8 layer reads int8 inputs: quantizing 'out' alone rounds hot's output to the same coarse
+    // grid, so this method charges that tensor to both.
+    expect(r.layers.slice(0, 2).map((l) => l.node)).to.have.members(['hot', 'out']);
+    expect(r.layers[2].sqnrDb - r.layers[1].sqnrDb).to.be.greaterThan(10);
+    const hot = r.layers.find((l) => l.node === 'hot')!;
+    const only = await independentError(graph, { precision: 'float', overrides: [{ match: 'hot', precision: 'int8' }] }, 'float32', IMAGES);
+    expect(hot.sqnrDb).to.be.closeTo(db(only.signal, only.noise), 0.05);
+    expect(hot.variantSqnrDb).to.equal(hot.sqnrDb);
+    const c1 = r.layers.find((l) => l.node === 'c1')!;
+    const onlyC1 = await independentError(graph, { precision: 'float', overrides: [{ match: 'c1', precision: 'int8' }] }, 'float32', IMAGES);
+    expect(c1.sqnrDb).to.be.closeTo(db(onlyC1.signal, onlyC1.noise), 0.05);
+  });
+
+  it('rejects a bad method and a bad raiseTo, naming the option', async () => {
+    const base = { representativeDataset: CALIB, numCalibrationSamples: 4, backend: 'wasm' as const };
+    await analyzeSensitivity(graph, { ...base, method: 'all' as never }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/method 'all' is not one of raise-one, only-int8/));
+    await analyzeSensitivity(graph, { ...base, raiseTo: 'int4' as never }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/raiseTo 'int4'/));
+  });
+});
+
+describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)', function () {
+  this.timeout(60_000);
+  const graph = sensitiveGraph();
+  // Validation inputs off the int8 input grid: even the all-float model has an input rounding error,
+  // so some SQNR targets are out of reach.
+  const r = rng(5);
+  const VAL = Array.from({ length: 4 }, () => Float32Array.from({ length: N }, () => r()));
+
+  it('reaches an SQNR target by raising exactly the sensitive layer to int16 (still full-integer)', async () => {
+    const int8 = await independentError(graph, {}, 'int8', VAL);
+    const raised = await independentError(graph, { overrides: [{ match: 'hot', precision: 'int16' }, { match: 'out', precision: 'int16' }] }, 'int16', VAL);
+    const lo = db(int8.signal, int8.noise);
+    const hi = db(raised.signal, raised.noise);
+    expect(hi - lo).to.be.greaterThan(10);
+    const target = (lo + hi) / 2;
+    const { tflite, report } = await quantizeInt8(graph, {
+      representativeDataset: CALIB,
+      numCalibrationSamples: CALIB.length,
+      backend: 'wasm',
+      accuracy: { minSqnrDb: target, validation: VAL },
+    });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    expect(a.raisedLayers).to.deep.equal([{ node: 'hot', op: 'Conv2D', precision: 'int16' }]);
+    expect(a.notInt8.map((x) => x.node).sort()).to.deep.equal(['hot', 'out']);
+    expect(a.fullInteger).to.equal(true);
+    expect(report.allInteger).to.equal(true);
+    expect(a.int8).to.be.closeTo(lo, 0.05);
+    expect(a.chosen).to.be.closeTo(hi, 0.05);
+    expect(a.latencyMs.int8).to.be.greaterThan(0);
+    expect(a.fileBytes.chosen).to.equal(tflite.length);
+    expect(report.precision.int16).to.equal(2);
+    // The written model is the one measured: independent SQNR of the file.
+    const runner = await TfliteRunner.load(tflite);
+    const ex = await createFloatExecutor(graph, { backend: 'wasm' });
+    let s = 0;
+    let n = 0;
+    try {
+      for (const x of VAL) {
+        const q = Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v * 255) - 128)));
+        const deq = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
+        const want = (await ex.run(x))[graph.outputs[0]];
+        for (let i = 0; i < want.length; i++) {
+          s += want[i] ** 2;
+          n += (deq[i] - want[i]) ** 2;
+        }
+      }
+    } finally {
+      runner.dispose();
+      ex.dispose();
+    }
+    expect(db(s, n)).to.be.closeTo(hi, 0.05).and.to.be.at.least(target);
+  });
+
+  it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
+    const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const };
+    let err: Error | undefined;
+    const got = await quantizeInt8(graph, { ...opts, accuracy: { minSqnrDb: 200, validation: VAL } }).catch((e) => {
+      err = e;
+      return undefined;
+    });
+    expect(got).to.equal(undefined);
+    expect(err?.message).to.match(/output SQNR of 200 dB cannot be reached: with every op in float it is [\d.]+ dB.*nothing written/);
+    const best = await quantizeInt8(graph, { ...opts, accuracy: { minSqnrDb: 200, validation: VAL, writeBest: true } });
+    expect(best.report.accuracy!.reached).to.equal(false);
+    expect(best.report.accuracy!.chosen).to.be.below(200);
+    expect(best.tflite.length).to.equal(best.report.accuracy!.fileBytes.chosen);
+  });
+
+  it('the same inputs and target give a byte-identical file', async () => {
+    const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const, accuracy: { minSqnrDb: 30, validation: VAL } };
+    const a = await quantizeInt8(graph, opts);
+    const b = await quantizeInt8(graph, opts);
+    expect(a.report.accuracy!.raisedLayers.length).to.be.greaterThan(0);
+    expect(Buffer.from(a.tflite).equals(Buffer.from(b.tflite))).to.equal(true);
+  });
+
+  it('checks the target before calibrating', async () => {
+    const opts = { representativeDataset: CALIB, backend: 'wasm' as const };
+    await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: -1, validation: 'x' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/maxDrop must be a number >= 0/));
+    await quantizeInt8(graph, { ...opts, accuracy: { validation: VAL } as never }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/exactly one of maxDrop/));
+    await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: VAL } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/labelled dataset/));
+    await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: '/nonexistent/val' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/accuracy\.validation: .*nonexistent/));
+  });
+});
