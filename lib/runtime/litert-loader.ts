@@ -108,7 +108,12 @@ function isLogNoise(line: string): boolean {
 
 function installWorkerGlobals(wasmDir: string): void {
   const g = globalThis as Record<string, unknown>;
-  if (g.self === undefined) g.self = globalThis;
+  // `self` is the global object, as in a worker. Its `document` reads null rather than undefined:
+  // libraries that take "self defined, self.document undefined" to mean a web worker (jimp's font
+  // loader then fetches files by URL) keep seeing Node; null is as falsy as undefined for LiteRT.
+  if (g.self === undefined) {
+    g.self = new Proxy(globalThis, { get: (target, key) => (key === 'document' ? (Reflect.get(target, key) ?? null) : Reflect.get(target, key)) });
+  }
   if (g.require === undefined) g.require = require;
   if (g.__dirname === undefined) g.__dirname = wasmDir;
   g.importScripts = (url: string) => {

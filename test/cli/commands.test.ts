@@ -53,7 +53,7 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     expect(info.inputs[0].zeroPoint).to.equal(-128);
     expect(info.outputs.every((o) => o.dtype === 'int8')).to.equal(true);
     // Progress went to stderr as plain lines (not a TTY), ending at 4/4.
-    expect(r.stderr).to.match(/calibrate: 4\/4\n/);
+    expect(r.stderr).to.match(/calibrate: 4\/4 \(\d+\.\d\/s, 0 s left\)\n/);
   });
 
   it('text mode: prints the report, --output-type float32 is honoured, TTY progress is a bar', async () => {
