@@ -55,7 +55,10 @@ const HELP: Record<Command, string> = {
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
-  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides)
+  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides, biasCorrection)
+  --bias-correction <m>   empirical bias correction of the weighted layers: off (default),
+                          sequential (layer by layer) or one-shot
+  --bias-samples <N>      calibration samples bias correction measures on (default 8)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -116,6 +119,8 @@ const COMMAND_OPTIONS = {
     head: { type: 'string' },
     'head-cut': { type: 'string' },
     recipe: { type: 'string' },
+    'bias-correction': { type: 'string' },
+    'bias-samples': { type: 'string' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -276,6 +281,10 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const outputType = parseChoice('output-type', values['output-type'], ioTypes);
   const head = parseChoice('head', values.head, ['split', 'keep'] as const);
   const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
+  const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot'] as const);
+  const biasSamples = parseIntOption('bias-samples', values['bias-samples'], 1);
+  if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential or one-shot');
+  const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
@@ -305,6 +314,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     head,
     ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
+    ...(biasCorrection !== undefined ? { biasCorrection } : {}),
     backend,
     onProgress: (step, done, total) => ctx.progress.update(step, done, total),
   });

@@ -174,7 +174,8 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       const corrected = await correctBiases(plan, graph, {
         floatExec: executor,
         inputs,
-        settings: bc,
+        // Measured on calibration samples only: the first ones calibration used.
+        settings: { mode: bc.mode, samples: Math.min(bc.samples, cal.calibration.samples) },
         write: (p) => writePlan(graph, p, { description: 'yolo-int8 bias correction', where: 'quantizeInt8 (bias correction)', check: false }),
       });
       plan = corrected.plan;
