@@ -57,7 +57,7 @@ const HELP: Record<Command, string> = {
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
   --recipe <recipe.json>  per-layer recipe (calibration, perChannel, overrides, biasCorrection)
   --bias-correction <m>   empirical bias correction of the weighted layers: off (default),
-                          sequential (layer by layer) or one-shot
+                          sequential (layer by layer), one-shot or local (each layer's own error)
   --bias-samples <N>      calibration samples bias correction measures on (default 8)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
@@ -281,9 +281,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const outputType = parseChoice('output-type', values['output-type'], ioTypes);
   const head = parseChoice('head', values.head, ['split', 'keep'] as const);
   const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
-  const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot'] as const);
+  const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot', 'local'] as const);
   const biasSamples = parseIntOption('bias-samples', values['bias-samples'], 1);
-  if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential or one-shot');
+  if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential, one-shot or local');
   const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');

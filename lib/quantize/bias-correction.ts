@@ -22,20 +22,24 @@
 //     error then includes what its upstream ops' errors caused, which their own corrections remove
 //     too, so deep ops over-correct: on YOLOv5n the mean residual error after one-shot correction
 //     was 4.5x the error before it (bench/RESULTS.md); repeating one-shot passes diverges.
-import type { FloatExecutor } from '../graph/execute.js';
-import type { Graph } from '../graph/ir.js';
+//   'local': one pass; each op's float reference is the float op run on the integer model's own
+//     (dequantized) input to it, so the error is only what the op adds (weight rounding, arithmetic,
+//     output rounding), not what reaches it from upstream (which upstream corrections or nothing
+//     can fix: e.g. activations clipped by their calibrated ranges). All ops are corrected at once.
+import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
+import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
 import { ACTIVATION_LIMITS, quantizeValue, type QuantDType } from './math.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { biasTensor, type PlannedOp, type PlannedTensor, type QuantPlan } from './plan.js';
 
-export type BiasCorrectionMode = 'sequential' | 'one-shot';
-export const BIAS_CORRECTION_MODES: readonly BiasCorrectionMode[] = ['sequential', 'one-shot'];
+export type BiasCorrectionMode = 'sequential' | 'one-shot' | 'local';
+export const BIAS_CORRECTION_MODES: readonly BiasCorrectionMode[] = ['sequential', 'one-shot', 'local'];
 
 export interface BiasCorrectionSettings {
   /** Calibration samples the errors are measured on (the first ones). */
   samples: number;
-  /** 'sequential' (layer by layer, upstream first) or 'one-shot' (all layers from one measurement). */
+  /** 'sequential' (layer by layer, upstream first), 'one-shot' (all layers from one measurement) or 'local' (each op's own error). */
   mode: BiasCorrectionMode;
 }
 
@@ -200,6 +204,10 @@ export async function correctBiases(
   let samples = 0;
   for await (const x of options.inputs()) {
     if (samples >= maxSamples) break;
+    if (mode === 'local') {
+      samples++;
+      continue;
+    }
     await options.floatExec.stream(x, {
       fetch: [],
       onTensor: (name, data) => {
@@ -221,10 +229,15 @@ export async function correctBiases(
     for (let c = 0; c < t.channels; c++) t.floatMean[c] /= perChannel;
   }
 
-  // Passes: measure the integer means of the current plan for a group of ops, move each bias by its error.
   const measured = new Map<string, number>();
   let current = plan;
-  const groups = mode === 'one-shot' ? [targets] : Array.from({ length: maxDepth }, (_, d) => targets.filter((t) => t.depth === d + 1)).filter((g) => g.length);
+  let passCount = 0;
+  if (mode === 'local') {
+    current = await correctLocally(plan, graph, targets, options, samples, measured);
+    passCount = 1;
+  }
+  // Passes: measure the integer means of the current plan for a group of ops, move each bias by its error.
+  const groups = mode === 'local' ? [] : mode === 'one-shot' ? [targets] : Array.from({ length: maxDepth }, (_, d) => targets.filter((t) => t.depth === d + 1)).filter((g) => g.length);
   for (const [pass, group] of groups.entries()) {
     // Only what the group's outputs need is written and run (the deeper layers and the head are not).
     const debug = prefixPlan(current, group.map((t) => t.output));
@@ -264,6 +277,7 @@ export async function correctBiases(
       changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
     });
     current = withBiases(current, changed);
+    passCount++;
   }
 
   // What changed, in bias steps (int32/int64 units) and in output steps.
@@ -300,7 +314,7 @@ export async function correctBiases(
       skipped,
       samples,
       mode,
-      passes: groups.length,
+      passes: passCount,
       meanAbsCorrectionBiasSteps: mean(perLayer.map((l) => l.correctionBiasSteps)),
       meanAbsCorrectionOutputSteps: mean(perLayer.map((l) => l.correctionOutputSteps)),
       meanAbsErrorSteps: mean(perLayer.map((l) => l.errorSteps)),
@@ -308,6 +322,94 @@ export async function correctBiases(
       perLayer,
     },
   };
+}
+
+/** 'local': the float reference of each op is the op itself on the integer model's input to it. */
+async function correctLocally(
+  plan: QuantPlan,
+  graph: Graph,
+  targets: Target[],
+  options: { floatExec: FloatExecutor; inputs: () => AsyncIterable<Float32Array>; write: (plan: QuantPlan) => Uint8Array },
+  samples: number,
+  measured: Map<string, number>,
+): Promise<QuantPlan> {
+  // The weighted ops alone, each reading its own graph input (the integer model's input to it, dequantized).
+  const tensors = new Map<string, IrTensor>();
+  const nodes: IrNode[] = [];
+  const feeds: { key: string; input: string; scale: number; zeroPoint: number }[] = [];
+  const nodeOf = new Map(graph.nodes.map((n) => [n.name, n]));
+  targets.forEach((t, k) => {
+    const node = nodeOf.get(t.node)!;
+    const key = t.step.inputs[0];
+    const planned = plan.tensors.get(key)!;
+    const input = `bias-correction:in:${k}`;
+    const output = `bias-correction:out:${k}`;
+    const src = graph.tensors.get(node.inputs[0])!;
+    tensors.set(input, { name: input, shape: src.shape, dtype: 'float32' });
+    tensors.set(output, { name: output, shape: graph.tensors.get(t.output)!.shape, dtype: 'float32' });
+    for (const i of node.inputs.slice(1)) tensors.set(i, graph.tensors.get(i)!);
+    nodes.push({ ...node, inputs: [input, ...node.inputs.slice(1)], outputs: [output] });
+    feeds.push({ key, input, scale: planned.scale![0], zeroPoint: planned.zeroPoint![0] });
+  });
+  const mini: Graph = { tensors, nodes, inputs: feeds.map((f) => f.input), outputs: nodes.map((n) => n.outputs[0]), meta: { ...graph.meta, notes: [] } };
+  const exec = await createFloatExecutor(mini, { backend: options.floatExec.backend });
+  const modelInput = plan.inputs[0];
+  const exposed = [...new Set([...targets.map((t) => t.output), ...feeds.map((f) => f.key).filter((k) => !plan.inputs.includes(k) && k !== graph.inputs[0])])];
+  const debug = prefixPlan(plan, exposed);
+  const runner = await TfliteRunner.load(options.write(debug), { label: 'bias correction model' });
+  const sums = targets.map((t) => new Float64Array(t.channels));
+  let n = 0;
+  try {
+    for await (const x of options.inputs()) {
+      if (n >= samples) break;
+      const fed = toModelInput(x, runner.inputs[0]);
+      const outs = await runner.run([fed]);
+      const valueOf = (key: string): RuntimeArray => {
+        if (key === modelInput || key === graph.inputs[0]) {
+          // The graph input: what the model input QUANTIZE (if any) makes of the fed values.
+          if (key === modelInput) return fed;
+          const p = plan.tensors.get(key)!;
+          return Int8Array.from(x, (v) => quantizeValue(v, p.scale![0], p.zeroPoint![0], -128, 127));
+        }
+        return outs[debug.outputs.indexOf(key)];
+      };
+      const record: Record<string, Float32Array> = {};
+      for (const f of feeds) {
+        const q = valueOf(f.key);
+        record[f.input] = Float32Array.from(q, (v) => (v - f.zeroPoint) * f.scale);
+      }
+      const ref = await exec.run(record);
+      targets.forEach((t, k) => {
+        const q = outs[debug.outputs.indexOf(t.output)];
+        const f = ref[mini.outputs[k]];
+        const m = sums[k];
+        const c = t.channels;
+        for (let i = 0; i < q.length; i++) {
+          const v = f[i] < t.lo ? t.lo : f[i] > t.hi ? t.hi : f[i];
+          m[i % c] += (q[i] - t.zeroPoint) * t.scale - v;
+        }
+      });
+      n++;
+    }
+  } finally {
+    runner.dispose();
+    exec.dispose();
+  }
+  const changed = new Map<string, PlannedTensor>();
+  targets.forEach((t, k) => {
+    const perChannel = (graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels) * n;
+    let layerErr = 0;
+    for (let c = 0; c < t.channels; c++) {
+      const error = sums[k][c] / perChannel;
+      layerErr += Math.abs(error) / t.scale;
+      t.bias[c] = Math.fround(t.bias[c] - error);
+    }
+    measured.set(t.node, layerErr / t.channels);
+    const old = plan.tensors.get(t.step.bias!)!;
+    const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
+    changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
+  });
+  return withBiases(plan, changed);
 }
 
 /** The plan cut down to the steps `outputs` depend on, with `outputs` as its only outputs. */

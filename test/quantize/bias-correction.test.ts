@@ -210,6 +210,56 @@ describe('bias correction (empirical, per output channel, measured in LiteRT)', 
     } catch (e) {
       err = e as Error;
     }
-    expect(err?.message).to.match(/biasCorrection\.mode must be one of sequential, one-shot/);
+    expect(err?.message).to.match(/biasCorrection\.mode must be one of sequential, one-shot, local/);
+  });
+});
+
+describe('bias correction, local: each op against the float op on its own integer input', function () {
+  this.timeout(60000);
+  const { graph } = buildGraph();
+  const calib = inputs(16, 5);
+  const base = { representativeDataset: calib, numCalibrationSamples: 16, backend: 'wasm' as const, perChannel: false };
+
+  it("conv2's corrected bias removes only conv2's own error (float conv2 on LiteRT's conv1 output)", async () => {
+    const off = await quantizeInt8(graph, { ...base, biasCorrection: false });
+    const local = await quantizeInt8(graph, { ...base, biasCorrection: { samples: 16, mode: 'local' } });
+    const seq = await quantizeInt8(graph, { ...base, biasCorrection: { samples: 16, mode: 'sequential' } });
+    expect(local.report.biasCorrection!.passes).to.equal(1);
+    // conv1 reads the (exactly representable) model input: its local error is its whole error.
+    expect(Array.from(fileTensor(local.tflite, 'conv1/bias').data)).to.deep.equal(Array.from(fileTensor(seq.tflite, 'conv1/bias').data));
+    // conv2's own error, measured here: LiteRT conv2 vs float conv2 on LiteRT's (dequantized) conv1.
+    const conv2 = graph.nodes.find((n) => n.name === 'conv2')!;
+    const single: Graph = {
+      tensors: new Map([...conv2.inputs, ...conv2.outputs].map((t) => [t, graph.tensors.get(t)!])),
+      nodes: [conv2],
+      inputs: [conv2.inputs[0]],
+      outputs: conv2.outputs,
+      meta: graph.meta,
+    };
+    const runner = await TfliteRunner.load(off.tflite);
+    const exec = await createFloatExecutor(single, { backend: 'wasm' });
+    const sum = new Float64Array(3);
+    try {
+      for (const x of calib) {
+        const got = await runner.run([Int8Array.from(x, (v) => Math.round(v * 255) - 128)]);
+        const [o1, o2] = runner.outputs;
+        const c1 = Float32Array.from(got[0], (q) => (q - o1.zeroPoint!) * o1.scale!);
+        const want = (await exec.run({ [conv2.inputs[0]]: c1 }))[conv2.outputs[0]];
+        const lo = (-128 - o2.zeroPoint!) * o2.scale!;
+        const hi = (127 - o2.zeroPoint!) * o2.scale!;
+        for (let i = 0; i < want.length; i++) sum[i % 3] += (got[1][i] - o2.zeroPoint!) * o2.scale! - Math.min(hi, Math.max(lo, want[i]));
+      }
+    } finally {
+      runner.dispose();
+      exec.dispose();
+    }
+    const perChannel = H * W * calib.length;
+    const bias = fileTensor(local.tflite, 'conv2/bias');
+    const s = bias.t.quantization!.scale;
+    const b2 = [0, 0.1, -0.1];
+    const expected = b2.map((b, c) => roundHalfAway(Math.fround(b - sum[c] / perChannel) / (s.length === 1 ? s[0] : s[c])));
+    expect(Array.from(bias.data)).to.deep.equal(expected);
+    // Sequential also removes what conv1's (corrected) output still carries: a different bias.
+    expect(Array.from(fileTensor(seq.tflite, 'conv2/bias').data)).to.not.deep.equal(expected);
   });
 });
