@@ -36,7 +36,7 @@ export interface ResolvedBiasCorrection extends BiasCorrectionSettings {
 }
 
 /** Default bias-correction settings (bench/RESULTS.md has the measurements behind them). */
-export const BIAS_CORRECTION_DEFAULTS: ResolvedBiasCorrection = { enabled: false, samples: 8, mode: 'sequential' };
+export const BIAS_CORRECTION_DEFAULTS: ResolvedBiasCorrection = { enabled: false, samples: 8, mode: 'local' };
 
 function resolveBiasCorrection(v: boolean | Partial<BiasCorrectionSettings> | undefined, where: string): ResolvedBiasCorrection {
   if (v === undefined) return { ...BIAS_CORRECTION_DEFAULTS };

@@ -184,17 +184,20 @@ describe('bias correction (empirical, per output channel, measured in LiteRT)', 
   it('is deterministic, and the recipe switch and a one-shot iterator dataset give the same file', async () => {
     const again = await quantizeInt8(graph, { ...base, biasCorrection: { samples: 16, mode: 'sequential' } });
     expect(Buffer.from(again.tflite).equals(Buffer.from(seq.tflite))).to.equal(true);
-    const viaRecipe = await quantizeInt8(graph, { ...base, recipe: { biasCorrection: { samples: 16 } } });
+    const viaRecipe = await quantizeInt8(graph, { ...base, recipe: { biasCorrection: { samples: 16, mode: 'sequential' } } });
     expect(Buffer.from(viaRecipe.tflite).equals(Buffer.from(seq.tflite))).to.equal(true);
     // A generator can be read only once: the samples are kept while calibrating.
     function* once() {
       yield* calib;
     }
-    const fromIterator = await quantizeInt8(graph, { ...base, representativeDataset: once(), biasCorrection: { samples: 16 } });
+    const fromIterator = await quantizeInt8(graph, { ...base, representativeDataset: once(), biasCorrection: { samples: 16, mode: 'sequential' } });
     expect(Buffer.from(fromIterator.tflite).equals(Buffer.from(seq.tflite))).to.equal(true);
   });
 
-  it('off (false, or recipe false overridden by nothing) writes the uncorrected plan', async () => {
+  it('off (the default, false, or recipe false) writes the uncorrected plan', async () => {
+    const byDefault = await quantizeInt8(graph, base);
+    expect(byDefault.report.recipe.biasCorrection).to.deep.equal({ enabled: false, samples: 8, mode: 'local' });
+    expect(Buffer.from(byDefault.tflite).equals(Buffer.from(off.tflite))).to.equal(true);
     const viaRecipe = await quantizeInt8(graph, { ...base, recipe: { biasCorrection: false } });
     expect(Buffer.from(viaRecipe.tflite).equals(Buffer.from(off.tflite))).to.equal(true);
     expect(Buffer.from(off.tflite).equals(Buffer.from(seq.tflite))).to.equal(false);
