@@ -20,8 +20,8 @@
 //     integer-model pass over the samples per depth (YOLOv5n: 50).
 //   'one-shot': one pass measures every op in the uncorrected model and corrects all at once. An op's
 //     error then includes what its upstream ops' errors caused, which their own corrections remove
-//     too, so deep ops over-correct: on YOLOv5n the mean residual error after one-shot correction
-//     was 4.5x the error before it (bench/RESULTS.md); repeating one-shot passes diverges.
+//     too, so deep ops over-correct: the mean residual error after one-shot correction was 4.2x
+//     (YOLOv5n) and 6.8x (YOLOv8n) the error before it (bench/RESULTS.md); repeating passes diverges.
 //   'local': one pass; each op's float reference is the float op run on the integer model's own
 //     (dequantized) input to it, so the error is only what the op adds (weight rounding, arithmetic,
 //     output rounding), not what reaches it from upstream (which upstream corrections or nothing
