@@ -202,12 +202,9 @@ export async function correctBiases(
   // Float means per channel (clamped to each output's representable range), once.
   const byOutput = new Map(targets.map((t) => [t.output, t]));
   let samples = 0;
-  for await (const x of options.inputs()) {
+  // ('local' has no whole-graph float reference: its samples are counted as it reads them.)
+  for await (const x of mode === 'local' ? [] : options.inputs()) {
     if (samples >= maxSamples) break;
-    if (mode === 'local') {
-      samples++;
-      continue;
-    }
     await options.floatExec.stream(x, {
       fetch: [],
       onTensor: (name, data) => {
@@ -223,7 +220,7 @@ export async function correctBiases(
     });
     samples++;
   }
-  if (samples === 0) return { plan, report: empty() };
+  if (samples === 0 && mode !== 'local') return { plan, report: empty() };
   for (const t of targets) {
     const perChannel = (graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels) * samples;
     for (let c = 0; c < t.channels; c++) t.floatMean[c] /= perChannel;
@@ -233,7 +230,10 @@ export async function correctBiases(
   let current = plan;
   let passCount = 0;
   if (mode === 'local') {
-    current = await correctLocally(plan, graph, targets, options, samples, measured);
+    const local = await correctLocally(plan, graph, targets, options, maxSamples, measured);
+    if (local.samples === 0) return { plan, report: empty() };
+    current = local.plan;
+    samples = local.samples;
     passCount = 1;
   }
   // Passes: measure the integer means of the current plan for a group of ops, move each bias by its error.
@@ -330,9 +330,9 @@ async function correctLocally(
   graph: Graph,
   targets: Target[],
   options: { floatExec: FloatExecutor; inputs: () => AsyncIterable<Float32Array>; write: (plan: QuantPlan) => Uint8Array },
-  samples: number,
+  maxSamples: number,
   measured: Map<string, number>,
-): Promise<QuantPlan> {
+): Promise<{ plan: QuantPlan; samples: number }> {
   // The weighted ops alone, each reading its own graph input (the integer model's input to it, dequantized).
   const tensors = new Map<string, IrTensor>();
   const nodes: IrNode[] = [];
@@ -361,7 +361,7 @@ async function correctLocally(
   let n = 0;
   try {
     for await (const x of options.inputs()) {
-      if (n >= samples) break;
+      if (n >= maxSamples) break;
       const fed = toModelInput(x, runner.inputs[0]);
       const outs = await runner.run([fed]);
       const valueOf = (key: string): RuntimeArray => {
@@ -395,6 +395,7 @@ async function correctLocally(
     runner.dispose();
     exec.dispose();
   }
+  if (n === 0) return { plan, samples: 0 };
   const changed = new Map<string, PlannedTensor>();
   targets.forEach((t, k) => {
     const perChannel = (graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels) * n;
@@ -409,7 +410,7 @@ async function correctLocally(
     const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
     changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
   });
-  return withBiases(plan, changed);
+  return { plan: withBiases(plan, changed), samples: n };
 }
 
 /** The plan cut down to the steps `outputs` depend on, with `outputs` as its only outputs. */

@@ -192,6 +192,11 @@ describe('bias correction (empirical, per output channel, measured in LiteRT)', 
     }
     const fromIterator = await quantizeInt8(graph, { ...base, representativeDataset: once(), biasCorrection: { samples: 16, mode: 'sequential' } });
     expect(Buffer.from(fromIterator.tflite).equals(Buffer.from(seq.tflite))).to.equal(true);
+    // true: the default schedule (local, 8 samples), from an array or a generator alike.
+    const local = await quantizeInt8(graph, { ...base, biasCorrection: true });
+    expect(local.report.biasCorrection).to.include({ mode: 'local', samples: 8, passes: 1, layers: 2 });
+    const localIterator = await quantizeInt8(graph, { ...base, representativeDataset: once(), biasCorrection: true });
+    expect(Buffer.from(localIterator.tflite).equals(Buffer.from(local.tflite))).to.equal(true);
   });
 
   it('off (the default, false, or recipe false) writes the uncorrected plan', async () => {
