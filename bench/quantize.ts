@@ -31,6 +31,9 @@ interface ChildResult {
   allInteger: boolean;
   quantizeOps: number;
   backend: string;
+  /** Seconds of bias correction inside `seconds` (0 when off). */
+  biasSeconds: number;
+  biasPasses: number;
 }
 
 /** Child: quantize one model and time the float forward passes alone. */
@@ -56,10 +59,13 @@ async function child(source: string, method: string, out: string): Promise<void>
   exec.dispose();
 
   const t0 = performance.now();
+  // '<method>+bc': with bias correction (its default settings), '<method>' alone: without.
+  const [calibration, bc] = method.split('+');
   const { tflite, report } = await quantizeInt8(source, {
     representativeDataset: files,
     numCalibrationSamples: 64,
-    calibration: method as 'minmax',
+    calibration: calibration as 'minmax',
+    biasCorrection: bc === 'bc',
   });
   const seconds = (performance.now() - t0) / 1000;
   fs.writeFileSync(out, tflite);
@@ -74,6 +80,8 @@ async function child(source: string, method: string, out: string): Promise<void>
     allInteger: report.allInteger,
     quantizeOps: report.quantizeOps,
     backend: report.backend,
+    biasSeconds: report.biasCorrection?.seconds ?? 0,
+    biasPasses: report.biasCorrection?.passes ?? 0,
   };
   console.log('RESULT ' + JSON.stringify(result));
 }
@@ -99,7 +107,7 @@ async function main(): Promise<void> {
     console.log(`(skipped: ${fixtures} not found; the benchmark needs the YOLOv5n fixtures)`);
     return;
   }
-  const methods = (process.argv.find((a) => a.startsWith('--methods='))?.slice(10) ?? 'mse,minmax,percentile').split(',');
+  const methods = (process.argv.find((a) => a.startsWith('--methods='))?.slice(10) ?? 'mse,mse+bc,minmax,percentile').split(',');
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-'));
   const webModel = path.join(fixtures, 'yolov5n_web_model');
   const fp16 = path.join(fixtures, 'yolov5n/yolov5n-fp16.tflite');
@@ -118,6 +126,9 @@ async function main(): Promise<void> {
       runs.push({ name: path.basename(out), r });
       log(`| ${label} | ${m} | ${fmt(r.seconds, 1)} | ${fmt(r.floorSeconds, 1)} | ${fmt(r.seconds / r.floorSeconds, 2)} | ${fmt(r.peakRssMB, 0)} | ${r.bytes} | ${r.allInteger} | ${r.quantizeOps} |`);
     }
+  }
+  for (const { name, r } of runs) {
+    if (r.biasSeconds > 0) log(`\n${name}: bias correction took ${fmt(r.biasSeconds, 1)} s of the ${fmt(r.seconds, 1)} s (${r.biasPasses} integer-model passes)`);
   }
   // Reproducibility: the first configuration again.
   const again = runChild(webModel, methods[0], path.join(outDir, 'again.tflite'));

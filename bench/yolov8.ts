@@ -36,9 +36,10 @@ async function main(): Promise<void> {
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);
-  const configs = (configArg ?? 'logit-scores:mse,sigmoid-scores:mse,keep:mse,logit-scores:minmax').split(',').map((c) => {
-    const [cut, method] = c.split(':');
-    return { cut, method: method ?? 'minmax' };
+  const configs = (configArg ?? 'logit-scores:mse,logit-scores:mse:bc,sigmoid-scores:mse,keep:mse,logit-scores:minmax').split(',').map((c) => {
+    // '<cut>:<method>[:bc]': ':bc' adds bias correction (its default settings).
+    const [cut, method, bc] = c.split(':');
+    return { cut, method: method ?? 'minmax', bc: bc === 'bc' };
   });
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-v8-'));
   const calib = listImageFiles(images).slice(0, 64);
@@ -49,29 +50,31 @@ async function main(): Promise<void> {
 
   log('### Quantization of YOLOv8n (from yolov8n_int8.tflite) at 640 with coco128 images 1-64');
   log('');
-  log('| head cut | method | time (s) | bytes | all integer | QUANTIZE ops | outputs |');
-  log('|---|---|---|---|---|---|---|');
+  log('| head cut | method | bias correction | time (s) | of which bias correction (s) | bytes | all integer | QUANTIZE ops | outputs |');
+  log('|---|---|---|---|---|---|---|---|---|');
   const ours: { name: string; file: string; sha: string }[] = [];
-  for (const { cut, method } of configs) {
+  for (const { cut, method, bc } of configs) {
     const t0 = performance.now();
     const { tflite, report } = await quantizeInt8(dynamicRange, {
       representativeDataset: calib,
       numCalibrationSamples: 64,
       calibration: method as 'minmax',
+      biasCorrection: bc,
       ...(cut === 'keep' ? { head: 'keep' as const } : { headCut: cut }),
     });
     const seconds = (performance.now() - t0) / 1000;
-    const name = `yolov8n-${cut}-${method}.tflite`;
+    const name = `yolov8n-${cut}-${method}${bc ? '-bc' : ''}.tflite`;
     const file = path.join(outDir, name);
     fs.writeFileSync(file, tflite);
     ours.push({ name, file, sha: crypto.createHash('sha256').update(tflite).digest('hex') });
-    log(`| ${cut} | ${method} | ${fmt(seconds, 1)} | ${tflite.length} | ${report.allInteger} | ${report.quantizeOps} | ${report.outputs.length} |`);
+    log(`| ${cut} | ${method} | ${bc ? `${report.biasCorrection?.mode} (${report.biasCorrection?.samples} samples)` : 'off'} | ${fmt(seconds, 1)} | ${fmt(report.biasCorrection?.seconds ?? 0, 1)} | ${tflite.length} | ${report.allInteger} | ${report.quantizeOps} | ${report.outputs.length} |`);
   }
   const first = configs[0];
   const again = await quantizeInt8(dynamicRange, {
     representativeDataset: calib,
     numCalibrationSamples: 64,
     calibration: first.method as 'minmax',
+    biasCorrection: first.bc,
     ...(first.cut === 'keep' ? { head: 'keep' as const } : { headCut: first.cut }),
   });
   const sameSha = crypto.createHash('sha256').update(again.tflite).digest('hex') === ours[0].sha;

@@ -59,8 +59,11 @@ const HELP: Record<Command, string> = {
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
-  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, precision, overrides)
+  --recipe <recipe.json>  per-layer recipe (calibration, perChannel, precision, overrides, biasCorrection)
   --plan                  print the quantization plan (every tensor's dtype, parameters and origin)
+  --bias-correction <m>   empirical bias correction of the weighted layers: off (default),
+                          sequential (layer by layer), one-shot or local (each layer's own error)
+  --bias-samples <N>      calibration samples bias correction measures on (default 8)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -149,6 +152,8 @@ const COMMAND_OPTIONS = {
     recipe: { type: 'string' },
     precision: { type: 'string' },
     plan: { type: 'boolean' },
+    'bias-correction': { type: 'string' },
+    'bias-samples': { type: 'string' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -331,6 +336,10 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const precision = parseChoice('precision', values.precision, ['int8', 'int16', 'float'] as const);
   const head = parseChoice('head', values.head, ['split', 'keep'] as const);
   const backend = parseChoice('backend', values.backend, ['wasm', 'cpu', 'tensorflow'] as const);
+  const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot', 'local'] as const);
+  const biasSamples = parseIntOption('bias-samples', values['bias-samples'], 1);
+  if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential, one-shot or local');
+  const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
@@ -362,6 +371,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
     precision,
+    ...(biasCorrection !== undefined ? { biasCorrection } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),

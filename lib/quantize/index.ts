@@ -15,6 +15,7 @@ import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 import type { Precision } from './rules.js';
 import type { ProgressRate } from '../util/progress.js';
+import { correctBiases, correctionInputs, isReiterable, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
 import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 
@@ -24,6 +25,7 @@ export type { ModelSource } from './stages.js';
 export { siluNegligibleBelow } from './op-quant.js';
 export { formatPlan, planToJson, type QuantPlan } from './plan.js';
 export type { AccuracyTarget, AccuracyReport } from './accuracy.js';
+export { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
 
 export interface QuantizeInt8Options {
   /** An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor / Uint8Array pixels). */
@@ -74,6 +76,12 @@ export interface QuantizeInt8Options {
    * target cannot be met even with every op in float (unless `writeBest`).
    */
   accuracy?: AccuracyTarget;
+  /**
+   * Empirical bias correction (per output channel of every int8/int16 weighted op, measured with the
+   * integer model in LiteRT against the float graph on the first calibration samples): true, false,
+   * or { samples, mode: 'sequential' | 'one-shot' }. Overrides recipe.biasCorrection; the default is in BIAS_CORRECTION_DEFAULTS.
+   */
+  biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
 }
 
 export interface QuantizeReport {
@@ -109,6 +117,8 @@ export interface QuantizeReport {
   layerErrors?: LayerError[];
   /** With options.accuracy: the target, the layers raised, the search, and the cost against all-int8. */
   accuracy?: AccuracyReport;
+  /** When bias correction ran: layers corrected, mean |correction|, samples, mode, seconds. */
+  biasCorrection?: BiasCorrectionReport;
 }
 
 export interface QuantizeInt8Result {
@@ -156,7 +166,13 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
 
   // 2. Calibration over every activation of the graph to be quantized.
   const tc = now();
-  const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, { ...options, keepExecutor: options.analyzeLayers !== undefined });
+  const bc = recipe.resolved.biasCorrection;
+  const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, {
+    ...options,
+    keepExecutor: options.analyzeLayers !== undefined || bc.enabled,
+    // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction measures on.
+    keepInputs: bc.enabled && !isReiterable(options.representativeDataset) ? bc.samples : 0,
+  });
   try {
     timings.calibrationSeconds = now() - tc;
     const { graph, headSpec } = cal;
@@ -174,14 +190,34 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const tq = now();
     // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
     const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
-    const plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf });
+    let plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf });
+    let biasCorrection: BiasCorrectionReport | undefined;
+    if (bc.enabled && executor) {
+      const tb = now();
+      const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+      const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs)!;
+      progress('bias correction', 0, 1);
+      const corrected = await correctBiases(plan, graph, {
+        floatExec: executor,
+        inputs,
+        // Measured on calibration samples only: the first ones calibration used.
+        settings: { mode: bc.mode, samples: Math.min(bc.samples, cal.calibration.samples) },
+        write: (p) => writePlan(graph, p, { description: 'yolo-int8 bias correction', where: 'quantizeInt8 (bias correction)', check: false }),
+      });
+      plan = corrected.plan;
+      biasCorrection = corrected.report;
+      progress('bias correction', 1, 1);
+      timings.biasCorrectionSeconds = now() - tb;
+    }
     const tflite = writePlan(graph, plan, { headSpec, description: descriptionOf(plan), where: 'quantizeInt8' });
-    timings.writeSeconds = now() - tq;
+    timings.writeSeconds = now() - tq - (timings.biasCorrectionSeconds ?? 0);
 
     let layerErrors: LayerError[] | undefined;
     if (options.analyzeLayers && executor) {
       const ta = now();
       const debugPlan = planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange: options.inputRange });
+      // The corrected biases, as written.
+      for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
       const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
       const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
       layerErrors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }), cal.activations);
@@ -223,6 +259,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       timings,
       layerErrors,
       ...(accuracy ? { accuracy } : {}),
+      ...(biasCorrection ? { biasCorrection } : {}),
     };
     return { tflite, report, head: headSpec };
   } finally {

@@ -4,6 +4,7 @@
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import { PRECISIONS, type Precision } from './rules.js';
+import { BIAS_CORRECTION_MODES, type BiasCorrectionSettings } from './bias-correction.js';
 
 export interface RecipeOverride {
   /** Tensor or node names this applies to: an exact name, a `*` glob, or a /regex/. */
@@ -22,6 +23,29 @@ export interface QuantRecipe {
   /** Default precision of every op (default int8: a full-integer model). */
   precision?: Precision;
   overrides?: RecipeOverride[];
+  /**
+   * Empirical bias correction of the int8/int16 weighted ops (lib/quantize/bias-correction.ts): true,
+   * false, or the settings (samples measured on; 'sequential' or 'one-shot').
+   */
+  biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
+}
+
+/** Resolved bias-correction switch and settings. */
+export interface ResolvedBiasCorrection extends BiasCorrectionSettings {
+  enabled: boolean;
+}
+
+/** Default bias-correction settings (bench/RESULTS.md has the measurements behind them). */
+export const BIAS_CORRECTION_DEFAULTS: ResolvedBiasCorrection = { enabled: false, samples: 8, mode: 'local' };
+
+function resolveBiasCorrection(v: boolean | Partial<BiasCorrectionSettings> | undefined, where: string): ResolvedBiasCorrection {
+  if (v === undefined) return { ...BIAS_CORRECTION_DEFAULTS };
+  if (typeof v === 'boolean') return { ...BIAS_CORRECTION_DEFAULTS, enabled: v };
+  if (typeof v !== 'object' || v === null) throw new Error(`${where}: biasCorrection must be true, false or { samples, mode }`);
+  const r = { ...BIAS_CORRECTION_DEFAULTS, enabled: true, ...v };
+  if (!(Number.isInteger(r.samples) && r.samples >= 1)) throw new Error(`${where}: biasCorrection.samples must be an integer >= 1, got ${String(r.samples)}`);
+  if (!BIAS_CORRECTION_MODES.includes(r.mode)) throw new Error(`${where}: biasCorrection.mode must be one of ${BIAS_CORRECTION_MODES.join(', ')}, got ${String(r.mode)}`);
+  return { enabled: r.enabled, samples: r.samples, mode: r.mode };
 }
 
 export interface ResolvedRecipe {
@@ -29,6 +53,7 @@ export interface ResolvedRecipe {
   perChannel: boolean;
   precision: Precision;
   overrides: RecipeOverride[];
+  biasCorrection: ResolvedBiasCorrection;
 }
 
 export interface RecipeResolver {
@@ -94,12 +119,19 @@ function checkMethod(m: unknown, where: string): CalibrationMethod {
 }
 
 /** Merges options and recipe (explicit options win) into one resolved recipe with lookups. */
-export function resolveRecipe(options: { calibration?: CalibrationMethod; perChannel?: boolean; precision?: Precision; recipe?: QuantRecipe }): RecipeResolver {
+export function resolveRecipe(options: {
+  calibration?: CalibrationMethod;
+  perChannel?: boolean;
+  precision?: Precision;
+  recipe?: QuantRecipe;
+  biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
+}): RecipeResolver {
   const r = options.recipe ?? {};
   // mse is the default: it gave the best mAP50-95 of the four methods on both YOLOv5n and YOLOv8n (bench/RESULTS.md).
   const calibration = checkMethod(options.calibration ?? r.calibration ?? 'mse', 'quantizeInt8');
   const perChannel = options.perChannel ?? r.perChannel ?? true;
   const precision = checkPrecision(options.precision ?? r.precision ?? 'int8', 'quantizeInt8');
+  const biasCorrection = resolveBiasCorrection(options.biasCorrection ?? r.biasCorrection, 'quantizeInt8');
   const overrides = (r.overrides ?? []).map((o, i) => {
     if (typeof o.match !== 'string' || !o.match) throw new Error(`recipe.overrides[${i}]: 'match' must be a non-empty string`);
     if (o.calibration !== undefined) checkMethod(o.calibration, `recipe.overrides[${i}]`);
@@ -116,7 +148,7 @@ export function resolveRecipe(options: { calibration?: CalibrationMethod; perCha
     return v;
   };
   return {
-    resolved: { calibration, perChannel, precision, overrides },
+    resolved: { calibration, perChannel, precision, overrides, biasCorrection },
     methodFor: (t) => last(t, 'calibration') ?? calibration,
     perChannelFor: (n) => last(n, 'perChannel') ?? perChannel,
     rangeFor: (t) => last(t, 'range'),
@@ -131,7 +163,8 @@ export function resolveRecipe(options: { calibration?: CalibrationMethod; perCha
 
 /** A readable listing of a resolved recipe (the CLI prints it; the report embeds the object). */
 export function formatRecipe(r: ResolvedRecipe): string {
-  const lines = [`calibration: ${r.calibration}`, `weights: int8 symmetric, ${r.perChannel ? 'per channel' : 'per tensor'}`, `precision: ${r.precision}`];
+  const lines = [`calibration: ${r.calibration}`, `weights: int8 symmetric, ${r.perChannel ? 'per channel' : 'per tensor'}`, `precision: ${r.precision}`,
+    `bias correction: ${r.biasCorrection.enabled ? `on (${r.biasCorrection.samples} samples, ${r.biasCorrection.mode})` : 'off'}`];
   for (const o of r.overrides) {
     const parts = [
       o.calibration && `calibration ${o.calibration}`,

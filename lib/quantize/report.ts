@@ -33,6 +33,12 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
   lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
     (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : '') +
     (r.calibration.dataset?.split ? `, split '${r.calibration.dataset.split}' of ${r.calibration.dataset.root ?? r.calibration.dataset.source}` : ''));
+  if (r.biasCorrection) {
+    const b = r.biasCorrection;
+    lines.push(`bias correction (${b.mode}): ${b.layers} of ${b.candidates} weighted layers corrected on ${b.samples} samples in ${b.passes} pass(es), ` +
+      `mean |correction| ${b.meanAbsCorrectionBiasSteps.toFixed(0)} bias steps (${b.meanAbsCorrectionOutputSteps.toFixed(3)} output steps), ${b.seconds.toFixed(1)} s` +
+      (b.skipped.length ? `; skipped ${b.skipped.length} (${b.skipped.slice(0, 2).map((x) => `${x.node}: ${x.reason}`).join('; ')})` : ''));
+  }
   lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));
   const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`ops: ${ops}`);

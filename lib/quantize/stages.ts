@@ -109,6 +109,8 @@ export interface CalibratedGraph {
   forwardSeconds: number;
   inputParams: QuantParams;
   warnings: string[];
+  /** The first `keepInputs` calibration inputs (when asked for: a one-shot dataset cannot be read again). */
+  keptInputs?: Float32Array[];
 }
 
 export interface CalibrateGraphOptions {
@@ -120,6 +122,8 @@ export interface CalibrateGraphOptions {
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
   /** Keep the float executor open (returned) for later passes over the float graph. */
   keepExecutor?: boolean;
+  /** Keep the first N prepared calibration inputs (CalibratedGraph.keptInputs). */
+  keepInputs?: number;
 }
 
 /** Runs calibration over every activation of the prepared graph and turns the statistics into ranges. */
@@ -145,9 +149,12 @@ export async function calibrateGraph(
     if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
     let forwardSeconds = 0;
     const started = now();
+    const keepInputs = options.keepInputs ?? 0;
+    const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
+    const source = datasetInputs(options.representativeDataset, inputShape, stats);
     const calibration = await calibrate({
       tensors: activations,
-      samples: datasetInputs(options.representativeDataset, inputShape, stats),
+      samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
       numSamples,
       forward: async (input, onTensor) => {
         const tf0 = now();
@@ -206,12 +213,20 @@ export async function calibrateGraph(
     return {
       calibrated: {
         prepared, graph, headSpec, treatment, family, ranges, observedRanges, calibration, stats, activations,
-        backend: executor.backend, forwardSeconds, inputParams, warnings,
+        backend: executor.backend, forwardSeconds, inputParams, warnings, ...(keptInputs ? { keptInputs } : {}),
       },
       executor: keep ? executor : undefined,
     };
   } finally {
     if (!keep) executor.dispose();
+  }
+}
+
+/** Passes the samples through, keeping the first `n` in `into`. */
+async function* keeping(samples: AsyncIterable<Float32Array>, into: Float32Array[], n: number): AsyncGenerator<Float32Array> {
+  for await (const x of samples) {
+    if (into.length < n) into.push(x);
+    yield x;
   }
 }
 

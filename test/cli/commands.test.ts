@@ -56,6 +56,22 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     expect(r.stderr).to.match(/calibrate: 4\/4 \(\d+\.\d\/s, 0 s left\)\n/);
   });
 
+  it('--bias-correction sequential --bias-samples 2: the report and the text say what was corrected', async () => {
+    const out = path.join(work, 'bc.tflite');
+    const r = await runCli(['quantize', modelDir, '--calib', imagesDir, '-n', '3', '--bias-correction', 'sequential', '--bias-samples', '2', '-o', out, '--json']);
+    expect(r.code, r.stderr).to.equal(0);
+    const { report } = JSON.parse(r.stdout);
+    expect(report.recipe.biasCorrection).to.deep.equal({ enabled: true, samples: 2, mode: 'sequential' });
+    expect(report.biasCorrection.samples).to.equal(2);
+    expect(report.biasCorrection.layers).to.be.above(0);
+    const corrected = report.plan.tensors.filter((t: { origin: { kind: string; corrected?: boolean } }) => t.origin.kind === 'bias' && t.origin.corrected);
+    expect(corrected.length).to.equal(report.biasCorrection.layers);
+    const text = await runCli(['quantize', modelDir, '--calib', imagesDir, '-n', '3', '--bias-correction', 'one-shot', '-o', out]);
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stdout).to.match(/bias correction \(one-shot\): \d+ of \d+ weighted layers corrected on 3 samples in 1 pass/);
+    expect(text.stdout).to.match(/bias correction: on \(8 samples, one-shot\)/);
+  });
+
   it('text mode: prints the report, --output-type float32 is honoured, TTY progress is a bar', async () => {
     const out = path.join(work, 'f.tflite');
     const r = await runCli(['quantize', path.join(modelDir, 'model.json'), '--calib', imagesDir, '-n', '2', '--output-type', 'float32', '-o', out], true);
