@@ -61,10 +61,12 @@ export function emitPlan(graph: Graph, plan: QuantPlan, options: EmitOptions): T
     return t.role === 'constant' ? graph.tensors.get(t.name)! : { name: key, shape: t.shape, dtype: 'float32' };
   };
 
-  let step: PlannedOp;
+  let step!: PlannedOp;
   let current: IrNode;
   const paramsOf = (key: string): QuantParams => {
     const t = planned(key);
+    // A float op's writer may still ask (to pass parameters along to internal tensors it creates in float).
+    if (!t.scale && step !== undefined && step.precision === 'float') return { scale: 1, zeroPoint: 0 };
     if (!t.scale) throw new Error(`emit: tensor '${key}' is ${t.dtype}; it has no integer parameters`);
     return { scale: t.scale[0], zeroPoint: t.zeroPoint![0] };
   };
