@@ -58,7 +58,7 @@ const CHATTER = [
 ];
 
 /** A plain (non-TTY) CLI progress line, or the CLI's note of the dataset split it used. */
-const CLI_STDERR_LINE = /^([\w ./-]+: \d+\/\d+|yolo-int8: .*: using .*)$/;
+const CLI_STDERR_LINE = /^([\w ./-]+: \d+\/\d+( \(\d+\.\d\/s, [\d a-z]+ left\))?|yolo-int8: .*: using .*)$/;
 
 interface DocCommand {
   /** Where it is written: `README.md:57`, `examples/x.ts:4`. */
