@@ -108,8 +108,8 @@ describe('demo/model', function () {
   });
 });
 
-// Issue 13.5 asks for precision and recall >= 0.9. The committed weights (models/demo/README.md, stage 8)
-// measure recall 0.729 (172/236) and precision 0.843 (204 detections) on these 64 images: the target is not
-// reached yet, so these guard the measured level (a little below it); raise both to 0.9 with better weights.
-const RECALL_MIN = 0.7;
+// Issue 13.5 asks for precision and recall >= 0.9. The committed weights (models/demo/README.md, stage 16)
+// measure recall 0.907 (214/236) and precision 0.823 (260 detections) on these 64 images: precision does not
+// reach the target yet, so these guard the measured level (a little below it); raise both to 0.9 with better weights.
+const RECALL_MIN = 0.85;
 const PRECISION_MIN = 0.8;

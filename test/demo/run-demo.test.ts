@@ -37,10 +37,11 @@ describe('demo/run-demo: precision / recall count', () => {
   });
 });
 
-// Issue 13.5's target is precision and recall >= 0.9; the committed weights measure float 0.843 / 0.729 and
-// int8 0.849 / 0.737 on the demo's 64 test images (not reached yet): these guard that level, a little below it.
+// Issue 13.5's target is precision and recall >= 0.9; the committed weights (stage 16) measure precision / recall
+// float 0.823 / 0.907 and int8 0.849 / 0.907 on the demo's 64 test images (precision not reached yet): these
+// guard that level, a little below it.
 const PRECISION_MIN = 0.8;
-const RECALL_MIN = 0.7;
+const RECALL_MIN = 0.85;
 
 describe('demo/run-demo: the embedded detector, end to end (held-out images, LiteRT float and int8)', function () {
   let out = '';
@@ -71,7 +72,7 @@ describe('demo/run-demo: the embedded detector, end to end (held-out images, Lit
 
   it('int8 stays within 0.01 mAP50-95 of float, and the model is all-integer', () => {
     expect(Math.abs(result.int8.mAP50_95 - result.float.mAP50_95)).to.be.at.most(0.01);
-    expect(result.float.mAP50_95).to.be.above(0.3); // measured 0.357: a working detector, so the comparison means something
+    expect(result.float.mAP50_95).to.be.above(0.3); // measured 0.520: a working detector, so the comparison means something
     expect(result.allInteger).to.equal(true);
   });
 
