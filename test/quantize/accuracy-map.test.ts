@@ -47,8 +47,11 @@ describe('sensitivity and accuracy target with mAP (demo detector, generated lab
   });
 
   it('maxDrop: raises layers until within the drop (mAP50-95 points) on the validation set, and the file is the one measured', async () => {
+    // Per-tensor weights: the retrained demo detector's default int8 model is no worse than float on
+    // these images (measured -0.47 points), so the search is exercised where int8 costs 1.44 points.
     const { tflite, report } = await quantizeInt8(demoModelDir(), {
       representativeDataset: calib,
+      perChannel: false,
       accuracy: { maxDrop: 0.5, validation: test, layers: LAYERS },
     });
     const a = report.accuracy!;
