@@ -263,18 +263,8 @@ export async function correctBiases(
     if (n !== samples) throw new Error(`bias correction: the calibration inputs gave ${n} samples on pass ${pass + 1}, ${samples} before`);
     const changed = new Map<string, PlannedTensor>();
     group.forEach((t, k) => {
-      const perChannel = (graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels) * samples;
-      let layerErr = 0;
-      for (let c = 0; c < t.channels; c++) {
-        const meanInt = (intSum[k][c] / perChannel - t.zeroPoint) * t.scale;
-        const error = meanInt - t.floatMean[c];
-        layerErr += Math.abs(error) / t.scale;
-        t.bias[c] = Math.fround(t.bias[c] - error);
-      }
-      measured.set(t.node, layerErr / t.channels);
-      const old = current.tensors.get(t.step.bias!)!;
-      const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
-      changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
+      const perChannel = valuesPerChannel(graph, t) * samples;
+      measured.set(t.node, subtractError(t, current, changed, (c) => (intSum[k][c] / perChannel - t.zeroPoint) * t.scale - t.floatMean[c]));
     });
     current = withBiases(current, changed);
     passCount++;
@@ -398,17 +388,8 @@ async function correctLocally(
   if (n === 0) return { plan, samples: 0 };
   const changed = new Map<string, PlannedTensor>();
   targets.forEach((t, k) => {
-    const perChannel = (graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels) * n;
-    let layerErr = 0;
-    for (let c = 0; c < t.channels; c++) {
-      const error = sums[k][c] / perChannel;
-      layerErr += Math.abs(error) / t.scale;
-      t.bias[c] = Math.fround(t.bias[c] - error);
-    }
-    measured.set(t.node, layerErr / t.channels);
-    const old = plan.tensors.get(t.step.bias!)!;
-    const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
-    changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
+    const perChannel = valuesPerChannel(graph, t) * n;
+    measured.set(t.node, subtractError(t, plan, changed, (c) => sums[k][c] / perChannel));
   });
   return { plan: withBiases(plan, changed), samples: n };
 }
@@ -465,4 +446,31 @@ export function correctionInputs(
   return async function* () {
     yield* kept;
   };
+}
+
+/** Output values per channel of one pass (elements of the output tensor / channels). */
+function valuesPerChannel(graph: Graph, t: { output: string; channels: number }): number {
+  return graph.tensors.get(t.output)!.shape.reduce((a, b) => a * b, 1) / t.channels;
+}
+
+/**
+ * Subtracts the measured mean error of each channel from the layer's float bias and plans the
+ * re-quantized bias (same scale) into `changed`; returns the mean |error| in output steps.
+ */
+function subtractError(
+  t: { node: string; channels: number; scale: number; bias: Float32Array; step: { bias?: string }; inputScale: number; weightScales: number[]; biasDType: 'int32' | 'int64' },
+  plan: QuantPlan,
+  changed: Map<string, PlannedTensor>,
+  errorOf: (channel: number) => number,
+): number {
+  let layerErr = 0;
+  for (let c = 0; c < t.channels; c++) {
+    const error = errorOf(c);
+    layerErr += Math.abs(error) / t.scale;
+    t.bias[c] = Math.fround(t.bias[c] - error);
+  }
+  const old = plan.tensors.get(t.step.bias!)!;
+  const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
+  changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
+  return layerErr / t.channels;
 }

@@ -7,9 +7,8 @@
 // int8 requantization for shared-parameter conflicts, the model's I/O types) is an explicit step. The
 // emitter (emit.ts) only follows it; the float export is a plan whose tensors are all float32.
 import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
-import { elementCount } from '../graph/ir.js';
 import {
-  ACTIVATION_LIMITS,
+  nudgedRange,
   chooseParamsFor,
   fixedOutputParams,
   perChannelSymmetricScales,
@@ -217,7 +216,7 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
     if (r) return r;
     // The model input is not calibrated: its range is what its fixed int8 parameters represent.
     const f = fixed.get(src);
-    return f ? { min: (ACTIVATION_LIMITS.int8.qmin - f.params.zeroPoint) * f.params.scale, max: (ACTIVATION_LIMITS.int8.qmax - f.params.zeroPoint) * f.params.scale } : undefined;
+    return f ? nudgedRange(f.params) : undefined;
   };
   const solved = float
     ? undefined
@@ -601,9 +600,3 @@ export function formatPlanJson(plan: PlanJson): string {
   return lines.join('\n');
 }
 
-/** Element count of a planned tensor (for reports). */
-export function plannedElements(t: PlannedTensor): number {
-  return elementCount(t.shape);
-}
-
-export { ACTIVATION_LIMITS };
