@@ -190,6 +190,7 @@ export function buildTopIouTargets(
   predictions: readonly Float32Array[],
   k: number,
   ignoreIoU?: number,
+  minIoU?: number,
 ): LevelTargets[] {
   if (!(Number.isInteger(k) && k >= 1)) throw new Error(`buildTopIouTargets: k must be a positive integer, got ${k}`);
   const per = 5 + head.numClasses;
@@ -214,7 +215,12 @@ export function buildTopIouTargets(
       );
       // Stable sort: equal IoUs keep the candidate order.
       scored.sort((x, y) => y.iou - x.iou);
-      for (const { c } of scored.slice(0, k)) setPositive(targets[c.level], head, b, c, l.cls);
+      // The best candidate is always positive (the label must be learnt); the others of the k best only
+      // when their predicted box already fits (minIoU): a positive at IoU 0.3-0.5 is taught to score
+      // high beside the best box while overlapping it too little for NMS, a duplicate at test time.
+      scored.slice(0, k).forEach(({ c, iou }, rank) => {
+        if (rank === 0 || minIoU === undefined || iou >= minIoU) setPositive(targets[c.level], head, b, c, l.cls);
+      });
       if (ignoreIoU !== undefined) {
         // Candidates beyond the k best that already place a good box are not taught to be background:
         // training them to 0 next to equally good positives only makes the model hedge (low scores

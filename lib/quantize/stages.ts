@@ -14,7 +14,7 @@ import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationResult } from '../calibrate/calibrate.js';
 import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
-import { chooseActivationParams, snapRangeOutward, type QuantParams } from './math.js';
+import { chooseActivationParams, rangeForOutputRole, snapRangeOutward, type QuantParams } from './math.js';
 import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
 import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from './head.js';
 import type { ActivationRange } from './params.js';
@@ -22,7 +22,7 @@ import { buildPlan, type IoType, type QuantPlan } from './plan.js';
 import { emitPlan } from './emit.js';
 import { checkOverridesMatch, type RecipeResolver } from './recipe.js';
 import type { OpQuant, Precision } from './rules.js';
-import { headSpecMetadata } from '../yolo/families/index.js';
+import { headSpecMetadata, outputRolesOf } from '../yolo/families/index.js';
 import { assertFiniteConstants } from '../util/validate.js';
 import { progressRate, type ProgressRate } from '../util/progress.js';
 
@@ -102,6 +102,8 @@ export interface CalibratedGraph {
   ranges: Map<string, ActivationRange>;
   /** Observed extremes (snapped), the ranges of int16 tensors. */
   observedRanges: Map<string, ActivationRange>;
+  /** Tensors whose range was adjusted after calibration's choice, and why (the plan's origin says it). */
+  rangeRules: Map<string, string>;
   calibration: CalibrationResult;
   stats: DatasetStats;
   activations: string[];
@@ -175,10 +177,17 @@ export async function calibrateGraph(
     // Ranges, with what the int8 kernels make irrelevant clipped away.
     const ranges = new Map<string, ActivationRange>();
     const observedRanges = new Map<string, ActivationRange>();
+    const rangeRules = new Map<string, string>();
+    const roles = outputRolesOf(prepared.headSpec);
     for (const [name, r] of calibration.ranges) {
       let { min, max } = r;
       const override = recipe.rangeFor(name);
       if (override) [min, max] = override;
+      const role = roles.get(name);
+      if (role && !override && graph.outputs.includes(name)) {
+        ({ min, max } = rangeForOutputRole(role, { min, max }, { min: r.observedMin, max: r.observedMax }));
+        if (max !== r.max || min !== r.min) rangeRules.set(name, `${role}: top kept at the observed max`);
+      }
       // What every reader's int8 kernel cannot tell apart is clipped away (op registry hooks:
       // LOGISTIC saturation, SiLU's negative tail); readers' clips are joined so each is served.
       const readers = consumers.get(name) ?? [];
@@ -212,7 +221,7 @@ export async function calibrateGraph(
     keep = options.keepExecutor === true;
     return {
       calibrated: {
-        prepared, graph, headSpec, treatment, family, ranges, observedRanges, calibration, stats, activations,
+        prepared, graph, headSpec, treatment, family, ranges, observedRanges, rangeRules, calibration, stats, activations,
         backend: executor.backend, forwardSeconds, inputParams, warnings, ...(keptInputs ? { keptInputs } : {}),
       },
       executor: keep ? executor : undefined,
@@ -246,7 +255,7 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     quantOf,
     precisionOf: options.precisionOf ?? ((n) => recipe.precisionFor(byName.get(n.name) ?? n)),
     perChannelFor: (n) => recipe.perChannelFor(n.name),
-    methodFor: (t) => recipe.methodFor(t),
+    methodFor: (t) => (cal.rangeRules.has(t) ? `${recipe.methodFor(t)}, ${cal.rangeRules.get(t)}` : recipe.methodFor(t)),
     inputParams: new Map([[cal.graph.inputs[0], cal.inputParams]]),
     inputRange: options.inputRange,
     inputType: options.inputType ?? 'int8',

@@ -143,6 +143,12 @@ describe('demo/loss', () => {
     const ig = buildTopIouTargets(labels, two, [p0, p1], 1, 0.2);
     expect(ig.map((t) => (t.ignore ? Array.from(t.ignore.entries()).filter(([, v]) => v).map(([i]) => i) : []))).to.deep.equal([[l0a1], []]);
     expect(ig.map((t) => t.positives)).to.deep.equal([0, 1]);
+    // minIoU 0.3: of the 2 best, the IoU-0.25 candidate is not positive (the best always is); minIoU 0.2 keeps it.
+    const minPositives = (k: number, minIoU: number) =>
+      buildTopIouTargets(labels, two, [p0, p1], k, undefined, minIoU).map((t) => Array.from(t.mask.entries()).filter(([, m]) => m).map(([i]) => i));
+    expect(minPositives(2, 0.3)).to.deep.equal([[], [l1]]);
+    expect(minPositives(2, 0.2)).to.deep.equal([[l0a1], [l1]]);
+    expect(minPositives(1, 1.1)).to.deep.equal([[], [l1]]);
     expect(() => buildTopIouTargets(labels, two, [p0, p1], 0)).to.throw(/k must be a positive integer, got 0/);
     expect(() => buildTopIouTargets(labels, two, [p0, new Float32Array(3)], 1)).to.throw(/level 'p4' have 3 values, expected 56/);
   });

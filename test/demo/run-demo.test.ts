@@ -37,11 +37,10 @@ describe('demo/run-demo: precision / recall count', () => {
   });
 });
 
-// Issue 13.5's target is precision and recall >= 0.9; the committed weights (stage 16) measure precision / recall
-// float 0.823 / 0.907 and int8 0.849 / 0.907 on the demo's 64 test images (precision not reached yet): these
-// guard that level, a little below it.
-const PRECISION_MIN = 0.8;
-const RECALL_MIN = 0.85;
+// Issue 13.5's target: precision and recall >= 0.9 at score 0.3. The committed weights (stage 18) measure
+// precision / recall float 0.904 / 0.919 and int8 0.911 / 0.915 on the demo's 64 test images.
+const PRECISION_MIN = 0.9;
+const RECALL_MIN = 0.9;
 
 describe('demo/run-demo: the embedded detector, end to end (held-out images, LiteRT float and int8)', function () {
   let out = '';
@@ -63,7 +62,7 @@ describe('demo/run-demo: the embedded detector, end to end (held-out images, Lit
     if (out) fs.rmSync(out, { recursive: true, force: true });
   });
 
-  it(`precision and recall at score ${DEMO_SCORE_THRESHOLD} of float and int8 stay at the committed weights' level`, () => {
+  it(`precision and recall at score ${DEMO_SCORE_THRESHOLD} of float and int8 are both >= 0.9`, () => {
     for (const row of [result.float, result.int8]) {
       expect(row.precision, `${row.name} precision`).to.be.at.least(PRECISION_MIN);
       expect(row.recall, `${row.name} recall`).to.be.at.least(RECALL_MIN);
@@ -72,7 +71,7 @@ describe('demo/run-demo: the embedded detector, end to end (held-out images, Lit
 
   it('int8 stays within 0.01 mAP50-95 of float, and the model is all-integer', () => {
     expect(Math.abs(result.int8.mAP50_95 - result.float.mAP50_95)).to.be.at.most(0.01);
-    expect(result.float.mAP50_95).to.be.above(0.3); // measured 0.520: a working detector, so the comparison means something
+    expect(result.float.mAP50_95).to.be.above(0.3); // measured 0.555: a working detector, so the comparison means something
     expect(result.allInteger).to.equal(true);
   });
 

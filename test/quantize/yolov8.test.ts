@@ -142,6 +142,35 @@ describe('YOLOv8 head family on real exports', function () {
       });
     }
 
+    it('class-logit outputs keep the observed maximum of the float head (mse would clip the confident scores)', async function () {
+      if (!results.has(DYNAMIC)) this.skip();
+      const r = results.get(DYNAMIC)!;
+      const spec = r.head as Yolov8HeadSpec;
+      // The float graph cut the same way, run on the same 8 calibration images: the largest class logit per level.
+      const treated = await treatHead(await imported(DYNAMIC), {});
+      const exec = await createFloatExecutor(treated.graph);
+      const maxOf = new Map<string, number>();
+      try {
+        for (const image of calibration(8)) {
+          const out = await exec.run((await imageToInput(image, floatInput(treated.graph))).data as Float32Array);
+          for (const l of spec.levels) maxOf.set(l.scores, out[l.scores].reduce((m, v) => Math.max(m, v), maxOf.get(l.scores) ?? -Infinity));
+        }
+      } finally {
+        exec.dispose();
+      }
+      const plan = r.report.plan as { tensors: { name: string; range?: [number, number]; origin: { kind: string; method?: string } }[] };
+      for (const l of spec.levels) {
+        const o = r.report.outputs.find((x) => x.name === l.scores)!;
+        const top = o.scale! * (127 - o.zeroPoint!); // the largest value the int8 output can hold
+        expect(top, l.scores).to.be.at.least(maxOf.get(l.scores)!);
+        expect(top, l.scores).to.be.below(maxOf.get(l.scores)! + 2 * o.scale!);
+        const planned = plan.tensors.find((t) => t.name === l.scores)!;
+        expect(planned.origin.method).to.equal('mse, score-logits: top kept at the observed max');
+        // The box logits keep calibration's own choice.
+        expect(plan.tensors.find((t) => t.name === l.box)!.origin.method).to.equal('mse');
+      }
+    });
+
     it('the int8 COCO models find what the float model finds on bus.jpg', async function () {
       if (results.size < 3) this.skip();
       const float = (await exportFloatTflite(DYNAMIC, { head: 'keep' })).tflite;

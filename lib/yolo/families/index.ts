@@ -2,12 +2,12 @@
 // evaluation, the CLI) goes through these functions and names no family; adding a family = one
 // file with a HeadFamily entry + one line in HEAD_FAMILIES.
 import type { TfliteModel } from '../../tflite/model.js';
-import type { DecodedRows, HeadFamily, HeadSpecBase, SpecKind } from './types.js';
+import type { DecodedRows, HeadFamily, HeadSpecBase, OutputRole, SpecKind } from './types.js';
 import { YOLOV5_FAMILY, type YoloHeadSpec } from './yolov5.js';
 import { YOLOV8_FAMILY, type Yolov8HeadSpec } from './yolov8.js';
 import { FLOAT_TAIL, type FloatTailSpec } from './float-tail.js';
 
-export type { DecodedRows, HeadFamily, HeadSpecBase, SpecKind, HeadCandidate, HeadRunner, ProbeResult } from './types.js';
+export type { DecodedRows, HeadFamily, HeadSpecBase, SpecKind, HeadCandidate, HeadRunner, ProbeResult, OutputRole } from './types.js';
 
 /** Every stored head spec. */
 export type HeadSpec = YoloHeadSpec | Yolov8HeadSpec | FloatTailSpec;
@@ -23,6 +23,12 @@ export const YOLO_HEAD_METADATA_NAME = 'yolo_int8_head';
 
 export function specKindOf(kind: string): SpecKind | undefined {
   return SPEC_KINDS.find((k) => k.kind === kind);
+}
+
+/** The roles its kind gives a spec's outputs (empty for kinds without any, or no spec). */
+export function outputRolesOf(spec: HeadSpecBase | undefined): Map<string, OutputRole> {
+  const roles = spec ? specKindOf(spec.kind)?.outputRoles?.(spec as never) : undefined;
+  return new Map(Object.entries(roles ?? {}));
 }
 
 /** Validates a parsed spec of any known kind; `where` names the source in errors. */

@@ -59,6 +59,14 @@ export interface CutResult<S> {
   note: string;
 }
 
+/**
+ * What the float decode does with an output, where that changes how its int8 range is chosen.
+ * 'score-logits': the decode turns it into detection scores with a sigmoid. Nearly all its values are
+ * background logits, so an error-minimising range (mse) clips the top tail, and the top tail is the
+ * detections: clipped, every confident score becomes the same number.
+ */
+export type OutputRole = 'score-logits';
+
 /** A metadata spec kind: how a file's outputs are read back. */
 export interface SpecKind<S extends HeadSpecBase = HeadSpecBase> {
   /** The metadata `kind` written and read. */
@@ -73,6 +81,8 @@ export interface SpecKind<S extends HeadSpecBase = HeadSpecBase> {
   decode(spec: S, outputs: ReadonlyMap<string, Float32Array>): DecodedRows;
   /** One line for reports and `inspect`. */
   describe(spec: S): string;
+  /** Outputs whose role in the decode matters to calibration (absent: none). */
+  outputRoles?(spec: S): Record<string, OutputRole>;
 }
 
 /** A head family: a spec kind plus how its head is found, probed and cut in a float graph. */

@@ -399,6 +399,8 @@ export const YOLOV8_FAMILY: HeadFamily<Yolov8HeadSpec> = {
       { name: l.scores, shape: [1, l.gridH, l.gridW, spec.numClasses] },
     ]),
   decode: decodeYolov8,
+  // Class logits (the default cut) become scores through the decode's sigmoid.
+  outputRoles: (s) => (s.scores === 'logits' ? Object.fromEntries(s.levels.map((l) => [l.scores, 'score-logits' as const])) : {}),
   describe: (s) =>
     `YOLOv8/11 (${s.kind} v${s.version}): ${s.numClasses} classes, input ${s.inputSize.join('x')}, regMax ${s.regMax}, ` +
     `scores as ${s.scores}, levels ` + s.levels.map((l) => `${l.box} + ${l.scores} stride ${l.stride} ${l.gridH}x${l.gridW}`).join(', ') +
