@@ -185,8 +185,9 @@ export async function calibrateGraph(
       if (override) [min, max] = override;
       const role = roles.get(name);
       if (role && !override && graph.outputs.includes(name)) {
-        ({ min, max } = rangeForOutputRole(role, { min, max }, { min: r.observedMin, max: r.observedMax }));
-        if (max !== r.max || min !== r.min) rangeRules.set(name, `${role}: top kept at the observed max`);
+        const adjusted = rangeForOutputRole(role, { min, max }, { min: r.observedMin, max: r.observedMax });
+        if (adjusted.min !== min || adjusted.max !== max) rangeRules.set(name, adjusted.rule);
+        ({ min, max } = adjusted);
       }
       // What every reader's int8 kernel cannot tell apart is clipped away (op registry hooks:
       // LOGISTIC saturation, SiLU's negative tail); readers' clips are joined so each is served.

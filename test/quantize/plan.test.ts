@@ -28,6 +28,17 @@ function conv(b: GraphBuilder, x: string, name: string, oc: number, seed: number
   return b.emit(name, 'Conv2D', [x, w], { strides: [1, 1], padding: 'VALID', dilations: [1, 1], activation: 'none' })[0];
 }
 
+/** input -> conv c1 -> conv c2 -> Sigmoid sig -> conv c3: one op of each precision in the mixed tests. */
+function mixedGraph(name: string): Graph {
+  const b = new GraphBuilder(name);
+  const x = b.addInput('input', [1, 4, 4, 2]);
+  const c1 = conv(b, x, 'c1', 3, 7);
+  const c2 = conv(b, c1, 'c2', 3, 8);
+  const s = b.emit('sig', 'Sigmoid', [c2], {})[0];
+  const c3 = conv(b, s, 'c3', 2, 9);
+  return b.build([c3], { source: name, format: 'built', notes: [] });
+}
+
 /** input -> conv a (range [-3, 5]) and conv s -> sigmoid; concat(a, sigmoid) -> maxpool. */
 function concatConvSigmoid(): Graph {
   const b = new GraphBuilder('cat');
@@ -116,13 +127,7 @@ describe('quantization plan', () => {
   });
 
   it('precision conversions are steps: int8 -> int16 QUANTIZE, int16 -> float DEQUANTIZE, float -> int8 QUANTIZE', () => {
-    const b = new GraphBuilder('mixed');
-    const x = b.addInput('input', [1, 4, 4, 2]);
-    const c1 = conv(b, x, 'c1', 3, 7);
-    const c2 = conv(b, c1, 'c2', 3, 8);
-    const s = b.emit('sig', 'Sigmoid', [c2], {})[0];
-    const c3 = conv(b, s, 'c3', 2, 9);
-    const g = b.build([c3], { source: 'mixed', format: 'built', notes: [] });
+    const g = mixedGraph('mixed');
     const prec: Record<string, Precision> = { c1: 'int8', c2: 'int16', sig: 'float', c3: 'int8' };
     const ranges = new Map([['c1', { min: -2, max: 2 }], ['c2', { min: -3, max: 1 }], ['sig', { min: 0, max: 1 }], ['c3', { min: -1, max: 1 }]]);
     const p = plan(g, (n) => prec[n.name], ranges);
@@ -186,13 +191,7 @@ describe('recipes with precision', () => {
   });
 
   it('mixed int8 / int16 / float model: LiteRT output within the int8 output step of the float graph; the report says it is not full-integer', async () => {
-    const b = new GraphBuilder('mixed-run');
-    const x = b.addInput('input', [1, 4, 4, 2]);
-    const c1 = conv(b, x, 'c1', 3, 7);
-    const c2 = conv(b, c1, 'c2', 3, 8);
-    const s = b.emit('sig', 'Sigmoid', [c2], {})[0];
-    const c3 = conv(b, s, 'c3', 2, 9);
-    const graph = b.build([c3], { source: 'mixed-run', format: 'built', notes: [] });
+    const graph = mixedGraph('mixed-run');
     const calib = samples();
     const { tflite, report } = await quantizeInt8(graph, {
       representativeDataset: calib,

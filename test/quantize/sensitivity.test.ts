@@ -15,18 +15,16 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import type { QuantRecipe } from '../../lib/quantize/recipe.js';
 
-/** Output signal and noise of a quantizeInt8 model (LiteRT) against the TF.js float graph. */
-async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
-  const { tflite } = await quantizeInt8(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', recipe, outputType });
+/** Output signal and noise of a .tflite model (LiteRT, [0,1] inputs mapped to int8 with saturation) against the TF.js float graph. */
+async function fileError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
   const runner = await TfliteRunner.load(tflite);
   const ex = await createFloatExecutor(graph, { backend: 'wasm' });
   let signal = 0;
   let noise = 0;
   try {
     for (const x of inputs) {
-      const q = Int8Array.from(x, (v) => Math.round(v * 255) - 128);
-      const [got] = await runner.run([q]);
-      const deq = dequantizeOutput(got, runner.outputs[0]);
+      const q = Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v * 255) - 128)));
+      const deq = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
       const want = (await ex.run(x))[graph.outputs[0]];
       for (let i = 0; i < want.length; i++) {
         signal += want[i] * want[i];
@@ -38,6 +36,12 @@ async function independentError(graph: Graph, recipe: QuantRecipe, outputType: '
     ex.dispose();
   }
   return { signal, noise };
+}
+
+/** fileError of a model written independently by quantizeInt8 with `recipe`. */
+async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
+  const { tflite } = await quantizeInt8(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', recipe, outputType });
+  return fileError(tflite, graph, inputs);
 }
 
 const db = (s: number, n: number) => 10 * Math.log10(s / n);
@@ -131,25 +135,8 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(a.fileBytes.chosen).to.equal(tflite.length);
     expect(report.precision.int16).to.equal(2);
     // The written model is the one measured: independent SQNR of the file.
-    const runner = await TfliteRunner.load(tflite);
-    const ex = await createFloatExecutor(graph, { backend: 'wasm' });
-    let s = 0;
-    let n = 0;
-    try {
-      for (const x of VAL) {
-        const q = Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v * 255) - 128)));
-        const deq = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
-        const want = (await ex.run(x))[graph.outputs[0]];
-        for (let i = 0; i < want.length; i++) {
-          s += want[i] ** 2;
-          n += (deq[i] - want[i]) ** 2;
-        }
-      }
-    } finally {
-      runner.dispose();
-      ex.dispose();
-    }
-    expect(db(s, n)).to.be.closeTo(hi, 0.05).and.to.be.at.least(target);
+    const written = await fileError(tflite, graph, VAL);
+    expect(db(written.signal, written.noise)).to.be.closeTo(hi, 0.05).and.to.be.at.least(target);
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
