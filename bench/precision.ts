@@ -13,8 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interleavedLatency, resultsLog, writeResultsSection } from './results.js';
-import type { Graph, IrNode } from '../lib/graph/ir.js';
-import type { Precision } from '../lib/quantize/rules.js';
+import type { Graph, IrNode } from '../lib/ir/graph.js';
+import type { Precision } from '../lib/ops/types.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');

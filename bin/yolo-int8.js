@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const cli = fileURLToPath(new URL('../dist/lib/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/lib/cli/main.js', import.meta.url));
 if (!existsSync(cli)) {
   process.stderr.write(
     `yolo-int8: the compiled CLI is missing (${cli}); run 'npm run build' in the yolo-int8 package first\n` +
-      `(or run the TypeScript source directly: npx tsx lib/cli.ts <command> ...)\n`,
+      `(or run the TypeScript source directly: npx tsx lib/cli/main.ts <command> ...)\n`,
   );
   process.exit(1);
 }

@@ -18,7 +18,7 @@ export { CALIBRATION_METHODS } from './calibrate/calibrate.js';
 // Graph import (for tools that want to look at the float graph)
 export { importModel, type ImportOptions } from './graph/importers/index.js';
 export { runDefaultPasses } from './graph/passes/index.js';
-export type { Graph, IrNode, IrTensor } from './graph/ir.js';
+export type { Graph, IrNode, IrTensor } from './ir/graph.js';
 export { initBackend, type BackendName } from './graph/backend.js';
 
 // Running .tflite files (LiteRT, WebAssembly/XNNPACK)
@@ -27,7 +27,7 @@ export { TfliteRunner, loadTflite, setLiteRtVerbose, type TensorDescription, typ
 // TFLite files
 export { readTflite } from './tflite/reader.js';
 export { writeTflite } from './tflite/writer.js';
-export { inspectTflite, formatInspectReport, type InspectReport } from './inspect.js';
+export { inspectTflite, formatInspectReport, type InspectReport } from './tflite/inspect.js';
 export { checkTflite, checkTfliteModel, formatCheckResult, type CheckResult, type CheckViolation, type CheckRule, type CheckOptions, CHECK_RULES } from './tflite/check.js';
 export type { TfliteModel } from './tflite/model.js';
 

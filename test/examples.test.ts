@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { inspectTflite } from '../lib/inspect.js';
+import { inspectTflite } from '../lib/tflite/inspect.js';
 import { boxIou } from '../lib/yolo/nms.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -127,21 +127,21 @@ process.exit(0);
 
   it('the CLI: --json --quiet prints one JSON object and nothing on stderr; without --quiet only progress lines', async () => {
     const out = path.join(work, 'cli.tflite');
-    const quiet = await runNode(['lib/cli.ts', 'quantize', model, '--calib', images, '-o', out, '--json', '--quiet']);
+    const quiet = await runNode(['lib/cli/main.ts', 'quantize', model, '--calib', images, '-o', out, '--json', '--quiet']);
     expect(quiet.code, quiet.stderr).to.equal(0);
     expect(quiet.stderr).to.equal('');
     const json = JSON.parse(quiet.stdout);
     expect(json.report.calibration.samples).to.equal(3);
     expect(json.report.calibration.dataset).to.deep.include({ layout: 'images-folder', images: 3 });
 
-    const loud = await runNode(['lib/cli.ts', 'quantize', model, '--calib', images, '-o', out]);
+    const loud = await runNode(['lib/cli/main.ts', 'quantize', model, '--calib', images, '-o', out]);
     expect(loud.code, loud.stderr).to.equal(0);
     const lines = loud.stderr.split('\n').filter((l) => l !== '');
     expect(lines.length).to.be.greaterThan(0);
     for (const l of lines) expect(l).to.match(PROGRESS_LINE);
     expect(loud.stdout).to.contain('all tensors integer: yes');
 
-    const inspect = await runNode(['lib/cli.ts', 'inspect', out]);
+    const inspect = await runNode(['lib/cli/main.ts', 'inspect', out]);
     expect(inspect.code, inspect.stderr).to.equal(0);
     expect(inspect.stderr).to.equal('');
   });
@@ -163,13 +163,13 @@ process.exit(0);
       fs.symlinkSync(path.join(FIXTURES, 'coco128/labels', `${s}.txt`), path.join(root, 'labels', split, `${s}.txt`));
     }
     const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
-    const r = await runNode(['lib/cli.ts', 'eval', int8, '--data', root]);
+    const r = await runNode(['lib/cli/main.ts', 'eval', int8, '--data', root]);
     expect(r.code, r.stderr).to.equal(0);
     const [first, ...rest] = r.stderr.split('\n').filter((l) => l !== '');
     expect(first).to.equal(`yolo-int8: ${root}: using split 'val2017' (images/val2017, 1 image) for evaluation; splits found: train2017, val2017`);
     for (const l of rest) expect(l).to.match(PROGRESS_LINE);
     expect(r.stdout).to.contain(`${root}: 1 images`);
-    const q = await runNode(['lib/cli.ts', 'eval', int8, '--data', root, '--quiet', '--json']);
+    const q = await runNode(['lib/cli/main.ts', 'eval', int8, '--data', root, '--quiet', '--json']);
     expect(q.code, q.stderr).to.equal(0);
     expect(q.stderr).to.equal('');
     expect(JSON.parse(q.stdout).result.dataset).to.deep.include({ layout: 'dataset-root', split: 'val2017', images: 1 });

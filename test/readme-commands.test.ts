@@ -242,7 +242,7 @@ function newestSource(dir: string): number {
 
 /** Builds dist/ (what `npm ci` does through `prepare`) when it is missing or older than lib/. */
 function ensureBuilt(): void {
-  const cli = path.join(ROOT, 'dist/lib/cli.js');
+  const cli = path.join(ROOT, 'dist/lib/cli/main.js');
   const built = fs.existsSync(cli) ? fs.statSync(cli).mtimeMs : 0;
   if (built >= newestSource(path.join(ROOT, 'lib'))) return;
   console.log(`  (building dist/: ${built ? 'it is older than lib/' : 'it is missing'}; npx yolo-int8 runs the built CLI)`);

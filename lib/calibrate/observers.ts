@@ -15,7 +15,7 @@
 //     Windows cover both ends independently (coarse-to-fine 2-D search), at least 256 bins wide.
 //     Meant for bell-shaped / long-tailed activations: merging the bins of a flat histogram loses
 //     nothing in the KL sense, so on uniform-like data entropy tends to keep the full range.
-import { roundHalfAwayFromZero } from '../quantize/math.js';
+import { roundHalfAwayFromZero } from '../int8/arithmetic.js';
 
 /** Thrown when an activation contains NaN or ±Infinity (names the tensor and the sample). */
 export class NonFiniteActivationError extends Error {

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { importModel } from '../graph/importers/index.js';
 import { runDefaultPasses } from '../graph/passes/index.js';
 import { createFloatExecutor } from '../graph/execute.js';
-import type { Graph } from '../graph/ir.js';
+import type { Graph } from '../ir/graph.js';
 import { quantizeInt8, exportFloatTflite, type QuantizeReport } from '../quantize/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { decodeImage } from '../pipeline/image.js';

@@ -1,7 +1,7 @@
 // Incremental graph construction shared by the importers: every emitted node gets its output shapes
 // from the op registry right away (so importers can resolve -1s, masks and axes against static
 // shapes), and nodes whose inputs are all constants are evaluated at once (import-time folding).
-import type { AttrValue, Graph, IrData, IrDType, IrNode, IrTensor } from './ir.js';
+import type { AttrValue, Graph, IrData, IrDType, IrNode, IrTensor } from '../ir/graph.js';
 import { getOpDef } from '../ops/registry.js';
 import { evaluateConstantNode } from './tf-eval.js';
 import { checkShape } from '../util/validate.js';

@@ -2,7 +2,7 @@
 // tensor is disposed right after its last consumer ran (unless fetched), so memory stays bounded
 // even when a caller observes every activation (calibration).
 import * as tf from '@tensorflow/tfjs';
-import { elementCount, type Graph, type IrTensor } from './ir.js';
+import { elementCount, type Graph, type IrTensor } from '../ir/graph.js';
 import { getOpDef } from '../ops/registry.js';
 import { initBackend, type BackendName } from './backend.js';
 import { tensorFromIr } from './tf-eval.js';

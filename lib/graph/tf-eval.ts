@@ -1,6 +1,6 @@
 // Synchronous evaluation of one IR node on constant inputs (constant folding, import-time folding).
 import * as tf from '@tensorflow/tfjs';
-import type { AttrValue, IrData, IrDType, IrTensor } from './ir.js';
+import type { AttrValue, IrData, IrDType, IrTensor } from '../ir/graph.js';
 import { getOpDef } from '../ops/registry.js';
 
 export function tensorFromIr(t: IrTensor): tf.Tensor {

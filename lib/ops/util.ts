@@ -1,6 +1,6 @@
 // Small shared helpers for op registry entries: attribute access, shape math and activations.
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { IrTensor } from '../graph/ir.js';
+import type { IrTensor } from '../ir/graph.js';
 import type { Attrs, Tf } from './types.js';
 
 export function attrNumber(attrs: Attrs, key: string, fallback?: number): number {

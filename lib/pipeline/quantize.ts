@@ -1,6 +1,6 @@
 // Float <-> integer conversion of model inputs and outputs with a tensor's own quantization
 // (TFLite affine quantization: real = scale * (q - zeroPoint)).
-import { roundHalfAwayFromZero } from '../quantize/math.js';
+import { roundHalfAwayFromZero } from '../int8/arithmetic.js';
 
 export type QuantizedDType = 'int8' | 'uint8' | 'int16';
 

@@ -9,10 +9,10 @@
 // The search is cheap: raise the first 1, 2, 4, 8, ... layers of the ranking (batches in order of
 // sensitivity) until the target is met, then bisect between the last two batch sizes. Each step is one
 // plan + one file + one evaluation; calibration happened once.
-import type { IrNode } from '../graph/ir.js';
+import type { IrNode } from '../ir/graph.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { loadDataset } from '../yolo/dataset.js';
-import type { Precision } from './rules.js';
+import type { Precision } from '../ops/types.js';
 import type { CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';

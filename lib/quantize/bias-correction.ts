@@ -27,9 +27,9 @@
 //     output rounding), not what reaches it from upstream (which upstream corrections or nothing
 //     can fix: e.g. activations clipped by their calibrated ranges). All ops are corrected at once.
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
-import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
+import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
-import { ACTIVATION_LIMITS, quantizeValue, type QuantDType } from './math.js';
+import { ACTIVATION_LIMITS, quantizeValue, type QuantDType } from '../int8/arithmetic.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { biasTensor, type PlannedOp, type PlannedTensor, type QuantPlan } from './plan.js';
 

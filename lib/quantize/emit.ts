@@ -2,15 +2,15 @@
 // parameters, every op's precision and every conversion come from the plan; the op registry's emit
 // functions say only which TFLite ops a node becomes. Tensors are created when first used, so the
 // file's tensor order follows the ops.
-import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
-import { elementCount } from '../graph/ir.js';
+import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
+import { elementCount } from '../ir/graph.js';
 import { TfliteBuilder, type TensorData } from '../tflite/builder.js';
 import type { BuiltinOptions, DTypeName, TfliteModel } from '../tflite/model.js';
 import type { BuiltinOperatorName } from '../tflite/op-versions.js';
-import { ACTIVATION_LIMITS, fixedOutputParams, quantizeValue, type QuantParams } from './math.js';
+import { ACTIVATION_LIMITS, fixedOutputParams, quantizeValue, type QuantParams } from '../int8/arithmetic.js';
 import type { ActivationRange } from './params.js';
 import type { PlannedOp, PlannedTensor, QuantPlan } from './plan.js';
-import type { EmitContext, OpQuant } from './rules.js';
+import type { EmitContext, OpQuant } from '../ops/types.js';
 
 export interface EmitOptions {
   quantOf: (node: IrNode) => OpQuant;

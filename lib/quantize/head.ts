@@ -2,7 +2,7 @@
 // (lib/yolo/families) is tried in turn (find by structure, probe numerically, cut), and a head that
 // no family recognises gets the generic output-tail split after calibration (splitMixedOutputTail).
 // Nothing here knows what a YOLOv5 or YOLOv8 head looks like.
-import type { Graph } from '../graph/ir.js';
+import type { Graph } from '../ir/graph.js';
 import { createFloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
 import { HEAD_FAMILIES, type HeadSpec } from '../yolo/families/index.js';

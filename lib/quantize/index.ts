@@ -3,9 +3,9 @@
 //   plan (every tensor's dtype and parameters, every conversion) -> write TFLite -> verify the file.
 // The stages live in stages.ts; this file is the public entry and the report.
 import type { BackendName } from '../graph/backend.js';
-import type { Graph } from '../graph/ir.js';
+import type { Graph } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
-import { inspectTflite, type InspectReport } from '../inspect.js';
+import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import type { HeadSpec, HeadTreatment } from './head.js';
 import { buildPlan, planPrecisionSummary, planToJson, type IoType, type QuantPlan } from './plan.js';
@@ -13,7 +13,7 @@ import { tensorQuantReport, type TensorQuantReport } from './emit.js';
 import type { DatasetInfo } from '../yolo/dataset.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
-import type { Precision } from './rules.js';
+import type { Precision } from '../ops/types.js';
 import type { ProgressRate } from '../util/progress.js';
 import { correctBiases, correctionInputs, isReiterable, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
 import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
@@ -22,7 +22,7 @@ import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type Accur
 export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
-export { siluNegligibleBelow } from './op-quant.js';
+export { siluNegligibleBelow } from '../ops/quant-rules.js';
 export { formatPlan, planToJson, type QuantPlan } from './plan.js';
 export type { AccuracyTarget, AccuracyReport } from './accuracy.js';
 export { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';

@@ -3,7 +3,7 @@
 // inputs. Signal-to-quantization-noise ratio (SQNR, dB) per tensor shows where accuracy is lost.
 import type { FloatExecutor } from '../graph/execute.js';
 import { TfliteRunner } from '../runtime/index.js';
-import { quantizeValue } from './math.js';
+import { quantizeValue } from '../int8/arithmetic.js';
 
 export interface LayerError {
   tensor: string;

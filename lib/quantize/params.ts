@@ -9,9 +9,9 @@
 // requantization of that one input (a QUANTIZE step in the plan), so Concat(conv, sigmoid) requantizes
 // only the sigmoid, whose parameters are fixed elsewhere. A group's range is the union of its
 // members' ranges; int8 groups are asymmetric, int16 groups symmetric (math.ts chooseParamsFor).
-import type { IrNode } from '../graph/ir.js';
-import { ACTIVATION_LIMITS, chooseParamsFor, type QuantDType, type QuantParams } from './math.js';
-import type { QuantRule } from './rules.js';
+import type { IrNode } from '../ir/graph.js';
+import { ACTIVATION_LIMITS, chooseParamsFor, type QuantDType, type QuantParams } from '../int8/arithmetic.js';
+import type { QuantRule } from '../ops/types.js';
 
 export interface ActivationRange {
   min: number;

@@ -6,7 +6,7 @@
 // from; for every op its precision; and every conversion between precisions (QUANTIZE / DEQUANTIZE,
 // int8 requantization for shared-parameter conflicts, the model's I/O types) is an explicit step. The
 // emitter (emit.ts) only follows it; the float export is a plan whose tensors are all float32.
-import type { Graph, IrNode, IrTensor } from '../graph/ir.js';
+import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import {
   nudgedRange,
   chooseParamsFor,
@@ -20,11 +20,11 @@ import {
   minWeightScalesForBias,
   type QuantDType,
   type QuantParams,
-} from './math.js';
+} from '../int8/arithmetic.js';
 import { solveParamGroups, type ActivationRange } from './params.js';
-import type { OpQuant, Precision } from './rules.js';
+import type { OpQuant, Precision } from '../ops/types.js';
 
-export type { Precision } from './rules.js';
+export type { Precision } from '../ops/types.js';
 export type PlanDType = 'int8' | 'int16' | 'float32' | 'uint8' | 'int32' | 'int64';
 export type IoType = 'int8' | 'uint8' | 'int16' | 'float32';
 

@@ -3,7 +3,7 @@
 // echoes it so a result can always be traced back to its choices.
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
-import { PRECISIONS, type Precision } from './rules.js';
+import { PRECISIONS, type Precision } from '../ops/types.js';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionSettings } from './bias-correction.js';
 
 export interface RecipeOverride {

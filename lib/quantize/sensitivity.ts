@@ -9,11 +9,11 @@
 // the float outputs' power over the added noise power (summed over every output and image); lower
 // is more sensitive. With a labelled set (`data`), the worst layers also get the mAP50-95 they cost.
 import type { BackendName } from '../graph/backend.js';
-import type { IrNode } from '../graph/ir.js';
+import type { IrNode } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
-import type { Precision } from './rules.js';
+import type { Precision } from '../ops/types.js';
 import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
 import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
 

@@ -10,8 +10,8 @@
 // outputs share their input's grid - so the layer's output tensor really is int16 (or float) until it
 // reaches an op with a grid of its own. Those readers are "carriers": with int16 carriers the weights
 // stay int8 (16x8), so the only error removed is the layer's own.
-import type { Graph, IrNode } from '../graph/ir.js';
-import { consumersOf } from '../graph/ir.js';
+import type { Graph, IrNode } from '../ir/graph.js';
+import { consumersOf } from '../ir/graph.js';
 import { TfliteRunner, type TensorDescription, type RuntimeArray } from '../runtime/index.js';
 import { dequantizeOutput, pixelsToInput, quantizeInput } from '../pipeline/quantize.js';
 import { decodeImage } from '../pipeline/image.js';
@@ -21,7 +21,7 @@ import { YoloModel, percentile } from '../yolo/evaluate.js';
 import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../yolo/nms.js';
 import { matchImage, apPerClass, type ImageStats, type LabelBox } from '../yolo/metrics.js';
 import { buildPlan, type IoType } from './plan.js';
-import type { Precision } from './rules.js';
+import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, writePlan, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 

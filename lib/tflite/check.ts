@@ -16,7 +16,7 @@ import { readTflite } from './reader.js';
 import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteQuantization, type TfliteSubgraph, type TfliteTensor } from './model.js';
 import { minRuntimeVersionForOp } from './runtime-version.js';
 import { builtinOperatorName, opVersion, OPS_WITH_VERSION_RULES, type BuiltinOperatorName } from './op-versions.js';
-import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../quantize/math.js';
+import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../int8/arithmetic.js';
 
 /**
  * The rules, by id:

@@ -2,7 +2,6 @@
 // from them, weight files must stay inside the model's directory, and constants must be finite.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Graph } from '../graph/ir.js';
 
 /** Largest accepted dimension. Real vision models stay far below it (YOLOv5 at 640: 25200 boxes). */
 export const MAX_DIMENSION = 2 ** 20;
@@ -55,23 +54,6 @@ export function firstNonFinite(data: ArrayLike<number>): { index: number; value:
     if (!Number.isFinite(v)) return { index: i, value: v };
   }
   return undefined;
-}
-
-/**
- * Refuses float constants holding NaN or Infinity: they have no int8 representation and would
- * silently poison every scale computed from them. Names the constant and a node that reads it.
- */
-export function assertFiniteConstants(g: Graph, label: string): void {
-  for (const t of g.tensors.values()) {
-    if (!(t.data instanceof Float32Array)) continue;
-    const bad = firstNonFinite(t.data);
-    if (!bad) continue;
-    const reader = g.nodes.find((n) => n.inputs.includes(t.name));
-    const where = reader ? ` (read by node '${reader.name}' (${reader.op}))` : '';
-    throw new Error(
-      `${label}: weight '${t.name}' [${t.shape.join(',')}]${where} has ${bad.value} at element ${bad.index}; all weights must be finite numbers`,
-    );
-  }
 }
 
 function isInside(dir: string, file: string): boolean {

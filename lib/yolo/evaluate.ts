@@ -8,7 +8,7 @@ import { imageToInput, imageInputSize, toModelInput, type PreparedInput } from '
 import { dequantizeOutput } from '../pipeline/quantize.js';
 import { readHeadSpec, checkSpecOutputs, type HeadSpec } from './head.js';
 import { readModelInfoFromTflite } from '../graph/importers/model-info.js';
-import type { ModelInfo } from '../graph/ir.js';
+import type { ModelInfo } from '../ir/graph.js';
 import { decodeModelOutputs, type DecodedRows } from './decode.js';
 import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor, type FloatExecutor } from '../../lib/graph/execute.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { calibrate } from '../../lib/calibrate/calibrate.js';
 import { FIXTURES, letterboxedBus, requireFixtures } from '../graph/helpers.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { buildDemoModels, fsSaveHandler, demoModelDir } from '../../lib/demo/model.js';
 import { writeDataset } from '../../lib/demo/synthetic.js';
-import { inspectTflite } from '../../lib/inspect.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { boxIou } from '../../lib/yolo/nms.js';
 import { formatBar } from '../../lib/cli/progress.js';

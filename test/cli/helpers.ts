@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../lib/cli.js';
+import { main } from '../../lib/cli/main.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { patternToRegExp, matchNames, resolveImageList, hasWildcard } from '../../lib/cli/glob.js';
 import { formatBar, plainLineDue, Progress, progressRate } from '../../lib/cli/progress.js';
 import { formatTable, formatBytes } from '../../lib/cli/table.js';
-import { parseIntOption, parseFloatOption, parseChoice, readClassNames, UsageError } from '../../lib/cli.js';
+import { parseIntOption, parseFloatOption, parseChoice, readClassNames, UsageError } from '../../lib/cli/main.js';
 import { runCli, REPO_ROOT } from './helpers.js';
 
 describe('cli: glob', () => {
@@ -178,7 +178,7 @@ describe('cli: bin/yolo-int8.js', () => {
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin/yolo-int8.js'), '--version'], { encoding: 'utf8' });
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-    if (fs.existsSync(path.join(REPO_ROOT, 'dist/lib/cli.js'))) {
+    if (fs.existsSync(path.join(REPO_ROOT, 'dist/lib/cli/main.js'))) {
       expect(r.status).to.equal(0);
       expect(r.stdout).to.equal(`${pkg.version}\n`);
     } else {

@@ -2,13 +2,13 @@
 // (computed by running the IR before and after, plus hand values where simple).
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { initBackend } from '../../lib/graph/backend.js';
 import {
   foldBatchNorm, foldBias, foldConstants, fuseActivations, fuseSilu, inferShapes, removeDeadNodes, removeIdentity, runDefaultPasses,
 } from '../../lib/graph/passes/index.js';
-import { batchNormAffine } from '../../lib/graph/passes/fold-batchnorm.js';
+import { batchNormAffine } from '../../lib/ops/defs/batch-norm.js';
 import { maxAbsDiff } from './helpers.js';
 
 function seq(n: number, scale = 0.1, offset = 0): Float32Array {

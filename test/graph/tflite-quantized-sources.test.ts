@@ -15,11 +15,11 @@ import { importModel } from '../../lib/graph/importers/index.js';
 import { dequantizeAffine } from '../../lib/graph/importers/tflite-dequantize.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { quantizeInput, dequantize } from '../../lib/pipeline/quantize.js';
 import { exportFloatTflite } from '../../lib/quantize/index.js';
-import { inspectTflite } from '../../lib/inspect.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { FIXTURES, letterboxedBus, maxAbsDiff, requireFixtures } from './helpers.js';
 

@@ -4,7 +4,7 @@
 // measured here, independently: the int8 model in LiteRT against the float graph in TF.js.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8, type QuantizeInt8Result } from '../../lib/quantize/index.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';

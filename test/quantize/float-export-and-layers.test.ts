@@ -2,11 +2,11 @@
 // LiteRT), and analyzeLayers reports a per-tensor SQNR that matches an independent computation.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
-import { inspectTflite } from '../../lib/inspect.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 
 function rng(seed: number) {
   let s = seed >>> 0;

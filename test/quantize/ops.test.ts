@@ -4,7 +4,7 @@
 // rounding for weighted ops.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph, IrTensor } from '../../lib/graph/ir.js';
+import type { Graph, IrTensor } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';

@@ -3,19 +3,19 @@
 // and printed forms; and mixed-precision models run in LiteRT against the float graph.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { getOpDef } from '../../lib/ops/registry.js';
 import { buildPlan, formatPlan, planPrecisionSummary, planToJson, type QuantPlan } from '../../lib/quantize/plan.js';
-import { chooseActivationParams, chooseInt16ActivationParams } from '../../lib/quantize/math.js';
-import type { IrNode } from '../../lib/graph/ir.js';
-import type { OpQuant, Precision } from '../../lib/quantize/rules.js';
+import { chooseActivationParams, chooseInt16ActivationParams } from '../../lib/int8/arithmetic.js';
+import type { IrNode } from '../../lib/ir/graph.js';
+import type { OpQuant, Precision } from '../../lib/ops/types.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { dtypeName } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
-import { formatInspectReport, inspectTflite } from '../../lib/inspect.js';
+import { formatInspectReport, inspectTflite } from '../../lib/tflite/inspect.js';
 import { formatQuantizeReport } from '../../lib/quantize/report.js';
 
 const quantOf = (n: IrNode): OpQuant => getOpDef(n.op).quant!;

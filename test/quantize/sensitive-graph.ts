@@ -2,7 +2,7 @@
 // the others, so its per-tensor int8 output grid is far too coarse for the other channels, which are
 // the ones the next layer 'out' reads), and inputs on the int8 input grid.
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 
 export function rng(seed: number) {
   let s = seed >>> 0;

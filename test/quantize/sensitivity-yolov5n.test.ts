@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { FIXTURES, requireFixtures } from '../graph/helpers.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
-import { inspectTflite } from '../../lib/inspect.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 
 describe('sensitivity on YOLOv5n (fixture)', function () {
   this.timeout(300_000);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, rng, sensitiveGraph } from './sensitive-graph.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';

@@ -12,7 +12,7 @@ import { treatHead } from '../../lib/quantize/head.js';
 import { importModel } from '../../lib/graph/importers/index.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import { producersOf, type Graph } from '../../lib/graph/ir.js';
+import { producersOf, type Graph } from '../../lib/ir/graph.js';
 import { listImageFiles } from '../../lib/quantize/dataset.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { imageToInput, type InputDescription } from '../../lib/pipeline/input.js';

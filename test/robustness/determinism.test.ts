@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { prng, tinyInputs, writeTinyGraphModel, TINY } from './helpers.js';
 
 /** A slightly deeper built graph: conv -> relu -> depthwise -> add(skip) -> mean -> fully connected. */

@@ -13,7 +13,7 @@ import { CHECK_RULES, checkTflite, checkTfliteModel, type CheckResult, type Chec
 import { OPS_WITH_VERSION_RULES } from '../../lib/tflite/op-versions.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { mulberry32 } from '../../lib/util/random.js';

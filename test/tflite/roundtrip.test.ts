@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
-import { inspectTflite, formatInspectReport } from '../../lib/inspect.js';
+import { inspectTflite, formatInspectReport } from '../../lib/tflite/inspect.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { Model } from '../../schema/generated/tflite/model.js';
 import * as flatbuffers from 'flatbuffers';

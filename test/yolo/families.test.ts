@@ -10,7 +10,7 @@ import { concatValues, runFloatTail, transposeValues, splitMixedOutputTail, type
 import { checkSpecOutputs, validateHeadSpec, readHeadSpec, YOLO_HEAD_METADATA_NAME } from '../../lib/yolo/families/index.js';
 import { yolov5HeadSpec } from '../../lib/yolo/families/yolov5.js';
 import { parsePythonLiteral, parseSimpleYaml, readLastZipEntry, readModelInfoFromTflite, readModelInfoBeside } from '../../lib/graph/importers/model-info.js';
-import type { Graph } from '../../lib/graph/ir.js';
+import type { Graph } from '../../lib/ir/graph.js';
 import type { TfliteModel } from '../../lib/tflite/model.js';
 import { fixturesDir } from './helpers.js';
 

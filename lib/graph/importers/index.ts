@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readyQuietly } from '../backend.js';
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { importTfjsGraphModel, type ImportOptions } from './tfjs-graph.js';
 import { importTfjsLayersModel } from './tfjs-layers.js';
 import { importTflite } from './tflite.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { ModelInfo } from '../ir.js';
+import type { ModelInfo } from '../../ir/graph.js';
 
 /** Reads `metadata.yaml` in a TF.js model folder (or beside a model.json / .tflite path). */
 export function readModelInfoBeside(modelPath: string): ModelInfo | undefined {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { AttrValue, Graph } from '../ir.js';
+import type { AttrValue, Graph } from '../../ir/graph.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
@@ -345,7 +345,7 @@ function placeholderShape(node: TfjsGraphNode, opts: ImportOptions, label: strin
 }
 
 /** Converts the nodes (topologically ordered). `tolerant` skips what cannot be converted (cut search). */
-function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions, label: string, tolerant: boolean): GraphBuilder {
+function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string, tolerant: boolean): GraphBuilder {
   const b = new GraphBuilder(label);
   for (const node of order) {
     if (node.op === 'Placeholder') {
@@ -378,7 +378,7 @@ function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../ir
   return b;
 }
 
-function findCut(nodes: Map<string, TfjsGraphNode>, outputs: string[], weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions, label: string): (CutCandidate & { why: string }) | undefined {
+function findCut(nodes: Map<string, TfjsGraphNode>, outputs: string[], weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string): (CutCandidate & { why: string }) | undefined {
   const anc = ancestors(nodes, outputs.map(nodeOf));
   const post = [...anc].filter((n) => isPostprocessOp(nodes.get(n)!.op));
   if (post.length === 0) return undefined;
@@ -479,7 +479,7 @@ export function checkGraphModelJson(json: unknown, label: string): asserts json 
 }
 
 /** Converts a parsed graph-model JSON plus decoded weights into the IR. */
-export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions = {}, label = 'model.json'): Graph {
+export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions = {}, label = 'model.json'): Graph {
   checkGraphModelJson(json, label);
   try {
     return convertGraphModel(json, weights, opts, label);
@@ -492,7 +492,7 @@ export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string,
   }
 }
 
-function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import('../ir.js').IrTensor>, opts: ImportOptions, label: string): Graph {
+function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string): Graph {
   const topo = json.modelTopology;
   if ((topo as { library?: { function?: unknown[] } }).library?.function?.length) {
     // Functions (If/While bodies) are only ever part of post-processing in supported graphs.
@@ -538,7 +538,7 @@ function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import
 
 /** Decodes every group of a weights manifest given the bytes of each group (shards concatenated). */
 export function decodeManifest(manifest: WeightGroup[], groupBytes: Uint8Array[], label: string) {
-  const all = new Map<string, import('../ir.js').IrTensor>();
+  const all = new Map<string, import('../../ir/graph.js').IrTensor>();
   manifest.forEach((g, i) => {
     for (const [k, v] of decodeWeightGroup(g.weights, groupBytes[i], label)) all.set(k, v);
   });

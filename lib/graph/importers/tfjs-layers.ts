@@ -4,7 +4,7 @@ import { validateHeadSpec, specOutputs } from '../../yolo/head.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { AttrValue, Graph } from '../ir.js';
+import type { AttrValue, Graph } from '../../ir/graph.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, readWeightGroups } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';

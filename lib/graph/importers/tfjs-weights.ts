@@ -7,8 +7,8 @@
 // `original_dtype`, which the converter writes beside them, repeats the entry's `dtype` and is not
 // needed. There is no int8 or top-level float16 dtype in the format.
 import fs from 'node:fs';
-import type { IrData, IrDType, IrTensor } from '../ir.js';
-import { elementCount } from '../ir.js';
+import type { IrData, IrDType, IrTensor } from '../../ir/graph.js';
+import { elementCount } from '../../ir/graph.js';
 import { checkShape, resolveInsideDir } from '../../util/validate.js';
 
 export interface WeightQuantization {

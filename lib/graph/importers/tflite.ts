@@ -6,8 +6,8 @@
 // (rewired like Identity). Layouts are converted to the IR's TF layouts: conv filters OHWI -> HWIO,
 // depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
 import fs from 'node:fs';
-import type { Graph, IrData, IrDType } from '../ir.js';
-import { elementCount } from '../ir.js';
+import type { Graph, IrData, IrDType } from '../../ir/graph.js';
+import { elementCount } from '../../ir/graph.js';
 import { checkShape } from '../../util/validate.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { readTflite } from '../../tflite/reader.js';

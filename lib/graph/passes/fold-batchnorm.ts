@@ -1,21 +1,8 @@
 // Folds an inference BatchNorm into the preceding Conv2D / DepthwiseConv2D / FullyConnected:
 //   w' = w * s, b' = (b - mean) * s + offset, with s = scale / sqrt(variance + epsilon) per output channel.
-import type { Graph, IrNode } from '../ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
-
-export interface BatchNormParams { scale: Float32Array; offset: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number }
-
-/** Per-output-channel multiplier and additive term of a BatchNorm. */
-export function batchNormAffine(p: BatchNormParams): { mul: Float32Array; add: Float32Array } {
-  const c = p.scale.length;
-  const mul = new Float32Array(c);
-  const add = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    mul[i] = p.scale[i] / Math.sqrt(p.variance[i] + p.epsilon);
-    add[i] = p.offset[i] - p.mean[i] * mul[i];
-  }
-  return { mul, add };
-}
+import { batchNormAffine } from '../../ops/defs/batch-norm.js';
 
 /** Scales the output channels (last axis for HWIO and [in,out]; channel = i*mult+m for depthwise). */
 export function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {

@@ -1,7 +1,7 @@
 // Folds `Add(conv_out, constant)` where the constant is one value per output channel into the
 // Conv2D / DepthwiseConv2D / FullyConnected bias.
-import type { Graph, IrNode } from '../ir.js';
-import { elementCount } from '../ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
+import { elementCount } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 
 const FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']);

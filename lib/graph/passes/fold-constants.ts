@@ -1,6 +1,6 @@
 // Constant folding: a node whose inputs are all constants is evaluated in float (TF.js) and
 // replaced by constant tensors.
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { evaluateConstantNode } from '../tf-eval.js';
 import { cloneGraph, pruneTensors } from './util.js';
 

@@ -1,6 +1,6 @@
 // Fuses Relu / Relu6 into the `activation` attr of their producer when the producer supports a
 // fused activation (registry flag) and the Relu is its only reader.
-import type { Graph, IrNode } from '../ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
 import { getOpDef } from '../../ops/registry.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 

@@ -1,5 +1,5 @@
 // Recognises x * sigmoid(x) (Sigmoid + Mul in either operand order) as one Silu node.
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 
 export function fuseSilu(graph: Graph): Graph {

@@ -1,5 +1,5 @@
 // The default pass pipeline every imported graph goes through before calibration.
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 import { foldBias } from './fold-bias.js';
 import { foldConstants } from './fold-constants.js';

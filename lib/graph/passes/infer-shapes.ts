@@ -1,6 +1,6 @@
 // Static shape for every tensor: recomputes each node's output shapes from the registry in order,
 // checking the graph is topologically ordered and no shape is unknown.
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { getOpDef } from '../../ops/registry.js';
 import { cloneGraph } from './util.js';
 

@@ -1,5 +1,5 @@
 // Removes nodes whose outputs are not needed for the graph outputs (e.g. after cutting).
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors } from './util.js';
 
 export function removeDeadNodes(graph: Graph): Graph {

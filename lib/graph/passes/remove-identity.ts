@@ -1,5 +1,5 @@
 // Removes Identity nodes by reading their input directly.
-import type { Graph } from '../ir.js';
+import type { Graph } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, replaceUses } from './util.js';
 
 export function removeIdentity(graph: Graph): Graph {

@@ -1,5 +1,5 @@
 // Helpers shared by the graph passes. Passes are pure: they copy what they change.
-import type { Graph, IrNode } from '../ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
 
 /** A copy whose tensor map, node list and nodes can be changed without touching the original. */
 export function cloneGraph(g: Graph): Graph {

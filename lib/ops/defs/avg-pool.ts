@@ -2,7 +2,7 @@
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumbers, attrPadding } from '../util.js';
 import { poolShape } from './max-pool.js';
-import { avgPoolQuant } from '../../quantize/op-quant.js';
+import { avgPoolQuant } from '../quant-rules.js';
 
 export const AvgPool: OpDef = {
   op: 'AvgPool',

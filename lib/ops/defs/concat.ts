@@ -1,7 +1,7 @@
 // Concat along `axis` (normalised to >= 0 at import), optional fused activation.
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumber, normalizeAxis } from '../util.js';
-import { concatQuant } from '../../quantize/op-quant.js';
+import { concatQuant } from '../quant-rules.js';
 
 export const Concat: OpDef = {
   op: 'Concat',

@@ -1,7 +1,7 @@
 // Conv2D: NHWC input, HWIO filter [kh, kw, inC, outC], optional bias [outC], fused activation.
 import type { OpDef } from '../types.js';
 import { attrNumbers, attrPadding, fusedConvArgs, windowOutputSize } from '../util.js';
-import { conv2dQuant } from '../../quantize/op-quant.js';
+import { conv2dQuant } from '../quant-rules.js';
 
 export const Conv2D: OpDef = {
   op: 'Conv2D',

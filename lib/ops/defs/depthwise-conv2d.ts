@@ -1,7 +1,7 @@
 // DepthwiseConv2D: NHWC input, filter [kh, kw, inC, multiplier], optional bias [inC*multiplier].
 import type { OpDef } from '../types.js';
 import { attrNumbers, attrPadding, fusedConvArgs, windowOutputSize } from '../util.js';
-import { depthwiseConv2dQuant } from '../../quantize/op-quant.js';
+import { depthwiseConv2dQuant } from '../quant-rules.js';
 
 export const DepthwiseConv2D: OpDef = {
   op: 'DepthwiseConv2D',

@@ -1,7 +1,7 @@
 // ExpandDims: insert a size-1 dimension at `axis`.
 import type { OpDef } from '../types.js';
 import { attrNumber, normalizeAxis } from '../util.js';
-import { expandDimsQuant } from '../../quantize/op-quant.js';
+import { expandDimsQuant } from '../quant-rules.js';
 
 export const ExpandDims: OpDef = {
   op: 'ExpandDims',

@@ -2,8 +2,8 @@
 // [elements/in, in] like TFLite's FULLY_CONNECTED without keep_num_dims.
 import type { OpDef } from '../types.js';
 import { attrActivation, fusedActivation } from '../util.js';
-import { elementCount } from '../../graph/ir.js';
-import { fullyConnectedQuant } from '../../quantize/op-quant.js';
+import { elementCount } from '../../ir/graph.js';
+import { fullyConnectedQuant } from '../quant-rules.js';
 
 export const FullyConnected: OpDef = {
   op: 'FullyConnected',

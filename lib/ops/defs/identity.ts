@@ -1,7 +1,7 @@
 // Identity (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { identityQuant } from '../../quantize/op-quant.js';
+import { identityQuant } from '../quant-rules.js';
 
 export const Identity: OpDef = {
   op: 'Identity',

@@ -1,7 +1,7 @@
 // LeakyRelu (element-wise).
 import type { OpDef } from '../types.js';
 import { attrNumber, sameShape } from '../util.js';
-import { leakyReluQuant } from '../../quantize/op-quant.js';
+import { leakyReluQuant } from '../quant-rules.js';
 
 export const LeakyRelu: OpDef = {
   op: 'LeakyRelu',

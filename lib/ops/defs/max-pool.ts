@@ -1,9 +1,9 @@
 // MaxPool over [h, w] windows (NHWC).
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumbers, attrPadding, windowOutputSize } from '../util.js';
-import type { IrTensor } from '../../graph/ir.js';
+import type { IrTensor } from '../../ir/graph.js';
 import type { Attrs } from '../types.js';
-import { maxPoolQuant } from '../../quantize/op-quant.js';
+import { maxPoolQuant } from '../quant-rules.js';
 
 export function poolShape([x]: IrTensor[], attrs: Attrs): number[][] {
   const [fh, fw] = attrNumbers(attrs, 'filter');

@@ -1,7 +1,7 @@
 // Mean over `axes` (normalised, sorted), optionally keeping reduced dimensions.
 import type { OpDef } from '../types.js';
 import { attrBool, attrNumbers, normalizeAxis } from '../util.js';
-import { meanQuant } from '../../quantize/op-quant.js';
+import { meanQuant } from '../quant-rules.js';
 
 export const Mean: OpDef = {
   op: 'Mean',

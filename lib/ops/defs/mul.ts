@@ -1,7 +1,7 @@
 // Mul: element-wise with numpy broadcasting and an optional fused activation.
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, broadcastShapes } from '../util.js';
-import { mulQuant } from '../../quantize/op-quant.js';
+import { mulQuant } from '../quant-rules.js';
 
 const broadcast = (inputs: { shape: number[] }[]) => [broadcastShapes(inputs[0].shape, inputs[1].shape)];
 

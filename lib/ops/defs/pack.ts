@@ -1,7 +1,7 @@
 // Pack (stack) N equal-shape inputs along a new `axis`.
 import type { OpDef } from '../types.js';
 import { attrNumber, normalizeAxis, shapeEquals } from '../util.js';
-import { packQuant } from '../../quantize/op-quant.js';
+import { packQuant } from '../quant-rules.js';
 
 export const Pack: OpDef = {
   op: 'Pack',

@@ -1,7 +1,7 @@
 // Pad with a constant; `paddings` is flat [before0, after0, before1, after1, ...].
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
-import { padQuant } from '../../quantize/op-quant.js';
+import { padQuant } from '../quant-rules.js';
 
 export function padPairs(flat: readonly number[], rank: number): [number, number][] {
   if (flat.length !== rank * 2) throw new Error(`Pad paddings [${flat}] must have 2 entries per dimension (rank ${rank})`);

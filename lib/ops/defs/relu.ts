@@ -1,7 +1,7 @@
 // Relu (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { reluQuant } from '../../quantize/op-quant.js';
+import { reluQuant } from '../quant-rules.js';
 
 export const Relu: OpDef = {
   op: 'Relu',

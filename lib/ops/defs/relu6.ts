@@ -1,7 +1,7 @@
 // Relu6 (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { relu6Quant } from '../../quantize/op-quant.js';
+import { relu6Quant } from '../quant-rules.js';
 
 export const Relu6: OpDef = {
   op: 'Relu6',

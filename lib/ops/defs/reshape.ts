@@ -1,8 +1,8 @@
 // Reshape to a fully known static `shape` (importers resolve -1).
 import type { OpDef } from '../types.js';
 import { attrNumbers } from '../util.js';
-import { elementCount } from '../../graph/ir.js';
-import { reshapeQuant } from '../../quantize/op-quant.js';
+import { elementCount } from '../../ir/graph.js';
+import { reshapeQuant } from '../quant-rules.js';
 
 /** Resolves one -1 in a target shape against an element count. */
 export function resolveReshape(inputShape: readonly number[], target: readonly number[]): number[] {

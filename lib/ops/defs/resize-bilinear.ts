@@ -1,7 +1,7 @@
 // Bilinear resize of NHWC images to `size` [h, w].
 import type { OpDef } from '../types.js';
 import { attrBool, attrNumbers } from '../util.js';
-import { resizeBilinearQuant } from '../../quantize/op-quant.js';
+import { resizeBilinearQuant } from '../quant-rules.js';
 
 export const ResizeBilinear: OpDef = {
   op: 'ResizeBilinear',

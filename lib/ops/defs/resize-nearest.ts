@@ -1,7 +1,7 @@
 // Nearest-neighbour resize of NHWC images to `size` [h, w].
 import type { OpDef } from '../types.js';
 import { attrBool, attrNumbers } from '../util.js';
-import { resizeNearestQuant } from '../../quantize/op-quant.js';
+import { resizeNearestQuant } from '../quant-rules.js';
 
 export const ResizeNearest: OpDef = {
   op: 'ResizeNearest',

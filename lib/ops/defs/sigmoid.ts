@@ -1,7 +1,7 @@
 // Sigmoid (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { sigmoidQuant } from '../../quantize/op-quant.js';
+import { sigmoidQuant } from '../quant-rules.js';
 
 export const Sigmoid: OpDef = {
   op: 'Sigmoid',

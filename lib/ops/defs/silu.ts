@@ -1,7 +1,7 @@
 // Silu (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { siluQuant } from '../../quantize/op-quant.js';
+import { siluQuant } from '../quant-rules.js';
 
 /** x * sigmoid(x) as one node, so the quantizer treats it as a unit. */
 export const Silu: OpDef = {

@@ -1,7 +1,7 @@
 // Slice with a resolved `begin` and `size` per dimension (importers replace size -1).
 import type { OpDef } from '../types.js';
 import { attrNumbers } from '../util.js';
-import { sliceQuant } from '../../quantize/op-quant.js';
+import { sliceQuant } from '../quant-rules.js';
 
 export const Slice: OpDef = {
   op: 'Slice',

@@ -1,7 +1,7 @@
 // Softmax over one axis, with TFLite's beta (logit scale).
 import type { OpDef } from '../types.js';
 import { attrNumber, normalizeAxis, sameShape, swapWithLastAxisPerm } from '../util.js';
-import { softmaxQuant } from '../../quantize/op-quant.js';
+import { softmaxQuant } from '../quant-rules.js';
 
 /**
  * Softmax over attr `axis` (default -1, any axis of any rank). TF.js tf.softmax and TFLite SOFTMAX

@@ -1,7 +1,7 @@
 // Split along `axis` into pieces of the given `sizes` (one output per size).
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers, normalizeAxis } from '../util.js';
-import { splitQuant } from '../../quantize/op-quant.js';
+import { splitQuant } from '../quant-rules.js';
 
 export const Split: OpDef = {
   op: 'Split',

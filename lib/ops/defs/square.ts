@@ -1,7 +1,7 @@
 // Square (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { squareQuant } from '../../quantize/op-quant.js';
+import { squareQuant } from '../quant-rules.js';
 
 export const Square: OpDef = {
   op: 'Square',

@@ -1,7 +1,7 @@
 // Squeeze the size-1 dimensions listed in `axes` (importers resolve an empty list to all of them).
 import type { OpDef } from '../types.js';
 import { attrNumbers, normalizeAxis } from '../util.js';
-import { squeezeQuant } from '../../quantize/op-quant.js';
+import { squeezeQuant } from '../quant-rules.js';
 
 export const Squeeze: OpDef = {
   op: 'Squeeze',

@@ -4,7 +4,7 @@
 // TF/TFLite masks into this form.
 import type { OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
-import { stridedSliceQuant } from '../../quantize/op-quant.js';
+import { stridedSliceQuant } from '../quant-rules.js';
 
 export interface NormalizedSlice {
   begin: number[];

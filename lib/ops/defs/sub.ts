@@ -1,7 +1,7 @@
 // Sub: element-wise with numpy broadcasting and an optional fused activation.
 import type { OpDef } from '../types.js';
 import { applyActivation, attrActivation, broadcastShapes } from '../util.js';
-import { subQuant } from '../../quantize/op-quant.js';
+import { subQuant } from '../quant-rules.js';
 
 const broadcast = (inputs: { shape: number[] }[]) => [broadcastShapes(inputs[0].shape, inputs[1].shape)];
 

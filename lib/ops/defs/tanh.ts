@@ -1,7 +1,7 @@
 // Tanh (element-wise).
 import type { OpDef } from '../types.js';
 import { sameShape } from '../util.js';
-import { tanhQuant } from '../../quantize/op-quant.js';
+import { tanhQuant } from '../quant-rules.js';
 
 export const Tanh: OpDef = {
   op: 'Tanh',

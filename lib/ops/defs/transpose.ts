@@ -1,7 +1,7 @@
 // Transpose by `perm` (any rank in float; the TFLite writer accepts ranks up to 6, TRANSPOSE's limit).
 import type { OpDef } from '../types.js';
 import { attrNumbers, checkPermutation } from '../util.js';
-import { transposeQuant } from '../../quantize/op-quant.js';
+import { transposeQuant } from '../quant-rules.js';
 
 export const Transpose: OpDef = {
   op: 'Transpose',

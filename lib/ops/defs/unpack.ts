@@ -1,7 +1,7 @@
 // Unpack (unstack) along `axis`: one output per index.
 import type { OpDef } from '../types.js';
 import { attrNumber, normalizeAxis } from '../util.js';
-import { unpackQuant } from '../../quantize/op-quant.js';
+import { unpackQuant } from '../quant-rules.js';
 
 export const Unpack: OpDef = {
   op: 'Unpack',

@@ -12,8 +12,8 @@
 // many times coarser, and 4x is 2 of its 8 bits; below that the split would buy less than the
 // rounding noise already in a calibrated int8 tensor (a step of range/255), above it the narrow part
 // keeps under 64 levels. Pixels vs probabilities are a factor of ~300-800, far beyond either side.
-import type { Graph, IrNode } from '../../graph/ir.js';
-import { consumersOf, elementCount, producersOf } from '../../graph/ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
+import { consumersOf, elementCount, producersOf } from '../../ir/graph.js';
 import type { DecodedRows, HeadSpecBase, SpecKind } from './types.js';
 import { checkInputSize, checkShape, checkTensorName, checkVersion, specError } from './validate.js';
 import { decodeStandardOutput } from './standard.js';

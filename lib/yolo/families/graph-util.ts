@@ -1,8 +1,8 @@
 // Graph helpers every head family uses: the backward walk from an output to the convolutions
 // that feed it, the head as its own graph (for probing), and a cut that replaces the head by new
 // graph outputs. Family-neutral: which ops may be in a head and what ends it is the caller's.
-import type { Graph, IrNode, IrTensor } from '../../graph/ir.js';
-import { producersOf } from '../../graph/ir.js';
+import type { Graph, IrNode, IrTensor } from '../../ir/graph.js';
+import { producersOf } from '../../ir/graph.js';
 
 export interface HeadWalk {
   /** Tensors where the walk stopped at a head-entry node (e.g. a detect conv), in discovery order. */

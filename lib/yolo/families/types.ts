@@ -7,7 +7,7 @@
 //   cut    - where the int8 graph ends (per-level tensors with their own int8 parameters);
 //   spec   - the JSON stored in the file's metadata ('yolo_int8_head'), with a versioned `kind`;
 //   decode - the float post-processing that turns the cut outputs into detection rows.
-import type { Graph, IrNode } from '../../graph/ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
 import type { NmsOptions } from '../nms.js';
 
 /** What every stored head spec has. `version` is the layout version of its kind (absent = 1). */

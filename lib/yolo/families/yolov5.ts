@@ -10,8 +10,8 @@
 // ops only, with A*(5+nc) channels each. Then the float head is *probed*: all-zero logits give
 // sigmoid = 0.5, so xy = (cell + 0.5) * stride and wh = anchor; a random probe checks that the
 // YOLOv5 formula reproduces the head exactly, else the family rejects it.
-import type { Graph } from '../../graph/ir.js';
-import { elementCount } from '../../graph/ir.js';
+import type { Graph } from '../../ir/graph.js';
+import { elementCount } from '../../ir/graph.js';
 import { DETECT_NMS, EVAL_NMS } from '../nms.js';
 import type { DecodedRows, HeadCandidate, HeadFamily, HeadRunner, HeadSpecBase, ProbeResult } from './types.js';
 import { probeValues, replaceHeadWithOutputs, round4, walkHead } from './graph-util.js';

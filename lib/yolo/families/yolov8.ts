@@ -16,8 +16,8 @@
 // bin distribution, i.e. a box of (regMax-1) x stride around each anchor point, which gives strides
 // and anchor offsets; perturbing one conv at a time tells box from class branch and each level's
 // position in the output; a random probe checks the whole decode against the head.
-import type { Graph, IrNode } from '../../graph/ir.js';
-import { elementCount, producersOf } from '../../graph/ir.js';
+import type { Graph, IrNode } from '../../ir/graph.js';
+import { elementCount, producersOf } from '../../ir/graph.js';
 import type { NmsOptions } from '../nms.js';
 import type { DecodedRows, HeadCandidate, HeadFamily, HeadRunner, HeadSpecBase, ProbeResult } from './types.js';
 import { probeValues, replaceHeadWithOutputs, round4, walkHead } from './graph-util.js';

@@ -1,7 +1,7 @@
 // A summary of a .tflite file: what ops it runs, its I/O and whether it is fully integer.
-import { readTflite } from './tflite/reader.js';
-import { dtypeName } from './tflite/model.js';
-import { builtinOperatorName } from './tflite/op-versions.js';
+import { readTflite } from './reader.js';
+import { dtypeName } from './model.js';
+import { builtinOperatorName } from './op-versions.js';
 
 export interface InspectTensor {
   name: string;

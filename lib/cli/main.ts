@@ -1,13 +1,13 @@
 // The `yolo-int8` command line: argument parsing (node:util parseArgs) and output formatting only;
 // all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
-import { CALIBRATION_METHODS } from './calibrate/calibrate.js';
+import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Progress, type ProgressStream } from './cli/progress.js';
-import { resolveDataset, type DatasetPurpose } from './yolo/dataset.js';
-import { formatEvalTable, formatTable, formatBytes } from './cli/table.js';
+import { Progress, type ProgressStream } from './progress.js';
+import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
+import { formatEvalTable, formatTable, formatBytes } from './table.js';
 
 export interface CliIo {
   stdout: { write(s: string): unknown };
@@ -269,7 +269,7 @@ export async function readClassNames(file: string): Promise<string[]> {
   requireFile(file, 'class names file');
   const text = fs.readFileSync(file, 'utf8');
   if (/\.ya?ml$/i.test(file)) {
-    const { parseDatasetYaml } = await import('./yolo/dataset.js');
+    const { parseDatasetYaml } = await import('../yolo/dataset.js');
     const names = parseDatasetYaml(text, file).names;
     if (!names?.length) throw new Error(`${file}: the yaml has no 'names' entry`);
     return names;
@@ -357,9 +357,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
   const accuracy = accuracyOption(ctx, values);
 
-  const { quantizeInt8 } = await import('./quantize/index.js');
-  const { formatQuantizeReport } = await import('./quantize/report.js');
-  const { writeFileAtomic } = await import('./util/fs.js');
+  const { quantizeInt8 } = await import('../quantize/index.js');
+  const { formatQuantizeReport } = await import('../quantize/report.js');
+  const { writeFileAtomic } = await import('../util/fs.js');
   const result = await quantizeInt8(model, {
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
@@ -384,7 +384,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   } else {
     ctx.print(formatQuantizeReport(result.report, { tensors: values.tensors === true, plan: values.plan === true }));
     if (result.report.accuracy) {
-      const { formatAccuracyReport } = await import('./quantize/accuracy.js');
+      const { formatAccuracyReport } = await import('../quantize/accuracy.js');
       ctx.print(formatAccuracyReport(result.report.accuracy));
     }
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
@@ -443,7 +443,7 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
   if (typeof values.images === 'string') resolveDatasetOption(ctx, 'images', values.images, 'calibration');
   if (data) resolveDatasetOption(ctx, 'data', data, 'evaluation');
 
-  const { analyzeSensitivity, formatSensitivity } = await import('./quantize/sensitivity.js');
+  const { analyzeSensitivity, formatSensitivity } = await import('../quantize/sensitivity.js');
   const result = await analyzeSensitivity(model, {
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
@@ -462,8 +462,8 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
   });
   ctx.progress.finishLine();
   if (chart) {
-    const { barChartPng } = await import('./cli/chart.js');
-    const { writeFileAtomic } = await import('./util/fs.js');
+    const { barChartPng } = await import('./chart.js');
+    const { writeFileAtomic } = await import('../util/fs.js');
     const worst = result.layers.slice(0, top);
     const { png } = await barChartPng(
       // Bar length: the output noise power the layer adds, relative to the float signal (linear).
@@ -495,7 +495,7 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
   const slice = sliceOptions('eval', values);
   requireFile(model, 'model');
   resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
-  const { evaluate } = await import('./yolo/evaluate.js');
+  const { evaluate } = await import('../yolo/evaluate.js');
   const result = await evaluate(model, { ...slice, onProgress: (d, t) => ctx.progress.update('evaluate', d, t) });
   ctx.progress.finishLine();
   if (ctx.json) {
@@ -511,7 +511,7 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
   const slice = sliceOptions('compare', values);
   for (const m of positionals) requireFile(m, 'model');
   resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
-  const { evaluate, compareModels } = await import('./yolo/evaluate.js');
+  const { evaluate, compareModels } = await import('../yolo/evaluate.js');
   const results = [];
   for (const [i, model] of positionals.entries()) {
     const label = `evaluate ${i + 1}/${positionals.length}`;
@@ -555,9 +555,9 @@ async function cmdInspect(ctx: Context, _values: Values, positionals: string[]):
   expectPositionals('inspect', positionals, ['model.tflite']);
   const model = positionals[0];
   requireFile(model, 'model');
-  const { inspectTflite, formatInspectReport } = await import('./inspect.js');
-  const { readTflite } = await import('./tflite/reader.js');
-  const { readHeadSpec, describeHeadSpec } = await import('./yolo/head.js');
+  const { inspectTflite, formatInspectReport } = await import('../tflite/inspect.js');
+  const { readTflite } = await import('../tflite/reader.js');
+  const { readHeadSpec, describeHeadSpec } = await import('../yolo/head.js');
   const bytes = new Uint8Array(fs.readFileSync(model));
   const report = inspectTflite(bytes, model);
   const head = readHeadSpec(readTflite(bytes, { label: model }), model);
@@ -576,7 +576,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const iou = parseFloatOption('iou', values.iou, 0, 1);
   requireFile(model, 'model');
   requireFile(image, 'image');
-  const { loadYoloModel } = await import('./yolo/evaluate.js');
+  const { loadYoloModel } = await import('../yolo/evaluate.js');
   const yolo = await loadYoloModel(model);
   // --names wins; otherwise the names the file carries (our head spec, or ultralytics' embedded metadata).
   const names = typeof values.names === 'string' ? await readClassNames(values.names) : (yolo.classNames ?? []);
@@ -592,7 +592,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
     yolo.runner.dispose();
   }
   if (out) {
-    const { drawDetections } = await import('./yolo/draw.js');
+    const { drawDetections } = await import('../yolo/draw.js');
     await drawDetections(image, detections, out, names);
   }
   const nameOf = (c: number) => names[c] ?? `class ${c}`;
@@ -618,7 +618,7 @@ async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): P
   expectPositionals('check', positionals, ['model.tflite']);
   const model = positionals[0];
   requireFile(model, 'model');
-  const { checkTflite, formatCheckResult } = await import('./tflite/check.js');
+  const { checkTflite, formatCheckResult } = await import('../tflite/check.js');
   const result = checkTflite(new Uint8Array(fs.readFileSync(model)), { label: model });
   if (ctx.json) ctx.emitJson({ command: 'check', model, ...result });
   else ctx.print(formatCheckResult(result, model));
@@ -628,7 +628,7 @@ async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): P
 
 async function cmdDemo(ctx: Context, values: Values, positionals: string[]): Promise<void> {
   expectPositionals('demo', positionals, []);
-  const { runDemo } = await import('./demo/run-demo.js');
+  const { runDemo } = await import('../demo/run-demo.js');
   const result = await runDemo({
     outDir: typeof values.out === 'string' ? values.out : undefined,
     onProgress: (step, done, total) => ctx.progress.update(step, done, total),
@@ -681,7 +681,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     if (verbose) {
       // Process-wide; main() restores it when it returns, so an embedding program is not left verbose.
-      const { setLiteRtVerbose } = await import('./runtime/index.js');
+      const { setLiteRtVerbose } = await import('../runtime/index.js');
       setLiteRtVerbose(true);
       restoreQuiet = () => setLiteRtVerbose(false);
     }
@@ -713,7 +713,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   }
 }
 
-/** True when this module is the program being run (`tsx lib/cli.ts ...`), not imported. */
+/** True when this module is the program being run (`tsx lib/cli/main.ts ...`), not imported. */
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (!script) return false;

@@ -23,11 +23,11 @@ import {
   quantizeMultiplier,
   quantizeValue,
   quantizeWeightsPerChannel,
-  rangeForOutputRole,
   roundHalfAwayFromZero,
   snapRangeOutward,
-} from '../../lib/quantize/math.js';
+} from '../../lib/int8/arithmetic.js';
 
+import { rangeForOutputRole } from '../../lib/quantize/range-rules.js';
 const f32 = Math.fround;
 
 describe('quantize/math', () => {

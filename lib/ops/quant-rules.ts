@@ -1,11 +1,11 @@
 // How each IR op is quantized and written as int8 TFLite ops. Each op registry entry
 // (lib/ops/defs/*.ts) points its `quant` field at one of these, so an op's knowledge stays in its entry;
 // the helpers here are what the entries share.
-import type { IrNode, IrTensor } from '../graph/ir.js';
-import type { Attrs } from '../ops/types.js';
-import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from '../ops/util.js';
-import { batchNormAffine as foldedBatchNorm } from '../graph/passes/fold-batchnorm.js';
-import type { EmitContext, OpQuant, WeightedOp } from './rules.js';
+import type { IrNode, IrTensor } from '../ir/graph.js';
+import type { Attrs } from './types.js';
+import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from './util.js';
+import { batchNormAffine as foldedBatchNorm } from './defs/batch-norm.js';
+import type { EmitContext, OpQuant, WeightedOp } from './types.js';
 
 /** TFLite ActivationFunctionType for an IR fused activation. */
 export function tfliteActivation(attrs: Attrs): number {
