@@ -53,6 +53,7 @@ export class GraphBuilder {
     const ins = inputs.map((i) => this.tensor(i));
     let shapes: number[][];
     try {
+      if (def.normalizeAttrs) attrs = def.normalizeAttrs(ins, attrs);
       shapes = def.inferShapes(ins, attrs);
     } catch (e) {
       throw new Error(`${this.label}: node '${name}' (${op}): ${(e as Error).message}`);

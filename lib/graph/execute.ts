@@ -38,6 +38,104 @@ function toFloat32(data: Float32Array | Int32Array | Uint8Array): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
+/** The graph's record of input arrays, checked against its inputs' names and sizes. */
+function inputRecord(graph: Graph, inputs: FloatInputs): Record<string, Float32Array> {
+  if (!(inputs instanceof Float32Array)) return inputs;
+  if (graph.inputs.length !== 1) throw new Error(`the graph has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}): pass a record by name`);
+  return { [graph.inputs[0]]: inputs };
+}
+
+function inputTensors(graph: Graph, inputs: FloatInputs): Map<string, tf.Tensor> {
+  const m = new Map<string, tf.Tensor>();
+  const record = inputRecord(graph, inputs);
+  for (const name of graph.inputs) {
+    const t = graph.tensors.get(name) as IrTensor;
+    const data = record[name];
+    if (!data) throw new Error(`missing graph input '${name}' [${t.shape}]`);
+    if (!(data instanceof Float32Array)) throw new TypeError(`graph input '${name}' must be a Float32Array`);
+    if (data.length !== elementCount(t.shape)) {
+      throw new RangeError(`graph input '${name}' expects [${t.shape}] = ${elementCount(t.shape)} values, got ${data.length}`);
+    }
+    m.set(name, tf.tensor(data, t.shape, 'float32'));
+  }
+  for (const k of Object.keys(record)) if (!graph.inputs.includes(k)) throw new Error(`'${k}' is not a graph input (inputs: ${graph.inputs.join(', ')})`);
+  return m;
+}
+
+/** Values of tensors as Float32Arrays in `order`; every tensor of `m` is disposed. */
+async function download(m: Map<string, tf.Tensor>, order: string[]): Promise<Record<string, Float32Array>> {
+  const out: Record<string, Float32Array> = {};
+  try {
+    for (const name of order) out[name] = toFloat32((await m.get(name)!.data()) as Float32Array);
+  } finally {
+    for (const t of m.values()) t.dispose();
+  }
+  return out;
+}
+
+/** One pass over a graph: the tensors alive now, those fetched, and who reads what last. */
+class Pass {
+  readonly result = new Map<string, tf.Tensor>();
+
+  constructor(
+    private readonly graph: Graph,
+    private readonly constants: ReadonlyMap<string, tf.Tensor>,
+    private readonly lastUse: ReadonlyMap<string, number>,
+    private readonly live: Map<string, tf.Tensor>,
+    private readonly fetch: ReadonlySet<string>,
+    private readonly onTensor: StreamOptions['onTensor'],
+  ) {}
+
+  /** A produced tensor: kept while read, returned when fetched, streamed when observed. */
+  async produced(name: string, t: tf.Tensor): Promise<void> {
+    this.live.set(name, t);
+    if (this.fetch.has(name)) this.result.set(name, t);
+    if (this.onTensor) await this.onTensor(name, toFloat32((await t.data()) as Float32Array), [...t.shape]);
+  }
+
+  private release(name: string): void {
+    const t = this.live.get(name);
+    if (!t) return;
+    this.live.delete(name);
+    if (!this.fetch.has(name)) t.dispose();
+  }
+
+  async runNode(idx: number): Promise<void> {
+    const node = this.graph.nodes[idx];
+    const def = getOpDef(node.op);
+    const ins = node.inputs.map((i) => {
+      const t = this.live.get(i) ?? this.constants.get(i);
+      if (!t) throw new Error(`node '${node.name}' (${node.op}): input '${i}' was not computed (graph not in topological order?)`);
+      return t;
+    });
+    const constIns = node.inputs.map((i) => (this.constants.has(i) ? this.graph.tensors.get(i) : undefined));
+    let outs: tf.Tensor[];
+    try {
+      outs = tf.tidy(() => def.runFloat(tf, ins, node.attrs, constIns));
+    } catch (e) {
+      throw new Error(`node '${node.name}' (${node.op}) failed: ${(e as Error).message}`);
+    }
+    for (let k = 0; k < node.outputs.length; k++) await this.produced(node.outputs[k], outs[k]);
+    for (let k = node.outputs.length; k < outs.length; k++) outs[k].dispose();
+    for (const i of node.inputs) if (this.lastUse.get(i) === idx) this.release(i);
+    for (const o of node.outputs) if (!this.lastUse.has(o)) this.release(o);
+  }
+
+  async run(): Promise<Map<string, tf.Tensor>> {
+    try {
+      for (const [name, t] of [...this.live]) await this.produced(name, t);
+      for (const [name, t] of this.constants) if (this.fetch.has(name)) this.result.set(name, t.clone());
+      for (let idx = 0; idx < this.graph.nodes.length; idx++) await this.runNode(idx);
+    } catch (e) {
+      for (const t of this.live.values()) t.dispose();
+      for (const [n, t] of this.result) if (!this.constants.has(n)) t.dispose();
+      throw e;
+    }
+    for (const [name, t] of this.live) if (!this.fetch.has(name)) t.dispose();
+    return this.result;
+  }
+}
+
 export async function createFloatExecutor(graph: Graph, opts: ExecutorOptions = {}): Promise<FloatExecutor> {
   const backend = await initBackend(opts.backend);
   for (const n of graph.nodes) getOpDef(n.op); // fail before running when an op is unknown
@@ -53,90 +151,11 @@ export async function createFloatExecutor(graph: Graph, opts: ExecutorOptions = 
   graph.nodes.forEach((n, idx) => n.inputs.forEach((i) => lastUse.set(i, idx)));
   let disposed = false;
 
-  function normalizeInputs(inputs: FloatInputs): Map<string, tf.Tensor> {
-    const m = new Map<string, tf.Tensor>();
-    const record: Record<string, Float32Array> =
-      inputs instanceof Float32Array
-        ? (() => {
-            if (graph.inputs.length !== 1) throw new Error(`the graph has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}): pass a record by name`);
-            return { [graph.inputs[0]]: inputs };
-          })()
-        : inputs;
-    for (const name of graph.inputs) {
-      const t = graph.tensors.get(name) as IrTensor;
-      const data = record[name];
-      if (!data) throw new Error(`missing graph input '${name}' [${t.shape}]`);
-      if (!(data instanceof Float32Array)) throw new TypeError(`graph input '${name}' must be a Float32Array`);
-      if (data.length !== elementCount(t.shape)) {
-        throw new RangeError(`graph input '${name}' expects [${t.shape}] = ${elementCount(t.shape)} values, got ${data.length}`);
-      }
-      m.set(name, tf.tensor(data, t.shape, 'float32'));
-    }
-    for (const k of Object.keys(record)) if (!graph.inputs.includes(k)) throw new Error(`'${k}' is not a graph input (inputs: ${graph.inputs.join(', ')})`);
-    return m;
-  }
-
-  async function execute(inputs: FloatInputs, fetchList: string[], onTensor?: StreamOptions['onTensor']): Promise<Map<string, tf.Tensor>> {
+  const execute = (inputs: FloatInputs, fetchList: string[], onTensor?: StreamOptions['onTensor']): Promise<Map<string, tf.Tensor>> => {
     if (disposed) throw new Error('the float executor was disposed');
     for (const f of fetchList) if (!graph.tensors.has(f)) throw new Error(`cannot fetch '${f}': no such tensor in the graph`);
-    const fetchSet = new Set(fetchList);
-    const live = normalizeInputs(inputs);
-    const result = new Map<string, tf.Tensor>();
-    const release = (name: string) => {
-      const t = live.get(name);
-      if (!t) return;
-      live.delete(name);
-      if (!fetchSet.has(name)) t.dispose();
-    };
-    try {
-      for (const [name, t] of live) {
-        if (onTensor) await onTensor(name, toFloat32(await t.data() as Float32Array), [...t.shape]);
-        if (fetchSet.has(name)) result.set(name, t);
-      }
-      for (const [name, t] of constTensors) if (fetchSet.has(name)) result.set(name, t.clone());
-      for (let idx = 0; idx < graph.nodes.length; idx++) {
-        const node = graph.nodes[idx];
-        const def = getOpDef(node.op);
-        const ins = node.inputs.map((i) => {
-          const t = live.get(i) ?? constTensors.get(i);
-          if (!t) throw new Error(`node '${node.name}' (${node.op}): input '${i}' was not computed (graph not in topological order?)`);
-          return t;
-        });
-        const constIns = node.inputs.map((i) => (constTensors.has(i) ? graph.tensors.get(i) : undefined));
-        let outs: tf.Tensor[];
-        try {
-          outs = tf.tidy(() => def.runFloat(tf, ins, node.attrs, constIns));
-        } catch (e) {
-          throw new Error(`node '${node.name}' (${node.op}) failed: ${(e as Error).message}`);
-        }
-        for (let k = 0; k < node.outputs.length; k++) {
-          const name = node.outputs[k];
-          live.set(name, outs[k]);
-          if (fetchSet.has(name)) result.set(name, outs[k]);
-          if (onTensor) await onTensor(name, toFloat32(await outs[k].data() as Float32Array), [...outs[k].shape]);
-        }
-        for (let k = node.outputs.length; k < outs.length; k++) outs[k].dispose();
-        for (const i of node.inputs) if (lastUse.get(i) === idx) release(i);
-        for (const o of node.outputs) if (!lastUse.has(o)) release(o);
-      }
-    } catch (e) {
-      for (const t of live.values()) t.dispose();
-      for (const [n, t] of result) if (!constTensors.has(n)) t.dispose();
-      throw e;
-    }
-    for (const [name, t] of live) if (!fetchSet.has(name)) t.dispose();
-    return result;
-  }
-
-  async function download(m: Map<string, tf.Tensor>, order: string[]): Promise<Record<string, Float32Array>> {
-    const out: Record<string, Float32Array> = {};
-    try {
-      for (const name of order) out[name] = toFloat32((await m.get(name)!.data()) as Float32Array);
-    } finally {
-      for (const t of m.values()) t.dispose();
-    }
-    return out;
-  }
+    return new Pass(graph, constTensors, lastUse, inputTensors(graph, inputs), new Set(fetchList), onTensor).run();
+  };
 
   return {
     backend,

@@ -1,7 +1,12 @@
-// The shape of one op-registry entry. Each IR op type has exactly one entry (lib/ops/defs/<op>.ts)
-// that says everything the library knows about it: which source ops import to it, its output
-// shapes, how it runs in float (TF.js), how it is quantized and how it is written to TFLite.
-// Adding an op = adding one entry and listing it in lib/ops/registry.ts.
+// The shape of one op-registry entry. Each IR op type has exactly one file in lib/ops/defs/ that says
+// everything the library knows about it:
+//   - imports: which source ops (TF.js graph, TF.js layers, TFLite) become it, as data rules like the
+//     TF.js converter's op tables (code only for genuinely fused cases);
+//   - its output shapes and its float kernel (TF.js);
+//   - its quantization rule, the TFLite operators it is written as, and those operators' version
+//     rules and kernel facts (op_version.cc, runtime_version.cc, the kernels' constraints);
+//   - examples: the small graphs the registry test runs in LiteRT in int8, int16 and float.
+// Adding an op = adding one file to lib/ops/defs/ (the registry finds it).
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { AttrValue, IrNode, IrTensor } from '../ir/graph.js';
 import type { FixedOutputOp, QuantParams } from '../int8/arithmetic.js';
@@ -12,8 +17,13 @@ export type Attrs = Record<string, AttrValue>;
 export interface OpDef {
   /** IR op type name, e.g. 'Conv2D'. */
   op: string;
-  /** Source op names that import to this op (for docs and the unsupported-op check). */
-  imports: { tfjsGraph?: string[]; tfjsLayers?: string[]; tflite?: string[] };
+  /** Source ops that import to this op, per format, keyed by the source op name (see ImportEntry). */
+  imports: ImportTable;
+  /**
+   * The op's own attribute semantics, applied to every node built (import, passes, tests): negative
+   * axes made positive, -1 sizes resolved against the input shapes. Must be idempotent.
+   */
+  normalizeAttrs?(inputs: IrTensor[], attrs: Attrs): Attrs;
   /** Output shapes from input tensors (constants carry data) and attributes. */
   inferShapes(inputs: IrTensor[], attrs: Attrs): number[][];
   /** Float execution with TF.js; must not dispose its inputs. */
@@ -28,9 +38,154 @@ export interface OpDef {
    * can be imported and run in float only.
    */
   quant?: OpQuant;
+  /** The TFLite builtin operators this file is the authority on (those its emit writes, those it imports). */
+  builtins?: Record<string, BuiltinSpec>;
+  /** Small graphs that exercise the op: the registry test runs each in LiteRT in every precision it supports. */
+  examples?: OpExample[];
 }
 
-// ---- The quantization side of an entry ----------------------------------------------------------
+// ---- Import rules ------------------------------------------------------------------------------
+
+/** Source formats an op can be imported from. */
+export type SourceFormat = 'tfjsGraph' | 'tfjsLayers' | 'tflite';
+export type ImportTable = Partial<Record<SourceFormat, Record<string, ImportEntry>>>;
+
+/**
+ * How a source attribute is read: 'number', 'numbers', 'bool', 'string' as they are; 'padding' ->
+ * 'SAME' | 'VALID'; 'activation' -> 'none' | 'relu' | 'relu6' (a TFLite fused activation);
+ * 'spatial' -> [h, w] from TF's [1, h, w, 1]; 'pair' -> [a, b] from a number or a pair (layers); 'raw' as stored.
+ */
+export type AttrType = 'number' | 'numbers' | 'bool' | 'string' | 'strings' | 'padding' | 'activation' | 'spatial' | 'pair' | 'raw';
+
+/** Where one IR attribute comes from. */
+export type AttrSource =
+  /** A source attribute (TF.js node attr, layer config key, TFLite builtin option); a list of keys gives a list of values. */
+  | { attr: string | string[]; type: AttrType; default?: AttrValue }
+  /** The values of a constant source input (index into the data inputs; `default` when the input is absent). */
+  | { constInput: number; type?: 'numbers' | 'number'; default?: AttrValue }
+  /** A fixed value. */
+  | { value: AttrValue };
+
+/** A data rule: the IR node's inputs and attributes from the source op's. */
+export interface ImportRule {
+  /** Source data inputs that become the IR inputs, in order (default [0]); 'all' = every data input. */
+  inputs?: number[] | 'all';
+  attrs?: Record<string, AttrSource>;
+  /** Refuse a channels-first source op (TF `data_format`, layers `dataFormat`). */
+  nhwc?: boolean;
+  /** Layers models: layer weights appended as constant inputs, by name ('bias?' = only when the layer has one). */
+  weights?: string[];
+  /** Layers models: the layer's `activation` config is applied after the op. */
+  activation?: boolean;
+}
+
+/** What a code import rule can do: read the source op, build IR nodes. Each importer implements it. */
+export interface ImportContext {
+  /** The source op's (and the main IR node's) name. */
+  readonly name: string;
+  /** Names the file in errors. */
+  readonly label: string;
+  /** Number of data inputs of the source op. */
+  readonly inputCount: number;
+  /** IR tensor name of data input i (throws when missing). */
+  input(i: number): string;
+  /** Whether data input i is present (TFLite optional inputs are -1). */
+  hasInput(i: number): boolean;
+  /** IR name of the source op's output k. */
+  output(k: number): string;
+  tensor(name: string): IrTensor;
+  /** Values of constant data input i (throws naming it when not constant). */
+  constValues(i: number): number[];
+  /** A source attribute, read as for data rules. */
+  attr(source: AttrSource): AttrValue;
+  /** Adds an IR node; `name` defaults to the source op's name, `outputs` to [output(0)]. */
+  emit(op: string, inputs: string[], attrs: Attrs, at?: { name?: string; outputs?: string[] }): string[];
+  /** A float constant invented by the importer, named `<name>/<suffix>` (made unique). */
+  constant(suffix: string, shape: number[], data: Float32Array): string;
+  /** Layers models: the constant holding the layer weight whose name ends with `/suffix`. */
+  weight?(suffix: string): string | undefined;
+  /** Layers models: emits the layer's `activation` config after `op` (the last node writes output(0)). */
+  emitWithActivation?(op: string, inputs: string[], attrs: Attrs): void;
+  /** An error naming the file, the source op and its type. */
+  error(msg: string): Error;
+}
+
+/** A data rule, or code for sources that are genuinely fused (several IR nodes) or need shapes. */
+export type ImportEntry = ImportRule | ((ctx: ImportContext) => void);
+
+// ---- TFLite builtins ---------------------------------------------------------------------------
+
+/** Tensor element types as the TFLite schema names them. */
+export type TensorDType =
+  | 'float32' | 'float16' | 'int32' | 'uint8' | 'int64' | 'string' | 'bool' | 'int16' | 'complex64' | 'int8'
+  | 'float64' | 'complex128' | 'uint64' | 'resource' | 'variant' | 'uint32' | 'uint16' | 'int4' | 'bfloat16';
+
+/** What an operator-version rule looks at (op_version.cc's OpSignature). */
+export interface OpSignature {
+  /** Input types (undefined for an omitted optional input). */
+  inputs: (TensorDType | undefined)[];
+  outputs: TensorDType[];
+  inputRanks: number[];
+  options: Record<string, unknown>;
+  /** First scale of each input/output (undefined when not quantized). */
+  inputScales: (number | undefined)[];
+  outputScales: (number | undefined)[];
+}
+
+/** Where a weighted builtin keeps its data input, weights and bias, and the weights' output-channel axis. */
+export interface WeightedLayout {
+  input: number;
+  weights: number;
+  bias: number;
+  channelAxis: number;
+}
+
+/** The facts about one TFLite builtin operator that the writer, the checker and the runtime table need. */
+export interface BuiltinSpec {
+  /** Its BuiltinOptions table (schema name), when it has one. */
+  options?: string;
+  /** op_version.cc: the version these tensor types and options need (default 1). */
+  version?(sig: OpSignature): number;
+  /** runtime_version.cc: the minimum TFLite runtime of versions 1..n. */
+  runtime?: readonly string[];
+  /** Kernel facts the checker holds files to. */
+  kernel?: {
+    weighted?: WeightedLayout;
+    /** Output parameters fixed by the int8/int16 kernel. */
+    fixedOutput?: FixedOutputOp;
+    /** Data inputs whose parameters must equal the outputs' (the kernel does not rescale); 'all' = every input. */
+    sameParams?: number[] | 'all';
+  };
+}
+
+// ---- Examples ----------------------------------------------------------------------------------
+
+/** What an example builds with: a float graph under construction (lib/graph/builder.ts implements it). */
+export interface ExampleBuilder {
+  /** The example's input [1, 8, 8, 4], values in [0, 1]. */
+  readonly input: string;
+  /** n seeded uniform random values in [lo, hi). */
+  uniform(n: number, lo: number, hi: number): Float32Array;
+  constant(name: string, shape: number[], data: Float32Array): string;
+  emit(name: string, op: string, inputs: string[], attrs: Attrs, outputs?: string[]): string[];
+  /** A 3x3 SAME Conv2D with random weights from `x` to `channels` channels (a varied, calibrated input). */
+  conv(name: string, x: string, channels: number): string;
+  shape(name: string): number[];
+}
+
+export interface OpExample {
+  name: string;
+  /** Builds the graph; returns the outputs under test (the op's own outputs). */
+  build(b: ExampleBuilder): string[];
+  /** Extra tolerance in output steps (kernels that round more). */
+  steps?: number;
+  /** Extra steps for the int16 kernel. */
+  int16Steps?: number;
+  /** Weighted op: its weight rounding counts too. */
+  weighted?: boolean;
+}
+
+// ---- The quantization side of an entry ---------------------------------------------------------
 // How the op's output parameters are chosen, which of its inputs are weights, which precisions it can be
 // written in, and how it is written to TFLite. Emit functions decide nothing about parameters: they ask
 // the context, which answers from the plan.
@@ -42,7 +197,7 @@ export const PRECISIONS: readonly Precision[] = ['int8', 'int16', 'float'];
 export type QuantRule =
   /** Output parameters from the calibrated range of the output tensor. */
   | { output: 'calibrated' }
-  /** Output parameters fixed by the TFLite kernel, per dtype (math.ts FIXED_OUTPUT_PARAMS). */
+  /** Output parameters fixed by the TFLite kernel, per dtype (int8/arithmetic.ts FIXED_OUTPUT_PARAMS). */
   | { output: 'fixed'; op: FixedOutputOp }
   /** Output parameters equal the first input's (ops that move values without arithmetic). */
   | { output: 'same-as-input' }

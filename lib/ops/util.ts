@@ -147,3 +147,20 @@ export function batchNormAffine(p: BatchNormParams): { mul: Float32Array; add: F
   }
   return { mul, add };
 }
+
+/** OHWI -> HWIO (TFLite conv filters to the IR's TF layout). */
+export function ohwiToHwio(data: Float32Array, [o, h, w, i]: readonly number[]): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let oo = 0; oo < o; oo++)
+    for (let hh = 0; hh < h; hh++)
+      for (let ww = 0; ww < w; ww++)
+        for (let ii = 0; ii < i; ii++) out[((hh * w + ww) * i + ii) * o + oo] = data[((oo * h + hh) * w + ww) * i + ii];
+  return out;
+}
+
+/** [rows, cols] -> [cols, rows]. */
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}

@@ -22,7 +22,7 @@ import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type Accur
 export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
-export { siluNegligibleBelow } from '../ops/quant-rules.js';
+export { siluNegligibleBelow } from '../ops/defs/silu.js';
 export { formatPlan, planToJson, type QuantPlan } from './plan.js';
 export type { AccuracyTarget, AccuracyReport } from './accuracy.js';
 export { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';

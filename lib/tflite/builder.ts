@@ -3,7 +3,8 @@
 // version is derived from the tensors' types by op-versions.ts, so a model built here loads in LiteRT
 // without hand-picked versions.
 import { TensorType, DTYPE_NAMES, type DTypeName, type TfliteModel, type TfliteTensor, type TfliteOperator, type BuiltinOptions, type TfliteQuantization } from './model.js';
-import { builtinOperatorCode, builtinOptionsType, opVersion, OPTIONS_TABLE_FOR_OP, type BuiltinOperatorName } from './op-versions.js';
+import { builtinOperatorCode, builtinOptionsType, optionsTableOf, opVersion, type BuiltinOperatorName } from './operators.js';
+import type { TensorDType } from '../ops/types.js';
 
 export type TensorData = Float32Array | Int32Array | Int8Array | Uint8Array | Int16Array | Uint16Array | BigInt64Array;
 
@@ -78,15 +79,15 @@ export class TfliteBuilder {
     for (const i of inputs) if (i !== -1 && !this.tensors[i]) throw new Error(`${where}: input tensor ${i} does not exist`);
     for (const i of outputs) if (!this.tensors[i]) throw new Error(`${where}: output tensor ${i} does not exist`);
     const builtinCode = builtinOperatorCode(op);
-    const tableName = OPTIONS_TABLE_FOR_OP[op];
+    const tableName = optionsTableOf(op);
     if (options && !tableName) throw new Error(`${where}: this builder does not know the options table of ${op}`);
-    const typeOf = (i: number) => (i === -1 ? -1 : this.tensors[i].type);
+    const typeOf = (i: number) => (i === -1 ? undefined : (DTYPE_NAMES[this.tensors[i].type] as TensorDType));
     const scaleOf = (i: number) => (i === -1 ? undefined : this.tensors[i].quantization?.scale[0]);
     const version = opVersion(op, {
-      inputTypes: inputs.map(typeOf),
-      outputTypes: outputs.map(typeOf),
+      inputs: inputs.map(typeOf),
+      outputs: outputs.map((i) => typeOf(i)!),
       inputRanks: inputs.map((i) => (i === -1 ? 0 : this.tensors[i].shape.length)),
-      options: options ?? null,
+      options: (options ?? {}) as Record<string, unknown>,
       inputScales: inputs.map(scaleOf),
       outputScales: outputs.map(scaleOf),
     });

@@ -10,12 +10,16 @@
 //   - fixed output parameters (LOGISTIC, TANH, SOFTMAX, LOG_SOFTMAX);
 //   - ops that copy values (and CONCATENATION / PACK, whose int8 kernels do not rescale) have equal
 //     input and output parameters;
-//   - operator-code versions as op-versions.ts derives them from the tensor types.
+//   - operator-code versions as the op files derive them from the tensor types.
+// The per-operator facts (weights layout, fixed outputs, same-parameter inputs, versions) come from the
+// op registry (lib/ops/defs): each op file is the authority on the builtins it writes or reads.
 // Every problem is one violation naming the tensor or operator (index and name) and what was expected.
 import { readTflite } from './reader.js';
 import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteQuantization, type TfliteSubgraph, type TfliteTensor } from './model.js';
 import { minRuntimeVersionForOp } from './runtime-version.js';
-import { builtinOperatorName, opVersion, OPS_WITH_VERSION_RULES, type BuiltinOperatorName } from './op-versions.js';
+import { builtinOperatorName, hasVersionRule, opVersion } from './operators.js';
+import { builtinSpec } from '../ops/registry.js';
+import type { TensorDType, WeightedLayout } from '../ops/types.js';
 import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../int8/arithmetic.js';
 
 /**
@@ -78,35 +82,8 @@ const ZERO_POINT_RANGE: Partial<Record<number, [number, number, string]>> = {
   [INT64]: [0, 0, 'int64 (0)'],
 };
 
-/** Where the weights, bias and data input of each weighted op are, and the weights' output-channel axis. */
-const WEIGHTED_OPS: Partial<Record<string, { input: number; weights: number; bias: number; channelAxis: number }>> = {
-  CONV_2D: { input: 0, weights: 1, bias: 2, channelAxis: 0 },
-  DEPTHWISE_CONV_2D: { input: 0, weights: 1, bias: 2, channelAxis: 3 },
-  FULLY_CONNECTED: { input: 0, weights: 1, bias: 2, channelAxis: 0 },
-  TRANSPOSE_CONV: { input: 2, weights: 1, bias: 3, channelAxis: 0 },
-};
-
-/** Output parameters fixed by the int8 / int16 kernels (quantization spec "restriction" lines; activations.cc). */
-const FIXED_OUTPUTS: Partial<Record<string, Partial<Record<number, Readonly<QuantParams>>>>> = Object.fromEntries(
-  Object.entries(FIXED_OUTPUT_PARAMS).map(([op, byDtype]) => [op, { [INT8]: byDtype.int8, ...(byDtype.int16 ? { [INT16]: byDtype.int16 } : {}) }]),
-);
 /** The kernels accept a fixed scale within 0.1 % (TF_LITE_ENSURE_NEAR(scale, 1/256, 0.001/256)). */
 const FIXED_SCALE_TOLERANCE = 0.001;
-
-/**
- * Ops whose quantized kernels move or compare values without rescaling, so the listed data inputs and
- * every output must have identical parameters: the spec's "Input and outputs must all have same
- * scale/zero_point" ops, the other pure data-movement ops (the converter ties them the same way and
- * XNNPACK refuses to delegate mismatches), and CONCATENATION / PACK, whose int8 kernels check it.
- * 'all' = every input; PADV2's input 2 is the pad value; SPLIT's data is input 1.
- */
-const SAME_PARAMS_INPUTS: Partial<Record<string, number[] | 'all'>> = {
-  AVERAGE_POOL_2D: [0], MAX_POOL_2D: [0], RESHAPE: [0], SQUEEZE: [0], EXPAND_DIMS: [0], TRANSPOSE: [0],
-  PAD: [0], PADV2: [0, 2], MIRROR_PAD: [0], STRIDED_SLICE: [0], SLICE: [0], SPLIT: [1], SPLIT_V: [0], UNPACK: [0],
-  RESIZE_NEAREST_NEIGHBOR: [0], RESIZE_BILINEAR: [0], GATHER: [0], GATHER_ND: [0], BATCH_TO_SPACE_ND: [0],
-  SPACE_TO_BATCH_ND: [0], SPACE_TO_DEPTH: [0], DEPTH_TO_SPACE: [0], TILE: [0], BROADCAST_TO: [0],
-  MAXIMUM: [0, 1], MINIMUM: [0, 1], CONCATENATION: 'all', PACK: 'all',
-};
 
 /** Relative tolerance of bias scale vs input scale x weight scale (TFLite's GetQuantizedConvolutionMultipler check). */
 const BIAS_SCALE_TOLERANCE = 1e-6;
@@ -179,100 +156,126 @@ export function checkTfliteModel(model: TfliteModel): CheckResult {
   return { ok: violations.length === 0, violations };
 }
 
-function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): void {
+/** A subgraph as the checks read it: valid indices, names for messages, constant data, the report. */
+interface SubgraphView {
+  model: TfliteModel;
+  sg: TfliteSubgraph;
+  prefix: string;
+  valid(i: number): boolean;
+  tensorAt: TensorAt;
+  tname(i: number): string;
+  dataOf(t: TfliteTensor): Uint8Array | undefined;
+  add: Add;
+}
+
+function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): SubgraphView {
   const tensors = sg.tensors;
   const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < tensors.length;
-  const tensorAt = (i: number | undefined): TfliteTensor | undefined => (i !== undefined && valid(i) ? tensors[i] : undefined);
-  const tname = (i: number) => `${prefix}tensor ${i}${valid(i) ? ` '${tensors[i].name}'` : ''}`;
-  const add = (rule: CheckRule, where: string, message: string) => out.push({ rule, where, message });
-  const dataOf = (t: TfliteTensor): Uint8Array | undefined => {
-    const b = t.buffer >= 0 && t.buffer < model.buffers.length ? model.buffers[t.buffer] : undefined;
-    return b && b.data.length > 0 ? b.data : undefined;
+  return {
+    model, sg, prefix, valid,
+    tensorAt: (i) => (i !== undefined && valid(i) ? tensors[i] : undefined),
+    tname: (i) => `${prefix}tensor ${i}${valid(i) ? ` '${tensors[i].name}'` : ''}`,
+    dataOf(t) {
+      const b = t.buffer >= 0 && t.buffer < model.buffers.length ? model.buffers[t.buffer] : undefined;
+      return b && b.data.length > 0 ? b.data : undefined;
+    },
+    add: (rule, where, message) => out.push({ rule, where, message }),
   };
+}
 
-  // Tensors: buffers and quantization parameters.
-  tensors.forEach((t, i) => {
-    const where = tname(i);
-    const dt = dtypeName(t.type);
-    const noBuffers = model.buffers.length === 0 && t.buffer === 0;
-    if (!noBuffers && !(Number.isInteger(t.buffer) && t.buffer >= 0 && t.buffer < model.buffers.length)) {
-      add('buffer-index', where, `uses buffer ${t.buffer}, but the model has ${model.buffers.length} buffers`);
-    }
-    const data = dataOf(t);
-    if (data && !t.sparsity) {
-      const bpe = BYTES_PER_ELEMENT[t.type];
-      const n = elementCount(t.shape);
-      const expected = t.type === TensorType.INT4 ? Math.ceil(n / 2) : bpe === undefined ? undefined : n * bpe;
-      if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        add('buffer-size', where, `is a constant (${data.length} bytes in buffer ${t.buffer}) but its shape ${shapeText(t.shape)} has a negative dimension`);
-      } else if (expected !== undefined && expected !== data.length) {
-        add('buffer-size', where, `buffer ${t.buffer} has ${data.length} bytes; shape ${shapeText(t.shape)} of ${dt} needs ${expected}`);
-      }
-    }
-    const q = quantized(t);
-    if (!q) return;
-    if (q.zeroPoint.length !== q.scale.length) {
-      add('quantization-count', where, `has ${q.scale.length} scale(s) but ${q.zeroPoint.length} zero point(s); the counts must be equal`);
-    }
-    if (q.scale.length > 1) {
-      const axis = q.quantizedDimension;
-      if (!(Number.isInteger(axis) && axis >= 0 && axis < t.shape.length)) {
-        add('quantization-axis', where, `per-axis quantization on dimension ${axis}, outside its rank-${t.shape.length} shape ${shapeText(t.shape)}`);
-      } else if (t.shape[axis] !== q.scale.length) {
-        add('quantization-axis', where, `has ${q.scale.length} scales on dimension ${axis}, of size ${t.shape[axis]} in shape ${shapeText(t.shape)}; expected ${t.shape[axis]} (or 1 for per-tensor)`);
-      }
-    }
-    const badScales = q.scale.map((s, c) => (Number.isFinite(s) && s > 0 ? '' : q.scale.length > 1 ? `${num(s)} (channel ${c})` : num(s))).filter(Boolean);
-    if (badScales.length) add('scale', where, `scale ${listSome(badScales)}; scales must be finite and > 0`);
-    const range = ZERO_POINT_RANGE[t.type];
-    if (range) {
-      const [lo, hi, text] = range;
-      const bad = q.zeroPoint.map((z, c) => (Number.isInteger(z) && z >= lo && z <= hi ? '' : q.zeroPoint.length > 1 ? `${z} (channel ${c})` : String(z))).filter(Boolean);
-      if (bad.length) add('zero-point', where, `zero point ${listSome(bad)} is outside ${text}`);
-    }
-  });
+/** A tensor's buffer reference and, for a constant, its byte count against its shape and dtype. */
+function checkTensorBuffer(v: SubgraphView, t: TfliteTensor, where: string): void {
+  const buffers = v.model.buffers;
+  const noBuffers = buffers.length === 0 && t.buffer === 0;
+  if (!noBuffers && !(Number.isInteger(t.buffer) && t.buffer >= 0 && t.buffer < buffers.length)) {
+    v.add('buffer-index', where, `uses buffer ${t.buffer}, but the model has ${buffers.length} buffers`);
+  }
+  const data = v.dataOf(t);
+  if (!data || t.sparsity) return;
+  const bpe = BYTES_PER_ELEMENT[t.type];
+  const n = elementCount(t.shape);
+  const expected = t.type === TensorType.INT4 ? Math.ceil(n / 2) : bpe === undefined ? undefined : n * bpe;
+  if (!t.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    v.add('buffer-size', where, `is a constant (${data.length} bytes in buffer ${t.buffer}) but its shape ${shapeText(t.shape)} has a negative dimension`);
+  } else if (expected !== undefined && expected !== data.length) {
+    v.add('buffer-size', where, `buffer ${t.buffer} has ${data.length} bytes; shape ${shapeText(t.shape)} of ${dtypeName(t.type)} needs ${expected}`);
+  }
+}
 
-  for (const [what, list] of [['input', sg.inputs], ['output', sg.outputs]] as const) {
+/** Scale and zero-point counts, the per-axis dimension, finite positive scales, zero points in range. */
+function checkTensorQuantization(v: SubgraphView, t: TfliteTensor, where: string): void {
+  const q = quantized(t);
+  if (!q) return;
+  if (q.zeroPoint.length !== q.scale.length) {
+    v.add('quantization-count', where, `has ${q.scale.length} scale(s) but ${q.zeroPoint.length} zero point(s); the counts must be equal`);
+  }
+  if (q.scale.length > 1) {
+    const axis = q.quantizedDimension;
+    if (!(Number.isInteger(axis) && axis >= 0 && axis < t.shape.length)) {
+      v.add('quantization-axis', where, `per-axis quantization on dimension ${axis}, outside its rank-${t.shape.length} shape ${shapeText(t.shape)}`);
+    } else if (t.shape[axis] !== q.scale.length) {
+      v.add('quantization-axis', where, `has ${q.scale.length} scales on dimension ${axis}, of size ${t.shape[axis]} in shape ${shapeText(t.shape)}; expected ${t.shape[axis]} (or 1 for per-tensor)`);
+    }
+  }
+  const badScales = q.scale.map((s, c) => (Number.isFinite(s) && s > 0 ? '' : q.scale.length > 1 ? `${num(s)} (channel ${c})` : num(s))).filter(Boolean);
+  if (badScales.length) v.add('scale', where, `scale ${listSome(badScales)}; scales must be finite and > 0`);
+  const range = ZERO_POINT_RANGE[t.type];
+  if (range) {
+    const [lo, hi, text] = range;
+    const bad = q.zeroPoint.map((z, c) => (Number.isInteger(z) && z >= lo && z <= hi ? '' : q.zeroPoint.length > 1 ? `${z} (channel ${c})` : String(z))).filter(Boolean);
+    if (bad.length) v.add('zero-point', where, `zero point ${listSome(bad)} is outside ${text}`);
+  }
+}
+
+/** One operator: its code and tensor indices, inputs written before they are read, then its kernel rules. */
+function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined: Set<number>): void {
+  const { model, sg, valid, tname, add } = v;
+  const code = Number.isInteger(op.opcodeIndex) && op.opcodeIndex >= 0 ? model.operatorCodes[op.opcodeIndex] : undefined;
+  const opName = !code ? undefined : code.builtinCode === CUSTOM_CODE ? `CUSTOM:${code.customCode ?? ''}` : builtinOperatorName(code.builtinCode);
+  const firstOut = op.outputs.find(valid);
+  const where = `${v.prefix}operator ${oi} ${opName ?? '?'}${firstOut !== undefined ? ` (output '${sg.tensors[firstOut].name}')` : ''}`;
+  if (!code) add('opcode-index', where, `uses operator code ${op.opcodeIndex}, but the model has ${model.operatorCodes.length}`);
+  let indicesOk = true;
+  const lists: [string, number[], boolean][] = [['input', op.inputs, true], ['output', op.outputs, false], ['intermediate', op.intermediates ?? [], false]];
+  for (const [what, list, optional] of lists) {
     list.forEach((i, k) => {
-      if (!valid(i)) add('tensor-index', `${prefix}subgraph ${what} ${k}`, `refers to tensor ${i}, but the subgraph has ${tensors.length} tensors`);
+      if (valid(i) || (optional && i === -1)) return;
+      indicesOk = false;
+      add('tensor-index', where, `${what} ${k} refers to tensor ${i}, but the subgraph has ${sg.tensors.length} tensors`);
     });
   }
-
-  // Operators, in execution order.
-  const defined = new Set<number>();
-  for (const i of sg.inputs) defined.add(i);
-  tensors.forEach((t, i) => {
-    if (dataOf(t) || t.isVariable || elementCount(t.shape) === 0) defined.add(i);
-  });
-  sg.operators.forEach((op, oi) => {
-    const code = Number.isInteger(op.opcodeIndex) && op.opcodeIndex >= 0 ? model.operatorCodes[op.opcodeIndex] : undefined;
-    const opName = !code ? undefined : code.builtinCode === CUSTOM_CODE ? `CUSTOM:${code.customCode ?? ''}` : builtinOperatorName(code.builtinCode);
-    const firstOut = op.outputs.find(valid);
-    const where = `${prefix}operator ${oi} ${opName ?? '?'}${firstOut !== undefined ? ` (output '${tensors[firstOut].name}')` : ''}`;
-    if (!code) add('opcode-index', where, `uses operator code ${op.opcodeIndex}, but the model has ${model.operatorCodes.length}`);
-    let indicesOk = true;
-    const lists: [string, number[], boolean][] = [['input', op.inputs, true], ['output', op.outputs, false], ['intermediate', op.intermediates ?? [], false]];
-    for (const [what, list, optional] of lists) {
-      list.forEach((i, k) => {
-        if (valid(i) || (optional && i === -1)) return;
-        indicesOk = false;
-        add('tensor-index', where, `${what} ${k} refers to tensor ${i}, but the subgraph has ${tensors.length} tensors`);
-      });
+  op.inputs.forEach((i, k) => {
+    if (valid(i) && !defined.has(i)) {
+      add('tensor-defined', where, `input ${k} ${tname(i)} is read before any operator writes it (not a subgraph input, constant or variable)`);
     }
-    op.inputs.forEach((i, k) => {
-      if (valid(i) && !defined.has(i)) {
-        add('tensor-defined', where, `input ${k} ${tname(i)} is read before any operator writes it (not a subgraph input, constant or variable)`);
-      }
-    });
-    for (const i of op.outputs) if (valid(i)) defined.add(i);
-    if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return;
-    checkWeightedOp(opName, op, tensorAt, tname, dataOf, where, add);
-    checkFixedOutput(opName, op, tensorAt, tname, where, add);
-    checkSameParams(opName, op, tensorAt, tname, where, add);
-    checkVersion(opName, code.builtinCode, code.version, op, tensorAt, where, add);
   });
+  for (const i of op.outputs) if (valid(i)) defined.add(i);
+  if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return;
+  checkWeightedOp(opName, op, v.tensorAt, tname, v.dataOf, where, add);
+  checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
+  checkSameParams(opName, op, v.tensorAt, tname, where, add);
+  checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add);
+}
+
+function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): void {
+  const v = subgraphView(model, sg, prefix, out);
+  sg.tensors.forEach((t, i) => {
+    checkTensorBuffer(v, t, v.tname(i));
+    checkTensorQuantization(v, t, v.tname(i));
+  });
+  for (const [what, list] of [['input', sg.inputs], ['output', sg.outputs]] as const) {
+    list.forEach((i, k) => {
+      if (!v.valid(i)) v.add('tensor-index', `${prefix}subgraph ${what} ${k}`, `refers to tensor ${i}, but the subgraph has ${sg.tensors.length} tensors`);
+    });
+  }
+  // Operators, in execution order: a tensor is defined once an input, a constant, a variable or written.
+  const defined = new Set<number>(sg.inputs);
+  sg.tensors.forEach((t, i) => {
+    if (v.dataOf(t) || t.isVariable || elementCount(t.shape) === 0) defined.add(i);
+  });
+  sg.operators.forEach((op, oi) => checkOperator(v, op, oi, defined));
   sg.outputs.forEach((i, k) => {
-    if (valid(i) && !defined.has(i)) add('tensor-defined', `${prefix}subgraph output ${k}`, `${tname(i)} is never written by an operator (not a subgraph input, constant or variable)`);
+    if (v.valid(i) && !defined.has(i)) v.add('tensor-defined', `${prefix}subgraph output ${k}`, `${v.tname(i)} is never written by an operator (not a subgraph input, constant or variable)`);
   });
 }
 
@@ -283,7 +286,7 @@ function checkWeightedOp(
   opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string,
   dataOf: (t: TfliteTensor) => Uint8Array | undefined, where: string, add: Add,
 ): void {
-  const layout = WEIGHTED_OPS[opName];
+  const layout: WeightedLayout | undefined = builtinSpec(opName)?.kernel?.weighted;
   if (!layout) return;
   const wi = op.inputs[layout.weights];
   const w = tensorAt(wi);
@@ -344,12 +347,13 @@ function checkWeightedOp(
 }
 
 function checkFixedOutput(opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string, where: string, add: Add): void {
-  const table = FIXED_OUTPUTS[opName];
+  const fixed = builtinSpec(opName)?.kernel?.fixedOutput;
+  const table = fixed ? FIXED_OUTPUT_PARAMS[fixed] : undefined;
   const yi = op.outputs[0];
   const y = tensorAt(yi);
   const x = tensorAt(op.inputs[0]);
   if (!table || !y || !x || x.type !== y.type) return;
-  const want = table[y.type];
+  const want = y.type === INT8 ? table.int8 : y.type === INT16 ? table.int16 : undefined;
   if (!want) return;
   const yq = quantized(y);
   const text = `${opName} with ${dtypeName(y.type)} output needs scale ${num(want.scale)} (1/${Math.round(1 / want.scale)}) and zero point ${want.zeroPoint}`;
@@ -365,7 +369,7 @@ function checkFixedOutput(opName: string, op: TfliteOperator, tensorAt: TensorAt
 }
 
 function checkSameParams(opName: string, op: TfliteOperator, tensorAt: TensorAt, tname: (i: number) => string, where: string, add: Add): void {
-  const spec = SAME_PARAMS_INPUTS[opName];
+  const spec = builtinSpec(opName)?.kernel?.sameParams;
   if (!spec) return;
   const quantTypes: number[] = [INT8, UINT8, INT16];
   const inputIdx = spec === 'all' ? op.inputs.map((_, k) => k) : spec;
@@ -397,7 +401,7 @@ function checkSameParams(opName: string, op: TfliteOperator, tensorAt: TensorAt,
 const LEGACY_VERSIONS: [string, number, number][] = [['DEQUANTIZE', TensorType.FLOAT16, 2]];
 
 /**
- * The declared version must be at least the one op-versions.ts derives from the op's tensor types and
+ * The declared version must be at least the one the op's file derives from the op's tensor types and
  * options (the kernel variant it needs), and one TFLite defines for the op (LiteRT refuses to load
  * others: "Didn't find op for builtin opcode 'CONV_2D' version '9'"). A higher version than the op
  * itself needs is normal: ops of one kind share one operator code, whose version is the highest any of
@@ -410,15 +414,16 @@ function checkVersion(opName: string, builtinCode: number, declared: number, op:
     add('op-version', where, `operator code declares version ${declared}; TFLite defines ${opName} versions 1 to ${highest}`);
     return;
   }
-  if (!OPS_WITH_VERSION_RULES.has(opName)) return;
+  if (!hasVersionRule(opName)) return;
   const ts = (list: number[]) => list.map((i) => (i === -1 ? undefined : tensorAt(i)));
   const ins = ts(op.inputs);
   const outs = ts(op.outputs);
-  const needed = opVersion(opName as BuiltinOperatorName, {
-    inputTypes: ins.map((t) => (t ? t.type : -1)),
-    outputTypes: outs.map((t) => (t ? t.type : -1)),
+  const typeOf = (t: TfliteTensor | undefined) => (t ? (dtypeName(t.type) as TensorDType) : undefined);
+  const needed = opVersion(opName, {
+    inputs: ins.map(typeOf),
+    outputs: outs.map((t) => typeOf(t)!),
     inputRanks: ins.map((t) => (t ? t.shape.length : 0)),
-    options: op.builtinOptions,
+    options: (op.builtinOptions ?? {}) as Record<string, unknown>,
     inputScales: ins.map((t) => quantized(t)?.scale[0]),
     outputScales: outs.map((t) => quantized(t)?.scale[0]),
   });

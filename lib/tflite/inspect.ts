@@ -1,7 +1,7 @@
 // A summary of a .tflite file: what ops it runs, its I/O and whether it is fully integer.
 import { readTflite } from './reader.js';
 import { dtypeName } from './model.js';
-import { builtinOperatorName } from './op-versions.js';
+import { builtinOperatorName } from './operators.js';
 
 export interface InspectTensor {
   name: string;

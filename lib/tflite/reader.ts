@@ -43,14 +43,19 @@ function checkIndexList(r: CheckedReader, list: number[], count: number, where: 
   }
 }
 
-export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteModel {
-  const label = opts.label ?? 'model';
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${label}: readTflite expects a Uint8Array`);
-  const r = new CheckedReader(bytes, label);
-  const checkRefs = opts.checkReferences !== false;
-  const checkIndices = (list: number[], count: number, where: string, allowMinusOne: boolean) => {
-    if (checkRefs) checkIndexList(r, list, count, where, allowMinusOne);
-  };
+/** The reader with the file's bytes and whether index references are checked. */
+interface ReadContext {
+  r: CheckedReader;
+  bytes: Uint8Array;
+  checkRefs: boolean;
+}
+
+function checkIndices(ctx: ReadContext, list: number[], count: number, where: string, allowMinusOne: boolean): void {
+  if (ctx.checkRefs) checkIndexList(ctx.r, list, count, where, allowMinusOne);
+}
+
+/** Size and file identifier, before any offset is followed. */
+function checkHeader(r: CheckedReader, bytes: Uint8Array): void {
   if (bytes.byteLength === 0) r.fail('the file is empty');
   if (bytes.byteLength < 8) r.fail(`the file is only ${bytes.byteLength} bytes; a TFLite flatbuffer has at least a root offset and the "${FILE_IDENTIFIER}" identifier`);
   const ident = String.fromCharCode(...bytes.subarray(4, 8));
@@ -58,10 +63,11 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
     const shown = Array.from(bytes.subarray(4, 8), (c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`)).join('');
     r.fail(`file identifier is "${shown}", expected "${FILE_IDENTIFIER}" (not a TFLite model)`, 4);
   }
-  const root = r.deref(0, 'root table Model');
-  const m = r.readTable(root, 'Model', 'Model');
+}
 
-  const buffers: TfliteBuffer[] = arr<PlainObject>(m.buffers).map((b, i) => {
+function readBuffers(ctx: ReadContext, m: PlainObject): TfliteBuffer[] {
+  const { r, bytes } = ctx;
+  return arr<PlainObject>(m.buffers).map((b, i) => {
     const offset = Number(b.offset ?? 0);
     const size = Number(b.size ?? 0);
     if (offset > 1) {
@@ -72,8 +78,10 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
     }
     return { data: b.data instanceof Uint8Array ? b.data : new Uint8Array(0) };
   });
+}
 
-  const operatorCodes: TfliteOperatorCode[] = arr<PlainObject>(m.operatorCodes).map((c) => {
+function readOperatorCodes(m: PlainObject): TfliteOperatorCode[] {
+  return arr<PlainObject>(m.operatorCodes).map((c) => {
     const code: TfliteOperatorCode = {
       // Old writers fill only the int8 field, new ones both; the larger value is the real code.
       builtinCode: Math.max(Number(c.deprecatedBuiltinCode ?? 0), Number(c.builtinCode ?? 0)),
@@ -82,91 +90,109 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
     if (typeof c.customCode === 'string') code.customCode = c.customCode;
     return code;
   });
+}
 
-  const subgraphs: TfliteSubgraph[] = arr<PlainObject>(m.subgraphs).map((sg, si) => {
-    const where = `Model.subgraphs[${si}]`;
-    const tensors: TfliteTensor[] = arr<PlainObject>(sg.tensors).map((t, ti) => {
-      const tensor: TfliteTensor = {
-        name: (t.name as string | null) ?? '',
-        shape: arr<number>(t.shape),
-        type: Number(t.type),
-        buffer: Number(t.buffer),
-      };
-      if (checkRefs && tensor.buffer >= buffers.length && !(tensor.buffer === 0 && buffers.length === 0)) {
-        r.fail(`${where}.tensors[${ti}] '${tensor.name}' uses buffer ${tensor.buffer}, but the model has ${buffers.length} buffers`);
-      }
-      if (t.shapeSignature) tensor.shapeSignature = arr<number>(t.shapeSignature);
-      const q = t.quantization as PlainObject | null;
-      if (q) {
-        const quant: TfliteQuantization = {
-          scale: arr<number>(q.scale),
-          zeroPoint: arr<number>(q.zeroPoint),
-          quantizedDimension: Number(q.quantizedDimension ?? 0),
-        };
-        if (q.min) quant.min = arr<number>(q.min);
-        if (q.max) quant.max = arr<number>(q.max);
-        if (q.detailsType) { quant.detailsType = Number(q.detailsType); quant.details = q.details as Record<string, unknown>; }
-        tensor.quantization = quant;
-      }
-      if (t.isVariable) tensor.isVariable = true;
-      if (t.hasRank) tensor.hasRank = true;
-      if (t.sparsity) tensor.sparsity = t.sparsity as Record<string, unknown>;
-      if (t.variantTensors) tensor.variantTensors = t.variantTensors as Record<string, unknown>[];
-      return tensor;
-    });
-    const operators: TfliteOperator[] = arr<PlainObject>(sg.operators).map((o, oi) => {
-      const op: TfliteOperator = {
-        opcodeIndex: Number(o.opcodeIndex),
-        inputs: arr<number>(o.inputs),
-        outputs: arr<number>(o.outputs),
-        builtinOptionsType: Number(o.builtinOptionsType ?? 0),
-        builtinOptions: plainOptions(o.builtinOptions as PlainObject | null),
-      };
-      const ow = `${where}.operators[${oi}]`;
-      if (checkRefs && op.opcodeIndex >= operatorCodes.length) r.fail(`${ow} uses operator code ${op.opcodeIndex}, but the model has ${operatorCodes.length}`);
-      checkIndices(op.inputs, tensors.length, `${ow}.inputs`, true);
-      checkIndices(op.outputs, tensors.length, `${ow}.outputs`, false);
-      if (o.builtinOptions2Type) {
-        op.builtinOptions2Type = Number(o.builtinOptions2Type);
-        op.builtinOptions2 = plainOptions(o.builtinOptions2 as PlainObject | null);
-      }
-      const bigOffset = Number(o.largeCustomOptionsOffset ?? 0);
-      if (bigOffset > 1) {
-        const size = Number(o.largeCustomOptionsSize ?? 0);
-        r.need(bigOffset, size, `${ow} external custom options`);
-        r.charge(size, ow);
-        op.customOptions = bytes.slice(bigOffset, bigOffset + size);
-      } else if (o.customOptions instanceof Uint8Array) {
-        op.customOptions = o.customOptions;
-      }
-      if (Number(o.customOptionsFormat ?? 0) !== 0) op.customOptionsFormat = Number(o.customOptionsFormat);
-      if (o.mutatingVariableInputs) op.mutatingVariableInputs = arr<boolean>(o.mutatingVariableInputs);
-      if (o.intermediates) {
-        op.intermediates = arr<number>(o.intermediates);
-        checkIndices(op.intermediates, tensors.length, `${ow}.intermediates`, false);
-      }
-      return op;
-    });
-    const inputs = arr<number>(sg.inputs);
-    const outputs = arr<number>(sg.outputs);
-    checkIndices(inputs, tensors.length, `${where}.inputs`, false);
-    checkIndices(outputs, tensors.length, `${where}.outputs`, false);
-    return { name: (sg.name as string | null) ?? '', tensors, inputs, outputs, operators };
-  });
+function readQuantization(q: PlainObject): TfliteQuantization {
+  const quant: TfliteQuantization = {
+    scale: arr<number>(q.scale),
+    zeroPoint: arr<number>(q.zeroPoint),
+    quantizedDimension: Number(q.quantizedDimension ?? 0),
+  };
+  if (q.min) quant.min = arr<number>(q.min);
+  if (q.max) quant.max = arr<number>(q.max);
+  if (q.detailsType) { quant.detailsType = Number(q.detailsType); quant.details = q.details as Record<string, unknown>; }
+  return quant;
+}
 
-  const metadata = arr<PlainObject>(m.metadata).map((md, i) => {
-    const buffer = Number(md.buffer);
-    if (checkRefs && buffer >= buffers.length) r.fail(`Model.metadata[${i}] '${md.name}' uses buffer ${buffer}, but the model has ${buffers.length} buffers`);
-    return { name: (md.name as string | null) ?? '', buffer };
-  });
+function readTensor(ctx: ReadContext, t: PlainObject, where: string, bufferCount: number): TfliteTensor {
+  const tensor: TfliteTensor = {
+    name: (t.name as string | null) ?? '',
+    shape: arr<number>(t.shape),
+    type: Number(t.type),
+    buffer: Number(t.buffer),
+  };
+  if (ctx.checkRefs && tensor.buffer >= bufferCount && !(tensor.buffer === 0 && bufferCount === 0)) {
+    ctx.r.fail(`${where} '${tensor.name}' uses buffer ${tensor.buffer}, but the model has ${bufferCount} buffers`);
+  }
+  if (t.shapeSignature) tensor.shapeSignature = arr<number>(t.shapeSignature);
+  if (t.quantization) tensor.quantization = readQuantization(t.quantization as PlainObject);
+  if (t.isVariable) tensor.isVariable = true;
+  if (t.hasRank) tensor.hasRank = true;
+  if (t.sparsity) tensor.sparsity = t.sparsity as Record<string, unknown>;
+  if (t.variantTensors) tensor.variantTensors = t.variantTensors as Record<string, unknown>[];
+  return tensor;
+}
+
+function readOperator(ctx: ReadContext, o: PlainObject, ow: string, tensorCount: number, codeCount: number): TfliteOperator {
+  const { r, bytes } = ctx;
+  const op: TfliteOperator = {
+    opcodeIndex: Number(o.opcodeIndex),
+    inputs: arr<number>(o.inputs),
+    outputs: arr<number>(o.outputs),
+    builtinOptionsType: Number(o.builtinOptionsType ?? 0),
+    builtinOptions: plainOptions(o.builtinOptions as PlainObject | null),
+  };
+  if (ctx.checkRefs && op.opcodeIndex >= codeCount) r.fail(`${ow} uses operator code ${op.opcodeIndex}, but the model has ${codeCount}`);
+  checkIndices(ctx, op.inputs, tensorCount, `${ow}.inputs`, true);
+  checkIndices(ctx, op.outputs, tensorCount, `${ow}.outputs`, false);
+  if (o.builtinOptions2Type) {
+    op.builtinOptions2Type = Number(o.builtinOptions2Type);
+    op.builtinOptions2 = plainOptions(o.builtinOptions2 as PlainObject | null);
+  }
+  const bigOffset = Number(o.largeCustomOptionsOffset ?? 0);
+  if (bigOffset > 1) {
+    const size = Number(o.largeCustomOptionsSize ?? 0);
+    r.need(bigOffset, size, `${ow} external custom options`);
+    r.charge(size, ow);
+    op.customOptions = bytes.slice(bigOffset, bigOffset + size);
+  } else if (o.customOptions instanceof Uint8Array) {
+    op.customOptions = o.customOptions;
+  }
+  if (Number(o.customOptionsFormat ?? 0) !== 0) op.customOptionsFormat = Number(o.customOptionsFormat);
+  if (o.mutatingVariableInputs) op.mutatingVariableInputs = arr<boolean>(o.mutatingVariableInputs);
+  if (o.intermediates) {
+    op.intermediates = arr<number>(o.intermediates);
+    checkIndices(ctx, op.intermediates, tensorCount, `${ow}.intermediates`, false);
+  }
+  return op;
+}
+
+function readSubgraph(ctx: ReadContext, sg: PlainObject, si: number, bufferCount: number, codeCount: number): TfliteSubgraph {
+  const where = `Model.subgraphs[${si}]`;
+  const tensors = arr<PlainObject>(sg.tensors).map((t, ti) => readTensor(ctx, t, `${where}.tensors[${ti}]`, bufferCount));
+  const operators = arr<PlainObject>(sg.operators).map((o, oi) => readOperator(ctx, o, `${where}.operators[${oi}]`, tensors.length, codeCount));
+  const inputs = arr<number>(sg.inputs);
+  const outputs = arr<number>(sg.outputs);
+  checkIndices(ctx, inputs, tensors.length, `${where}.inputs`, false);
+  checkIndices(ctx, outputs, tensors.length, `${where}.outputs`, false);
+  return { name: (sg.name as string | null) ?? '', tensors, inputs, outputs, operators };
+}
+
+function readSignatureDefs(m: PlainObject): TfliteSignatureDef[] {
   const tensorMaps = (v: unknown) => arr<PlainObject>(v).map((tm) => ({ name: (tm.name as string | null) ?? '', tensorIndex: Number(tm.tensorIndex) }));
-  const signatureDefs: TfliteSignatureDef[] = arr<PlainObject>(m.signatureDefs).map((s) => ({
+  return arr<PlainObject>(m.signatureDefs).map((s) => ({
     signatureKey: (s.signatureKey as string | null) ?? '',
     subgraphIndex: Number(s.subgraphIndex),
     inputs: tensorMaps(s.inputs),
     outputs: tensorMaps(s.outputs),
   }));
+}
 
+export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteModel {
+  const label = opts.label ?? 'model';
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`${label}: readTflite expects a Uint8Array`);
+  const r = new CheckedReader(bytes, label);
+  const ctx: ReadContext = { r, bytes, checkRefs: opts.checkReferences !== false };
+  checkHeader(r, bytes);
+  const m = r.readTable(r.deref(0, 'root table Model'), 'Model', 'Model');
+  const buffers = readBuffers(ctx, m);
+  const operatorCodes = readOperatorCodes(m);
+  const subgraphs = arr<PlainObject>(m.subgraphs).map((sg, si) => readSubgraph(ctx, sg, si, buffers.length, operatorCodes.length));
+  const metadata = arr<PlainObject>(m.metadata).map((md, i) => {
+    const buffer = Number(md.buffer);
+    if (ctx.checkRefs && buffer >= buffers.length) r.fail(`Model.metadata[${i}] '${md.name}' uses buffer ${buffer}, but the model has ${buffers.length} buffers`);
+    return { name: (md.name as string | null) ?? '', buffer };
+  });
   const model: TfliteModel = {
     version: Number(m.version),
     description: (m.description as string | null) ?? '',
@@ -174,7 +200,7 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
     subgraphs,
     buffers,
     metadata,
-    signatureDefs,
+    signatureDefs: readSignatureDefs(m),
   };
   if (m.metadataBuffer) model.metadataBuffer = arr<number>(m.metadataBuffer);
   return model;

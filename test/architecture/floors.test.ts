@@ -16,8 +16,9 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['quantize'],
   ['graph'],
   ['runtime'],
+  ['tflite'],
   ['ops'],
-  ['calibrate', 'pipeline', 'tflite'],
+  ['calibrate', 'pipeline'],
   ['int8', 'ir', 'util'],
 ];
 

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { TfliteBuilder, type TensorSpec } from '../../lib/tflite/builder.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { readTflite } from '../../lib/tflite/reader.js';
-import { builtinOperatorName } from '../../lib/tflite/op-versions.js';
+import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import type { TfliteModel } from '../../lib/tflite/model.js';
 import { importTflite, graphFromTflite } from '../../lib/graph/importers/tflite.js';
 import { importModel } from '../../lib/graph/importers/index.js';

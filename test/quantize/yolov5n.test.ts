@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { quantizeInt8, type QuantizeInt8Result } from '../../lib/quantize/index.js';
 import { listImageFiles } from '../../lib/quantize/dataset.js';
 import { readTflite } from '../../lib/tflite/reader.js';
-import { builtinOperatorName } from '../../lib/tflite/op-versions.js';
+import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { dtypeName, type TfliteModel } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { detect } from '../../lib/yolo/evaluate.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { TfliteBuilder } from '../../lib/tflite/builder.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { readTflite, readMetadataString } from '../../lib/tflite/reader.js';
-import { builtinOperatorName } from '../../lib/tflite/op-versions.js';
+import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { TfliteRunner, type RuntimeArray } from '../../lib/runtime/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
 

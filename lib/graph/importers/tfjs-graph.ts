@@ -3,13 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { AttrValue, Graph } from '../../ir/graph.js';
+import type { AttrValue, Graph, IrTensor } from '../../ir/graph.js';
+import type { AttrSource, Attrs, AttrType, ImportContext } from '../../ops/types.js';
+import { importEntry, importableOps } from '../../ops/registry.js';
+import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
-import { normalizeStridedSlice } from '../../ops/defs/strided-slice.js';
-import { resolveReshape } from '../../ops/defs/reshape.js';
-import { normalizeAxis } from '../../ops/util.js';
 import { chooseCut, isPostprocessOp, type CutCandidate } from './cut.js';
 
 export interface TfjsGraphNode {
@@ -60,231 +60,104 @@ function attrInts(a: TfAttr | undefined): number[] {
   return (a?.list?.i ?? []).map(Number);
 }
 
-/** TF ops this importer converts, with how. */
-const CONVERTERS: Record<string, (c: NodeCtx) => void> = {};
+/** Reads one TF node attribute as an op file's rule asks (lib/ops/types.ts AttrType). */
+function readTfAttr(node: TfjsGraphNode, key: string, type: AttrType, fallback: AttrValue | undefined, fail: (msg: string) => Error): AttrValue {
+  const a = node.attr?.[key];
+  switch (type) {
+    case 'number':
+      if (a?.i !== undefined) return Number(a.i);
+      if (a?.f !== undefined) return a.f;
+      if (fallback !== undefined) return fallback;
+      throw fail(`attribute '${key}' is missing`);
+    case 'bool':
+      return a?.b ?? fallback ?? false;
+    case 'string':
+      return a?.s !== undefined ? decodeS(a.s) : fallback ?? '';
+    case 'strings':
+      return (a?.list?.s ?? []).map(decodeS);
+    case 'numbers':
+      return a?.list?.i ? attrInts(a) : a?.list?.f ? [...a.list.f] : fallback ?? [];
+    case 'spatial': {
+      const v = attrInts(a);
+      if (v.length === 0) return [1, 1];
+      if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) throw fail(`${key} [${v}] must be [1, h, w, 1]`);
+      return [v[1], v[2]];
+    }
+    case 'padding': {
+      const p = decodeS(a?.s);
+      if (p !== 'SAME' && p !== 'VALID') throw fail(`padding '${p}' is not supported (SAME or VALID expected)`);
+      return p;
+    }
+    default:
+      throw fail(`attribute type '${type}' does not apply to TF.js graph models`);
+  }
+}
 
-class NodeCtx {
+/** The ImportContext of one TF.js graph node (lib/ops/types.ts). */
+class NodeCtx implements ImportContext {
   constructor(readonly b: GraphBuilder, readonly node: TfjsGraphNode, readonly label: string) {}
   get name(): string { return this.node.name; }
-  get dataInputs(): string[] { return (this.node.input ?? []).filter((i) => !i.startsWith('^')).map(tensorRef); }
-  in(i: number): string {
+  private get dataInputs(): string[] { return (this.node.input ?? []).filter((i) => !i.startsWith('^')).map(tensorRef); }
+  get inputCount(): number { return this.dataInputs.length; }
+  input(i: number): string {
     const r = this.dataInputs[i];
     if (r === undefined) throw this.error(`expects input ${i}`);
     return r;
   }
+  hasInput(i: number): boolean { return i < this.dataInputs.length; }
+  output(k: number): string { return k === 0 ? this.name : `${this.name}:${k}`; }
+  tensor(name: string): IrTensor { return this.b.tensor(name); }
   error(msg: string): Error { return new Error(`${this.label}: node '${this.name}' (${this.node.op}): ${msg}`); }
   constValues(i: number): number[] {
-    const t = this.b.tensor(this.in(i));
+    const t = this.b.tensor(this.input(i));
     if (!t.data) throw this.error(`input ${i} ('${t.name}') must be a constant`);
     return Array.from(t.data as ArrayLike<number>);
   }
-  attr(key: string): TfAttr | undefined { return this.node.attr?.[key]; }
-  int(key: string, fallback: number): number { const a = this.attr(key); return a?.i !== undefined ? Number(a.i) : fallback; }
-  float(key: string, fallback: number): number { return this.attr(key)?.f ?? fallback; }
-  bool(key: string): boolean { return this.attr(key)?.b ?? false; }
-  str(key: string): string { return decodeS(this.attr(key)?.s); }
-  checkNhwc(): void {
-    const f = this.str('data_format');
-    if (f && f !== 'NHWC') throw this.error(`data_format ${f} is not supported (NHWC expected)`);
+  attr(source: AttrSource): AttrValue {
+    if (!('attr' in source)) return attrValue(source, this);
+    const read = (key: string) => readTfAttr(this.node, key, source.type, source.default, (m) => this.error(m));
+    return Array.isArray(source.attr) ? (source.attr.map(read) as number[]) : read(source.attr);
   }
-  padding(): 'SAME' | 'VALID' {
-    const p = this.str('padding');
-    if (p !== 'SAME' && p !== 'VALID') throw this.error(`padding '${p}' is not supported (SAME or VALID expected)`);
-    return p;
+  emit(op: string, inputs: string[], attrs: Attrs, at: { name?: string; outputs?: string[] } = {}): string[] {
+    const outputs = at.outputs ?? [this.output(0)];
+    return this.b.emit(at.name ?? this.name, op, inputs, attrs, outputs);
   }
-  spatial(key: string): [number, number] {
-    const v = attrInts(this.attr(key));
-    if (v.length === 0) return [1, 1];
-    if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) throw this.error(`${key} [${v}] must be [1, h, w, 1]`);
-    return [v[1], v[2]];
-  }
-  emit(op: string, inputs: string[], attrs: Record<string, AttrValue>, outputs?: string[]): string[] {
-    return this.b.emit(outputs?.[0] === this.name || !outputs ? this.name : outputs[0], op, inputs, attrs, outputs);
-  }
-  /** A constant invented by the importer. */
-  constant(suffix: string, shape: number[], data: Float32Array): string {
-    return this.b.addConstant(this.b.uniqueName(`${this.name}/${suffix}`), shape, 'float32', data);
+  constant(name: string, shape: number[], data: Float32Array): string {
+    return this.b.addConstant(this.b.uniqueName(name), shape, 'float32', data);
   }
 }
 
-function convOrDepthwise(depthwise: boolean) {
-  return (c: NodeCtx) => {
-    c.checkNhwc();
-    const fused = (c.attr('fused_ops')?.list?.s ?? []).map(decodeS);
-    const attrs = { strides: c.spatial('strides'), dilations: c.spatial('dilations'), padding: c.padding(), activation: 'none' };
-    const op = depthwise ? 'DepthwiseConv2D' : 'Conv2D';
-    const x = c.in(0), filter = c.in(1);
-    if (fused.length === 0) {
-      c.emit(op, [x, filter], attrs);
-      return;
-    }
-    let rest = fused;
-    let y: string;
-    const last = rest.length === 1;
-    if (rest[0] === 'BiasAdd') {
-      rest = rest.slice(1);
-      if (rest.length === 1 && (rest[0] === 'Relu' || rest[0] === 'Relu6')) {
-        c.emit(op, [x, filter, c.in(2)], { ...attrs, activation: rest[0].toLowerCase() });
-        return;
-      }
-      y = c.b.emit(last ? c.name : `${c.name}/conv`, op, [x, filter, c.in(2)], attrs, [last ? c.name : `${c.name}/conv`])[0];
-    } else if (rest[0] === 'FusedBatchNorm') {
-      rest = rest.slice(1);
-      const conv = c.b.emit(`${c.name}/conv`, op, [x, filter], attrs, [`${c.name}/conv`])[0];
-      const out = rest.length === 0 ? c.name : `${c.name}/bn`;
-      y = c.b.emit(out, 'BatchNorm', [conv, c.in(2), c.in(3), c.in(4), c.in(5)], { epsilon: c.float('epsilon', 1e-3) }, [out])[0];
-    } else {
-      throw c.error(`fused_ops [${fused}] are not supported`);
-    }
-    if (rest.length === 0) return;
-    if (rest.length > 1) throw c.error(`fused_ops [${fused}] are not supported`);
-    const act = { Relu: 'Relu', Relu6: 'Relu6', LeakyRelu: 'LeakyRelu', Sigmoid: 'Sigmoid', Tanh: 'Tanh' }[rest[0]];
-    if (!act) throw c.error(`fused activation ${rest[0]} is not supported`);
-    c.b.emit(c.name, act, [y], act === 'LeakyRelu' ? { alpha: c.float('leakyrelu_alpha', 0.2) } : {}, [c.name]);
-  };
+const TFJS_HOOKS: FormatHooks = {
+  checkNhwc(c) {
+    const f = c.attr({ attr: 'data_format', type: 'string' });
+    if (f && f !== 'NHWC') throw c.error(`data_format ${String(f)} is not supported (NHWC expected)`);
+  },
+};
+
+/** Graph structure, not ops: inputs, constants, control-only nodes and Shape (shapes are static). */
+const STRUCTURAL_OPS = new Set(['Const', 'Placeholder', 'NoOp', 'Shape']);
+
+/** TF ops the graph-model importer understands (besides the structural ones). */
+export function tfjsGraphOps(): string[] {
+  return importableOps('tfjsGraph');
 }
 
-CONVERTERS.Conv2D = convOrDepthwise(false);
-CONVERTERS._FusedConv2D = convOrDepthwise(false);
-CONVERTERS.DepthwiseConv2dNative = convOrDepthwise(true);
-CONVERTERS.FusedDepthwiseConv2dNative = convOrDepthwise(true);
+function isConvertible(op: string): boolean {
+  return STRUCTURAL_OPS.has(op) || importEntry('tfjsGraph', op) !== undefined;
+}
 
-function matMul(c: NodeCtx) {
-  if (c.bool('transpose_a')) throw c.error('transpose_a is not supported');
-  const wName = c.in(1);
-  const w = c.b.tensor(wName);
-  if (!w.data || w.shape.length !== 2) throw c.error('the second operand must be a constant matrix');
-  let weights = wName;
-  if (c.bool('transpose_b')) {
-    const [o, i] = w.shape;
-    const src = w.data as Float32Array;
-    const t = new Float32Array(o * i);
-    for (let r = 0; r < o; r++) for (let k = 0; k < i; k++) t[k * o + r] = src[r * i + k];
-    weights = c.constant('weights_io', [i, o], t);
+/** Converts one op node with its op file's rule. */
+function convertNode(b: GraphBuilder, node: TfjsGraphNode, label: string): void {
+  const ctx = new NodeCtx(b, node, label);
+  if (node.op === 'Shape') {
+    const shape = b.tensor(ctx.input(0)).shape;
+    b.addConstant(node.name, [shape.length], 'int32', Int32Array.from(shape));
+    return;
   }
-  const fused = (c.attr('fused_ops')?.list?.s ?? []).map(decodeS);
-  const inputs = [c.in(0), weights];
-  let activation = 'none';
-  for (const f of fused) {
-    if (f === 'BiasAdd') inputs.push(c.in(2));
-    else if (f === 'Relu' || f === 'Relu6') activation = f.toLowerCase();
-    else throw c.error(`fused op ${f} is not supported`);
-  }
-  c.emit('FullyConnected', inputs, { activation });
+  const found = importEntry('tfjsGraph', node.op);
+  if (!found) throw ctx.error('is not supported');
+  runImportEntry(found.entry, found.def.op, ctx, TFJS_HOOKS);
 }
-CONVERTERS.MatMul = matMul;
-CONVERTERS._FusedMatMul = matMul;
-
-const binary = (op: string) => (c: NodeCtx) => c.emit(op, [c.in(0), c.in(1)], { activation: 'none' });
-CONVERTERS.Add = binary('Add');
-CONVERTERS.AddV2 = binary('Add');
-CONVERTERS.BiasAdd = (c) => { c.checkNhwc(); binary('Add')(c); };
-CONVERTERS.Sub = binary('Sub');
-CONVERTERS.Mul = binary('Mul');
-CONVERTERS.RealDiv = (c) => {
-  const d = c.b.tensor(c.in(1));
-  if (!d.data) throw c.error('division is only supported by a constant');
-  const recip = Float32Array.from(d.data as ArrayLike<number>, (v) => 1 / v);
-  c.emit('Mul', [c.in(0), c.constant('reciprocal', [...d.shape], recip)], { activation: 'none' });
-};
-
-const unary = (op: string) => (c: NodeCtx) => c.emit(op, [c.in(0)], {});
-for (const op of ['Square', 'Sigmoid', 'Relu', 'Relu6', 'Tanh']) CONVERTERS[op] = unary(op);
-for (const op of ['Identity', 'StopGradient', 'Snapshot']) CONVERTERS[op] = unary('Identity');
-CONVERTERS.LeakyRelu = (c) => c.emit('LeakyRelu', [c.in(0)], { alpha: c.float('alpha', 0.2) });
-CONVERTERS.Softmax = (c) => c.emit('Softmax', [c.in(0)], { axis: -1, beta: 1 });
-
-CONVERTERS.ConcatV2 = (c) => {
-  const ins = c.dataInputs;
-  const axis = c.constValues(ins.length - 1)[0];
-  const data = ins.slice(0, -1);
-  c.emit('Concat', data, { axis: normalizeAxis(axis, c.b.tensor(data[0]).shape.length), activation: 'none' });
-};
-CONVERTERS.Reshape = (c) => c.emit('Reshape', [c.in(0)], { shape: resolveReshape(c.b.tensor(c.in(0)).shape, c.constValues(1)) });
-CONVERTERS.Transpose = (c) => c.emit('Transpose', [c.in(0)], { perm: c.constValues(1) });
-CONVERTERS.StridedSlice = (c) => {
-  const s = normalizeStridedSlice(c.b.tensor(c.in(0)).shape, c.constValues(1), c.constValues(2), c.constValues(3), {
-    beginMask: c.int('begin_mask', 0), endMask: c.int('end_mask', 0), ellipsisMask: c.int('ellipsis_mask', 0),
-    newAxisMask: c.int('new_axis_mask', 0), shrinkAxisMask: c.int('shrink_axis_mask', 0),
-  });
-  c.emit('StridedSlice', [c.in(0)], { ...s });
-};
-CONVERTERS.Slice = (c) => {
-  const shape = c.b.tensor(c.in(0)).shape;
-  const begin = c.constValues(1);
-  const size = c.constValues(2).map((s, i) => (s === -1 ? shape[i] - begin[i] : s));
-  c.emit('Slice', [c.in(0)], { begin, size });
-};
-function splitOutputs(c: NodeCtx, n: number): string[] {
-  return Array.from({ length: n }, (_, k) => (k === 0 ? c.name : `${c.name}:${k}`));
-}
-CONVERTERS.Split = (c) => {
-  const x = c.in(1);
-  const shape = c.b.tensor(x).shape;
-  const axis = normalizeAxis(c.constValues(0)[0], shape.length);
-  const n = c.int('num_split', 1);
-  if (shape[axis] % n !== 0) throw c.error(`dimension ${shape[axis]} does not split into ${n}`);
-  c.emit('Split', [x], { axis, sizes: Array(n).fill(shape[axis] / n) }, splitOutputs(c, n));
-};
-CONVERTERS.SplitV = (c) => {
-  const x = c.in(0);
-  const shape = c.b.tensor(x).shape;
-  const axis = normalizeAxis(c.constValues(2)[0], shape.length);
-  const sizes = c.constValues(1);
-  const known = sizes.filter((s) => s !== -1).reduce((a, b) => a + b, 0);
-  const resolved = sizes.map((s) => (s === -1 ? shape[axis] - known : s));
-  c.emit('Split', [x], { axis, sizes: resolved }, splitOutputs(c, resolved.length));
-};
-CONVERTERS.Pack = (c) => c.emit('Pack', c.dataInputs, { axis: c.int('axis', 0) });
-CONVERTERS.Unpack = (c) => {
-  const shape = c.b.tensor(c.in(0)).shape;
-  const axis = normalizeAxis(c.int('axis', 0), shape.length);
-  c.emit('Unpack', [c.in(0)], { axis }, splitOutputs(c, shape[axis]));
-};
-const pad = (c: NodeCtx) => {
-  const constantValue = c.dataInputs.length > 2 ? c.constValues(2)[0] : 0;
-  c.emit('Pad', [c.in(0)], { paddings: c.constValues(1), constantValue });
-};
-CONVERTERS.Pad = pad;
-CONVERTERS.PadV2 = pad;
-const pool = (op: string) => (c: NodeCtx) => {
-  c.checkNhwc();
-  c.emit(op, [c.in(0)], { filter: c.spatial('ksize'), strides: c.spatial('strides'), padding: c.padding(), activation: 'none' });
-};
-CONVERTERS.MaxPool = pool('MaxPool');
-CONVERTERS.AvgPool = pool('AvgPool');
-CONVERTERS.Mean = (c) => {
-  const rank = c.b.tensor(c.in(0)).shape.length;
-  const axes = [...new Set(c.constValues(1).map((a) => normalizeAxis(a, rank)))].sort();
-  c.emit('Mean', [c.in(0)], { axes, keepDims: c.bool('keep_dims') });
-};
-const resize = (op: string) => (c: NodeCtx) =>
-  c.emit(op, [c.in(0)], { size: c.constValues(1), alignCorners: c.bool('align_corners'), halfPixelCenters: c.bool('half_pixel_centers') });
-CONVERTERS.ResizeNearestNeighbor = resize('ResizeNearest');
-CONVERTERS.ResizeBilinear = resize('ResizeBilinear');
-const batchNorm = (c: NodeCtx) => {
-  c.checkNhwc();
-  if (c.bool('is_training')) throw c.error('is_training=true is not supported (inference graphs only)');
-  c.emit('BatchNorm', [c.in(0), c.in(1), c.in(2), c.in(3), c.in(4)], { epsilon: c.float('epsilon', 1e-3) });
-};
-CONVERTERS.FusedBatchNorm = batchNorm;
-CONVERTERS.FusedBatchNormV2 = batchNorm;
-CONVERTERS.FusedBatchNormV3 = batchNorm;
-CONVERTERS.Squeeze = (c) => {
-  const shape = c.b.tensor(c.in(0)).shape;
-  let axes = attrInts(c.attr('squeeze_dims')).map((a) => normalizeAxis(a, shape.length));
-  if (axes.length === 0) axes = shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  c.emit('Squeeze', [c.in(0)], { axes });
-};
-CONVERTERS.ExpandDims = (c) => c.emit('ExpandDims', [c.in(0)], { axis: c.constValues(1)[0] });
-// Shapes are static, so Shape folds to a constant.
-CONVERTERS.Shape = (c) => {
-  const shape = c.b.tensor(c.in(0)).shape;
-  c.b.addConstant(c.name, [shape.length], 'int32', Int32Array.from(shape));
-};
-
-/** TF ops the graph-model importer understands (besides Const / Placeholder / NoOp). */
-export const TFJS_GRAPH_OPS: readonly string[] = Object.keys(CONVERTERS);
 
 function topoSort(nodes: Map<string, TfjsGraphNode>, wanted: Set<string>, label: string): TfjsGraphNode[] {
   const order: TfjsGraphNode[] = [];
@@ -361,18 +234,17 @@ function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../..
       continue;
     }
     if (node.op === 'NoOp') continue;
-    const conv = CONVERTERS[node.op];
     if (tolerant) {
-      if (!conv) continue;
+      if (!isConvertible(node.op)) continue;
       const ins = (node.input ?? []).filter((i) => !i.startsWith('^')).map(tensorRef);
       if (ins.some((i) => !b.tensors.has(i))) continue;
       try {
-        conv(new NodeCtx(b, node, label));
+        convertNode(b, node, label);
       } catch {
         continue;
       }
     } else {
-      conv(new NodeCtx(b, node, label));
+      convertNode(b, node, label);
     }
   }
   return b;
@@ -527,7 +399,7 @@ function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import
   for (const n of [...nodes.keys()].filter((k) => needed.has(k))) {
     const node = nodes.get(n);
     if (!node) throw new Error(`${label}: node '${n}' is referenced but not defined`);
-    if (['Const', 'Placeholder', 'NoOp'].includes(node.op) || CONVERTERS[node.op]) continue;
+    if (isConvertible(node.op)) continue;
     if (!unsupported.has(node.op)) unsupported.set(node.op, []);
     unsupported.get(node.op)!.push(node.name);
   }

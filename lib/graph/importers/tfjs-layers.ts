@@ -4,188 +4,137 @@ import { validateHeadSpec, specOutputs } from '../../yolo/head.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { AttrValue, Graph } from '../../ir/graph.js';
+import type { AttrValue, Graph, IrTensor } from '../../ir/graph.js';
+import type { AttrSource, Attrs, AttrType, ImportContext } from '../../ops/types.js';
+import { importEntry, importableOps } from '../../ops/registry.js';
+import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, readWeightGroups } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 
 type Config = Record<string, unknown>;
 type Sym = { id: number; name: string; shape: (number | null)[] };
-interface LayerCtx {
-  b: GraphBuilder;
-  layer: tf.layers.Layer;
-  config: Config;
-  inputs: string[];
-  out: string;
-  weights: Map<string, Float32Array>;
-  weightShapes: Map<string, number[]>;
-  error(msg: string): Error;
-}
 
-const ACTIVATION_OPS: Record<string, string | null> = {
-  linear: null, relu: 'Relu', relu6: 'Relu6', sigmoid: 'Sigmoid', tanh: 'Tanh', softmax: 'Softmax', swish: 'Silu', silu: 'Silu',
-};
-
+/** [a, b] from a number or a pair; `fallback` for both when absent. */
 function pair(v: unknown, fallback: number): [number, number] {
-  if (v === undefined || v === null) return [fallback, fallback];
   if (typeof v === 'number') return [v, v];
   const a = v as number[];
   return [a[0], a[1] ?? a[0]];
 }
 
-function padding(c: LayerCtx): 'SAME' | 'VALID' {
-  const p = String(c.config.padding ?? 'valid');
-  if (p !== 'same' && p !== 'valid') throw c.error(`padding '${p}' is not supported`);
-  return p === 'same' ? 'SAME' : 'VALID';
-}
-
-function checkChannelsLast(c: LayerCtx): void {
-  const f = c.config.dataFormat;
-  if (f !== undefined && f !== 'channelsLast') throw c.error(`dataFormat ${String(f)} is not supported (channelsLast expected)`);
-}
-
-/** Emits `op` then the layer's activation (if any), the last node writing the layer output. */
-function withActivation(c: LayerCtx, op: string, inputs: string[], attrs: Record<string, AttrValue>): void {
-  const act = String(c.config.activation ?? 'linear');
-  if (!(act in ACTIVATION_OPS)) throw c.error(`activation '${act}' is not supported`);
-  const actOp = ACTIVATION_OPS[act];
-  if (!actOp) {
-    c.b.emit(c.out, op, inputs, attrs);
-    return;
+/** Reads one layer config value as an op file's rule asks (lib/ops/types.ts AttrType). */
+function readConfig(config: Config, key: string, type: AttrType, fallback: AttrValue | undefined, fail: (msg: string) => Error): AttrValue {
+  const v = config[key];
+  if (v === undefined || v === null) {
+    if (type === 'pair' && typeof fallback === 'number') return pair(fallback, fallback);
+    if (type === 'padding') return readConfig({ [key]: fallback ?? 'valid' }, key, type, undefined, fail);
+    if (fallback !== undefined) return fallback;
+    if (type === 'bool') return false;
+    throw fail(`has no '${key}' in its config`);
   }
-  const pre = `${c.out}/pre_activation`;
-  c.b.emit(pre, op, inputs, attrs, [pre]);
-  c.b.emit(c.out, actOp, [pre], actOp === 'Softmax' ? { axis: -1, beta: 1 } : {});
-}
-
-function weight(c: LayerCtx, suffix: string): string | undefined {
-  for (const [k, v] of c.weights) {
-    if (k.endsWith(`/${suffix}`) || k === suffix) {
-      const name = c.b.uniqueName(`${c.layer.name}/${suffix}`);
-      return c.b.addConstant(name, c.weightShapes.get(k)!, 'float32', v);
+  switch (type) {
+    case 'number':
+      return Number(v);
+    case 'bool':
+      return Boolean(v);
+    case 'string':
+      return String(v);
+    case 'numbers':
+      return (v as unknown[]).map(Number);
+    case 'pair':
+      return pair(v, 1);
+    case 'padding': {
+      const p = String(v);
+      if (p !== 'same' && p !== 'valid') throw fail(`padding '${p}' is not supported`);
+      return p === 'same' ? 'SAME' : 'VALID';
     }
+    case 'raw':
+      return v as AttrValue;
+    default:
+      throw fail(`attribute type '${type}' does not apply to layer configs`);
   }
-  return undefined;
 }
 
-function requireWeight(c: LayerCtx, suffix: string): string {
-  const w = weight(c, suffix);
-  if (!w) throw c.error(`has no '${suffix}' weight`);
-  return w;
+/** The ImportContext of one layer (lib/ops/types.ts). */
+class LayerCtx implements ImportContext {
+  readonly name: string;
+  readonly config: Config;
+  constructor(
+    readonly b: GraphBuilder,
+    readonly layer: tf.layers.Layer,
+    private readonly cls: string,
+    private readonly inputs: string[],
+    private readonly weights: Map<string, { data: Float32Array; shape: number[] }>,
+    readonly label: string,
+  ) {
+    this.name = layer.name;
+    this.config = layer.getConfig() as Config;
+  }
+  get inputCount(): number { return this.inputs.length; }
+  hasInput(i: number): boolean { return i < this.inputs.length; }
+  input(i: number): string {
+    if (!this.hasInput(i)) throw this.error(`expects input ${i}`);
+    return this.inputs[i];
+  }
+  output(): string { return this.layer.name; }
+  tensor(name: string): IrTensor { return this.b.tensor(name); }
+  constValues(i: number): number[] {
+    const t = this.b.tensor(this.input(i));
+    if (!t.data) throw this.error(`input ${i} must be a constant`);
+    return Array.from(t.data as ArrayLike<number>);
+  }
+  attr(source: AttrSource): AttrValue {
+    if (!('attr' in source)) return attrValue(source, this);
+    const read = (key: string) => readConfig(this.config, key, source.type, source.default, (m) => this.error(m));
+    return Array.isArray(source.attr) ? (source.attr.map(read) as number[]) : read(source.attr);
+  }
+  emit(op: string, inputs: string[], attrs: Attrs, at: { name?: string; outputs?: string[] } = {}): string[] {
+    return this.b.emit(at.name ?? this.name, op, inputs, attrs, at.outputs ?? [this.name]);
+  }
+  constant(name: string, shape: number[], data: Float32Array): string {
+    return this.b.addConstant(this.b.uniqueName(name), shape, 'float32', data);
+  }
+  weight(suffix: string): string | undefined {
+    for (const [k, v] of this.weights) {
+      if (k.endsWith(`/${suffix}`) || k === suffix) return this.b.addConstant(this.b.uniqueName(`${this.layer.name}/${suffix}`), v.shape, 'float32', v.data);
+    }
+    return undefined;
+  }
+  /** Emits `op` then the layer's activation (if any), the last node writing the layer output. */
+  emitWithActivation(op: string, inputs: string[], attrs: Attrs): void {
+    const act = String(this.config.activation ?? 'linear');
+    if (act === 'linear') {
+      this.emit(op, inputs, attrs);
+      return;
+    }
+    const found = importEntry('tfjsLayers', `Activation(${act})`);
+    if (!found || typeof found.entry === 'function') throw this.error(`activation '${act}' is not supported`);
+    const pre = `${this.name}/pre_activation`;
+    this.b.emit(pre, op, inputs, attrs, [pre]);
+    const actAttrs: Attrs = {};
+    for (const [key, source] of Object.entries(found.entry.attrs ?? {})) actAttrs[key] = attrValue(source, this);
+    this.emit(found.def.op, [pre], actAttrs);
+  }
+  error(msg: string): Error { return new Error(`${this.label}: layer '${this.layer.name}' (${this.cls}) ${msg}`); }
 }
 
-const CONVERTERS: Record<string, (c: LayerCtx) => void> = {
-  InputLayer: () => undefined,
-  Conv2D(c) {
-    checkChannelsLast(c);
-    const ins = [c.inputs[0], requireWeight(c, 'kernel')];
-    if (c.config.useBias !== false) ins.push(requireWeight(c, 'bias'));
-    withActivation(c, 'Conv2D', ins, { strides: pair(c.config.strides, 1), dilations: pair(c.config.dilationRate, 1), padding: padding(c), activation: 'none' });
+const LAYERS_HOOKS: FormatHooks = {
+  checkNhwc(c) {
+    const f = (c as LayerCtx).config.dataFormat;
+    if (f !== undefined && f !== 'channelsLast') throw c.error(`dataFormat ${String(f)} is not supported (channelsLast expected)`);
   },
-  DepthwiseConv2D(c) {
-    checkChannelsLast(c);
-    const ins = [c.inputs[0], requireWeight(c, 'depthwise_kernel')];
-    if (c.config.useBias !== false) ins.push(requireWeight(c, 'bias'));
-    withActivation(c, 'DepthwiseConv2D', ins, { strides: pair(c.config.strides, 1), dilations: pair(c.config.dilationRate, 1), padding: padding(c), activation: 'none' });
-  },
-  Dense(c) {
-    if (c.b.tensor(c.inputs[0]).shape.length !== 2) throw c.error('Dense is only supported on rank-2 inputs (add a Flatten)');
-    const ins = [c.inputs[0], requireWeight(c, 'kernel')];
-    if (c.config.useBias !== false) ins.push(requireWeight(c, 'bias'));
-    withActivation(c, 'FullyConnected', ins, { activation: 'none' });
-  },
-  BatchNormalization(c) {
-    const x = c.b.tensor(c.inputs[0]);
-    const axis = Number(c.config.axis ?? -1);
-    if (axis !== -1 && axis !== x.shape.length - 1) throw c.error(`axis ${axis} is not supported (channels-last only)`);
-    const ch = x.shape[x.shape.length - 1];
-    const constant = (suffix: string, value: number) =>
-      c.b.addConstant(c.b.uniqueName(`${c.layer.name}/${suffix}`), [ch], 'float32', new Float32Array(ch).fill(value));
-    const gamma = weight(c, 'gamma') ?? constant('gamma', 1);
-    const beta = weight(c, 'beta') ?? constant('beta', 0);
-    c.b.emit(c.out, 'BatchNorm', [c.inputs[0], gamma, beta, requireWeight(c, 'moving_mean'), requireWeight(c, 'moving_variance')], {
-      epsilon: Number(c.config.epsilon ?? 1e-3),
-    });
-  },
-  Activation: (c) => withActivation(c, 'Identity', [c.inputs[0]], {}),
-  ReLU(c) {
-    const max = c.config.maxValue as number | null | undefined;
-    const slope = Number(c.config.negativeSlope ?? 0);
-    const threshold = Number(c.config.threshold ?? 0);
-    if (threshold !== 0) throw c.error('threshold != 0 is not supported');
-    if (slope !== 0) {
-      if (max != null) throw c.error('negativeSlope with maxValue is not supported');
-      c.b.emit(c.out, 'LeakyRelu', [c.inputs[0]], { alpha: slope });
-    } else if (max == null) c.b.emit(c.out, 'Relu', [c.inputs[0]], {});
-    else if (max === 6) c.b.emit(c.out, 'Relu6', [c.inputs[0]], {});
-    else throw c.error(`maxValue ${max} is not supported (none or 6)`);
-  },
-  LeakyReLU: (c) => void c.b.emit(c.out, 'LeakyRelu', [c.inputs[0]], { alpha: Number(c.config.alpha ?? 0.3) }),
-  Softmax(c) {
-    const axis = Number(c.config.axis ?? -1);
-    c.b.emit(c.out, 'Softmax', [c.inputs[0]], { axis, beta: 1 });
-  },
-  Add(c) {
-    let acc = c.inputs[0];
-    for (let k = 1; k < c.inputs.length; k++) {
-      const name = k === c.inputs.length - 1 ? c.out : `${c.out}/add_${k}`;
-      acc = c.b.emit(name, 'Add', [acc, c.inputs[k]], { activation: 'none' }, [name])[0];
-    }
-  },
-  Multiply(c) {
-    let acc = c.inputs[0];
-    for (let k = 1; k < c.inputs.length; k++) {
-      const name = k === c.inputs.length - 1 ? c.out : `${c.out}/mul_${k}`;
-      acc = c.b.emit(name, 'Mul', [acc, c.inputs[k]], { activation: 'none' }, [name])[0];
-    }
-  },
-  Subtract: (c) => void c.b.emit(c.out, 'Sub', c.inputs, { activation: 'none' }),
-  Concatenate(c) {
-    const rank = c.b.tensor(c.inputs[0]).shape.length;
-    const axis = Number(c.config.axis ?? -1);
-    c.b.emit(c.out, 'Concat', c.inputs, { axis: axis < 0 ? axis + rank : axis, activation: 'none' });
-  },
-  MaxPooling2D: (c) => pool(c, 'MaxPool'),
-  AveragePooling2D: (c) => pool(c, 'AvgPool'),
-  UpSampling2D(c) {
-    checkChannelsLast(c);
-    const [sh, sw] = pair(c.config.size, 2);
-    const x = c.b.tensor(c.inputs[0]).shape;
-    const interp = String(c.config.interpolation ?? 'nearest');
-    if (interp !== 'nearest' && interp !== 'bilinear') throw c.error(`interpolation '${interp}' is not supported`);
-    c.b.emit(c.out, interp === 'nearest' ? 'ResizeNearest' : 'ResizeBilinear', [c.inputs[0]], {
-      size: [x[1] * sh, x[2] * sw], alignCorners: false, halfPixelCenters: false,
-    });
-  },
-  ZeroPadding2D(c) {
-    checkChannelsLast(c);
-    const p = c.config.padding as number | number[] | number[][];
-    const [[t, b2], [l, r]] = typeof p === 'number' ? [[p, p], [p, p]] : Array.isArray(p[0]) ? (p as number[][]) : [[p[0] as number, p[0] as number], [p[1] as number, p[1] as number]];
-    c.b.emit(c.out, 'Pad', [c.inputs[0]], { paddings: [0, 0, t, b2, l, r, 0, 0], constantValue: 0 });
-  },
-  Reshape(c) {
-    const target = c.config.targetShape as number[];
-    c.b.emit(c.out, 'Reshape', [c.inputs[0]], { shape: [c.b.tensor(c.inputs[0]).shape[0], ...target] });
-  },
-  Flatten(c) {
-    const s = c.b.tensor(c.inputs[0]).shape;
-    c.b.emit(c.out, 'Reshape', [c.inputs[0]], { shape: [s[0], s.slice(1).reduce((a, d) => a * d, 1)] });
-  },
-  GlobalAveragePooling2D(c) {
-    checkChannelsLast(c);
-    c.b.emit(c.out, 'Mean', [c.inputs[0]], { axes: [1, 2], keepDims: Boolean(c.config.keepDims) });
-  },
-  Dropout: (c) => void c.b.emit(c.out, 'Identity', [c.inputs[0]], {}),
+  hasOptionalWeights: (c) => (c as LayerCtx).config.useBias !== false,
 };
 
-function pool(c: LayerCtx, op: string) {
-  checkChannelsLast(c);
-  const size = pair(c.config.poolSize, 2);
-  const strides = c.config.strides == null ? size : pair(c.config.strides, 1);
-  c.b.emit(c.out, op, [c.inputs[0]], { filter: size, strides, padding: padding(c), activation: 'none' });
+/** Layer classes the importer skips (they produce no node). */
+const STRUCTURAL_LAYERS = new Set(['InputLayer']);
+
+/** Layer classes the layers-model importer converts. */
+export function tfjsLayerClasses(): string[] {
+  return [...STRUCTURAL_LAYERS, ...importableOps('tfjsLayers').filter((k) => !k.startsWith('Activation('))].sort();
 }
 
-export const TFJS_LAYERS: readonly string[] = Object.keys(CONVERTERS);
+const isConvertibleLayer = (cls: string) => STRUCTURAL_LAYERS.has(cls) || (!cls.startsWith('Activation(') && importEntry('tfjsLayers', cls) !== undefined);
 
 /** Imports a tf.LayersModel (or a layers-model model.json path) into the IR. */
 export async function importTfjsLayersModel(source: tf.LayersModel | string, opts: ImportOptions = {}): Promise<Graph> {
@@ -211,7 +160,7 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
     const layers = ((json.modelTopology?.model_config ?? json.modelTopology)?.config?.layers ?? []) as { class_name: string; config?: { name?: string } }[];
     const unknown = new Map<string, string[]>();
     for (const l of layers) {
-      if (CONVERTERS[l.class_name]) continue;
+      if (isConvertibleLayer(l.class_name)) continue;
       if (!unknown.has(l.class_name)) unknown.set(l.class_name, []);
       unknown.get(l.class_name)!.push(l.config?.name ?? '?');
     }
@@ -237,7 +186,7 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   const unsupported = new Map<string, string[]>();
   for (const l of model.layers) {
     const cls = l.getClassName();
-    if (CONVERTERS[cls]) continue;
+    if (isConvertibleLayer(cls)) continue;
     if (!unsupported.has(cls)) unsupported.set(cls, []);
     unsupported.get(cls)!.push(l.name);
   }
@@ -263,18 +212,13 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
     });
     const outs = (Array.isArray(layer.output) ? layer.output : [layer.output]) as unknown as Sym[];
     if (outs.length !== 1) throw new Error(`${label}: layer '${layer.name}' (${cls}) has ${outs.length} outputs; only single-output layers are supported`);
-    const weights = new Map<string, Float32Array>();
-    const weightShapes = new Map<string, number[]>();
+    const weights = new Map<string, { data: Float32Array; shape: number[] }>();
     for (const w of layer.weights) {
       const v = w.read();
-      weights.set(w.originalName ?? w.name, Float32Array.from(v.dataSync() as Float32Array));
-      weightShapes.set(w.originalName ?? w.name, [...w.shape] as number[]);
+      weights.set(w.originalName ?? w.name, { data: Float32Array.from(v.dataSync() as Float32Array), shape: [...w.shape] as number[] });
     }
-    const ctx: LayerCtx = {
-      b, layer, config: layer.getConfig() as Config, inputs, out: layer.name, weights, weightShapes,
-      error: (msg) => new Error(`${label}: layer '${layer.name}' (${cls}) ${msg}`),
-    };
-    CONVERTERS[cls](ctx);
+    const found = importEntry('tfjsLayers', cls)!;
+    runImportEntry(found.entry, found.def.op, new LayerCtx(b, layer, cls, inputs, weights, label), LAYERS_HOOKS);
     names.set(outs[0].id, layer.name);
   }
   const outputs = (model.outputs as unknown as Sym[]).map((s) => {

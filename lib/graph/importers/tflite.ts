@@ -6,38 +6,22 @@
 // (rewired like Identity). Layouts are converted to the IR's TF layouts: conv filters OHWI -> HWIO,
 // depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
 import fs from 'node:fs';
-import type { Graph, IrData, IrDType } from '../../ir/graph.js';
+import type { AttrValue, Graph, IrData, IrDType, IrTensor } from '../../ir/graph.js';
+import type { AttrSource, Attrs, AttrType, ImportContext } from '../../ops/types.js';
+import { importEntry, importableOps } from '../../ops/registry.js';
+import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { elementCount } from '../../ir/graph.js';
 import { checkShape } from '../../util/validate.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { readTflite } from '../../tflite/reader.js';
-import { builtinOperatorName } from '../../tflite/op-versions.js';
+import { builtinOperatorName } from '../../tflite/operators.js';
 import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteTensor, type BuiltinOptions } from '../../tflite/model.js';
-import { normalizeStridedSlice } from '../../ops/defs/strided-slice.js';
-import { resolveReshape } from '../../ops/defs/reshape.js';
-import { normalizeAxis } from '../../ops/util.js';
 import { float16ToFloat32 } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representableRange } from './tflite-dequantize.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
-
-/** OHWI -> HWIO. */
-export function ohwiToHwio(data: Float32Array, [o, h, w, i]: number[]): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let oo = 0; oo < o; oo++)
-    for (let hh = 0; hh < h; hh++)
-      for (let ww = 0; ww < w; ww++)
-        for (let ii = 0; ii < i; ii++) out[((hh * w + ww) * i + ii) * o + oo] = data[((oo * h + hh) * w + ww) * i + ii];
-  return out;
-}
-
-/** [rows, cols] -> [cols, rows]. */
-export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
+const PADDINGS: Record<number, string> = { 0: 'SAME', 1: 'VALID' };
 
 /** Byte size and little-endian reader of each integer constant type. */
 const INTEGER_READERS: Partial<Record<number, { size: number; read: (v: DataView, i: number) => number }>> = {
@@ -113,249 +97,241 @@ function passThroughNames(model: TfliteModel, names: string[], isConstant: (i: n
   return names.map((_, i) => names[chosen.get(root(i)) ?? root(i)]);
 }
 
-interface OpCtx {
-  b: GraphBuilder;
-  op: TfliteOperator;
-  opts: BuiltinOptions;
-  name: string;
-  /** IR tensor name of operator input k. */
-  in(k: number): string;
-  out(k: number): string;
-  consts(k: number): number[];
-  floatConst(k: number): { data: Float32Array; shape: number[] };
-  act(): string;
-  error(msg: string): Error;
+/** Reads one builtin option as an op file's rule asks (lib/ops/types.ts AttrType). The reader fills absent scalars with the schema defaults. */
+function readOption(opts: BuiltinOptions, key: string, type: AttrType, fallback: AttrValue | undefined, fail: (msg: string) => Error): AttrValue {
+  const v = opts[key];
+  if (v === undefined || v === null) {
+    if (fallback !== undefined) return fallback;
+    if (type === 'bool') return false;
+    throw fail(`option '${key}' is missing`);
+  }
+  switch (type) {
+    case 'number':
+      return Number(v);
+    case 'bool':
+      return Boolean(v);
+    case 'numbers':
+      return Array.isArray(v) ? v.map(Number) : [Number(v)];
+    case 'activation': {
+      const a = ACTIVATIONS[Number(v)];
+      if (!a) throw fail(`fused activation ${String(v)} is not supported`);
+      return a;
+    }
+    case 'padding': {
+      const p = PADDINGS[Number(v)];
+      if (!p) throw fail(`padding ${String(v)} is not supported (SAME or VALID expected)`);
+      return p;
+    }
+    default:
+      throw fail(`attribute type '${type}' does not apply to TFLite options`);
+  }
 }
 
-const CONVERTERS: Record<string, (c: OpCtx) => void> = {
-  CONV_2D(c) {
-    const f = c.floatConst(1);
-    const filter = c.b.addConstant(c.b.uniqueName(`${c.in(1)}/hwio`), [f.shape[1], f.shape[2], f.shape[3], f.shape[0]], 'float32', ohwiToHwio(f.data, f.shape));
-    c.b.emit(c.name, 'Conv2D', [c.in(0), filter, ...(c.op.inputs[2] >= 0 ? [c.in(2)] : [])], {
-      strides: [Number(c.opts.strideH), Number(c.opts.strideW)],
-      dilations: [Number(c.opts.dilationHFactor ?? 1), Number(c.opts.dilationWFactor ?? 1)],
-      padding: c.opts.padding === 1 ? 'VALID' : 'SAME',
-      activation: c.act(),
-    }, [c.out(0)]);
-  },
-  DEPTHWISE_CONV_2D(c) {
-    const f = c.floatConst(1);
-    const inC = c.b.tensor(c.in(0)).shape[3];
-    const total = f.shape[3];
-    if (f.shape[0] !== 1 || total % inC !== 0) throw c.error(`depthwise filter [${f.shape}] does not fit ${inC} input channels`);
-    // [1,kh,kw,C*m] and [kh,kw,C,m] have the same memory order.
-    const filter = c.b.addConstant(c.b.uniqueName(`${c.in(1)}/hwcm`), [f.shape[1], f.shape[2], inC, total / inC], 'float32', f.data);
-    c.b.emit(c.name, 'DepthwiseConv2D', [c.in(0), filter, ...(c.op.inputs[2] >= 0 ? [c.in(2)] : [])], {
-      strides: [Number(c.opts.strideH), Number(c.opts.strideW)],
-      dilations: [Number(c.opts.dilationHFactor ?? 1), Number(c.opts.dilationWFactor ?? 1)],
-      padding: c.opts.padding === 1 ? 'VALID' : 'SAME',
-      activation: c.act(),
-    }, [c.out(0)]);
-  },
-  FULLY_CONNECTED(c) {
-    if (c.opts.weightsFormat) throw c.error('only the DEFAULT weights format is supported');
-    if (c.opts.keepNumDims) throw c.error('keep_num_dims=true is not supported');
-    const w = c.floatConst(1);
-    const weights = c.b.addConstant(c.b.uniqueName(`${c.in(1)}/io`), [w.shape[1], w.shape[0]], 'float32', transpose2d(w.data, w.shape[0], w.shape[1]));
-    c.b.emit(c.name, 'FullyConnected', [c.in(0), weights, ...(c.op.inputs[2] >= 0 ? [c.in(2)] : [])], { activation: c.act() }, [c.out(0)]);
-  },
-  ADD: (c) => void c.b.emit(c.name, 'Add', [c.in(0), c.in(1)], { activation: c.act() }, [c.out(0)]),
-  SUB: (c) => void c.b.emit(c.name, 'Sub', [c.in(0), c.in(1)], { activation: c.act() }, [c.out(0)]),
-  MUL: (c) => void c.b.emit(c.name, 'Mul', [c.in(0), c.in(1)], { activation: c.act() }, [c.out(0)]),
-  LOGISTIC: (c) => void c.b.emit(c.name, 'Sigmoid', [c.in(0)], {}, [c.out(0)]),
-  TANH: (c) => void c.b.emit(c.name, 'Tanh', [c.in(0)], {}, [c.out(0)]),
-  RELU: (c) => void c.b.emit(c.name, 'Relu', [c.in(0)], {}, [c.out(0)]),
-  RELU6: (c) => void c.b.emit(c.name, 'Relu6', [c.in(0)], {}, [c.out(0)]),
-  LEAKY_RELU: (c) => void c.b.emit(c.name, 'LeakyRelu', [c.in(0)], { alpha: Number(c.opts.alpha) }, [c.out(0)]),
-  SOFTMAX: (c) => void c.b.emit(c.name, 'Softmax', [c.in(0)], { axis: -1, beta: Number(c.opts.beta ?? 1) }, [c.out(0)]),
-  CONCATENATION(c) {
-    const ins = c.op.inputs.map((_, k) => c.in(k));
-    const rank = c.b.tensor(ins[0]).shape.length;
-    c.b.emit(c.name, 'Concat', ins, { axis: normalizeAxis(Number(c.opts.axis), rank), activation: c.act() }, [c.out(0)]);
-  },
-  MAX_POOL_2D: (c) => pool(c, 'MaxPool'),
-  AVERAGE_POOL_2D: (c) => pool(c, 'AvgPool'),
-  PAD: (c) => void c.b.emit(c.name, 'Pad', [c.in(0)], { paddings: c.consts(1), constantValue: 0 }, [c.out(0)]),
-  PADV2: (c) => void c.b.emit(c.name, 'Pad', [c.in(0)], { paddings: c.consts(1), constantValue: c.floatConst(2).data[0] }, [c.out(0)]),
-  RESIZE_NEAREST_NEIGHBOR: (c) => resize(c, 'ResizeNearest'),
-  RESIZE_BILINEAR: (c) => resize(c, 'ResizeBilinear'),
-  RESHAPE(c) {
-    const target = c.op.inputs.length > 1 && c.op.inputs[1] >= 0 ? c.consts(1) : (c.opts.newShape as number[]);
-    c.b.emit(c.name, 'Reshape', [c.in(0)], { shape: resolveReshape(c.b.tensor(c.in(0)).shape, target) }, [c.out(0)]);
-  },
-  STRIDED_SLICE(c) {
-    if (c.opts.offset) throw c.error('offset=true is not supported');
-    const s = normalizeStridedSlice(c.b.tensor(c.in(0)).shape, c.consts(1), c.consts(2), c.consts(3), {
-      beginMask: Number(c.opts.beginMask ?? 0), endMask: Number(c.opts.endMask ?? 0), ellipsisMask: Number(c.opts.ellipsisMask ?? 0),
-      newAxisMask: Number(c.opts.newAxisMask ?? 0), shrinkAxisMask: Number(c.opts.shrinkAxisMask ?? 0),
-    });
-    c.b.emit(c.name, 'StridedSlice', [c.in(0)], { ...s }, [c.out(0)]);
-  },
-  MEAN(c) {
-    const rank = c.b.tensor(c.in(0)).shape.length;
-    const axes = [...new Set(c.consts(1).map((a) => normalizeAxis(a, rank)))].sort();
-    c.b.emit(c.name, 'Mean', [c.in(0)], { axes, keepDims: Boolean(c.opts.keepDims) }, [c.out(0)]);
-  },
-  TRANSPOSE: (c) => void c.b.emit(c.name, 'Transpose', [c.in(0)], { perm: c.consts(1) }, [c.out(0)]),
-};
-
-function pool(c: OpCtx, op: string) {
-  c.b.emit(c.name, op, [c.in(0)], {
-    filter: [Number(c.opts.filterHeight), Number(c.opts.filterWidth)],
-    strides: [Number(c.opts.strideH), Number(c.opts.strideW)],
-    padding: c.opts.padding === 1 ? 'VALID' : 'SAME',
-    activation: c.act(),
-  }, [c.out(0)]);
+/** The ImportContext of one TFLite operator (lib/ops/types.ts). */
+class OperatorCtx implements ImportContext {
+  readonly name: string;
+  constructor(
+    readonly b: GraphBuilder,
+    readonly op: TfliteOperator,
+    private readonly opName: string,
+    private readonly irNames: string[],
+    readonly label: string,
+  ) {
+    this.name = irNames[op.outputs[0]];
+  }
+  get inputCount(): number { return this.op.inputs.length; }
+  hasInput(k: number): boolean { return k < this.op.inputs.length && this.op.inputs[k] >= 0; }
+  input(k: number): string {
+    if (!this.hasInput(k)) throw this.error(`input ${k} is missing`);
+    return this.irNames[this.op.inputs[k]];
+  }
+  output(k: number): string { return this.irNames[this.op.outputs[k]]; }
+  tensor(name: string): IrTensor { return this.b.tensor(name); }
+  constValues(k: number): number[] {
+    const t = this.b.tensors.get(this.input(k));
+    if (!t?.data) throw this.error(`input ${k} ('${this.input(k)}') must be a constant`);
+    return Array.from(t.data as ArrayLike<number>);
+  }
+  attr(source: AttrSource): AttrValue {
+    if (!('attr' in source)) return attrValue(source, this);
+    const opts = this.op.builtinOptions ?? {};
+    const read = (key: string) => readOption(opts, key, source.type, source.default, (m) => this.error(m));
+    return Array.isArray(source.attr) ? (source.attr.map(read) as number[]) : read(source.attr);
+  }
+  emit(op: string, inputs: string[], attrs: Attrs, at: { name?: string; outputs?: string[] } = {}): string[] {
+    return this.b.emit(at.name ?? this.name, op, inputs, attrs, at.outputs ?? [this.output(0)]);
+  }
+  constant(name: string, shape: number[], data: Float32Array): string {
+    return this.b.addConstant(this.b.uniqueName(name), shape, 'float32', data);
+  }
+  error(msg: string): Error { return new Error(`${this.label}: ${this.opName} '${this.name}': ${msg}`); }
 }
 
-function resize(c: OpCtx, op: string) {
-  c.b.emit(c.name, op, [c.in(0)], { size: c.consts(1), alignCorners: Boolean(c.opts.alignCorners), halfPixelCenters: Boolean(c.opts.halfPixelCenters) }, [c.out(0)]);
-}
+const TFLITE_HOOKS: FormatHooks = { checkNhwc: () => undefined };
 
 /** TFLite builtins this importer converts (DEQUANTIZE of a constant folds away; QUANTIZE / DEQUANTIZE between activations vanish). */
-export const TFLITE_OPS: readonly string[] = [...Object.keys(CONVERTERS), 'DEQUANTIZE', 'QUANTIZE'];
+export function tfliteOps(): string[] {
+  return [...importableOps('tflite'), 'DEQUANTIZE', 'QUANTIZE'].sort();
+}
 
 /** "scale 0.00392157, zero point -128" for notes. */
 function describeAffine(scale: number, zeroPoint: number): string {
   return `scale ${Number(scale.toPrecision(6))}, zero point ${zeroPoint}`;
 }
 
-/** Converts a parsed TFLite model (subgraph 0) into the IR. */
-export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, label = 'model.tflite'): Graph {
+/** Subgraph 0 of a parsed model, with the names and facts every import stage reads. */
+interface TfliteSource {
+  model: TfliteModel;
+  sg: TfliteModel['subgraphs'][number];
+  label: string;
+  /** Unique names of the TFLite tensors (names in a .tflite need not be unique). */
+  names: string[];
+  /** Tensors some operator or the subgraph's inputs/outputs use. */
+  used: Set<number>;
+  opName(op: TfliteOperator): string;
+  isConstant(i: number): boolean;
+}
+
+function tfliteSource(model: TfliteModel, label: string): TfliteSource {
   const sg = model.subgraphs[0];
   if (!sg) throw new Error(`${label}: the model has no subgraph`);
-  const opName = (op: TfliteOperator) => {
-    const code = model.operatorCodes[op.opcodeIndex];
-    return code.customCode ? `CUSTOM(${code.customCode})` : builtinOperatorName(code.builtinCode);
-  };
-  // Unique names for TFLite tensors (names in a .tflite need not be unique).
   const seen = new Set<string>();
   const names = sg.tensors.map((t, i) => {
     const n = t.name && !seen.has(t.name) ? t.name : `${t.name || 'tensor'}#${i}`;
     seen.add(n);
     return n;
   });
-  const isConstant = (i: number) => {
-    const t = sg.tensors[i];
-    const buf = model.buffers[t.buffer]?.data;
-    return t.buffer > 0 && buf !== undefined && buf.byteLength > 0;
-  };
-  const unsupported = new Map<string, string[]>();
-  for (const op of sg.operators) {
-    const n = opName(op);
-    if (CONVERTERS[n] || n === 'DEQUANTIZE' || n === 'QUANTIZE') continue;
-    if (!unsupported.has(n)) unsupported.set(n, []);
-    unsupported.get(n)!.push(names[op.outputs[0]]);
-  }
-  if (unsupported.size) throw unsupportedOpsError(label, unsupported);
-  // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
-  const irNames = passThroughNames(model, names, isConstant, opName, label);
-  const nodeName = (op: TfliteOperator) => irNames[op.outputs[0]];
-
   const used = new Set<number>([...sg.inputs, ...sg.outputs]);
   for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs]) if (i >= 0) used.add(i);
-  // What the source stored as integers (for meta.sourceQuantization and the notes).
-  const counts = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0 };
-  const weightTypes = new Set<string>();
-  const ioNotes: string[] = [];
-  const integerIo = (i: number, role: 'input' | 'output') => {
-    const t = sg.tensors[i];
-    if (t.type === TensorType.FLOAT32) return;
-    if (!QUANTIZED_INTEGER_TYPES.has(t.type)) {
-      throw new Error(`${label}: ${role} '${t.name}' is ${dtypeName(t.type)}; model ${role}s must be float32 or quantized int8/uint8/int16`);
-    }
-    const p = affineParamsOf(t, `${label}: ${role} '${t.name}'`);
-    if (p.axis !== null) throw new Error(`${label}: ${role} '${t.name}' is quantized per channel; a model ${role} needs one scale and zero point`);
-    const [lo, hi] = representableRange(t.type, p)!;
-    ioNotes.push(
-      `${role} '${t.name}' is ${dtypeName(t.type)} in the source (${describeAffine(p.scale[0], p.zeroPoint[0])}): ` +
-      `the IR ${role} is float32 real values scale x (q - zero point), range [${Number(lo.toPrecision(6))}, ${Number(hi.toPrecision(6))}]`,
-    );
+  return {
+    model, sg, label, names, used,
+    opName(op) {
+      const code = model.operatorCodes[op.opcodeIndex];
+      return code.customCode ? `CUSTOM(${code.customCode})` : builtinOperatorName(code.builtinCode);
+    },
+    isConstant(i) {
+      const t = sg.tensors[i];
+      const buf = model.buffers[t.buffer]?.data;
+      return t.buffer > 0 && buf !== undefined && buf.byteLength > 0;
+    },
   };
+}
 
-  const b = new GraphBuilder(label);
-  for (const i of sg.inputs) {
-    integerIo(i, 'input');
-    b.addInput(irNames[i], opts.inputShapes?.[names[i]] ?? [...sg.tensors[i].shape]);
+/** Every operator the registry cannot import, named with the tensors it writes (one error for all). */
+function checkSupportedOps(src: TfliteSource): void {
+  const unsupported = new Map<string, string[]>();
+  for (const op of src.sg.operators) {
+    const n = src.opName(op);
+    if (importEntry('tflite', n) || n === 'DEQUANTIZE' || n === 'QUANTIZE') continue;
+    if (!unsupported.has(n)) unsupported.set(n, []);
+    unsupported.get(n)!.push(src.names[op.outputs[0]]);
   }
+  if (unsupported.size) throw unsupportedOpsError(src.label, unsupported);
+}
+
+/** What the source stored as integers (for meta.sourceQuantization and the notes). */
+interface SourceIntegers {
+  weights: number;
+  perChannel: number;
+  wideConstants: number;
+  activations: number;
+  removedOps: number;
+  weightTypes: Set<string>;
+  ioNotes: string[];
+}
+
+/** A model input/output must be float32 or per-tensor quantized; a quantized one is noted (the IR is float). */
+function noteIntegerIo(src: TfliteSource, i: number, role: 'input' | 'output', found: SourceIntegers): void {
+  const t = src.sg.tensors[i];
+  if (t.type === TensorType.FLOAT32) return;
+  const label = src.label;
+  if (!QUANTIZED_INTEGER_TYPES.has(t.type)) {
+    throw new Error(`${label}: ${role} '${t.name}' is ${dtypeName(t.type)}; model ${role}s must be float32 or quantized int8/uint8/int16`);
+  }
+  const p = affineParamsOf(t, `${label}: ${role} '${t.name}'`);
+  if (p.axis !== null) throw new Error(`${label}: ${role} '${t.name}' is quantized per channel; a model ${role} needs one scale and zero point`);
+  const [lo, hi] = representableRange(t.type, p)!;
+  found.ioNotes.push(
+    `${role} '${t.name}' is ${dtypeName(t.type)} in the source (${describeAffine(p.scale[0], p.zeroPoint[0])}): ` +
+    `the IR ${role} is float32 real values scale x (q - zero point), range [${Number(lo.toPrecision(6))}, ${Number(hi.toPrecision(6))}]`,
+  );
+}
+
+/** Every constant as float32/int32 IR data (quantized and float16 ones dequantized), counted. */
+function addConstants(b: GraphBuilder, src: TfliteSource, found: SourceIntegers): void {
+  const { sg, model, label } = src;
   sg.tensors.forEach((t, i) => {
     // Before decodeBuffer allocates from the shape: the file may claim anything.
     checkShape(t.shape, `${label}: tensor '${t.name}'`);
-    if (isConstant(i)) {
+    if (src.isConstant(i)) {
       const { dtype, data, dequantized } = decodeBuffer(t, model.buffers[t.buffer].data, label);
-      b.addConstant(names[i], [...t.shape], dtype, data);
-      if (dequantized && used.has(i)) {
+      b.addConstant(src.names[i], [...t.shape], dtype, data);
+      if (dequantized && src.used.has(i)) {
         if (QUANTIZED_INTEGER_TYPES.has(t.type)) {
-          counts.weights++;
-          weightTypes.add(dtypeName(t.type));
+          found.weights++;
+          found.weightTypes.add(dtypeName(t.type));
         } else {
-          counts.wideConstants++;
+          found.wideConstants++;
         }
-        if (dequantized === 'per-channel') counts.perChannel++;
+        if (dequantized === 'per-channel') found.perChannel++;
       }
-    } else if (used.has(i) && QUANTIZED_INTEGER_TYPES.has(t.type)) {
+    } else if (src.used.has(i) && QUANTIZED_INTEGER_TYPES.has(t.type)) {
       // The values are real numbers in the IR; the parameters are checked so a damaged file is not
       // mistaken for a model whose integers mean nothing.
       affineParamsOf(t, `${label}: activation tensor '${t.name}'`);
-      counts.activations++;
+      found.activations++;
     }
   });
-  for (const op of sg.operators) {
-    const n = opName(op);
+}
+
+/**
+ * A QUANTIZE/DEQUANTIZE: of an activation it is dropped (the chain's tensors share one IR name);
+ * a DEQUANTIZE of a float16 or integer constant becomes the float constant it computes.
+ */
+function importConversion(b: GraphBuilder, src: TfliteSource, op: TfliteOperator, n: string, irNames: string[], found: SourceIntegers): void {
+  const srcIndex = op.inputs[0];
+  const label = src.label;
+  if (srcIndex === undefined || srcIndex < 0) throw new Error(`${label}: ${n} '${irNames[op.outputs[0]]}' has no input`);
+  const from = src.sg.tensors[srcIndex];
+  if (!src.isConstant(srcIndex)) {
+    found.removedOps++;
+    return;
+  }
+  const c = b.tensors.get(src.names[srcIndex]);
+  if (n === 'QUANTIZE' || !(c?.data instanceof Float32Array) || !(from.type === TensorType.FLOAT16 || QUANTIZED_INTEGER_TYPES.has(from.type))) {
+    throw new Error(`${label}: ${n} '${irNames[op.outputs[0]]}' of constant ${dtypeName(from.type)} '${from.name}' is not supported (DEQUANTIZE of float16 or quantized integer constants is)`);
+  }
+  b.addConstant(irNames[op.outputs[0]], [...c.shape], 'float32', c.data);
+}
+
+/** Every operator through its registry import entry, in file order. */
+function importOperators(b: GraphBuilder, src: TfliteSource, irNames: string[], found: SourceIntegers): void {
+  for (const op of src.sg.operators) {
+    const n = src.opName(op);
     if (n === 'DEQUANTIZE' || n === 'QUANTIZE') {
-      const srcIndex = op.inputs[0];
-      if (srcIndex === undefined || srcIndex < 0) throw new Error(`${label}: ${n} '${nodeName(op)}' has no input`);
-      const src = sg.tensors[srcIndex];
-      if (!isConstant(srcIndex)) {
-        counts.removedOps++; // same real values: the chain's tensors share one IR name
-        continue;
-      }
-      const c = b.tensors.get(names[srcIndex]);
-      if (n === 'QUANTIZE' || !(c?.data instanceof Float32Array) || !(src.type === TensorType.FLOAT16 || QUANTIZED_INTEGER_TYPES.has(src.type))) {
-        throw new Error(`${label}: ${n} '${nodeName(op)}' of constant ${dtypeName(src.type)} '${src.name}' is not supported (DEQUANTIZE of float16 or quantized integer constants is)`);
-      }
-      b.addConstant(irNames[op.outputs[0]], [...c.shape], 'float32', c.data);
+      importConversion(b, src, op, n, irNames, found);
       continue;
     }
-    const opts2 = op.builtinOptions ?? {};
-    const ctx: OpCtx = {
-      b, op, opts: opts2, name: nodeName(op),
-      in: (k) => {
-        const idx = op.inputs[k];
-        if (idx === undefined || idx < 0) throw ctx.error(`input ${k} is missing`);
-        return irNames[idx];
-      },
-      out: (k) => irNames[op.outputs[k]],
-      consts: (k) => {
-        const t = b.tensors.get(ctx.in(k));
-        if (!t?.data) throw ctx.error(`input ${k} ('${ctx.in(k)}') must be a constant`);
-        return Array.from(t.data as ArrayLike<number>);
-      },
-      floatConst: (k) => {
-        const t = b.tensors.get(ctx.in(k));
-        if (!(t?.data instanceof Float32Array)) throw ctx.error(`input ${k} ('${ctx.in(k)}') must be a float constant`);
-        return { data: t.data, shape: t.shape };
-      },
-      act: () => {
-        const a = ACTIVATIONS[Number(opts2.fusedActivationFunction ?? 0)];
-        if (!a) throw ctx.error(`fused activation ${opts2.fusedActivationFunction} is not supported`);
-        return a;
-      },
-      error: (msg) => new Error(`${label}: ${n} '${nodeName(op)}': ${msg}`),
-    };
+    const entry = importEntry('tflite', n)!;
+    const ctx = new OperatorCtx(b, op, n, irNames, src.label);
     try {
-      CONVERTERS[n](ctx);
+      runImportEntry(entry.entry, entry.def.op, ctx, TFLITE_HOOKS);
     } catch (e) {
       // Helpers (reshape resolution, slicing) do not know the file or the operator: add both.
-      if (e instanceof Error && !e.message.startsWith(label)) throw ctx.error(e.message);
+      if (e instanceof Error && !e.message.startsWith(src.label)) throw ctx.error(e.message);
       throw e;
     }
   }
+}
+
+/** The graph outputs: the requested names (through removed conversion chains) or the subgraph's. */
+function graphOutputs(b: GraphBuilder, src: TfliteSource, irNames: string[], requested: string[] | undefined): string[] {
+  const { names, sg } = src;
   let outputs: string[];
-  if (opts.outputs?.length) {
+  if (requested?.length) {
     // A requested name may be a tensor of a removed QUANTIZE/DEQUANTIZE chain: use the chain's IR name.
     const indexOf = new Map(names.map((nm, i) => [nm, i]));
-    outputs = opts.outputs.map((o) => (b.tensors.has(o) || !indexOf.has(o) ? o : irNames[indexOf.get(o)!]));
+    outputs = requested.map((o) => (b.tensors.has(o) || !indexOf.has(o) ? o : irNames[indexOf.get(o)!]));
   } else {
     outputs = sg.outputs.map((i) => {
       // An output whose chain is named after the graph input or another output keeps its own name.
@@ -363,29 +339,59 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
       return names[i];
     });
   }
-  for (const o of outputs) if (!b.tensors.has(o)) throw new Error(`${label}: output '${o}' is not a tensor of the model`);
-  for (const i of sg.outputs) integerIo(i, 'output');
-  const cutAt = opts.outputs?.length ? [...outputs] : undefined;
-  const notes = cutAt ? [`cut at the requested outputs: ${outputs.join(', ')}`] : [];
-  let sourceQuantization: Graph['meta']['sourceQuantization'];
-  if (counts.activations > 0) {
-    sourceQuantization = 'full-integer';
-    notes.push(
-      `weights were already ${[...weightTypes].join('/') || 'integer'}-rounded by the source model (full-integer): ` +
-      `${counts.weights} weight constants and ${counts.wideConstants} int32/int64 biases dequantized to float32 ` +
-      `(${counts.perChannel} per channel, ${counts.weights + counts.wideConstants - counts.perChannel} per tensor), ` +
-      `${counts.activations} integer activation tensors made float32 (their quantization parameters dropped), ${counts.removedOps} QUANTIZE/DEQUANTIZE ops removed`,
-      ...ioNotes,
-    );
-  } else if (counts.weights + counts.wideConstants > 0) {
-    sourceQuantization = 'dynamic-range';
-    notes.push(
-      `weights were already ${[...weightTypes].join('/') || 'integer'}-rounded by the source model (dynamic-range): ` +
-      `${counts.weights + counts.wideConstants} quantized constants dequantized to float32 (${counts.perChannel} per channel, ` +
-      `${counts.weights + counts.wideConstants - counts.perChannel} per tensor); activations are float in the source`,
-    );
+  for (const o of outputs) if (!b.tensors.has(o)) throw new Error(`${src.label}: output '${o}' is not a tensor of the model`);
+  return outputs;
+}
+
+/** What the source's integers were (full-integer or dynamic-range), with the notes saying so. */
+function sourceQuantizationOf(found: SourceIntegers): { kind?: Graph['meta']['sourceQuantization']; notes: string[] } {
+  const types = [...found.weightTypes].join('/') || 'integer';
+  const constants = found.weights + found.wideConstants;
+  if (found.activations > 0) {
+    return {
+      kind: 'full-integer',
+      notes: [
+        `weights were already ${types}-rounded by the source model (full-integer): ` +
+        `${found.weights} weight constants and ${found.wideConstants} int32/int64 biases dequantized to float32 ` +
+        `(${found.perChannel} per channel, ${constants - found.perChannel} per tensor), ` +
+        `${found.activations} integer activation tensors made float32 (their quantization parameters dropped), ${found.removedOps} QUANTIZE/DEQUANTIZE ops removed`,
+        ...found.ioNotes,
+      ],
+    };
   }
-  return b.build(outputs, { source: label, format: 'tflite', cutAt, notes, ...(sourceQuantization ? { sourceQuantization } : {}) });
+  if (constants > 0) {
+    return {
+      kind: 'dynamic-range',
+      notes: [
+        `weights were already ${types}-rounded by the source model (dynamic-range): ` +
+        `${constants} quantized constants dequantized to float32 (${found.perChannel} per channel, ` +
+        `${constants - found.perChannel} per tensor); activations are float in the source`,
+      ],
+    };
+  }
+  return { notes: [] };
+}
+
+/** Converts a parsed TFLite model (subgraph 0) into the IR. */
+export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, label = 'model.tflite'): Graph {
+  const src = tfliteSource(model, label);
+  checkSupportedOps(src);
+  // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
+  const irNames = passThroughNames(model, src.names, src.isConstant, src.opName, label);
+  const found: SourceIntegers = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0, weightTypes: new Set(), ioNotes: [] };
+  const b = new GraphBuilder(label);
+  for (const i of src.sg.inputs) {
+    noteIntegerIo(src, i, 'input', found);
+    b.addInput(irNames[i], opts.inputShapes?.[src.names[i]] ?? [...src.sg.tensors[i].shape]);
+  }
+  addConstants(b, src, found);
+  importOperators(b, src, irNames, found);
+  const outputs = graphOutputs(b, src, irNames, opts.outputs);
+  for (const i of src.sg.outputs) noteIntegerIo(src, i, 'output', found);
+  const cutAt = opts.outputs?.length ? [...outputs] : undefined;
+  const quantization = sourceQuantizationOf(found);
+  const notes = [...(cutAt ? [`cut at the requested outputs: ${outputs.join(', ')}`] : []), ...quantization.notes];
+  return b.build(outputs, { source: label, format: 'tflite', cutAt, notes, ...(quantization.kind ? { sourceQuantization: quantization.kind } : {}) });
 }
 
 /** Imports a .tflite model (float, dynamic-range or full-integer) from bytes or a path. */

@@ -1,12 +1,25 @@
-// Concat along `axis` (normalised to >= 0 at import), optional fused activation.
-import type { OpDef } from '../types.js';
+// Concat along `axis` (normalised to >= 0), optional fused activation. Inputs and output share one
+// set of parameters (the int8 CONCATENATION kernel does not rescale).
+import type { ImportContext, OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumber, normalizeAxis } from '../util.js';
-import { concatQuant } from '../quant-rules.js';
+import { operand, out0, tfliteActivation, versionByInputType } from '../emit-util.js';
+
+/** TF.js ConcatV2: the axis is the last input. */
+function importConcatV2(c: ImportContext): void {
+  const data = Array.from({ length: c.inputCount - 1 }, (_, i) => c.input(i));
+  c.emit('Concat', data, { axis: c.constValues(c.inputCount - 1)[0], activation: 'none' });
+}
 
 export const Concat: OpDef = {
   op: 'Concat',
-  imports: { tfjsGraph: ['ConcatV2', 'Concat'], tfjsLayers: ['Concatenate'], tflite: ['CONCATENATION'] },
-  quant: concatQuant,
+  imports: {
+    tfjsGraph: { ConcatV2: importConcatV2 },
+    tfjsLayers: { Concatenate: { inputs: 'all', attrs: { axis: { attr: 'axis', type: 'number', default: -1 }, activation: { value: 'none' } } } },
+    tflite: {
+      CONCATENATION: { inputs: 'all', attrs: { axis: { attr: 'axis', type: 'number' }, activation: { attr: 'fusedActivationFunction', type: 'activation' } } },
+    },
+  },
+  normalizeAttrs: (inputs, attrs) => ({ ...attrs, axis: normalizeAxis(attrNumber(attrs, 'axis'), inputs[0].shape.length) }),
   fusableActivation: true,
   inferShapes(inputs, attrs) {
     const rank = inputs[0].shape.length;
@@ -25,4 +38,25 @@ export const Concat: OpDef = {
     const axis = normalizeAxis(attrNumber(attrs, 'axis'), inputs[0].rank);
     return [applyActivation(tf, tf.concat(inputs, axis), attrActivation(attrs))];
   },
+  quant: {
+    rule: { output: 'shared' },
+    emit(ctx) {
+      const { node } = ctx;
+      const rank = ctx.tensorInfo(node.outputs[0]).shape.length;
+      ctx.op('CONCATENATION', node.inputs.map((i) => operand(ctx, i)), [out0(ctx)], {
+        axis: normalizeAxis(attrNumber(node.attrs, 'axis'), rank),
+        fusedActivationFunction: tfliteActivation(node.attrs),
+      });
+    },
+  },
+  builtins: {
+    CONCATENATION: {
+      options: 'ConcatenationOptions',
+      version: versionByInputType({ int16: 3, int8: 2 }),
+      runtime: ['1.5.0', '1.14.0', '2.3.0', '2.14.0', '2.21.0'],
+      kernel: { sameParams: 'all' },
+    },
+  },
+  examples: [{ name: 'Concat (shared parameters)', build: (b) => b.emit('cat', 'Concat', [b.conv('c1', b.input, 3), b.conv('c2', b.input, 5)], { axis: 3 }) }],
 };
+

@@ -1,10 +1,10 @@
 // StridedSlice in a normalised form: one begin/end/stride per input dimension, no ellipsis or
 // new-axis; `endMask` bit i means "to the end" (needed for negative strides running past 0),
 // `shrinkAxisMask` bit i drops dimension i (begin..begin+1). normalizeStridedSlice() turns
-// TF/TFLite masks into this form.
-import type { OpDef } from '../types.js';
+// TF/TFLite masks into this form at import.
+import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
-import { stridedSliceQuant } from '../quant-rules.js';
+import { out0 } from '../emit-util.js';
 
 export interface NormalizedSlice {
   begin: number[];
@@ -103,10 +103,31 @@ function sliceAttrs(attrs: Record<string, unknown>): NormalizedSlice {
   };
 }
 
+/** TF.js StridedSlice / TFLite STRIDED_SLICE: begin, end, strides are constant inputs 1-3; masks resolved here. */
+function importStridedSlice(masks: { begin: string; end: string; ellipsis: string; newAxis: string; shrink: string }) {
+  return (c: ImportContext): void => {
+    const mask = (key: string) => c.attr({ attr: key, type: 'number', default: 0 }) as number;
+    const s = normalizeStridedSlice(c.tensor(c.input(0)).shape, c.constValues(1), c.constValues(2), c.constValues(3), {
+      beginMask: mask(masks.begin), endMask: mask(masks.end), ellipsisMask: mask(masks.ellipsis),
+      newAxisMask: mask(masks.newAxis), shrinkAxisMask: mask(masks.shrink),
+    });
+    c.emit('StridedSlice', [c.input(0)], { ...s });
+  };
+}
+
+const importTfliteStridedSlice = importStridedSlice({ begin: 'beginMask', end: 'endMask', ellipsis: 'ellipsisMask', newAxis: 'newAxisMask', shrink: 'shrinkAxisMask' });
+
 export const StridedSlice: OpDef = {
   op: 'StridedSlice',
-  imports: { tfjsGraph: ['StridedSlice'], tflite: ['STRIDED_SLICE'] },
-  quant: stridedSliceQuant,
+  imports: {
+    tfjsGraph: { StridedSlice: importStridedSlice({ begin: 'begin_mask', end: 'end_mask', ellipsis: 'ellipsis_mask', newAxis: 'new_axis_mask', shrink: 'shrink_axis_mask' }) },
+    tflite: {
+      STRIDED_SLICE(c) {
+        if (c.attr({ attr: 'offset', type: 'bool' })) throw c.error('offset=true is not supported');
+        importTfliteStridedSlice(c);
+      },
+    },
+  },
   inferShapes([x], attrs) {
     const s = sliceAttrs(attrs);
     if (s.begin.length !== x.shape.length) throw new Error(`StridedSlice attrs have ${s.begin.length} dims for rank ${x.shape.length}`);
@@ -116,4 +137,43 @@ export const StridedSlice: OpDef = {
     const s = sliceAttrs(attrs);
     return [tf.stridedSlice(x, s.begin, s.end, s.strides, 0, s.endMask, 0, 0, s.shrinkAxisMask)];
   },
+  quant: {
+    rule: { output: 'same-as-input' },
+    emit(ctx) {
+      const { node } = ctx;
+      const s = sliceAttrs(node.attrs);
+      ctx.op(
+        'STRIDED_SLICE',
+        [
+          ctx.activation(node.inputs[0]),
+          ctx.int32Constant(`${node.name}/begin`, s.begin, [s.begin.length]),
+          ctx.int32Constant(`${node.name}/end`, s.end, [s.end.length]),
+          ctx.int32Constant(`${node.name}/strides`, s.strides, [s.strides.length]),
+        ],
+        [out0(ctx)],
+        { beginMask: attrNumber(node.attrs, 'beginMask', 0), endMask: s.endMask, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: s.shrinkAxisMask, offset: false },
+      );
+    },
+  },
+  builtins: {
+    STRIDED_SLICE: {
+      options: 'StridedSliceOptions',
+      version({ inputs: [x], inputRanks: [rank = 4], options }) {
+        if (options.offset) return 8;
+        if (options.ellipsisMask || options.newAxisMask) return 6;
+        if (rank > 4) return 4;
+        if (x === 'bool') return 3;
+        return x === 'int8' ? 2 : 1;
+      },
+      runtime: ['1.6.0', '1.14.0', '2.1.0', '2.2.0', '2.5.0', '2.6.0', '2.14.0', '2.14.0'],
+      kernel: { sameParams: [0] },
+    },
+  },
+  examples: [
+    {
+      name: 'StridedSlice',
+      build: (b) =>
+        b.emit('ss', 'StridedSlice', [b.conv('c', b.input, 6)], { begin: [0, 1, 0, 2], end: [1, 7, 8, 6], strides: [1, 2, 1, 1], beginMask: 0, endMask: 0, shrinkAxisMask: 0 }),
+    },
+  ],
 };

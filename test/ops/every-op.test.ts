@@ -1,12 +1,14 @@
-// For each supported op type: a small float graph is quantized with quantizeInt8, run in LiteRT,
-// and compared with the float graph run in TF.js on the same (int8-representable) input. The
-// tolerance is derived from the output scale: a few output steps, plus the propagated weight
-// rounding for weighted ops.
+// Every op of the registry (lib/ops/defs): each of its examples, a small float graph, is quantized with
+// quantizeInt8 in every precision the op supports, run in LiteRT, and compared with the float graph
+// run in TF.js on the same (int8-representable) input. The tolerance is derived from the output scale:
+// a few output steps, plus the propagated weight rounding for weighted ops.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph, IrTensor } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { OP_DEFS } from '../../lib/ops/registry.js';
+import type { ExampleBuilder, OpExample, Precision } from '../../lib/ops/types.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { dtypeName } from '../../lib/tflite/model.js';
@@ -38,97 +40,23 @@ function gridInput(r: () => number): Float32Array {
   return a;
 }
 
-interface Case {
-  name: string;
-  build(b: GraphBuilder, x: string, r: () => number): string[];
-  /** Extra tolerance in output steps (ops whose int8 kernels round more). */
-  steps?: number;
-  /** Extra steps for the int16 kernel (TANH / SOFTMAX int16 use table lookups with interpolation). */
-  int16Steps?: number;
-  weighted?: boolean;
+/** An ExampleBuilder (lib/ops/types.ts) over a GraphBuilder, with the example's seeded random numbers. */
+function exampleBuilder(b: GraphBuilder, input: string, r: () => number): ExampleBuilder {
+  const uniform = (n: number, lo: number, hi: number) => randomArray(n, lo, hi, r);
+  return {
+    input,
+    uniform,
+    constant: (name, shape, data) => b.addConstant(name, shape, 'float32', data),
+    emit: (name, op, inputs, attrs, outputs) => b.emit(name, op, inputs, attrs, outputs),
+    shape: (name) => b.tensor(name).shape,
+    conv(name, x, oc) {
+      const ic = b.tensor(x).shape[3];
+      const f = b.addConstant(`${name}/w`, [3, 3, ic, oc], 'float32', uniform(3 * 3 * ic * oc, -0.5, 0.5));
+      const bias = b.addConstant(`${name}/b`, [oc], 'float32', uniform(oc, -0.2, 0.2));
+      return b.emit(name, 'Conv2D', [x, f, bias], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
+    },
+  };
 }
-
-const conv = (b: GraphBuilder, x: string, r: () => number, name: string, oc: number, k = 3, attrs: Record<string, unknown> = {}) => {
-  const ic = b.tensor(x).shape[3];
-  const f = b.addConstant(`${name}/w`, [k, k, ic, oc], 'float32', randomArray(k * k * ic * oc, -0.5, 0.5, r));
-  const bias = b.addConstant(`${name}/b`, [oc], 'float32', randomArray(oc, -0.2, 0.2, r));
-  return b.emit(name, 'Conv2D', [x, f, bias], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none', ...attrs } as never)[0];
-};
-
-const CASES: Case[] = [
-  { name: 'Conv2D', weighted: true, build: (b, x, r) => [conv(b, x, r, 'conv', 6)] },
-  { name: 'Conv2D+relu stride 2 VALID', weighted: true, build: (b, x, r) => [conv(b, x, r, 'conv', 5, 3, { strides: [2, 2], padding: 'VALID', activation: 'relu' })] },
-  {
-    name: 'DepthwiseConv2D',
-    weighted: true,
-    build: (b, x, r) => {
-      const f = b.addConstant('dw/w', [3, 3, C, 2], 'float32', randomArray(3 * 3 * C * 2, -0.5, 0.5, r));
-      const bias = b.addConstant('dw/b', [C * 2], 'float32', randomArray(C * 2, -0.1, 0.1, r));
-      return b.emit('dw', 'DepthwiseConv2D', [x, f, bias], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'relu6' });
-    },
-  },
-  {
-    name: 'FullyConnected',
-    weighted: true,
-    build: (b, x, r) => {
-      const flat = b.emit('flat', 'Reshape', [x], { shape: [1, N_IN] })[0];
-      const w = b.addConstant('fc/w', [N_IN, 10], 'float32', randomArray(N_IN * 10, -0.1, 0.1, r));
-      const bias = b.addConstant('fc/b', [10], 'float32', randomArray(10, -0.1, 0.1, r));
-      return b.emit('fc', 'FullyConnected', [flat, w, bias], { activation: 'none' });
-    },
-  },
-  { name: 'Sigmoid', build: (b, x, r) => b.emit('sig', 'Sigmoid', [conv(b, x, r, 'c', 4)], {}) },
-  { name: 'Silu (LOGISTIC + MUL)', steps: 2, build: (b, x, r) => b.emit('silu', 'Silu', [conv(b, x, r, 'c', 4)], {}) },
-  // int16 TANH: measured 2.6 steps of 1/32768 (its lookup table's interpolation error).
-  { name: 'Tanh', int16Steps: 2, build: (b, x, r) => b.emit('tanh', 'Tanh', [conv(b, x, r, 'c', 4)], {}) },
-  { name: 'Add', build: (b, x, r) => b.emit('add', 'Add', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
-  { name: 'Sub', build: (b, x, r) => b.emit('sub', 'Sub', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
-  { name: 'Mul', steps: 2, build: (b, x, r) => b.emit('mul', 'Mul', [conv(b, x, r, 'c1', 4), conv(b, x, r, 'c2', 4)], {}) },
-  {
-    name: 'Mul by constant',
-    build: (b, x, r) => {
-      const k = b.addConstant('k', [C], 'float32', Float32Array.from([2, -1, 0.5, 3]));
-      return b.emit('mulc', 'Mul', [x, k], {});
-    },
-  },
-  { name: 'Square', steps: 2, build: (b, x, r) => b.emit('sq', 'Square', [conv(b, x, r, 'c', 4)], {}) },
-  { name: 'Concat (shared parameters)', build: (b, x, r) => b.emit('cat', 'Concat', [conv(b, x, r, 'c1', 3), conv(b, x, r, 'c2', 5)], { axis: 3 }) },
-  { name: 'MaxPool 5x5 SAME', build: (b, x, r) => b.emit('mp', 'MaxPool', [conv(b, x, r, 'c', 4)], { filter: [5, 5], strides: [1, 1], padding: 'SAME' }) },
-  { name: 'AvgPool 2x2', steps: 1, build: (b, x, r) => b.emit('ap', 'AvgPool', [conv(b, x, r, 'c', 4)], { filter: [2, 2], strides: [2, 2], padding: 'VALID' }) },
-  {
-    name: 'ResizeNearest (half pixel centers)',
-    build: (b, x, r) => b.emit('up', 'ResizeNearest', [conv(b, x, r, 'c', 4)], { size: [16, 16], alignCorners: false, halfPixelCenters: true }),
-  },
-  { name: 'Pad', build: (b, x, r) => b.emit('pad', 'Pad', [conv(b, x, r, 'c', 4)], { paddings: [0, 0, 1, 1, 2, 2, 0, 0], constantValue: 0 }) },
-  { name: 'Reshape', build: (b, x, r) => b.emit('rs', 'Reshape', [conv(b, x, r, 'c', 6)], { shape: [1, H * W * 3, 2] }) },
-  { name: 'Transpose', build: (b, x, r) => b.emit('tp', 'Transpose', [conv(b, x, r, 'c', 4)], { perm: [0, 3, 1, 2] }) },
-  { name: 'Relu', build: (b, x, r) => b.emit('relu', 'Relu', [conv(b, x, r, 'c', 4)], {}) },
-  { name: 'LeakyRelu', build: (b, x, r) => b.emit('lrelu', 'LeakyRelu', [conv(b, x, r, 'c', 4)], { alpha: 0.1 }) },
-  // int8 MEAN averages on the input's (coarser) grid before requantizing to the output scale:
-  // measured up to ~3.3 output steps here, where the output scale is a third of the input's.
-  { name: 'Mean', steps: 2.5, build: (b, x, r) => b.emit('mean', 'Mean', [conv(b, x, r, 'c', 4)], { axes: [1, 2], keepDims: true }) },
-  {
-    name: 'StridedSlice',
-    build: (b, x, r) =>
-      b.emit('ss', 'StridedSlice', [conv(b, x, r, 'c', 6)], { begin: [0, 1, 0, 2], end: [1, 7, 8, 6], strides: [1, 2, 1, 1], beginMask: 0, endMask: 0, shrinkAxisMask: 0 }),
-  },
-  {
-    name: 'BatchNorm (unfolded: a 1x1 depthwise conv)',
-    weighted: true,
-    build: (b, x, r) => {
-      const t = (name: string, lo: number, hi: number) => b.addConstant(`bn/${name}`, [C], 'float32', randomArray(C, lo, hi, r));
-      return b.emit('bn', 'BatchNorm', [x, t('scale', 0.5, 2), t('offset', -0.5, 0.5), t('mean', 0.2, 0.8), t('variance', 0.05, 0.5)], { epsilon: 1e-3 });
-    },
-  },
-  { name: 'Split', build: (b, x, r) => b.emit('sp', 'Split', [conv(b, x, r, 'c', 5)], { axis: 3, sizes: [2, 3] }, ['sp:0', 'sp:1']) },
-  { name: 'Pack', build: (b, x, r) => b.emit('pk', 'Pack', [conv(b, x, r, 'c1', 3), conv(b, x, r, 'c2', 3)], { axis: 1 }) },
-  { name: 'Unpack', build: (b, x, r) => b.emit('up', 'Unpack', [conv(b, x, r, 'c', 3)], { axis: 3 }, ['up:0', 'up:1', 'up:2']) },
-  { name: 'Slice', build: (b, x, r) => b.emit('sl', 'Slice', [conv(b, x, r, 'c', 4)], { begin: [0, 1, 2, 1], size: [1, 5, 4, 2] }) },
-  { name: 'ExpandDims', build: (b, x, r) => b.emit('ed', 'ExpandDims', [conv(b, x, r, 'c', 4)], { axis: 1 }) },
-  { name: 'Squeeze', build: (b, x, r) => b.emit('sq1', 'Squeeze', [b.emit('m', 'Mean', [conv(b, x, r, 'c', 4)], { axes: [1], keepDims: true })[0]], { axes: [1] }) },
-  // int16 SOFTMAX: measured 1.7 steps (exp and reciprocal lookup tables).
-  { name: 'Softmax', int16Steps: 2, build: (b, x, r) => b.emit('sm', 'Softmax', [conv(b, x, r, 'c', 4)], { beta: 1 }) },
-];
 
 async function floatRun(graph: Graph, input: Record<string, Float32Array>, fetch: string[]): Promise<Record<string, Float32Array>> {
   const ex = await createFloatExecutor(graph, { backend: 'wasm' });
@@ -148,7 +76,6 @@ function lastNodeGraph(graph: Graph): Graph {
   return { tensors, nodes: [node], inputs, outputs: node.outputs, meta: graph.meta };
 }
 
-type Precision = 'int8' | 'int16' | 'float';
 
 /** File dtypes each precision may write (besides the int8 model input and int32 shape operands). */
 const ALLOWED_TYPES: Record<Precision, string[]> = {
@@ -158,14 +85,26 @@ const ALLOWED_TYPES: Record<Precision, string[]> = {
   float: ['int8', 'int32', 'float32'],
 };
 
+describe('op registry: every op has examples', () => {
+  it('each registered op with a quantization rule has at least one example', () => {
+    const missing = OP_DEFS.filter((d) => d.quant && !(d.examples?.length)).map((d) => d.op);
+    expect(missing, `ops without examples: ${missing.join(', ')}`).to.deep.equal([]);
+  });
+});
+
+const CASES: { op: string; example: OpExample; precisions: readonly Precision[] }[] = OP_DEFS.flatMap((d) =>
+  (d.examples ?? []).map((example) => ({ op: d.op, example, precisions: d.quant?.precisions ?? ['int8', 'int16', 'float'] })),
+);
+
 for (const precision of ['int8', 'int16', 'float'] as Precision[]) {
-  describe(`quantizeInt8: every op type against LiteRT (${precision})`, function () {
-    for (const c of CASES) {
-      it(c.name, async () => {
+  describe(`every registered op against LiteRT (${precision})`, function () {
+    for (const { op, example: c, precisions } of CASES) {
+      if (!precisions.includes(precision)) continue;
+      it(`${op}: ${c.name}`, async () => {
         const r = rng(c.name.length * 7919 + 13);
         const b = new GraphBuilder(c.name);
         const x = b.addInput('input', INPUT_SHAPE);
-        const outs = c.build(b, x, r);
+        const outs = c.build(exampleBuilder(b, x, r));
         // Every activation is also a model output, so the op under test can be checked on the exact
         // inputs LiteRT gave it (upstream rounding then does not count against it).
         const all = b.nodes.flatMap((n) => n.outputs).filter((t) => !outs.includes(t));
