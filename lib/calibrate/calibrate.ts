@@ -82,33 +82,37 @@ async function* takeSamples(src: AsyncIterable<Float32Array> | Iterable<Float32A
   }
 }
 
-export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResult> {
-  const t0 = performance.now();
+/** Options checked before any sample runs, with the percentile's default. */
+function checkOptions(opts: CalibrateOptions): { percentile: number } {
   if (!Number.isInteger(opts.numSamples) || opts.numSamples < 1) {
     throw new Error(`calibrate: numSamples must be a positive integer, got ${opts.numSamples}`);
   }
   if (!Array.isArray(opts.tensors) || opts.tensors.length === 0) throw new Error('calibrate: no tensors to observe (opts.tensors is empty)');
   const percentile = opts.percentile ?? 99.99;
   if (!(percentile > 50 && percentile <= 100)) throw new Error(`calibrate: percentile must be in (50, 100], got ${percentile}`);
+  return { percentile };
+}
 
-  const methods = new Map<string, CalibrationMethod>();
-  const observers = new Map<string, Observer>();
+/** One observer per tensor, of the kind its method needs. */
+function createObservers(opts: CalibrateOptions): Map<string, { method: CalibrationMethod; observer: Observer }> {
+  const observers = new Map<string, { method: CalibrationMethod; observer: Observer }>();
   for (const name of opts.tensors) {
     if (observers.has(name)) throw new Error(`calibrate: tensor '${name}' is listed twice`);
     const method = typeof opts.method === 'function' ? opts.method(name) : opts.method;
     if (!CALIBRATION_METHODS.includes(method)) {
       throw new Error(`calibrate: unknown calibration method '${String(method)}' for tensor '${name}' (expected one of ${CALIBRATION_METHODS.join(', ')})`);
     }
-    methods.set(name, method);
     // Histograms cost a second (subsampled) pass and O(bins) memory: only build them when needed.
-    observers.set(
-      name,
-      method === 'minmax'
-        ? { kind: 'minmax', obs: new MinMaxObserver(name) }
-        : { kind: 'histogram', obs: new HistogramObserver(name, opts.histogram) },
-    );
+    const observer: Observer = method === 'minmax'
+      ? { kind: 'minmax', obs: new MinMaxObserver(name) }
+      : { kind: 'histogram', obs: new HistogramObserver(name, opts.histogram) };
+    observers.set(name, { method, observer });
   }
+  return observers;
+}
 
+/** Forwards every sample once, folding each reported tensor into its observer. */
+async function observeSamples(opts: CalibrateOptions, observers: ReadonlyMap<string, { observer: Observer }>): Promise<{ done: number; observeMs: number }> {
   let done = 0;
   let observeMs = 0;
   const reported = new Set<string>();
@@ -124,7 +128,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
       reported.add(name);
       const t = performance.now();
       try {
-        o.obs.observe(data, sampleIndex);
+        o.observer.obs.observe(data, sampleIndex);
       } catch (e) {
         // Remember it in case `forward` swallows exceptions thrown by the callback.
         callbackError ??= e;
@@ -146,7 +150,6 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
   if (done === 0) {
     throw new Error(`calibrate: the calibration dataset produced no samples (asked for ${opts.numSamples}); provide at least one representative input`);
   }
-
   const missing = opts.tensors.filter((n) => !reported.has(n));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).map((n) => `'${n}'`).join(', ');
@@ -154,24 +157,32 @@ export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResu
       `calibrate: ${missing.length} tensor(s) were never reported by the forward pass: ${shown}${missing.length > 10 ? ', ...' : ''} (check the tensor names)`,
     );
   }
+  return { done, observeMs };
+}
 
+/** The clip range a tensor's method picks from what its observer saw. */
+function rangeOf(method: CalibrationMethod, o: Observer, percentile: number): TensorRange {
+  const mm = o.kind === 'minmax' ? o.obs : o.obs.minMax;
+  // Zero-element tensors (e.g. an empty slice) have no values: any range is exact; use [0, 0].
+  if (mm.count === 0) return { min: 0, max: 0, method, observedMin: 0, observedMax: 0 };
+  let clip: ClipRange;
+  if (o.kind === 'minmax') clip = { min: mm.min, max: mm.max };
+  else {
+    const h = o.obs.snapshot();
+    clip = method === 'percentile' ? percentileRange(h, percentile) : method === 'mse' ? mseRange(h) : entropyRange(h);
+  }
+  return { min: clip.min, max: clip.max, method, observedMin: mm.min, observedMax: mm.max };
+}
+
+export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResult> {
+  const t0 = performance.now();
+  const { percentile } = checkOptions(opts);
+  const observers = createObservers(opts);
+  const { done, observeMs } = await observeSamples(opts, observers);
   const ranges = new Map<string, TensorRange>();
   for (const name of opts.tensors) {
-    const o = observers.get(name)!;
-    const method = methods.get(name)!;
-    const mm = o.kind === 'minmax' ? o.obs : o.obs.minMax;
-    if (mm.count === 0) {
-      // Zero-element tensors (e.g. an empty slice) have no values: any range is exact; use [0, 0].
-      ranges.set(name, { min: 0, max: 0, method, observedMin: 0, observedMax: 0 });
-      continue;
-    }
-    let clip: ClipRange;
-    if (o.kind === 'minmax') clip = { min: mm.min, max: mm.max };
-    else {
-      const h = o.obs.snapshot();
-      clip = method === 'percentile' ? percentileRange(h, percentile) : method === 'mse' ? mseRange(h) : entropyRange(h);
-    }
-    ranges.set(name, { min: clip.min, max: clip.max, method, observedMin: mm.min, observedMax: mm.max });
+    const { method, observer } = observers.get(name)!;
+    ranges.set(name, rangeOf(method, observer, percentile));
   }
   return { ranges, samples: done, seconds: (performance.now() - t0) / 1000, observeSeconds: observeMs / 1000 };
 }
