@@ -81,4 +81,33 @@ describe('calibrate with the real YOLOv5n float executor', function () {
       expect(Math.abs(r.max - hi), `${name} max`).to.be.lessThan(0.03 * span);
     }
   });
+
+  it('gives the same statistics from wasm heap views as from copies, with no copy made', async () => {
+    const activations: string[] = [];
+    for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)!.data) activations.push(o);
+    const copying = await createFloatExecutor(graph, { backend: 'wasm', activationViews: false });
+    const ranges = async (exec: FloatExecutor, sawView: (data: Float32Array) => void) =>
+      (await calibrate({
+        tensors: activations,
+        samples: inputs,
+        numSamples: inputs.length,
+        forward: (input, onTensor) => exec.stream(input, { fetch: [], onTensor: (name, data) => (sawView(data), onTensor(name, data)) }).then(() => undefined),
+        method: (name) => (name.length % 2 ? 'percentile' : 'minmax'),
+      })).ranges;
+    // A view shares the wasm heap (one buffer much larger than the tensor); a copy owns its buffer.
+    const heap = (data: Float32Array) => data.buffer.byteLength > data.byteLength;
+    let views = 0;
+    let copies = 0;
+    try {
+      const fromViews = await ranges(ex, (d) => (heap(d) ? views++ : copies++));
+      // onTensor sees the graph input and every activation of each sample.
+      const reports = (activations.length + graph.inputs.length) * inputs.length;
+      expect([views, copies]).to.deep.equal([reports, 0]);
+      const fromCopies = await ranges(copying, (d) => (heap(d) ? views++ : copies++));
+      expect([views, copies]).to.deep.equal([reports, reports]);
+      expect([...fromViews]).to.deep.equal([...fromCopies]);
+    } finally {
+      copying.dispose();
+    }
+  });
 });
