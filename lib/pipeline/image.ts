@@ -1,6 +1,7 @@
 // Image decoding: JPEG / PNG (and whatever else jimp reads) into packed 8-bit RGB.
-import fs from 'node:fs/promises';
 import { Jimp } from 'jimp';
+import { MAX_IMAGE_PIXELS, checkImageHeader } from './image-header.js';
+import { READ_LIMITS, readRegularFile } from '../util/read-file.js';
 
 /** A packed, row-major 8-bit RGB image (3 bytes per pixel, no row padding). */
 export interface RgbImage {
@@ -15,18 +16,16 @@ export interface RgbImage {
  * jimp expands grayscale, palette and 16-bit PNGs to 8-bit RGBA; the alpha channel is dropped
  * (not composited), which is what OpenCV's imread(IMREAD_COLOR) does for the YOLOv5 tools.
  */
-export async function decodeImage(source: string | Uint8Array, label?: string): Promise<RgbImage> {
+export async function decodeImage(source: string | Uint8Array, label?: string, maxPixels: number = MAX_IMAGE_PIXELS): Promise<RgbImage> {
   const name = label ?? (typeof source === 'string' ? source : 'image bytes');
   let bytes: Buffer;
   if (typeof source === 'string') {
-    try {
-      bytes = await fs.readFile(source);
-    } catch (e) {
-      throw new Error(`${name}: cannot read the image file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const read = readRegularFile(source, 'image file', READ_LIMITS.image);
+    bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength);
   } else {
     bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   }
+  checkImageHeader(bytes, name, maxPixels);
   let img;
   try {
     img = await Jimp.read(bytes);

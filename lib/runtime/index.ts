@@ -1,10 +1,11 @@
 // A small API over LiteRT for running .tflite files from Node.
 // LiteRT does not expose quantization parameters, so tensor descriptions combine LiteRT's view
 // (what it will accept) with our own flatbuffer reader (scale / zero point).
-import fs from 'node:fs/promises';
 import { loadLiteRtModule, setLiteRtVerbose, takeLiteRtErrors } from './litert-loader.js';
 import { readTflite } from '../tflite/reader.js';
+import { checkTfliteModel } from '../tflite/check.js';
 import { dtypeName, type TfliteModel } from '../tflite/model.js';
+import { READ_LIMITS, readRegularFile } from '../util/read-file.js';
 
 export { setLiteRtVerbose };
 
@@ -50,12 +51,27 @@ export interface RunnerOptions {
   label?: string;
   /** Number of CPU threads for XNNPACK (LiteRT's default when omitted). */
   numThreads?: number;
+  /**
+   * Run the checker (lib/tflite/check.ts) before LiteRT sees the file (default true): a file LiteRT
+   * aborts on (a scale of 0, a tensor index out of range) would otherwise trap the WebAssembly runtime
+   * and leave the process unable to run the next model.
+   */
+  check?: boolean;
 }
 
 /** Converts a [0,1] float input into this input's integer type (used in the type-guard hint). */
 const CONVERT_HINT =
   "quantizeInput(x, runner.inputs[i]) from 'yolo-int8', or imageToInput() for images " +
   '(pixel p -> p-128 for int8 with scale 1/255, zero point -128; p for uint8 with zero point 0)';
+
+/** Throws, naming the file and its first violations, when the checker refuses the model. */
+function refuseUnsafe(model: TfliteModel, label: string): void {
+  const { ok, violations } = checkTfliteModel(model, { strict: false });
+  if (ok) return;
+  const shown = violations.slice(0, 3).map((v) => `${v.where}: ${v.message}`).join('; ');
+  const more = violations.length > 3 ? `; ... (${violations.length} violations in all)` : '';
+  throw new Error(`${label}: refused before loading into LiteRT, the file breaks TFLite's rules: ${shown}${more} (run 'yolo-int8 check' for the full list)`);
+}
 
 export class TfliteRunner {
   readonly inputs: TensorDescription[];
@@ -103,17 +119,14 @@ export class TfliteRunner {
     let label = options.label ?? 'model';
     if (typeof source === 'string') {
       label = options.label ?? source;
-      try {
-        bytes = new Uint8Array(await fs.readFile(source));
-      } catch (e) {
-        throw new Error(`${label}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
+      bytes = readRegularFile(source, 'model file', READ_LIMITS.model);
     } else {
       bytes = source;
     }
     // Our reader validates the file first, so a damaged file gets a precise error instead of a wasm abort.
     const model = readTflite(bytes, { label });
     if (model.subgraphs.length === 0) throw new Error(`${label}: the model has no subgraph`);
+    if (options.check !== false) refuseUnsafe(model, label);
     const lt = await loadLiteRtModule();
     let compiled;
     takeLiteRtErrors();

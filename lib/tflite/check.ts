@@ -56,11 +56,19 @@ export interface CheckViolation {
 export interface CheckResult {
   ok: boolean;
   violations: CheckViolation[];
+  /**
+   * Findings LiteRT runs anyway, reported but not violations unless `strict` (an operator code that
+   * declares a lower version than its tensor types need: old writers did, and the kernels read the
+   * options regardless). Files this library writes are checked strictly.
+   */
+  notes?: CheckViolation[];
 }
 
 export interface CheckOptions {
   /** Names the file in a 'readable' violation (default 'model'). */
   label?: string;
+  /** Lower-than-needed operator versions are violations (default true); otherwise notes. */
+  strict?: boolean;
 }
 
 const { INT8, UINT8, INT16, INT32, INT64 } = TensorType;
@@ -127,14 +135,15 @@ export function checkTflite(bytes: Uint8Array, opts: CheckOptions = {}): CheckRe
     const prefix = `${label}: `;
     return { ok: false, violations: [{ rule: 'readable', where: label, message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message }] };
   }
-  return checkTfliteModel(model);
+  return checkTfliteModel(model, opts);
 }
 
 /** The same checks on a model object (e.g. one built in memory before writing it). */
-export function checkTfliteModel(model: TfliteModel): CheckResult {
+export function checkTfliteModel(model: TfliteModel, opts: Pick<CheckOptions, 'strict'> = {}): CheckResult {
   const violations: CheckViolation[] = [];
+  const notes: CheckViolation[] = [];
   const multi = model.subgraphs.length > 1;
-  model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations));
+  model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations, opts.strict === false ? notes : violations));
   model.metadata.forEach((md, i) => {
     if (!(Number.isInteger(md.buffer) && md.buffer >= 0 && md.buffer < model.buffers.length)) {
       violations.push({ rule: 'buffer-index', where: `metadata ${i} '${md.name}'`, message: `uses buffer ${md.buffer}, but the model has ${model.buffers.length} buffers` });
@@ -153,7 +162,7 @@ export function checkTfliteModel(model: TfliteModel): CheckResult {
       }
     }
   });
-  return { ok: violations.length === 0, violations };
+  return { ok: violations.length === 0, violations, ...(notes.length ? { notes } : {}) };
 }
 
 /** A subgraph as the checks read it: valid indices, names for messages, constant data, the report. */
@@ -166,9 +175,11 @@ interface SubgraphView {
   tname(i: number): string;
   dataOf(t: TfliteTensor): Uint8Array | undefined;
   add: Add;
+  /** Where findings LiteRT runs anyway go (the violations when strict). */
+  lenient: Add;
 }
 
-function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): SubgraphView {
+function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): SubgraphView {
   const tensors = sg.tensors;
   const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < tensors.length;
   return {
@@ -180,6 +191,7 @@ function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, ou
       return b && b.data.length > 0 ? b.data : undefined;
     },
     add: (rule, where, message) => out.push({ rule, where, message }),
+    lenient: (rule, where, message) => lenientOut.push({ rule, where, message }),
   };
 }
 
@@ -254,11 +266,11 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
   checkWeightedOp(opName, op, v.tensorAt, tname, v.dataOf, where, add);
   checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
   checkSameParams(opName, op, v.tensorAt, tname, where, add);
-  checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add);
+  checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add, v.lenient);
 }
 
-function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[]): void {
-  const v = subgraphView(model, sg, prefix, out);
+function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): void {
+  const v = subgraphView(model, sg, prefix, out, lenientOut);
   sg.tensors.forEach((t, i) => {
     checkTensorBuffer(v, t, v.tname(i));
     checkTensorQuantization(v, t, v.tname(i));
@@ -292,6 +304,9 @@ function checkWeightedOp(
   const w = tensorAt(wi);
   const wq = quantized(w);
   if (!w || !wq || (w.type !== INT8 && w.type !== TensorType.INT4)) return;
+  // A non-constant "weights" operand (FULLY_CONNECTED of two activations, e.g. attention's matmul) is
+  // an activation: asymmetric and per-tensor, and LiteRT runs it; the rules below are for constants.
+  if (!dataOf(w)) return;
   // Weights: symmetric, per-axis only along the output channels, int8 values in [-127, 127].
   const nonZero = wq.zeroPoint.map((z, c) => (z === 0 ? '' : wq.zeroPoint.length > 1 ? `${z} (channel ${c})` : String(z))).filter(Boolean);
   if (nonZero.length) add('weights-zero-point', where, `weights ${tname(wi)} have zero point ${listSome(nonZero)}; ${opName} weights must be symmetric (zero point 0)`);
@@ -407,7 +422,7 @@ const LEGACY_VERSIONS: [string, number, number][] = [['DEQUANTIZE', TensorType.F
  * itself needs is normal: ops of one kind share one operator code, whose version is the highest any of
  * them needs (yolov8n_int8.tflite: float and hybrid CONV_2D share version 2).
  */
-function checkVersion(opName: string, builtinCode: number, declared: number, op: TfliteOperator, tensorAt: TensorAt, where: string, add: Add): void {
+function checkVersion(opName: string, builtinCode: number, declared: number, op: TfliteOperator, tensorAt: TensorAt, where: string, add: Add, lenient: Add): void {
   if (minRuntimeVersionForOp(builtinCode, 1) !== undefined && minRuntimeVersionForOp(builtinCode, declared) === undefined) {
     let highest = 1;
     while (minRuntimeVersionForOp(builtinCode, highest + 1) !== undefined) highest++;
@@ -430,7 +445,7 @@ function checkVersion(opName: string, builtinCode: number, declared: number, op:
   if (declared >= needed) return;
   if (LEGACY_VERSIONS.some(([o, type, v]) => o === opName && ins[0]?.type === type && declared >= v)) return;
   const types = `${ins.map((t) => (t ? dtypeName(t.type) : '-')).join(',')} -> ${outs.map((t) => (t ? dtypeName(t.type) : '-')).join(',')}`;
-  add('op-version', where, `operator code declares version ${declared}; its tensor types (${types}) and options need version ${needed} or higher`);
+  lenient('op-version', where, `operator code declares version ${declared}; its tensor types (${types}) and options need version ${needed} or higher`);
 }
 
 /** The violations as text, one per line ("<where>: [rule] message"). */

@@ -20,7 +20,8 @@ function concatModel(sameParams: boolean): Uint8Array {
 
 async function runOrError(bytes: Uint8Array): Promise<{ out?: Int8Array; error?: string }> {
   try {
-    const r = await TfliteRunner.load(bytes);
+    // The checker would refuse the second model before LiteRT sees it; here LiteRT's own handling is tested.
+    const r = await TfliteRunner.load(bytes, { check: false });
     try {
       const a = Int8Array.from({ length: 12 }, (_, i) => i);
       const c = Int8Array.from({ length: 12 }, (_, i) => -i | 0);
@@ -41,6 +42,16 @@ describe('TfliteRunner: failures LiteRT only logs', () => {
     const want = [];
     for (let p = 0; p < 4; p++) want.push(p * 3, p * 3 + 1, p * 3 + 2, -(p * 3) | 0, -(p * 3 + 1), -(p * 3 + 2));
     expect(Array.from(out!)).to.deep.equal(want);
+  });
+
+  it('refuses, by default, a CONCATENATION whose parameters differ before LiteRT sees it', async () => {
+    let error = '';
+    try {
+      await TfliteRunner.load(concatModel(false), { label: 'concat.tflite' });
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    expect(error).to.match(/^concat\.tflite: refused before loading into LiteRT, the file breaks TFLite's rules: operator 0 CONCATENATION \(output 'y'\): /);
   });
 
   it('either requantizes correctly or throws, never returns stale data, when parameters differ', async () => {

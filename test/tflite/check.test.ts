@@ -153,6 +153,22 @@ describe('checkTflite: valid files', function () {
     }
   });
 
+  it('every .tflite of the fixtures that LiteRT runs passes the lenient check and loads (YOLO11n, the zoo)', async function () {
+    requireFixtures(this);
+    const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.tflite') ? [path.join(d, e.name)] : []));
+    const files = walk(FIXTURES);
+    expect(files.length).to.be.greaterThan(10);
+    for (const f of files) {
+      const r = checkTflite(new Uint8Array(fs.readFileSync(f)), { label: f, strict: false });
+      expect(r.violations, f).to.deep.equal([]);
+      (await TfliteRunner.load(f)).dispose();
+    }
+    // YOLO11n's attention multiplies two activations with FULLY_CONNECTED: its asymmetric int8
+    // "weights" operand is an activation, not a constant the weight rules apply to.
+    const y11 = checkTflite(new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'yolo11n/yolo11n_full_integer_quant.tflite'))));
+    expect(y11.violations.filter((v) => v.rule.startsWith('weights-'))).to.deep.equal([]);
+  });
+
   it('the hand-built test models pass and run in LiteRT', async () => {
     for (const m of [baseModel(), float16Model()]) {
       expect(checkTfliteModel(m).violations).to.deep.equal([]);
@@ -334,16 +350,25 @@ describe('checkTflite: each rule broken by hand', function () {
       ['op-version', /operator 0 CONV_2D .*declares version 9; TFLite defines CONV_2D versions 1 to 8/],
       ['op-version', /operator 1 CONV_2D/],
     ]);
-    // ... which LiteRT indeed cannot load.
+    // ... which LiteRT indeed cannot load (with the checker bypassed), and which load refuses first.
     const m9 = baseModel();
     codeOf(m9, 'c').version = 9;
-    let loadError = '';
-    try {
-      (await TfliteRunner.load(writeTflite(m9))).dispose();
-    } catch (e) {
-      loadError = (e as Error).message;
-    }
-    expect(loadError).to.match(/CONV_2D' version '9'/);
+    const loadError = async (check: boolean) => {
+      try {
+        (await TfliteRunner.load(writeTflite(m9), { check })).dispose();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    };
+    expect(await loadError(false)).to.match(/CONV_2D' version '9'/);
+    expect(await loadError(true)).to.match(/refused before loading into LiteRT.*declares version 9; TFLite defines CONV_2D versions 1 to 8/);
+    // A lower version than the types need: a violation when strict (files we write), a note otherwise
+    // (LiteRT runs such files; MediaPipe's selfie segmentation declares RESIZE_BILINEAR version 1).
+    const v1 = checkEdited(baseModel, (m) => { codeOf(m, 'c').version = 1; });
+    const lenient = checkTfliteModel(readTflite(writeTflite((() => { const m = baseModel(); codeOf(m, 'c').version = 1; return m; })())), { strict: false });
+    expect(lenient.ok).to.equal(true);
+    expect(lenient.notes!.map((n) => n.message)).to.deep.equal(v1.violations.map((n) => n.message));
     // A higher version than needed is fine (ops of one kind share the highest version any needs).
     expect(checkEdited(baseModel, (m) => { codeOf(m, 'c').version = 5; }).violations).to.deep.equal([]);
     // DEQUANTIZE of float16 at version 2 (as in yolov5n-fp16.tflite) is accepted; version 1 is not.

@@ -8,6 +8,7 @@ import { importTfjsGraphModel, type ImportOptions } from './tfjs-graph.js';
 import { importTfjsLayersModel } from './tfjs-layers.js';
 import { importTflite } from './tflite.js';
 import { readModelInfoBeside, readModelInfoFromTflite } from './model-info.js';
+import { READ_LIMITS, readFileHead, readRegularFile, readRegularTextFile } from '../../util/read-file.js';
 
 export { importTfjsGraphModel, importTfjsLayersModel, importTflite };
 export type { ImportOptions };
@@ -31,7 +32,7 @@ export async function importModel(source: ModelSource, opts: ImportOptions = {})
       source instanceof Uint8Array
         ? readModelInfoFromTflite(source, opts.label)
         : typeof source === 'string'
-          ? (graph.meta.format === 'tflite' ? readModelInfoFromTflite(new Uint8Array(fs.readFileSync(source)), source) : undefined) ??
+          ? (graph.meta.format === 'tflite' ? readModelInfoFromTflite(readRegularFile(source, 'model file', READ_LIMITS.model), source) : undefined) ??
             readModelInfoBeside(source)
           : undefined;
     if (info) graph.meta.modelInfo = info;
@@ -52,14 +53,11 @@ async function importAnyFormat(source: ModelSource, opts: ImportOptions): Promis
     if (!st) throw new Error(`${source}: no such file or directory`);
     const file = st.isDirectory() ? path.join(source, 'model.json') : source;
     if (st.isDirectory() && !fs.existsSync(file)) throw new Error(`${source}: the directory has no model.json`);
-    const fd = fs.openSync(file, 'r');
-    const head = new Uint8Array(8);
-    fs.readSync(fd, head, 0, 8, 0);
-    fs.closeSync(fd);
-    if (isTfliteBytes(head)) return importTflite(file, opts);
+    if (isTfliteBytes(readFileHead(file, 'model file', 8))) return importTflite(file, opts);
+    const text = readRegularTextFile(file, 'model file', READ_LIMITS.json);
     let json: { format?: string; modelTopology?: { node?: unknown; model_config?: unknown; class_name?: unknown } };
     try {
-      json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      json = JSON.parse(text);
     } catch {
       throw new Error(`${file}: neither a .tflite file nor a TF.js model.json`);
     }

@@ -8,6 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { ModelInfo } from '../../ir/graph.js';
+import { readRegularTextFile } from '../../util/read-file.js';
+
+/** Appended metadata larger than this is not an exporter's (ultralytics writes a few KiB). */
+const MAX_METADATA_BYTES = 16 * 2 ** 20;
 
 /** Reads `metadata.yaml` in a TF.js model folder (or beside a model.json / .tflite path). */
 export function readModelInfoBeside(modelPath: string): ModelInfo | undefined {
@@ -15,7 +19,7 @@ export function readModelInfoBeside(modelPath: string): ModelInfo | undefined {
   const file = path.join(dir, 'metadata.yaml');
   if (!fs.existsSync(file)) return undefined;
   try {
-    return fromFields(parseSimpleYaml(fs.readFileSync(file, 'utf8')), file);
+    return fromFields(parseSimpleYaml(readRegularTextFile(file, 'metadata file', MAX_METADATA_BYTES)), file);
   } catch {
     return undefined;
   }
@@ -138,7 +142,8 @@ export function readLastZipEntry(bytes: Uint8Array): string | undefined {
   if (dataStart + last.compressed > bytes.length) return undefined;
   const data = bytes.subarray(dataStart, dataStart + last.compressed);
   if (last.method === 0) return new TextDecoder().decode(data);
-  if (last.method === 8) return new TextDecoder().decode(zlib.inflateRawSync(data));
+  // The metadata is a few KiB; a damaged or hostile archive may inflate to gigabytes (a zip bomb).
+  if (last.method === 8) return new TextDecoder().decode(zlib.inflateRawSync(data, { maxOutputLength: MAX_METADATA_BYTES }));
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
 import { chooseCut, isPostprocessOp, type CutCandidate } from './cut.js';
+import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
 
 export interface TfjsGraphNode {
   name: string;
@@ -430,8 +431,9 @@ export async function importTfjsGraphModel(source: string | tfTypes.GraphModel, 
     const label = opts.label ?? jsonPath;
     let json: TfjsGraphModelJson;
     try {
-      json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+      json = JSON.parse(readRegularTextFile(jsonPath, 'model.json', READ_LIMITS.json));
     } catch (e) {
+      if (e instanceof Error && e.message.startsWith(`${jsonPath}:`)) throw e;
       throw new Error(`${label}: cannot read model.json (${(e as Error).message})`);
     }
     if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${label}: model.json is not a JSON object`);

@@ -11,6 +11,7 @@ import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, readWeightGroups } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
+import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
 
 type Config = Record<string, unknown>;
 type Sym = { id: number; name: string; shape: (number | null)[] };
@@ -146,8 +147,9 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
     label = opts.label ?? jsonPath;
     let json;
     try {
-      json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+      json = JSON.parse(readRegularTextFile(jsonPath, 'model.json', READ_LIMITS.json));
     } catch (e) {
+      if (e instanceof Error && e.message.startsWith(`${jsonPath}:`)) throw e;
       throw new Error(`${label}: cannot read model.json (${(e as Error).message})`);
     }
     if (typeof json !== 'object' || json === null) throw new Error(`${label}: model.json is not a JSON object`);

@@ -5,7 +5,6 @@
 // tensors carrying the real values, and QUANTIZE / DEQUANTIZE ops between activations disappear
 // (rewired like Identity). Layouts are converted to the IR's TF layouts: conv filters OHWI -> HWIO,
 // depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
-import fs from 'node:fs';
 import type { AttrValue, Graph, IrData, IrDType, IrTensor } from '../../ir/graph.js';
 import type { AttrSource, Attrs, AttrType, ImportContext } from '../../ops/types.js';
 import { importEntry, importableOps } from '../../ops/registry.js';
@@ -19,6 +18,7 @@ import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type Tfli
 import { float16ToFloat32 } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representableRange } from './tflite-dequantize.js';
+import { READ_LIMITS, readRegularFile } from '../../util/read-file.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
 const PADDINGS: Record<number, string> = { 0: 'SAME', 1: 'VALID' };
@@ -400,11 +400,7 @@ export async function importTflite(source: Uint8Array | string, opts: ImportOpti
   let label = opts.label ?? 'model.tflite';
   if (typeof source === 'string') {
     label = opts.label ?? source;
-    try {
-      bytes = new Uint8Array(fs.readFileSync(source));
-    } catch (e) {
-      throw new Error(`${label}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    bytes = readRegularFile(source, 'model file', READ_LIMITS.model);
   } else {
     bytes = source;
   }
