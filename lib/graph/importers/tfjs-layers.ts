@@ -12,6 +12,7 @@ import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, readWeightGroups } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
+import { checkLayersTopology } from './layers-topology.js';
 
 type Config = Record<string, unknown>;
 type Sym = { id: number; name: string; shape: (number | null)[] };
@@ -158,8 +159,10 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
     const dir = path.dirname(jsonPath);
     // Same path and size checks as graph models: shards stay inside the model directory.
     const bytes = concatBytes(readWeightGroups(manifest, dir, label).bytes);
+    const config = (json.modelTopology?.model_config ?? json.modelTopology)?.config;
+    checkLayersTopology(config, label);
     // Layer construction registers unknown classes as errors; report them as unsupported layers.
-    const layers = ((json.modelTopology?.model_config ?? json.modelTopology)?.config?.layers ?? []) as { class_name: string; config?: { name?: string } }[];
+    const layers = (Array.isArray(config?.layers) ? config.layers : []) as { class_name: string; config?: { name?: string } }[];
     const unknown = new Map<string, string[]>();
     for (const l of layers) {
       if (isConvertibleLayer(l.class_name)) continue;
