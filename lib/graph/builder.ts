@@ -12,6 +12,8 @@ export class GraphBuilder {
   readonly inputs: string[] = [];
   /** Fold nodes with only constant inputs into constants while building. */
   foldConstants = true;
+  /** Inputs the source declares as integers (see Graph['meta'].integerInputs). */
+  readonly integerInputs: Record<string, 'uint8' | 'int32'> = {};
 
   constructor(readonly label: string) {}
 
@@ -83,14 +85,24 @@ export class GraphBuilder {
     for (const n of this.nodes) for (const t of [...n.inputs, ...n.outputs]) used.add(t);
     const tensors = new Map<string, IrTensor>();
     for (const [k, v] of this.tensors) if (used.has(k)) tensors.set(k, v);
-    return { tensors, nodes: this.nodes, inputs: this.inputs, outputs, meta };
+    return { tensors, nodes: this.nodes, inputs: this.inputs, outputs, meta: this.withIntegerInputs(meta) };
+  }
+
+  private withIntegerInputs(meta: Graph['meta']): Graph['meta'] {
+    const entries = Object.entries(this.integerInputs);
+    if (entries.length === 0) return meta;
+    const notes = entries.map(([name, dtype]) =>
+      `input '${name}' is ${dtype} in the source: the IR input is float32 holding the same integers (pixel values 0..255 are fed as they are, not scaled to [0, 1])`);
+    return { ...meta, integerInputs: { ...this.integerInputs }, notes: [...meta.notes, ...notes] };
   }
 }
 
 /** Reports unsupported source ops in one error: `Unsupported ops in <label>: Foo (2 nodes: a, b)`. */
 export function unsupportedOpsError(label: string, unsupported: Map<string, string[]>): Error {
+  // A few names per op: a model with 130 nodes of one unsupported op should still get a readable line.
+  const shown = (names: string[]) => (names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, ...`);
   const parts = [...unsupported.entries()]
     .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([op, names]) => `${op} (${names.length} node${names.length === 1 ? '' : 's'}: ${names.join(', ')})`);
+    .map(([op, names]) => `${op} (${names.length} node${names.length === 1 ? '' : 's'}: ${shown(names)})`);
   return new Error(`Unsupported ops in ${label}: ${parts.join(', ')}`);
 }

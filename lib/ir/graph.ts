@@ -56,6 +56,11 @@ export interface Graph {
     headSpec?: { kind: string; numClasses: number; inputSize: [number, number] };
     /** What the source says about itself (ultralytics metadata.yaml / embedded metadata). */
     modelInfo?: ModelInfo;
+    /**
+     * Inputs the source declares as integers (MoveNet's int32 pixels, uint8 images): the IR input is
+     * float32 holding the same integer values, so the data fed to it are pixels 0..255, not [0, 1].
+     */
+    integerInputs?: Record<string, 'uint8' | 'int32'>;
   };
 }
 

@@ -41,6 +41,30 @@ describe('TF.js graph-model importer (synthetic models)', function () {
     expect(err?.message).to.equal(`Unsupported ops in ${path.join(dir, 'model.json')}: Bar (1 node: c), Foo (2 nodes: a, b)`);
   });
 
+  it('names at most three nodes per unsupported op (a long list stays one readable line)', async () => {
+    const foos = Array.from({ length: 130 }, (_, i) => ({ name: `foo${i}`, op: 'Foo', input: [i ? `foo${i - 1}` : 'x'] }));
+    const dir = writeModel([placeholder, ...foos], [], Buffer.alloc(0));
+    let err: Error | undefined;
+    try { await importTfjsGraphModel(dir); } catch (e) { err = e as Error; }
+    expect(err?.message).to.equal(`Unsupported ops in ${path.join(dir, 'model.json')}: Foo (130 nodes: foo0, foo1, foo2, ...)`);
+  });
+
+  it('takes uint8 and int32 inputs as float32 holding the same integers, and says so; refuses other dtypes', async () => {
+    for (const [dtype, name] of [['DT_UINT8', 'uint8'], ['DT_INT32', 'int32']]) {
+      const input = { ...placeholder, attr: { ...placeholder.attr, dtype: { type: dtype } } };
+      const g = await importTfjsGraphModel(writeModel([input, { name: 'y', op: 'Relu', input: ['x'] }], [], Buffer.alloc(0)));
+      expect(g.meta.integerInputs).to.deep.equal({ x: name });
+      expect(g.meta.notes.join('\n')).to.include(`input 'x' is ${name} in the source: the IR input is float32 holding the same integers`);
+      const ex = await createFloatExecutor(g);
+      expect(Array.from((await ex.run(Float32Array.of(0, 17, 255, 128)))[g.outputs[0]])).to.deep.equal([0, 17, 255, 128]);
+      ex.dispose();
+    }
+    const bad = { ...placeholder, attr: { ...placeholder.attr, dtype: { type: 'DT_STRING' } } };
+    let err: Error | undefined;
+    try { await importTfjsGraphModel(writeModel([bad, { name: 'y', op: 'Relu', input: ['x'] }], [], Buffer.alloc(0))); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/input 'x' has dtype DT_STRING; float32, uint8 and int32 inputs are supported$/);
+  });
+
   it('decodes float16 / uint8 / uint16 compressed weights, keeps graphs without post-processing and runs them', async () => {
     // w: float16 [4,2]; b: uint8 quantized [2]; y = relu(x @ w + b) * s where s is uint16 quantized
     const wVals = [0.5, -1, 2, 0.25, -0.75, 1.5, 1, -2];

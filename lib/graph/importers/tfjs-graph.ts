@@ -218,14 +218,26 @@ function placeholderShape(node: TfjsGraphNode, opts: ImportOptions, label: strin
   return checkShape(shape, `${label}: input '${node.name}'`);
 }
 
+/** Integer image inputs the importer accepts: their values are pixels, carried as float32 in the IR. */
+const INTEGER_INPUTS: Record<string, 'uint8' | 'int32'> = { DT_UINT8: 'uint8', DT_INT32: 'int32' };
+
+/** A graph input: float32 as it is; uint8/int32 as float32 holding the same integers (noted in meta). */
+function addPlaceholder(b: GraphBuilder, node: TfjsGraphNode, opts: ImportOptions, label: string): void {
+  const dtype = node.attr?.dtype?.type;
+  const integer = dtype ? INTEGER_INPUTS[dtype] : undefined;
+  if (dtype && dtype !== 'DT_FLOAT' && !integer) {
+    throw new Error(`${label}: input '${node.name}' has dtype ${dtype}; float32, uint8 and int32 inputs are supported`);
+  }
+  b.addInput(node.name, placeholderShape(node, opts, label));
+  if (integer) b.integerInputs[node.name] = integer;
+}
+
 /** Converts the nodes (topologically ordered). `tolerant` skips what cannot be converted (cut search). */
 function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string, tolerant: boolean): GraphBuilder {
   const b = new GraphBuilder(label);
   for (const node of order) {
     if (node.op === 'Placeholder') {
-      const dtype = node.attr?.dtype?.type;
-      if (dtype && dtype !== 'DT_FLOAT') throw new Error(`${label}: input '${node.name}' has dtype ${dtype}; only float32 inputs are supported`);
-      b.addInput(node.name, placeholderShape(node, opts, label));
+      addPlaceholder(b, node, opts, label);
       continue;
     }
     if (node.op === 'Const') {
