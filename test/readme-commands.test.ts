@@ -246,7 +246,7 @@ function ensureBuilt(): void {
   const built = fs.existsSync(cli) ? fs.statSync(cli).mtimeMs : 0;
   if (built >= newestSource(path.join(ROOT, 'lib'))) return;
   console.log(`  (building dist/: ${built ? 'it is older than lib/' : 'it is missing'}; npx yolo-int8 runs the built CLI)`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
