@@ -20,7 +20,7 @@ export const DEMO_NUM_CLASSES = DEMO_CLASS_NAMES.length;
 
 // Anchors: 9-means (1-IoU distance) of the 693 label sizes of 200 generated 128x128 training images
 // (`npx tsx scripts/demo-training/train.ts --anchors` re-derives them), whole pixels, 3 per level small to large.
-export const DEMO_ANCHORS: [number, number][][] = [
+const DEMO_ANCHORS: [number, number][][] = [
   [[11, 12], [15, 14], [17, 18]],
   [[21, 21], [26, 26], [32, 32]],
   [[39, 39], [50, 49], [66, 65]],

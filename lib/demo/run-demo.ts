@@ -93,7 +93,7 @@ export function formatDemoTable(rows: DemoModelRow[]): string {
 }
 
 /** Precision and recall of a .tflite detector on a labelled dataset at DEMO_OPERATING_NMS, run with LiteRT. */
-export async function precisionRecallTflite(model: string, datasetYaml: string): Promise<{ precision: number; recall: number }> {
+async function precisionRecallTflite(model: string, datasetYaml: string): Promise<{ precision: number; recall: number }> {
   const yolo = await loadYoloModel(model);
   try {
     const acc: OperatingPointCounts = { truePositives: 0, detections: 0, labels: 0 };

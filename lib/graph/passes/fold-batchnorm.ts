@@ -5,7 +5,7 @@ import { cloneGraph, pruneTensors, useCounts } from './util.js';
 import { batchNormAffine } from '../../ops/util.js';
 
 /** Scales the output channels (last axis for HWIO and [in,out]; channel = i*mult+m for depthwise). */
-export function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {
+function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {
   const out = new Float32Array(weights.length);
   for (let i = 0; i < weights.length; i++) out[i] = weights[i] * mul[i % outChannels];
   return out;
