@@ -3,17 +3,17 @@
 // racing to initialise the backend), no LiteRT / WebGPU start-up chatter, and the caller's own
 // console is never silenced. Each check runs in a fresh process, since TF.js and LiteRT print once
 // per process.
-import { runTsx, type Run } from './process.js';
+import { runTsx, type Run } from './support/process.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { Jimp } from 'jimp';
-import { writeTinyGraphModel } from './robustness/helpers.js';
+import { writeTinyGraphModel } from './support/tiny-model.js';
+import { FIXTURES, REPO_ROOT, YOLOV5N_INT8, requireFixtures } from './support/fixtures.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const ROOT = REPO_ROOT;
 const lib = (p: string) => pathToFileURL(path.join(ROOT, p)).href;
 
 
@@ -147,10 +147,7 @@ process.exit(0);
   });
 
   it('the CLI says on stderr which split of a dataset root it used (and nothing with --quiet)', async function () {
-    if (!fs.existsSync(FIXTURES)) {
-      console.log('  (skipped: ../shared/fixtures not found)');
-      this.skip();
-    }
+    requireFixtures(this);
     const root = path.join(work, 'split-root');
     for (const split of ['train2017', 'val2017']) {
       fs.mkdirSync(path.join(root, 'images', split), { recursive: true });
@@ -162,7 +159,7 @@ process.exit(0);
       fs.symlinkSync(path.join(FIXTURES, 'coco128/images', `${s}.jpg`), path.join(root, 'images', split, `${s}.jpg`));
       fs.symlinkSync(path.join(FIXTURES, 'coco128/labels', `${s}.txt`), path.join(root, 'labels', split, `${s}.txt`));
     }
-    const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
+    const int8 = YOLOV5N_INT8;
     const r = await runNode(['lib/cli/main.ts', 'eval', int8, '--data', root]);
     expect(r.code, r.stderr).to.equal(0);
     const [first, ...rest] = r.stderr.split('\n').filter((l) => l !== '');

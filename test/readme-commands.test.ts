@@ -8,15 +8,14 @@
 // first when missing or older than lib/). Commands that need the fixtures are skipped, visibly, when
 // the fixtures are absent.
 import { spawnSync } from 'node:child_process';
-import { runProcess, type Run } from './process.js';
+import { runProcess, type Run } from './support/process.js';
+import { FIXTURES, REPO_ROOT } from './support/fixtures.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const ROOT = REPO_ROOT;
 const FIXTURES_REL = '../shared/fixtures';
 
 /** Commands not run here, and why. */

@@ -11,7 +11,8 @@ import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { boxIou } from '../../lib/yolo/nms.js';
 import { formatBar } from '../../lib/cli/progress.js';
-import { runCli, FIXTURES } from './helpers.js';
+import { runCli } from '../support/cli.js';
+import { BUS_JPG, COCO128_YAML, YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 import * as tf from '@tensorflow/tfjs';
 
 describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
@@ -124,16 +125,13 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
 });
 
 describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
-  const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
-  const fp16 = path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite');
-  const coco = path.join(FIXTURES, 'coco128/config.yaml');
-  const bus = path.join(FIXTURES, 'images/bus.jpg');
+  const int8 = YOLOV5N_INT8;
+  const fp16 = YOLOV5N_FP16;
+  const coco = COCO128_YAML;
+  const bus = BUS_JPG;
 
   before(function () {
-    if (!fs.existsSync(FIXTURES)) {
-      console.log('  (skipped: ../shared/fixtures not found)');
-      this.skip();
-    }
+    requireFixtures(this);
   });
 
   it('detect: bus.jpg with the official int8 model finds the reference detections, in original-image pixels', async () => {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { writeFileAtomic } from '../../lib/util/fs.js';
-import { expectError, tempDir } from './helpers.js';
+import { expectError } from './helpers.js';
+import { tempDir } from '../support/tiny-model.js';
 
 describe('robustness: writeFileAtomic', () => {
   const data = Uint8Array.from({ length: 4096 }, (_, i) => (i * 31) & 255);

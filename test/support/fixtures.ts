@@ -14,6 +14,10 @@ export const YOLOV5N_WEB_MODEL = fixture('yolov5n_web_model');
 export const YOLOV5N_FP16 = fixture('yolov5n/yolov5n-fp16.tflite');
 export const YOLOV5N_INT8 = fixture('yolov5n/yolov5n-int8.tflite');
 export const YOLOV8N_DIR = fixture('yolov8n');
+/** ultralytics' YOLOv8n TFLite exports: dynamic-range, full-integer (int8 I/O), integer with float I/O. */
+export const YOLOV8N_DYNAMIC = fixture('yolov8n/yolov8n_int8.tflite');
+export const YOLOV8N_FULL_INT = fixture('yolov8n/yolov8n_full_integer_quant.tflite');
+export const YOLOV8N_INT_FLOAT_IO = fixture('yolov8n/yolov8n_integer_quant.tflite');
 export const DARTS_WEB_MODEL = fixture('yolov8n_darts_web_model');
 export const POSE_WEB_MODEL = fixture('yolov8n-pose_hand_web_model');
 export const BUS_JPG = fixture('images/bus.jpg');
