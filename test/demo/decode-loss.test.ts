@@ -15,6 +15,16 @@ const HEAD: YoloHeadSpec = {
   levels: [{ output: 'p', stride: 8, gridH: 2, gridW: 2, anchors: [[4, 4], [8, 8], [16, 16]] }],
 };
 
+// Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
+const TWO_LEVELS: YoloHeadSpec = {
+  ...HEAD,
+  inputSize: [32, 32],
+  levels: [
+    { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+    { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+  ],
+};
+
 describe('demo/decode (the float evaluation: lib/yolo decode, NMS and the demo\'s count)', () => {
   it('decodes xy = (2s - 0.5 + cell) * stride, wh = (2s)^2 * anchor, score = obj * cls', () => {
     const data = new Float32Array(2 * 2 * 3 * 7);
@@ -87,15 +97,7 @@ describe('demo/loss', () => {
   });
 
   it("'best-level' / 'best-anchor' give a label to its best anchor's level / that anchor only, 'all-levels' to every level within 4x", () => {
-    // Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
-    const two: YoloHeadSpec = {
-      ...HEAD,
-      inputSize: [32, 32],
-      levels: [
-        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
-        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
-      ],
-    };
+    const two = TWO_LEVELS;
     expect(anchorSizeRatio(10, 10, [4, 4])).to.equal(2.5);
     expect(anchorSizeRatio(10, 5, [8, 8])).to.equal(1.6); // 8/5 is the largest of 1.25, 0.8, 0.625, 1.6
     // 10 px: ratios 2.5, 1.25 | 1.6, 3.2 -> best anchor 8 px (level 0); 14 px: 3.5, 1.75 | 1.14, 2.29 -> level 1.
@@ -119,14 +121,7 @@ describe('demo/loss', () => {
   });
 
   it("'top-iou' makes the k candidates whose predicted boxes fit the label best the only positives", () => {
-    const two: YoloHeadSpec = {
-      ...HEAD,
-      inputSize: [32, 32],
-      levels: [
-        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
-        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
-      ],
-    };
+    const two = TWO_LEVELS;
     // 10 px square centred at (12, 12). Candidates: level 0 cell (1,1) anchors 0, 1; level 1 cells (0,0), (1,0), (0,1) anchors 0, 1.
     const labels = [[{ classId: 1, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
     const per = 7;
