@@ -2,7 +2,7 @@
 // YOLOv5n at 640x640 after the default passes (shapes counted from the real graph), filled with
 // SiLU-of-Gaussian values. The float forward pass of that model costs ~0.2 s on the wasm backend.
 import { calibrate, type CalibrationMethod } from '../lib/calibrate/calibrate.js';
-import { gaussian } from '../test/calibrate/helpers.js';
+import { gaussian } from '../test/support/random.js';
 
 const YOLOV5N_640_ACTIVATIONS: Record<string, number> = {
   '1x644x644x3': 1, '1x320x320x16': 2, '1x322x322x16': 1, '1x160x160x32': 5, '1x160x160x16': 9,

@@ -1,16 +1,15 @@
 // The examples/ scripts run as a user would run them (node + tsx, separate process, time limit),
 // with fewer calibration images than their defaults to keep CI time down.
-import { runTsx, type Run } from './process.js';
+import { runTsx, type Run } from './support/process.js';
+import { BUS_JPG, COCO128_YAML, REPO_ROOT, haveFixtures, requireFixtures } from './support/fixtures.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { inspectTflite } from '../lib/tflite/inspect.js';
 import { boxIou } from '../lib/yolo/nms.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const ROOT = REPO_ROOT;
 
 
 /** Runs `node --import tsx examples/<name> ...args`, killing it after `limitSeconds`. */
@@ -36,7 +35,7 @@ describe('examples', function () {
 
   describe('without fixtures', function () {
     it('a fixture example says it is skipped and exits 0 when ../shared/fixtures is absent', async function () {
-      if (fs.existsSync(FIXTURES)) this.skip();
+      if (haveFixtures()) this.skip();
       const r = await runExample('quantize-tfjs-yolov5.ts', [], 60);
       expect(r.code).to.equal(0);
       expect(r.stdout).to.match(/^skipped: /);
@@ -46,10 +45,7 @@ describe('examples', function () {
   describe('with the YOLOv5n fixtures', function () {
     const int8Path = () => path.join(work, 'y.tflite');
     before(function () {
-      if (!fs.existsSync(FIXTURES)) {
-        console.log('  (skipped: ../shared/fixtures not found)');
-        this.skip();
-      }
+      requireFixtures(this);
     });
 
     it('quantize-tfjs-yolov5.ts writes an all-integer model and prints the report', async () => {
@@ -68,7 +64,7 @@ describe('examples', function () {
       if (!fs.existsSync(int8Path())) this.skip();
       const r = await runExample(
         'run-int8-on-image.ts',
-        [int8Path(), path.join(FIXTURES, 'images/bus.jpg'), path.join(FIXTURES, 'coco128/config.yaml')],
+        [int8Path(), BUS_JPG, COCO128_YAML],
         120,
       );
       expect(r.code, r.stderr.slice(-2000)).to.equal(0);

@@ -3,17 +3,17 @@
 // racing to initialise the backend), no LiteRT / WebGPU start-up chatter, and the caller's own
 // console is never silenced. Each check runs in a fresh process, since TF.js and LiteRT print once
 // per process.
-import { runTsx, type Run } from './process.js';
+import { runTsx, type Run } from './support/process.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { Jimp } from 'jimp';
-import { writeTinyGraphModel } from './robustness/helpers.js';
+import { writeTinyGraphModel } from './support/tiny-model.js';
+import { FIXTURES, REPO_ROOT, YOLOV5N_INT8, requireFixtures } from './support/fixtures.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const ROOT = REPO_ROOT;
 const lib = (p: string) => pathToFileURL(path.join(ROOT, p)).href;
 
 
@@ -40,11 +40,20 @@ describe('quiet: nothing printed that the caller did not ask for', function () {
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
+  /** Writes `source` as <work>/<name>.mts and runs it with tsx. */
+  async function runScript(name: string, source: string): Promise<Run> {
+    const script = path.join(work, `${name}.mts`);
+    fs.writeFileSync(script, source);
+    return runNode([script]);
+  }
+  function expectSilent(r: Run): void {
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('');
+    expect(r.stderr).to.equal('');
+  }
+
   it('two concurrent quantizeInt8 calls (auto backend, then cpu) and two LiteRT runs print nothing', async () => {
-    const script = path.join(work, 'concurrent.mts');
-    fs.writeFileSync(
-      script,
-      `import { quantizeInt8, TfliteRunner } from ${JSON.stringify(lib('lib/index.ts'))};
+    const r = await runScript('concurrent', `import { quantizeInt8, TfliteRunner } from ${JSON.stringify(lib('lib/index.ts'))};
 const model = ${JSON.stringify(model)};
 const images = ${JSON.stringify(images)};
 const inputs = () => [0.1, 0.5, 0.9].map((v) => new Float32Array(8 * 8 * 3).fill(v));
@@ -68,19 +77,12 @@ if (out[0][0].length !== 8 * 8 * 4) throw new Error('unexpected output length ' 
 ra.dispose();
 rc.dispose();
 process.exit(0);
-`,
-    );
-    const r = await runNode([script]);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.equal('');
-    expect(r.stderr).to.equal('');
+`);
+    expectSilent(r);
   });
 
   it('loading the embedded demo detector (a layers model) and quantizing it twice at once prints nothing', async () => {
-    const script = path.join(work, 'layers.mts');
-    fs.writeFileSync(
-      script,
-      `import { quantizeInt8 } from ${JSON.stringify(lib('lib/index.ts'))};
+    const r = await runScript('layers', `import { quantizeInt8 } from ${JSON.stringify(lib('lib/index.ts'))};
 import { loadDemoModel, DEMO_INPUT_SIZE } from ${JSON.stringify(lib('lib/demo/model.ts'))};
 const model = await loadDemoModel();
 const n = DEMO_INPUT_SIZE * DEMO_INPUT_SIZE * 3;
@@ -91,19 +93,12 @@ const [a, b] = await Promise.all([
 ]);
 if (Buffer.compare(Buffer.from(a.tflite), Buffer.from(b.tflite)) !== 0) throw new Error('concurrent runs differ');
 process.exit(0);
-`,
-    );
-    const r = await runNode([script]);
-    expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.equal('');
-    expect(r.stderr).to.equal('');
+`);
+    expectSilent(r);
   });
 
   it("the caller's console.warn keeps working while LiteRT loads (it is not swapped out)", async () => {
-    const script = path.join(work, 'console.mts');
-    fs.writeFileSync(
-      script,
-      `import { quantizeInt8, TfliteRunner } from ${JSON.stringify(lib('lib/index.ts'))};
+    const r = await runScript('console', `import { quantizeInt8, TfliteRunner } from ${JSON.stringify(lib('lib/index.ts'))};
 const { tflite } = await quantizeInt8(${JSON.stringify(model)}, { representativeDataset: [new Float32Array(8 * 8 * 3).fill(0.5)] });
 let warned = 0;
 const timer = setInterval(() => { console.warn('caller warning'); warned++; }, 1);
@@ -116,9 +111,7 @@ clearInterval(timer);
 runner.dispose();
 process.stdout.write(String(warned));
 process.exit(0);
-`,
-    );
-    const r = await runNode([script]);
+`);
     expect(r.code, r.stderr).to.equal(0);
     const warned = Number(r.stdout);
     expect(warned).to.be.greaterThan(0);
@@ -147,10 +140,7 @@ process.exit(0);
   });
 
   it('the CLI says on stderr which split of a dataset root it used (and nothing with --quiet)', async function () {
-    if (!fs.existsSync(FIXTURES)) {
-      console.log('  (skipped: ../shared/fixtures not found)');
-      this.skip();
-    }
+    requireFixtures(this);
     const root = path.join(work, 'split-root');
     for (const split of ['train2017', 'val2017']) {
       fs.mkdirSync(path.join(root, 'images', split), { recursive: true });
@@ -162,7 +152,7 @@ process.exit(0);
       fs.symlinkSync(path.join(FIXTURES, 'coco128/images', `${s}.jpg`), path.join(root, 'images', split, `${s}.jpg`));
       fs.symlinkSync(path.join(FIXTURES, 'coco128/labels', `${s}.txt`), path.join(root, 'labels', split, `${s}.txt`));
     }
-    const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
+    const int8 = YOLOV5N_INT8;
     const r = await runNode(['lib/cli/main.ts', 'eval', int8, '--data', root]);
     expect(r.code, r.stderr).to.equal(0);
     const [first, ...rest] = r.stderr.split('\n').filter((l) => l !== '');

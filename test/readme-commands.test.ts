@@ -8,15 +8,14 @@
 // first when missing or older than lib/). Commands that need the fixtures are skipped, visibly, when
 // the fixtures are absent.
 import { spawnSync } from 'node:child_process';
-import { runProcess, type Run } from './process.js';
+import { runProcess, type Run } from './support/process.js';
+import { FIXTURES, REPO_ROOT } from './support/fixtures.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FIXTURES = path.resolve(ROOT, '../shared/fixtures');
+const ROOT = REPO_ROOT;
 const FIXTURES_REL = '../shared/fixtures';
 
 /** Commands not run here, and why. */
@@ -246,7 +245,7 @@ function ensureBuilt(): void {
   const built = fs.existsSync(cli) ? fs.statSync(cli).mtimeMs : 0;
   if (built >= newestSource(path.join(ROOT, 'lib'))) return;
   console.log(`  (building dist/: ${built ? 'it is older than lib/' : 'it is missing'}; npx yolo-int8 runs the built CLI)`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
 }
 

@@ -422,7 +422,7 @@ export function mseRange(h: Histogram, opts: { qmin?: number; qmax?: number; max
  * chunks and spread evenly over each chunk's non-empty bins of P. Empty Q where P has mass gets a
  * small floor (the smoothing TensorRT-style implementations use) instead of an infinite divergence.
  */
-export function klDivergenceForWindow(counts: Float64Array, i: number, j: number, levels: number, prefix: Float64Array): number {
+function klDivergenceForWindow(counts: Float64Array, i: number, j: number, levels: number, prefix: Float64Array): number {
   const W = j - i;
   const total = prefix[counts.length];
   const leftOut = prefix[i];

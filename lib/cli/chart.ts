@@ -71,7 +71,7 @@ export interface Bar {
   text: string;
 }
 
-export interface ChartLayout {
+interface ChartLayout {
   width: number;
   height: number;
   /** Pixel box of each bar's full-scale track: [x0, y0, x1, y1) (x1 is where the largest value ends). */
@@ -99,7 +99,7 @@ function fillRect(data: Buffer | Uint8Array, width: number, height: number, x0: 
 }
 
 /** Geometry of the chart (also what a test checks the PNG against). */
-export function chartLayout(bars: Bar[], labelWidth: number, options: { width?: number } = {}): ChartLayout {
+function chartLayout(bars: Bar[], labelWidth: number, options: { width?: number } = {}): ChartLayout {
   const width = options.width ?? 900;
   const textW = 110;
   const x0 = PAD + labelWidth + 8;

@@ -3,8 +3,9 @@
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { packageVersion } from '../util/package.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
 import { formatEvalTable, formatTable, formatBytes } from './table.js';
@@ -277,21 +278,6 @@ export async function readClassNames(file: string): Promise<string[]> {
   const names = text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw new Error(`${file}: no class names (expected one name per line)`);
   return names;
-}
-
-/** The version in yolo-int8's package.json, found by walking up from this file (lib/ or dist/lib/). */
-export function packageVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      const json = JSON.parse(fs.readFileSync(pkg, 'utf8'));
-      if (json.name === 'yolo-int8') return String(json.version);
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
-  }
 }
 
 interface Context {

@@ -16,15 +16,15 @@ export function formatBytes(n: number): string {
   return `${(n / 1e6).toFixed(2)} MB`;
 }
 
-export function formatMs(ms: number): string {
+function formatMs(ms: number): string {
   return Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : '-';
 }
 
-export function formatMap(x: number): string {
+function formatMap(x: number): string {
   return Number.isFinite(x) ? x.toFixed(3) : '-';
 }
 
-export interface EvalRow {
+interface EvalRow {
   name: string;
   mAP50: number;
   mAP50_95: number;

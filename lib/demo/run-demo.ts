@@ -15,11 +15,12 @@ import { writeFileAtomic } from '../util/fs.js';
 import { decodeImage } from '../pipeline/image.js';
 import { imageToInput } from '../pipeline/input.js';
 import {
-  evaluate, percentile, loadYoloModel, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, EVAL_NMS, DETECT_NMS,
+  evaluate, percentile, loadYoloModel, decodeModelOutputs, nonMaxSuppression, detectionsToOriginal, EVAL_NMS,
   matchImage, apPerClass, loadDataset, readYoloLabels, labelsToPixels, drawDetections,
-  type ImageStats, type Detection, type YoloHeadSpec, type LabelBox, type NmsOptions,
+  type ImageStats, type Detection, type YoloHeadSpec,
 } from '../yolo/index.js';
 import { DEMO_SEEDS, writeDataset } from './synthetic.js';
+import { countImage, precisionRecall, DEMO_OPERATING_NMS, DEMO_SCORE_THRESHOLD, type OperatingPointCounts } from './operating-point.js';
 import { DEMO_CLASS_NAMES, DEMO_HEAD, DEMO_INPUT_SIZE, demoModelDir, loadDemoModel } from './model.js';
 
 export interface RunDemoOptions {
@@ -41,11 +42,6 @@ export interface RunDemoOptions {
    */
   floatRuntime?: 'litert-float-tflite' | 'tfjs-ir';
 }
-
-/** Score at which the demo reports precision and recall (a detector's usual operating point). */
-export const DEMO_SCORE_THRESHOLD = 0.3;
-/** NMS of the precision / recall count: `detect`'s standard settings (IoU 0.45, best class) at DEMO_SCORE_THRESHOLD. */
-export const DEMO_OPERATING_NMS: NmsOptions = { ...DETECT_NMS, confThreshold: DEMO_SCORE_THRESHOLD };
 
 export interface DemoModelRow {
   name: string;
@@ -96,31 +92,8 @@ export function formatDemoTable(rows: DemoModelRow[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
-/** Running totals of the precision / recall count. */
-export interface OperatingPointCounts {
-  truePositives: number;
-  detections: number;
-  labels: number;
-}
-
-/**
- * Adds one image (detections sorted by score, as NMS returns them): true positives are the detections
- * matched at IoU 0.5 by matchImage (YOLOv5's matching: same class, each label at most once).
- */
-export function countImage(acc: OperatingPointCounts, dets: Detection[], labels: LabelBox[]): void {
-  const { correct } = matchImage(dets, labels, [0.5]);
-  acc.truePositives += correct.filter((c) => c[0]).length;
-  acc.detections += dets.length;
-  acc.labels += labels.length;
-}
-
-export function precisionRecall(acc: OperatingPointCounts): { precision: number; recall: number } {
-  // No detections at all: precision is undefined; 0 keeps a broken model from looking good.
-  return { precision: acc.detections ? acc.truePositives / acc.detections : 0, recall: acc.labels ? acc.truePositives / acc.labels : 0 };
-}
-
 /** Precision and recall of a .tflite detector on a labelled dataset at DEMO_OPERATING_NMS, run with LiteRT. */
-export async function precisionRecallTflite(model: string, datasetYaml: string): Promise<{ precision: number; recall: number }> {
+async function precisionRecallTflite(model: string, datasetYaml: string): Promise<{ precision: number; recall: number }> {
   const yolo = await loadYoloModel(model);
   try {
     const acc: OperatingPointCounts = { truePositives: 0, detections: 0, labels: 0 };

@@ -5,8 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { mulberry32 } from '../util/random.js';
-
-export { mulberry32 };
+import type { YoloLabel } from '../yolo/dataset.js';
 
 export const DEMO_CLASS_NAMES = ['circle', 'square', 'triangle', 'cross'] as const;
 export type DemoClassName = (typeof DEMO_CLASS_NAMES)[number];
@@ -16,15 +15,6 @@ export type DemoClassName = (typeof DEMO_CLASS_NAMES)[number];
  * fresh images from `train`; calibration and test images come from seeds never used in training.
  */
 export const DEMO_SEEDS = { train: 1, calibration: 2, test: 3 } as const;
-
-/** One YOLO label: class index and box centre/size normalised to [0,1] by the image side. */
-export interface YoloLabel {
-  cls: number;
-  cx: number;
-  cy: number;
-  w: number;
-  h: number;
-}
 
 export interface SyntheticSample {
   /** Interleaved RGB, row-major, width*height*3 bytes. */
@@ -200,7 +190,7 @@ export function generateSample(seed: number, size: number, options: SampleOption
   const labels: YoloLabel[] = [];
   // Rejection sampling of positions; a bounded number of attempts keeps the run time fixed.
   for (let attempt = 0; attempt < wanted * 12 && placed.length < wanted; attempt++) {
-    const cls = Math.floor(rand() * DEMO_CLASS_NAMES.length);
+    const classId = Math.floor(rand() * DEMO_CLASS_NAMES.length);
     // Log-uniform side so small objects are as common as large ones.
     const side = size * minScale * Math.pow(maxScale / minScale, rand());
     const aspect = Math.pow(4 / 3, rand() * 2 - 1);
@@ -213,9 +203,9 @@ export function generateSample(seed: number, size: number, options: SampleOption
     for (let k = 0; k < 8 && colourDistance(colour, meanBackground) < 110; k++) colour = randomColour(rand);
     const overlapsTooMuch = placed.some((p) => intersectionArea(p, box) > 0.25 * Math.min(boxArea(p), boxArea(box)));
     if (overlapsTooMuch || colourDistance(colour, meanBackground) < 110) continue;
-    paintShape(work, size, box, INSIDE[DEMO_CLASS_NAMES[cls]], colour);
+    paintShape(work, size, box, INSIDE[DEMO_CLASS_NAMES[classId]], colour);
     placed.push(box);
-    labels.push({ cls, cx: (x0 + w / 2) / size, cy: (y0 + h / 2) / size, w: w / size, h: h / size });
+    labels.push({ classId, cx: (x0 + w / 2) / size, cy: (y0 + h / 2) / size, w: w / size, h: h / size });
   }
 
   const rgb = new Uint8Array(work.length);
@@ -223,16 +213,9 @@ export function generateSample(seed: number, size: number, options: SampleOption
   return { rgb, width: size, height: size, labels };
 }
 
-/** Float32 [size*size*3] in [0,1] (the model's input layout, NHWC without the batch axis). */
-export function rgbToFloat01(rgb: Uint8Array): Float32Array {
-  const out = new Float32Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) out[i] = rgb[i] / 255;
-  return out;
-}
-
-/** YOLO label file text: one `cls cx cy w h` line per object, 6 decimals. */
+/** YOLO label file text: one `class cx cy w h` line per object, 6 decimals. */
 export function formatYoloLabels(labels: readonly YoloLabel[]): string {
-  return labels.map((l) => `${l.cls} ${l.cx.toFixed(6)} ${l.cy.toFixed(6)} ${l.w.toFixed(6)} ${l.h.toFixed(6)}\n`).join('');
+  return labels.map((l) => `${l.classId} ${l.cx.toFixed(6)} ${l.cy.toFixed(6)} ${l.w.toFixed(6)} ${l.h.toFixed(6)}\n`).join('');
 }
 
 export interface WriteDatasetOptions {

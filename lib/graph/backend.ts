@@ -42,7 +42,7 @@ const state: BackendState = ((globalThis as { [STATE_KEY]?: BackendState })[STAT
  * (tf.ready() would replace an instance created here by a new one): it quiets the cpu instance the
  * engine registered, and the current one if that is a cpu backend.
  */
-export function quietCpuBanner(): void {
+function quietCpuBanner(): void {
   const engine = tf.engine();
   let current: tf.KernelBackend | undefined;
   try {

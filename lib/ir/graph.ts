@@ -19,9 +19,6 @@ export interface IrTensor {
 
 export type AttrValue = number | string | boolean | number[] | string[] | null;
 
-/** Fused activation carried by a node (the TFLite notion: applied to the node's output). */
-export type FusedActivation = 'none' | 'relu' | 'relu6';
-
 export interface IrNode {
   /** Unique node name (kept from the source where it has one, so errors can name it). */
   name: string;

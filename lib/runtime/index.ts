@@ -212,8 +212,3 @@ export class TfliteRunner {
     this.compiled = undefined;
   }
 }
-
-/** Loads a model into LiteRT. Same as TfliteRunner.load. */
-export function loadTflite(source: string | Uint8Array, options?: RunnerOptions): Promise<TfliteRunner> {
-  return TfliteRunner.load(source, options);
-}

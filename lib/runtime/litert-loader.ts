@@ -24,7 +24,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 type LiteRtModule = typeof import('@litertjs/core');
 
 const require = createRequire(import.meta.url);
-export const LITERT_VERSION_PINNED = '2.5.3';
+const LITERT_VERSION_PINNED = '2.5.3';
 
 /**
  * LiteRT's wasm state is per process, but this file can be instantiated more than once in a process
@@ -59,7 +59,7 @@ function litertPackageDir(): string {
 }
 
 /** The folder that holds LiteRT's .wasm files (with a trailing slash, as loadLiteRt expects). */
-export function litertWasmDir(): string {
+function litertWasmDir(): string {
   return path.join(litertPackageDir(), 'wasm') + path.sep;
 }
 

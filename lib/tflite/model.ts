@@ -25,7 +25,6 @@ export const TensorType = {
   INT4: 17,
   BFLOAT16: 18,
 } as const;
-export type TensorTypeValue = (typeof TensorType)[keyof typeof TensorType];
 
 export type DTypeName =
   | 'float32' | 'float16' | 'int32' | 'uint8' | 'int64' | 'string' | 'bool' | 'int16' | 'complex64'

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { calibrate, type TensorCallback } from '../../lib/calibrate/calibrate.js';
-import { gaussian, rng } from './helpers.js';
+import { gaussian, mulberry32 as rng } from '../support/random.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

@@ -9,7 +9,22 @@ import {
   scanMinMax,
   type Histogram,
 } from '../../lib/calibrate/observers.js';
-import { gaussian, int8RoundTripMse, uniform } from './helpers.js';
+import { gaussian, uniform } from '../support/random.js';
+
+/** Mean squared error of int8 quantize-dequantize of `data` with the params chosen for [min, max]. */
+function int8RoundTripMse(data: Float32Array, min: number, max: number): number {
+  const lo = Math.min(min, 0);
+  const hi = Math.max(max, 0);
+  const scale = Math.fround((hi - lo) / 255);
+  const zp = Math.min(127, Math.max(-128, Math.round(-128 - lo / scale)));
+  let se = 0;
+  for (let i = 0; i < data.length; i++) {
+    const q = Math.min(127, Math.max(-128, Math.round(data[i] / scale) + zp));
+    const d = (q - zp) * scale - data[i];
+    se += d * d;
+  }
+  return se / data.length;
+}
 
 /** Single-pass reference histogram over a given grid (independent of the observer's code). */
 function referenceHistogram(batches: Float32Array[], lo: number, width: number, bins: number): Float64Array {

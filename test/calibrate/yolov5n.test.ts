@@ -8,7 +8,8 @@ import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor, type FloatExecutor } from '../../lib/graph/execute.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { calibrate } from '../../lib/calibrate/calibrate.js';
-import { FIXTURES, letterboxedBus, requireFixtures } from '../graph/helpers.js';
+import { YOLOV5N_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
+import { letterboxedBus } from '../support/float-models.js';
 
 /** Value at quantile q of the sorted data, linearly interpolated (numpy's default). */
 function exactQuantile(sorted: Float32Array, q: number): number {
@@ -31,7 +32,7 @@ describe('calibrate with the real YOLOv5n float executor', function () {
 
   before(async function () {
     requireFixtures(this);
-    graph = runDefaultPasses(await importTfjsGraphModel(path.join(FIXTURES, 'yolov5n_web_model')));
+    graph = runDefaultPasses(await importTfjsGraphModel(YOLOV5N_WEB_MODEL));
     ex = await createFloatExecutor(graph, { backend: 'wasm' });
     const bus = await letterboxedBus();
     inputs = [bus, mirrored(bus, 640, 640)];

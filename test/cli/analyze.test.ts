@@ -8,8 +8,9 @@ import { expect } from 'chai';
 import { Jimp } from 'jimp';
 import { exportFloatTflite } from '../../lib/quantize/index.js';
 import { BAR_COLOR } from '../../lib/cli/chart.js';
-import { rng, sensitiveGraph } from '../quantize/sensitive-graph.js';
-import { runCli } from './helpers.js';
+import { sensitiveGraph } from '../support/sensitive-graph.js';
+import { lcg as rng } from '../support/random.js';
+import { runCli } from '../support/cli.js';
 
 describe('cli: analyze (small graph with one sensitive layer)', function () {
   this.timeout(60_000);

@@ -3,13 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { buildDemoModels, fsSaveHandler, demoModelDir } from '../../lib/demo/model.js';
+import { demoModelDir } from '../../lib/demo/model.js';
+import { buildDemoModels } from '../../scripts/demo-training/architecture.js';
+import { fsSaveHandler } from '../../scripts/demo-training/save-model.js';
 import { writeDataset } from '../../lib/demo/synthetic.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { boxIou } from '../../lib/yolo/nms.js';
 import { formatBar } from '../../lib/cli/progress.js';
-import { runCli, FIXTURES } from './helpers.js';
+import { runCli } from '../support/cli.js';
+import { BUS_JPG, COCO128_YAML, YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 import * as tf from '@tensorflow/tfjs';
 
 describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
@@ -122,16 +125,13 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
 });
 
 describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
-  const int8 = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
-  const fp16 = path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite');
-  const coco = path.join(FIXTURES, 'coco128/config.yaml');
-  const bus = path.join(FIXTURES, 'images/bus.jpg');
+  const int8 = YOLOV5N_INT8;
+  const fp16 = YOLOV5N_FP16;
+  const coco = COCO128_YAML;
+  const bus = BUS_JPG;
 
   before(function () {
-    if (!fs.existsSync(FIXTURES)) {
-      console.log('  (skipped: ../shared/fixtures not found)');
-      this.skip();
-    }
+    requireFixtures(this);
   });
 
   it('detect: bus.jpg with the official int8 model finds the reference detections, in original-image pixels', async () => {

@@ -7,7 +7,8 @@ import { patternToRegExp, matchNames, resolveImageList, hasWildcard } from '../.
 import { formatBar, plainLineDue, Progress, progressRate } from '../../lib/cli/progress.js';
 import { formatTable, formatBytes } from '../../lib/cli/table.js';
 import { parseIntOption, parseFloatOption, parseChoice, readClassNames, UsageError } from '../../lib/cli/main.js';
-import { runCli, REPO_ROOT } from './helpers.js';
+import { runCli } from '../support/cli.js';
+import { REPO_ROOT } from '../support/fixtures.js';
 
 describe('cli: glob', () => {
   it('matches * and ? on file names, everything else literally', () => {

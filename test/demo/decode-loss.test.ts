@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
-import { boxIoU, decodeYoloLevels, matchDetections, nonMaxSuppression, type Detection } from '../../lib/demo/decode.js';
-import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, yoloLoss, type LevelAssignment } from '../../lib/demo/loss.js';
+import { boxIou, DETECT_NMS, nonMaxSuppression } from '../../lib/yolo/nms.js';
+import { countImage } from '../../lib/demo/operating-point.js';
+import { detectionsOf } from '../../scripts/demo-training/evaluate.js';
+import { anchorSizeRatio, bceWithLogits, bestAnchorFor, bestLevelFor, buildLevelTargets, buildTopIouTargets, giou, yoloLoss, type LevelAssignment } from '../../scripts/demo-training/loss.js';
 
 // One level, 2x2 grid, stride 8, 3 anchors, 2 classes: small enough to compute by hand.
 const HEAD: YoloHeadSpec = {
@@ -13,43 +15,59 @@ const HEAD: YoloHeadSpec = {
   levels: [{ output: 'p', stride: 8, gridH: 2, gridW: 2, anchors: [[4, 4], [8, 8], [16, 16]] }],
 };
 
-describe('demo/decode', () => {
+// Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
+const TWO_LEVELS: YoloHeadSpec = {
+  ...HEAD,
+  inputSize: [32, 32],
+  levels: [
+    { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
+    { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
+  ],
+};
+
+describe('demo/decode (the float evaluation: lib/yolo decode, NMS and the demo\'s count)', () => {
   it('decodes xy = (2s - 0.5 + cell) * stride, wh = (2s)^2 * anchor, score = obj * cls', () => {
     const data = new Float32Array(2 * 2 * 3 * 7);
     // Cell (x=1, y=0), anchor 2: s = (0.75, 0.25, 0.5, 0.25), obj 0.9, classes (0.2, 0.8).
     const o = ((0 * 2 + 1) * 3 + 2) * 7;
     data.set([0.75, 0.25, 0.5, 0.25, 0.9, 0.2, 0.8], o);
-    const dets = decodeYoloLevels([data], HEAD, 0.5);
+    const dets = detectionsOf([data], HEAD, 0.5, 0.45);
     expect(dets).to.have.length(1);
     const d = dets[0];
     // cx = (1.5 - 0.5 + 1) * 8 = 16, cy = (0.5 - 0.5 + 0) * 8 = 0, w = 1^2 * 16 = 16, h = 0.5^2 * 16 = 4.
-    expect(d.cls).to.equal(1);
+    expect(d.classId).to.equal(1);
     expect(d.score).to.be.closeTo(0.72, 1e-6);
-    expect([d.x0, d.y0, d.x1, d.y1]).to.deep.equal([8, -2, 24, 2]);
-    expect(decodeYoloLevels([data], HEAD, 0.75)).to.have.length(0);
-    expect(() => decodeYoloLevels([new Float32Array(5)], HEAD, 0.5)).to.throw(/output 'p' has 5 values, expected 2x2x21 = 84/);
+    expect(d.box).to.deep.equal([8, -2, 24, 2]);
+    expect(detectionsOf([data], HEAD, 0.75, 0.45)).to.have.length(0);
+    expect(() => detectionsOf([new Float32Array(5)], HEAD, 0.5, 0.45)).to.throw(/level 0 \('p'\) expects \[1,12,7\] = 84 values, got 5/);
   });
 
-  it('boxIoU, NMS and matching on hand-computed cases', () => {
-    const a = { x0: 0, y0: 0, x1: 10, y1: 10 };
-    expect(boxIoU(a, { x0: 5, y0: 0, x1: 15, y1: 10 })).to.be.closeTo(50 / 150, 1e-12);
-    expect(boxIoU(a, { x0: 10, y0: 0, x1: 20, y1: 10 })).to.equal(0);
-    const dets: Detection[] = [
-      { cls: 0, score: 0.6, x0: 1, y0: 0, x1: 11, y1: 10 }, // IoU with the first 9/11 = 0.82: suppressed
-      { cls: 0, score: 0.9, x0: 0, y0: 0, x1: 10, y1: 10 },
-      { cls: 1, score: 0.5, x0: 0, y0: 0, x1: 10, y1: 10 }, // other class: kept
-      { cls: 0, score: 0.4, x0: 5, y0: 0, x1: 15, y1: 10 }, // IoU 0.33 with the first: kept
+  it('boxIou, NMS and matching on hand-computed cases', () => {
+    const a = [0, 0, 10, 10];
+    expect(boxIou(a, [5, 0, 15, 10])).to.be.closeTo(50 / 150, 1e-12);
+    expect(boxIou(a, [10, 0, 20, 10])).to.equal(0);
+    // Decoded rows [cx, cy, w, h, obj, p0, p1] with obj 1, so that a row's score is its class probability.
+    const row = (cls: number, score: number, [x0, y0, x1, y1]: number[]) => [(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0, 1, cls === 0 ? score : 0, cls === 1 ? score : 0];
+    const rows = [
+      row(0, 0.6, [1, 0, 11, 10]), // IoU with the 0.9 box 9/11 = 0.82: suppressed
+      row(0, 0.9, [0, 0, 10, 10]),
+      row(1, 0.5, [0, 0, 10, 10]), // other class: kept
+      row(0, 0.4, [5, 0, 15, 10]), // IoU 0.33 with the 0.9 box: kept
     ];
-    const kept = nonMaxSuppression(dets, 0.45);
-    expect(kept.map((d) => d.score)).to.deep.equal([0.9, 0.5, 0.4]);
+    const kept = nonMaxSuppression(new Float32Array(rows.flat()), 2, { ...DETECT_NMS, confThreshold: 0.3, iouThreshold: 0.45 });
+    expect(kept.map((d) => d.score)).to.deep.equal([0.9, 0.5, 0.4].map(Math.fround));
     const truth = [
-      { cls: 0, x0: 0, y0: 0, x1: 10, y1: 10 },
-      { cls: 1, x0: 30, y0: 30, x1: 40, y1: 40 },
+      { classId: 0, box: [0, 0, 10, 10] as [number, number, number, number] },
+      { classId: 1, box: [30, 30, 40, 40] as [number, number, number, number] },
     ];
     // 0.9 matches truth 0; the class-1 box is far from truth 1; 0.4 has IoU 0.33 < 0.5.
-    expect(matchDetections(kept, truth, 0.5)).to.deep.equal({ truePositives: 1, falsePositives: 2, falseNegatives: 1 });
+    const counts = { truePositives: 0, detections: 0, labels: 0 };
+    countImage(counts, kept, truth);
+    expect(counts).to.deep.equal({ truePositives: 1, detections: 3, labels: 2 });
     // A duplicate of an already matched truth is a false positive.
-    expect(matchDetections([dets[1], dets[0]], truth.slice(0, 1), 0.5)).to.deep.equal({ truePositives: 1, falsePositives: 1, falseNegatives: 0 });
+    const duplicate = { truePositives: 0, detections: 0, labels: 0 };
+    countImage(duplicate, [kept[0], { ...kept[0], score: 0.6, box: [1, 0, 11, 10] }], truth.slice(0, 1));
+    expect(duplicate).to.deep.equal({ truePositives: 1, detections: 2, labels: 1 });
   });
 });
 
@@ -62,7 +80,7 @@ describe('demo/loss', () => {
   it('assigns a label to the centre cell + 2 nearest neighbours for anchors within 4x', () => {
     // Centre (6, 10) px -> grid (0.75, 1.25): cell (0,1); x frac 0.75 -> right neighbour (1,1);
     // y frac 0.25 -> upper neighbour (0,0). Size 10x10 px: anchors 4 (ratio 2.5), 8 (1.25) ok; 16 (ratio 1.6) ok.
-    const t = buildLevelTargets([[{ cls: 1, cx: 6 / 16, cy: 10 / 16, w: 10 / 16, h: 10 / 16 }]], HEAD, 0);
+    const t = buildLevelTargets([[{ classId: 1, cx: 6 / 16, cy: 10 / 16, w: 10 / 16, h: 10 / 16 }]], HEAD, 0);
     const positives: string[] = [];
     for (let i = 0; i < t.mask.length; i++) if (t.mask[i]) positives.push(`${Math.floor(i / 3) % 2},${Math.floor(i / 6)},a${i % 3}`);
     expect(positives.sort()).to.deep.equal(['0,0,a0', '0,0,a1', '0,0,a2', '0,1,a0', '0,1,a1', '0,1,a2', '1,1,a0', '1,1,a1', '1,1,a2']);
@@ -72,30 +90,22 @@ describe('demo/loss', () => {
     expect(Array.from(t.box.subarray(i * 4, i * 4 + 4))).to.deep.equal([0.75 - 1, 1.25 - 1, 1.25, 1.25]);
     expect(Array.from(t.cls.subarray(i * 2, i * 2 + 2))).to.deep.equal([0, 1]);
     // A 1.5 px object is more than 4x smaller than anchors 8 and 16 (ratios 5.3, 10.7): only anchor 4 (2.7x).
-    const small = buildLevelTargets([[{ cls: 0, cx: 0.25, cy: 0.25, w: 1.5 / 16, h: 1.5 / 16 }]], HEAD, 0);
+    const small = buildLevelTargets([[{ classId: 0, cx: 0.25, cy: 0.25, w: 1.5 / 16, h: 1.5 / 16 }]], HEAD, 0);
     for (let k = 0; k < small.mask.length; k++) if (small.mask[k]) expect(k % 3).to.equal(0);
     expect(small.positives).to.equal(1); // centre exactly at a cell centre (frac 0.5): no neighbours
-    expect(() => buildLevelTargets([[{ cls: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
+    expect(() => buildLevelTargets([[{ classId: 5, cx: 0.5, cy: 0.5, w: 0.1, h: 0.1 }]], HEAD, 0)).to.throw(/class 5 outside 0..1/);
   });
 
   it("'best-level' / 'best-anchor' give a label to its best anchor's level / that anchor only, 'all-levels' to every level within 4x", () => {
-    // Two levels on a 32 px input: stride 8 (4x4 grid, anchors 4 and 8 px), stride 16 (2x2, anchors 16 and 32 px).
-    const two: YoloHeadSpec = {
-      ...HEAD,
-      inputSize: [32, 32],
-      levels: [
-        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
-        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
-      ],
-    };
+    const two = TWO_LEVELS;
     expect(anchorSizeRatio(10, 10, [4, 4])).to.equal(2.5);
     expect(anchorSizeRatio(10, 5, [8, 8])).to.equal(1.6); // 8/5 is the largest of 1.25, 0.8, 0.625, 1.6
     // 10 px: ratios 2.5, 1.25 | 1.6, 3.2 -> best anchor 8 px (level 0); 14 px: 3.5, 1.75 | 1.14, 2.29 -> level 1.
     expect(bestLevelFor(10, 10, two)).to.equal(0);
     expect(bestLevelFor(14, 14, two)).to.equal(1);
     // Centre (12, 12) px: level 0 cell (1,1) frac 0.5 -> no neighbours; level 1 cell (0,0) frac 0.75 -> right and lower neighbours.
-    const label10 = [[{ cls: 0, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
-    const label14 = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 14 / 32, h: 14 / 32 }]];
+    const label10 = [[{ classId: 0, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const label14 = [[{ classId: 1, cx: 12 / 32, cy: 12 / 32, w: 14 / 32, h: 14 / 32 }]];
     const count = (labels: typeof label10, assign: LevelAssignment) => [0, 1].map((li) => buildLevelTargets(labels, two, li, assign).positives);
     expect(count(label10, 'all-levels')).to.deep.equal([2, 6]); // 1 cell x 2 anchors | 3 cells x 2 anchors
     expect(count(label10, 'best-level')).to.deep.equal([2, 0]);
@@ -111,16 +121,9 @@ describe('demo/loss', () => {
   });
 
   it("'top-iou' makes the k candidates whose predicted boxes fit the label best the only positives", () => {
-    const two: YoloHeadSpec = {
-      ...HEAD,
-      inputSize: [32, 32],
-      levels: [
-        { output: 'p3', stride: 8, gridH: 4, gridW: 4, anchors: [[4, 4], [8, 8]] },
-        { output: 'p4', stride: 16, gridH: 2, gridW: 2, anchors: [[16, 16], [32, 32]] },
-      ],
-    };
+    const two = TWO_LEVELS;
     // 10 px square centred at (12, 12). Candidates: level 0 cell (1,1) anchors 0, 1; level 1 cells (0,0), (1,0), (0,1) anchors 0, 1.
-    const labels = [[{ cls: 1, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
+    const labels = [[{ classId: 1, cx: 12 / 32, cy: 12 / 32, w: 10 / 32, h: 10 / 32 }]];
     const per = 7;
     const p0 = new Float32Array(4 * 4 * 2 * per); // all zeros: xy = -0.5, wh = 0, IoU 0 with the label
     const p1 = new Float32Array(2 * 2 * 2 * per);

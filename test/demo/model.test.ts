@@ -5,19 +5,12 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { validateHeadSpec } from '../../lib/yolo/head.js';
-import {
-  buildDemoModels,
-  DEMO_CLASS_NAMES,
-  DEMO_HEAD,
-  demoModelDir,
-  fsLoadHandler,
-  fsSaveHandler,
-  loadDemoModel,
-  packageRoot,
-} from '../../lib/demo/model.js';
-import { evaluateDemoFloat } from '../../lib/demo/evaluate.js';
+import { DEMO_CLASS_NAMES, DEMO_HEAD, demoModelDir, fsLoadHandler, loadDemoModel } from '../../lib/demo/model.js';
+import { packageRoot } from '../../lib/util/package.js';
 import { DEMO_SEEDS, generateSample, sampleSeed } from '../../lib/demo/synthetic.js';
-import { demoSamples } from '../../lib/demo/index.js';
+import { buildDemoModels } from '../../scripts/demo-training/architecture.js';
+import { evaluateDemoFloat } from '../../scripts/demo-training/evaluate.js';
+import { fsSaveHandler } from '../../scripts/demo-training/save-model.js';
 
 const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -37,10 +30,11 @@ describe('demo/model', function () {
     for (const f of ['model.json', 'weights.bin', 'README.md']) expect(fs.existsSync(path.join(demoModelDir(), f)), f).to.equal(true);
   });
 
-  it('demoSamples gives the seeded calibration / test sets at the model input size', () => {
-    const calib = demoSamples('calibration', 2);
-    expect(calib[1]).to.deep.equal(generateSample(sampleSeed(DEMO_SEEDS.calibration, 1), DEMO_HEAD.inputSize[0]));
-    expect(Buffer.from(calib[0].rgb).equals(Buffer.from(demoSamples('test', 1)[0].rgb))).to.equal(false);
+  it('the calibration and test sets are different images (each set has its own seed)', () => {
+    const size = DEMO_HEAD.inputSize[0];
+    const calib = generateSample(sampleSeed(DEMO_SEEDS.calibration, 0), size);
+    const test = generateSample(sampleSeed(DEMO_SEEDS.test, 0), size);
+    expect(Buffer.from(calib.rgb).equals(Buffer.from(test.rgb))).to.equal(false);
     expect(new Set(Object.values(DEMO_SEEDS)).size).to.equal(3);
   });
 
@@ -97,8 +91,8 @@ describe('demo/model', function () {
   it('the trained float model detects the held-out shapes (64 test images, score 0.3, NMS IoU 0.45, match IoU 0.5)', async () => {
     const model = await loadDemoModel();
     const t0 = Date.now();
-    // The demo's held-out set (the same 64 seed-3 images yolo-int8 demo writes), decoded and matched by
-    // lib/demo/decode.ts on TF.js: code independent of the LiteRT / lib/yolo path of test/demo/run-demo.test.ts.
+    // The demo's held-out set (the same 64 seed-3 images yolo-int8 demo writes), run on TF.js: independent
+    // of the LiteRT path of test/demo/run-demo.test.ts; decoded and counted as the demo counts.
     const r = evaluateDemoFloat(model, { count: 64, seed: DEMO_SEEDS.test, scoreThreshold: 0.3, nmsIoU: 0.45 });
     console.log(`      recall ${r.recall.toFixed(3)} precision ${r.precision.toFixed(3)} (${r.truePositives}/${r.objects} objects, ${r.detections} detections, ${Date.now() - t0} ms)`);
     expect(r.objects).to.be.above(200);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Jimp } from 'jimp';
 import { loadDataset, readYoloLabels } from '../../lib/yolo/dataset.js';
-import { DEMO_CLASS_NAMES, generateSample, mulberry32, sampleSeed, writeDataset, formatYoloLabels } from '../../lib/demo/synthetic.js';
+import { DEMO_CLASS_NAMES, generateSample, sampleSeed, writeDataset, formatYoloLabels } from '../../lib/demo/synthetic.js';
+import { mulberry32 } from '../../lib/util/random.js';
 
 function pixel(s: { rgb: Uint8Array; width: number }, x: number, y: number): number[] {
   const o = (y * s.width + x) * 3;
@@ -41,7 +42,7 @@ describe('demo/synthetic', () => {
       const s = generateSample(sampleSeed(77, i), 128);
       expect(s.labels.length).to.be.within(1, 6);
       for (const l of s.labels) {
-        counts[l.cls]++;
+        counts[l.classId]++;
         expect(l.cx - l.w / 2).to.be.at.least(0);
         expect(l.cy - l.h / 2).to.be.at.least(0);
         expect(l.cx + l.w / 2).to.be.at.most(1 + 1e-9);
@@ -66,11 +67,11 @@ describe('demo/synthetic', () => {
       const y0 = Math.ceil((l.cy - l.h / 2) * 128) + 1;
       const y1 = Math.floor((l.cy + l.h / 2) * 128) - 2;
       const centre = pixel(s, Math.round(l.cx * 128), Math.round(l.cy * 128));
-      if (DEMO_CLASS_NAMES[l.cls] === 'square') {
+      if (DEMO_CLASS_NAMES[l.classId] === 'square') {
         for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) expect(pixel(s, x, y)).to.deep.equal(centre);
         checkedSquare = true;
       }
-      if (DEMO_CLASS_NAMES[l.cls] === 'circle') {
+      if (DEMO_CLASS_NAMES[l.classId] === 'circle') {
         expect(pixel(s, x0, y0)).to.not.deep.equal(centre);
         expect(pixel(s, x1, y1)).to.not.deep.equal(centre);
         checkedCircle = true;
@@ -107,7 +108,7 @@ describe('demo/synthetic', () => {
         expect(txt).to.equal(formatYoloLabels(expected.labels));
         const parsed = txt.trim().split('\n').map((line) => line.split(' ').map(Number));
         parsed.forEach((v, k) => {
-          expect(v[0]).to.equal(expected.labels[k].cls);
+          expect(v[0]).to.equal(expected.labels[k].classId);
           expect(v[1]).to.be.closeTo(expected.labels[k].cx, 1e-6);
           expect(v[4]).to.be.closeTo(expected.labels[k].h, 1e-6);
         });
@@ -118,7 +119,7 @@ describe('demo/synthetic', () => {
       expect(ds.names).to.deep.equal([...DEMO_CLASS_NAMES]);
       const first = readYoloLabels(ds.items[0].labels);
       const truth = generateSample(sampleSeed(11, 0), 64).labels;
-      expect(first.map((l) => [l.classId, l.cx])).to.deep.equal(truth.map((l) => [l.cls, Number(l.cx.toFixed(6))]));
+      expect(first.map((l) => [l.classId, l.cx])).to.deep.equal(truth.map((l) => [l.classId, Number(l.cx.toFixed(6))]));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

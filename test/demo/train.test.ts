@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from '../../lib/demo/wasm-grad.js';
-import { buildDemoModels, DEMO_HEAD } from '../../lib/demo/model.js';
-import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS } from '../../lib/demo/loss.js';
-import { generateSample, rgbToFloat01, sampleSeed } from '../../lib/demo/synthetic.js';
+import { DEMO_HEAD } from '../../lib/demo/model.js';
+import { generateSample, sampleSeed } from '../../lib/demo/synthetic.js';
+import { buildDemoModels } from '../../scripts/demo-training/architecture.js';
+import { rgbToFloat01 } from '../../scripts/demo-training/evaluate.js';
+import { buildLevelTargets, yoloLoss, DEMO_LOSS_WEIGHTS } from '../../scripts/demo-training/loss.js';
+import { registerWasmConvGradients } from '../../scripts/demo-training/wasm-grad.js';
 
-/** A few steps of the scripts/train-demo.ts loop; returns the losses and the final weights. */
+/** A few steps of the scripts/demo-training/train.ts loop; returns the losses and the final weights. */
 function shortRun(steps: number, batch: number): { losses: number[]; weights: Float32Array[] } {
   const { logits, inference } = buildDemoModels(3);
   const optimizer = tf.train.adam(0.003);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from '../../lib/demo/wasm-grad.js';
+import { registerWasmConvGradients } from '../../scripts/demo-training/wasm-grad.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
   let diff = 0;

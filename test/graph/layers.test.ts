@@ -9,7 +9,7 @@ import { importModel } from '../../lib/graph/importers/index.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { initBackend } from '../../lib/graph/backend.js';
-import { maxAbsDiff } from './helpers.js';
+import { maxAbsDiff } from '../support/compare.js';
 
 function randomInput(shape: number[]): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -9,7 +9,7 @@ import {
   foldBatchNorm, foldBias, foldConstants, fuseActivations, fuseSilu, inferShapes, removeDeadNodes, removeIdentity, runDefaultPasses,
 } from '../../lib/graph/passes/index.js';
 import { batchNormAffine } from '../../lib/ops/util.js';
-import { maxAbsDiff } from './helpers.js';
+import { maxAbsDiff } from '../support/compare.js';
 
 function seq(n: number, scale = 0.1, offset = 0): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + offset) * scale);

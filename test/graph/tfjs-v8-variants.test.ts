@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs';
 import { decodeManifest, importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
 import { decodeWeight, readWeightGroups, type WeightSpec } from '../../lib/graph/importers/tfjs-weights.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
-import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { initBackend } from '../../lib/graph/backend.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
@@ -22,7 +21,10 @@ import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
-import { FIXTURES, loadGraphModelFromDir, requireFixtures } from './helpers.js';
+import { DARTS_WEB_MODEL, FIXTURES, POSE_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
+import { loadGraphModelFromDir } from '../support/float-models.js';
+import { runFloatGraph } from '../support/compare.js';
+import { lcg } from '../support/random.js';
 import {
   BIAS_FORMS, float16HalfUlp, float32ToFloat16Bits, readGraphModelFiles, unfuseConvolutions, writeGraphModel,
   type GraphModelFiles, type ManifestEntry, type WeightEncoding,
@@ -55,12 +57,7 @@ function convDepth(g: Graph): number {
 }
 
 async function runIr(g: Graph, input: Float32Array): Promise<Float32Array> {
-  const ex = await createFloatExecutor(g, { backend: 'wasm' });
-  try {
-    return (await ex.run(input))[g.outputs[0]];
-  } finally {
-    ex.dispose();
-  }
+  return (await runFloatGraph(g, input))[g.outputs[0]];
 }
 
 async function runTfjs(dir: string, input: Float32Array, shape: number[]): Promise<Float32Array> {
@@ -103,7 +100,7 @@ function expectWithin(label: string, errs: { maxErr: number; range: number }[], 
 }
 
 describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)', function () {
-  const src = path.join(FIXTURES, 'yolov8n_darts_web_model');
+  const src = DARTS_WEB_MODEL;
   const SIZE = 800;
   // Output [1, 11, 13125]: rows 0-3 box (pixels), rows 4-10 class probabilities.
   const ROWS = 11;
@@ -241,7 +238,7 @@ describe('YOLOv8n-pose TF.js graph model (yolov8n-pose_hand_web_model)', functio
   it('IR output equals tf.loadGraphModel + executeAsync on a letterboxed zidane.jpg', async function () {
     requireFixtures(this);
     expect(await initBackend('wasm')).to.equal('wasm');
-    const dir = path.join(FIXTURES, 'yolov8n-pose_hand_web_model');
+    const dir = POSE_WEB_MODEL;
     const input = await letterboxed('zidane.jpg', 320);
     const g = runDefaultPasses(await importTfjsGraphModel(dir));
     expect(g.tensors.get(g.outputs[0])!.shape).to.deep.equal([1, 68, 2100]);
@@ -358,11 +355,6 @@ function transposeReference(x: Float32Array, shape: number[], perm: number[]): F
     }
   }
   return out;
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 /** Values on the int8 grid of [lo, hi] (scale (hi-lo)/255), so the int8 input represents them exactly. */

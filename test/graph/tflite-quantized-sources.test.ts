@@ -14,23 +14,17 @@ import { importTflite, graphFromTflite } from '../../lib/graph/importers/tflite.
 import { importModel } from '../../lib/graph/importers/index.js';
 import { dequantizeAffine } from '../../lib/graph/importers/tflite-dequantize.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
-import { createFloatExecutor } from '../../lib/graph/execute.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { quantizeInput, dequantize } from '../../lib/pipeline/quantize.js';
 import { exportFloatTflite } from '../../lib/quantize/index.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { mulberry32 } from '../../lib/util/random.js';
-import { FIXTURES, letterboxedBus, maxAbsDiff, requireFixtures } from './helpers.js';
+import { maxAbsDiff, runFloatGraph } from '../support/compare.js';
+import { YOLOV5N_FP16, YOLOV5N_INT8, YOLOV8N_DYNAMIC, YOLOV8N_FULL_INT, YOLOV8N_INT_FLOAT_IO, requireFixtures } from '../support/fixtures.js';
+import { letterboxedBus } from '../support/float-models.js';
 
-async function runIr(g: Graph, input: Float32Array, fetch?: string[]): Promise<Record<string, Float32Array>> {
-  const ex = await createFloatExecutor(g, { backend: 'wasm' });
-  try {
-    return await ex.run(input, fetch);
-  } finally {
-    ex.dispose();
-  }
-}
+const runIr = runFloatGraph;
 
 /** The import error for a model given as file bytes, or as a parsed model (to carry values our writer refuses, e.g. NaN). */
 async function importError(model: TfliteModel | Uint8Array, label: string): Promise<string> {
@@ -230,20 +224,15 @@ describe('TFLite import of quantized sources: dequantization by hand', function 
 
 describe('TFLite import of quantized sources: YOLOv8n', function () {
   this.timeout(600000);
-  const dir = path.join(FIXTURES, 'yolov8n');
-  const DYN = path.join(dir, 'yolov8n_int8.tflite');
-  const FULL = path.join(dir, 'yolov8n_full_integer_quant.tflite');
-  const INT = path.join(dir, 'yolov8n_integer_quant.tflite');
+  const DYN = YOLOV8N_DYNAMIC;
+  const FULL = YOLOV8N_FULL_INT;
+  const INT = YOLOV8N_INT_FLOAT_IO;
   const ANCHORS = 8400;
   let bus: Float32Array;
   let dynIr: Float32Array;
 
   before(async function () {
-    requireFixtures(this);
-    if (![DYN, FULL, INT].every((f) => fs.existsSync(f))) {
-      console.log('  (skipped: ../shared/fixtures/yolov8n/*.tflite not found)');
-      this.skip();
-    }
+    for (const f of [DYN, FULL, INT]) requireFixtures(this, f, '../shared/fixtures/yolov8n/*.tflite');
     bus = await letterboxedBus();
     const g = runDefaultPasses(await importModel(DYN));
     dynIr = (await runIr(g, bus))[g.outputs[0]];
@@ -288,7 +277,7 @@ describe('TFLite import of quantized sources: YOLOv8n', function () {
     // All three import to the same float ops (the files order some independent ops differently).
     const ops = (g: Graph) => g.nodes.map((n) => n.op).sort();
     for (const g of [full, int]) expect(ops(g)).to.deep.equal(ops(dyn));
-    const fp16 = await importModel(path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite'));
+    const fp16 = await importModel(YOLOV5N_FP16);
     expect(fp16.meta.sourceQuantization).to.equal(undefined);
     expect(fp16.meta.notes.join('\n')).to.not.match(/rounded/);
   });
@@ -471,14 +460,14 @@ describe('TFLite import of quantized sources: YOLOv5n uint8 full-integer (per-ch
   it('per-channel int8 weights dequantize to the fp16 export\'s weights within half a step', async function () {
     // Both files come from the same float weights w: |q s_o - w| <= s_o / 2 for output channel o,
     // and the fp16 file stores w with relative error <= 2^-11 (absolute 2^-25 near zero).
-    const int8File = path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite');
+    const int8File = YOLOV5N_INT8;
     const m = readTflite(new Uint8Array(fs.readFileSync(int8File)));
     const sg = m.subgraphs[0];
     const scales = sg.operators
       .filter((op) => builtinOperatorName(m.operatorCodes[op.opcodeIndex].builtinCode) === 'CONV_2D')
       .map((op) => sg.tensors[op.inputs[1]].quantization!.scale);
     const int8 = await importModel(int8File);
-    const fp16 = await importModel(path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite'));
+    const fp16 = await importModel(YOLOV5N_FP16);
     expect(int8.meta.sourceQuantization).to.equal('full-integer');
     expect(int8.meta.notes.join('\n')).to.match(/input 'input_1' is uint8 in the source \(scale 0\.00392157, zero point 0\).*range \[0, 1\]/);
     const wa = int8.nodes.filter((n) => n.op === 'Conv2D').map((n) => int8.tensors.get(n.inputs[1])!);

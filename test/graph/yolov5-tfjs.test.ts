@@ -7,10 +7,12 @@ import { importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { initBackend } from '../../lib/graph/backend.js';
-import { FIXTURES, letterboxedBus, loadGraphModelFromDir, maxAbsDiff, requireFixtures } from './helpers.js';
+import { maxAbsDiff } from '../support/compare.js';
+import { YOLOV5N_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
+import { letterboxedBus, loadGraphModelFromDir } from '../support/float-models.js';
 
 describe('YOLOv5n TF.js graph model', function () {
-  const dir = path.join(FIXTURES, 'yolov5n_web_model');
+  const dir = YOLOV5N_WEB_MODEL;
   let input: Float32Array;
   let reference: Float32Array;
   let model: tf.GraphModel;

@@ -6,10 +6,12 @@ import { importModel } from '../../lib/graph/importers/index.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
-import { FIXTURES, letterboxedBus, maxAbsDiff, requireFixtures } from './helpers.js';
+import { maxAbsDiff } from '../support/compare.js';
+import { YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
+import { letterboxedBus } from '../support/float-models.js';
 
 describe('YOLOv5n float TFLite', function () {
-  const file = path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite');
+  const file = YOLOV5N_FP16;
   let input: Float32Array;
   let reference: Float32Array;
 
@@ -50,7 +52,7 @@ describe('YOLOv5n float TFLite', function () {
   });
 
   it('imports the uint8 full-integer model as its float graph (see tflite-quantized-sources.test.ts)', async function () {
-    const g = await importTflite(path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite'));
+    const g = await importTflite(YOLOV5N_INT8);
     expect(g.meta.sourceQuantization).to.equal('full-integer');
     expect(g.inputs).to.deep.equal(['input_1']);
     expect(g.outputs).to.deep.equal(['Identity']);

@@ -13,19 +13,17 @@ import {
   SOFTMAX_INT8_OUTPUT,
   TANH_INT8_OUTPUT,
   chooseActivationParams,
-  dequantizeValue,
   minWeightScalesForBias,
-  multiplyByQuantizedMultiplier,
   nudgedRange,
   perChannelSymmetricScales,
   perTensorSymmetricScale,
   quantizeBias,
-  quantizeMultiplier,
   quantizeValue,
   quantizeWeightsPerChannel,
   roundHalfAwayFromZero,
   snapRangeOutward,
 } from '../../lib/int8/arithmetic.js';
+import { dequantizeValue, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../support/tflite-arithmetic.js';
 
 import { rangeForOutputRole } from '../../lib/quantize/range-rules.js';
 const f32 = Math.fround;

@@ -9,14 +9,7 @@ import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8, type QuantizeInt8Result } from '../../lib/quantize/index.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg as rng } from '../support/random.js';
 
 const H = 8;
 const W = 8;

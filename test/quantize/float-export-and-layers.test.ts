@@ -3,18 +3,10 @@
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
-import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
-import { TfliteRunner } from '../../lib/runtime/index.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg as rng } from '../support/random.js';
+import { maxAbsDiff, runFloatGraph, runTflite, sqnrDb, tfliteVsFloat } from '../support/compare.js';
 
 function buildGraph(): Graph {
   const r = rng(7);
@@ -43,19 +35,10 @@ describe('exportFloatTflite and layer-by-layer analysis', () => {
     const info = inspectTflite(tflite);
     expect(info.inputs[0].dtype).to.equal('float32');
     expect(info.opHistogram).to.deep.include({ CONV_2D: 2, LOGISTIC: 1, MUL: 1 });
-    const runner = await TfliteRunner.load(tflite);
-    const ex = await createFloatExecutor(graph, { backend: 'wasm' });
-    try {
-      const x = input(3);
-      const [got] = await runner.run([x]);
-      const want = (await ex.run(x))[graph.outputs[0]];
-      let maxErr = 0;
-      for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
-      expect(maxErr).to.be.below(1e-5);
-    } finally {
-      runner.dispose();
-      ex.dispose();
-    }
+    const x = input(3);
+    const [got] = await runTflite(tflite, [x]);
+    const want = (await runFloatGraph(graph, x))[graph.outputs[0]];
+    expect(maxAbsDiff(got, want)).to.be.below(1e-5);
   });
 
   it('analyzeLayers reports each activation\'s SQNR against the float graph', async () => {
@@ -70,28 +53,8 @@ describe('exportFloatTflite and layer-by-layer analysis', () => {
     const layers = report.layerErrors!;
     expect(layers.map((l) => l.tensor)).to.deep.equal(['c1', 'silu1', 'c2']);
     // Independent check of the last tensor: the real int8 model's output vs the float graph.
-    const runner = await TfliteRunner.load(tflite);
-    const ex = await createFloatExecutor(graph, { backend: 'wasm' });
-    let signal = 0;
-    let noise = 0;
-    try {
-      for (const seed of [100, 101]) {
-        const x = input(seed);
-        const q = Int8Array.from(x, (v) => Math.round(v * 255) - 128);
-        const [got] = await runner.run([q]);
-        const o = runner.outputs[0];
-        const want = (await ex.run(x))[graph.outputs[0]];
-        for (let i = 0; i < want.length; i++) {
-          const e = want[i] - ((got[i] as number) - o.zeroPoint!) * o.scale!;
-          signal += want[i] * want[i];
-          noise += e * e;
-        }
-      }
-    } finally {
-      runner.dispose();
-      ex.dispose();
-    }
-    const sqnr = 10 * Math.log10(signal / noise);
+    const { signal, noise } = await tfliteVsFloat(tflite, graph, [input(100), input(101)]);
+    const sqnr = sqnrDb(signal, noise);
     expect(layers[2].sqnrDb).to.be.closeTo(sqnr, 0.01);
     // A two-conv int8 network with calibrated ranges keeps most of the signal.
     for (const l of layers) expect(l.sqnrDb, l.tensor).to.be.above(20);
@@ -110,14 +73,7 @@ describe('exportFloatTflite and layer-by-layer analysis', () => {
     expect(u8.report.outputs[0].name).to.equal(int8.report.outputs[0].name);
     expect(u8.report.outputs[0].zeroPoint).to.equal(int8.report.outputs[0].zeroPoint! + 128);
     const x = input(42);
-    const run = async (bytes: Uint8Array, data: Float32Array | Int8Array | Uint8Array) => {
-      const r = await TfliteRunner.load(bytes);
-      try {
-        return (await r.run([data]))[0];
-      } finally {
-        r.dispose();
-      }
-    };
+    const run = async (bytes: Uint8Array, data: Float32Array | Int8Array | Uint8Array) => (await runTflite(bytes, [data]))[0];
     const qi = await run(int8.tflite, Int8Array.from(x, (v) => Math.round(v * 255) - 128));
     const qu = await run(u8.tflite, Uint8Array.from(x, (v) => Math.round(v * 255)));
     const qf = await run(f32.tflite, x);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { FIXTURES, requireFixtures } from '../graph/helpers.js';
+import { COCO128_IMAGES, FIXTURES, requireFixtures } from '../support/fixtures.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
@@ -14,7 +14,7 @@ describe('sensitivity on YOLOv5n (fixture)', function () {
 
   it('ranks the stem and head layers, and the accuracy target raises the worst one to int16 (still full-integer)', async function () {
     requireFixtures(this);
-    const images = path.join(FIXTURES, 'coco128/images');
+    const images = COCO128_IMAGES;
     const calib = fs.readdirSync(images).sort().slice(0, 4).map((f) => path.join(images, f));
     const model = path.join(FIXTURES, 'yolov5n_web_model/model.json');
     const val = calib.slice(0, 1);

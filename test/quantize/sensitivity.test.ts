@@ -5,38 +5,17 @@
 // overrides, run in LiteRT, against the TF.js float executor.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import { CALIB, IMAGES, N, SHAPE, rng, sensitiveGraph } from './sensitive-graph.js';
+import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-graph.js';
+import { lcg as rng } from '../support/random.js';
+import { tfliteVsFloat } from '../support/compare.js';
 import type { Graph } from '../../lib/ir/graph.js';
-import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
 import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
-import { TfliteRunner } from '../../lib/runtime/index.js';
-import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import type { QuantRecipe } from '../../lib/quantize/recipe.js';
 
 /** Output signal and noise of a .tflite model (LiteRT, [0,1] inputs mapped to int8 with saturation) against the TF.js float graph. */
-async function fileError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
-  const runner = await TfliteRunner.load(tflite);
-  const ex = await createFloatExecutor(graph, { backend: 'wasm' });
-  let signal = 0;
-  let noise = 0;
-  try {
-    for (const x of inputs) {
-      const q = Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v * 255) - 128)));
-      const deq = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
-      const want = (await ex.run(x))[graph.outputs[0]];
-      for (let i = 0; i < want.length; i++) {
-        signal += want[i] * want[i];
-        noise += (deq[i] - want[i]) ** 2;
-      }
-    }
-  } finally {
-    runner.dispose();
-    ex.dispose();
-  }
-  return { signal, noise };
-}
+const fileError = tfliteVsFloat;
 
 /** fileError of a model written independently by quantizeInt8 with `recipe`. */
 async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {

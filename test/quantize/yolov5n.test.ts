@@ -11,13 +11,13 @@ import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { dtypeName, type TfliteModel } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { detect } from '../../lib/yolo/evaluate.js';
-import { FIXTURES, requireFixtures } from '../graph/helpers.js';
+import { BUS_JPG, COCO128_IMAGES, YOLOV5N_FP16, YOLOV5N_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 
 const CALIB = 8; // enough for the structural checks; the benchmark uses 64
 
 function calibrationFiles(): string[] {
-  return listImageFiles(path.join(FIXTURES, 'coco128/images')).slice(0, CALIB);
+  return listImageFiles(COCO128_IMAGES).slice(0, CALIB);
 }
 
 function sha(bytes: Uint8Array): string {
@@ -105,7 +105,7 @@ async function checkLoadsInLiteRt(result: QuantizeInt8Result): Promise<void> {
 
 /** bus.jpg: the bus and at least three of the four people. */
 async function checkBus(tflite: Uint8Array): Promise<void> {
-  const dets = await detect(tflite, path.join(FIXTURES, 'images/bus.jpg'));
+  const dets = await detect(tflite, BUS_JPG);
   const people = dets.filter((d) => d.classId === 0 && d.score > 0.4);
   const buses = dets.filter((d) => d.classId === 5);
   expect(people.length, `people in ${JSON.stringify(dets)}`).to.be.at.least(3);
@@ -126,7 +126,7 @@ describe('quantizeInt8 on the real YOLOv5n', function () {
   let fromWeb: QuantizeInt8Result;
 
   it('from the TF.js graph model: int8 I/O, every tensor integer, spec rules, bus.jpg', async () => {
-    fromWeb = await quantizeInt8(path.join(FIXTURES, 'yolov5n_web_model'), {
+    fromWeb = await quantizeInt8(YOLOV5N_WEB_MODEL, {
       representativeDataset: calibrationFiles(),
       numCalibrationSamples: CALIB,
     });
@@ -138,7 +138,7 @@ describe('quantizeInt8 on the real YOLOv5n', function () {
   });
 
   it('from the float .tflite: the same checks', async () => {
-    const r = await quantizeInt8(path.join(FIXTURES, 'yolov5n/yolov5n-fp16.tflite'), {
+    const r = await quantizeInt8(YOLOV5N_FP16, {
       representativeDataset: calibrationFiles(),
       numCalibrationSamples: CALIB,
     });
@@ -148,7 +148,7 @@ describe('quantizeInt8 on the real YOLOv5n', function () {
   });
 
   it('the same inputs and options give a byte-identical file', async () => {
-    const again = await quantizeInt8(path.join(FIXTURES, 'yolov5n_web_model'), {
+    const again = await quantizeInt8(YOLOV5N_WEB_MODEL, {
       representativeDataset: calibrationFiles(),
       numCalibrationSamples: CALIB,
     });
@@ -156,7 +156,7 @@ describe('quantizeInt8 on the real YOLOv5n', function () {
   });
 
   it('uint8 input and float32 outputs when asked (QUANTIZE / DEQUANTIZE only at the boundary)', async () => {
-    const r = await quantizeInt8(path.join(FIXTURES, 'yolov5n_web_model'), {
+    const r = await quantizeInt8(YOLOV5N_WEB_MODEL, {
       representativeDataset: calibrationFiles().slice(0, 2),
       numCalibrationSamples: 2,
       inputType: 'uint8',

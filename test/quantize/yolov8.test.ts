@@ -21,20 +21,22 @@ import { decodeWithSpec, readHeadSpec, runFloatTail, type FloatTailSpec, type Yo
 import { decodeStandardOutput } from '../../lib/yolo/families/standard.js';
 import { detect } from '../../lib/yolo/evaluate.js';
 import { nonMaxSuppression } from '../../lib/yolo/nms.js';
-import { FIXTURES, requireFixtures } from '../graph/helpers.js';
-import { runCli } from '../cli/helpers.js';
+import {
+  BUS_JPG, COCO128_IMAGES, DARTS_WEB_MODEL, POSE_WEB_MODEL, YOLOV8N_DIR, YOLOV8N_DYNAMIC, YOLOV8N_FULL_INT, YOLOV8N_INT_FLOAT_IO, ZIDANE_JPG, requireFixtures,
+} from '../support/fixtures.js';
+import { runCli } from '../support/cli.js';
 
-const V8 = path.join(FIXTURES, 'yolov8n');
-const DYNAMIC = path.join(V8, 'yolov8n_int8.tflite');
-const FULL_INT = path.join(V8, 'yolov8n_full_integer_quant.tflite');
-const INT_FLOAT_IO = path.join(V8, 'yolov8n_integer_quant.tflite');
-const DARTS = path.join(FIXTURES, 'yolov8n_darts_web_model');
-const POSE = path.join(FIXTURES, 'yolov8n-pose_hand_web_model');
-const BUS = path.join(FIXTURES, 'images/bus.jpg');
-const ZIDANE = path.join(FIXTURES, 'images/zidane.jpg');
+const V8 = YOLOV8N_DIR;
+const DYNAMIC = YOLOV8N_DYNAMIC;
+const FULL_INT = YOLOV8N_FULL_INT;
+const INT_FLOAT_IO = YOLOV8N_INT_FLOAT_IO;
+const DARTS = DARTS_WEB_MODEL;
+const POSE = POSE_WEB_MODEL;
+const BUS = BUS_JPG;
+const ZIDANE = ZIDANE_JPG;
 
 function calibration(n: number): string[] {
-  return listImageFiles(path.join(FIXTURES, 'coco128/images')).slice(0, n);
+  return listImageFiles(COCO128_IMAGES).slice(0, n);
 }
 
 function floatInput(graph: Graph): InputDescription {
@@ -199,7 +201,7 @@ describe('YOLOv8 head family on real exports', function () {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-v8-cli-'));
       const ours = path.join(dir, 'ours.tflite');
       fs.writeFileSync(ours, results.get(DYNAMIC)!.tflite);
-      const data = path.join(FIXTURES, 'coco128/images');
+      const data = COCO128_IMAGES;
       const cmp = await runCli(['compare', ours, FULL_INT, '--data', data, '--offset', '64', '--limit', '4', '--fidelity', '--json']);
       expect(cmp.code, cmp.stderr).to.equal(0);
       const json = JSON.parse(cmp.stdout);

@@ -10,7 +10,9 @@ import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { checkCalibrationCount } from '../../lib/quantize/dataset.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { initBackend } from '../../lib/graph/backend.js';
-import { expectError, prng, quantizeToFile, tempDir, tinyInputs, writeTinyGraphModel, type TinyModel } from './helpers.js';
+import { expectError, quantizeToFile } from './helpers.js';
+import { tempDir, tinyInputs, writeTinyGraphModel, type TinyModel } from '../support/tiny-model.js';
+import { mulberry32 as prng } from '../support/random.js';
 
 // A minimal PNG encoder (8-bit, no interlace): lets the test write a real grayscale PNG, which jimp
 // itself never produces.

@@ -6,7 +6,8 @@ import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
-import { prng, tinyInputs, writeTinyGraphModel, TINY } from './helpers.js';
+import { tinyInputs, writeTinyGraphModel, TINY } from '../support/tiny-model.js';
+import { mulberry32 as prng } from '../support/random.js';
 
 /** A slightly deeper built graph: conv -> relu -> depthwise -> add(skip) -> mean -> fully connected. */
 function builtGraph(): Graph {

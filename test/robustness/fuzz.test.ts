@@ -11,7 +11,8 @@ import { importTflite } from '../../lib/graph/importers/tflite.js';
 import { TfliteBuilder } from '../../lib/tflite/builder.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { initBackend } from '../../lib/graph/backend.js';
-import { prng, tempDir, writeTinyGraphModel } from './helpers.js';
+import { tempDir, writeTinyGraphModel } from '../support/tiny-model.js';
+import { mulberry32 as prng } from '../support/random.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { importModel } from '../../lib/graph/importers/index.js';
 import { checkLayersTopology } from '../../lib/graph/importers/layers-topology.js';
 import { readyQuietly } from '../../lib/graph/backend.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../support/tiny-model.js';
 
 /** A saved functional model x -> dense d1 -> dense d2 (model.json + weights), its config editable. */
 async function saveChain(dir: string): Promise<{ json: any; write: (json: any) => void }> {

@@ -11,9 +11,8 @@ import { readTflite } from '../../lib/tflite/reader.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { checkShape, resolveInsideDir, firstNonFinite } from '../../lib/util/validate.js';
 import { initBackend } from '../../lib/graph/backend.js';
-import {
-  SHARD, TINY, expectError, extraFiles, quantizeToFile, rewriteJson, tempDir, tinyInputs, writeTinyGraphModel, type TinyModel,
-} from './helpers.js';
+import { expectError, extraFiles, quantizeToFile } from './helpers.js';
+import { SHARD, TINY, rewriteJson, tempDir, tinyInputs, writeTinyGraphModel, type TinyModel } from '../support/tiny-model.js';
 
 const OUT_NAME = 'model_int8.tflite';
 

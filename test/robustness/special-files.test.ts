@@ -12,7 +12,8 @@ import { readModelInfoFromTflite } from '../../lib/graph/importers/model-info.js
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { readRegularFile } from '../../lib/util/read-file.js';
-import { FIXTURES, tempDir } from './helpers.js';
+import { tempDir } from '../support/tiny-model.js';
+import { FIXTURES } from '../support/fixtures.js';
 
 /** Runs `f`, expects it to throw a one-line message matching `re`, within `seconds`. */
 async function expectQuickError(f: () => Promise<unknown> | unknown, re: RegExp, seconds = 5): Promise<string> {

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { checkOutputPath, writeFileAtomic } from '../../lib/util/fs.js';
-import { REPO_ROOT, expectError, tempDir } from './helpers.js';
+import { expectError } from './helpers.js';
+import { tempDir } from '../support/tiny-model.js';
+import { REPO_ROOT } from '../support/fixtures.js';
 
 describe('robustness: writeFileAtomic', () => {
   const data = Uint8Array.from({ length: 4096 }, (_, i) => (i * 31) & 255);

@@ -16,8 +16,8 @@ import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
-import { FIXTURES, requireFixtures, REPO_ROOT } from '../graph/helpers.js';
-import { runCli } from '../cli/helpers.js';
+import { FIXTURES, REPO_ROOT, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
+import { runCli } from '../support/cli.js';
 import { handBuilt, mutate } from './mutate.js';
 
 const q = (scale: number, zeroPoint: number) => ({ scale: [scale], zeroPoint: [zeroPoint] });
@@ -622,7 +622,7 @@ describe('checkTflite fuzz', function () {
 
   it('byte mutations of the YOLOv5n int8 fixture', function () {
     requireFixtures(this);
-    byteFuzz('int8', new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'yolov5n/yolov5n-int8.tflite'))), 150, 7, 200_000);
+    byteFuzz('int8', new Uint8Array(fs.readFileSync(YOLOV5N_INT8)), 150, 7, 200_000);
   });
 
   it('field mutations of the model object (indices, shapes, types, scales, zero points, versions)', () => {

@@ -1,15 +1,12 @@
 // Mutation fuzzing of the reader: every damaged file must either read or throw an Error; never a
 // non-Error throw, hang or runaway allocation. Seeded, so any failure is reproducible.
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { handBuilt, mutate } from './mutate.js';
+import { YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
 
 const prng = mulberry32;
 
@@ -47,9 +44,9 @@ describe('tflite reader fuzz', function () {
   });
 
   it('YOLOv5n int8 and fp16 fixtures: 600 + 400 mutations', function () {
-    if (!fs.existsSync(fixtures)) { console.log('  (skipped: ../shared/fixtures not found)'); this.skip(); }
+    requireFixtures(this);
     // The big files: truncation at a random point mostly cuts buffer data, so header mutations dominate.
-    run('int8', new Uint8Array(fs.readFileSync(path.join(fixtures, 'yolov5n/yolov5n-int8.tflite'))), 600, 7, 200_000);
-    run('fp16', new Uint8Array(fs.readFileSync(path.join(fixtures, 'yolov5n/yolov5n-fp16.tflite'))), 400, 8, 200_000);
+    run('int8', new Uint8Array(fs.readFileSync(YOLOV5N_INT8)), 600, 7, 200_000);
+    run('fp16', new Uint8Array(fs.readFileSync(YOLOV5N_FP16)), 400, 8, 200_000);
   });
 });

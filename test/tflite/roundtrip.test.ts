@@ -1,8 +1,6 @@
 // Reading and rewriting the real YOLOv5n fixtures: the rewritten files must run bit-identically in
 // LiteRT, and inspect must report the known structure of both files.
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
@@ -10,11 +8,10 @@ import { inspectTflite, formatInspectReport } from '../../lib/tflite/inspect.js'
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { Model } from '../../schema/generated/tflite/model.js';
 import * as flatbuffers from 'flatbuffers';
+import { YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
-const INT8 = path.join(fixtures, 'yolov5n/yolov5n-int8.tflite');
-const FP16 = path.join(fixtures, 'yolov5n/yolov5n-fp16.tflite');
+const INT8 = YOLOV5N_INT8;
+const FP16 = YOLOV5N_FP16;
 
 /** A deterministic image-like 640x640x3 input: smooth gradients plus seeded noise, values 0..255. */
 function imageLike(): Uint8Array {
@@ -30,7 +27,7 @@ function imageLike(): Uint8Array {
 
 describe('tflite reader/writer on the YOLOv5n fixtures', function () {
   before(function () {
-    if (!fs.existsSync(fixtures)) { console.log('  (skipped: ../shared/fixtures not found)'); this.skip(); }
+    requireFixtures(this);
   });
 
   for (const [name, file] of [['int8', INT8], ['fp16', FP16]] as const) {

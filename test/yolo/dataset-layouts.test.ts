@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { resolveDataset, loadDataset, labelPathFor, type DatasetPurpose } from '../../lib/yolo/dataset.js';
-import { fixturesDir, requireFixtures, int8Model } from './helpers.js';
+import { FIXTURES, requireFixtures, YOLOV5N_INT8 } from '../support/fixtures.js';
 
-const COCO = path.join(fixturesDir, 'coco128');
+const COCO = path.join(FIXTURES, 'coco128');
 
 /** The first n coco128 images (by name) that have a label file, as base names without extension. */
 function labelledStems(n: number): string[] {
@@ -39,7 +39,7 @@ describe('yolo/dataset: layouts users have', function () {
   let train: string[];
   let val: string[];
   before(function () {
-    requireFixtures.call(this);
+    requireFixtures(this);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-layouts-'));
     const stems = labelledStems(6);
     train = stems.slice(0, 3);
@@ -234,8 +234,8 @@ describe('yolo/dataset: layouts users have', function () {
     it('evaluate() on a split root gives the result of the val folder itself, and echoes the split', async () => {
       const { evaluate } = await import('../../lib/yolo/evaluate.js');
       const root = path.join(work, 'coco-like');
-      const a = await evaluate(int8Model, { images: root, limit: 2 });
-      const b = await evaluate(int8Model, { images: path.join(root, 'images/val2017'), limit: 2 });
+      const a = await evaluate(YOLOV5N_INT8, { images: root, limit: 2 });
+      const b = await evaluate(YOLOV5N_INT8, { images: path.join(root, 'images/val2017'), limit: 2 });
       expect(a.dataset).to.deep.include({ layout: 'dataset-root', split: 'val2017', images: 3 });
       expect(a.labels).to.be.greaterThan(0);
       expect([a.images, a.labels, a.mAP50, a.mAP50_95]).to.deep.equal([b.images, b.labels, b.mAP50, b.mAP50_95]);
@@ -246,13 +246,13 @@ describe('yolo/dataset: layouts users have', function () {
       const dir = path.join(work, 'unlabelled/images');
       place(val.slice(0, 1), dir);
       let err: Error | undefined;
-      await evaluate(int8Model, { images: dir }).catch((e) => (err = e));
+      await evaluate(YOLOV5N_INT8, { images: dir }).catch((e) => (err = e));
       expect(err?.message).to.contain(`none of the 1 images has a YOLO label file (looked for ${path.join(work, 'unlabelled/labels', `${val[0]}.txt`)})`);
     });
 
     it('quantizeInt8 calibrates on the train split of a root: the same file as from that list, and the report says which split', async () => {
       const { quantizeInt8 } = await import('../../lib/quantize/index.js');
-      const { writeTinyGraphModel } = await import('../robustness/helpers.js');
+      const { writeTinyGraphModel } = await import('../support/tiny-model.js');
       const m = writeTinyGraphModel();
       const root = path.join(work, 'coco-like');
       const fromRoot = await quantizeInt8(m.dir, { representativeDataset: root, numCalibrationSamples: 10, backend: 'cpu' });

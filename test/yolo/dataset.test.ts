@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadDataset, parseDatasetYaml, readYoloLabels, labelsToPixels, labelPathFor } from '../../lib/yolo/dataset.js';
 import { percentile } from '../../lib/yolo/evaluate.js';
-import { fixturesDir, requireFixtures } from './helpers.js';
+import { COCO128_IMAGES, COCO128_YAML, FIXTURES, requireFixtures } from '../support/fixtures.js';
 
 describe('yolo/dataset', () => {
   it('parses names as a map or a list, and path/train/val', () => {
@@ -40,16 +40,16 @@ describe('yolo/dataset', () => {
   });
 
   describe('coco128 fixture', function () {
-    before(requireFixtures);
+    before(function () { requireFixtures(this); });
     it('the yaml resolves to the images folder, sorted by name, with 80 class names', () => {
-      const ds = loadDataset(path.join(fixturesDir, 'coco128/config.yaml'));
+      const ds = loadDataset(COCO128_YAML);
       expect(ds.items).to.have.length(128);
       expect(ds.names).to.have.length(80);
       expect(ds.names![5]).to.equal('bus');
       expect(path.basename(ds.items[0].image)).to.equal('000000000009.jpg');
       expect(path.basename(ds.items[64].image)).to.equal('000000000370.jpg');
-      expect(ds.items[64].labels).to.equal(path.join(fixturesDir, 'coco128/labels/000000000370.txt'));
-      const byDir = loadDataset(path.join(fixturesDir, 'coco128/images'));
+      expect(ds.items[64].labels).to.equal(path.join(FIXTURES, 'coco128/labels/000000000370.txt'));
+      const byDir = loadDataset(COCO128_IMAGES);
       expect(byDir.items.map((i) => i.image)).to.deep.equal(ds.items.map((i) => i.image));
     });
   });

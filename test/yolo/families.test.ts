@@ -12,7 +12,7 @@ import { yolov5HeadSpec } from '../../lib/yolo/families/yolov5.js';
 import { parsePythonLiteral, parseSimpleYaml, readLastZipEntry, readModelInfoFromTflite, readModelInfoBeside } from '../../lib/graph/importers/model-info.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import type { TfliteModel } from '../../lib/tflite/model.js';
-import { fixturesDir } from './helpers.js';
+import { FIXTURES, POSE_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
 
 const ln = Math.log;
 
@@ -221,11 +221,8 @@ describe('ultralytics metadata readers', () => {
   });
 
   it('read the zip ultralytics appends to its .tflite files, and metadata.yaml beside TF.js exports', function () {
-    const file = path.join(fixturesDir, 'yolov8n/yolov8n_int8.tflite');
-    if (!fs.existsSync(file)) {
-      console.log('  (skipped: ../shared/fixtures not found)');
-      this.skip();
-    }
+    const file = path.join(FIXTURES, 'yolov8n/yolov8n_int8.tflite');
+    requireFixtures(this, file);
     const bytes = new Uint8Array(fs.readFileSync(file));
     expect(readLastZipEntry(bytes)).to.match(/^\{'description': 'Ultralytics YOLOv8n model/);
     const info = readModelInfoFromTflite(bytes)!;
@@ -234,7 +231,7 @@ describe('ultralytics metadata readers', () => {
     expect(info.names![0]).to.equal('person');
     expect(info.names![79]).to.equal('toothbrush');
     expect(readModelInfoFromTflite(new Uint8Array(100))).to.equal(undefined);
-    const pose = readModelInfoBeside(path.join(fixturesDir, 'yolov8n-pose_hand_web_model'))!;
+    const pose = readModelInfoBeside(POSE_WEB_MODEL)!;
     expect(pose).to.include({ task: 'pose' });
     expect(pose.names).to.deep.equal(['hand']);
     expect(pose.kptShape).to.deep.equal([21, 3]);

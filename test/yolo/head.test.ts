@@ -6,7 +6,7 @@ import { decodeSingleOutput, decodeBoxesAndScores, decodeModelOutputs } from '..
 import type { TfliteModel } from '../../lib/tflite/model.js';
 import { YoloModel } from '../../lib/yolo/evaluate.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
-import { busJpg, fp16Model, requireFixtures } from './helpers.js';
+import { BUS_JPG, YOLOV5N_FP16, requireFixtures } from '../support/fixtures.js';
 import { mulberry32 } from '../../lib/util/random.js';
 
 const rng = mulberry32;
@@ -94,12 +94,12 @@ describe('yolo/head', () => {
 });
 
 describe('yolo/head conventions against the real float model (bus.jpg)', function () {
-  before(requireFixtures);
+  before(function () { requireFixtures(this); });
   let rows: Float32Array;
 
   before(async () => {
-    const yolo = new YoloModel(await TfliteRunner.load(fp16Model));
-    const input = await yolo.prepare(busJpg);
+    const yolo = new YoloModel(await TfliteRunner.load(YOLOV5N_FP16));
+    const input = await yolo.prepare(BUS_JPG);
     rows = (await yolo.forward(input)).outputs[0];
     yolo.runner.dispose();
   });

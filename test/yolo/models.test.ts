@@ -11,7 +11,8 @@ import { boxIou, type Detection } from '../../lib/yolo/nms.js';
 import { drawDetections, classColor } from '../../lib/yolo/draw.js';
 import { letterboxTransform, boxToOriginal } from '../../lib/pipeline/letterbox.js';
 import { quantizeInput } from '../../lib/pipeline/quantize.js';
-import { busJpg, coco128Images, fp16Model, int8IoModelBytes, int8Model, requireFixtures } from './helpers.js';
+import { BUS_JPG, COCO128_IMAGES, YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
+import { int8IoModelBytes } from './helpers.js';
 
 // The float detections on the 640 letterboxed bus.jpg listed in the fixtures README (LiteRT column).
 const BUS_REFERENCE_640: { classId: number; score: number; box: [number, number, number, number] }[] = [
@@ -36,7 +37,7 @@ function expectBusDetections(dets: Detection[], minIou: number, scoreTol: number
 }
 
 describe('yolo on the fixture models (LiteRT)', function () {
-  before(requireFixtures);
+  before(function () { requireFixtures(this); });
 
   it('the reference boxes map back to bus.jpg coordinates (810x1080)', () => {
     // Hand check of the first one: x = (209.5 - 80) * 1080/640, y = 241.3 * 1080/640.
@@ -46,22 +47,22 @@ describe('yolo on the fixture models (LiteRT)', function () {
   });
 
   it('fp16 (float32 input) finds the bus and three people on bus.jpg at the known boxes', async () => {
-    const dets = await detect(fp16Model, busJpg);
+    const dets = await detect(YOLOV5N_FP16, BUS_JPG);
     expectBusDetections(dets, 0.97, 0.01);
     expect(dets.length).to.equal(4);
   });
 
   it('official int8 (uint8 input / output) finds the bus and three people on bus.jpg', async () => {
-    const dets = await detect(int8Model, busJpg);
+    const dets = await detect(YOLOV5N_INT8, BUS_JPG);
     expectBusDetections(dets, 0.85, 0.1);
   });
 
   it('an int8-input/int8-output model gives the same detections as its uint8 twin', async () => {
     const runner = await TfliteRunner.load(await int8IoModelBytes(), { label: 'int8-io' });
     expect(runner.inputs[0]).to.include({ dtype: 'int8', zeroPoint: -128 });
-    const a = await new YoloModel(runner).detect(busJpg);
+    const a = await new YoloModel(runner).detect(BUS_JPG);
     runner.dispose();
-    const b = await detect(int8Model, busJpg);
+    const b = await detect(YOLOV5N_INT8, BUS_JPG);
     expect(a.detections.length).to.equal(b.length);
     a.detections.forEach((d, i) => {
       expect(d.classId).to.equal(b[i].classId);
@@ -76,8 +77,8 @@ describe('yolo on the fixture models (LiteRT)', function () {
     let u8: TfliteRunner;
     let i8: TfliteRunner;
     before(async () => {
-      fp16 = await TfliteRunner.load(fp16Model);
-      u8 = await TfliteRunner.load(int8Model);
+      fp16 = await TfliteRunner.load(YOLOV5N_FP16);
+      u8 = await TfliteRunner.load(YOLOV5N_INT8);
       i8 = await TfliteRunner.load(await int8IoModelBytes(), { label: 'int8-io.tflite' });
     });
     after(() => [fp16, u8, i8].forEach((r) => r?.dispose()));
@@ -135,7 +136,7 @@ describe('yolo on the fixture models (LiteRT)', function () {
 
   it('evaluate on 8 coco128 images returns sane numbers', async () => {
     let progress = 0;
-    const r = await evaluate(int8Model, { images: coco128Images, offset: 64, limit: 8, onProgress: (d) => (progress = d) });
+    const r = await evaluate(YOLOV5N_INT8, { images: COCO128_IMAGES, offset: 64, limit: 8, onProgress: (d) => (progress = d) });
     expect(progress).to.equal(8);
     expect(r.images).to.equal(8);
     expect(r.labels).to.be.greaterThan(8);
@@ -143,11 +144,11 @@ describe('yolo on the fixture models (LiteRT)', function () {
     expect(r.mAP50_95).to.be.within(0.15, r.mAP50);
     expect(r.latencyMs.median).to.be.greaterThan(0);
     expect(r.latencyMs.p90).to.be.at.least(r.latencyMs.median);
-    expect(r.fileBytes).to.equal(fs.statSync(int8Model).size);
+    expect(r.fileBytes).to.equal(fs.statSync(YOLOV5N_INT8).size);
   });
 
   it('official int8 on coco128 images 65-128 reproduces the independently measured 0.537 / 0.343 within 0.005', async function () {
-    const r = await evaluate(int8Model, { images: coco128Images, offset: 64, limit: 64 });
+    const r = await evaluate(YOLOV5N_INT8, { images: COCO128_IMAGES, offset: 64, limit: 64 });
     expect(r.images).to.equal(64);
     expect(r.mAP50).to.be.closeTo(0.537, 0.005);
     expect(r.mAP50_95).to.be.closeTo(0.343, 0.005);
@@ -155,18 +156,18 @@ describe('yolo on the fixture models (LiteRT)', function () {
 
   it('fp16 on coco128 images 65-128 reproduces 0.574 / 0.379 within 0.005 (set YOLO_INT8_FULL_EVAL=1)', async function () {
     if (!process.env.YOLO_INT8_FULL_EVAL) this.skip();
-    const r = await evaluate(fp16Model, { images: coco128Images, offset: 64, limit: 64 });
+    const r = await evaluate(YOLOV5N_FP16, { images: COCO128_IMAGES, offset: 64, limit: 64 });
     expect(r.mAP50).to.be.closeTo(0.574, 0.005);
     expect(r.mAP50_95).to.be.closeTo(0.379, 0.005);
   });
 
   it('compareModels: a model against itself is exact; fp16 vs official int8 agrees closely but not exactly', async () => {
-    const same = await compareModels(int8Model, int8Model, { images: coco128Images, offset: 64, limit: 2 });
+    const same = await compareModels(YOLOV5N_INT8, YOLOV5N_INT8, { images: COCO128_IMAGES, offset: 64, limit: 2 });
     expect(same.outputs[0].maxErrorOfRange).to.equal(0);
     expect(same.detections.fractionMatched).to.equal(1);
     expect(same.detections.matchedIouMean).to.be.closeTo(1, 1e-9);
     expect(same.detections.scoreErrorMean).to.equal(0);
-    const diff = await compareModels(fp16Model, int8Model, { images: coco128Images, offset: 64, limit: 2 });
+    const diff = await compareModels(YOLOV5N_FP16, YOLOV5N_INT8, { images: COCO128_IMAGES, offset: 64, limit: 2 });
     expect(diff.outputs[0].meanErrorOfRange).to.be.greaterThan(0).and.lessThan(0.01);
     // The max error is large: the uint8 output (scale 0.004483, zp 3) saturates at 1.13, below the float range of w/h.
     expect(diff.outputs[0].maxErrorOfRange).to.be.greaterThan(diff.outputs[0].meanErrorOfRange).and.lessThan(1);
@@ -178,7 +179,7 @@ describe('yolo on the fixture models (LiteRT)', function () {
     const out = path.join(os.tmpdir(), `yolo-int8-draw-${process.pid}.png`);
     const dets: Detection[] = [{ classId: 5, score: 0.53, box: [100, 300, 700, 900] }];
     try {
-      await drawDetections(busJpg, dets, out, ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus']);
+      await drawDetections(BUS_JPG, dets, out, ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus']);
       const img = await Jimp.read(out);
       expect([img.bitmap.width, img.bitmap.height]).to.deep.equal([810, 1080]);
       const px = (x: number, y: number) => Array.from(img.bitmap.data.subarray((y * 810 + x) * 4, (y * 810 + x) * 4 + 3));

@@ -1,11 +1,11 @@
 // Folds an inference BatchNorm into the preceding Conv2D / DepthwiseConv2D / FullyConnected:
 //   w' = w * s, b' = (b - mean) * s + offset, with s = scale / sqrt(variance + epsilon) per output channel.
-import type { Graph, IrNode } from '../../ir/graph.js';
+import { producersOf, type Graph, type IrNode } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 import { batchNormAffine } from '../../ops/util.js';
 
 /** Scales the output channels (last axis for HWIO and [in,out]; channel = i*mult+m for depthwise). */
-export function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {
+function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {
   const out = new Float32Array(weights.length);
   for (let i = 0; i < weights.length; i++) out[i] = weights[i] * mul[i % outChannels];
   return out;
@@ -15,7 +15,7 @@ const FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']);
 
 export function foldBatchNorm(graph: Graph): Graph {
   const g = cloneGraph(graph);
-  const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producer = producersOf(g);
   const uses = useCounts(g);
   const removed = new Set<IrNode>();
   for (const bn of g.nodes) {

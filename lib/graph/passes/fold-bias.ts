@@ -1,14 +1,14 @@
 // Folds `Add(conv_out, constant)` where the constant is one value per output channel into the
 // Conv2D / DepthwiseConv2D / FullyConnected bias.
 import type { Graph, IrNode } from '../../ir/graph.js';
-import { elementCount } from '../../ir/graph.js';
+import { elementCount, producersOf } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 
 const FOLDABLE = new Set(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']);
 
 export function foldBias(graph: Graph): Graph {
   const g = cloneGraph(graph);
-  const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producer = producersOf(g);
   const uses = useCounts(g);
   const removed = new Set<IrNode>();
   for (const add of g.nodes) {

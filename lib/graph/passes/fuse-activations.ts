@@ -1,12 +1,12 @@
 // Fuses Relu / Relu6 into the `activation` attr of their producer when the producer supports a
 // fused activation (registry flag) and the Relu is its only reader.
-import type { Graph, IrNode } from '../../ir/graph.js';
+import { producersOf, type Graph, type IrNode } from '../../ir/graph.js';
 import { getOpDef } from '../../ops/registry.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 
 export function fuseActivations(graph: Graph): Graph {
   const g = cloneGraph(graph);
-  const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producer = producersOf(g);
   const uses = useCounts(g);
   const removed = new Set<IrNode>();
   for (const act of g.nodes) {

@@ -1,10 +1,10 @@
 // Recognises x * sigmoid(x) (Sigmoid + Mul in either operand order) as one Silu node.
-import type { Graph } from '../../ir/graph.js';
+import { producersOf, type Graph } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
 
 export function fuseSilu(graph: Graph): Graph {
   const g = cloneGraph(graph);
-  const producer = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producer = producersOf(g);
   const uses = useCounts(g);
   const removed = new Set<object>();
   for (const mul of g.nodes) {

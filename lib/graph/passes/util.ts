@@ -1,5 +1,5 @@
 // Helpers shared by the graph passes. Passes are pure: they copy what they change.
-import type { Graph, IrNode } from '../../ir/graph.js';
+import type { Graph } from '../../ir/graph.js';
 
 /** A copy whose tensor map, node list and nodes can be changed without touching the original. */
 export function cloneGraph(g: Graph): Graph {
@@ -31,13 +31,4 @@ export function pruneTensors(g: Graph): void {
   const used = new Set<string>([...g.inputs, ...g.outputs]);
   for (const n of g.nodes) for (const t of [...n.inputs, ...n.outputs]) used.add(t);
   for (const k of [...g.tensors.keys()]) if (!used.has(k)) g.tensors.delete(k);
-}
-
-/**
- * Merges `second` (the only reader of `first`'s single output) into `first`: the merged node keeps
- * `first`'s op and inputs and takes over `second`'s outputs, so downstream names do not change.
- */
-export function absorbInto(g: Graph, first: IrNode, second: IrNode): void {
-  first.outputs = [...second.outputs];
-  g.nodes = g.nodes.filter((n) => n !== second);
 }

@@ -1,9 +1,5 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The CLI run in-process, its output captured.
 import { main } from '../../lib/cli/main.js';
-
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
 
 export interface CliRun {
   code: number;

@@ -3,14 +3,7 @@
 // the ones the next layer 'out' reads), and inputs on the int8 input grid.
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
-
-export function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { lcg as rng } from './random.js';
 
 export const SHAPE = [1, 8, 8, 3];
 export const N = 8 * 8 * 3;

@@ -1,23 +1,14 @@
-// Test helpers: fixture location, the bus.jpg letterbox input, and comparisons.
+// Float references from TF.js itself: the bus.jpg input letterboxed by tf.image, and graph models
+// loaded with tfjs' own loader (what our importers and float executor are compared against).
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Jimp } from 'jimp';
 import * as tf from '@tensorflow/tfjs';
-
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const FIXTURES = path.resolve(REPO_ROOT, '../shared/fixtures');
-
-export function requireFixtures(ctx: Mocha.Context): void {
-  if (!fs.existsSync(FIXTURES)) {
-    console.log('  (skipped: ../shared/fixtures not found)');
-    ctx.skip();
-  }
-}
+import { BUS_JPG } from './fixtures.js';
 
 /** bus.jpg (810x1080) bilinear-resized to 480x640, padded 80 px left/right with 114, scaled to [0,1]. */
 export async function letterboxedBus(): Promise<Float32Array> {
-  const img = await Jimp.read(path.join(FIXTURES, 'images/bus.jpg'));
+  const img = await Jimp.read(BUS_JPG);
   const { width, height, data } = img.bitmap;
   const rgb = new Float32Array(width * height * 3);
   for (let i = 0, j = 0; i < width * height; i++) {
@@ -29,13 +20,6 @@ export async function letterboxedBus(): Promise<Float32Array> {
     const padded = tf.pad(resized, [[0, 0], [0, 0], [80, 80], [0, 0]], 114);
     return tf.div(padded, 255).dataSync() as Float32Array;
   });
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Loads a graph model with tfjs' own loader from memory (tfjs in Node has no file:// handler). */

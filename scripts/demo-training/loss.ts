@@ -1,9 +1,9 @@
-// YOLOv5-style training targets and loss for the demo detector (used by scripts/train-demo.ts).
+// YOLOv5-style training targets and loss for the demo detector (used by train.ts).
 // Targets are built on the CPU as dense per-level arrays (the wasm backend has no gather gradient,
 // UnsortedSegmentSum, so the loss uses masks instead of gathering positive anchors).
 import * as tf from '@tensorflow/tfjs';
-import type { YoloHeadSpec } from '../yolo/head.js';
-import type { YoloLabel } from './synthetic.js';
+import type { YoloHeadSpec } from '../../lib/yolo/head.js';
+import type { YoloLabel } from '../../lib/yolo/dataset.js';
 
 /** Dense targets of one level for a batch: B x gridH x gridW x anchors. */
 export interface LevelTargets {
@@ -132,7 +132,7 @@ function countPositives(t: LevelTargets): LevelTargets {
 }
 
 function checkClass(l: YoloLabel, nc: number, where: string): void {
-  if (!(l.cls >= 0 && l.cls < nc)) throw new Error(`${where}: label class ${l.cls} outside 0..${nc - 1}`);
+  if (!(l.classId >= 0 && l.classId < nc)) throw new Error(`${where}: label class ${l.classId} outside 0..${nc - 1}`);
 }
 
 /**
@@ -158,7 +158,7 @@ export function buildLevelTargets(
       if (best && best.level !== levelIndex) continue;
       for (const c of levelCandidates(l, head, levelIndex)) {
         if (assignment === 'best-anchor' && c.anchor !== best!.anchor) continue;
-        setPositive(t, head, b, c, l.cls);
+        setPositive(t, head, b, c, l.classId);
       }
     }
   });
@@ -208,7 +208,7 @@ export function buildTopIouTargets(
         levelCandidates(l, head, li).map((c) => {
           const o = (((b * level.gridH + c.cy) * level.gridW + c.cx) * level.anchors.length + c.anchor) * per;
           const p = predictions[li];
-          // Decoded as in the loss and decodeYoloLevels, in grid units relative to the cell corner.
+          // Decoded as in the loss and lib/yolo's decodeYoloHead, in grid units relative to the cell corner.
           const pred = [2 * p[o] - 0.5, 2 * p[o + 1] - 0.5, (2 * p[o + 2]) ** 2 * (level.anchors[c.anchor][0] / level.stride), (2 * p[o + 3]) ** 2 * (level.anchors[c.anchor][1] / level.stride)];
           return { c, iou: iouCxcywh(pred, c.box) };
         }),
@@ -219,7 +219,7 @@ export function buildTopIouTargets(
       // when their predicted box already fits (minIoU): a positive at IoU 0.3-0.5 is taught to score
       // high beside the best box while overlapping it too little for NMS, a duplicate at test time.
       scored.slice(0, k).forEach(({ c, iou }, rank) => {
-        if (rank === 0 || minIoU === undefined || iou >= minIoU) setPositive(targets[c.level], head, b, c, l.cls);
+        if (rank === 0 || minIoU === undefined || iou >= minIoU) setPositive(targets[c.level], head, b, c, l.classId);
       });
       if (ignoreIoU !== undefined) {
         // Candidates beyond the k best that already place a good box are not taught to be background:

@@ -1,2 +1,0 @@
-export * from './observers.js';
-export * from './calibrate.js';
