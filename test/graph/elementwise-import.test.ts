@@ -114,6 +114,60 @@ describe('element-wise ops: TF.js graph-model import vs tf.loadGraphModel', func
     const diffs = await compareGraphModel(dir, [1, 4, 4, 3], ['div', 'recip', 'clip', 'clip2']);
     for (const [k, d] of Object.entries(diffs)) expect(d, k).to.be.below(1e-5);
   });
+  it('Sqrt, Rsqrt, Exp, Abs, Neg, Floor, Sin, Cos, SquaredDifference, FloorDiv, FloorMod and Cast', async () => {
+    const dir = writeGraphModel([
+      X4,
+      { name: 'abs', op: 'Abs', input: ['x'] },
+      { name: 'sqrt', op: 'Sqrt', input: ['abs'] },
+      { name: 'pos', op: 'AddV2', input: ['abs', 'half'] },
+      { name: 'rsqrt', op: 'Rsqrt', input: ['pos'] },
+      { name: 'exp', op: 'Exp', input: ['x'] },
+      { name: 'neg', op: 'Neg', input: ['exp'] },
+      { name: 'floor', op: 'Floor', input: ['x'] },
+      { name: 'sin', op: 'Sin', input: ['x'] },
+      { name: 'cos', op: 'Cos', input: ['sin'] },
+      { name: 'sqd', op: 'SquaredDifference', input: ['grid', 'x'] },
+      { name: 'fdiv', op: 'FloorDiv', input: ['x', 'three'] },
+      { name: 'fmod', op: 'FloorMod', input: ['x', 'three'] },
+      { name: 'cast', op: 'Cast', input: ['fmod'], attr: { SrcT: { type: 'DT_FLOAT' }, DstT: { type: 'DT_FLOAT' } } },
+      { name: 'sum', op: 'AddN', input: ['sqrt', 'rsqrt', 'neg', 'floor', 'cos', 'sqd', 'fdiv', 'cast'], attr: { N: { i: '8' } } },
+    ], [
+      { name: 'half', shape: [], data: Float32Array.of(0.5) },
+      { name: 'grid', shape: [4, 4, 1], data: wave(16, 3) },
+      { name: 'three', shape: [3], data: Float32Array.of(0.75, -1.5, 2) },
+    ], ['sum']);
+    const g = await importTfjsGraphModel(dir);
+    expect(g.nodes.map((n) => n.op)).to.include.members(['Sqrt', 'Rsqrt', 'Exp', 'Abs', 'Neg', 'Floor', 'Sin', 'Cos', 'SquaredDifference', 'FloorDiv', 'FloorMod', 'Identity']);
+    const diffs = await compareGraphModel(dir, [1, 4, 4, 3], ['sum']);
+    expect(diffs.sum).to.be.below(1e-4);
+  });
+
+  it('Cast: to float32 of an int32 constant folds to a float32 constant; a cast to int32 is refused, naming the node', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ew-'));
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({
+      format: 'graph-model',
+      modelTopology: { node: [
+        X4,
+        { name: 'k', op: 'Const', attr: { dtype: { type: 'DT_INT32' } } },
+        { name: 'kf', op: 'Cast', input: ['k'], attr: { DstT: { type: 'DT_FLOAT' } } },
+        { name: 'y', op: 'Mul', input: ['x', 'kf'] },
+      ] },
+      weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'k', shape: [3], dtype: 'int32' }] }],
+    }));
+    fs.writeFileSync(path.join(dir, 'w.bin'), Buffer.from(Int32Array.of(2, -3, 4).buffer));
+    const g = await importTfjsGraphModel(dir, { outputs: ['y'] });
+    expect(g.tensors.get('kf')!.dtype).to.equal('float32');
+    expect(Array.from(g.tensors.get('kf')!.data!)).to.deep.equal([2, -3, 4]);
+    // Integer arithmetic on computed tensors is post-processing: a cast to int32 does not import.
+    const b = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    b.modelTopology.node.push({ name: 'xi', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '3' }] } } } });
+    b.modelTopology.node.push({ name: 'xf', op: 'FloorDiv', input: ['xi', 'kf'] });
+    b.modelTopology.node.push({ name: 'bad', op: 'Cast', input: ['xf'], attr: { DstT: { type: 'DT_INT32' } } });
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(b));
+    let err: Error | undefined;
+    try { await importTfjsGraphModel(dir, { outputs: ['bad'] }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/node 'bad' \(Cast\): a cast of the float32 tensor 'xf' to DT_INT32 is not supported/);
+  });
 });
 
 describe('element-wise ops: TF.js layers-model import vs model.predict', function () {
@@ -185,5 +239,29 @@ describe('element-wise ops: TFLite import vs LiteRT', function () {
     // DIV by a constant becomes MUL by its reciprocal (an integer kernel exists), by a tensor Div.
     expect(g.nodes.map((n) => n.op)).to.deep.equal(['Prelu', 'HardSwish', 'Maximum', 'Minimum', 'Mul', 'Div']);
     expect(await compareTflite(bytes)).to.be.below(1e-5);
+  });
+
+  it('SQRT, RSQRT, EXP, ABS, NEG, FLOOR, SIN, COS, SQUARED_DIFFERENCE, FLOOR_DIV and FLOOR_MOD', async () => {
+    const bytes = tfliteModel([
+      { op: 'ABS', inputs: ['x'] },
+      { op: 'SQRT', inputs: ['y0'] },
+      { op: 'ADD', inputs: ['y1', 'half'], options: { fusedActivationFunction: 0 } },
+      { op: 'RSQRT', inputs: ['y2'] },
+      { op: 'EXP', inputs: ['y3'] },
+      { op: 'NEG', inputs: ['y4'] },
+      { op: 'SQUARED_DIFFERENCE', inputs: ['y5', 'x'] },
+      { op: 'FLOOR_DIV', inputs: ['y6', 'd'] },
+      { op: 'FLOOR_MOD', inputs: ['x', 'd'] },
+      { op: 'ADD', inputs: ['y7', 'y8'], options: { fusedActivationFunction: 0 } },
+      { op: 'FLOOR', inputs: ['y9'] },
+      { op: 'SIN', inputs: ['y10'] },
+      { op: 'COS', inputs: ['y11'] },
+    ], {
+      half: { shape: [], data: Float32Array.of(0.5) },
+      d: { shape: [3], data: Float32Array.of(0.75, -1.5, 2) },
+    });
+    const g = await importTflite(bytes, { label: 'ew.tflite' });
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Abs', 'Sqrt', 'Add', 'Rsqrt', 'Exp', 'Neg', 'SquaredDifference', 'FloorDiv', 'FloorMod', 'Add', 'Floor', 'Sin', 'Cos']);
+    expect(await compareTflite(bytes)).to.be.below(1e-4);
   });
 });
