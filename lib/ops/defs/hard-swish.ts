@@ -13,6 +13,10 @@ export const HardSwish: OpDef = {
   quant: {
     rule: { output: 'calibrated' },
     precisions: ['int8', 'float'],
+    // Every input below -3 gives 0, so the input range stops there. This also keeps the int8 kernel's
+    // requirement input_scale / (128 * output_scale) <= 1 (activations.cc refuses a positive output
+    // exponent), which a long negative tail with a small output range would break.
+    inputRange: (r) => ({ min: Math.max(r.min, -3), max: r.max }),
     emit: (ctx) => ctx.op('HARD_SWISH', [ctx.activation(ctx.node.inputs[0])], [out0(ctx)]),
   },
   // op_version.cc has no HARD_SWISH case (version 1 for every type); runtime_version.cc: 1.15.0.
