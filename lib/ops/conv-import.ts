@@ -2,12 +2,13 @@
 import type { IrTensor } from '../ir/graph.js';
 import type { Attrs, ImportContext } from './types.js';
 
-const FUSED_ACTIVATIONS: Record<string, string> = { Relu: 'Relu', Relu6: 'Relu6', LeakyRelu: 'LeakyRelu', Sigmoid: 'Sigmoid', Tanh: 'Tanh' };
+const FUSED_ACTIVATIONS: Record<string, string> = { Relu: 'Relu', Relu6: 'Relu6', LeakyRelu: 'LeakyRelu', Sigmoid: 'Sigmoid', Tanh: 'Tanh', Prelu: 'Prelu' };
 
 /**
  * TF.js Conv2D / _FusedConv2D / DepthwiseConv2dNative / FusedDepthwiseConv2dNative: the convolution,
  * then the fused ops in order - BiasAdd (into the conv) or FusedBatchNorm (a BatchNorm node), then at
  * most one activation (Relu / Relu6 fold into the conv's `activation`; others are their own node).
+ * A fused Prelu takes its alpha from the data input after those the conv and its bias/batch norm read.
  */
 export function importFusedConv(op: 'Conv2D' | 'DepthwiseConv2D') {
   return (c: ImportContext): void => {
@@ -50,7 +51,8 @@ export function importFusedConv(op: 'Conv2D' | 'DepthwiseConv2D') {
     const act = FUSED_ACTIVATIONS[rest[0]];
     if (!act) throw c.error(`fused activation ${rest[0]} is not supported`);
     const actAttrs: Attrs = act === 'LeakyRelu' ? { alpha: c.attr({ attr: 'leakyrelu_alpha', type: 'number', default: 0.2 }) } : {};
-    c.emit(act, [y], actAttrs, { name: c.name, outputs: [c.name] });
+    const alphaInput = fused[0] === 'BiasAdd' ? 3 : 6;
+    c.emit(act, act === 'Prelu' ? [y, c.input(alphaInput)] : [y], actAttrs, { name: c.name, outputs: [c.name] });
   };
 }
 

@@ -73,7 +73,8 @@ function readTfAttr(node: TfjsGraphNode, key: string, type: AttrType, fallback: 
     case 'bool':
       return a?.b ?? fallback ?? false;
     case 'string':
-      return a?.s !== undefined ? decodeS(a.s) : fallback ?? '';
+      // Type-valued attributes (Cast's DstT) are stored as `type`, read as their name ('DT_FLOAT').
+      return a?.s !== undefined ? decodeS(a.s) : a?.type ?? fallback ?? '';
     case 'strings':
       return (a?.list?.s ?? []).map(decodeS);
     case 'numbers':

@@ -25,10 +25,17 @@ export const BINARY_RULE: ImportRule = { inputs: [0, 1], attrs: { activation: { 
 /** TFLite: the fused activation from the options. */
 export const TFLITE_BINARY_RULE: ImportRule = { inputs: [0, 1], attrs: { activation: { attr: 'fusedActivationFunction', type: 'activation' } } };
 
-/** Layers Add / Multiply with N inputs: a chain of binary nodes, the last one writing the layer output. */
-export function importLayersChain(op: 'Add' | 'Mul', suffix: string) {
+/**
+ * N inputs folded into a chain of binary nodes, the last one writing the source op's output: layers
+ * Add / Multiply / Maximum / Minimum and TF AddN (one input: a copy).
+ */
+export function importLayersChain(op: string, suffix: string) {
   return (c: ImportContext): void => {
     let acc = c.input(0);
+    if (c.inputCount === 1) {
+      c.emit('Identity', [acc], {});
+      return;
+    }
     for (let k = 1; k < c.inputCount; k++) {
       const name = k === c.inputCount - 1 ? c.output(0) : `${c.output(0)}/${suffix}_${k}`;
       acc = c.emit(op, [acc, c.input(k)], { activation: 'none' }, { name, outputs: [name] })[0];
@@ -39,7 +46,7 @@ export function importLayersChain(op: 'Add' | 'Mul', suffix: string) {
 export const Add: OpDef = {
   op: 'Add',
   imports: {
-    tfjsGraph: { Add: BINARY_RULE, AddV2: BINARY_RULE, BiasAdd: { ...BINARY_RULE, nhwc: true } },
+    tfjsGraph: { Add: BINARY_RULE, AddV2: BINARY_RULE, AddN: importLayersChain('Add', 'add'), BiasAdd: { ...BINARY_RULE, nhwc: true } },
     tfjsLayers: { Add: importLayersChain('Add', 'add') },
     tflite: { ADD: TFLITE_BINARY_RULE },
   },

@@ -1,15 +1,24 @@
 // Mul: element-wise with numpy broadcasting and an optional fused activation. RealDiv by a constant
-// imports as Mul by its reciprocal.
+// imports as Mul by its reciprocal (integer kernels exist for MUL, not for DIV); by a computed tensor,
+// as Div (div.ts).
+import type { AttrValue } from '../../ir/graph.js';
 import type { ImportContext, OpDef } from '../types.js';
 import { applyActivation, attrActivation, broadcastShapes } from '../util.js';
 import { BINARY_RULE, TFLITE_BINARY_RULE, binaryQuant, importLayersChain } from './add.js';
 
-function importRealDiv(c: ImportContext): void {
+/** a / b: Mul by the reciprocal of a constant divisor, else Div; `activation` fused into either. */
+export function importDivision(c: ImportContext, activation: AttrValue): void {
   const d = c.tensor(c.input(1));
-  if (!d.data) throw c.error('division is only supported by a constant');
+  if (!d.data) {
+    c.emit('Div', [c.input(0), c.input(1)], { activation });
+    return;
+  }
   const recip = Float32Array.from(d.data as ArrayLike<number>, (v) => 1 / v);
-  c.emit('Mul', [c.input(0), c.constant(`${c.name}/reciprocal`, [...d.shape], recip)], { activation: 'none' });
+  c.emit('Mul', [c.input(0), c.constant(`${c.name}/reciprocal`, [...d.shape], recip)], { activation });
 }
+
+/** TF RealDiv / Div (no fused activation). */
+export const importRealDiv = (c: ImportContext): void => importDivision(c, 'none');
 
 export const Mul: OpDef = {
   op: 'Mul',
