@@ -17,7 +17,8 @@ import { TfliteBuilder } from '../../lib/tflite/builder.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import type { BuiltinOperatorName } from '../../lib/tflite/operators.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
-import { loadGraphModelFromDir, maxAbsDiff } from './helpers.js';
+import { loadGraphModelFromDir } from '../support/float-models.js';
+import { maxAbsDiff } from '../support/compare.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
