@@ -18,6 +18,7 @@ import { readTflite } from './reader.js';
 import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type TfliteQuantization, type TfliteSubgraph, type TfliteTensor } from './model.js';
 import { minRuntimeVersionForOp } from './runtime-version.js';
 import { builtinOperatorName, hasVersionRule, opVersion } from './operators.js';
+import { checkOperatorStructure, checkTensorStructure } from './check-structure.js';
 import { builtinSpec } from '../ops/registry.js';
 import type { TensorDType, WeightedLayout } from '../ops/types.js';
 import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../int8/arithmetic.js';
@@ -37,12 +38,18 @@ import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../int8/arit
  *   fixed-output        LOGISTIC / TANH / SOFTMAX / LOG_SOFTMAX output parameters
  *   same-params         equal input and output parameters where the kernels do not rescale
  *   op-version          a version TFLite defines, at least the one the tensor types need
+ *   tensor-type, tensor-size                          a type the schema defines; a size the runtime can allocate
+ *   activation-quantization                           integer activations carry one scale and zero point
+ *   op-operands, op-options, op-dtypes, op-shapes      operand counts, option ranges (strides, padding, axis,
+ *                       pads), operand types and output shapes as the kernels' Prepare checks them
+ * and 'tensor-defined' also refuses a tensor written twice (by two operators, or over an input or constant).
  */
 export const CHECK_RULES = [
   'readable', 'opcode-index', 'tensor-index', 'buffer-index', 'buffer-size', 'tensor-defined',
   'quantization-count', 'quantization-axis', 'scale', 'zero-point',
   'weights-zero-point', 'weights-range', 'weights-axis', 'bias-type', 'bias-shape', 'bias-scale',
   'fixed-output', 'same-params', 'op-version',
+  'tensor-type', 'tensor-size', 'activation-quantization', 'op-operands', 'op-options', 'op-dtypes', 'op-shapes',
 ] as const;
 export type CheckRule = (typeof CHECK_RULES)[number];
 
@@ -240,7 +247,7 @@ function checkTensorQuantization(v: SubgraphView, t: TfliteTensor, where: string
 }
 
 /** One operator: its code and tensor indices, inputs written before they are read, then its kernel rules. */
-function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined: Set<number>): void {
+function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined: Set<number>, written: Set<number>): void {
   const { model, sg, valid, tname, add } = v;
   const code = Number.isInteger(op.opcodeIndex) && op.opcodeIndex >= 0 ? model.operatorCodes[op.opcodeIndex] : undefined;
   const opName = !code ? undefined : code.builtinCode === CUSTOM_CODE ? `CUSTOM:${code.customCode ?? ''}` : builtinOperatorName(code.builtinCode);
@@ -261,8 +268,21 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
       add('tensor-defined', where, `input ${k} ${tname(i)} is read before any operator writes it (not a subgraph input, constant or variable)`);
     }
   });
-  for (const i of op.outputs) if (valid(i)) defined.add(i);
+  for (const [k, i] of op.outputs.entries()) {
+    if (!valid(i)) continue;
+    const t = sg.tensors[i];
+    const earlier = written.has(i) ? "another operator's output" : sg.inputs.includes(i) ? 'a subgraph input' : v.dataOf(t) ? 'a constant' : undefined;
+    // LiteRT runs such a file (the later writer wins), but what it computes is not the graph: strict only.
+    if (earlier) v.lenient('tensor-defined', where, `output ${k} ${tname(i)} is already ${earlier}; a tensor has one writer`);
+    written.add(i);
+    defined.add(i);
+  }
   if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return;
+  if (opName.startsWith('UNKNOWN(')) {
+    add('opcode-index', where, `operator code ${code.builtinCode} is not a builtin TFLite defines`);
+    return;
+  }
+  checkOperatorStructure(opName, op, v.tensorAt, (i) => { const t = v.tensorAt(i); return t ? v.dataOf(t) : undefined; }, where, add, v.lenient);
   checkWeightedOp(opName, op, v.tensorAt, tname, v.dataOf, where, add);
   checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
   checkSameParams(opName, op, v.tensorAt, tname, where, add);
@@ -271,9 +291,13 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
 
 function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): void {
   const v = subgraphView(model, sg, prefix, out, lenientOut);
+  const used = new Set<number>([...sg.inputs, ...sg.outputs]);
+  for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs]) used.add(i);
   sg.tensors.forEach((t, i) => {
     checkTensorBuffer(v, t, v.tname(i));
     checkTensorQuantization(v, t, v.tname(i));
+    const bufferOk = Number.isInteger(t.buffer) && t.buffer >= 0 && (t.buffer < model.buffers.length || (t.buffer === 0 && model.buffers.length === 0));
+    if (used.has(i) && bufferOk) checkTensorStructure(t, v.tname(i), v.dataOf(t) !== undefined || t.isVariable === true, v.add, v.lenient);
   });
   for (const [what, list] of [['input', sg.inputs], ['output', sg.outputs]] as const) {
     list.forEach((i, k) => {
@@ -285,7 +309,8 @@ function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, o
   sg.tensors.forEach((t, i) => {
     if (v.dataOf(t) || t.isVariable || elementCount(t.shape) === 0) defined.add(i);
   });
-  sg.operators.forEach((op, oi) => checkOperator(v, op, oi, defined));
+  const written = new Set<number>();
+  sg.operators.forEach((op, oi) => checkOperator(v, op, oi, defined, written));
   sg.outputs.forEach((i, k) => {
     if (v.valid(i) && !defined.has(i)) v.add('tensor-defined', `${prefix}subgraph output ${k}`, `${v.tname(i)} is never written by an operator (not a subgraph input, constant or variable)`);
   });

@@ -181,6 +181,75 @@ describe('checkTflite: valid files', function () {
   });
 });
 
+/** LiteRT's own answer on a file (the checker bypassed): undefined when it loads and runs it. */
+async function liteRtRefusal(bytes: Uint8Array): Promise<string | undefined> {
+  try {
+    const runner = await TfliteRunner.load(bytes, { check: false });
+    try {
+      await runner.run(runner.inputs.map((d) => new Int8Array(d.shape.reduce((a, b) => a * b, 1))));
+    } finally {
+      runner.dispose();
+    }
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
+}
+
+describe('checkTflite: structural rules agree with LiteRT', function () {
+  this.timeout(120_000);
+  const t = (m: TfliteModel, n: string) => tensor(m, n);
+  const refused: [string, (m: TfliteModel) => void, CheckRule, RegExp][] = [
+    ['an unknown builtin', (m) => { codeOf(m, 'th').builtinCode = 250; }, 'opcode-index', /TANH|UNKNOWN\(250\).*operator code 250 is not a builtin TFLite defines/],
+    ['a CONV_2D with one input', (m) => { opWriting(m, 'c').inputs = [tensorIndex(m, 'x')]; }, 'op-operands', /CONV_2D \(output 'c'\): has 1 input\(s\); CONV_2D takes 2 to 3/],
+    ['stride 0', (m) => { (opWriting(m, 'c').builtinOptions as Record<string, number>).strideW = 0; }, 'op-options', /strideW 0; it must be a positive integer/],
+    ['concat axis 7', (m) => { (opWriting(m, 'cat').builtinOptions as Record<string, number>).axis = 7; }, 'op-options', /CONCATENATION .*axis 7 is outside the output's rank 4/],
+    ['padding enum 7', (m) => { (opWriting(m, 'c').builtinOptions as Record<string, number>).padding = 7; }, 'op-options', /padding 7 is not SAME \(0\) or VALID \(1\)/],
+    ['negative pads', (m) => { m.buffers[t(m, 'pd/pads').buffer].data = new Uint8Array(Int32Array.from([0, 0, -1, 1, 1, 1, 0, 0]).buffer); }, 'op-options', /PADV2 .*negative padding \[0,0,-1,1,1,1,0,0\]/],
+    ['rank-3 weights', (m) => { t(m, 'c/w').shape = [3, 1, 3]; }, 'op-shapes', /weights have rank 3; CONV_2D takes rank-4 weights/],
+    ['uint8 conv weights', (m) => { t(m, 'c/w').type = TensorType.UINT8; }, 'op-dtypes', /int8 input with uint8 weights/],
+    ['uint8 out of an int8 PADV2', (m) => { t(m, 'pd').type = TensorType.UINT8; }, 'op-dtypes', /PADV2 \(output 'pd'\): reads int8 and writes uint8/],
+    ['int8 -> int16 LOGISTIC', (m) => { t(m, 'sg').type = TensorType.INT16; t(m, 'sg').quantization = { scale: [1 / 32768], zeroPoint: [0], quantizedDimension: 0 }; }, 'op-dtypes', /LOGISTIC \(output 'sg'\): reads int8 and writes int16/],
+    ['a 4 GiB activation', (m) => { t(m, 'th').shape = [4, 2 ** 30]; }, 'tensor-size', /'th': shape \[4,1073741824\] of int8 needs 4294967296 bytes/],
+    ['tensor type -1', (m) => { t(m, 'th').type = -1; }, 'tensor-type', /'th': has type -1, which the TFLite schema does not define/],
+  ];
+
+  for (const [what, edit, rule, re] of refused) {
+    it(`refuses ${what}, as LiteRT does`, async () => {
+      const m = structuredClone(baseModel());
+      edit(m);
+      const bytes = writeTflite(m);
+      const r = checkTflite(bytes, { strict: false });
+      for (const v of r.violations) covered.add(v.rule);
+      const found = r.violations.find((v) => v.rule === rule);
+      expect(found, JSON.stringify(r.violations)).to.not.equal(undefined);
+      expect(`${found!.where}: ${found!.message}`).to.match(re);
+      expect(await liteRtRefusal(bytes), 'LiteRT refuses it too').to.be.a('string');
+    });
+  }
+
+  it('a tensor written twice, a resized output: LiteRT runs them, so notes unless strict', async () => {
+    const cases: [(m: TfliteModel) => void, CheckRule, RegExp][] = [
+      [(m) => { opWriting(m, 'th').outputs = [tensorIndex(m, 'sm')]; }, 'tensor-defined', /TANH .*output 0 tensor \d+ 'sm' is already another operator's output; a tensor has one writer/],
+      [(m) => { t(m, 'sg').shape = [1, 4, 4, 2]; }, 'op-shapes', /LOGISTIC \(output 'sg'\): output shape \[1,4,4,2\] differs from the input's \[1,4,4,3\]/],
+    ];
+    for (const [edit, rule, re] of cases) {
+      const m = structuredClone(baseModel());
+      edit(m);
+      const bytes = writeTflite(m);
+      const strict = checkTflite(bytes);
+      for (const v of strict.violations) covered.add(v.rule);
+      expect(strict.violations.some((v) => v.rule === rule && re.test(`${v.where}: ${v.message}`)), JSON.stringify(strict.violations)).to.equal(true);
+      const lenient = checkTflite(bytes, { strict: false });
+      expect(lenient.notes!.some((v) => v.rule === rule && re.test(`${v.where}: ${v.message}`))).to.equal(true);
+      expect(lenient.violations.some((v) => v.rule === rule && re.test(`${v.where}: ${v.message}`))).to.equal(false);
+      expect(await liteRtRefusal(bytes)).to.equal(undefined);
+    }
+    // After every refused file above, LiteRT still runs a valid model (no trap left behind).
+    await runsInLiteRt(writeTflite(baseModel()));
+  });
+});
+
 describe('checkTflite: each rule broken by hand', function () {
   this.timeout(60_000);
 
@@ -195,6 +264,8 @@ describe('checkTflite: each rule broken by hand', function () {
     ]);
     expectViolations(checkEdited(baseModel, (m) => { const t = tensor(m, 'th'); t.type = TensorType.UINT8; t.quantization!.zeroPoint = [300]; }), [
       ['zero-point', /tensor \d+ 'th': zero point 300 is outside uint8 \[0, 255\]/],
+      // ... and TANH does not change the type.
+      ['op-dtypes', /TANH \(output 'th'\): reads int8 and writes uint8; TANH keeps the input's type/],
     ]);
     expectViolations(checkEdited(int16Model, (m) => { tensor(m, 'c16').quantization!.zeroPoint = [5]; }), [
       ['zero-point', /tensor 3 'c16': zero point 5 is outside int16 \(symmetric: 0\)/],
@@ -235,6 +306,7 @@ describe('checkTflite: each rule broken by hand', function () {
     ]);
     expectViolations(checkEdited(baseModel, (m) => { Object.assign(tensor(m, 'fc').quantization!, { scale: [0.05, 0.05, 0.05], zeroPoint: [0, 0, 0], quantizedDimension: 1 }); }), [
       ['quantization-axis', /'fc': has 3 scales on dimension 1, of size 2 in shape \[1,2\]; expected 2 \(or 1 for per-tensor\)/],
+      ['activation-quantization', /'fc': is a int8 activation quantized per channel \(3 scales\)/],
     ]);
     expectViolations(checkEdited(baseModel, (m) => { tensor(m, 'c/w').quantization!.quantizedDimension = 7; }), [
       ['quantization-axis', /'c\/w': per-axis quantization on dimension 7, outside its rank-4 shape \[3,1,1,3\]/],
@@ -336,6 +408,7 @@ describe('checkTflite: each rule broken by hand', function () {
       ['same-params', /PADV2 \(output 'pd'\): input 2 tensor \d+ 'pd\/value' has scale 0\.1, zero point 0 but output/],
     ]);
     expectViolations(checkEdited(baseModel, (m) => { delete tensor(m, 's1').quantization; }), [
+      ['activation-quantization', /'s1': is a int8 activation without quantization parameters/],
       ['same-params', /SPLIT .*input 1 tensor \d+ 'c2' has scale 0\.1, zero point 2 but output tensor \d+ 's1' has no quantization parameters/],
     ]);
   });
