@@ -10,13 +10,15 @@
 // sensitivity) until the target is met, then bisect between the last two batch sizes. Each step is one
 // plan + one file + one evaluation; calibration happened once.
 import type { IrNode } from '../ir/graph.js';
+import { medianLatencies } from '../runtime/latency.js';
+import { nowSeconds } from '../util/clock.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { loadDataset } from '../yolo/dataset.js';
 import type { Precision } from '../ops/types.js';
 import type { CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
-import { interleavedLatency, LabelledSet, raisedPrecisions, summarize, VariantSession, type LabelledSetSpec, type VariantSessionOptions } from './variants.js';
+import { LabelledSet, raisedPrecisions, summarize, VariantSession, type LabelledSetSpec, type VariantSessionOptions } from './variants.js';
 
 export interface AccuracyTarget {
   /** Largest allowed mAP50-95 drop below the float model, in points (0-100 scale); needs a labelled `validation` set. */
@@ -74,10 +76,6 @@ export interface AccuracyReport {
   seconds: number;
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 function isSpec(v: unknown): v is LabelledSetSpec {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as LabelledSetSpec).images === 'string' && !(Symbol.iterator in (v as object)) && !(Symbol.asyncIterator in (v as object));
 }
@@ -119,7 +117,7 @@ export async function selectForAccuracy(
   target: AccuracyTarget,
   options: VariantSessionOptions & { onProgress?: (step: string, done: number, total: number) => void },
 ): Promise<{ precisions: Map<string, Precision>; report: AccuracyReport }> {
-  const t0 = now();
+  const t0 = nowSeconds();
   checkAccuracyTarget(target);
   const progress = options.onProgress ?? (() => {});
   const graph = cal.graph;
@@ -240,7 +238,7 @@ export async function selectForAccuracy(
 
   // Cost against all-int8, measured in this run.
   const latencyInputs = validation.slice(0, target.latencyImages ?? 8);
-  const [latInt8, latChosen] = chosen === int8 ? await interleavedLatency([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await interleavedLatency([int8.tflite, chosen.tflite], latencyInputs, 2);
+  const [latInt8, latChosen] = chosen === int8 ? await medianLatencies([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await medianLatencies([int8.tflite, chosen.tflite], latencyInputs, 2);
   const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: (i < kf ? 'float' : 'int16') as Precision }));
   const byName = new Map(graph.nodes.map((x) => [x.name, x]));
   const notInt8 = [...chosen.precisions].filter(([, p]) => p !== 'int8').map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
@@ -266,7 +264,7 @@ export async function selectForAccuracy(
       fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
       fullInteger: s.float === 0,
       validationImages: set ? set.count : validation.length,
-      seconds: now() - t0,
+      seconds: nowSeconds() - t0,
     },
   };
 }

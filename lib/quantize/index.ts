@@ -18,6 +18,7 @@ import type { ProgressRate } from '../util/progress.js';
 import { correctBiases, correctionInputs, isReiterable, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
 import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type { HeadSpec } from './head.js';
 export type { QuantRecipe } from './recipe.js';
@@ -144,12 +145,8 @@ export async function exportFloatTflite(
   return { tflite, head: headSpec };
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
-  const t0 = now();
+  const t0 = nowSeconds();
   const timings: Record<string, number> = {};
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('quantizeInt8: options.representativeDataset is required (an image directory, image paths or input tensors)');
@@ -162,10 +159,10 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
   progress('import', 0, 1);
   const prepared = await prepareGraph(source, options);
   progress('import', 1, 1);
-  timings.importSeconds = now() - t0;
+  timings.importSeconds = nowSeconds() - t0;
 
   // 2. Calibration over every activation of the graph to be quantized.
-  const tc = now();
+  const tc = nowSeconds();
   const bc = recipe.resolved.biasCorrection;
   const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, {
     ...options,
@@ -174,26 +171,26 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     keepInputs: bc.enabled && !isReiterable(options.representativeDataset) ? bc.samples : 0,
   });
   try {
-    timings.calibrationSeconds = now() - tc;
+    timings.calibrationSeconds = nowSeconds() - tc;
     const { graph, headSpec } = cal;
 
     // 3. The plan, then the file.
     let accuracy: AccuracyReport | undefined;
     let precisionOf: ((n: { name: string }) => Precision) | undefined;
     if (options.accuracy) {
-      const ts = now();
+      const ts = nowSeconds();
       const sel = await selectForAccuracy(cal, recipe, options.accuracy, { inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: progress });
       precisionOf = (n) => sel.precisions.get(n.name)!;
       accuracy = sel.report;
-      timings.accuracySeconds = now() - ts;
+      timings.accuracySeconds = nowSeconds() - ts;
     }
-    const tq = now();
+    const tq = nowSeconds();
     // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
     const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
     let plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf });
     let biasCorrection: BiasCorrectionReport | undefined;
     if (bc.enabled && executor) {
-      const tb = now();
+      const tb = nowSeconds();
       const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
       const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs)!;
       progress('bias correction', 0, 1);
@@ -207,26 +204,26 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       plan = corrected.plan;
       biasCorrection = corrected.report;
       progress('bias correction', 1, 1);
-      timings.biasCorrectionSeconds = now() - tb;
+      timings.biasCorrectionSeconds = nowSeconds() - tb;
     }
     const tflite = writePlan(graph, plan, { headSpec, description: descriptionOf(plan), where: 'quantizeInt8' });
-    timings.writeSeconds = now() - tq - (timings.biasCorrectionSeconds ?? 0);
+    timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0);
 
     let layerErrors: LayerError[] | undefined;
     if (options.analyzeLayers && executor) {
-      const ta = now();
+      const ta = nowSeconds();
       const debugPlan = planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange: options.inputRange });
       // The corrected biases, as written.
       for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
       const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
       const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
       layerErrors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }), cal.activations);
-      timings.analyzeSeconds = now() - ta;
+      timings.analyzeSeconds = nowSeconds() - ta;
     }
 
     // 4. Check the written file, not our intentions.
     const inspected = inspectTflite(tflite);
-    timings.totalSeconds = now() - t0;
+    timings.totalSeconds = nowSeconds() - t0;
     timings.forwardSeconds = cal.forwardSeconds;
     const report: QuantizeReport = {
       source: graph.meta.source,

@@ -16,6 +16,7 @@ import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './reci
 import type { Precision } from '../ops/types.js';
 import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
 import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type SensitivityMethod = 'raise-one' | 'only-int8';
 export const SENSITIVITY_METHODS: readonly SensitivityMethod[] = ['raise-one', 'only-int8'];
@@ -81,10 +82,6 @@ export interface SensitivityResult {
   warnings: string[];
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 /** The inputs for the SQNR: `images` or the calibration samples again, at most n. */
 export async function firstInputs(dataset: RepresentativeDataset, inputShape: number[], n: number): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
@@ -142,7 +139,7 @@ export async function rankLayers(
 
 /** Sensitivity of every quantized layer of a model (see the file header for the two methods). */
 export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions): Promise<SensitivityResult> {
-  const t0 = now();
+  const t0 = nowSeconds();
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('analyzeSensitivity: options.representativeDataset is required (an image directory, image paths or input tensors)');
   }
@@ -159,7 +156,7 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
 
   const prepared = await prepareGraph(source, options);
   const { calibrated: cal } = await calibrateGraph(prepared, recipe, options);
-  const tc = now();
+  const tc = nowSeconds();
   const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
   // Load the labelled set first: a bad path fails before the long part.
   const spec = typeof options.data === 'string' ? { images: options.data } : options.data;
@@ -167,7 +164,7 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages);
   const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
   const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
-  const ta = now();
+  const ta = nowSeconds();
 
   const layers: LayerSensitivity[] = ranked.map((r, i) => ({ rank: i + 1, node: r.node.name, op: r.node.op, sqnrDb: r.sqnrDb, variantSqnrDb: r.variantSqnrDb }));
   let map: SensitivityResult['map'];
@@ -189,7 +186,7 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
       progress('mAP', i + 3, total);
     }
   }
-  const t1 = now();
+  const t1 = nowSeconds();
   return {
     method,
     raiseTo,

@@ -26,6 +26,7 @@ import type { OpQuant, Precision } from '../ops/types.js';
 import { headSpecMetadata, outputRolesOf } from '../yolo/families/index.js';
 import { assertFiniteConstants } from '../graph/validate.js';
 import { progressRate, type ProgressRate } from '../util/progress.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
 
@@ -50,10 +51,6 @@ export function inputParamsFor(range: [number, number] | undefined): QuantParams
     throw new Error(`quantizeInt8: inputRange must be [min, max] with finite min < max, got [${range?.join(', ')}]`);
   }
   return chooseActivationParams(lo, hi);
-}
-
-function now(): number {
-  return performance.now() / 1000;
 }
 
 export interface PreparedGraph {
@@ -151,7 +148,7 @@ export async function calibrateGraph(
     const numSamples = options.numCalibrationSamples ?? 100;
     if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
     let forwardSeconds = 0;
-    const started = now();
+    const started = nowSeconds();
     const keepInputs = options.keepInputs ?? 0;
     const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
     const source = datasetInputs(options.representativeDataset, inputShape, stats);
@@ -160,12 +157,12 @@ export async function calibrateGraph(
       samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
       numSamples,
       forward: async (input, onTensor) => {
-        const tf0 = now();
+        const tf0 = nowSeconds();
         await executor.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
-        forwardSeconds += now() - tf0;
+        forwardSeconds += nowSeconds() - tf0;
       },
       method: (t) => recipe.methodFor(t),
-      onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, now() - started)),
+      onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, nowSeconds() - started)),
     });
     if (stats.skipped.length) {
       warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);

@@ -12,12 +12,13 @@
 // stay int8 (16x8), so the only error removed is the layer's own.
 import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
-import { TfliteRunner, type TensorDescription, type RuntimeArray } from '../runtime/index.js';
-import { dequantizeOutput, pixelsToInput, quantizeInput } from '../pipeline/quantize.js';
+import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
+import { dequantizeOutput, floatToInput, pixelsToInput } from '../pipeline/quantize.js';
 import { decodeImage } from '../pipeline/image.js';
 import { letterbox, type LetterboxTransform } from '../pipeline/letterbox.js';
 import { loadDataset, readYoloLabels, labelsToPixels } from '../yolo/dataset.js';
-import { YoloModel, percentile } from '../yolo/evaluate.js';
+import { YoloModel } from '../yolo/evaluate.js';
+import { percentile } from '../util/stats.js';
 import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../yolo/nms.js';
 import { matchImage, apPerClass, type ImageStats, type LabelBox } from '../yolo/metrics.js';
 import { buildPlan, type IoType } from './plan.js';
@@ -102,12 +103,6 @@ export function sqnrDb(signal: number, noise: number): number {
   return noise > 0 ? 10 * Math.log10(signal / noise) : Infinity;
 }
 
-/** A float [0,1]-scaled input in a runner input's dtype (int8/uint8/int16 with its parameters). */
-function toRunnerInput(x: Float32Array, desc: TensorDescription): RuntimeArray {
-  if (desc.dtype === 'float32') return x;
-  return quantizeInput(x, desc) as RuntimeArray;
-}
-
 export interface VariantSessionOptions {
   inputType?: IoType;
   outputType?: IoType;
@@ -143,7 +138,7 @@ export class VariantSession {
     const runner = await TfliteRunner.load(s.floatTflite, { label: 'float reference' });
     try {
       for (const x of inputs) {
-        const outs = await runner.run([toRunnerInput(x, runner.inputs[0])]);
+        const outs = await runner.run([floatToInput(x, runner.inputs[0])]);
         const deq = outs.map((o, k) => dequantizeOutput(o, runner.outputs[k]));
         for (const o of deq) for (let i = 0; i < o.length; i++) s.signal += o[i] * o[i];
         s.reference.push(deq);
@@ -183,7 +178,7 @@ export class VariantSession {
       const desc = runner.inputs[0];
       const key = `${desc.dtype}:${desc.scale}:${desc.zeroPoint}`;
       let qin = this.quantizedInputs.get(key);
-      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => toRunnerInput(x, desc))));
+      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => floatToInput(x, desc))));
       if (runner.outputs.length !== this.reference[0].length) {
         throw new Error(`precision variant: ${runner.outputs.length} outputs, the float reference has ${this.reference[0].length}`);
       }
@@ -290,34 +285,5 @@ export class LabelledSet {
   /** Cached inputs of the set as float [0,1] tensors (for SQNR on the same images). */
   floatInputs(n = this.items.length): Float32Array[] {
     return this.items.slice(0, n).map((it) => Float32Array.from(it.pixels, (v) => v / 255));
-  }
-}
-
-/**
- * Median LiteRT run time of each model, measured interleaved (every input through every model in
- * turn, rotating the order) so that load from elsewhere on the machine falls on all models alike.
- */
-export async function interleavedLatency(models: Uint8Array[], inputs: Float32Array[], rounds = 1): Promise<number[]> {
-  const runners: TfliteRunner[] = [];
-  try {
-    for (const m of models) runners.push(await TfliteRunner.load(m, { label: 'latency' }));
-    const prepared = runners.map((r) => inputs.map((x) => toRunnerInput(x, r.inputs[0])));
-    const times: number[][] = models.map(() => []);
-    // One warm-up run each (the first run allocates).
-    for (let k = 0; k < runners.length; k++) await runners[k].run([prepared[k][0]]);
-    let turn = 0;
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < inputs.length; i++, turn++) {
-        for (let j = 0; j < runners.length; j++) {
-          const k = (turn + j) % runners.length;
-          const t0 = performance.now();
-          await runners[k].run([prepared[k][i]]);
-          times[k].push(performance.now() - t0);
-        }
-      }
-    }
-    return times.map((t) => percentile(t, 50));
-  } finally {
-    for (const r of runners) r.dispose();
   }
 }
