@@ -3,7 +3,7 @@ export {
   letterbox, letterboxTransform, resizeBilinear, boxToOriginal, boxToLetterbox, roundHalfEven,
   type LetterboxTransform, type LetterboxOptions,
 } from './letterbox.js';
-export { quantizeInput, dequantize, dequantizeOutput, pixelsToInput, type TensorQuantization, type QuantizedDType } from './quantize.js';
+export { quantizeInput, floatToInput, dequantize, dequantizeOutput, pixelsToInput, type TensorQuantization, type QuantizedDType } from './quantize.js';
 export {
   imageToInput, imageInputSize, toModelInput,
   type InputDescription, type PreparedInput, type ModelInputArray,

@@ -29,9 +29,11 @@
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
-import { ACTIVATION_LIMITS, quantizeValue, type QuantDType } from '../int8/arithmetic.js';
+import { ACTIVATION_LIMITS, type QuantDType } from '../int8/arithmetic.js';
+import { floatToInput, quantizeInput } from '../pipeline/quantize.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { biasTensor, type PlannedOp, type PlannedTensor, type QuantPlan } from './plan.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type BiasCorrectionMode = 'sequential' | 'one-shot' | 'local';
 export const BIAS_CORRECTION_MODES: readonly BiasCorrectionMode[] = ['sequential', 'one-shot', 'local'];
@@ -94,26 +96,11 @@ interface Target {
   depth: number;
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 /** A copy of the plan whose `changed` bias entries replace the originals (everything else shared). */
 function withBiases(plan: QuantPlan, changed: Map<string, PlannedTensor>): QuantPlan {
   const tensors = new Map(plan.tensors);
   for (const [k, t] of changed) tensors.set(k, t);
   return { ...plan, tensors, notes: [...plan.notes] };
-}
-
-/** The integer model input for a float input, in the runner's input type. */
-function toModelInput(x: Float32Array, d: { dtype: string; scale?: number; zeroPoint?: number }): RuntimeArray {
-  if (d.dtype === 'float32') return x;
-  const s = d.scale!;
-  const zp = d.zeroPoint!;
-  if (d.dtype === 'int8') return Int8Array.from(x, (v) => quantizeValue(v, s, zp, -128, 127));
-  if (d.dtype === 'uint8') return Uint8Array.from(x, (v) => quantizeValue(v, s, zp, 0, 255));
-  if (d.dtype === 'int16') return Int16Array.from(x, (v) => quantizeValue(v, s, zp, -32768, 32767));
-  throw new Error(`bias correction: model input type ${d.dtype} is not supported`);
 }
 
 /**
@@ -132,7 +119,7 @@ export async function correctBiases(
     settings: BiasCorrectionSettings;
   },
 ): Promise<{ plan: QuantPlan; report: BiasCorrectionReport }> {
-  const t0 = now();
+  const t0 = nowSeconds();
   const { samples: maxSamples, mode } = options.settings;
   if (!(Number.isInteger(maxSamples) && maxSamples >= 1)) throw new Error(`bias correction: samples must be an integer >= 1, got ${maxSamples}`);
   if (!BIAS_CORRECTION_MODES.includes(mode)) throw new Error(`bias correction: mode must be one of ${BIAS_CORRECTION_MODES.join(', ')}, got ${String(mode)}`);
@@ -195,7 +182,7 @@ export async function correctBiases(
   const maxDepth = assignDepths(plan, targets);
   const empty = (): BiasCorrectionReport => ({
     layers: 0, candidates, skipped, samples: 0, mode, passes: 0, meanAbsCorrectionBiasSteps: 0, meanAbsCorrectionOutputSteps: 0,
-    meanAbsErrorSteps: 0, seconds: now() - t0, perLayer: [],
+    meanAbsErrorSteps: 0, seconds: nowSeconds() - t0, perLayer: [],
   });
   if (targets.length === 0) return { plan, report: empty() };
 
@@ -248,7 +235,7 @@ export async function correctBiases(
     try {
       for await (const x of options.inputs()) {
         if (n >= samples) break;
-        const outs = await runner.run([toModelInput(x, runner.inputs[0])]);
+        const outs = await runner.run([floatToInput(x, runner.inputs[0])]);
         group.forEach((t, k) => {
           const q = outs[slot[k]];
           const m = intSum[k];
@@ -308,7 +295,7 @@ export async function correctBiases(
       meanAbsCorrectionBiasSteps: mean(perLayer.map((l) => l.correctionBiasSteps)),
       meanAbsCorrectionOutputSteps: mean(perLayer.map((l) => l.correctionOutputSteps)),
       meanAbsErrorSteps: mean(perLayer.map((l) => l.errorSteps)),
-      seconds: now() - t0,
+      seconds: nowSeconds() - t0,
       perLayer,
     },
   };
@@ -352,14 +339,14 @@ async function correctLocally(
   try {
     for await (const x of options.inputs()) {
       if (n >= maxSamples) break;
-      const fed = toModelInput(x, runner.inputs[0]);
+      const fed = floatToInput(x, runner.inputs[0]);
       const outs = await runner.run([fed]);
       const valueOf = (key: string): RuntimeArray => {
         if (key === modelInput || key === graph.inputs[0]) {
           // The graph input: what the model input QUANTIZE (if any) makes of the fed values.
           if (key === modelInput) return fed;
           const p = plan.tensors.get(key)!;
-          return Int8Array.from(x, (v) => quantizeValue(v, p.scale![0], p.zeroPoint![0], -128, 127));
+          return quantizeInput(x, { dtype: 'int8', scale: p.scale![0], zeroPoint: p.zeroPoint![0] });
         }
         return outs[debug.outputs.indexOf(key)];
       };
