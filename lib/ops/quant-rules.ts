@@ -4,7 +4,7 @@
 import type { IrNode, IrTensor } from '../ir/graph.js';
 import type { Attrs } from './types.js';
 import { attrBool, attrNumber, attrNumbers, attrString, normalizeAxis, swapWithLastAxisPerm } from './util.js';
-import { batchNormAffine as foldedBatchNorm } from './defs/batch-norm.js';
+import { batchNormAffine as foldedBatchNorm } from './util.js';
 import type { EmitContext, OpQuant, WeightedOp } from './types.js';
 
 /** TFLite ActivationFunctionType for an IR fused activation. */

@@ -133,3 +133,17 @@ export function fusedConvArgs(x: tfTypes.Tensor, filter: tfTypes.Tensor, bias: t
     activation: fusedActivation(attrActivation(attrs)),
   };
 }
+
+export interface BatchNormParams { scale: Float32Array; offset: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number }
+
+/** Per-output-channel multiplier and additive term of a BatchNorm. */
+export function batchNormAffine(p: BatchNormParams): { mul: Float32Array; add: Float32Array } {
+  const c = p.scale.length;
+  const mul = new Float32Array(c);
+  const add = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    mul[i] = p.scale[i] / Math.sqrt(p.variance[i] + p.epsilon);
+    add[i] = p.offset[i] - p.mean[i] * mul[i];
+  }
+  return { mul, add };
+}

@@ -8,7 +8,7 @@ import { initBackend } from '../../lib/graph/backend.js';
 import {
   foldBatchNorm, foldBias, foldConstants, fuseActivations, fuseSilu, inferShapes, removeDeadNodes, removeIdentity, runDefaultPasses,
 } from '../../lib/graph/passes/index.js';
-import { batchNormAffine } from '../../lib/ops/defs/batch-norm.js';
+import { batchNormAffine } from '../../lib/ops/util.js';
 import { maxAbsDiff } from './helpers.js';
 
 function seq(n: number, scale = 0.1, offset = 0): Float32Array {

@@ -2,7 +2,7 @@
 //   w' = w * s, b' = (b - mean) * s + offset, with s = scale / sqrt(variance + epsilon) per output channel.
 import type { Graph, IrNode } from '../../ir/graph.js';
 import { cloneGraph, pruneTensors, useCounts } from './util.js';
-import { batchNormAffine } from '../../ops/defs/batch-norm.js';
+import { batchNormAffine } from '../../ops/util.js';
 
 /** Scales the output channels (last axis for HWIO and [in,out]; channel = i*mult+m for depthwise). */
 export function scaleOutputChannels(weights: Float32Array, outChannels: number, mul: Float32Array): Float32Array {
