@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   const { analyzeSensitivity, rankLayers } = await import('../lib/quantize/sensitivity.js');
   const { quantizeInt8, exportFloatTflite } = await import('../lib/quantize/index.js');
   const { prepareGraph, calibrateGraph } = await import('../lib/quantize/stages.js');
+  const { YOLO_PLUGIN } = await import('../lib/yolo/plugin.js');
   const { resolveRecipe } = await import('../lib/quantize/recipe.js');
   const { VariantSession, LabelledSet, raisedPrecisions } = await import('../lib/quantize/variants.js');
   const { listImageFiles, datasetInputs } = await import('../lib/quantize/dataset.js');
@@ -90,8 +91,8 @@ async function main(): Promise<void> {
 
   // 2. Both rankings from one calibration, against the actual mAP gain of raising each top layer.
   const recipe = resolveRecipe({});
-  const prepared = await prepareGraph(webModel, {});
-  const { calibrated: cal } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 });
+  const prepared = await prepareGraph(webModel, {}, YOLO_PLUGIN);
+  const { calibrated: cal } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 }, YOLO_PLUGIN);
   const inputs: Float32Array[] = [];
   for await (const x of datasetInputs(calib.slice(0, 4), [1, 640, 640, 3], { used: 0, skipped: [] })) inputs.push(x);
   const session = await VariantSession.create(cal, recipe, inputs);

@@ -3,12 +3,14 @@
 // evaluation through LiteRT, and TFLite inspection.
 
 // Quantization
-export { quantizeInt8, exportFloatTflite, formatPlan, planToJson, type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport, type QuantPlan } from './quantize/index.js';
+export { quantizeInt8, exportFloatTflite, type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport } from './yolo/quantize.js';
+export { formatPlan, planToJson, type QuantPlan } from './quantize/index.js';
 export { formatPlanJson, planPrecisionSummary, type PlanJson, type PlannedTensor, type PlanStep, type Precision } from './quantize/plan.js';
 export { resolveRecipe, formatRecipe, type QuantRecipe, type RecipeOverride, type ResolvedRecipe } from './quantize/recipe.js';
-export { formatQuantizeReport } from './quantize/report.js';
+export { formatQuantizeReport } from './yolo/quantize.js';
+export { analyzeSensitivity } from './yolo/quantize.js';
 export {
-  analyzeSensitivity, formatSensitivity, SENSITIVITY_METHODS,
+  formatSensitivity, SENSITIVITY_METHODS,
   type SensitivityOptions, type SensitivityResult, type LayerSensitivity, type SensitivityMethod,
 } from './quantize/sensitivity.js';
 export { formatAccuracyReport, type AccuracyTarget, type AccuracyReport, type AccuracyTrial } from './quantize/accuracy.js';

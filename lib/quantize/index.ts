@@ -7,7 +7,8 @@ import type { Graph } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
-import type { HeadSpec, HeadTreatment } from './head.js';
+import type { HeadTreatment } from './head.js';
+import { NO_PLUGIN, type HeadSpecData, type QuantizerPlugin } from './plugin.js';
 import { buildPlan, planPrecisionSummary, planToJson, type IoType, type QuantPlan } from './plan.js';
 import { tensorQuantReport, type TensorQuantReport } from './emit.js';
 import type { DatasetInfo } from '../yolo/dataset.js';
@@ -20,7 +21,7 @@ import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSo
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 import { nowSeconds } from '../util/clock.js';
 
-export type { HeadSpec } from './head.js';
+export type { HeadSpecData, QuantizerPlugin } from './plugin.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
 export { siluNegligibleBelow } from '../ops/quant-rules.js';
@@ -85,12 +86,12 @@ export interface QuantizeInt8Options {
   biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
 }
 
-export interface QuantizeReport {
+export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
   source: string;
   format: string;
   backend: string;
   recipe: ResolvedRecipe;
-  head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: HeadSpec; probeMaxError?: number };
+  head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: S; probeMaxError?: number };
   cutAt?: string[];
   /** Set when the source model's weights were already integer-rounded (a quantized .tflite source). */
   sourceQuantization?: Graph['meta']['sourceQuantization'];
@@ -122,11 +123,11 @@ export interface QuantizeReport {
   biasCorrection?: BiasCorrectionReport;
 }
 
-export interface QuantizeInt8Result {
+export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
   tflite: Uint8Array;
-  report: QuantizeReport;
+  report: QuantizeReport<S>;
   /** The post-processing decode spec for models whose head was split (also stored in the file). */
-  head?: HeadSpec;
+  head?: S;
 }
 
 
@@ -135,17 +136,23 @@ export interface QuantizeInt8Result {
  * float reference that the int8 model is compared with, runnable in the same runtime. It is the plan
  * whose tensors are all float32.
  */
-export async function exportFloatTflite(
+export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
   source: ModelSource,
   options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
-): Promise<{ tflite: Uint8Array; head?: HeadSpec }> {
-  const { graph, headSpec } = await prepareGraph(source, options);
+  plugin: QuantizerPlugin<S> = NO_PLUGIN,
+): Promise<{ tflite: Uint8Array; head?: S }> {
+  const { graph, headSpec, fileMetadata } = await prepareGraph(source, options, plugin);
   const plan = buildPlan(graph, new Map(), { mode: 'float', quantOf });
-  const tflite = writePlan(graph, plan, { headSpec, description: 'yolo-int8 float32 export', where: 'exportFloatTflite' });
-  return { tflite, head: headSpec };
+  const tflite = writePlan(graph, plan, { metadata: fileMetadata, description: 'yolo-int8 float32 export', where: 'exportFloatTflite' });
+  // The spec came from the plug-in's own hooks: it is the plug-in's type.
+  return { tflite, head: headSpec as S | undefined };
 }
 
-export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
+export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
+  source: ModelSource,
+  options: QuantizeInt8Options,
+  plugin: QuantizerPlugin<S> = NO_PLUGIN,
+): Promise<QuantizeInt8Result<S>> {
   const t0 = nowSeconds();
   const timings: Record<string, number> = {};
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
@@ -157,7 +164,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
 
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
-  const prepared = await prepareGraph(source, options);
+  const prepared = await prepareGraph(source, options, plugin);
   progress('import', 1, 1);
   timings.importSeconds = nowSeconds() - t0;
 
@@ -169,10 +176,12 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     keepExecutor: options.analyzeLayers !== undefined || bc.enabled,
     // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction measures on.
     keepInputs: bc.enabled && !isReiterable(options.representativeDataset) ? bc.samples : 0,
-  });
+  }, plugin);
   try {
     timings.calibrationSeconds = nowSeconds() - tc;
-    const { graph, headSpec } = cal;
+    const { graph, fileMetadata } = cal;
+    // The spec came from the plug-in's own hooks: it is the plug-in's type.
+    const headSpec = cal.headSpec as S | undefined;
 
     // 3. The plan, then the file.
     let accuracy: AccuracyReport | undefined;
@@ -206,7 +215,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
       progress('bias correction', 1, 1);
       timings.biasCorrectionSeconds = nowSeconds() - tb;
     }
-    const tflite = writePlan(graph, plan, { headSpec, description: descriptionOf(plan), where: 'quantizeInt8' });
+    const tflite = writePlan(graph, plan, { metadata: fileMetadata, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0);
 
     let layerErrors: LayerError[] | undefined;
@@ -225,7 +234,7 @@ export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Opt
     const inspected = inspectTflite(tflite);
     timings.totalSeconds = nowSeconds() - t0;
     timings.forwardSeconds = cal.forwardSeconds;
-    const report: QuantizeReport = {
+    const report: QuantizeReport<S> = {
       source: graph.meta.source,
       format: graph.meta.format,
       backend: cal.backend,

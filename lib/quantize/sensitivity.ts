@@ -15,6 +15,7 @@ import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
 import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
+import { NO_PLUGIN, type QuantizerPlugin } from './plugin.js';
 import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
 import { nowSeconds } from '../util/clock.js';
 
@@ -138,7 +139,7 @@ export async function rankLayers(
 }
 
 /** Sensitivity of every quantized layer of a model (see the file header for the two methods). */
-export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions): Promise<SensitivityResult> {
+export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<SensitivityResult> {
   const t0 = nowSeconds();
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('analyzeSensitivity: options.representativeDataset is required (an image directory, image paths or input tensors)');
@@ -154,8 +155,8 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
 
-  const prepared = await prepareGraph(source, options);
-  const { calibrated: cal } = await calibrateGraph(prepared, recipe, options);
+  const prepared = await prepareGraph(source, options, plugin);
+  const { calibrated: cal } = await calibrateGraph(prepared, recipe, options, plugin);
   const tc = nowSeconds();
   const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
   // Load the labelled set first: a bad path fails before the long part.

@@ -128,7 +128,7 @@ export class VariantSession {
   ) {
     this.graph = cal.graph;
     const plan = buildPlan(cal.graph, new Map(), { mode: 'float', quantOf });
-    this.floatTflite = writePlan(cal.graph, plan, { headSpec: cal.headSpec, description: 'yolo-int8 float32 reference', where: 'float reference' });
+    this.floatTflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: 'yolo-int8 float32 reference', where: 'float reference' });
   }
 
   /** Runs the float reference (the same graph written as float32, in LiteRT) on the inputs once. */
@@ -164,7 +164,7 @@ export class VariantSession {
     });
     const s = summarize(precisions);
     return writePlan(this.graph, plan, {
-      headSpec: this.cal.headSpec,
+      metadata: this.cal.fileMetadata,
       description: s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops)`,
       where: 'precision variant',
       check,

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { quantizeInt8, type QuantizeInt8Options } from '../../lib/quantize/index.js';
+import { quantizeInt8, type QuantizeInt8Options } from '../../lib/yolo/quantize.js';
 import { writeFileAtomic } from '../../lib/util/fs.js';
 import { mulberry32 } from '../../lib/util/random.js';
 

@@ -15,7 +15,7 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { FIXTURES, requireFixtures, REPO_ROOT } from '../graph/helpers.js';
 import { runCli } from '../cli/helpers.js';
