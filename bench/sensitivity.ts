@@ -64,12 +64,13 @@ async function main(): Promise<void> {
     console.log(`(skipped: ${webModel} not found; the benchmark needs the fixtures)`);
     return;
   }
-  const { analyzeSensitivity, rankLayers } = await import('../lib/quantize/sensitivity.js');
-  const { quantizeInt8, exportFloatTflite } = await import('../lib/quantize/index.js');
+  const { rankLayers } = await import('../lib/quantize/sensitivity.js');
+  const { analyzeSensitivity, quantizeInt8, exportFloatTflite } = await import('../lib/yolo/quantize.js');
   const { prepareGraph, calibrateGraph } = await import('../lib/quantize/stages.js');
   const { YOLO_PLUGIN } = await import('../lib/yolo/plugin.js');
   const { resolveRecipe } = await import('../lib/quantize/recipe.js');
-  const { VariantSession, LabelledSet, raisedPrecisions } = await import('../lib/quantize/variants.js');
+  const { VariantSession, raisedPrecisions } = await import('../lib/quantize/variants.js');
+  const { LabelledSet } = await import('../lib/yolo/map-metric.js');
   const { listImageFiles, datasetInputs } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const calib = listImageFiles(images).slice(0, 64);

@@ -7,12 +7,10 @@ export { quantizeInt8, exportFloatTflite, type QuantizeInt8Options, type Quantiz
 export { formatPlan, planToJson, type QuantPlan } from './quantize/index.js';
 export { formatPlanJson, planPrecisionSummary, type PlanJson, type PlannedTensor, type PlanStep, type Precision } from './quantize/plan.js';
 export { resolveRecipe, formatRecipe, type QuantRecipe, type RecipeOverride, type ResolvedRecipe } from './quantize/recipe.js';
-export { formatQuantizeReport } from './yolo/quantize.js';
-export { analyzeSensitivity } from './yolo/quantize.js';
 export {
-  formatSensitivity, SENSITIVITY_METHODS,
-  type SensitivityOptions, type SensitivityResult, type LayerSensitivity, type SensitivityMethod,
-} from './quantize/sensitivity.js';
+  formatQuantizeReport, analyzeSensitivity, type SensitivityOptions, type SensitivityResult, type LayerSensitivity,
+} from './yolo/quantize.js';
+export { formatSensitivity, SENSITIVITY_METHODS, type SensitivityMethod } from './quantize/sensitivity.js';
 export { formatAccuracyReport, type AccuracyTarget, type AccuracyReport, type AccuracyTrial } from './quantize/accuracy.js';
 export type { CalibrationMethod } from './calibrate/calibrate.js';
 export { CALIBRATION_METHODS } from './calibrate/calibrate.js';

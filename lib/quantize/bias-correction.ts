@@ -31,7 +31,8 @@ import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
 import { ACTIVATION_LIMITS, type QuantDType } from '../int8/arithmetic.js';
 import { floatToInput, quantizeInput } from '../pipeline/quantize.js';
-import { datasetInputs, type RepresentativeDataset } from './dataset.js';
+import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
+import type { ImageSourceResolver } from './plugin.js';
 import { biasTensor, type PlannedOp, type PlannedTensor, type QuantPlan } from './plan.js';
 import { nowSeconds } from '../util/clock.js';
 
@@ -427,8 +428,9 @@ export function correctionInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
   kept: Float32Array[] | undefined,
+  resolve: ImageSourceResolver = plainImageSource,
 ): (() => AsyncIterable<Float32Array>) | undefined {
-  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] });
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve);
   if (!kept) return undefined;
   return async function* () {
     yield* kept;

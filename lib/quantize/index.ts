@@ -8,16 +8,15 @@ import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
 import { datasetInputs, type RepresentativeDataset } from './dataset.js';
 import type { HeadTreatment } from './head.js';
-import { NO_PLUGIN, type HeadSpecData, type QuantizerPlugin } from './plugin.js';
+import { NO_PLUGIN, type DatasetInfo, type HeadSpecData, type QuantizerPlugin } from './plugin.js';
 import { buildPlan, planPrecisionSummary, planToJson, type IoType, type QuantPlan } from './plan.js';
 import { tensorQuantReport, type TensorQuantReport } from './emit.js';
-import type { DatasetInfo } from '../yolo/dataset.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
 import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
 import type { ProgressRate } from '../util/progress.js';
 import { correctBiases, correctionInputs, isReiterable, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
-import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
+import { calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 import { nowSeconds } from '../util/clock.js';
 
@@ -160,7 +159,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
   }
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
-  if (options.accuracy !== undefined) checkAccuracyTarget(options.accuracy);
+  if (options.accuracy !== undefined) checkAccuracyTarget(options.accuracy, plugin.metric);
 
   // 1. Import, clean up, and treat the YOLO head.
   progress('import', 0, 1);
@@ -188,7 +187,10 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     let precisionOf: ((n: { name: string }) => Precision) | undefined;
     if (options.accuracy) {
       const ts = nowSeconds();
-      const sel = await selectForAccuracy(cal, recipe, options.accuracy, { inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: progress });
+      const sel = await selectForAccuracy(cal, recipe, options.accuracy, {
+        inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: progress,
+        metric: plugin.metric, resolveImages: imageSourceOf(plugin),
+      });
       precisionOf = (n) => sel.precisions.get(n.name)!;
       accuracy = sel.report;
       timings.accuracySeconds = nowSeconds() - ts;
@@ -201,7 +203,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     if (bc.enabled && executor) {
       const tb = nowSeconds();
       const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-      const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs)!;
+      const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, imageSourceOf(plugin))!;
       progress('bias correction', 0, 1);
       const corrected = await correctBiases(plan, graph, {
         floatExec: executor,
@@ -226,7 +228,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
       for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
       const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
       const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-      layerErrors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }), cal.activations);
+      layerErrors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, imageSourceOf(plugin)), cal.activations);
       timings.analyzeSeconds = nowSeconds() - ta;
     }
 

@@ -130,8 +130,8 @@ export interface Metric<P extends MetricValues = MetricValues> {
   name: string;
   /** A short name for table headers ('mAP'). */
   shortName: string;
-  /** The value targets and costs are measured in: a fraction (0..1, higher is better); drops are in points (x100). */
-  primary: keyof P & string;
+  /** The key in P of the value targets and costs are measured in: a fraction (0..1, higher is better); drops are in points (x100). */
+  primary: string;
   /** Checks that a set can be read before the long work starts (cheap: lists files); throws saying why not. */
   check(spec: ValidationSetSpec): void;
   /** Reads a set once, for a model input of size [h, w]. */

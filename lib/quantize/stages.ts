@@ -18,9 +18,9 @@ import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
 import { chooseActivationParams, snapRangeOutward, type QuantParams } from '../int8/arithmetic.js';
 import { applyRangeRule } from './range-rules.js';
-import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import { checkCalibrationCount, datasetInputs, plainImageSource, type DatasetStats, type RepresentativeDataset } from './dataset.js';
 import { adoptSourceHead, treatHead, type HeadTreatment } from './head.js';
-import { NO_PLUGIN, type HeadPlugin, type HeadSpecData, type QuantizerPlugin } from './plugin.js';
+import { NO_PLUGIN, type HeadPlugin, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
 import type { ActivationRange } from './params.js';
 import { buildPlan, type IoType, type QuantPlan } from './plan.js';
 import { emitPlan } from './emit.js';
@@ -143,6 +143,11 @@ export interface CalibrateGraphOptions {
   keepInputs?: number;
 }
 
+/** How the plug-in reads a dataset path (its layouts), else the plain resolver. */
+export function imageSourceOf(plugin: QuantizerPlugin): ImageSourceResolver {
+  return plugin.resolveImages ?? plainImageSource;
+}
+
 /** The recipe with the plug-in's overrides under its own (what the graph's tensors are quantized by). */
 export function recipeWithPlugin(recipe: RecipeResolver, overrides: readonly RecipeOverride[]): RecipeResolver {
   return overrides.length ? recipe.withOverrides(overrides, 'plug-in overrides') : recipe;
@@ -159,7 +164,13 @@ interface CalibrationRun {
 }
 
 /** Streams the dataset through the float executor, observing every activation (calibrate/calibrate.ts). */
-async function runCalibration(graph: Graph, executor: FloatExecutor, recipe: RecipeResolver, options: CalibrateGraphOptions): Promise<CalibrationRun> {
+async function runCalibration(
+  graph: Graph,
+  executor: FloatExecutor,
+  recipe: RecipeResolver,
+  options: CalibrateGraphOptions,
+  resolve: ImageSourceResolver,
+): Promise<CalibrationRun> {
   const progress = options.onProgress ?? (() => {});
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
   const activations: string[] = [];
@@ -171,7 +182,7 @@ async function runCalibration(graph: Graph, executor: FloatExecutor, recipe: Rec
   const started = nowSeconds();
   const keepInputs = options.keepInputs ?? 0;
   const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
-  const source = datasetInputs(options.representativeDataset, inputShape, stats);
+  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve);
   const calibration = await calibrate({
     tensors: activations,
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
@@ -269,7 +280,7 @@ export async function calibrateGraph(
   const executor = await createFloatExecutor(graph, { backend: options.backend });
   let keep = false;
   try {
-    const run = await runCalibration(graph, executor, rules, options);
+    const run = await runCalibration(graph, executor, rules, options, imageSourceOf(plugin));
     const { ranges, observedRanges, rangeRules } = rangesFromCalibration(graph, run.calibration, rules);
     const head = headAfterCalibration(prepared, ranges, options.head === 'keep', plugin.head);
     keep = options.keepExecutor === true;

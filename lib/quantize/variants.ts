@@ -1,7 +1,8 @@
 // Many precision variants of one calibrated graph, measured against the float model: what the
 // sensitivity analysis and the accuracy-aware selection share. Calibration happens once (the
 // CalibratedGraph); each variant is only a plan and a written file. The inputs, their quantized
-// copies and the float reference outputs are computed once and reused for every variant.
+// copies and the float reference outputs are computed once and reused for every variant. A task
+// metric on the variants (mAP ...) is the plug-in's (plugin.ts Metric).
 //
 // Raising a layer: an op's output tensor is in the op's precision, and an int8 reader converts it
 // back to int8 with the same int8 parameters, so raising one op alone to int16 would remove almost
@@ -13,14 +14,7 @@
 import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
-import { dequantizeOutput, floatToInput, pixelsToInput } from '../pipeline/quantize.js';
-import { decodeImage } from '../pipeline/image.js';
-import { letterbox, type LetterboxTransform } from '../pipeline/letterbox.js';
-import { loadDataset, readYoloLabels, labelsToPixels } from '../yolo/dataset.js';
-import { YoloModel } from '../yolo/evaluate.js';
-import { percentile } from '../util/stats.js';
-import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../yolo/nms.js';
-import { matchImage, apPerClass, type ImageStats, type LabelBox } from '../yolo/metrics.js';
+import { dequantizeOutput, floatToInput } from '../pipeline/quantize.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, writePlan, type CalibratedGraph } from './stages.js';
@@ -206,84 +200,4 @@ export function summarize(p: Map<string, Precision>): Record<Precision, number> 
   const s: Record<Precision, number> = { int8: 0, int16: 0, float: 0 };
   for (const v of p.values()) s[v]++;
   return s;
-}
-
-export interface LabelledSetSpec {
-  /** Anything `evaluate` takes as `images` (folder, dataset root, yaml, list, glob). */
-  images: string;
-  labels?: string;
-  offset?: number;
-  limit?: number;
-}
-
-export interface SetScore {
-  mAP50: number;
-  mAP50_95: number;
-  latencyMs: number;
-}
-
-/**
- * A labelled evaluation set decoded and letterboxed once: each model is then only run, decoded and
- * matched (the same computation as `evaluate`, with ultralytics-val NMS for the model's family).
- */
-export class LabelledSet {
-  private constructor(
-    readonly spec: LabelledSetSpec,
-    private items: { pixels: Uint8Array; transform: LetterboxTransform; labels: LabelBox[] }[],
-    readonly size: [number, number],
-  ) {}
-
-  get count(): number {
-    return this.items.length;
-  }
-
-  static async load(spec: LabelledSetSpec, size: [number, number]): Promise<LabelledSet> {
-    const ds = loadDataset(spec.images, { labelsDir: spec.labels, purpose: 'evaluation' });
-    const offset = spec.offset ?? 0;
-    const list = ds.items.slice(offset, spec.limit !== undefined ? offset + spec.limit : undefined);
-    if (list.length === 0) throw new Error(`${spec.images}: no images in the selected slice (offset ${offset}, limit ${spec.limit})`);
-    const { default: fs } = await import('node:fs');
-    if (!list.some((it) => fs.existsSync(it.labels))) {
-      throw new Error(`${spec.images}: none of the ${list.length} images has a YOLO label file (looked for ${list[0].labels}); the mAP needs labels`);
-    }
-    const items = [];
-    for (const it of list) {
-      const img = await decodeImage(it.image);
-      const { image, transform } = letterbox(img, { size, mode: 'fixed' });
-      items.push({ pixels: image.data, transform, labels: labelsToPixels(readYoloLabels(it.labels), img.width, img.height) });
-    }
-    return new LabelledSet(spec, items, size);
-  }
-
-  /** mAP of a .tflite (bytes) on the set, and its median LiteRT run time. */
-  async score(tflite: Uint8Array, label = 'model'): Promise<SetScore> {
-    const runner = await TfliteRunner.load(tflite, { label });
-    try {
-      const yolo = new YoloModel(runner);
-      if (yolo.inputSize[0] !== this.size[0] || yolo.inputSize[1] !== this.size[1]) {
-        throw new Error(`${label}: input ${yolo.inputSize.join('x')}, the evaluation set was prepared for ${this.size.join('x')}`);
-      }
-      const stats: ImageStats[] = [];
-      const times: number[] = [];
-      for (const it of this.items) {
-        const data = pixelsToInput(it.pixels, runner.inputs[0]);
-        const t0 = performance.now();
-        const raw = await runner.run([data as RuntimeArray]);
-        times.push(performance.now() - t0);
-        const outputs = raw.map((r, i) => dequantizeOutput(r, runner.outputs[i]));
-        const { rows, numClasses, evalNms } = yolo.decode(outputs);
-        const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, evalNms ?? EVAL_NMS), it.transform);
-        stats.push(matchImage(dets, it.labels));
-      }
-      const ap = apPerClass(stats);
-      return { mAP50: ap.mAP50, mAP50_95: ap.mAP50_95, latencyMs: percentile(times, 50) };
-    } finally {
-      runner.dispose();
-    }
-  }
-
-  /** Cached inputs of the set as float [0,1] tensors (for SQNR on the same images). */
-  floatInputs(n = this.items.length): Float32Array[] {
-    return this.items.slice(0, n).map((it) => Float32Array.from(it.pixels, (v) => v / 255));
-  }
 }

@@ -352,3 +352,12 @@ export function labelsToPixels(labels: YoloLabel[], width: number, height: numbe
     box: [(l.cx - l.w / 2) * width, (l.cy - l.h / 2) * height, (l.cx + l.w / 2) * width, (l.cy + l.h / 2) * height],
   }));
 }
+
+/**
+ * The quantizer's dataset resolver (ImageSourceResolver, lib/quantize/plugin.ts): any layout
+ * `resolveDataset` accepts; where there are several splits, calibration uses train (else val).
+ */
+export function calibrationImages(source: string): { images: string[]; info: DatasetInfo } {
+  const ds = resolveDataset(source, { purpose: 'calibration' });
+  return { images: ds.images, info: datasetInfo(ds) };
+}

@@ -2,13 +2,17 @@
 // the core as data through its hooks.
 //   head: the family registry (YOLOv5, YOLOv8/11: find / probe / cut), the spec a layers model keeps
 //         in userDefinedMetadata.yoloHead, the generic float-tail split of a mixed-range output,
-//         the 'yolo_int8_head' metadata, a one-line description, and the class-logit range rule.
+//         the 'yolo_int8_head' metadata, a one-line description, and the class-logit range rule;
+//   resolveImages: the dataset layouts users have (dataset roots, yaml, splits: lib/yolo/dataset.ts);
+//   metric: mAP50-95 on a labelled set (lib/yolo/map-metric.ts).
 import type { Graph } from '../ir/graph.js';
 import type { HeadFamily, HeadPlugin, QuantizerPlugin } from '../quantize/plugin.js';
 import type { RecipeOverride } from '../quantize/recipe.js';
 import { HEAD_FAMILIES, describeHeadSpec, headSpecMetadata, outputRolesOf, specOutputs, validateHeadSpec, type HeadSpec } from './families/index.js';
 import { splitMixedOutputTail } from './families/float-tail.js';
 import type { OutputRole } from './families/types.js';
+import { calibrationImages } from './dataset.js';
+import { MAP_METRIC, type MapScore } from './map-metric.js';
 
 /** The source's class names travel in the spec when they fit its class count. */
 export function withClassNames<S extends HeadSpec>(spec: S, graph: Graph): S {
@@ -87,6 +91,8 @@ export const YOLO_HEAD: HeadPlugin<HeadSpec> = {
 };
 
 /** Everything lib/yolo hands the quantizer. */
-export const YOLO_PLUGIN: QuantizerPlugin<HeadSpec> = {
+export const YOLO_PLUGIN: QuantizerPlugin<HeadSpec, MapScore> = {
   head: YOLO_HEAD,
+  resolveImages: calibrationImages,
+  metric: MAP_METRIC,
 };
