@@ -176,3 +176,26 @@ export async function* datasetInputs(
   }
   if (index === 0) checkCalibrationCount(stats, 1);
 }
+
+/**
+ * Whether a representative dataset can be read again from its start: a path or a list (of files or of
+ * tensors) can; any other iterable is treated as one-shot (an iterator is consumed by calibration), so
+ * the first samples must be kept while calibrating (calibrateGraph's keepInputs).
+ */
+export function isReiterable(dataset: RepresentativeDataset): boolean {
+  return typeof dataset === 'string' || Array.isArray(dataset);
+}
+
+/** The inputs bias correction reads, from the start each time: the dataset again, or the kept inputs. */
+export function correctionInputs(
+  dataset: RepresentativeDataset,
+  inputShape: number[],
+  kept: Float32Array[] | undefined,
+  resolve: ImageSourceResolver = plainImageSource,
+): (() => AsyncIterable<Float32Array>) | undefined {
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve);
+  if (!kept) return undefined;
+  return async function* () {
+    yield* kept;
+  };
+}
