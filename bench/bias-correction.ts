@@ -10,17 +10,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareGraph, calibrateGraph, planFor, writePlan } from '../lib/quantize/stages.js';
 import { resolveRecipe } from '../lib/quantize/recipe.js';
-import { correctBiases, correctionInputs, type BiasCorrectionSettings } from '../lib/quantize/bias-correction.js';
-import { listImageFiles } from '../lib/quantize/dataset.js';
+import { correctBiases, type BiasCorrectionSettings } from '../lib/quantize/bias-correction.js';
+import { correctionInputs, listImageFiles } from '../lib/quantize/dataset.js';
 import { evaluate } from '../lib/yolo/evaluate.js';
+import { YOLO_PLUGIN } from '../lib/yolo/plugin.js';
 const fx = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
 const files = listImageFiles(fx + '/coco128/images').slice(0, 64);
 const fam = process.argv[2];
 const src = fam === 'v8' ? fx + '/yolov8n/yolov8n_int8.tflite' : fx + '/yolov5n_web_model';
 const variants = process.argv.slice(3); // e.g. off one-shot:8 sequential:8
 const recipe = resolveRecipe({});
-const prepared = await prepareGraph(src, {});
-const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, { representativeDataset: files, numCalibrationSamples: 64, keepExecutor: true });
+const prepared = await prepareGraph(src, {}, YOLO_PLUGIN);
+const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, { representativeDataset: files, numCalibrationSamples: 64, keepExecutor: true }, YOLO_PLUGIN);
 const graph = cal.graph;
 const base = planFor(cal, recipe, { outputType: 'int8' });
 const write = (p: typeof base) => writePlan(graph, p, { description: 'x', where: 'x', check: false });
@@ -40,7 +41,7 @@ for (const v of variants) {
     info = `bc ${secs.toFixed(1)}s passes ${r.report.passes} err before ${r.report.meanAbsErrorSteps.toFixed(3)} corr ${r.report.meanAbsCorrectionOutputSteps.toFixed(3)} out steps (${r.report.meanAbsCorrectionBiasSteps.toFixed(0)} bias steps); residual after ${chk.report.meanAbsErrorSteps.toFixed(3)}; first layers residual ${chk.report.perLayer.slice(0, 4).map((l) => l.errorSteps.toFixed(3)).join(' ')}`;
   }
   const file = path.join(os.tmpdir(), `bias-correction-${fam}-${v.replace(/:/g, '-')}.tflite`);
-  fs.writeFileSync(file, writePlan(graph, plan, { headSpec: cal.headSpec, description: 'x', where: 'x' }));
+  fs.writeFileSync(file, writePlan(graph, plan, { metadata: cal.fileMetadata, description: 'x', where: 'x' }));
   const e = await evaluate(file, { images: fx + '/coco128/images', offset: 64, limit: 64 });
   fs.rmSync(file);
   console.log(`${fam} ${v}: mAP50 ${e.mAP50.toFixed(4)} mAP50-95 ${e.mAP50_95.toFixed(4)} ${info}`);

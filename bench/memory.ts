@@ -40,7 +40,7 @@ interface ChildResult {
 }
 
 async function child(samples: number, backend: 'wasm' | 'cpu'): Promise<void> {
-  const { quantizeInt8 } = await import('../lib/quantize/index.js');
+  const { quantizeInt8 } = await import('../lib/yolo/quantize.js');
   const calibrationImages = fs.readdirSync(imageDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, 64);
   // A list of paths is read lazily, one image per forward pass; repeating names costs nothing.
   const list = Array.from({ length: samples }, (_, i) => path.join(imageDir, calibrationImages[i % calibrationImages.length]));

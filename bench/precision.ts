@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     return;
   }
   const { prepareGraph, calibrateGraph, planFor, writePlan } = await import('../lib/quantize/stages.js');
+  const { YOLO_PLUGIN } = await import('../lib/yolo/plugin.js');
   const { resolveRecipe } = await import('../lib/quantize/recipe.js');
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
@@ -58,8 +59,8 @@ async function main(): Promise<void> {
     log('Evaluation on images 65-128 in LiteRT; latency interleaved across the variants of one model.');
     const recipe = resolveRecipe({});
     const t0 = performance.now();
-    const prepared = await prepareGraph(source, {});
-    const { calibrated } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 });
+    const prepared = await prepareGraph(source, {}, YOLO_PLUGIN);
+    const { calibrated } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 }, YOLO_PLUGIN);
     const calibSeconds = (performance.now() - t0) / 1000;
     const head = headConvs(calibrated.graph);
     const variants: [string, (n: IrNode) => Precision][] = [
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
     for (const [name, precisionOf] of variants) {
       const tp = performance.now();
       const plan = planFor(calibrated, recipe, { precisionOf, outputType: 'int8' });
-      const tflite = writePlan(calibrated.graph, plan, { headSpec: calibrated.headSpec, description: name, where: name });
+      const tflite = writePlan(calibrated.graph, plan, { metadata: calibrated.fileMetadata, description: name, where: name });
       const planSeconds = (performance.now() - tp) / 1000;
       const file = path.join(outDir, `${family}-${files.length}.tflite`);
       fs.writeFileSync(file, tflite);

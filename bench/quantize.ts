@@ -38,7 +38,7 @@ interface ChildResult {
 
 /** Child: quantize one model and time the float forward passes alone. */
 async function child(source: string, method: string, out: string): Promise<void> {
-  const { quantizeInt8 } = await import('../lib/quantize/index.js');
+  const { quantizeInt8 } = await import('../lib/yolo/quantize.js');
   const { listImageFiles, datasetInputs } = await import('../lib/quantize/dataset.js');
   const { importModel } = await import('../lib/graph/importers/index.js');
   const { runDefaultPasses } = await import('../lib/graph/passes/index.js');

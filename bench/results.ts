@@ -32,25 +32,20 @@ export function resultsLog(): { log: (s: string) => void; lines: string[] } {
 }
 
 /**
- * Latency interleaved: every image through every model in turn (rotating the order), so that load
- * from elsewhere on the machine falls on all models alike; median and p90 LiteRT run time per model.
+ * Latency interleaved (lib/runtime/latency.ts): every image through every model in turn (rotating
+ * the order), so that load from elsewhere on the machine falls on all models alike; median and p90
+ * LiteRT run time per model.
  */
 export async function interleavedLatency(files: string[], imageFiles: string[]): Promise<{ median: number; p90: number }[]> {
-  const { loadYoloModel, percentile } = await import('../lib/yolo/evaluate.js');
-  const models = [];
+  const { loadYoloModel } = await import('../lib/yolo/evaluate.js');
+  const { interleavedRunTimes } = await import('../lib/runtime/latency.js');
+  const { percentile } = await import('../lib/util/stats.js');
+  const models: Awaited<ReturnType<typeof loadYoloModel>>[] = [];
   for (const f of files) models.push(await loadYoloModel(f));
-  const times: number[][] = files.map(() => []);
   try {
-    for (let i = 0; i < imageFiles.length; i++) {
-      const inputs = await Promise.all(models.map((m) => m.prepare(imageFiles[i])));
-      for (let k = 0; k < models.length; k++) {
-        const m = (i + k) % models.length;
-        times[m].push((await models[m].forward(inputs[m])).ms);
-      }
-    }
+    const times = await interleavedRunTimes(models.map((m) => m.runner), imageFiles.length, async (k, i) => [(await models[k].prepare(imageFiles[i])).data]);
+    return times.map((t) => ({ median: percentile(t, 50), p90: percentile(t, 90) }));
   } finally {
     for (const m of models) m.runner.dispose();
   }
-  return times.map((t) => ({ median: percentile(t, 50), p90: percentile(t, 90) }));
 }
-

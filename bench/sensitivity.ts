@@ -64,11 +64,13 @@ async function main(): Promise<void> {
     console.log(`(skipped: ${webModel} not found; the benchmark needs the fixtures)`);
     return;
   }
-  const { analyzeSensitivity, rankLayers } = await import('../lib/quantize/sensitivity.js');
-  const { quantizeInt8, exportFloatTflite } = await import('../lib/quantize/index.js');
+  const { rankLayers } = await import('../lib/quantize/sensitivity.js');
+  const { analyzeSensitivity, quantizeInt8, exportFloatTflite } = await import('../lib/yolo/quantize.js');
   const { prepareGraph, calibrateGraph } = await import('../lib/quantize/stages.js');
+  const { YOLO_PLUGIN } = await import('../lib/yolo/plugin.js');
   const { resolveRecipe } = await import('../lib/quantize/recipe.js');
-  const { VariantSession, LabelledSet, raisedPrecisions } = await import('../lib/quantize/variants.js');
+  const { VariantSession, raisedPrecisions } = await import('../lib/quantize/variants.js');
+  const { LabelledSet } = await import('../lib/yolo/map-metric.js');
   const { listImageFiles, datasetInputs } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const calib = listImageFiles(images).slice(0, 64);
@@ -90,8 +92,8 @@ async function main(): Promise<void> {
 
   // 2. Both rankings from one calibration, against the actual mAP gain of raising each top layer.
   const recipe = resolveRecipe({});
-  const prepared = await prepareGraph(webModel, {});
-  const { calibrated: cal } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 });
+  const prepared = await prepareGraph(webModel, {}, YOLO_PLUGIN);
+  const { calibrated: cal } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 }, YOLO_PLUGIN);
   const inputs: Float32Array[] = [];
   for await (const x of datasetInputs(calib.slice(0, 4), [1, 640, 640, 3], { used: 0, skipped: [] })) inputs.push(x);
   const session = await VariantSession.create(cal, recipe, inputs);

@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     console.log(`(skipped: ${dynamicRange} not found; the benchmark needs the YOLOv8n fixtures)`);
     return;
   }
-  const { quantizeInt8, exportFloatTflite } = await import('../lib/quantize/index.js');
+  const { quantizeInt8, exportFloatTflite } = await import('../lib/yolo/quantize.js');
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
   const { evaluate } = await import('../lib/yolo/evaluate.js');
   const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);

@@ -6,13 +6,11 @@
 
 // Quantization
 export {
-  quantizeInt8, exportFloatTflite,
-  type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport,
-} from './quantize/index.js';
+  quantizeInt8, exportFloatTflite, formatQuantizeReport, analyzeSensitivity,
+  type QuantizeInt8Options, type QuantizeInt8Result, type QuantizeReport, type SensitivityOptions, type SensitivityResult,
+} from './yolo/quantize.js';
 export type { QuantRecipe } from './quantize/recipe.js';
-export { formatQuantizeReport } from './quantize/report.js';
 export { formatPlanJson } from './quantize/plan.js';
-export { analyzeSensitivity, type SensitivityOptions, type SensitivityResult } from './quantize/sensitivity.js';
 
 // Graph import (for tools that want to look at the float graph)
 export { importModel, type ImportOptions } from './graph/importers/index.js';

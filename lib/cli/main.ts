@@ -343,8 +343,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
   const accuracy = accuracyOption(ctx, values);
 
-  const { quantizeInt8 } = await import('../quantize/index.js');
-  const { formatQuantizeReport } = await import('../quantize/report.js');
+  const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
   const result = await quantizeInt8(model, {
     representativeDataset: calib,
@@ -429,7 +428,8 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
   if (typeof values.images === 'string') resolveDatasetOption(ctx, 'images', values.images, 'calibration');
   if (data) resolveDatasetOption(ctx, 'data', data, 'evaluation');
 
-  const { analyzeSensitivity, formatSensitivity } = await import('../quantize/sensitivity.js');
+  const { analyzeSensitivity } = await import('../yolo/quantize.js');
+  const { formatSensitivity } = await import('../quantize/sensitivity.js');
   const result = await analyzeSensitivity(model, {
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),

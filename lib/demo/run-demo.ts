@@ -10,7 +10,7 @@ import { importModel } from '../graph/importers/index.js';
 import { runDefaultPasses } from '../graph/passes/index.js';
 import { createFloatExecutor } from '../graph/execute.js';
 import type { Graph } from '../ir/graph.js';
-import { quantizeInt8, exportFloatTflite, type QuantizeReport } from '../quantize/index.js';
+import { quantizeInt8, exportFloatTflite, type QuantizeReport } from '../yolo/quantize.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { decodeImage } from '../pipeline/image.js';
 import { imageToInput } from '../pipeline/input.js';

@@ -49,8 +49,13 @@ export interface Graph {
      */
     sourceQuantization?: 'dynamic-range' | 'full-integer';
     notes: string[];
-    /** A detection-head spec that came with the source (e.g. a layers model's metadata), validated by lib/yolo. */
+    /** The head spec the graph is quantized with, when known before any head is searched for (a plug-in read it from the source, or the caller set it). */
     headSpec?: { kind: string; numClasses: number; inputSize: [number, number] };
+    /**
+     * What the source model stores about itself as plain JSON (a layers model's userDefinedMetadata),
+     * opaque to the importers: a quantizer plug-in reads what it knows from it (e.g. a head spec).
+     */
+    sourceMetadata?: Readonly<Record<string, unknown>>;
     /** What the source says about itself (ultralytics metadata.yaml / embedded metadata). */
     modelInfo?: ModelInfo;
     /**

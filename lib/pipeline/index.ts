@@ -1,4 +1,10 @@
-export { decodeImage, type RgbImage } from './image.js';
-export { letterbox, boxToOriginal, type LetterboxTransform } from './letterbox.js';
-export { quantizeInput, dequantize, dequantizeOutput, pixelsToInput } from './quantize.js';
-export { imageToInput, toModelInput, type InputDescription, type PreparedInput } from './input.js';
+export { decodeImage, rgbaToRgb, rgbToFloat, type RgbImage } from './image.js';
+export {
+  letterbox, letterboxTransform, resizeBilinear, boxToOriginal, boxToLetterbox, roundHalfEven,
+  type LetterboxTransform, type LetterboxOptions,
+} from './letterbox.js';
+export { quantizeInput, floatToInput, dequantize, dequantizeOutput, pixelsToInput, type TensorQuantization, type QuantizedDType } from './quantize.js';
+export {
+  imageToInput, imageInputSize, toModelInput,
+  type InputDescription, type PreparedInput, type ModelInputArray,
+} from './input.js';

@@ -49,6 +49,14 @@ export function quantizeInput(x: ArrayLike<number>, params: TensorQuantization):
   return out;
 }
 
+/**
+ * Float input values (in the model's float input range) in an input tensor's own dtype: a float32
+ * input takes them as they are, an int8 / uint8 / int16 input gets them quantized with its parameters.
+ */
+export function floatToInput(x: Float32Array, params: TensorQuantization): Float32Array | Int8Array | Uint8Array | Int16Array {
+  return params.dtype === 'float32' ? x : quantizeInput(x, params);
+}
+
 /** f = scale * (q - zeroPoint). Float32 inputs are returned as they are. */
 export function dequantize(q: ArrayLike<number>, scale: number, zeroPoint: number): Float32Array {
   const out = new Float32Array(q.length);

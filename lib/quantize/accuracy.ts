@@ -4,30 +4,33 @@
 // the float model on the validation set is within the target.
 //
 // The target is either
-//   maxDrop:   mAP50-95 points (0-100 scale) below the float model on a labelled YOLO set, or
+//   maxDrop:   points (0-100 scale) of the task metric's primary value below the float model, on a
+//              labelled set (the plug-in's Metric, plugin.ts: mAP50-95 with lib/yolo's), or
 //   minSqnrDb: output SQNR (dB) against the float model on validation inputs (any model).
 // The search is cheap: raise the first 1, 2, 4, 8, ... layers of the ranking (batches in order of
 // sensitivity) until the target is met, then bisect between the last two batch sizes. Each step is one
 // plan + one file + one evaluation; calibration happened once.
 import type { IrNode } from '../ir/graph.js';
-import { datasetInputs, type RepresentativeDataset } from './dataset.js';
-import { loadDataset } from '../yolo/dataset.js';
+import { medianLatencies } from '../runtime/latency.js';
+import { nowSeconds } from '../util/clock.js';
+import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
+import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
 import type { CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
-import { interleavedLatency, LabelledSet, raisedPrecisions, summarize, VariantSession, type LabelledSetSpec, type VariantSessionOptions } from './variants.js';
+import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
 
 export interface AccuracyTarget {
-  /** Largest allowed mAP50-95 drop below the float model, in points (0-100 scale); needs a labelled `validation` set. */
+  /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
   maxDrop?: number;
   /** Smallest allowed output SQNR (dB) against the float model on the `validation` inputs (instead of maxDrop). */
   minSqnrDb?: number;
   /**
-   * maxDrop: a labelled dataset (as `evaluate` takes: folder, dataset root, yaml, list, glob, or
-   * { images, labels?, offset?, limit? }). minSqnrDb: inputs as for the representative dataset.
+   * maxDrop: a labelled dataset (a path the metric reads, or { images, labels?, offset?, limit? }).
+   * minSqnrDb: inputs as for the representative dataset.
    */
-  validation: string | LabelledSetSpec | RepresentativeDataset;
+  validation: string | ValidationSetSpec | RepresentativeDataset;
   /** Ranking method (default 'raise-one', to int16). */
   method?: SensitivityMethod;
   /** Images for the ranking's SQNR (default 4: the first validation images). */
@@ -43,17 +46,18 @@ export interface AccuracyTarget {
 export interface AccuracyTrial {
   int16: number;
   float: number;
-  /** mAP50-95 (maxDrop) or output SQNR dB (minSqnrDb). */
+  /** The metric's primary value (maxDrop) or output SQNR dB (minSqnrDb). */
   value: number;
   ok: boolean;
 }
 
 export interface AccuracyReport {
-  metric: 'mAP50-95' | 'sqnr';
-  /** 'mAP50-95 points below float' or 'dB output SQNR'. */
+  /** The task metric's name ('mAP50-95') or 'sqnr'. */
+  metric: string;
+  /** '<metric> points below float' or 'dB output SQNR'. */
   unit: string;
   target: number;
-  /** The float model's value (mAP50-95; Infinity for SQNR: the reference itself). */
+  /** The float model's value (the metric's; Infinity for SQNR: the reference itself). */
   float: number;
   int8: number;
   chosen: number;
@@ -74,34 +78,37 @@ export interface AccuracyReport {
   seconds: number;
 }
 
-function now(): number {
-  return performance.now() / 1000;
+function isSpec(v: unknown): v is ValidationSetSpec {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as ValidationSetSpec).images === 'string' && !(Symbol.iterator in (v as object)) && !(Symbol.asyncIterator in (v as object));
 }
 
-function isSpec(v: unknown): v is LabelledSetSpec {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as LabelledSetSpec).images === 'string' && !(Symbol.iterator in (v as object)) && !(Symbol.asyncIterator in (v as object));
+/** The labelled set of a maxDrop target (a path is the set's images). */
+function validationSpec(target: AccuracyTarget): ValidationSetSpec {
+  return typeof target.validation === 'string' ? { images: target.validation } : (target.validation as ValidationSetSpec);
 }
 
-export function checkAccuracyTarget(a: AccuracyTarget): void {
+/** Checks an accuracy target before the long work starts; `metric` is the plug-in's (maxDrop needs one). */
+export function checkAccuracyTarget(a: AccuracyTarget, metric: Metric | undefined): void {
+  const name = metric?.name ?? 'task metric';
   if (!a || typeof a !== 'object') throw new Error('quantizeInt8: accuracy must be { maxDrop | minSqnrDb, validation }');
   const hasDrop = a.maxDrop !== undefined;
   const hasSqnr = a.minSqnrDb !== undefined;
-  if (hasDrop === hasSqnr) throw new Error('quantizeInt8: accuracy needs exactly one of maxDrop (mAP50-95 points) or minSqnrDb (dB)');
+  if (hasDrop === hasSqnr) throw new Error(`quantizeInt8: accuracy needs exactly one of maxDrop (${name} points) or minSqnrDb (dB)`);
+  if (hasDrop && !metric) throw new Error('quantizeInt8: accuracy.maxDrop needs a task metric, and this quantizer has none (no plug-in metric); use minSqnrDb');
   if (hasDrop && !(typeof a.maxDrop === 'number' && Number.isFinite(a.maxDrop) && a.maxDrop >= 0)) {
-    throw new Error(`quantizeInt8: accuracy.maxDrop must be a number >= 0 (mAP50-95 points below float), got ${a.maxDrop}`);
+    throw new Error(`quantizeInt8: accuracy.maxDrop must be a number >= 0 (${name} points below float), got ${a.maxDrop}`);
   }
   if (hasSqnr && !(typeof a.minSqnrDb === 'number' && Number.isFinite(a.minSqnrDb))) {
     throw new Error(`quantizeInt8: accuracy.minSqnrDb must be a finite number of dB, got ${a.minSqnrDb}`);
   }
   if (a.validation === undefined || a.validation === null) throw new Error('quantizeInt8: accuracy.validation is required (the images the drop is measured on)');
   if (hasDrop && typeof a.validation !== 'string' && !isSpec(a.validation)) {
-    throw new Error('quantizeInt8: accuracy.maxDrop is measured as mAP50-95 on a labelled dataset: validation must be a dataset path or { images, labels?, offset?, limit? }');
+    throw new Error(`quantizeInt8: accuracy.maxDrop is measured as ${name} on a labelled dataset: validation must be a dataset path or { images, labels?, offset?, limit? }`);
   }
   if (hasDrop) {
     // The set must exist before calibration starts (listing it is cheap; images are read later).
-    const spec = typeof a.validation === 'string' ? { images: a.validation } : (a.validation as LabelledSetSpec);
     try {
-      loadDataset(spec.images, { labelsDir: spec.labels, purpose: 'evaluation' });
+      metric!.check(validationSpec(a));
     } catch (e) {
       throw new Error(`quantizeInt8: accuracy.validation: ${(e as Error).message}`);
     }
@@ -109,165 +116,222 @@ export function checkAccuracyTarget(a: AccuracyTarget): void {
   if (a.method !== undefined && !SENSITIVITY_METHODS.includes(a.method)) throw new Error(`quantizeInt8: accuracy.method '${String(a.method)}' is not one of ${SENSITIVITY_METHODS.join(', ')}`);
 }
 
+/** The validation data: the metric's labelled set (maxDrop) and float inputs for ranking and latency. */
+async function loadValidation(
+  target: AccuracyTarget,
+  inputShape: number[],
+  metric: Metric | undefined,
+  resolve: ImageSourceResolver,
+): Promise<{ set?: ScoredSet; inputs: Float32Array[] }> {
+  if (target.maxDrop !== undefined) {
+    const set = await metric!.load(validationSpec(target), [inputShape[1], inputShape[2]]);
+    return { set, inputs: set.floatInputs(Math.max(target.rankImages ?? 4, target.latencyImages ?? 8)) };
+  }
+  const v = isSpec(target.validation) ? target.validation.images : (target.validation as RepresentativeDataset);
+  const inputs: Float32Array[] = [];
+  for await (const x of datasetInputs(v, inputShape, { used: 0, skipped: [] }, resolve)) inputs.push(x);
+  if (inputs.length === 0) throw new Error('quantizeInt8: accuracy.validation gave no inputs');
+  return { inputs };
+}
+
+/** A written variant and its value (the metric's primary value, or output SQNR dB). */
+interface Measured {
+  value: number;
+  precisions: Map<string, Precision>;
+  tflite: Uint8Array;
+}
+
+/**
+ * The variants the search writes and measures, each once: the first k16 layers of the ranking in
+ * int16 and the first kf in float (kf <= k16 counts inside k16), with their carriers.
+ */
+class Trials {
+  readonly list: AccuracyTrial[] = [];
+  private memo = new Map<string, Measured>();
+  /** The ranking (worst first); empty until ranked. */
+  order: IrNode[] = [];
+
+  constructor(
+    readonly session: VariantSession,
+    private valueOf: (tflite: Uint8Array, label: string) => Promise<number>,
+    readonly ok: (value: number) => boolean,
+    private onTrial: (count: number) => void,
+  ) {}
+
+  async measure(key: string, precisions: Map<string, Precision>, k16: number, kf: number): Promise<Measured> {
+    let m = this.memo.get(key);
+    if (!m) {
+      const tflite = this.session.write(precisions);
+      const value = await this.valueOf(tflite, `variant ${key}`);
+      m = { value, precisions, tflite };
+      this.memo.set(key, m);
+      this.list.push({ int16: k16, float: kf, value, ok: this.ok(value) });
+      this.onTrial(this.list.length);
+    }
+    return m;
+  }
+
+  trial(k16: number, kf: number): Promise<Measured> {
+    const raised = new Map<string, Precision>();
+    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, i < kf ? 'float' : 'int16');
+    const precisions = raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised);
+    return this.measure(`${k16}/${kf}`, precisions, k16, kf);
+  }
+
+  /** The best variant measured (the highest value). */
+  best(): Measured {
+    return [...this.memo.values()].reduce((x, y) => (y.value > x.value ? y : x));
+  }
+}
+
+/** Smallest k in 1..n with ok(k), by doubling then bisecting (assumes more raised is not worse). */
+async function smallestPassing(n: number, ok: (k: number) => Promise<boolean>): Promise<number | undefined> {
+  let lo = 0;
+  let hi = 0;
+  for (let k = 1; ; k = Math.min(n, 2 * k)) {
+    if (await ok(k)) {
+      hi = k;
+      break;
+    }
+    lo = k;
+    if (k === n) return undefined;
+  }
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (await ok(mid)) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** What the search chose: the variant, how many ranked layers it raises to int16 / float, whether it meets the target. */
+interface Choice {
+  chosen: Measured;
+  k16: number;
+  kf: number;
+  reached: boolean;
+}
+
+/** Raises ranked layers to int16 while that suffices, then to float; `rank` fills trials.order first. */
+async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>): Promise<Choice> {
+  if (trials.ok(int8.value)) return { chosen: int8, k16: 0, kf: 0, reached: true };
+  await rank();
+  const n = trials.order.length;
+  if (n === 0) return { chosen: int8, k16: 0, kf: 0, reached: false };
+  const passes = async (k16: number, kf: number) => trials.ok((await trials.trial(k16, kf)).value);
+  const a = await smallestPassing(n, (k) => passes(k, 0));
+  if (a !== undefined) return { chosen: await trials.trial(a, 0), k16: a, kf: 0, reached: true };
+  const b = await smallestPassing(n, (k) => passes(n, k));
+  if (b !== undefined) return { chosen: await trials.trial(n, b), k16: n, kf: b, reached: true };
+  return { chosen: int8, k16: 0, kf: 0, reached: false };
+}
+
+/**
+ * The last resort: every op in float (the conversions at the model input and outputs stay); when even
+ * that misses the target, the best variant found (target.writeBest) or an error saying so.
+ */
+async function fallBackToFloat(trials: Trials, target: AccuracyTarget, describe: DescribeValue): Promise<Choice> {
+  const graph = trials.session.graph;
+  const n = trials.order.length;
+  const allFloat = await trials.measure('all-float', new Map(graph.nodes.map((x) => [x.name, 'float' as Precision])), n, n);
+  if (trials.ok(allFloat.value)) return { chosen: allFloat, k16: n, kf: n, reached: true };
+  const best = trials.best();
+  if (!target.writeBest) {
+    throw new Error(`quantizeInt8: accuracy: ${describe.unreachable(allFloat.value)} (best found ${describe.achieved(best.value)}; nothing written; accuracy.writeBest writes the best model anyway)`);
+  }
+  const t = trials.list.find((x) => x.value === best.value)!;
+  return { chosen: best, k16: t.int16, kf: t.float, reached: false };
+}
+
+/** How values read in errors, for the target's kind. */
+interface DescribeValue {
+  unreachable(allFloat: number): string;
+  achieved(value: number): string;
+}
+
+function describeValues(target: AccuracyTarget, metricName: string, floatValue: number): DescribeValue {
+  if (target.maxDrop !== undefined) {
+    return {
+      unreachable: (v) => `a drop of at most ${target.maxDrop} ${metricName} points below float (${floatValue.toFixed(4)}) cannot be reached: with every op in float the drop is ${(100 * (floatValue - v)).toFixed(2)} points`,
+      achieved: (v) => (100 * (floatValue - v)).toFixed(2) + ' points',
+    };
+  }
+  return {
+    unreachable: (v) => `an output SQNR of ${target.minSqnrDb} dB cannot be reached: with every op in float it is ${v.toFixed(2)} dB`,
+    achieved: (v) => v.toFixed(2) + ' dB',
+  };
+}
+
 /**
  * Chooses the precision of every node for the accuracy target. Throws when the target cannot be met
- * even with every op in float (unless writeBest).
+ * even with every op in float (unless writeBest). `metric` is the plug-in's (maxDrop), `resolve` how
+ * a validation path is read (minSqnrDb).
  */
 export async function selectForAccuracy(
   cal: CalibratedGraph,
   recipe: RecipeResolver,
   target: AccuracyTarget,
-  options: VariantSessionOptions & { onProgress?: (step: string, done: number, total: number) => void },
+  options: VariantSessionOptions & { onProgress?: (step: string, done: number, total: number) => void; metric?: Metric; resolveImages?: ImageSourceResolver },
 ): Promise<{ precisions: Map<string, Precision>; report: AccuracyReport }> {
-  const t0 = now();
-  checkAccuracyTarget(target);
+  const t0 = nowSeconds();
+  const { metric } = options;
+  checkAccuracyTarget(target, metric);
   const progress = options.onProgress ?? (() => {});
-  const graph = cal.graph;
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const useMap = target.maxDrop !== undefined;
-
-  let set: LabelledSet | undefined;
-  let validation: Float32Array[];
-  if (useMap) {
-    const spec = typeof target.validation === 'string' ? { images: target.validation } : (target.validation as LabelledSetSpec);
-    set = await LabelledSet.load(spec, [inputShape[1], inputShape[2]]);
-    validation = set.floatInputs(Math.max(target.rankImages ?? 4, target.latencyImages ?? 8));
-  } else {
-    const v = isSpec(target.validation) ? target.validation.images : (target.validation as RepresentativeDataset);
-    validation = [];
-    for await (const x of datasetInputs(v, inputShape, { used: 0, skipped: [] })) validation.push(x);
-    if (validation.length === 0) throw new Error('quantizeInt8: accuracy.validation gave no inputs');
-  }
-  const rankInputs = useMap ? validation.slice(0, target.rankImages ?? 4) : validation;
-  const session = await VariantSession.create(cal, recipe, rankInputs, options);
-  const sqnrSession = useMap ? undefined : session;
-
-  const base = (n: IrNode) => session.basePrecision(n);
+  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
+  const { set, inputs } = await loadValidation(target, inputShape, metric, options.resolveImages ?? plainImageSource);
+  const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, options);
+  const primary = metric?.primary ?? '';
+  const valueOf = set
+    ? async (tflite: Uint8Array, label: string) => (await set.score(tflite, label))[primary]
+    : async (tflite: Uint8Array) => (await session.outputError(tflite)).sqnrDb;
+  const floatValue = set ? await valueOf(session.floatTflite, 'float reference') : Infinity;
+  const ok = set ? (value: number) => 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : (value: number) => value >= target.minSqnrDb!;
+  const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1));
   // The ranking (worst first), only when the int8 model misses the target.
-  let order: IrNode[] = [];
-  let n = 0;
   const rank = async () => {
     const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers);
-    order = ranked.map((r) => r.node);
-    n = order.length;
+    trials.order = ranked.map((r) => r.node);
   };
+  const int8 = await trials.trial(0, 0);
+  let choice = await raiseUntilMet(trials, int8, rank);
+  if (!choice.reached) choice = await fallBackToFloat(trials, target, describeValues(target, metric?.name ?? '', floatValue));
+  const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length });
+  return { precisions: choice.chosen.precisions, report: { ...report, seconds: nowSeconds() - t0 } };
+}
 
-  const floatValue = set ? (await set.score(session.floatTflite, 'float reference')).mAP50_95 : Infinity;
-  const okOf = (value: number) => (useMap ? 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : value >= target.minSqnrDb!);
-  const trials: AccuracyTrial[] = [];
-  const memo = new Map<string, { value: number; precisions: Map<string, Precision>; tflite: Uint8Array }>();
-  const configOf = (k16: number, kf: number): Map<string, Precision> => {
-    const raised = new Map<string, Precision>();
-    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(order[i].name, i < kf ? 'float' : 'int16');
-    return raisedPrecisions(graph, base, raised);
-  };
-  const measure = async (key: string, precisions: Map<string, Precision>, k16: number, kf: number) => {
-    let m = memo.get(key);
-    if (!m) {
-      const tflite = session.write(precisions);
-      const value = set ? (await set.score(tflite, `variant ${key}`)).mAP50_95 : (await sqnrSession!.outputError(tflite)).sqnrDb;
-      m = { value, precisions, tflite };
-      memo.set(key, m);
-      trials.push({ int16: k16, float: kf, value, ok: okOf(value) });
-      progress('accuracy', trials.length, trials.length + 1);
-    }
-    return m;
-  };
-  const trial = (k16: number, kf: number) => measure(`${k16}/${kf}`, configOf(k16, kf), k16, kf);
-
-  /** Smallest k in 1..n with ok(k), by doubling then bisecting (assumes more raised is not worse). */
-  const search = async (f: (k: number) => Promise<{ value: number }>): Promise<number | undefined> => {
-    let lo = 0;
-    let hi = 0;
-    for (let k = 1; ; k = Math.min(n, 2 * k)) {
-      if (okOf((await f(k)).value)) {
-        hi = k;
-        break;
-      }
-      lo = k;
-      if (k === n) return undefined;
-    }
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (okOf((await f(mid)).value)) hi = mid;
-      else lo = mid;
-    }
-    return hi;
-  };
-
-  const int8 = await trial(0, 0);
-  let chosen = int8;
-  let k16 = 0;
-  let kf = 0;
-  let reached = okOf(int8.value);
-  if (!reached) await rank();
-  if (!reached && n > 0) {
-    const a = await search((k) => trial(k, 0));
-    if (a !== undefined) {
-      k16 = a;
-      chosen = await trial(a, 0);
-      reached = true;
-    } else {
-      const b = await search((k) => trial(n, k));
-      if (b !== undefined) {
-        k16 = n;
-        kf = b;
-        chosen = await trial(n, b);
-        reached = true;
-      }
-    }
-  }
-  if (!reached) {
-    // Every op in float (the conversions at the model input and outputs stay).
-    const allFloat = await measure('all-float', new Map(graph.nodes.map((x) => [x.name, 'float' as Precision])), n, n);
-    if (okOf(allFloat.value)) {
-      chosen = allFloat;
-      k16 = kf = n;
-      reached = true;
-    } else {
-      const better = (a: number, b: number) => a > b;
-      const best = [...memo.values()].reduce((x, y) => (better(y.value, x.value) ? y : x));
-      const what = useMap
-        ? `a drop of at most ${target.maxDrop} mAP50-95 points below float (${floatValue.toFixed(4)}) cannot be reached: with every op in float the drop is ${(100 * (floatValue - allFloat.value)).toFixed(2)} points`
-        : `an output SQNR of ${target.minSqnrDb} dB cannot be reached: with every op in float it is ${allFloat.value.toFixed(2)} dB`;
-      if (!target.writeBest) throw new Error(`quantizeInt8: accuracy: ${what} (best found ${useMap ? (100 * (floatValue - best.value)).toFixed(2) + ' points' : best.value.toFixed(2) + ' dB'}; nothing written; accuracy.writeBest writes the best model anyway)`);
-      chosen = best;
-      const t = trials.find((x) => x.value === best.value)!;
-      k16 = t.int16;
-      kf = t.float;
-    }
-  }
-
-  // Cost against all-int8, measured in this run.
-  const latencyInputs = validation.slice(0, target.latencyImages ?? 8);
-  const [latInt8, latChosen] = chosen === int8 ? await interleavedLatency([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await interleavedLatency([int8.tflite, chosen.tflite], latencyInputs, 2);
+/** The report of a choice, with its cost against all-int8 measured in this run (latency, size). */
+async function accuracyReport(
+  cal: CalibratedGraph,
+  target: AccuracyTarget,
+  r: { metricName?: string; floatValue: number; int8: Measured; choice: Choice; trials: Trials; inputs: Float32Array[]; validationImages: number },
+): Promise<Omit<AccuracyReport, 'seconds'>> {
+  const { int8, choice, trials } = r;
+  const { chosen, k16, kf } = choice;
+  const useMetric = target.maxDrop !== undefined;
+  const latencyInputs = r.inputs.slice(0, target.latencyImages ?? 8);
+  const [latInt8, latChosen] = chosen === int8 ? await medianLatencies([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await medianLatencies([int8.tflite, chosen.tflite], latencyInputs, 2);
+  const order = trials.order;
   const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: (i < kf ? 'float' : 'int16') as Precision }));
-  const byName = new Map(graph.nodes.map((x) => [x.name, x]));
+  const byName = new Map(cal.graph.nodes.map((x) => [x.name, x]));
   const notInt8 = [...chosen.precisions].filter(([, p]) => p !== 'int8').map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
-  const achieved = useMap ? 100 * (floatValue - chosen.value) : chosen.value;
-  const s = summarize(chosen.precisions);
   return {
-    precisions: chosen.precisions,
-    report: {
-      metric: useMap ? 'mAP50-95' : 'sqnr',
-      unit: useMap ? 'mAP50-95 points below float' : 'dB output SQNR',
-      target: useMap ? target.maxDrop! : target.minSqnrDb!,
-      float: floatValue,
-      int8: int8.value,
-      chosen: chosen.value,
-      achieved,
-      reached,
-      ranking: order.map((x) => x.name),
-      ranked: order.length > 0,
-      raisedLayers,
-      notInt8,
-      trials,
-      latencyMs: { int8: latInt8, chosen: latChosen, ratio: latChosen / latInt8 },
-      fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
-      fullInteger: s.float === 0,
-      validationImages: set ? set.count : validation.length,
-      seconds: now() - t0,
-    },
+    metric: useMetric ? r.metricName! : 'sqnr',
+    unit: useMetric ? `${r.metricName} points below float` : 'dB output SQNR',
+    target: useMetric ? target.maxDrop! : target.minSqnrDb!,
+    float: r.floatValue,
+    int8: int8.value,
+    chosen: chosen.value,
+    achieved: useMetric ? 100 * (r.floatValue - chosen.value) : chosen.value,
+    reached: choice.reached,
+    ranking: order.map((x) => x.name),
+    ranked: order.length > 0,
+    raisedLayers,
+    notInt8,
+    trials: trials.list,
+    latencyMs: { int8: latInt8, chosen: latChosen, ratio: latChosen / latInt8 },
+    fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
+    fullInteger: summarize(chosen.precisions).float === 0,
+    validationImages: r.validationImages,
   };
 }
 
@@ -275,7 +339,7 @@ export async function selectForAccuracy(
 export function formatAccuracyReport(a: AccuracyReport): string {
   const v = (x: number) => (a.metric === 'sqnr' ? (Number.isFinite(x) ? `${x.toFixed(2)} dB` : 'inf') : x.toFixed(4));
   const lines = [
-    `accuracy target: ${a.metric === 'sqnr' ? `output SQNR >= ${a.target} dB` : `at most ${a.target} mAP50-95 points below float`} on ${a.validationImages} validation images: ${a.reached ? 'reached' : 'NOT reached (best model written)'}`,
+    `accuracy target: ${a.metric === 'sqnr' ? `output SQNR >= ${a.target} dB` : `at most ${a.target} ${a.metric} points below float`} on ${a.validationImages} validation images: ${a.reached ? 'reached' : 'NOT reached (best model written)'}`,
     `  float ${v(a.float)}, all-int8 ${v(a.int8)}, chosen ${v(a.chosen)}${a.metric === 'sqnr' ? '' : ` (${a.achieved.toFixed(2)} points below float)`}`,
     `  layers raised (${a.raisedLayers.length}): ${a.raisedLayers.map((l) => `${l.node} -> ${l.precision}`).join(', ') || 'none'}`,
     `  ops not int8 (with the readers that carry a raised output): ${a.notInt8.length}; ${a.fullInteger ? 'still full-integer' : 'float ops present'}`,

@@ -1,26 +1,49 @@
-// The representative dataset: image files (a dataset path in any layout lib/yolo/dataset.ts resolves,
-// or a list) or ready tensors, turned into the float inputs the model was trained on (letterboxed to
-// its input size, pixel / 255).
-import { resolveDataset, datasetInfo, type DatasetInfo, type ResolvedDataset } from '../yolo/dataset.js';
+// The representative dataset: image files (a dataset path, resolved by the plug-in's resolver or the
+// plain one below, or a list) or ready tensors, turned into the float inputs the model was trained on
+// (letterboxed to its input size, pixel / 255).
+import path from 'node:path';
 import { decodeImage } from '../pipeline/image.js';
 import { letterbox } from '../pipeline/letterbox.js';
+import { hasWildcard } from '../util/glob.js';
+import { globImages, imagesIn, isDir, isFile, isImageFile, readImageList, uniqueSorted } from '../util/image-files.js';
+import type { DatasetInfo, ImageSourceResolver } from './plugin.js';
 
 export type DatasetItem = Float32Array | Uint8Array | { dataSync(): ArrayLike<number>; shape: number[]; dtype: string };
 export type RepresentativeDataset = string | string[] | Iterable<DatasetItem> | AsyncIterable<DatasetItem>;
 
+const PLAIN_EXPECTED = 'expected a folder of images, a .txt list of images, a glob on the file name or one image file';
+
 /**
- * The image files of a dataset source, or the list as given. A string is any layout the dataset
- * resolver accepts (images folder, dataset root, yaml, .txt list, glob, one image); where it has
- * several splits, calibration uses train (else val). Sorted, so runs are reproducible.
+ * The dataset paths any model's quantizer reads (no plug-in): a folder with the images directly in
+ * it, a glob on the file name, a .txt list of image paths, one image file. Sorted, without repeats.
  */
-export function listImageFiles(source: string | string[]): string[] {
+export const plainImageSource: ImageSourceResolver = (source) => {
+  if (typeof source !== 'string' || source === '') throw new Error(`dataset: expected a path (${PLAIN_EXPECTED})`);
+  let layout: string;
+  let images: string[];
+  if (hasWildcard(path.basename(source)) || hasWildcard(source)) [layout, images] = ['glob', globImages(source)];
+  else if (isDir(source)) {
+    [layout, images] = ['images-folder', imagesIn(source)];
+    if (images.length === 0) throw new Error(`'${source}': no image files (.jpg/.png/...) in the folder (${PLAIN_EXPECTED})`);
+  } else if (!isFile(source)) throw new Error(`'${source}': no such file or folder (${PLAIN_EXPECTED})`);
+  else if (/\.txt$/i.test(source)) [layout, images] = ['list-file', uniqueSorted(readImageList(source))];
+  else if (isImageFile(source)) [layout, images] = ['image-file', [source]];
+  else throw new Error(`'${source}': not an image or a .txt list (${PLAIN_EXPECTED})`);
+  return { images, info: { source, layout, images: images.length } };
+};
+
+/**
+ * The image files of a dataset source (read by `resolve`), or the list as given. Sorted, so runs are
+ * reproducible.
+ */
+export function listImageFiles(source: string | string[], resolve: ImageSourceResolver = plainImageSource): string[] {
   if (Array.isArray(source)) return [...source];
-  return resolveCalibrationSet(source).images;
+  return resolveCalibrationSet(source, resolve).images;
 }
 
-function resolveCalibrationSet(source: string): ResolvedDataset {
+function resolveCalibrationSet(source: string, resolve: ImageSourceResolver): ReturnType<ImageSourceResolver> {
   try {
-    return resolveDataset(source, { purpose: 'calibration' });
+    return resolve(source);
   } catch (e) {
     throw new Error(`representative dataset: ${(e as Error).message}`);
   }
@@ -81,20 +104,22 @@ function lengthMismatch(index: number, length: number, inputShape: number[]): st
 
 /**
  * Yields model inputs: Float32Array [1,H,W,C] with values in the model's float input range.
- * Image files that cannot be decoded are skipped and counted in `stats`.
+ * Image files that cannot be decoded are skipped and counted in `stats`; a string source is read by
+ * `resolve` (a plug-in's dataset layouts, or the plain resolver).
  */
 export async function* datasetInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
   stats: DatasetStats,
+  resolve: ImageSourceResolver = plainImageSource,
 ): AsyncGenerator<Float32Array> {
   const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
     let files: string[];
     if (typeof dataset === 'string') {
-      const resolved = resolveCalibrationSet(dataset);
-      stats.dataset = datasetInfo(resolved);
+      const resolved = resolveCalibrationSet(dataset, resolve);
+      stats.dataset = resolved.info;
       files = resolved.images;
     } else files = [...(dataset as string[])];
     stats.files = files.length;
@@ -150,4 +175,27 @@ export async function* datasetInputs(
     yield data;
   }
   if (index === 0) checkCalibrationCount(stats, 1);
+}
+
+/**
+ * Whether a representative dataset can be read again from its start: a path or a list (of files or of
+ * tensors) can; any other iterable is treated as one-shot (an iterator is consumed by calibration), so
+ * the first samples must be kept while calibrating (calibrateGraph's keepInputs).
+ */
+export function isReiterable(dataset: RepresentativeDataset): boolean {
+  return typeof dataset === 'string' || Array.isArray(dataset);
+}
+
+/** The inputs bias correction reads, from the start each time: the dataset again, or the kept inputs. */
+export function correctionInputs(
+  dataset: RepresentativeDataset,
+  inputShape: number[],
+  kept: Float32Array[] | undefined,
+  resolve: ImageSourceResolver = plainImageSource,
+): (() => AsyncIterable<Float32Array>) | undefined {
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve);
+  if (!kept) return undefined;
+  return async function* () {
+    yield* kept;
+  };
 }

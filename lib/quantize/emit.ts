@@ -9,7 +9,7 @@ import type { BuiltinOptions, DTypeName, TfliteModel } from '../tflite/model.js'
 import type { BuiltinOperatorName } from '../tflite/operators.js';
 import { ACTIVATION_LIMITS, fixedOutputParams, quantizeValue, type QuantParams } from '../int8/arithmetic.js';
 import type { ActivationRange } from './params.js';
-import type { PlannedOp, PlannedTensor, QuantPlan } from './plan.js';
+import type { PlannedConversion, PlannedOp, PlannedTensor, QuantPlan } from './plan.js';
 import type { EmitContext, OpQuant } from '../ops/types.js';
 
 export interface EmitOptions {
@@ -19,18 +19,46 @@ export interface EmitOptions {
   description?: string;
 }
 
-/** The file being written: planned tensors become file tensors on first use, with unique names. */
-class PlanWriter {
-  readonly b = new TfliteBuilder();
-  private readonly index = new Map<string, number>();
-  private readonly usedLabels = new Set<string>();
-  /** The op step being written (its precision decides internal tensors' dtype). */
-  step: PlannedOp | undefined;
-  /** The node being written, with the plan's inputs. */
-  node!: IrNode;
+export function emitPlan(graph: Graph, plan: QuantPlan, options: EmitOptions): TfliteModel {
+  const emitter = new PlanEmitter(graph, plan);
+  // The graph-side input tensors come first in the file (then their I/O twins, if any).
+  for (const name of graph.inputs) emitter.tensor(name);
+  for (const s of plan.steps) {
+    if (s.kind === 'convert') emitter.conversion(s);
+    else emitter.op(s, options.quantOf);
+  }
+  const b = emitter.builder;
+  b.setInputs(plan.inputs.map((k) => emitter.tensor(k)));
+  b.setOutputs(plan.outputs.map((k) => emitter.tensor(k)));
+  const model = b.build();
+  if (options.description !== undefined) model.description = options.description;
+  for (const [name, bytes] of Object.entries(options.metadata ?? {})) {
+    model.buffers.push({ data: bytes });
+    model.metadata.push({ name, buffer: model.buffers.length - 1 });
+  }
+  return model;
+}
 
-  constructor(readonly graph: Graph, readonly plan: QuantPlan) {}
+/** The TFLite builder, the file tensor of every plan key (created on first use) and the op being written. */
+class PlanEmitter {
+  readonly builder = new TfliteBuilder();
+  private index = new Map<string, number>();
+  private usedLabels = new Set<string>();
+  private nodeByName: Map<string, IrNode>;
+  /** The op step being written, and its node with the plan's (converted) inputs. */
+  private step?: PlannedOp;
+  private current?: IrNode;
+  private ctx: EmitContext;
 
+  constructor(
+    private graph: Graph,
+    private plan: QuantPlan,
+  ) {
+    this.nodeByName = new Map(graph.nodes.map((n) => [n.name, n]));
+    this.ctx = this.emitContext();
+  }
+
+  /** A file-unique tensor name: the label, or the label with _1, _2 ... */
   unique(label: string): string {
     let l = label;
     for (let i = 1; this.usedLabels.has(l); i++) l = `${label}_${i}`;
@@ -44,13 +72,13 @@ class PlanWriter {
     return t;
   }
 
-  /** The file index of a planned tensor, added (with its data and parameters) on first use. */
+  /** The file tensor of a plan key, added on first use. */
   tensor(key: string): number {
     let idx = this.index.get(key);
     if (idx === undefined) {
       const t = this.planned(key);
       const quantization = t.scale ? { scale: t.scale, zeroPoint: t.zeroPoint!, ...(t.axis !== undefined ? { quantizedDimension: t.axis } : {}) } : undefined;
-      idx = this.b.addTensor({
+      idx = this.builder.addTensor({
         name: this.unique(this.plan.fileNames[key] ?? t.name),
         shape: t.shape,
         type: t.dtype as DTypeName,
@@ -71,23 +99,88 @@ class PlanWriter {
     return t.role === 'constant' ? this.graph.tensors.get(t.name)! : { name: key, shape: t.shape, dtype: 'float32' };
   }
 
-  params(key: string): QuantParams {
+  paramsOf(key: string): QuantParams {
     const t = this.planned(key);
     // A float op's writer may still ask (to pass parameters along to internal tensors it creates in float).
-    if (!t.scale && this.step?.precision === 'float') return { scale: 1, zeroPoint: 0 };
+    if (!t.scale && this.step !== undefined && this.step.precision === 'float') return { scale: 1, zeroPoint: 0 };
     if (!t.scale) throw new Error(`emit: tensor '${key}' is ${t.dtype}; it has no integer parameters`);
     return { scale: t.scale[0], zeroPoint: t.zeroPoint![0] };
   }
 
-  /** A scalar constant in the dtype and parameters of tensor `like` (float, or quantized with saturation). */
-  scalarLike(label: string, value: number, like: string): number {
+  /** A QUANTIZE / DEQUANTIZE step; the inner (graph-side) tensor is created first, as for every op's input. */
+  conversion(s: PlannedConversion): void {
+    const [first, second] = s.reason === 'model-input' ? [s.to, s.from] : [s.from, s.to];
+    this.tensor(first);
+    this.tensor(second);
+    this.builder.addOperator(s.op, [this.tensor(s.from)], [this.tensor(s.to)]);
+  }
+
+  /** An op step, written by its op's emit function (the op registry) through the emit context. */
+  op(s: PlannedOp, quantOf: (node: IrNode) => OpQuant): void {
+    this.step = s;
+    const node = this.nodeByName.get(s.node);
+    if (!node) throw new Error(`emit: the plan names node '${s.node}', which the graph does not have`);
+    this.current = { ...node, inputs: s.inputs };
+    try {
+      quantOf(node).emit(this.ctx);
+    } catch (e) {
+      throw new Error(`quantize: cannot write node '${node.name}' (${node.op}, ${s.precision}): ${(e as Error).message}`);
+    }
+  }
+
+  /** What an op's emit function sees of the file being written (ops/types.ts EmitContext). */
+  private emitContext(): EmitContext {
+    const b = this.builder;
+    const step = () => this.step!;
+    const current = () => this.current!;
+    const tensor = (key: string) => this.tensor(key);
+    return {
+      get node() {
+        return current();
+      },
+      get precision() {
+        return step().precision;
+      },
+      tensorInfo: (key) => this.info(key),
+      params: (key) => this.paramsOf(key),
+      activation: tensor,
+      constantOperand: tensor,
+      int32Constant: (label, values, shape) => {
+        const data = values instanceof Int32Array ? values : Int32Array.from(values);
+        return b.addTensor({ name: this.unique(label), shape: shape ?? [data.length], type: 'int32', data });
+      },
+      scalarLike: (label, value, like) => this.scalarLike(label, value, like),
+      weights: () => {
+        if (!step().weights) throw new Error(`emit: node '${step().node}' has no planned weights`);
+        return tensor(step().weights!);
+      },
+      bias: () => {
+        if (!step().bias) throw new Error(`emit: node '${step().node}' has no planned bias`);
+        return tensor(step().bias!);
+      },
+      // Float ops do not use parameters; the int8 ones stand in so shapes of calls stay the same.
+      fixedParams: (op) => fixedOutputParams(op, step().precision === 'int16' ? 'int16' : 'int8'),
+      internal: (label, shape, p) => {
+        const precision = step().precision;
+        const d = precision === 'float' ? 'float32' : precision;
+        if (d === 'float32') return b.addTensor({ name: this.unique(label), shape, type: 'float32' });
+        return b.addTensor({ name: this.unique(label), shape, type: d, quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
+      },
+      op: (name, inputs, outputs, opts) => {
+        b.addOperator(name as BuiltinOperatorName, inputs, outputs, opts as BuiltinOptions | undefined);
+      },
+    };
+  }
+
+  /** A scalar constant in the dtype and parameters of tensor `like` (float32 when it is float). */
+  private scalarLike(label: string, value: number, like: string): number {
     const t = this.planned(like);
-    if (t.dtype === 'float32') return this.b.addTensor({ name: this.unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
-    const p = this.params(like);
+    if (t.dtype === 'float32') return this.builder.addTensor({ name: this.unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
+    const p = this.paramsOf(like);
     const d = t.dtype as 'int8' | 'int16';
     const { qmin, qmax } = ACTIVATION_LIMITS[d];
     const q = quantizeValue(value, p.scale, p.zeroPoint, qmin, qmax);
-    return this.b.addTensor({
+    return this.builder.addTensor({
       name: this.unique(label),
       shape: [],
       type: d,
@@ -95,90 +188,6 @@ class PlanWriter {
       quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
     });
   }
-
-  /** The step's planned weights or bias tensor. */
-  operand(kind: 'weights' | 'bias'): number {
-    const key = this.step![kind];
-    if (!key) throw new Error(`emit: node '${this.step!.node}' has no planned ${kind}`);
-    return this.tensor(key);
-  }
-
-  /** A tensor an op's writer creates inside the op (in the step's dtype). */
-  internal(label: string, shape: number[], p: QuantParams): number {
-    const precision = this.step!.precision;
-    if (precision === 'float') return this.b.addTensor({ name: this.unique(label), shape, type: 'float32' });
-    return this.b.addTensor({ name: this.unique(label), shape, type: precision, quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
-  }
-}
-
-/** What an op's emit function sees of the writer. */
-function emitContext(w: PlanWriter): EmitContext {
-  return {
-    get node() {
-      return w.node;
-    },
-    get precision() {
-      return w.step!.precision;
-    },
-    tensorInfo: (key) => w.info(key),
-    params: (key) => w.params(key),
-    activation: (key) => w.tensor(key),
-    constantOperand: (key) => w.tensor(key),
-    int32Constant(label, values, shape) {
-      const data = values instanceof Int32Array ? values : Int32Array.from(values);
-      return w.b.addTensor({ name: w.unique(label), shape: shape ?? [data.length], type: 'int32', data });
-    },
-    scalarLike: (label, value, like) => w.scalarLike(label, value, like),
-    weights: () => w.operand('weights'),
-    bias: () => w.operand('bias'),
-    // Float ops do not use parameters; the int8 ones stand in so shapes of calls stay the same.
-    fixedParams: (op) => fixedOutputParams(op, w.step!.precision === 'int16' ? 'int16' : 'int8'),
-    internal: (label, shape, p) => w.internal(label, shape, p),
-    op(name, inputs, outputs, opts) {
-      w.b.addOperator(name as BuiltinOperatorName, inputs, outputs, opts as BuiltinOptions | undefined);
-    },
-  };
-}
-
-/** Writes every plan step in order: conversions directly, ops through their registry emit. */
-function writeSteps(w: PlanWriter, quantOf: (node: IrNode) => OpQuant): void {
-  const nodeByName = new Map(w.graph.nodes.map((n) => [n.name, n]));
-  const ctx = emitContext(w);
-  // The graph-side input tensors come first in the file (then their I/O twins, if any).
-  for (const name of w.graph.inputs) w.tensor(name);
-  for (const s of w.plan.steps) {
-    if (s.kind === 'convert') {
-      // The inner (graph-side) tensor first, as for every op's input.
-      const [first, second] = s.reason === 'model-input' ? [s.to, s.from] : [s.from, s.to];
-      w.tensor(first);
-      w.tensor(second);
-      w.b.addOperator(s.op, [w.tensor(s.from)], [w.tensor(s.to)]);
-      continue;
-    }
-    w.step = s;
-    const node = nodeByName.get(s.node);
-    if (!node) throw new Error(`emit: the plan names node '${s.node}', which the graph does not have`);
-    w.node = { ...node, inputs: s.inputs };
-    try {
-      quantOf(node).emit(ctx);
-    } catch (e) {
-      throw new Error(`quantize: cannot write node '${node.name}' (${node.op}, ${s.precision}): ${(e as Error).message}`);
-    }
-  }
-}
-
-export function emitPlan(graph: Graph, plan: QuantPlan, options: EmitOptions): TfliteModel {
-  const w = new PlanWriter(graph, plan);
-  writeSteps(w, options.quantOf);
-  w.b.setInputs(plan.inputs.map((k) => w.tensor(k)));
-  w.b.setOutputs(plan.outputs.map((k) => w.tensor(k)));
-  const model = w.b.build();
-  if (options.description !== undefined) model.description = options.description;
-  for (const [name, bytes] of Object.entries(options.metadata ?? {})) {
-    model.buffers.push({ data: bytes });
-    model.metadata.push({ name, buffer: model.buffers.length - 1 });
-  }
-  return model;
 }
 
 export interface TensorQuantReport {

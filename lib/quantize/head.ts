@@ -1,22 +1,18 @@
-// Detection heads, treated deliberately - generically: every family in the registry
-// (lib/yolo/families) is tried in turn (find by structure, probe numerically, cut), and a head that
-// no family recognises gets the generic output-tail split after calibration (splitMixedOutputTail).
-// Nothing here knows what a YOLOv5 or YOLOv8 head looks like.
-import type { Graph } from '../ir/graph.js';
+// Model heads, treated generically: the plug-in's head families (lib/quantize/plugin.ts) are tried in
+// turn - find by structure, probe numerically, cut - and a head spec the graph already carries is
+// used as it is. A head that no family recognises may get the plug-in's output-tail split after
+// calibration (stages.ts). Nothing here knows what any head looks like.
+import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import { createFloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
-import { HEAD_FAMILIES, type HeadSpec } from '../yolo/families/index.js';
-import { headSubgraph } from '../yolo/families/graph-util.js';
-import { splitMixedOutputTail, MIXED_RANGE_FACTOR } from '../yolo/families/float-tail.js';
-
-export type { HeadSpec };
+import type { HeadCandidate, HeadFamily, HeadPlugin, HeadSpecData } from './plugin.js';
 
 export type HeadTreatment = 'split' | 'keep' | 'none';
 
 export interface TreatedHead {
   graph: Graph;
-  spec?: HeadSpec;
-  /** The family that recognised the head ('float-tail' for the generic split). */
+  spec?: HeadSpecData;
+  /** The family that recognised the head (a spec's kind when the graph came with one). */
   family?: string;
   treatment: HeadTreatment;
   /** The cut variant used. */
@@ -28,7 +24,7 @@ export interface TreatedHead {
 export interface HeadOptions {
   /** 'split' (default): cut the head where its family says; 'keep': quantize it as it is. */
   head?: 'split' | 'keep';
-  /** A family's cut variant (e.g. 'sigmoid-scores' or 'logit-scores' for YOLOv8). */
+  /** A family's cut variant. */
   headCut?: string;
   backend?: BackendName;
 }
@@ -44,67 +40,74 @@ export function probeTolerance(graph: Graph): number {
   return graph.meta.sourceQuantization === 'full-integer' ? 1e-2 : 1e-4;
 }
 
-/** The source's class names travel in the spec when they fit its class count. */
-function withClassNames(spec: HeadSpec, graph: Graph): HeadSpec {
-  const names = graph.meta.modelInfo?.names;
-  return names && names.length === spec.numClasses ? { ...spec, classNames: [...names] } : spec;
+/**
+ * The graph with the head spec its source carries adopted (graph.meta.headSpec, and the plug-in's
+ * note), when it has none set yet: a spec the caller set wins. The graph given is not changed.
+ */
+export function adoptSourceHead(graph: Graph, head: HeadPlugin | undefined): Graph {
+  if (graph.meta.headSpec || !head) return graph;
+  const found = head.fromSource(graph);
+  if (!found) return graph;
+  return { ...graph, meta: { ...graph.meta, headSpec: found.spec, notes: [...graph.meta.notes, found.note] } };
 }
 
-/** Tries each head family on the graph; the first that finds and verifies its head cuts the graph. */
-export async function treatHead(graph: Graph, options: HeadOptions): Promise<TreatedHead> {
-  const warnings: string[] = [];
-  const importedSpec = graph.meta.headSpec as HeadSpec | undefined;
-  if (importedSpec) return { graph, spec: importedSpec, family: importedSpec.kind, treatment: 'split', warnings };
+/** The head as its own graph: inputs = the entry tensors, output = the head output. */
+export function headSubgraph(graph: Graph, entries: string[], nodes: IrNode[], output: string): Graph {
+  const tensors = new Map<string, IrTensor>();
+  for (const n of nodes) for (const name of [...n.inputs, ...n.outputs]) tensors.set(name, graph.tensors.get(name)!);
+  return {
+    tensors,
+    nodes,
+    inputs: entries,
+    outputs: [output],
+    meta: { source: graph.meta.source, format: 'built', notes: ['detection head sub-graph'] },
+  };
+}
+
+/** Probes one family's head on its own float sub-graph; cuts the graph when the probe verifies it. */
+async function probeAndCut(graph: Graph, family: HeadFamily, head: HeadCandidate, cutName: string, backend: BackendName | undefined): Promise<TreatedHead | string> {
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
   const inputSize: [number, number] = [inputShape[1], inputShape[2]];
-  for (const family of HEAD_FAMILIES) {
-    const head = family.find(graph);
-    if (!head) continue;
+  const exec = await createFloatExecutor(headSubgraph(graph, head.convOutputs, head.headNodes, head.output), { backend });
+  try {
+    const probed = await family.probe(graph, head, async (values) => (await exec.run(values, [head.output]))[head.output], inputSize, probeTolerance(graph));
+    if (!probed.ok) {
+      return (
+        `a ${family.name}-like head was found at node '${head.anchorNode}' but failed the numerical probe (${probed.reason}); ` +
+        `it is not decoded as ${family.name} and is quantized generically`
+      );
+    }
+    const cut = family.cut(graph, probed.spec, head, cutName);
+    cut.graph.meta.notes.push(...probed.notes);
+    return { graph: cut.graph, spec: cut.spec, family: family.name, treatment: 'split', cut: cutName, probeMaxError: probed.maxError, warnings: [] };
+  } finally {
+    exec.dispose();
+  }
+}
+
+/**
+ * The head treatment of a float graph: the spec it carries, else the first of the plug-in's families
+ * that finds and verifies its head (cut there, or kept whole with options.head 'keep'); else none.
+ */
+export async function treatHead(graph: Graph, options: HeadOptions, head: HeadPlugin | undefined): Promise<TreatedHead> {
+  const warnings: string[] = [];
+  const known = graph.meta.headSpec;
+  if (known) return { graph, spec: known, family: known.kind, treatment: 'split', warnings };
+  for (const family of head?.families ?? []) {
+    const candidate = family.find(graph);
+    if (!candidate) continue;
     if (options.head === 'keep') return { graph, family: family.name, treatment: 'keep', warnings };
     const cutName = options.headCut ?? family.cuts[0];
     if (!family.cuts.includes(cutName)) {
       throw new Error(`headCut '${cutName}' is not a cut of the ${family.name} head (its cuts: ${family.cuts.join(', ')})`);
     }
-    const exec = await createFloatExecutor(headSubgraph(graph, head.convOutputs, head.headNodes, head.output), { backend: options.backend });
-    try {
-      const probed = await family.probe(graph, head, async (values) => (await exec.run(values, [head.output]))[head.output], inputSize, probeTolerance(graph));
-      if (!probed.ok) {
-        warnings.push(
-          `a ${family.name}-like head was found at node '${head.anchorNode}' but failed the numerical probe (${probed.reason}); ` +
-            `it is not decoded as ${family.name} and is quantized generically`,
-        );
-        continue;
-      }
-      const cut = family.cut(graph, probed.spec, head, cutName);
-      cut.graph.meta.notes.push(...probed.notes);
-      const spec = withClassNames(cut.spec as HeadSpec, graph);
-      return { graph: cut.graph, spec, family: family.name, treatment: 'split', cut: cutName, probeMaxError: probed.maxError, warnings };
-    } finally {
-      exec.dispose();
+    const treated = await probeAndCut(graph, family, candidate, cutName, options.backend);
+    if (typeof treated === 'string') {
+      warnings.push(treated);
+      continue;
     }
+    return { ...treated, warnings };
   }
   if (options.headCut) throw new Error(`headCut '${options.headCut}' was given, but no known head family was found in the graph`);
   return { graph, treatment: 'none', warnings };
-}
-
-/**
- * After calibration, for a head no family took: when the output's layout-only tail joins ranges more
- * than MIXED_RANGE_FACTOR apart, end the int8 graph before it (see lib/yolo/families/float-tail.ts).
- */
-export function splitOutputTail(
-  graph: Graph,
-  ranges: ReadonlyMap<string, { min: number; max: number }>,
-  factor = MIXED_RANGE_FACTOR,
-): { graph: Graph; spec: HeadSpec; note: string } | undefined {
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const info = graph.meta.modelInfo;
-  const kpt = info?.kptShape;
-  const split = splitMixedOutputTail(
-    graph,
-    ranges,
-    { inputSize: [inputShape[1], inputShape[2]], numClasses: info?.names?.length, extraPerAnchor: kpt ? kpt[0] * kpt[1] : undefined },
-    factor,
-  );
-  if (!split) return undefined;
-  return { graph: split.graph, spec: withClassNames(split.spec, graph), note: split.graph.meta.notes[split.graph.meta.notes.length - 1] };
 }

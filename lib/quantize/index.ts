@@ -3,23 +3,25 @@
 //   plan (every tensor's dtype and parameters, every conversion) -> write TFLite -> verify the file.
 // The stages live in stages.ts; this file is the public entry and the report.
 import type { BackendName } from '../graph/backend.js';
+import type { FloatExecutor } from '../graph/execute.js';
 import type { Graph } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
-import { datasetInputs, type RepresentativeDataset } from './dataset.js';
-import type { HeadSpec, HeadTreatment } from './head.js';
+import { correctionInputs, datasetInputs, isReiterable, type RepresentativeDataset } from './dataset.js';
+import type { HeadTreatment } from './head.js';
+import { NO_PLUGIN, type DatasetInfo, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
 import { buildPlan, planPrecisionSummary, planToJson, type IoType, type QuantPlan } from './plan.js';
 import { tensorQuantReport, type TensorQuantReport } from './emit.js';
-import type { DatasetInfo } from '../yolo/dataset.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
-import { resolveRecipe, type QuantRecipe, type ResolvedRecipe } from './recipe.js';
+import { resolveRecipe, type QuantRecipe, type RecipeResolver, type ResolvedRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
 import type { ProgressRate } from '../util/progress.js';
-import { correctBiases, correctionInputs, isReiterable, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
-import { calibrateGraph, planFor, prepareGraph, quantOf, writePlan, type ModelSource } from './stages.js';
+import { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
+import { calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
+import { nowSeconds } from '../util/clock.js';
 
-export type { HeadSpec } from './head.js';
+export type { HeadSpecData, QuantizerPlugin } from './plugin.js';
 export type { QuantRecipe } from './recipe.js';
 export type { ModelSource } from './stages.js';
 export { siluNegligibleBelow } from '../ops/defs/silu.js';
@@ -84,12 +86,12 @@ export interface QuantizeInt8Options {
   biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
 }
 
-export interface QuantizeReport {
+export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
   source: string;
   format: string;
   backend: string;
   recipe: ResolvedRecipe;
-  head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: HeadSpec; probeMaxError?: number };
+  head: { treatment: HeadTreatment; family?: string; cut?: string; spec?: S; probeMaxError?: number };
   cutAt?: string[];
   /** Set when the source model's weights were already integer-rounded (a quantized .tflite source). */
   sourceQuantization?: Graph['meta']['sourceQuantization'];
@@ -121,11 +123,11 @@ export interface QuantizeReport {
   biasCorrection?: BiasCorrectionReport;
 }
 
-export interface QuantizeInt8Result {
+export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
   tflite: Uint8Array;
-  report: QuantizeReport;
+  report: QuantizeReport<S>;
   /** The post-processing decode spec for models whose head was split (also stored in the file). */
-  head?: HeadSpec;
+  head?: S;
 }
 
 
@@ -134,137 +136,189 @@ export interface QuantizeInt8Result {
  * float reference that the int8 model is compared with, runnable in the same runtime. It is the plan
  * whose tensors are all float32.
  */
-export async function exportFloatTflite(
+export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
   source: ModelSource,
   options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
-): Promise<{ tflite: Uint8Array; head?: HeadSpec }> {
-  const { graph, headSpec } = await prepareGraph(source, options);
+  plugin: QuantizerPlugin<S> = NO_PLUGIN,
+): Promise<{ tflite: Uint8Array; head?: S }> {
+  const { graph, headSpec, fileMetadata } = await prepareGraph(source, options, plugin);
   const plan = buildPlan(graph, new Map(), { mode: 'float', quantOf });
-  const tflite = writePlan(graph, plan, { headSpec, description: 'yolo-int8 float32 export', where: 'exportFloatTflite' });
-  return { tflite, head: headSpec };
+  const tflite = writePlan(graph, plan, { metadata: fileMetadata, description: 'yolo-int8 float32 export', where: 'exportFloatTflite' });
+  // The spec came from the plug-in's own hooks: it is the plug-in's type.
+  return { tflite, head: headSpec as S | undefined };
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
-export async function quantizeInt8(source: ModelSource, options: QuantizeInt8Options): Promise<QuantizeInt8Result> {
-  const t0 = now();
+/**
+ * Float model in, int8 (full-integer unless the recipe says otherwise) .tflite out. The plug-in's
+ * hooks (plugin.ts) bring what a task knows: heads, dataset layouts, a metric for accuracy targets.
+ */
+export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
+  source: ModelSource,
+  options: QuantizeInt8Options,
+  plugin: QuantizerPlugin<S> = NO_PLUGIN,
+): Promise<QuantizeInt8Result<S>> {
+  const t0 = nowSeconds();
   const timings: Record<string, number> = {};
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('quantizeInt8: options.representativeDataset is required (an image directory, image paths or input tensors)');
   }
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
-  if (options.accuracy !== undefined) checkAccuracyTarget(options.accuracy);
+  if (options.accuracy !== undefined) checkAccuracyTarget(options.accuracy, plugin.metric);
 
-  // 1. Import, clean up, and treat the YOLO head.
+  // 1. Import, clean up, and treat the model's head (the plug-in's families).
   progress('import', 0, 1);
-  const prepared = await prepareGraph(source, options);
+  const prepared = await prepareGraph(source, options, plugin);
   progress('import', 1, 1);
-  timings.importSeconds = now() - t0;
+  timings.importSeconds = nowSeconds() - t0;
 
   // 2. Calibration over every activation of the graph to be quantized.
-  const tc = now();
+  const tc = nowSeconds();
   const bc = recipe.resolved.biasCorrection;
   const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, {
     ...options,
     keepExecutor: options.analyzeLayers !== undefined || bc.enabled,
     // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction measures on.
     keepInputs: bc.enabled && !isReiterable(options.representativeDataset) ? bc.samples : 0,
-  });
+  }, plugin);
   try {
-    timings.calibrationSeconds = now() - tc;
-    const { graph, headSpec } = cal;
-
-    // 3. The plan, then the file.
-    let accuracy: AccuracyReport | undefined;
-    let precisionOf: ((n: { name: string }) => Precision) | undefined;
-    if (options.accuracy) {
-      const ts = now();
-      const sel = await selectForAccuracy(cal, recipe, options.accuracy, { inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: progress });
-      precisionOf = (n) => sel.precisions.get(n.name)!;
-      accuracy = sel.report;
-      timings.accuracySeconds = now() - ts;
-    }
-    const tq = now();
-    // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
-    const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
-    let plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf });
-    let biasCorrection: BiasCorrectionReport | undefined;
-    if (bc.enabled && executor) {
-      const tb = now();
-      const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-      const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs)!;
-      progress('bias correction', 0, 1);
-      const corrected = await correctBiases(plan, graph, {
-        floatExec: executor,
-        inputs,
-        // Measured on calibration samples only: the first ones calibration used.
-        settings: { mode: bc.mode, samples: Math.min(bc.samples, cal.calibration.samples) },
-        write: (p) => writePlan(graph, p, { description: 'yolo-int8 bias correction', where: 'quantizeInt8 (bias correction)', check: false }),
-      });
-      plan = corrected.plan;
-      biasCorrection = corrected.report;
-      progress('bias correction', 1, 1);
-      timings.biasCorrectionSeconds = now() - tb;
-    }
-    const tflite = writePlan(graph, plan, { headSpec, description: descriptionOf(plan), where: 'quantizeInt8' });
-    timings.writeSeconds = now() - tq - (timings.biasCorrectionSeconds ?? 0);
-
-    let layerErrors: LayerError[] | undefined;
-    if (options.analyzeLayers && executor) {
-      const ta = now();
-      const debugPlan = planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange: options.inputRange });
-      // The corrected biases, as written.
-      for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
-      const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
-      const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-      layerErrors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }), cal.activations);
-      timings.analyzeSeconds = now() - ta;
-    }
+    timings.calibrationSeconds = nowSeconds() - tc;
+    // 3. The plan (precisions for an accuracy target, bias correction), then the file.
+    const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
+    const tq = nowSeconds();
+    const { plan, biasCorrection } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
+    const tflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: descriptionOf(plan), where: 'quantizeInt8' });
+    timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0);
+    const layerErrors = options.analyzeLayers && executor ? await analyzeLayers(cal, recipe, plan, { ...options, analyzeLayers: options.analyzeLayers }, executor, imageSourceOf(plugin), timings) : undefined;
 
     // 4. Check the written file, not our intentions.
     const inspected = inspectTflite(tflite);
-    timings.totalSeconds = now() - t0;
+    timings.totalSeconds = nowSeconds() - t0;
     timings.forwardSeconds = cal.forwardSeconds;
-    const report: QuantizeReport = {
-      source: graph.meta.source,
-      format: graph.meta.format,
-      backend: cal.backend,
-      recipe: recipe.resolved,
-      head: { treatment: cal.treatment, family: cal.family, cut: prepared.cut, spec: headSpec, probeMaxError: prepared.probeMaxError },
-      cutAt: graph.meta.cutAt,
-      ...(graph.meta.sourceQuantization ? { sourceQuantization: graph.meta.sourceQuantization } : {}),
-      calibration: {
-        method: recipe.resolved.calibration,
-        samples: cal.calibration.samples,
-        skipped: cal.stats.skipped,
-        seconds: cal.calibration.seconds,
-        forwardSeconds: cal.forwardSeconds,
-        ...(cal.stats.dataset ? { dataset: cal.stats.dataset } : {}),
-      },
-      tensors: tensorQuantReport(graph, plan, cal.ranges),
-      plan: planToJson(plan),
-      precision: planPrecisionSummary(plan),
-      ops: inspected.opHistogram,
-      inputs: inspected.inputs,
-      outputs: inspected.outputs,
-      allInteger: inspected.allInteger,
-      floatTensors: inspected.floatTensors,
-      quantizeOps: inspected.opHistogram.QUANTIZE ?? 0,
-      fileBytes: tflite.length,
-      warnings: cal.warnings,
-      notes: [...graph.meta.notes, ...plan.notes],
-      timings,
-      layerErrors,
-      ...(accuracy ? { accuracy } : {}),
-      ...(biasCorrection ? { biasCorrection } : {}),
-    };
+    // The spec came from the plug-in's own hooks: it is the plug-in's type.
+    const headSpec = cal.headSpec as S | undefined;
+    const report = quantizeReport<S>(prepared, cal, recipe, { plan, tflite, inspected, headSpec, timings, layerErrors, accuracy: accuracy?.report, biasCorrection });
     return { tflite, report, head: headSpec };
   } finally {
     executor?.dispose();
   }
+}
+
+/** With an accuracy target: the precision of every node the search chose (accuracy.ts), and its report. */
+async function accuracyPrecisions(
+  cal: CalibratedGraph,
+  recipe: RecipeResolver,
+  options: QuantizeInt8Options,
+  plugin: QuantizerPlugin,
+  timings: Record<string, number>,
+): Promise<{ precisionOf: (n: { name: string }) => Precision; report: AccuracyReport }> {
+  const ts = nowSeconds();
+  const sel = await selectForAccuracy(cal, recipe, options.accuracy!, {
+    inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: options.onProgress,
+    metric: plugin.metric, resolveImages: imageSourceOf(plugin),
+  });
+  timings.accuracySeconds = nowSeconds() - ts;
+  return { precisionOf: (n) => sel.precisions.get(n.name)!, report: sel.report };
+}
+
+/** The plan of the calibrated graph, its biases corrected when the recipe says so (bias-correction.ts). */
+async function correctedPlan(
+  cal: CalibratedGraph,
+  recipe: RecipeResolver,
+  options: QuantizeInt8Options,
+  ctx: { executor?: FloatExecutor; precisionOf?: (n: { name: string }) => Precision; resolve: ImageSourceResolver },
+  timings: Record<string, number>,
+): Promise<{ plan: QuantPlan; biasCorrection?: BiasCorrectionReport }> {
+  const graph = cal.graph;
+  // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
+  const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
+  const plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
+  const bc = recipe.resolved.biasCorrection;
+  if (!bc.enabled || !ctx.executor) return { plan };
+  const progress = options.onProgress ?? (() => {});
+  const tb = nowSeconds();
+  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve)!;
+  progress('bias correction', 0, 1);
+  const corrected = await correctBiases(plan, graph, {
+    floatExec: ctx.executor,
+    inputs,
+    // Measured on calibration samples only: the first ones calibration used.
+    settings: { mode: bc.mode, samples: Math.min(bc.samples, cal.calibration.samples) },
+    write: (p) => writePlan(graph, p, { description: 'yolo-int8 bias correction', where: 'quantizeInt8 (bias correction)', check: false }),
+  });
+  progress('bias correction', 1, 1);
+  timings.biasCorrectionSeconds = nowSeconds() - tb;
+  return { plan: corrected.plan, biasCorrection: corrected.report };
+}
+
+/** options.analyzeLayers: every activation of the written plan against the float graph (layer-errors.ts). */
+async function analyzeLayers(
+  cal: CalibratedGraph,
+  recipe: RecipeResolver,
+  plan: QuantPlan,
+  options: QuantizeInt8Options & { analyzeLayers: RepresentativeDataset },
+  executor: FloatExecutor,
+  resolve: ImageSourceResolver,
+  timings: Record<string, number>,
+): Promise<LayerError[]> {
+  const ta = nowSeconds();
+  const graph = cal.graph;
+  const debugPlan = planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange: options.inputRange });
+  // The corrected biases, as written.
+  for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
+  const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
+  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve), cal.activations);
+  timings.analyzeSeconds = nowSeconds() - ta;
+  return errors;
+}
+
+/** The report of a quantization: what was decided (head, recipe, plan) and what the written file is. */
+function quantizeReport<S extends HeadSpecData>(
+  prepared: PreparedGraph,
+  cal: CalibratedGraph,
+  recipe: RecipeResolver,
+  r: {
+    plan: QuantPlan; tflite: Uint8Array; inspected: InspectReport; headSpec?: S; timings: Record<string, number>;
+    layerErrors?: LayerError[]; accuracy?: AccuracyReport; biasCorrection?: BiasCorrectionReport;
+  },
+): QuantizeReport<S> {
+  const { graph } = cal;
+  const { plan, inspected } = r;
+  return {
+    source: graph.meta.source,
+    format: graph.meta.format,
+    backend: cal.backend,
+    recipe: recipe.resolved,
+    head: { treatment: cal.treatment, family: cal.family, cut: prepared.cut, spec: r.headSpec, probeMaxError: prepared.probeMaxError },
+    cutAt: graph.meta.cutAt,
+    ...(graph.meta.sourceQuantization ? { sourceQuantization: graph.meta.sourceQuantization } : {}),
+    calibration: {
+      method: recipe.resolved.calibration,
+      samples: cal.calibration.samples,
+      skipped: cal.stats.skipped,
+      seconds: cal.calibration.seconds,
+      forwardSeconds: cal.forwardSeconds,
+      ...(cal.stats.dataset ? { dataset: cal.stats.dataset } : {}),
+    },
+    tensors: tensorQuantReport(graph, plan, cal.ranges),
+    plan: planToJson(plan),
+    precision: planPrecisionSummary(plan),
+    ops: inspected.opHistogram,
+    inputs: inspected.inputs,
+    outputs: inspected.outputs,
+    allInteger: inspected.allInteger,
+    floatTensors: inspected.floatTensors,
+    quantizeOps: inspected.opHistogram.QUANTIZE ?? 0,
+    fileBytes: r.tflite.length,
+    warnings: cal.warnings,
+    notes: [...graph.meta.notes, ...plan.notes],
+    timings: r.timings,
+    layerErrors: r.layerErrors,
+    ...(r.accuracy ? { accuracy: r.accuracy } : {}),
+    ...(r.biasCorrection ? { biasCorrection: r.biasCorrection } : {}),
+  };
 }
 
 /** The file's description says what kind of model it is. */

@@ -3,7 +3,7 @@
 // inputs. Signal-to-quantization-noise ratio (SQNR, dB) per tensor shows where accuracy is lost.
 import type { FloatExecutor } from '../graph/execute.js';
 import { TfliteRunner } from '../runtime/index.js';
-import { quantizeValue } from '../int8/arithmetic.js';
+import { floatToInput } from '../pipeline/quantize.js';
 
 export interface LayerError {
   tensor: string;
@@ -26,9 +26,7 @@ export async function analyzeLayerErrors(
   try {
     const inDesc = runner.inputs[0];
     for await (const x of inputs) {
-      const q = new Int8Array(x.length);
-      for (let i = 0; i < x.length; i++) q[i] = quantizeValue(x[i], inDesc.scale!, inDesc.zeroPoint!);
-      const outs = await runner.run([q]);
+      const outs = await runner.run([floatToInput(x, inDesc)]);
       await floatExec.stream(x, {
         fetch: [],
         onTensor: (name, data) => {

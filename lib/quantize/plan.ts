@@ -21,7 +21,7 @@ import {
   type QuantDType,
   type QuantParams,
 } from '../int8/arithmetic.js';
-import { solveParamGroups, type ActivationRange } from './params.js';
+import { solveParamGroups, type ActivationRange, type SolvedParams } from './params.js';
 import type { OpQuant, Precision } from '../ops/types.js';
 
 export type { Precision } from '../ops/types.js';
@@ -136,26 +136,64 @@ function minMax(data: ArrayLike<number>): [number, number] {
   return data.length ? [lo, hi] : [0, 0];
 }
 
+type ActivationDType = 'int8' | 'int16' | 'float32';
+
+/** What the stages of buildPlan share: the graph, the options and what earlier stages decided. */
+interface PlanState {
+  graph: Graph;
+  options: PlanOptions;
+  float: boolean;
+  /** Precision per node. */
+  precision: Map<string, Precision>;
+  /** dtype per activation and per converted copy. */
+  dtype: Map<string, ActivationDType>;
+  /** Converted copy -> the tensor it copies. */
+  convertedFrom: Map<string, string>;
+  /** Integer activations whose parameters are set, not calibrated (model inputs, fixed-output ops). */
+  fixed: Map<string, { params: QuantParams; by: string }>;
+  /** Shared-parameter groups and their parameters (quantized plans). */
+  solved?: SolvedParams;
+  tensors: Map<string, PlannedTensor>;
+  fileNames: Record<string, string>;
+}
+
+/** The graph's tensor of that name; throws naming it when there is none. */
+function tensorInfo(graph: Graph, name: string): IrTensor {
+  const t = graph.tensors.get(name);
+  if (!t) throw new Error(`plan: unknown tensor '${name}'`);
+  return t;
+}
+
 /**
  * Builds the plan for a graph and its calibrated ranges. Throws, naming the node, when a node's
- * precision is one its op cannot be written in.
+ * precision is one its op cannot be written in. The stages, in order: precision per op and dtype per
+ * activation, conversions for reads in another precision, integer parameters (shared groups, fixed
+ * outputs, model inputs), the steps in graph order, the model's I/O conversions.
  */
 export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, options: PlanOptions): QuantPlan {
   const float = options.mode === 'float';
-  const precisionOf = (n: IrNode): Precision => (float ? 'float' : options.precisionOf?.(n) ?? 'int8');
-  const tensors = new Map<string, PlannedTensor>();
+  const precision = opPrecisions(graph, options, float);
+  const dtype = activationDTypes(graph, precision, float);
+  const { rewritten, pendingBefore, convertedFrom } = routeConversions(graph, precision, dtype);
+  const state: PlanState = { graph, options, float, precision, dtype, convertedFrom, fixed: fixedParams(rewritten, dtype, options), tensors: new Map(), fileNames: {} };
   const notes: string[] = [];
-  const info = (name: string): IrTensor => {
-    const t = graph.tensors.get(name);
-    if (!t) throw new Error(`plan: unknown tensor '${name}'`);
-    return t;
+  state.solved = float ? undefined : solveActivationParams(state, rewritten, ranges);
+  if (state.solved) notes.push(...state.solved.notes);
+  for (const name of graph.inputs) addActivation(state, name, tensorInfo(graph, name).shape);
+  const steps = planOpSteps(state, rewritten, pendingBefore);
+  const input = planModelInputs(state);
+  const output = planModelOutputs(state, ranges);
+  return {
+    version: 1, mode: float ? 'float' : 'quantized', inputs: input.names, outputs: output.names, fileNames: state.fileNames,
+    tensors: state.tensors, steps: [...input.steps, ...steps, ...output.steps], notes,
   };
-  const isConstant = (name: string) => info(name).data !== undefined;
+}
 
-  // 1. Precision per op; dtype per activation (its producer's precision).
+/** Each node's precision (float plans: all float); throws when its op cannot be written in it. */
+function opPrecisions(graph: Graph, options: PlanOptions, float: boolean): Map<string, Precision> {
   const precision = new Map<string, Precision>();
   for (const n of graph.nodes) {
-    const p = precisionOf(n);
+    const p: Precision = float ? 'float' : options.precisionOf?.(n) ?? 'int8';
     const q = options.quantOf(n);
     const allowed = q.precisions ?? ['int8', 'int16', 'float'];
     if (!allowed.includes(p)) {
@@ -163,22 +201,36 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
     }
     precision.set(n.name, p);
   }
-  const dtype = new Map<string, 'int8' | 'int16' | 'float32'>();
+  return precision;
+}
+
+/** The dtype of every activation: model inputs int8 (float32 in float plans), outputs their producer's precision. */
+function activationDTypes(graph: Graph, precision: Map<string, Precision>, float: boolean): Map<string, ActivationDType> {
+  const dtype = new Map<string, ActivationDType>();
   for (const name of graph.inputs) dtype.set(name, float ? 'float32' : 'int8');
   for (const n of graph.nodes) for (const o of n.outputs) dtype.set(o, DTYPE_OF_PRECISION[precision.get(n.name)!]);
+  return dtype;
+}
 
-  // 2. Reads in another precision go through one converted copy per (tensor, dtype).
-  const steps: PlanStep[] = [];
+/**
+ * Reads in another precision go through one converted copy per (tensor, dtype): the nodes with their
+ * inputs renamed to the copies, the conversions to emit before each node, and copy -> original.
+ * Adds the copies' dtypes to `dtype`.
+ */
+function routeConversions(
+  graph: Graph,
+  precision: Map<string, Precision>,
+  dtype: Map<string, ActivationDType>,
+): { rewritten: IrNode[]; pendingBefore: Map<string, PlannedConversion[]>; convertedFrom: Map<string, string> } {
   const converted = new Map<string, string>();
   const convertedFrom = new Map<string, string>();
   const rewritten: IrNode[] = [];
-  const opSteps = new Map<string, PlannedOp>();
   const pendingBefore = new Map<string, PlannedConversion[]>();
   for (const n of graph.nodes) {
     const need = DTYPE_OF_PRECISION[precision.get(n.name)!];
     const before: PlannedConversion[] = [];
     const inputs = n.inputs.map((t) => {
-      if (isConstant(t)) return t;
+      if (tensorInfo(graph, t).data !== undefined) return t;
       const have = dtype.get(t)!;
       if (have === need) return t;
       const key = `${t}\u0000${need}`;
@@ -192,12 +244,14 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
       }
       return c;
     });
-    const node = { ...n, inputs };
-    rewritten.push(node);
+    rewritten.push({ ...n, inputs });
     pendingBefore.set(n.name, before);
   }
+  return { rewritten, pendingBefore, convertedFrom };
+}
 
-  // 3. Parameters of integer activations: shared-parameter groups per dtype, fixed outputs, model inputs.
+/** Parameters that are set, not calibrated: int8 model inputs (options.inputParams) and fixed-output ops' outputs. */
+function fixedParams(rewritten: IrNode[], dtype: Map<string, ActivationDType>, options: PlanOptions): Map<string, { params: QuantParams; by: string }> {
   const fixed = new Map<string, { params: QuantParams; by: string }>();
   for (const [name, p] of options.inputParams ?? []) if (dtype.get(name) === 'int8') fixed.set(name, { params: p, by: 'model input' });
   for (const n of rewritten) {
@@ -205,10 +259,16 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
     const d = quantDType(dtype.get(n.outputs[0]) ?? 'float32');
     if (rule.output === 'fixed' && d) for (const o of n.outputs) fixed.set(o, { params: fixedOutputParams(rule.op, d), by: `${rule.op} ${d} output` });
   }
+  return fixed;
+}
+
+/** Shared-parameter groups per dtype, solved over the rewritten nodes (params.ts). */
+function solveActivationParams(state: PlanState, rewritten: IrNode[], ranges: Map<string, ActivationRange>): SolvedParams {
+  const { graph, options, dtype, convertedFrom, fixed } = state;
   const rangeOf = (t: string): ActivationRange | undefined => {
     const src = convertedFrom.get(t) ?? t;
     if (isConstantName(graph, src)) {
-      const [lo, hi] = minMax(floatData(info(src)));
+      const [lo, hi] = minMax(floatData(tensorInfo(graph, src)));
       return { min: lo, max: hi };
     }
     // int16 has 256x finer steps: a range clipped for int8 noise (mse, percentile) would clip needlessly.
@@ -218,65 +278,71 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
     const f = fixed.get(src);
     return f ? nudgedRange(f.params) : undefined;
   };
-  const solved = float
-    ? undefined
-    : solveParamGroups(rewritten, {
-        ruleOf: (n) => options.quantOf(n).rule,
-        isInteger: (t) => (isConstantName(graph, t) ? false : quantDType(dtype.get(t) ?? 'float32') !== undefined),
-        isSharedConstant: (t) => isConstantName(graph, t),
-        dtypeOf: (t) => quantDType(dtype.get(t) ?? 'float32') ?? 'int8',
-        rangeOf,
-        fixed: new Map([...fixed].map(([k, v]) => [k, v.params])),
-        extraTensors: graph.inputs,
-      });
-  if (solved) notes.push(...solved.notes);
+  return solveParamGroups(rewritten, {
+    ruleOf: (n) => options.quantOf(n).rule,
+    isInteger: (t) => (isConstantName(graph, t) ? false : quantDType(dtype.get(t) ?? 'float32') !== undefined),
+    isSharedConstant: (t) => isConstantName(graph, t),
+    dtypeOf: (t) => quantDType(dtype.get(t) ?? 'float32') ?? 'int8',
+    rangeOf,
+    fixed: new Map([...fixed].map(([k, v]) => [k, v.params])),
+    extraTensors: graph.inputs,
+  });
+}
 
-  const method = options.methodFor ?? (() => 'calibrated');
-  const addActivation = (name: string, shape: number[]) => {
-    if (tensors.has(name)) return;
-    const d = dtype.get(name)!;
-    const src = convertedFrom.get(name);
-    if (d === 'float32' || !solved) {
-      tensors.set(name, { name, dtype: 'float32', role: 'activation', shape, origin: src ? { kind: 'converted', from: src } : { kind: 'float' } });
-      return;
-    }
-    const p = solved.params.get(name);
-    if (!p) throw new Error(`plan: tensor '${name}' has no ${d} parameters (no calibrated range?)`);
-    const r = solved.groupRange.get(name);
-    const f = fixed.get(name);
-    const via = solved.sharesFixed.get(name);
-    const origin: ParamOrigin = f
-      ? f.by === 'model input'
-        ? { kind: 'model-input', range: options.inputRange ?? [0, 1] }
-        : { kind: 'fixed', by: f.by }
-      : via
-        ? { kind: 'fixed', by: fixed.get(via)!.by, via }
-        : src
-          ? { kind: 'converted', from: src }
-          : { kind: 'calibrated', method: method(name) };
-    tensors.set(name, {
-      name,
-      dtype: d,
-      role: 'activation',
-      shape,
-      scale: [p.scale],
-      zeroPoint: [p.zeroPoint],
-      range: r ? [r.min, r.max] : undefined,
-      group: solved.group.get(name),
-      origin,
-    });
-  };
-  const paramsOf = (name: string): QuantParams => {
-    const t = tensors.get(name);
-    if (!t?.scale) throw new Error(`plan: tensor '${name}' has no integer parameters`);
-    return { scale: t.scale[0], zeroPoint: t.zeroPoint![0] };
-  };
+/** Plans an activation once: float32, or its dtype with its group's parameters and where they came from. */
+function addActivation(state: PlanState, name: string, shape: number[]): void {
+  const { tensors, solved, fixed } = state;
+  if (tensors.has(name)) return;
+  const d = state.dtype.get(name)!;
+  const src = state.convertedFrom.get(name);
+  if (d === 'float32' || !solved) {
+    tensors.set(name, { name, dtype: 'float32', role: 'activation', shape, origin: src ? { kind: 'converted', from: src } : { kind: 'float' } });
+    return;
+  }
+  const p = solved.params.get(name);
+  if (!p) throw new Error(`plan: tensor '${name}' has no ${d} parameters (no calibrated range?)`);
+  const r = solved.groupRange.get(name);
+  const f = fixed.get(name);
+  const via = solved.sharesFixed.get(name);
+  const method = state.options.methodFor ?? (() => 'calibrated');
+  const origin: ParamOrigin = f
+    ? f.by === 'model input'
+      ? { kind: 'model-input', range: state.options.inputRange ?? [0, 1] }
+      : { kind: 'fixed', by: f.by }
+    : via
+      ? { kind: 'fixed', by: fixed.get(via)!.by, via }
+      : src
+        ? { kind: 'converted', from: src }
+        : { kind: 'calibrated', method: method(name) };
+  tensors.set(name, {
+    name,
+    dtype: d,
+    role: 'activation',
+    shape,
+    scale: [p.scale],
+    zeroPoint: [p.zeroPoint],
+    range: r ? [r.min, r.max] : undefined,
+    group: solved.group.get(name),
+    origin,
+  });
+}
 
-  for (const name of graph.inputs) addActivation(name, info(name).shape);
+/** The integer parameters of a planned tensor. */
+function paramsOf(tensors: Map<string, PlannedTensor>, name: string): QuantParams {
+  const t = tensors.get(name);
+  if (!t?.scale) throw new Error(`plan: tensor '${name}' has no integer parameters`);
+  return { scale: t.scale[0], zeroPoint: t.zeroPoint![0] };
+}
 
-  // 4. Steps in graph order: conversions before their first reader, requantizations, the op itself.
+/**
+ * Steps in graph order: conversions before their first reader, requantizations, the op itself (with
+ * its constant operands, weights and bias planned).
+ */
+function planOpSteps(state: PlanState, rewritten: IrNode[], pendingBefore: Map<string, PlannedConversion[]>): PlanStep[] {
+  const { graph, options } = state;
+  const steps: PlanStep[] = [];
   const requantizeFor = new Map<string, Map<number, QuantParams>>();
-  for (const r of solved?.requantize ?? []) {
+  for (const r of state.solved?.requantize ?? []) {
     let m = requantizeFor.get(r.consumer);
     if (!m) requantizeFor.set(r.consumer, (m = new Map()));
     m.set(r.inputIndex, r.params);
@@ -284,109 +350,133 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
   const perChannelFor = options.perChannelFor ?? (() => true);
   for (let k = 0; k < rewritten.length; k++) {
     const node = rewritten[k];
-    const p = precision.get(node.name)!;
+    const p = state.precision.get(node.name)!;
     for (const c of pendingBefore.get(node.name)!) {
-      addActivation(c.to, info(c.from).shape);
+      addActivation(state, c.to, tensorInfo(graph, c.from).shape);
       steps.push(c);
     }
     const inputs = [...node.inputs];
     const rq = requantizeFor.get(node.name);
-    if (rq) {
-      for (const [i, params] of rq) {
-        const src = inputs[i];
-        const name = `${src}/requantized_for_${node.name}`;
-        const d = dtype.get(src) as 'int8' | 'int16';
-        tensors.set(name, {
-          name,
-          dtype: d,
-          role: 'activation',
-          shape: info(convertedFrom.get(src) ?? src).shape,
-          scale: [params.scale],
-          zeroPoint: [params.zeroPoint],
-          origin: { kind: 'requantized', from: src, for: node.name },
-        });
-        steps.push({ kind: 'convert', op: 'QUANTIZE', from: src, to: name, reason: 'requantize' });
-        inputs[i] = name;
-      }
-    }
-    // Constant operands in the precision of their reader (shared-rule ops: in the group's parameters).
+    if (rq) steps.push(...planRequantizations(state, node, rq, inputs));
     const q = options.quantOf(node);
-    for (const [i, t] of inputs.entries()) {
-      if (!isConstantName(graph, t) || q.weighted) continue;
-      const data = floatData(info(t));
-      const d = DTYPE_OF_PRECISION[p];
-      const qd = quantDType(d);
-      // One tensor per constant and dtype; a shared-rule op's constant is in that op's group parameters.
-      const key = q.rule.output === 'shared' && qd ? `${t}@${node.name}` : `${t}@${d}`;
-      if (tensors.has(key)) {
-        inputs[i] = key;
-        continue;
-      }
-      if (!qd) {
-        tensors.set(key, { name: t, dtype: 'float32', role: 'constant', shape: info(t).shape, origin: { kind: 'float' }, data });
-      } else {
-        const shared = q.rule.output === 'shared' ? solved!.params.get(t) : undefined;
-        const [lo, hi] = minMax(data);
-        const params = shared ?? chooseParamsFor(qd, lo, hi);
-        tensors.set(key, {
-          name: t,
-          dtype: qd,
-          role: 'constant',
-          shape: info(t).shape,
-          scale: [params.scale],
-          zeroPoint: [params.zeroPoint],
-          range: [lo, hi],
-          group: shared ? solved!.group.get(t) : undefined,
-          origin: { kind: 'constant' },
-          data: quantizeArray(data, params, qd),
-        });
-      }
-      inputs[i] = key;
-    }
-    for (const o of node.outputs) addActivation(o, info(o).shape);
+    planConstantOperands(state, node, q, p, inputs);
+    for (const o of node.outputs) addActivation(state, o, tensorInfo(graph, o).shape);
     const step: PlannedOp = { kind: 'op', node: node.name, op: node.op, precision: p, inputs, outputs: [...node.outputs] };
-    if (q.weighted) Object.assign(step, planWeights(graph, graph.nodes[k], node, q, p, perChannelFor(graph.nodes[k]), inputs, tensors, paramsOf));
+    if (q.weighted) Object.assign(step, planWeights(graph, graph.nodes[k], node, q, p, perChannelFor(graph.nodes[k]), inputs, state.tensors, (t) => paramsOf(state.tensors, t)));
     steps.push(step);
-    opSteps.set(node.name, step);
   }
+  return steps;
+}
 
-  // 5. The model's I/O: boundary conversions to the requested types.
-  const fileNames: Record<string, string> = {};
-  const modelInputs: string[] = [];
-  const inputType = options.inputType ?? (float ? 'float32' : 'int8');
-  const inputSteps: PlanStep[] = [];
+/**
+ * A node's inputs whose shared parameters conflict (params.ts requantize) read a requantized copy:
+ * plans the copies, renames them in `inputs` and returns their conversions.
+ */
+function planRequantizations(state: PlanState, node: IrNode, requantize: Map<number, QuantParams>, inputs: string[]): PlannedConversion[] {
+  const steps: PlannedConversion[] = [];
+  for (const [i, params] of requantize) {
+    const src = inputs[i];
+    const name = `${src}/requantized_for_${node.name}`;
+    const d = state.dtype.get(src) as 'int8' | 'int16';
+    state.tensors.set(name, {
+      name,
+      dtype: d,
+      role: 'activation',
+      shape: tensorInfo(state.graph, state.convertedFrom.get(src) ?? src).shape,
+      scale: [params.scale],
+      zeroPoint: [params.zeroPoint],
+      origin: { kind: 'requantized', from: src, for: node.name },
+    });
+    steps.push({ kind: 'convert', op: 'QUANTIZE', from: src, to: name, reason: 'requantize' });
+    inputs[i] = name;
+  }
+  return steps;
+}
+
+/**
+ * Constant operands of an unweighted op in the precision of their reader (shared-rule ops: in the
+ * group's parameters): one planned tensor per constant and dtype; renames them in `inputs`.
+ */
+function planConstantOperands(state: PlanState, node: IrNode, q: OpQuant, p: Precision, inputs: string[]): void {
+  const { graph, tensors } = state;
+  for (const [i, t] of inputs.entries()) {
+    if (!isConstantName(graph, t) || q.weighted) continue;
+    const data = floatData(tensorInfo(graph, t));
+    const d = DTYPE_OF_PRECISION[p];
+    const qd = quantDType(d);
+    // One tensor per constant and dtype; a shared-rule op's constant is in that op's group parameters.
+    const key = q.rule.output === 'shared' && qd ? `${t}@${node.name}` : `${t}@${d}`;
+    if (tensors.has(key)) {
+      inputs[i] = key;
+      continue;
+    }
+    if (!qd) {
+      tensors.set(key, { name: t, dtype: 'float32', role: 'constant', shape: tensorInfo(graph, t).shape, origin: { kind: 'float' }, data });
+    } else {
+      const shared = q.rule.output === 'shared' ? state.solved!.params.get(t) : undefined;
+      const [lo, hi] = minMax(data);
+      const params = shared ?? chooseParamsFor(qd, lo, hi);
+      tensors.set(key, {
+        name: t,
+        dtype: qd,
+        role: 'constant',
+        shape: tensorInfo(graph, t).shape,
+        scale: [params.scale],
+        zeroPoint: [params.zeroPoint],
+        range: [lo, hi],
+        group: shared ? state.solved!.group.get(t) : undefined,
+        origin: { kind: 'constant' },
+        data: quantizeArray(data, params, qd),
+      });
+    }
+    inputs[i] = key;
+  }
+}
+
+/** The model inputs in the requested I/O type: a twin tensor and a QUANTIZE where the type differs. */
+function planModelInputs(state: PlanState): { names: string[]; steps: PlanStep[] } {
+  const { graph, tensors, fileNames, float } = state;
+  const names: string[] = [];
+  const steps: PlanStep[] = [];
+  const inputType = state.options.inputType ?? (float ? 'float32' : 'int8');
   for (const name of graph.inputs) {
     const d = tensors.get(name)!.dtype;
     if (inputType === d || float) {
-      modelInputs.push(name);
+      names.push(name);
       continue;
     }
     const ext = `${name}@input`;
     fileNames[name] = `${name}/${d}`;
     fileNames[ext] = name;
     tensors.set(ext, ioTensor(ext, inputType, tensors.get(name)!));
-    inputSteps.push({ kind: 'convert', op: 'QUANTIZE', from: ext, to: name, reason: 'model-input' });
-    modelInputs.push(ext);
+    steps.push({ kind: 'convert', op: 'QUANTIZE', from: ext, to: name, reason: 'model-input' });
+    names.push(ext);
   }
-  const modelOutputs: string[] = [];
-  const outputSteps: PlanStep[] = [];
+  return { names, steps };
+}
+
+/** The model outputs (and extra outputs) in the requested I/O type: a twin and a conversion where it differs. */
+function planModelOutputs(state: PlanState, ranges: Map<string, ActivationRange>): { names: string[]; steps: PlanStep[] } {
+  const { graph, tensors, fileNames, float, options } = state;
+  const names: string[] = [];
+  const steps: PlanStep[] = [];
   const extra = (options.extraOutputs ?? []).filter((t) => !graph.outputs.includes(t));
   for (const name of [...graph.outputs, ...extra]) {
     const own = tensors.get(name);
     if (!own) throw new Error(`plan: output '${name}' is not produced by the graph`);
     const want: PlanDType = graph.outputs.includes(name) && !float ? options.outputType ?? own.dtype : own.dtype;
     if (want === own.dtype) {
-      modelOutputs.push(name);
+      names.push(name);
       continue;
     }
     const ext = `${name}@output`;
     fileNames[name] = `${name}/${own.dtype}`;
     fileNames[ext] = name;
     tensors.set(ext, ioTensor(ext, want as IoType, own, ranges.get(name)));
-    outputSteps.push({ kind: 'convert', op: want === 'float32' ? 'DEQUANTIZE' : 'QUANTIZE', from: name, to: ext, reason: 'model-output' });
-    modelOutputs.push(ext);
+    steps.push({ kind: 'convert', op: want === 'float32' ? 'DEQUANTIZE' : 'QUANTIZE', from: name, to: ext, reason: 'model-output' });
+    names.push(ext);
   }
-  return { version: 1, mode: float ? 'float' : 'quantized', inputs: modelInputs, outputs: modelOutputs, fileNames, tensors, steps: [...inputSteps, ...steps, ...outputSteps], notes };
+  return { names, steps };
 }
 
 function isConstantName(graph: Graph, name: string): boolean {

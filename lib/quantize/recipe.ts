@@ -5,6 +5,7 @@ import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import { PRECISIONS, type Precision } from '../ops/types.js';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionSettings } from './bias-correction.js';
+import { RANGE_RULE_NAMES, type RangeRuleName } from './range-rules.js';
 
 export interface RecipeOverride {
   /** Tensor or node names this applies to: an exact name, a `*` glob, or a /regex/. */
@@ -15,6 +16,10 @@ export interface RecipeOverride {
   range?: [number, number];
   /** How the matched nodes (by node name or output tensor name) are computed: int8, int16 (16x8) or float. */
   precision?: Precision;
+  /** A range rule (range-rules.ts) applied to calibration's choice for the matched activation tensors (not with `range`). */
+  rangeRule?: RangeRuleName;
+  /** Why the rule applies, said before it in the plan's origin ('<reason>: <what the rule does>'; default: the rule's name). */
+  reason?: string;
 }
 
 export interface QuantRecipe {
@@ -57,12 +62,20 @@ export interface ResolvedRecipe {
 }
 
 export interface RecipeResolver {
+  /** The recipe as given (what reports echo): overrides added by withOverrides are not in it. */
   resolved: ResolvedRecipe;
   methodFor(tensor: string): CalibrationMethod;
   perChannelFor(node: string): boolean;
   rangeFor(tensor: string): [number, number] | undefined;
+  /** The range rule for a tensor, with the reason its override gives. */
+  rangeRuleFor(tensor: string): { rule: RangeRuleName; reason?: string } | undefined;
   /** Precision of a node, matched by its name or any of its output tensors' names. */
   precisionFor(node: { name: string; outputs: string[] }): Precision;
+  /**
+   * The same recipe with `extra` overrides before its own (a plug-in's: the recipe's own overrides
+   * win where both set a choice); `where` names their source in errors.
+   */
+  withOverrides(extra: readonly RecipeOverride[], where: string): RecipeResolver;
 }
 
 function checkPrecision(p: unknown, where: string): Precision {
@@ -118,6 +131,48 @@ function checkMethod(m: unknown, where: string): CalibrationMethod {
   return m as CalibrationMethod;
 }
 
+/** Checks one override (`where` names it in errors); returns a copy. */
+function checkOverride(o: RecipeOverride, where: string): RecipeOverride {
+  if (typeof o.match !== 'string' || !o.match) throw new Error(`${where}: 'match' must be a non-empty string`);
+  if (o.calibration !== undefined) checkMethod(o.calibration, where);
+  if (o.precision !== undefined) checkPrecision(o.precision, where);
+  if (o.range !== undefined && !(Array.isArray(o.range) && o.range.length === 2 && o.range[0] <= o.range[1])) {
+    throw new Error(`${where}: 'range' must be [min, max] with min <= max`);
+  }
+  if (o.rangeRule !== undefined && !RANGE_RULE_NAMES.includes(o.rangeRule)) {
+    throw new Error(`${where}: rangeRule '${String(o.rangeRule)}' is not one of ${RANGE_RULE_NAMES.join(', ')}`);
+  }
+  if (o.rangeRule !== undefined && o.range !== undefined) throw new Error(`${where}: 'rangeRule' adjusts calibration's range; it cannot go with an explicit 'range'`);
+  return { ...o };
+}
+
+/** Lookups over `overrides` (the last that matches and sets a choice wins) on top of the recipe's defaults. */
+function resolverFor(resolved: ResolvedRecipe, overrides: readonly RecipeOverride[]): RecipeResolver {
+  const compiled = overrides.map((o) => ({ o, re: namePattern(o.match) }));
+  const lastMatch = (name: string, key: keyof RecipeOverride): RecipeOverride | undefined => {
+    let v: RecipeOverride | undefined;
+    for (const { o, re } of compiled) if (o[key] !== undefined && re.test(name)) v = o;
+    return v;
+  };
+  return {
+    resolved,
+    methodFor: (t) => lastMatch(t, 'calibration')?.calibration ?? resolved.calibration,
+    perChannelFor: (n) => lastMatch(n, 'perChannel')?.perChannel ?? resolved.perChannel,
+    rangeFor: (t) => lastMatch(t, 'range')?.range,
+    rangeRuleFor: (t) => {
+      const o = lastMatch(t, 'rangeRule');
+      return o ? { rule: o.rangeRule!, reason: o.reason } : undefined;
+    },
+    precisionFor: (node) => {
+      // The last override that matches the node or one of its outputs wins.
+      let v: Precision | undefined;
+      for (const { o, re } of compiled) if (o.precision !== undefined && (re.test(node.name) || node.outputs.some((t) => re.test(t)))) v = o.precision;
+      return v ?? resolved.precision;
+    },
+    withOverrides: (extra, where) => resolverFor(resolved, [...extra.map((o, i) => checkOverride(o, `${where}[${i}]`)), ...overrides]),
+  };
+}
+
 /** Merges options and recipe (explicit options win) into one resolved recipe with lookups. */
 export function resolveRecipe(options: {
   calibration?: CalibrationMethod;
@@ -132,33 +187,8 @@ export function resolveRecipe(options: {
   const perChannel = options.perChannel ?? r.perChannel ?? true;
   const precision = checkPrecision(options.precision ?? r.precision ?? 'int8', 'quantizeInt8');
   const biasCorrection = resolveBiasCorrection(options.biasCorrection ?? r.biasCorrection, 'quantizeInt8');
-  const overrides = (r.overrides ?? []).map((o, i) => {
-    if (typeof o.match !== 'string' || !o.match) throw new Error(`recipe.overrides[${i}]: 'match' must be a non-empty string`);
-    if (o.calibration !== undefined) checkMethod(o.calibration, `recipe.overrides[${i}]`);
-    if (o.precision !== undefined) checkPrecision(o.precision, `recipe.overrides[${i}]`);
-    if (o.range !== undefined && !(Array.isArray(o.range) && o.range.length === 2 && o.range[0] <= o.range[1])) {
-      throw new Error(`recipe.overrides[${i}]: 'range' must be [min, max] with min <= max`);
-    }
-    return { ...o };
-  });
-  const compiled = overrides.map((o) => ({ o, re: namePattern(o.match) }));
-  const last = <K extends keyof RecipeOverride>(name: string, key: K): RecipeOverride[K] | undefined => {
-    let v: RecipeOverride[K] | undefined;
-    for (const { o, re } of compiled) if (o[key] !== undefined && re.test(name)) v = o[key];
-    return v;
-  };
-  return {
-    resolved: { calibration, perChannel, precision, overrides, biasCorrection },
-    methodFor: (t) => last(t, 'calibration') ?? calibration,
-    perChannelFor: (n) => last(n, 'perChannel') ?? perChannel,
-    rangeFor: (t) => last(t, 'range'),
-    precisionFor: (node) => {
-      // The last override that matches the node or one of its outputs wins.
-      let v: Precision | undefined;
-      for (const { o, re } of compiled) if (o.precision !== undefined && (re.test(node.name) || node.outputs.some((t) => re.test(t)))) v = o.precision;
-      return v ?? precision;
-    },
-  };
+  const overrides = (r.overrides ?? []).map((o, i) => checkOverride(o, `recipe.overrides[${i}]`));
+  return resolverFor({ calibration, perChannel, precision, overrides, biasCorrection }, overrides);
 }
 
 /** A readable listing of a resolved recipe (the CLI prints it; the report embeds the object). */
@@ -171,6 +201,7 @@ export function formatRecipe(r: ResolvedRecipe): string {
       o.perChannel !== undefined && (o.perChannel ? 'per channel' : 'per tensor'),
       o.range && `range [${o.range[0]}, ${o.range[1]}]`,
       o.precision && `precision ${o.precision}`,
+      o.rangeRule && `range rule ${o.rangeRule}${o.reason ? ` (${o.reason})` : ''}`,
     ].filter(Boolean);
     lines.push(`  ${o.match}: ${parts.join(', ')}`);
   }

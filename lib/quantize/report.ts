@@ -2,7 +2,7 @@
 import type { QuantizeReport } from './index.js';
 import { formatRecipe } from './recipe.js';
 import { formatPlanJson } from './plan.js';
-import { describeHeadSpec } from '../yolo/families/index.js';
+import type { HeadSpecData } from './plugin.js';
 
 function io(list: QuantizeReport['inputs']): string[] {
   return list.map(
@@ -19,7 +19,15 @@ export function formatPrecision(p: QuantizeReport['precision']): string {
     (p.float > 0 ? '; NOT full-integer (float ops)' : '; int16 ops run on TFLite kernels, not XNNPACK');
 }
 
-export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolean; plan?: boolean } = {}): string {
+export interface FormatReportOptions<S extends HeadSpecData> {
+  tensors?: boolean;
+  plan?: boolean;
+  /** One line describing the head spec (the plug-in's describe); default: its kind. */
+  describeHead?: (spec: S) => string;
+}
+
+export function formatQuantizeReport<S extends HeadSpecData>(r: QuantizeReport<S>, opts: FormatReportOptions<S> = {}): string {
+  const describeHead = opts.describeHead ?? ((spec: S) => `kind '${spec.kind}'`);
   const lines: string[] = [];
   lines.push(`source: ${r.source} (${r.format}); float backend: ${r.backend}`);
   if (r.sourceQuantization) {
@@ -28,7 +36,7 @@ export function formatQuantizeReport(r: QuantizeReport, opts: { tensors?: boolea
   if (r.cutAt?.length) lines.push(`cut before post-processing at: ${r.cutAt.join(', ')}`);
   lines.push(`recipe:\n${formatRecipe(r.recipe).replace(/^/gm, '  ')}`);
   if (r.head.treatment === 'split' && r.head.spec) {
-    lines.push(`detection head: split${r.head.cut ? ` (cut '${r.head.cut}')` : ''}: ${describeHeadSpec(r.head.spec)}`);
+    lines.push(`detection head: split${r.head.cut ? ` (cut '${r.head.cut}')` : ''}: ${describeHead(r.head.spec)}`);
   } else if (r.head.treatment === 'keep') lines.push(`detection head${r.head.family ? ` (${r.head.family})` : ''}: quantized as it is`);
   lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
     (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : '') +

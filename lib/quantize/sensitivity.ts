@@ -7,15 +7,18 @@
 //                it brings (including the int8 rounding of its inputs, which an int8 layer reads).
 // Either way the result per layer is an SQNR in dB of the error that layer alone adds: 10 log10 of
 // the float outputs' power over the added noise power (summed over every output and image); lower
-// is more sensitive. With a labelled set (`data`), the worst layers also get the mAP50-95 they cost.
+// is more sensitive. With a labelled set (`data`) and a task metric (the plug-in's, plugin.ts), the
+// worst layers also get the metric points they cost.
 import type { BackendName } from '../graph/backend.js';
 import type { IrNode } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
-import { datasetInputs, type RepresentativeDataset } from './dataset.js';
+import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
 import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
-import { calibrateGraph, prepareGraph, type ModelSource } from './stages.js';
-import { LabelledSet, VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb, type LabelledSetSpec } from './variants.js';
+import { calibrateGraph, imageSourceOf, prepareGraph, type CalibratedGraph, type ModelSource } from './stages.js';
+import { NO_PLUGIN, type ImageSourceResolver, type Metric, type MetricValues, type QuantizerPlugin, type ScoredSet, type ValidationSetSpec } from './plugin.js';
+import { VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb } from './variants.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type SensitivityMethod = 'raise-one' | 'only-int8';
 export const SENSITIVITY_METHODS: readonly SensitivityMethod[] = ['raise-one', 'only-int8'];
@@ -41,16 +44,16 @@ export interface SensitivityOptions {
   images?: RepresentativeDataset;
   /** How many of `images` are used (default 4). */
   numImages?: number;
-  /** A labelled dataset (as `evaluate` takes) for mAP: the worst `mapTop` layers are evaluated on it. */
-  data?: string | LabelledSetSpec;
-  /** How many of the worst layers get an mAP (default 5 when `data` is given). */
+  /** A labelled dataset (a path the plug-in's metric reads, or a spec): the worst `mapTop` layers are scored on it. */
+  data?: string | ValidationSetSpec;
+  /** How many of the worst layers get the metric (default 5 when `data` is given). */
   mapTop?: number;
   /** Only the layers whose node or output name matches (an exact name, a `*` glob or a /regex/). */
   layers?: string;
   onProgress?: (step: string, done: number, total: number) => void;
 }
 
-export interface LayerSensitivity {
+export interface LayerSensitivity<P extends MetricValues = MetricValues> {
   /** 1 = the most sensitive. */
   rank: number;
   node: string;
@@ -59,38 +62,47 @@ export interface LayerSensitivity {
   sqnrDb: number;
   /** SQNR (dB) of the variant model's outputs (raise-one: int8 with this layer raised; only-int8: float with this layer int8). */
   variantSqnrDb: number;
-  /** With `data`, for the worst layers: the variant's mAP. */
-  mAP50?: number;
-  mAP50_95?: number;
-  /** mAP50-95 points this layer costs: raise-one, gained by raising it; only-int8, lost by quantizing it alone. */
-  mapCost?: number;
+  /** With `data`, for the worst layers: the variant's metric values. */
+  metric?: P;
+  /** Points of the metric's primary value this layer costs: raise-one, gained by raising it; only-int8, lost by quantizing it alone. */
+  metricCost?: number;
 }
 
-export interface SensitivityResult {
+/** With `data`: the metric (names and primary value, from the plug-in) of the float reference and the int8 model. */
+export interface MetricSummary<P extends MetricValues = MetricValues> {
+  name: string;
+  shortName: string;
+  primary: string;
+  images: number;
+  float: P;
+  int8: P;
+}
+
+export interface SensitivityResult<P extends MetricValues = MetricValues> {
   method: SensitivityMethod;
   raiseTo: 'int16' | 'float';
   /** Worst first. */
-  layers: LayerSensitivity[];
+  layers: LayerSensitivity<P>[];
   /** Output SQNR (dB) of the whole int8 model (the recipe's) against the float model. */
   int8SqnrDb: number;
-  /** With `data`: mAP of the float reference and of the int8 model on it. */
-  map?: { images: number; float: { mAP50: number; mAP50_95: number }; int8: { mAP50: number; mAP50_95: number } };
+  metric?: MetricSummary<P>;
   images: number;
   family?: string;
-  timings: { calibrationSeconds: number; analysisSeconds: number; mapSeconds: number; totalSeconds: number };
+  timings: { calibrationSeconds: number; analysisSeconds: number; metricSeconds: number; totalSeconds: number };
   warnings: string[];
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 /** The inputs for the SQNR: `images` or the calibration samples again, at most n. */
-export async function firstInputs(dataset: RepresentativeDataset, inputShape: number[], n: number): Promise<Float32Array[]> {
+export async function firstInputs(
+  dataset: RepresentativeDataset,
+  inputShape: number[],
+  n: number,
+  resolve: ImageSourceResolver = plainImageSource,
+): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   let files: RepresentativeDataset = dataset;
   if (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string')) files = (dataset as string[]).slice(0, n);
-  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] })) {
+  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] }, resolve)) {
     out.push(x);
     if (out.length >= n) break;
   }
@@ -140,9 +152,8 @@ export async function rankLayers(
   return { ranked: order.map((o) => o.m), int8SqnrDb: int8.sqnrDb, int8Noise: int8.noise };
 }
 
-/** Sensitivity of every quantized layer of a model (see the file header for the two methods). */
-export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions): Promise<SensitivityResult> {
-  const t0 = now();
+/** Checks the options before the long work starts; returns them with their defaults. */
+function checkSensitivityOptions(options: SensitivityOptions, metric: Metric | undefined): { method: SensitivityMethod; raiseTo: 'int16' | 'float'; numImages: number; mapTop: number } {
   if (!options || options.representativeDataset === undefined || options.representativeDataset === null) {
     throw new Error('analyzeSensitivity: options.representativeDataset is required (an image directory, image paths or input tensors)');
   }
@@ -154,51 +165,75 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   if (!(Number.isInteger(numImages) && numImages >= 1)) throw new Error(`analyzeSensitivity: numImages must be an integer >= 1, got ${numImages}`);
   const mapTop = options.data ? options.mapTop ?? 5 : 0;
   if (!(mapTop >= 0)) throw new Error(`analyzeSensitivity: mapTop must be >= 0, got ${mapTop}`);
+  if (options.data && !metric) throw new Error('analyzeSensitivity: `data` is scored with a task metric, and this quantizer has none (no plug-in metric)');
+  return { method, raiseTo, numImages, mapTop };
+}
+
+/**
+ * The metric of the float reference, the int8 model and the variants of the worst `top` layers on
+ * `set`; fills each scored layer's metric and cost.
+ */
+async function scoreWorstLayers<P extends MetricValues>(
+  cal: CalibratedGraph,
+  session: VariantSession,
+  ranked: RankedLayer[],
+  layers: LayerSensitivity<P>[],
+  scoring: { metric: Metric<P>; set: ScoredSet<P>; top: number; method: SensitivityMethod },
+  progress: (step: string, done: number, total: number) => void,
+): Promise<MetricSummary<P>> {
+  const { metric, set, method } = scoring;
+  const primary = metric.primary;
+  const n = Math.min(scoring.top, layers.length);
+  const total = n + 2;
+  progress(metric.shortName, 0, total);
+  const floatScore = await set.score(session.floatTflite, 'float reference');
+  progress(metric.shortName, 1, total);
+  const int8Score = await set.score(session.write(new Map(cal.graph.nodes.map((x) => [x.name, session.basePrecision(x)]))), 'int8 model');
+  progress(metric.shortName, 2, total);
+  for (let i = 0; i < n; i++) {
+    const s = await set.score(session.write(ranked[i].precisions), `variant ${ranked[i].node.name}`);
+    layers[i].metric = s;
+    layers[i].metricCost = 100 * (method === 'raise-one' ? s[primary] - int8Score[primary] : floatScore[primary] - s[primary]);
+    progress(metric.shortName, i + 3, total);
+  }
+  return { name: metric.name, shortName: metric.shortName, primary, images: set.count, float: floatScore, int8: int8Score };
+}
+
+/**
+ * Sensitivity of every quantized layer of a model (see the file header for the two methods); the
+ * plug-in's head, dataset layouts and metric (for `data`) are used.
+ */
+export async function analyzeSensitivity(source: ModelSource, options: SensitivityOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<SensitivityResult> {
+  const t0 = nowSeconds();
+  const metric = plugin.metric;
+  const { method, raiseTo, numImages, mapTop } = checkSensitivityOptions(options, metric);
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
 
-  const prepared = await prepareGraph(source, options);
-  const { calibrated: cal } = await calibrateGraph(prepared, recipe, options);
-  const tc = now();
+  const prepared = await prepareGraph(source, options, plugin);
+  const { calibrated: cal } = await calibrateGraph(prepared, recipe, options, plugin);
+  const tc = nowSeconds();
   const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
   // Load the labelled set first: a bad path fails before the long part.
   const spec = typeof options.data === 'string' ? { images: options.data } : options.data;
-  const set = spec ? await LabelledSet.load(spec, [inputShape[1], inputShape[2]]) : undefined;
-  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages);
+  const set = spec ? await metric!.load(spec, [inputShape[1], inputShape[2]]) : undefined;
+  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages, imageSourceOf(plugin));
   const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
   const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
-  const ta = now();
+  const ta = nowSeconds();
 
   const layers: LayerSensitivity[] = ranked.map((r, i) => ({ rank: i + 1, node: r.node.name, op: r.node.op, sqnrDb: r.sqnrDb, variantSqnrDb: r.variantSqnrDb }));
-  let map: SensitivityResult['map'];
-  if (set && mapTop > 0) {
-    const n = Math.min(mapTop, layers.length);
-    const total = n + 2;
-    progress('mAP', 0, total);
-    const floatScore = await set.score(session.floatTflite, 'float reference');
-    progress('mAP', 1, total);
-    const base = (node: IrNode) => session.basePrecision(node);
-    const int8Score = await set.score(session.write(new Map(cal.graph.nodes.map((x) => [x.name, base(x)]))), 'int8 model');
-    progress('mAP', 2, total);
-    map = { images: set.count, float: { mAP50: floatScore.mAP50, mAP50_95: floatScore.mAP50_95 }, int8: { mAP50: int8Score.mAP50, mAP50_95: int8Score.mAP50_95 } };
-    for (let i = 0; i < n; i++) {
-      const s = await set.score(session.write(ranked[i].precisions), `variant ${ranked[i].node.name}`);
-      layers[i].mAP50 = s.mAP50;
-      layers[i].mAP50_95 = s.mAP50_95;
-      layers[i].mapCost = 100 * (method === 'raise-one' ? s.mAP50_95 - int8Score.mAP50_95 : floatScore.mAP50_95 - s.mAP50_95);
-      progress('mAP', i + 3, total);
-    }
-  }
-  const t1 = now();
+  const scored = set && mapTop > 0 ? await scoreWorstLayers(cal, session, ranked, layers, { metric: metric!, set, top: mapTop, method }, progress) : undefined;
+  const t1 = nowSeconds();
   return {
     method,
     raiseTo,
     layers,
     int8SqnrDb,
-    map,
+    ...(scored ? { metric: scored } : {}),
     images: inputs.length,
     family: cal.family,
-    timings: { calibrationSeconds: tc - t0, analysisSeconds: ta - tc, mapSeconds: t1 - ta, totalSeconds: t1 - t0 },
+    timings: { calibrationSeconds: tc - t0, analysisSeconds: ta - tc, metricSeconds: t1 - ta, totalSeconds: t1 - t0 },
     warnings: cal.warnings,
   };
 }
@@ -209,25 +244,24 @@ function fmtDb(x: number): string {
 
 /** The table the CLI prints: the worst `top` layers. */
 export function formatSensitivity(r: SensitivityResult, top = 20, formatTable: (h: string[], rows: string[][]) => string): string {
-  const withMap = r.layers.some((l) => l.mAP50_95 !== undefined);
-  const header = ['rank', 'layer', 'op', 'SQNR dB', 'variant SQNR dB', ...(withMap ? ['mAP50-95', 'mAP cost (points)'] : [])];
+  const m = r.metric;
+  const withMetric = m !== undefined && r.layers.some((l) => l.metric !== undefined);
+  const header = ['rank', 'layer', 'op', 'SQNR dB', 'variant SQNR dB', ...(withMetric ? [m.name, `${m.shortName} cost (points)`] : [])];
   const rows = r.layers.slice(0, top).map((l) => [
     String(l.rank),
     l.node,
     l.op,
     fmtDb(l.sqnrDb),
     fmtDb(l.variantSqnrDb),
-    ...(withMap ? [l.mAP50_95 !== undefined ? l.mAP50_95.toFixed(4) : '', l.mapCost !== undefined ? l.mapCost.toFixed(2) : ''] : []),
+    ...(withMetric ? [l.metric !== undefined ? l.metric[m.primary].toFixed(4) : '', l.metricCost !== undefined ? l.metricCost.toFixed(2) : ''] : []),
   ]);
   const how = r.method === 'raise-one' ? `int8 model with one layer raised to ${r.raiseTo}` : 'float model with one layer in int8';
   const lines = [
     `sensitivity (${r.method}: ${how}) of ${r.layers.length} layers on ${r.images} image(s); SQNR dB = the output error the layer alone adds (lower = more sensitive)`,
     `whole int8 model: output SQNR ${fmtDb(r.int8SqnrDb)} dB`,
   ];
-  if (r.map) {
-    lines.push(`mAP50-95 on ${r.map.images} images: float ${r.map.float.mAP50_95.toFixed(4)}, int8 ${r.map.int8.mAP50_95.toFixed(4)}`);
-  }
+  if (m) lines.push(`${m.name} on ${m.images} images: float ${m.float[m.primary].toFixed(4)}, int8 ${m.int8[m.primary].toFixed(4)}`);
   lines.push(formatTable(header, rows));
-  lines.push(`time: calibration ${r.timings.calibrationSeconds.toFixed(1)} s, analysis ${r.timings.analysisSeconds.toFixed(1)} s${r.map ? `, mAP ${r.timings.mapSeconds.toFixed(1)} s` : ''}`);
+  lines.push(`time: calibration ${r.timings.calibrationSeconds.toFixed(1)} s, analysis ${r.timings.analysisSeconds.toFixed(1)} s${m ? `, ${m.shortName} ${r.timings.metricSeconds.toFixed(1)} s` : ''}`);
   return lines.join('\n');
 }

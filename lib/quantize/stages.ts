@@ -1,6 +1,8 @@
 // The stages of quantization, with data between them:
 //   prepareGraph (import, passes, head) -> calibrateGraph (statistics -> ranges) -> planFor (the plan)
 //   -> plan passes -> writePlan (emit + check).
+// The plug-in (plugin.ts) is read in the first two: the head, the dataset resolver, the overrides
+// its head spec needs; what they decide travels on in the PreparedGraph / CalibratedGraph.
 // quantizeInt8 runs them once; the sensitivity analysis and the accuracy-aware selection calibrate
 // once and plan/write many variants from the same statistics.
 import type * as tfTypes from '@tensorflow/tfjs';
@@ -15,17 +17,18 @@ import { calibrate, type CalibrationResult } from '../calibrate/calibrate.js';
 import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
 import { chooseActivationParams, snapRangeOutward, type QuantParams } from '../int8/arithmetic.js';
-import { rangeForOutputRole } from './range-rules.js';
-import { checkCalibrationCount, datasetInputs, type DatasetStats, type RepresentativeDataset } from './dataset.js';
-import { splitOutputTail, treatHead, type HeadSpec, type HeadTreatment } from './head.js';
+import { applyRangeRule } from './range-rules.js';
+import { checkCalibrationCount, datasetInputs, plainImageSource, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import { adoptSourceHead, treatHead, type HeadTreatment } from './head.js';
+import { NO_PLUGIN, type HeadPlugin, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
 import type { ActivationRange } from './params.js';
 import { buildPlan, type IoType, type QuantPlan } from './plan.js';
 import { emitPlan } from './emit.js';
-import { checkOverridesMatch, type RecipeResolver } from './recipe.js';
+import { checkOverridesMatch, type RecipeOverride, type RecipeResolver } from './recipe.js';
 import type { OpQuant, Precision } from '../ops/types.js';
-import { headSpecMetadata, outputRolesOf } from '../yolo/families/index.js';
 import { assertFiniteConstants } from '../graph/validate.js';
 import { progressRate, type ProgressRate } from '../util/progress.js';
+import { nowSeconds } from '../util/clock.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
 
@@ -52,18 +55,18 @@ export function inputParamsFor(range: [number, number] | undefined): QuantParams
   return chooseActivationParams(lo, hi);
 }
 
-function now(): number {
-  return performance.now() / 1000;
-}
-
 export interface PreparedGraph {
   graph: Graph;
-  headSpec?: HeadSpec;
+  headSpec?: HeadSpecData;
   family?: string;
   cut?: string;
   treatment: HeadTreatment;
   probeMaxError?: number;
   warnings: string[];
+  /** Recipe overrides the head spec's outputs need (the plug-in's; the recipe's own win). */
+  overrides: RecipeOverride[];
+  /** The metadata entries every file written from the graph carries (the head spec, as the plug-in writes it). */
+  fileMetadata: Record<string, Uint8Array>;
 }
 
 export interface PrepareOptions {
@@ -73,15 +76,21 @@ export interface PrepareOptions {
   backend?: BackendName;
 }
 
-/** Import + default passes + the detection-head treatment (shared by quantizeInt8 and exportFloatTflite). */
-export async function prepareGraph(source: ModelSource, options: PrepareOptions): Promise<PreparedGraph> {
-  const imported = isGraph(source) ? source : await importModel(source, { outputs: options.outputs });
+/** What a plug-in head makes of a spec: the overrides its outputs need and the file metadata. */
+function specConsequences(spec: HeadSpecData | undefined, head: HeadPlugin | undefined): Pick<PreparedGraph, 'overrides' | 'fileMetadata'> {
+  if (!spec || !head) return { overrides: [], fileMetadata: {} };
+  return { overrides: head.overrides(spec), fileMetadata: head.metadata(spec) };
+}
+
+/** Import + default passes + the head treatment (shared by quantizeInt8 and exportFloatTflite). */
+export async function prepareGraph(source: ModelSource, options: PrepareOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<PreparedGraph> {
+  const imported = adoptSourceHead(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
   if (graph.inputs.length !== 1) {
     throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
   }
-  const treated = await treatHead(graph, options);
+  const treated = await treatHead(graph, options, plugin.head);
   return {
     graph: treated.graph,
     headSpec: treated.spec,
@@ -90,6 +99,7 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions)
     treatment: treated.treatment,
     probeMaxError: treated.probeMaxError,
     warnings: treated.warnings,
+    ...specConsequences(treated.spec, plugin.head),
   };
 }
 
@@ -97,7 +107,7 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions)
 export interface CalibratedGraph {
   prepared: PreparedGraph;
   graph: Graph;
-  headSpec?: HeadSpec;
+  headSpec?: HeadSpecData;
   treatment: HeadTreatment;
   family?: string;
   ranges: Map<string, ActivationRange>;
@@ -114,6 +124,10 @@ export interface CalibratedGraph {
   warnings: string[];
   /** The first `keepInputs` calibration inputs (when asked for: a one-shot dataset cannot be read again). */
   keptInputs?: Float32Array[];
+  /** The plug-in's recipe overrides (planFor applies them under the recipe's own). */
+  overrides: RecipeOverride[];
+  /** The metadata entries every file written from the graph carries. */
+  fileMetadata: Record<string, Uint8Array>;
 }
 
 export interface CalibrateGraphOptions {
@@ -129,102 +143,152 @@ export interface CalibrateGraphOptions {
   keepInputs?: number;
 }
 
+/** How the plug-in reads a dataset path (its layouts), else the plain resolver. */
+export function imageSourceOf(plugin: QuantizerPlugin): ImageSourceResolver {
+  return plugin.resolveImages ?? plainImageSource;
+}
+
+/** The recipe with the plug-in's overrides under its own (what the graph's tensors are quantized by). */
+export function recipeWithPlugin(recipe: RecipeResolver, overrides: readonly RecipeOverride[]): RecipeResolver {
+  return overrides.length ? recipe.withOverrides(overrides, 'plug-in overrides') : recipe;
+}
+
+/** What running calibration over a dataset gives: the statistics and how the dataset was read. */
+interface CalibrationRun {
+  calibration: CalibrationResult;
+  stats: DatasetStats;
+  activations: string[];
+  forwardSeconds: number;
+  keptInputs?: Float32Array[];
+  warnings: string[];
+}
+
+/** Streams the dataset through the float executor, observing every activation (calibrate/calibrate.ts). */
+async function runCalibration(
+  graph: Graph,
+  executor: FloatExecutor,
+  recipe: RecipeResolver,
+  options: CalibrateGraphOptions,
+  resolve: ImageSourceResolver,
+): Promise<CalibrationRun> {
+  const progress = options.onProgress ?? (() => {});
+  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const activations: string[] = [];
+  for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
+  const stats: DatasetStats = { used: 0, skipped: [] };
+  const numSamples = options.numCalibrationSamples ?? 100;
+  if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
+  let forwardSeconds = 0;
+  const started = nowSeconds();
+  const keepInputs = options.keepInputs ?? 0;
+  const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
+  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve);
+  const calibration = await calibrate({
+    tensors: activations,
+    samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
+    numSamples,
+    forward: async (input, onTensor) => {
+      const tf0 = nowSeconds();
+      await executor.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
+      forwardSeconds += nowSeconds() - tf0;
+    },
+    method: (t) => recipe.methodFor(t),
+    onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, nowSeconds() - started)),
+  });
+  const warnings: string[] = [];
+  if (stats.skipped.length) {
+    warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);
+  }
+  checkCalibrationCount(stats, numSamples);
+  if (calibration.samples < numSamples && typeof options.representativeDataset !== 'string') {
+    warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
+  }
+  return { calibration, stats, activations, forwardSeconds, warnings, ...(keptInputs ? { keptInputs } : {}) };
+}
+
+/**
+ * Each calibrated tensor's range: an explicit recipe range as given; else calibration's choice,
+ * adjusted by a range rule when an override names one, then with what every reader's int8 kernel
+ * cannot tell apart clipped away; snapped outward to the grid. Also the observed extremes (int16
+ * tensors) and the rules that changed a range.
+ */
+export function rangesFromCalibration(
+  graph: Graph,
+  calibration: CalibrationResult,
+  recipe: RecipeResolver,
+): { ranges: Map<string, ActivationRange>; observedRanges: Map<string, ActivationRange>; rangeRules: Map<string, string> } {
+  const ranges = new Map<string, ActivationRange>();
+  const observedRanges = new Map<string, ActivationRange>();
+  const rangeRules = new Map<string, string>();
+  const consumers = consumersOf(graph);
+  for (const [name, r] of calibration.ranges) {
+    let { min, max } = r;
+    const override = recipe.rangeFor(name);
+    if (override) [min, max] = override;
+    const rule = override ? undefined : recipe.rangeRuleFor(name);
+    if (rule) {
+      const adjusted = applyRangeRule(rule.rule, { min, max }, { min: r.observedMin, max: r.observedMax }, rule.reason);
+      if (adjusted.min !== min || adjusted.max !== max) rangeRules.set(name, adjusted.rule);
+      ({ min, max } = adjusted);
+    }
+    // What every reader's int8 kernel cannot tell apart is clipped away (op registry hooks:
+    // LOGISTIC saturation, SiLU's negative tail); readers' clips are joined so each is served.
+    const readers = consumers.get(name) ?? [];
+    const hooks = readers.map((n) => quantOf(n).inputRange);
+    if (!override && readers.length > 0 && hooks.every((h) => h !== undefined) && !graph.outputs.includes(name)) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      readers.forEach((n, k) => {
+        const c = hooks[k]!({ min, max }, { outputRange: calibration.ranges.get(n.outputs[0]) });
+        lo = Math.min(lo, c.min);
+        hi = Math.max(hi, c.max);
+      });
+      min = lo;
+      max = hi;
+    }
+    ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
+    // int16 (16x8) tensors use the observed extremes, as TFLite's 16x8 calibration does.
+    observedRanges.set(name, override ? { min, max } : snapRangeOutward(r.observedMin, r.observedMax));
+  }
+  return { ranges, observedRanges, rangeRules };
+}
+
+/** A head no family took: the plug-in may move an output tail that joins very different ranges to float. */
+function headAfterCalibration(
+  prepared: PreparedGraph,
+  ranges: ReadonlyMap<string, ActivationRange>,
+  keepHead: boolean,
+  head: HeadPlugin | undefined,
+): Pick<CalibratedGraph, 'graph' | 'headSpec' | 'treatment' | 'family' | 'fileMetadata'> {
+  const { graph, headSpec, treatment, family, fileMetadata } = prepared;
+  const split = treatment === 'none' && !keepHead ? head?.splitOutputTail(graph, ranges) : undefined;
+  if (!split) return { graph, headSpec, treatment, family, fileMetadata };
+  return { graph: split.graph, headSpec: split.spec, treatment: 'split', family: split.spec.kind, fileMetadata: head!.metadata(split.spec) };
+}
+
 /** Runs calibration over every activation of the prepared graph and turns the statistics into ranges. */
 export async function calibrateGraph(
   prepared: PreparedGraph,
   recipe: RecipeResolver,
   options: CalibrateGraphOptions,
+  plugin: QuantizerPlugin = NO_PLUGIN,
 ): Promise<{ calibrated: CalibratedGraph; executor?: FloatExecutor }> {
-  let graph = prepared.graph;
-  const warnings = [...prepared.warnings];
+  const graph = prepared.graph;
   checkOverridesMatch(recipe.resolved, [...graph.nodes.map((n) => n.name), ...graph.tensors.keys()]);
   const inputParams = inputParamsFor(options.inputRange);
-  const progress = options.onProgress ?? (() => {});
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
+  const rules = recipeWithPlugin(recipe, prepared.overrides);
   const executor = await createFloatExecutor(graph, { backend: options.backend });
   let keep = false;
   try {
-    const activations: string[] = [];
-    const consumers = consumersOf(graph);
-    for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
-    const stats: DatasetStats = { used: 0, skipped: [] };
-    const numSamples = options.numCalibrationSamples ?? 100;
-    if (!(numSamples >= 1)) throw new Error(`quantizeInt8: numCalibrationSamples must be >= 1, got ${numSamples}`);
-    let forwardSeconds = 0;
-    const started = now();
-    const keepInputs = options.keepInputs ?? 0;
-    const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
-    const source = datasetInputs(options.representativeDataset, inputShape, stats);
-    const calibration = await calibrate({
-      tensors: activations,
-      samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
-      numSamples,
-      forward: async (input, onTensor) => {
-        const tf0 = now();
-        await executor.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
-        forwardSeconds += now() - tf0;
-      },
-      method: (t) => recipe.methodFor(t),
-      onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, now() - started)),
-    });
-    if (stats.skipped.length) {
-      warnings.push(`${stats.skipped.length} calibration file(s) skipped: ${stats.skipped.slice(0, 3).map((s) => s.reason).join('; ')}`);
-    }
-    checkCalibrationCount(stats, numSamples);
-    if (calibration.samples < numSamples && typeof options.representativeDataset !== 'string') {
-      warnings.push(`only ${calibration.samples} calibration samples were available (asked for ${numSamples})`);
-    }
-
-    // Ranges, with what the int8 kernels make irrelevant clipped away.
-    const ranges = new Map<string, ActivationRange>();
-    const observedRanges = new Map<string, ActivationRange>();
-    const rangeRules = new Map<string, string>();
-    const roles = outputRolesOf(prepared.headSpec);
-    for (const [name, r] of calibration.ranges) {
-      let { min, max } = r;
-      const override = recipe.rangeFor(name);
-      if (override) [min, max] = override;
-      const role = roles.get(name);
-      if (role && !override && graph.outputs.includes(name)) {
-        const adjusted = rangeForOutputRole(role, { min, max }, { min: r.observedMin, max: r.observedMax });
-        if (adjusted.min !== min || adjusted.max !== max) rangeRules.set(name, adjusted.rule);
-        ({ min, max } = adjusted);
-      }
-      // What every reader's int8 kernel cannot tell apart is clipped away (op registry hooks:
-      // LOGISTIC saturation, SiLU's negative tail); readers' clips are joined so each is served.
-      const readers = consumers.get(name) ?? [];
-      const hooks = readers.map((n) => quantOf(n).inputRange);
-      if (!override && readers.length > 0 && hooks.every((h) => h !== undefined) && !graph.outputs.includes(name)) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        readers.forEach((n, k) => {
-          const c = hooks[k]!({ min, max }, { outputRange: calibration.ranges.get(n.outputs[0]) });
-          lo = Math.min(lo, c.min);
-          hi = Math.max(hi, c.max);
-        });
-        min = lo;
-        max = hi;
-      }
-      ranges.set(name, override ? { min, max } : snapRangeOutward(min, max));
-      // int16 (16x8) tensors use the observed extremes, as TFLite's 16x8 calibration does.
-      observedRanges.set(name, override ? { min, max } : snapRangeOutward(r.observedMin, r.observedMax));
-    }
-    // A head no family took: move an output tail that joins very different ranges to float.
-    let { headSpec, treatment, family } = prepared;
-    if (treatment === 'none' && options.head !== 'keep') {
-      const split = splitOutputTail(graph, ranges);
-      if (split) {
-        graph = split.graph;
-        headSpec = split.spec;
-        treatment = 'split';
-        family = split.spec.kind;
-      }
-    }
+    const run = await runCalibration(graph, executor, rules, options, imageSourceOf(plugin));
+    const { ranges, observedRanges, rangeRules } = rangesFromCalibration(graph, run.calibration, rules);
+    const head = headAfterCalibration(prepared, ranges, options.head === 'keep', plugin.head);
     keep = options.keepExecutor === true;
     return {
       calibrated: {
-        prepared, graph, headSpec, treatment, family, ranges, observedRanges, rangeRules, calibration, stats, activations,
-        backend: executor.backend, forwardSeconds, inputParams, warnings, ...(keptInputs ? { keptInputs } : {}),
+        prepared, ...head, ranges, observedRanges, rangeRules, calibration: run.calibration, stats: run.stats, activations: run.activations,
+        backend: executor.backend, forwardSeconds: run.forwardSeconds, inputParams, warnings: [...prepared.warnings, ...run.warnings],
+        ...(run.keptInputs ? { keptInputs: run.keptInputs } : {}), overrides: prepared.overrides,
       },
       executor: keep ? executor : undefined,
     };
@@ -253,6 +317,7 @@ export interface PlanForOptions {
 /** The plan of a calibrated graph under a recipe. */
 export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: PlanForOptions = {}): QuantPlan {
   const byName = new Map(cal.graph.nodes.map((n) => [n.name, n]));
+  recipe = recipeWithPlugin(recipe, cal.overrides);
   return buildPlan(cal.graph, cal.ranges, {
     quantOf,
     precisionOf: options.precisionOf ?? ((n) => recipe.precisionFor(byName.get(n.name) ?? n)),
@@ -267,10 +332,9 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
   });
 }
 
-/** Emits a plan and checks the file: an invalid model is never returned. */
-export function writePlan(graph: Graph, plan: QuantPlan, options: { headSpec?: HeadSpec; description: string; where: string; check?: boolean }): Uint8Array {
-  const metadata: Record<string, Uint8Array> = options.headSpec ? headSpecMetadata(options.headSpec) : {};
-  const model = emitPlan(graph, plan, { quantOf, metadata, description: options.description });
+/** Emits a plan (with the metadata entries given) and checks the file: an invalid model is never returned. */
+export function writePlan(graph: Graph, plan: QuantPlan, options: { metadata?: Record<string, Uint8Array>; description: string; where: string; check?: boolean }): Uint8Array {
+  const model = emitPlan(graph, plan, { quantOf, metadata: options.metadata ?? {}, description: options.description });
   const tflite = writeTflite(model);
   if (options.check !== false) assertValidTflite(tflite, options.where);
   return tflite;

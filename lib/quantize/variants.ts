@@ -1,7 +1,8 @@
 // Many precision variants of one calibrated graph, measured against the float model: what the
 // sensitivity analysis and the accuracy-aware selection share. Calibration happens once (the
 // CalibratedGraph); each variant is only a plan and a written file. The inputs, their quantized
-// copies and the float reference outputs are computed once and reused for every variant.
+// copies and the float reference outputs are computed once and reused for every variant. A task
+// metric on the variants (mAP ...) is the plug-in's (plugin.ts Metric).
 //
 // Raising a layer: an op's output tensor is in the op's precision, and an int8 reader converts it
 // back to int8 with the same int8 parameters, so raising one op alone to int16 would remove almost
@@ -12,14 +13,8 @@
 // stay int8 (16x8), so the only error removed is the layer's own.
 import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
-import { TfliteRunner, type TensorDescription, type RuntimeArray } from '../runtime/index.js';
-import { dequantizeOutput, pixelsToInput, quantizeInput } from '../pipeline/quantize.js';
-import { decodeImage } from '../pipeline/image.js';
-import { letterbox, type LetterboxTransform } from '../pipeline/letterbox.js';
-import { loadDataset, readYoloLabels, labelsToPixels } from '../yolo/dataset.js';
-import { YoloModel, percentile } from '../yolo/evaluate.js';
-import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../yolo/nms.js';
-import { matchImage, apPerClass, type ImageStats, type LabelBox } from '../yolo/metrics.js';
+import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
+import { dequantizeOutput, floatToInput } from '../pipeline/quantize.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, writePlan, type CalibratedGraph } from './stages.js';
@@ -102,12 +97,6 @@ export function sqnrDb(signal: number, noise: number): number {
   return noise > 0 ? 10 * Math.log10(signal / noise) : Infinity;
 }
 
-/** A float [0,1]-scaled input in a runner input's dtype (int8/uint8/int16 with its parameters). */
-function toRunnerInput(x: Float32Array, desc: TensorDescription): RuntimeArray {
-  if (desc.dtype === 'float32') return x;
-  return quantizeInput(x, desc) as RuntimeArray;
-}
-
 export interface VariantSessionOptions {
   inputType?: IoType;
   outputType?: IoType;
@@ -133,7 +122,7 @@ export class VariantSession {
   ) {
     this.graph = cal.graph;
     const plan = buildPlan(cal.graph, new Map(), { mode: 'float', quantOf });
-    this.floatTflite = writePlan(cal.graph, plan, { headSpec: cal.headSpec, description: 'yolo-int8 float32 reference', where: 'float reference' });
+    this.floatTflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: 'yolo-int8 float32 reference', where: 'float reference' });
   }
 
   /** Runs the float reference (the same graph written as float32, in LiteRT) on the inputs once. */
@@ -143,7 +132,7 @@ export class VariantSession {
     const runner = await TfliteRunner.load(s.floatTflite, { label: 'float reference' });
     try {
       for (const x of inputs) {
-        const outs = await runner.run([toRunnerInput(x, runner.inputs[0])]);
+        const outs = await runner.run([floatToInput(x, runner.inputs[0])]);
         const deq = outs.map((o, k) => dequantizeOutput(o, runner.outputs[k]));
         for (const o of deq) for (let i = 0; i < o.length; i++) s.signal += o[i] * o[i];
         s.reference.push(deq);
@@ -169,7 +158,7 @@ export class VariantSession {
     });
     const s = summarize(precisions);
     return writePlan(this.graph, plan, {
-      headSpec: this.cal.headSpec,
+      metadata: this.cal.fileMetadata,
       description: s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops)`,
       where: 'precision variant',
       check,
@@ -183,7 +172,7 @@ export class VariantSession {
       const desc = runner.inputs[0];
       const key = `${desc.dtype}:${desc.scale}:${desc.zeroPoint}`;
       let qin = this.quantizedInputs.get(key);
-      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => toRunnerInput(x, desc))));
+      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => floatToInput(x, desc))));
       if (runner.outputs.length !== this.reference[0].length) {
         throw new Error(`precision variant: ${runner.outputs.length} outputs, the float reference has ${this.reference[0].length}`);
       }
@@ -211,113 +200,4 @@ export function summarize(p: Map<string, Precision>): Record<Precision, number> 
   const s: Record<Precision, number> = { int8: 0, int16: 0, float: 0 };
   for (const v of p.values()) s[v]++;
   return s;
-}
-
-export interface LabelledSetSpec {
-  /** Anything `evaluate` takes as `images` (folder, dataset root, yaml, list, glob). */
-  images: string;
-  labels?: string;
-  offset?: number;
-  limit?: number;
-}
-
-export interface SetScore {
-  mAP50: number;
-  mAP50_95: number;
-  latencyMs: number;
-}
-
-/**
- * A labelled evaluation set decoded and letterboxed once: each model is then only run, decoded and
- * matched (the same computation as `evaluate`, with ultralytics-val NMS for the model's family).
- */
-export class LabelledSet {
-  private constructor(
-    readonly spec: LabelledSetSpec,
-    private items: { pixels: Uint8Array; transform: LetterboxTransform; labels: LabelBox[] }[],
-    readonly size: [number, number],
-  ) {}
-
-  get count(): number {
-    return this.items.length;
-  }
-
-  static async load(spec: LabelledSetSpec, size: [number, number]): Promise<LabelledSet> {
-    const ds = loadDataset(spec.images, { labelsDir: spec.labels, purpose: 'evaluation' });
-    const offset = spec.offset ?? 0;
-    const list = ds.items.slice(offset, spec.limit !== undefined ? offset + spec.limit : undefined);
-    if (list.length === 0) throw new Error(`${spec.images}: no images in the selected slice (offset ${offset}, limit ${spec.limit})`);
-    const { default: fs } = await import('node:fs');
-    if (!list.some((it) => fs.existsSync(it.labels))) {
-      throw new Error(`${spec.images}: none of the ${list.length} images has a YOLO label file (looked for ${list[0].labels}); the mAP needs labels`);
-    }
-    const items = [];
-    for (const it of list) {
-      const img = await decodeImage(it.image);
-      const { image, transform } = letterbox(img, { size, mode: 'fixed' });
-      items.push({ pixels: image.data, transform, labels: labelsToPixels(readYoloLabels(it.labels), img.width, img.height) });
-    }
-    return new LabelledSet(spec, items, size);
-  }
-
-  /** mAP of a .tflite (bytes) on the set, and its median LiteRT run time. */
-  async score(tflite: Uint8Array, label = 'model'): Promise<SetScore> {
-    const runner = await TfliteRunner.load(tflite, { label });
-    try {
-      const yolo = new YoloModel(runner);
-      if (yolo.inputSize[0] !== this.size[0] || yolo.inputSize[1] !== this.size[1]) {
-        throw new Error(`${label}: input ${yolo.inputSize.join('x')}, the evaluation set was prepared for ${this.size.join('x')}`);
-      }
-      const stats: ImageStats[] = [];
-      const times: number[] = [];
-      for (const it of this.items) {
-        const data = pixelsToInput(it.pixels, runner.inputs[0]);
-        const t0 = performance.now();
-        const raw = await runner.run([data as RuntimeArray]);
-        times.push(performance.now() - t0);
-        const outputs = raw.map((r, i) => dequantizeOutput(r, runner.outputs[i]));
-        const { rows, numClasses, evalNms } = yolo.decode(outputs);
-        const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, evalNms ?? EVAL_NMS), it.transform);
-        stats.push(matchImage(dets, it.labels));
-      }
-      const ap = apPerClass(stats);
-      return { mAP50: ap.mAP50, mAP50_95: ap.mAP50_95, latencyMs: percentile(times, 50) };
-    } finally {
-      runner.dispose();
-    }
-  }
-
-  /** Cached inputs of the set as float [0,1] tensors (for SQNR on the same images). */
-  floatInputs(n = this.items.length): Float32Array[] {
-    return this.items.slice(0, n).map((it) => Float32Array.from(it.pixels, (v) => v / 255));
-  }
-}
-
-/**
- * Median LiteRT run time of each model, measured interleaved (every input through every model in
- * turn, rotating the order) so that load from elsewhere on the machine falls on all models alike.
- */
-export async function interleavedLatency(models: Uint8Array[], inputs: Float32Array[], rounds = 1): Promise<number[]> {
-  const runners: TfliteRunner[] = [];
-  try {
-    for (const m of models) runners.push(await TfliteRunner.load(m, { label: 'latency' }));
-    const prepared = runners.map((r) => inputs.map((x) => toRunnerInput(x, r.inputs[0])));
-    const times: number[][] = models.map(() => []);
-    // One warm-up run each (the first run allocates).
-    for (let k = 0; k < runners.length; k++) await runners[k].run([prepared[k][0]]);
-    let turn = 0;
-    for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < inputs.length; i++, turn++) {
-        for (let j = 0; j < runners.length; j++) {
-          const k = (turn + j) % runners.length;
-          const t0 = performance.now();
-          await runners[k].run([prepared[k][i]]);
-          times[k].push(performance.now() - t0);
-        }
-      }
-    }
-    return times.map((t) => percentile(t, 50));
-  } finally {
-    for (const r of runners) r.dispose();
-  }
 }

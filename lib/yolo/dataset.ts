@@ -6,13 +6,10 @@
 // the last /images/ of an image path becomes /labels/ and the extension .txt.
 import fs from 'node:fs';
 import path from 'node:path';
-import { hasWildcard, matchNames } from '../util/glob.js';
+import { hasWildcard } from '../util/glob.js';
+import { globImages, imagesIn, isDir, isFile, isImageFile, readImageList, uniqueSorted } from '../util/image-files.js';
 
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp']);
-
-export function isImageFile(file: string): boolean {
-  return IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase());
-}
+export { IMAGE_EXTENSIONS, isImageFile } from '../util/image-files.js';
 
 export interface DatasetItem {
   image: string;
@@ -143,26 +140,6 @@ export function parseDatasetYaml(text: string, where = 'dataset yaml'): DatasetY
   return out;
 }
 
-/** Image files directly in `dir` (or below it, `recursive`), sorted by path. */
-function imagesIn(dir: string, recursive = false): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() || (e.isSymbolicLink() && isDir(p))) {
-      if (recursive) out.push(...imagesIn(p, true));
-    } else if (isImageFile(e.name)) out.push(p);
-  }
-  return out.sort();
-}
-
-function isDir(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function isFile(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
 function subdirs(dir: string): string[] {
   return fs.readdirSync(dir).filter((n) => isDir(path.join(dir, n))).sort();
 }
@@ -236,30 +213,11 @@ function namesBeside(dir: string): string[] | undefined {
   }
 }
 
-/** Image paths of a .txt list: one per line, relative paths relative to the list's folder (like './x.jpg' in ultralytics). */
-function readImageList(file: string): string[] {
-  const base = path.dirname(file);
-  const out: string[] = [];
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((line, i) => {
-    const t = line.trim();
-    if (!t || t.startsWith('#')) return;
-    const p = path.resolve(base, t);
-    if (!isFile(p)) throw new Error(`${file}:${i + 1}: '${t}' does not exist (resolved to ${p})`);
-    if (isImageFile(p)) out.push(p);
-  });
-  if (out.length === 0) throw new Error(`${file}: lists no image files (.jpg/.png/...)`);
-  return out;
-}
-
 /** The images of one yaml split entry (a folder, searched recursively like ultralytics; a .txt list; an image). */
 function imagesOfEntry(entry: string): string[] | undefined {
   if (isDir(entry)) return imagesIn(entry, true);
   if (isFile(entry)) return /\.txt$/i.test(entry) ? readImageList(entry) : [entry];
   return undefined;
-}
-
-function uniqueSorted(files: string[]): string[] {
-  return [...new Set(files)].sort();
 }
 
 function plural(n: number, what: string): string {
@@ -327,15 +285,7 @@ function resolveFolder(source: string, purpose: DatasetPurpose): Omit<ResolvedDa
 }
 
 function resolveGlob(source: string): Omit<ResolvedDataset, 'labelsFor'> {
-  const dir = path.dirname(source);
-  const pattern = path.basename(source);
-  if (hasWildcard(dir)) throw new Error(`'${source}': wildcards are only supported in the last path component`);
-  if (!isDir(dir)) throw new Error(`'${source}': the folder '${dir}' does not exist`);
-  const files = matchNames(fs.readdirSync(dir), pattern).map((n) => path.join(dir, n)).filter(isFile);
-  if (files.length === 0) throw new Error(`'${source}': no file in '${dir}' matches '${pattern}'`);
-  const images = files.filter(isImageFile);
-  if (images.length === 0) throw new Error(`'${source}': ${plural(files.length, 'file')} match but none is an image (.jpg/.png/...)`);
-  return { source, layout: 'glob', images };
+  return { source, layout: 'glob', images: globImages(source) };
 }
 
 /**
@@ -401,4 +351,13 @@ export function labelsToPixels(labels: YoloLabel[], width: number, height: numbe
     classId: l.classId,
     box: [(l.cx - l.w / 2) * width, (l.cy - l.h / 2) * height, (l.cx + l.w / 2) * width, (l.cy + l.h / 2) * height],
   }));
+}
+
+/**
+ * The quantizer's dataset resolver (ImageSourceResolver, lib/quantize/plugin.ts): any layout
+ * `resolveDataset` accepts; where there are several splits, calibration uses train (else val).
+ */
+export function calibrationImages(source: string): { images: string[]; info: DatasetInfo } {
+  const ds = resolveDataset(source, { purpose: 'calibration' });
+  return { images: ds.images, info: datasetInfo(ds) };
 }

@@ -13,6 +13,7 @@ import { decodeModelOutputs, type DecodedRows } from './decode.js';
 import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';
 import { loadDataset, readYoloLabels, labelsToPixels, type DatasetInfo } from './dataset.js';
+import { percentile } from '../util/stats.js';
 
 export type ModelSource = string | Uint8Array | TfliteRunner;
 
@@ -110,15 +111,7 @@ export async function detect(model: ModelSource, image: string | Uint8Array, nms
   }
 }
 
-/** Linear-interpolated percentile (numpy's default), p in [0, 100]. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const pos = ((s.length - 1) * p) / 100;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
+export { percentile };
 
 export interface EvaluateOptions {
   /**

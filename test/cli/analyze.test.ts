@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Jimp } from 'jimp';
-import { exportFloatTflite } from '../../lib/quantize/index.js';
+import { exportFloatTflite } from '../../lib/yolo/quantize.js';
 import { BAR_COLOR } from '../../lib/cli/chart.js';
 import { sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';

@@ -17,7 +17,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { decodeImage, rgbToFloat } from '../../lib/pipeline/image.js';
 import { letterbox } from '../../lib/pipeline/letterbox.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';

@@ -17,7 +17,7 @@ import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { quantizeInput, dequantize } from '../../lib/pipeline/quantize.js';
-import { exportFloatTflite } from '../../lib/quantize/index.js';
+import { exportFloatTflite } from '../../lib/yolo/quantize.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { maxAbsDiff, runFloatGraph } from '../support/compare.js';

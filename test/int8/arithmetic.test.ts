@@ -25,7 +25,7 @@ import {
 } from '../../lib/int8/arithmetic.js';
 import { dequantizeValue, multiplyByQuantizedMultiplier, quantizeMultiplier } from '../support/tflite-arithmetic.js';
 
-import { rangeForOutputRole } from '../../lib/quantize/range-rules.js';
+import { applyRangeRule } from '../../lib/quantize/range-rules.js';
 const f32 = Math.fround;
 
 describe('quantize/math', () => {
@@ -284,11 +284,14 @@ describe('quantize/math: int16 (16x8) and the fixed-output table', () => {
     expect(() => fixedOutputParams('LOG_SOFTMAX', 'int16')).to.throw('LOG_SOFTMAX has no int16 kernel with fixed output parameters');
   });
 
-  it("rangeForOutputRole: 'score-logits' keeps the observed top and calibration's bottom", () => {
+  it("applyRangeRule: 'keep-observed-max' keeps the observed top and calibration's bottom", () => {
     // mse chose [-25.125, 0.125] where [-32.75, 2.375] was observed (YOLOv8n level 0 class logits).
-    expect(rangeForOutputRole('score-logits', { min: -25.125, max: 0.125 }, { min: -32.75, max: 2.375 })).to.deep.equal({ min: -25.125, max: 2.375, rule: 'score-logits: top kept at the observed max' });
+    expect(applyRangeRule('keep-observed-max', { min: -25.125, max: 0.125 }, { min: -32.75, max: 2.375 }, 'score-logits')).to.deep.equal({ min: -25.125, max: 2.375, rule: 'score-logits: top kept at the observed max' });
     // A choice above the observed top (e.g. a user-widened range) is kept.
-    expect(rangeForOutputRole('score-logits', { min: -4, max: 3 }, { min: -5, max: 2 })).to.include({ min: -4, max: 3 });
-    expect(() => rangeForOutputRole('probabilities' as never, { min: 0, max: 1 }, { min: 0, max: 1 })).to.throw("unknown role 'probabilities'");
+    expect(applyRangeRule('keep-observed-max', { min: -4, max: 3 }, { min: -5, max: 2 })).to.include({ min: -4, max: 3 });
+    // Without a reason the rule names itself.
+    expect(applyRangeRule('keep-observed-max', { min: 0, max: 1 }, { min: 0, max: 2 }).rule).to.equal('keep-observed-max: top kept at the observed max');
+    expect(() => applyRangeRule('probabilities' as never, { min: 0, max: 1 }, { min: 0, max: 1 })).to.throw("unknown range rule 'probabilities'");
+    expect(() => applyRangeRule('toString' as never, { min: 0, max: 1 }, { min: 0, max: 1 })).to.throw("unknown range rule 'toString'");
   });
 });

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { writeDataset, DEMO_SEEDS } from '../../lib/demo/synthetic.js';
 import { demoModelDir } from '../../lib/demo/model.js';
-import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { analyzeSensitivity, exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { prepareGraph } from '../../lib/quantize/stages.js';
+import { YOLO_PLUGIN } from '../../lib/yolo/plugin.js';
 import { carriersOf } from '../../lib/quantize/variants.js';
 import { evaluate } from '../../lib/yolo/evaluate.js';
 
@@ -35,7 +35,7 @@ describe('sensitivity and accuracy target with mAP (demo detector, generated lab
     expect(r.map!.float.mAP50_95).to.be.closeTo(float.mAP50_95, 1e-9);
     const int8 = await evaluate((await quantizeInt8(demoModelDir(), { representativeDataset: calib })).tflite, { images: test });
     expect(r.map!.int8.mAP50_95).to.be.closeTo(int8.mAP50_95, 1e-9);
-    const { graph } = await prepareGraph(demoModelDir(), {});
+    const { graph } = await prepareGraph(demoModelDir(), {}, YOLO_PLUGIN);
     for (const l of r.layers.slice(0, 2)) {
       const node = graph.nodes.find((n) => n.name === l.node)!;
       const overrides = [node, ...carriersOf(graph, node)].map((n) => ({ match: n.name, precision: 'int16' as const }));

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import { quantizeInt8, type QuantizeInt8Result } from '../../lib/quantize/index.js';
+import { quantizeInt8, type QuantizeInt8Result } from '../../lib/yolo/quantize.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { lcg as rng } from '../support/random.js';

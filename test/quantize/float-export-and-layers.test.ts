@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { lcg as rng } from '../support/random.js';
 import { maxAbsDiff, runFloatGraph, runTflite, sqnrDb, tfliteVsFloat } from '../support/compare.js';

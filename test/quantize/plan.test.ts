@@ -10,7 +10,7 @@ import { buildPlan, formatPlan, planPrecisionSummary, planToJson, type QuantPlan
 import { chooseActivationParams, chooseInt16ActivationParams } from '../../lib/int8/arithmetic.js';
 import type { IrNode } from '../../lib/ir/graph.js';
 import type { OpQuant, Precision } from '../../lib/ops/types.js';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { dtypeName } from '../../lib/tflite/model.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';

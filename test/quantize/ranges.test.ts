@@ -2,7 +2,8 @@
 // the int8 sigmoid saturates, recipe overrides win, and every calibrated range contains 0.
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import { quantizeInt8, siluNegligibleBelow } from '../../lib/quantize/index.js';
+import { quantizeInt8 } from '../../lib/yolo/quantize.js';
+import { siluNegligibleBelow } from '../../lib/quantize/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
 
 function graphWithWideLogits() {

@@ -4,8 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { COCO128_IMAGES, FIXTURES, requireFixtures } from '../support/fixtures.js';
-import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 
 describe('sensitivity on YOLOv5n (fixture)', function () {

@@ -9,8 +9,7 @@ import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-gr
 import { lcg as rng } from '../support/random.js';
 import { tfliteVsFloat } from '../support/compare.js';
 import type { Graph } from '../../lib/ir/graph.js';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
-import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
+import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
 import type { QuantRecipe } from '../../lib/quantize/recipe.js';
 

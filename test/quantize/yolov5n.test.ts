@@ -4,7 +4,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { quantizeInt8, type QuantizeInt8Result } from '../../lib/quantize/index.js';
+import { quantizeInt8, type QuantizeInt8Result } from '../../lib/yolo/quantize.js';
 import { listImageFiles } from '../../lib/quantize/dataset.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';

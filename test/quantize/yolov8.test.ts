@@ -7,8 +7,9 @@ import path from 'node:path';
 import os from 'node:os';
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { quantizeInt8, exportFloatTflite, type QuantizeInt8Result } from '../../lib/quantize/index.js';
+import { quantizeInt8, exportFloatTflite, type QuantizeInt8Result } from '../../lib/yolo/quantize.js';
 import { treatHead } from '../../lib/quantize/head.js';
+import { YOLO_HEAD } from '../../lib/yolo/plugin.js';
 import { importModel } from '../../lib/graph/importers/index.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
@@ -54,7 +55,7 @@ describe('YOLOv8 head family on real exports', function () {
 
   it('finds and probes the COCO YOLOv8n head (dynamic-range TFLite): strides, grids, DFL bins, classes', async () => {
     const graph = await imported(DYNAMIC);
-    const treated = await treatHead(graph, {});
+    const treated = await treatHead(graph, {}, YOLO_HEAD);
     expect(treated.family).to.equal('yolov8');
     expect(treated.treatment).to.equal('split');
     expect(treated.probeMaxError).to.be.below(1e-4);
@@ -71,7 +72,7 @@ describe('YOLOv8 head family on real exports', function () {
 
   it('the float decode of the split head reproduces the model\'s own [1,84,8400] output (TF.js and LiteRT)', async () => {
     const graph = await imported(DYNAMIC);
-    const treated = await treatHead(graph, {});
+    const treated = await treatHead(graph, {}, YOLO_HEAD);
     const spec = treated.spec as Yolov8HeadSpec;
     const full = await createFloatExecutor(graph);
     const split = await createFloatExecutor(treated.graph);
@@ -149,7 +150,7 @@ describe('YOLOv8 head family on real exports', function () {
       const r = results.get(DYNAMIC)!;
       const spec = r.head as Yolov8HeadSpec;
       // The float graph cut the same way, run on the same 8 calibration images: the largest class logit per level.
-      const treated = await treatHead(await imported(DYNAMIC), {});
+      const treated = await treatHead(await imported(DYNAMIC), {}, YOLO_HEAD);
       const exec = await createFloatExecutor(treated.graph);
       const maxOf = new Map<string, number>();
       try {
@@ -239,7 +240,7 @@ describe('YOLOv8 head family on real exports', function () {
     const t = graph.tensors.get(mul.inputs[k])!;
     const data = Float32Array.from(t.data as Float32Array, (v, i) => (i % 2 ? v * 1.37 : v));
     graph.tensors.set(t.name, { ...t, data });
-    const treated = await treatHead(graph, {});
+    const treated = await treatHead(graph, {}, YOLO_HEAD);
     expect(treated.treatment).to.equal('none');
     expect(treated.warnings.join('\n')).to.match(/a yolov8-like head was found at node '.*Softmax' but failed the numerical probe/);
     const r = await quantizeInt8(graph, { representativeDataset: calibration(4), numCalibrationSamples: 4 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { checkCalibrationCount } from '../../lib/quantize/dataset.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
 import { initBackend } from '../../lib/graph/backend.js';

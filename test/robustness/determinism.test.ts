@@ -2,7 +2,7 @@
 // across the TF.js float backends (cpu and wasm). When the backends disagree, the test names the
 // tensors whose int8 parameters differ.
 import { expect } from 'chai';
-import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';

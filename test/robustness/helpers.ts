@@ -1,7 +1,7 @@
 // The assertions the robustness tests share (the model they corrupt is test/support/tiny-model.ts).
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { quantizeInt8, type QuantizeInt8Options } from '../../lib/quantize/index.js';
+import { quantizeInt8, type QuantizeInt8Options } from '../../lib/yolo/quantize.js';
 import { writeFileAtomic } from '../../lib/util/fs.js';
 
 /**

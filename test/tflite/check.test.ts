@@ -14,7 +14,7 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
-import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { FIXTURES, REPO_ROOT, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 import { runCli } from '../support/cli.js';

@@ -251,7 +251,7 @@ describe('yolo/dataset: layouts users have', function () {
     });
 
     it('quantizeInt8 calibrates on the train split of a root: the same file as from that list, and the report says which split', async () => {
-      const { quantizeInt8 } = await import('../../lib/quantize/index.js');
+      const { quantizeInt8 } = await import('../../lib/yolo/quantize.js');
       const { writeTinyGraphModel } = await import('../support/tiny-model.js');
       const m = writeTinyGraphModel();
       const root = path.join(work, 'coco-like');

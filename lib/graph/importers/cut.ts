@@ -23,7 +23,7 @@ export interface CutCandidate {
   reaches: Set<string>;
 }
 
-/** A YOLO-style detection tensor: [1, N, 5 + classes] with N rows of boxes. */
+/** A detection-rows tensor: [1, N, C] with N rows (more rows than values) of at least 6 values (a box, a score, a class). */
 export function isDetectionShape(shape: readonly number[]): boolean {
   return shape.length === 3 && shape[0] === 1 && shape[2] >= 6 && shape[1] > shape[2];
 }
@@ -37,7 +37,7 @@ export function chooseCut(candidates: CutCandidate[], postNodes: string[], label
   ok.sort((a, b) => b.order - a.order);
   if (ok.length === 0) {
     const ops = [...new Set(postOps)].sort().join(', ');
-    throw new Error(`${label}: the graph contains post-processing (${ops}) but no [1,N,5+classes] tensor feeding all of it was found; pass opts.outputs to name the tensor to cut at`);
+    throw new Error(`${label}: the graph contains post-processing (${ops}) but no detection-rows tensor ([1, N, C], N > C >= 6) feeding all of it was found; pass opts.outputs to name the tensor to cut at`);
   }
   const why = `feeds ${[...new Set(postOps)].sort().join(', ')}`;
   return { ...ok[0], why };

@@ -1,6 +1,5 @@
 // Importer for TF.js layers models: a tf.LayersModel in memory, or a layers-model model.json path
 // (loaded with tfjs from memory: tfjs in Node has no file:// handler).
-import { validateHeadSpec, specOutputs } from '../../yolo/head.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -233,17 +232,10 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   });
   const chosen = opts.outputs?.length ? opts.outputs : outputs;
   const graph = b.build(chosen, { source: label, format: 'tfjs-layers-model', cutAt: opts.outputs?.length ? [...chosen] : undefined, notes: [] });
-  // A YOLO head description saved with the model (userDefinedMetadata.yoloHead) travels with the graph:
-  // the quantizer then ends the int8 model at those outputs and stores the spec in the .tflite.
-  const meta = model.getUserDefinedMetadata() as { yoloHead?: unknown } | undefined;
-  if (meta?.yoloHead !== undefined && !opts.outputs?.length) {
-    const spec = validateHeadSpec(meta.yoloHead, `${label}: userDefinedMetadata.yoloHead`);
-    const missing = specOutputs(spec).map((o) => o.name).filter((o) => !graph.outputs.includes(o));
-    if (missing.length) {
-      throw new Error(`${label}: userDefinedMetadata.yoloHead names outputs ${missing.join(', ')}, but the model outputs are ${graph.outputs.join(', ')}`);
-    }
-    graph.meta.headSpec = spec;
-    graph.meta.notes.push(`detection head from the model's metadata: kind '${spec.kind}', ${spec.numClasses} classes`);
-  }
+  // The model's own metadata describes the model as saved (its outputs among it): it travels with the
+  // graph, opaque here, unless the graph was cut elsewhere. A quantizer plug-in reads what it knows
+  // from it (lib/yolo: a head spec, which then ends the int8 model at those outputs).
+  const meta = model.getUserDefinedMetadata();
+  if (meta !== undefined && !opts.outputs?.length) graph.meta.sourceMetadata = meta as Record<string, unknown>;
   return graph;
 }

@@ -69,49 +69,11 @@ export function splitMixedOutputTail(
 ): TailSplit | undefined {
   if (graph.outputs.length !== 1) return undefined;
   const output = graph.outputs[0];
-  const producers = producersOf(graph);
-  const consumers = consumersOf(graph);
-  const tail = new Set<IrNode>();
-  const parts: string[] = [];
-  const visit = (t: string) => {
-    const p = producers.get(t);
-    const readers = consumers.get(t) ?? [];
-    const onlyTail = t === output ? readers.length === 0 : readers.every((r) => tail.has(r));
-    if (!p || !TAIL_OPS.has(p.op) || !onlyTail || graph.tensors.get(t)?.data) {
-      if (!parts.includes(t)) parts.push(t);
-      return;
-    }
-    if (tail.has(p)) return;
-    tail.add(p);
-    for (const i of p.inputs) if (!graph.tensors.get(i)?.data) visit(i);
-  };
-  visit(output);
-  const mixed: TailSplit['mixed'] = [];
-  for (const n of tail) {
-    if (n.op !== 'Concat') continue;
-    const widths = n.inputs.map((i) => rangeWidth(ranges.get(i)));
-    if (widths.some((w) => !(w > 0))) continue;
-    const ratio = Math.max(...widths) / Math.min(...widths);
-    if (ratio > factor) mixed.push({ node: n.name, ratio });
-  }
+  const { tail, parts } = layoutTail(graph, output);
+  const mixed = mixedConcats(tail, ranges, factor);
   if (mixed.length === 0) return undefined;
   if (parts.some((p) => graph.inputs.includes(p))) return undefined;
-  const ordered = graph.nodes.filter((n) => tail.has(n));
-  const steps: TailStep[] = ordered.map((n) => {
-    const out = n.outputs[0];
-    const shape = [...graph.tensors.get(out)!.shape];
-    const inputs = n.inputs.filter((i) => !graph.tensors.get(i)?.data);
-    if (n.op === 'Concat') {
-      const rank = shape.length;
-      const a = Number(n.attrs.axis);
-      return { op: 'concat', inputs, axis: a < 0 ? a + rank : a, output: out, shape };
-    }
-    if (n.op === 'Transpose') {
-      const perm = (n.attrs.perm as number[] | undefined) ?? Array.from(graph.tensors.get(n.inputs[1])?.data ?? []);
-      return { op: 'transpose', input: inputs[0], perm: [...perm], output: out, shape };
-    }
-    return { op: 'reshape', input: inputs[0], output: out, shape };
-  });
+  const steps = tailSteps(graph, tail);
   const partList = parts.map((name) => ({ name, shape: [...graph.tensors.get(name)!.shape] }));
   // Parts in graph order, so output order is stable and readable.
   const pos = new Map<string, number>();
@@ -141,6 +103,60 @@ export function splitMixedOutputTail(
     spec,
     mixed,
   };
+}
+
+/** The layout-only nodes that compute `output` and nothing else, and the tensors entering them (in visit order). */
+function layoutTail(graph: Graph, output: string): { tail: Set<IrNode>; parts: string[] } {
+  const producers = producersOf(graph);
+  const consumers = consumersOf(graph);
+  const tail = new Set<IrNode>();
+  const parts: string[] = [];
+  const visit = (t: string) => {
+    const p = producers.get(t);
+    const readers = consumers.get(t) ?? [];
+    const onlyTail = t === output ? readers.length === 0 : readers.every((r) => tail.has(r));
+    if (!p || !TAIL_OPS.has(p.op) || !onlyTail || graph.tensors.get(t)?.data) {
+      if (!parts.includes(t)) parts.push(t);
+      return;
+    }
+    if (tail.has(p)) return;
+    tail.add(p);
+    for (const i of p.inputs) if (!graph.tensors.get(i)?.data) visit(i);
+  };
+  visit(output);
+  return { tail, parts };
+}
+
+/** The tail's Concats whose inputs' ranges differ by more than `factor`. */
+function mixedConcats(tail: Set<IrNode>, ranges: ReadonlyMap<string, { min: number; max: number }>, factor: number): TailSplit['mixed'] {
+  const mixed: TailSplit['mixed'] = [];
+  for (const n of tail) {
+    if (n.op !== 'Concat') continue;
+    const widths = n.inputs.map((i) => rangeWidth(ranges.get(i)));
+    if (widths.some((w) => !(w > 0))) continue;
+    const ratio = Math.max(...widths) / Math.min(...widths);
+    if (ratio > factor) mixed.push({ node: n.name, ratio });
+  }
+  return mixed;
+}
+
+/** The tail as float steps of the spec, in graph order. */
+function tailSteps(graph: Graph, tail: Set<IrNode>): TailStep[] {
+  return graph.nodes.filter((n) => tail.has(n)).map((n): TailStep => {
+    const out = n.outputs[0];
+    const shape = [...graph.tensors.get(out)!.shape];
+    const inputs = n.inputs.filter((i) => !graph.tensors.get(i)?.data);
+    if (n.op === 'Concat') {
+      const rank = shape.length;
+      const a = Number(n.attrs.axis);
+      return { op: 'concat', inputs, axis: a < 0 ? a + rank : a, output: out, shape };
+    }
+    if (n.op === 'Transpose') {
+      const perm = (n.attrs.perm as number[] | undefined) ?? Array.from(graph.tensors.get(n.inputs[1])?.data ?? []);
+      return { op: 'transpose', input: inputs[0], perm: [...perm], output: out, shape };
+    }
+    return { op: 'reshape', input: inputs[0], output: out, shape };
+  });
 }
 
 /** Classes of a [1, 4+nc+extra, N] (anchor-free) or [1, N, 5+nc+extra] (YOLOv5) result. */

@@ -1,7 +1,7 @@
 // Graph helpers every head family uses: the backward walk from an output to the convolutions
-// that feed it, the head as its own graph (for probing), and a cut that replaces the head by new
-// graph outputs. Family-neutral: which ops may be in a head and what ends it is the caller's.
-import type { Graph, IrNode, IrTensor } from '../../ir/graph.js';
+// that feed it and a cut that replaces the head by new graph outputs. Family-neutral: which ops may
+// be in a head and what ends it is the caller's.
+import type { Graph, IrNode } from '../../ir/graph.js';
 import { producersOf } from '../../ir/graph.js';
 
 export interface HeadWalk {
@@ -40,19 +40,6 @@ export function walkHead(
   };
   if (!visit(output) || entries.length === 0) return undefined;
   return { entries, nodes: graph.nodes.filter((n) => set.has(n)) };
-}
-
-/** The head as its own graph: inputs = the entry tensors, output = the head output. */
-export function headSubgraph(graph: Graph, entries: string[], nodes: IrNode[], output: string): Graph {
-  const tensors = new Map<string, IrTensor>();
-  for (const n of nodes) for (const name of [...n.inputs, ...n.outputs]) tensors.set(name, graph.tensors.get(name)!);
-  return {
-    tensors,
-    nodes,
-    inputs: entries,
-    outputs: [output],
-    meta: { source: graph.meta.source, format: 'built', notes: ['detection head sub-graph'] },
-  };
 }
 
 export interface NewOutput {

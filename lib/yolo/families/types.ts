@@ -1,5 +1,6 @@
 // What a detection-head family is: everything about one head design in one place. The generic
-// quantizer only walks the registry (lib/yolo/families/index.ts); it names no family.
+// quantizer sees only the find / probe / cut part (its HeadFamily, lib/quantize/plugin.ts), through
+// the YOLO plug-in (lib/yolo/plugin.ts); it names no family.
 //
 //   find   - structural search in the float graph (ops and shapes, never node names);
 //   probe  - the head's decode parameters read off the float head itself by running it on chosen
@@ -7,8 +8,10 @@
 //   cut    - where the int8 graph ends (per-level tensors with their own int8 parameters);
 //   spec   - the JSON stored in the file's metadata ('yolo_int8_head'), with a versioned `kind`;
 //   decode - the float post-processing that turns the cut outputs into detection rows.
-import type { Graph, IrNode } from '../../ir/graph.js';
+import type { HeadFamily as QuantizerHeadFamily } from '../../quantize/plugin.js';
 import type { NmsOptions } from '../nms.js';
+
+export type { HeadCandidate, HeadRunner, ProbeResult, CutResult } from '../../quantize/plugin.js';
 
 /** What every stored head spec has. `version` is the layout version of its kind (absent = 1). */
 export interface HeadSpecBase {
@@ -31,32 +34,6 @@ export interface DecodedRows {
   evalNms?: Required<NmsOptions>;
   /** The NMS settings of the family's own predict/detect (final detections). */
   detectNms?: Required<NmsOptions>;
-}
-
-/** A head found by structure: the tensors where the head starts and the nodes it consists of. */
-export interface HeadCandidate {
-  /** The graph output the head computes. */
-  output: string;
-  /** Tensors entering the head (the last convolutions' outputs), in graph order. */
-  convOutputs: string[];
-  /** The nodes strictly after convOutputs that compute `output`, in graph order. */
-  headNodes: IrNode[];
-  /** The node a warning names when the probe rejects the head. */
-  anchorNode: string;
-  /** Family-specific facts found by the search (channel counts, levels ...). */
-  facts: Record<string, unknown>;
-}
-
-/** Runs the float head: values for each conv output in, the head output out. */
-export type HeadRunner = (convValues: Record<string, Float32Array>) => Promise<Float32Array>;
-
-/** A verified spec (with what the probe noticed on the way), or why the head is not the family's. */
-export type ProbeResult<S> = { ok: true; spec: S; maxError: number; notes: string[] } | { ok: false; reason: string };
-
-export interface CutResult<S> {
-  graph: Graph;
-  spec: S;
-  note: string;
 }
 
 /**
@@ -85,17 +62,8 @@ export interface SpecKind<S extends HeadSpecBase = HeadSpecBase> {
   outputRoles?(spec: S): Record<string, OutputRole>;
 }
 
-/** A head family: a spec kind plus how its head is found, probed and cut in a float graph. */
-export interface HeadFamily<S extends HeadSpecBase = HeadSpecBase> extends SpecKind<S> {
-  /** Short name for reports and warnings ('yolov5', 'yolov8'). */
-  name: string;
-  /** Cut variants this family offers (the first is the default), for options.headCut. */
-  cuts: readonly string[];
-  find(graph: Graph): HeadCandidate | undefined;
-  /**
-   * `tolerance`: the largest relative difference between the family's decode and the head on
-   * random logits that still counts as the same head (1e-4 for float sources).
-   */
-  probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number], tolerance: number): Promise<ProbeResult<S>>;
-  cut(graph: Graph, spec: S, head: HeadCandidate, cut: string): CutResult<S>;
-}
+/**
+ * A head family: a spec kind plus how its head is found, probed and cut in a float graph (the
+ * quantizer's HeadFamily: name ('yolov5', 'yolov8'), cuts, find, probe, cut).
+ */
+export interface HeadFamily<S extends HeadSpecBase = HeadSpecBase> extends SpecKind<S>, QuantizerHeadFamily<S> {}

@@ -139,15 +139,64 @@ function accessor(out: Float32Array, facts: V8Facts): (attr: number, j: number) 
   return facts.layout === 'channels-first' ? (a, j) => out[a * facts.anchors + j] : (a, j) => out[j * cols + a];
 }
 
+type ValueAt = (attr: number, j: number) => number;
+type Failure = { ok: false; reason: string };
+const fail = (reason: string): Failure => ({ ok: false, reason });
+
+/**
+ * Reads the head's decode off the float head itself: which conv feeds which anchors (perturbing one
+ * at a time), the levels (box + score conv per anchor range), each level's stride and anchor offset
+ * (from the all-zero answer), then verifies the whole decode on random logits.
+ */
 async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inputSize: [number, number], tolerance: number): Promise<ProbeResult<Yolov8HeadSpec>> {
   const facts = head.facts as unknown as V8Facts;
-  const cols = facts.numClasses + 4;
   const zeros: Record<string, Float32Array> = {};
   for (const c of head.convOutputs) zeros[c] = new Float32Array(elementCount(graph.tensors.get(c)!.shape));
-  const base = await runHead(zeros);
-  const at0 = accessor(base, facts);
-  // Perturb one conv at a time: which anchors and which values (box or score rows) depend on it.
-  const roles = new Map<string, { kind: 'box' | 'scores'; first: number; count: number }>();
+  const at0 = accessor(await runHead(zeros), facts);
+  const roles = await convRoles(graph, head, runHead, facts, zeros, at0);
+  if ('ok' in roles) return roles;
+  const read = readLevels(graph, roles, facts, at0, inputSize);
+  if ('ok' in read) return read;
+  const { levels, firsts, regMax, normalized, strideNotes } = read;
+  if (read.covered !== facts.anchors) return fail(`levels cover ${read.covered} anchors of ${facts.anchors}`);
+  // The anchor points the graph holds, against the exact cell centres. Exports that quantize every
+  // float constant (TF.js int8=True) round the anchor grid too (to ~0.4 cells at 800 px): the decode
+  // uses the exact centres the network was trained with, and the check below leaves the anchors out.
+  const anchorDeviation = anchorDeviationOf(levels, firsts, at0, normalized ? inputSize[1] : 1);
+  if (!(anchorDeviation < 0.5)) return fail(`the head's anchor points are up to ${anchorDeviation.toFixed(2)} cells off the cell centres`);
+  const spec: Yolov8HeadSpec = {
+    kind: YOLOV8_KIND, version: 1, inputSize, numClasses: facts.numClasses, regMax, scores: 'logits', normalized, levels,
+  };
+  const { maxError, worst } = await decodeError(spec, head, runHead, facts, zeros, at0);
+  if (!(maxError < tolerance)) {
+    return fail(`the YOLOv8 DFL decode differs from the head by ${maxError.toExponential(2)} (relative; worst at ${worst})`);
+  }
+  const notes =
+    anchorDeviation > 1e-3
+      ? [`the source's anchor-point constants are up to ${anchorDeviation.toFixed(3)} cells off the cell centres (rounded by its export); the decode uses the exact centres`]
+      : [];
+  if (strideNotes.length) notes.push(`the source's stride constants read ${strideNotes.join(', ')} (int8-rounded); the decode uses input / grid`);
+  return { ok: true, spec, maxError, notes };
+}
+
+interface ConvRole {
+  kind: 'box' | 'scores';
+  /** The first anchor the conv changes; it changes `count` consecutive anchors. */
+  first: number;
+  count: number;
+}
+
+/** Perturbs one conv at a time: which anchors and which values (box or score rows) depend on it. */
+async function convRoles(
+  graph: Graph,
+  head: HeadCandidate,
+  runHead: HeadRunner,
+  facts: V8Facts,
+  zeros: Record<string, Float32Array>,
+  at0: ValueAt,
+): Promise<Map<string, ConvRole> | Failure> {
+  const cols = facts.numClasses + 4;
+  const roles = new Map<string, ConvRole>();
   for (const c of head.convOutputs) {
     const out = await runHead({ ...zeros, [c]: probeValues(zeros[c].length, -3, 3, 777) });
     const at = accessor(out, facts);
@@ -166,16 +215,29 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
       }
     }
     const [, gh, gw] = graph.tensors.get(c)!.shape;
-    if (first < 0) return { ok: false, reason: `the head output does not depend on '${c}'` };
-    if (boxRows === scoreRows) return { ok: false, reason: `'${c}' changes ${boxRows ? 'both box and score' : 'no'} rows` };
-    if (last - first + 1 !== gh * gw) return { ok: false, reason: `'${c}' changes anchors ${first}..${last}, expected ${gh * gw} consecutive` };
+    if (first < 0) return fail(`the head output does not depend on '${c}'`);
+    if (boxRows === scoreRows) return fail(`'${c}' changes ${boxRows ? 'both box and score' : 'no'} rows`);
+    if (last - first + 1 !== gh * gw) return fail(`'${c}' changes anchors ${first}..${last}, expected ${gh * gw} consecutive`);
     roles.set(c, { kind: boxRows ? 'box' : 'scores', first, count: gh * gw });
   }
-  // Pair box and score convs by their anchor range; order levels by position in the output.
+  return roles;
+}
+
+/**
+ * Pairs box and score convs by their anchor range and reads each level (in output order): DFL bins,
+ * stride, anchor offset, whether boxes are normalised; `covered` = anchors the levels cover.
+ */
+function readLevels(
+  graph: Graph,
+  roles: Map<string, ConvRole>,
+  facts: V8Facts,
+  at0: ValueAt,
+  inputSize: [number, number],
+): { levels: Yolov8Level[]; firsts: number[]; regMax: number; normalized: boolean; strideNotes: string[]; covered: number } | Failure {
   const byFirst = new Map<number, { box?: string; scores?: string; count: number }>();
   for (const [c, r] of roles) {
     const e = byFirst.get(r.first) ?? { count: r.count };
-    if (e[r.kind]) return { ok: false, reason: `two ${r.kind} convs feed anchors from ${r.first}` };
+    if (e[r.kind]) return fail(`two ${r.kind} convs feed anchors from ${r.first}`);
     e[r.kind] = c;
     byFirst.set(r.first, e);
   }
@@ -187,59 +249,82 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
   const levels: Yolov8Level[] = [];
   for (const first of firsts) {
     const e = byFirst.get(first)!;
-    if (!e.box || !e.scores) return { ok: false, reason: `anchors from ${first} lack a ${e.box ? 'score' : 'box'} conv` };
-    if (first !== expected) return { ok: false, reason: `level anchors start at ${first}, expected ${expected}` };
+    if (!e.box || !e.scores) return fail(`anchors from ${first} lack a ${e.box ? 'score' : 'box'} conv`);
+    if (first !== expected) return fail(`level anchors start at ${first}, expected ${expected}`);
     expected += e.count;
     const [, gh, gw, boxCh] = graph.tensors.get(e.box)!.shape;
     const scoreCh = graph.tensors.get(e.scores)!.shape[3];
-    if (scoreCh !== facts.numClasses || boxCh % 4 !== 0) return { ok: false, reason: `'${e.box}' / '${e.scores}' have ${boxCh} / ${scoreCh} channels` };
-    if (regMax && boxCh / 4 !== regMax) return { ok: false, reason: 'levels disagree on the number of DFL bins' };
+    if (scoreCh !== facts.numClasses || boxCh % 4 !== 0) return fail(`'${e.box}' / '${e.scores}' have ${boxCh} / ${scoreCh} channels`);
+    if (regMax && boxCh / 4 !== regMax) return fail('levels disagree on the number of DFL bins');
     regMax = boxCh / 4;
     // Zero logits: uniform bins, every distance is (regMax-1)/2, so w = (regMax-1) * stride - read off
     // the width, which does not involve the anchor constants (some exports round those, see below).
-    let stride = at0(2, first) / (boxCh / 4 - 1);
-    if (!(stride > 0)) return { ok: false, reason: `no positive stride found for the level of '${e.box}'` };
+    const stride = at0(2, first) / (boxCh / 4 - 1);
+    if (!(stride > 0)) return fail(`no positive stride found for the level of '${e.box}'`);
     const isNorm = Math.abs(stride * gw - 1) < 0.01;
     if (normalized === undefined) normalized = isNorm;
-    else if (normalized !== isNorm) return { ok: false, reason: 'levels disagree on normalised vs pixel boxes' };
-    // cx = (x + offset) * stride: the offset is the median over the level's cells, snapped to the
-    // half cell it is meant to be (ultralytics: 0.5) when it is within 0.05 of one.
-    const offsets: number[] = [];
-    for (let j = 0; j < gh * gw; j++) offsets.push(at0(0, first + j) / stride - (j % gw));
-    offsets.sort((a, b) => a - b);
-    let offset = offsets[offsets.length >> 1];
-    offset = Math.abs(offset * 2 - Math.round(offset * 2)) < 0.1 ? Math.round(offset * 2) / 2 : round4(offset);
-    stride *= normalized ? inputSize[1] : 1;
-    // The grid spans the input (ultralytics makes grid = input / stride): a stride within 0.5 % of
-    // input / grid is that, read through int8-rounded constants (a full-integer source stores the
-    // strides as int8: 8.03 for 8); otherwise it is kept as read.
-    const spanning = inputSize[1] / gw;
-    if (Math.abs(stride - spanning) / spanning < 5e-3) {
-      if (Math.abs(stride - spanning) > 1e-3) strideNotes.push(`${round4(stride)} -> ${spanning}`);
-      stride = spanning;
-    }
-    stride = round4(stride);
-    levels.push({ box: e.box, scores: e.scores, stride, gridH: gh, gridW: gw, anchorOffset: offset });
+    else if (normalized !== isNorm) return fail('levels disagree on normalised vs pixel boxes');
+    const offset = anchorOffsetOf(at0, first, stride, gh, gw);
+    const pixels = snapStride(stride * (normalized ? inputSize[1] : 1), inputSize[1] / gw, strideNotes);
+    levels.push({ box: e.box, scores: e.scores, stride: pixels, gridH: gh, gridW: gw, anchorOffset: offset });
   }
-  if (expected !== facts.anchors) return { ok: false, reason: `levels cover ${expected} anchors of ${facts.anchors}` };
-  // The anchor points the graph holds, against the exact cell centres. Exports that quantize every
-  // float constant (TF.js int8=True) round the anchor grid too (to ~0.4 cells at 800 px): the decode
-  // uses the exact centres the network was trained with, and the check below leaves the anchors out.
-  let anchorDeviation = 0;
+  return { levels, firsts, regMax, normalized: normalized ?? false, strideNotes, covered: expected };
+}
+
+/**
+ * cx = (x + offset) * stride: the offset is the median over the level's cells, snapped to the half
+ * cell it is meant to be (ultralytics: 0.5) when it is within 0.05 of one.
+ */
+function anchorOffsetOf(at0: ValueAt, first: number, stride: number, gh: number, gw: number): number {
+  const offsets: number[] = [];
+  for (let j = 0; j < gh * gw; j++) offsets.push(at0(0, first + j) / stride - (j % gw));
+  offsets.sort((a, b) => a - b);
+  const offset = offsets[offsets.length >> 1];
+  return Math.abs(offset * 2 - Math.round(offset * 2)) < 0.1 ? Math.round(offset * 2) / 2 : round4(offset);
+}
+
+/**
+ * The grid spans the input (ultralytics makes grid = input / stride): a stride within 0.5 % of
+ * input / grid (`spanning`) is that, read through int8-rounded constants (a full-integer source
+ * stores the strides as int8: 8.03 for 8; noted in `notes`); otherwise it is kept as read.
+ */
+function snapStride(stride: number, spanning: number, notes: string[]): number {
+  if (Math.abs(stride - spanning) / spanning < 5e-3) {
+    if (Math.abs(stride - spanning) > 1e-3) notes.push(`${round4(stride)} -> ${spanning}`);
+    stride = spanning;
+  }
+  return round4(stride);
+}
+
+/** The largest distance (in cells) between the anchor points the head holds and the exact cell centres. */
+function anchorDeviationOf(levels: Yolov8Level[], firsts: number[], at0: ValueAt, unitsPerPixel: number): number {
+  let deviation = 0;
   for (const l of levels) {
     const first = firsts[levels.indexOf(l)];
-    const s = l.stride / (normalized ? inputSize[1] : 1);
+    const s = l.stride / unitsPerPixel;
     for (let j = 0; j < l.gridH * l.gridW; j++) {
       const dx = Math.abs(at0(0, first + j) / s - ((j % l.gridW) + l.anchorOffset));
       const dy = Math.abs(at0(1, first + j) / s - (Math.floor(j / l.gridW) + l.anchorOffset));
-      anchorDeviation = Math.max(anchorDeviation, dx, dy);
+      deviation = Math.max(deviation, dx, dy);
     }
   }
-  if (!(anchorDeviation < 0.5)) return { ok: false, reason: `the head's anchor points are up to ${anchorDeviation.toFixed(2)} cells off the cell centres` };
-  const spec: Yolov8HeadSpec = {
-    kind: YOLOV8_KIND, version: 1, inputSize, numClasses: facts.numClasses, regMax, scores: 'logits', normalized: normalized ?? false, levels,
-  };
-  // Verification: random logits through the real head vs our decode (scores as logits).
+  return deviation;
+}
+
+/**
+ * Verification: random logits through the real head vs our decode (scores as logits); the largest
+ * relative difference and where. Box centres are compared as offsets from the all-zero answer,
+ * which cancels the anchor points.
+ */
+async function decodeError(
+  spec: Yolov8HeadSpec,
+  head: HeadCandidate,
+  runHead: HeadRunner,
+  facts: V8Facts,
+  zeros: Record<string, Float32Array>,
+  at0: ValueAt,
+): Promise<{ maxError: number; worst: string }> {
+  const cols = facts.numClasses + 4;
   const randomIn: Record<string, Float32Array> = {};
   const values = new Map<string, Float32Array>();
   head.convOutputs.forEach((c, i) => {
@@ -249,10 +334,10 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
   });
   const real = accessor(await runHead(randomIn), facts);
   const mine = decodeYolov8(spec, values).rows;
-  // Box centres are compared as offsets from the all-zero answer, which cancels the anchor points.
   const zeroValues = new Map(head.convOutputs.map((c) => [c, zeros[c]]));
   const mine0 = decodeYolov8(spec, zeroValues).rows;
-  const [h, w] = inputSize;
+  const normalized = spec.normalized;
+  const [h, w] = spec.inputSize;
   const norm = [w, h, w, h];
   let maxError = 0;
   let worst = '';
@@ -269,15 +354,7 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
       }
     }
   }
-  if (!(maxError < tolerance)) {
-    return { ok: false, reason: `the YOLOv8 DFL decode differs from the head by ${maxError.toExponential(2)} (relative; worst at ${worst})` };
-  }
-  const notes =
-    anchorDeviation > 1e-3
-      ? [`the source's anchor-point constants are up to ${anchorDeviation.toFixed(3)} cells off the cell centres (rounded by its export); the decode uses the exact centres`]
-      : [];
-  if (strideNotes.length) notes.push(`the source's stride constants read ${strideNotes.join(', ')} (int8-rounded); the decode uses input / grid`);
-  return { ok: true, spec, maxError, notes };
+  return { maxError, worst };
 }
 
 /**
