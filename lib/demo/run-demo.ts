@@ -164,6 +164,46 @@ function dirBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
 }
 
+type Progress = NonNullable<RunDemoOptions['onProgress']>;
+
+/** The float row: the graph exported as float32 .tflite and run in LiteRT (or, on request, the IR on TF.js). */
+async function evaluateFloat(options: RunDemoOptions, floatGraph: Graph, head: ReturnType<typeof ensureHead>, outDir: string, testYaml: string, progress: Progress): Promise<{ row: DemoModelRow; runtime: RunDemoResult['floatRuntime'] }> {
+  // The same graph as the int8 model, so the two rows differ only by quantization.
+  if (options.floatRuntime !== 'tfjs-ir') {
+    const floatPath = path.join(outDir, 'demo-float.tflite');
+    const exported = await exportFloatTflite(floatGraph);
+    await writeFileAtomic(floatPath, exported.tflite);
+    const r = await evaluate(floatPath, { images: testYaml, onProgress: (d, t) => progress('evaluate float', d, t) });
+    const pr = await precisionRecallTflite(floatPath, testYaml);
+    return { row: { name: 'float32 (.tflite)', mAP50: r.mAP50, mAP50_95: r.mAP50_95, ...pr, latencyMs: r.latencyMs, fileBytes: r.fileBytes }, runtime: 'litert-float-tflite' };
+  }
+  const r = await evaluateFloatIr(floatGraph, head, testYaml, (d, t) => progress('evaluate float', d, t));
+  return { row: { name: 'float32 (TF.js)', ...r, fileBytes: options.model ? NaN : dirBytes(demoModelDir()) }, runtime: 'tfjs-ir' };
+}
+
+/** The int8 model's detections on the first test image, drawn with the demo's class names. */
+async function annotate(int8Model: string, image: string, png: string): Promise<Detection[]> {
+  const yolo = await loadYoloModel(int8Model);
+  let detections: Detection[];
+  try {
+    detections = (await yolo.detect(image, DEMO_OPERATING_NMS)).detections;
+  } finally {
+    yolo.runner.dispose();
+  }
+  await drawDetections(image, detections, png, [...DEMO_CLASS_NAMES]);
+  return detections;
+}
+
+/** The embedded demo model unless the caller gave one. */
+async function demoModel(options: RunDemoOptions): Promise<NonNullable<RunDemoOptions['model']>> {
+  if (options.model) return options.model;
+  const dir = demoModelDir();
+  if (!fs.existsSync(path.join(dir, 'model.json'))) {
+    throw new Error(`the embedded demo model is missing (${path.join(dir, 'model.json')}); reinstall yolo-int8`);
+  }
+  return loadDemoModel();
+}
+
 export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
@@ -172,15 +212,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
   const numTest = options.testImages ?? 64;
   const outDir = options.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-demo-'));
   fs.mkdirSync(outDir, { recursive: true });
-
-  let model = options.model;
-  if (!model) {
-    const dir = demoModelDir();
-    if (!fs.existsSync(path.join(dir, 'model.json'))) {
-      throw new Error(`the embedded demo model is missing (${path.join(dir, 'model.json')}); reinstall yolo-int8`);
-    }
-    model = await loadDemoModel();
-  }
+  const model = await demoModel(options);
 
   log(`demo: writing ${numCalib} calibration and ${numTest} test images (${DEMO_INPUT_SIZE}x${DEMO_INPUT_SIZE} synthetic shapes) to ${outDir}`);
   progress('generate', 0, 2);
@@ -206,54 +238,18 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
   const int8Model = path.join(outDir, 'demo-int8.tflite');
   await writeFileAtomic(int8Model, tflite);
 
-  // The float row: the same graph exported as a float32 .tflite, run by LiteRT like the int8 one, so
-  // the two rows differ only by quantization. Option floatRuntime: 'tfjs-ir' runs the float IR on TF.js instead.
   log('demo: evaluating the float model');
-  let floatRow: DemoModelRow;
-  let floatRuntime: RunDemoResult['floatRuntime'];
-  if (options.floatRuntime !== 'tfjs-ir') {
-    const floatPath = path.join(outDir, 'demo-float.tflite');
-    const exported = await exportFloatTflite(floatGraph);
-    await writeFileAtomic(floatPath, exported.tflite);
-    const r = await evaluate(floatPath, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate float', d, t) });
-    const pr = await precisionRecallTflite(floatPath, test.yamlPath);
-    floatRow = { name: 'float32 (.tflite)', mAP50: r.mAP50, mAP50_95: r.mAP50_95, ...pr, latencyMs: r.latencyMs, fileBytes: r.fileBytes };
-    floatRuntime = 'litert-float-tflite';
-  } else {
-    const r = await evaluateFloatIr(floatGraph, head, test.yamlPath, (d, t) => progress('evaluate float', d, t));
-    const dir = options.model ? NaN : dirBytes(demoModelDir());
-    floatRow = { name: 'float32 (TF.js)', ...r, fileBytes: dir };
-    floatRuntime = 'tfjs-ir';
-  }
-
+  const { row: floatRow, runtime: floatRuntime } = await evaluateFloat(options, floatGraph, head, outDir, test.yamlPath, progress);
   log('demo: evaluating the int8 model');
   const r8 = await evaluate(int8Model, { images: test.yamlPath, onProgress: (d, t) => progress('evaluate int8', d, t) });
   const pr8 = await precisionRecallTflite(int8Model, test.yamlPath);
   const int8Row: DemoModelRow = { name: 'int8 (.tflite)', mAP50: r8.mAP50, mAP50_95: r8.mAP50_95, ...pr8, latencyMs: r8.latencyMs, fileBytes: r8.fileBytes };
-
   const annotatedPng = path.join(outDir, 'detections.png');
-  const yolo = await loadYoloModel(int8Model);
-  let detections: Detection[];
-  try {
-    detections = (await yolo.detect(test.files[0], DEMO_OPERATING_NMS)).detections;
-  } finally {
-    yolo.runner.dispose();
-  }
-  await drawDetections(test.files[0], detections, annotatedPng, [...DEMO_CLASS_NAMES]);
+  const detections = await annotate(int8Model, test.files[0], annotatedPng);
 
   const table = formatDemoTable([floatRow, int8Row]);
   const seconds = (performance.now() - t0) / 1000;
-  log('');
-  log(`${numTest} test images (${test.yamlPath}); float model run with ${floatRuntime === 'tfjs-ir' ? 'TF.js' : 'LiteRT'}, int8 with LiteRT`);
-  log(table);
-  log(
-    `mAP: ultralytics val settings (conf ${EVAL_NMS.confThreshold}, NMS IoU ${EVAL_NMS.iouThreshold}); precision / recall: ` +
-      `score > ${DEMO_SCORE_THRESHOLD}, NMS IoU ${DEMO_OPERATING_NMS.iouThreshold}, a detection is correct when it matches an unmatched label of its class at IoU >= 0.5`,
-  );
-  log('');
-  log(`int8 model: ${int8Model} (all tensors integer: ${report.allInteger ? 'yes' : 'no'})`);
-  log(`annotated test image: ${annotatedPng} (${detections.length} detections)`);
-  log(`done in ${seconds.toFixed(1)} s`);
+  logSummary(log, { numTest, testYaml: test.yamlPath, floatRuntime, table, int8Model, allInteger: report.allInteger, annotatedPng, detections: detections.length, seconds });
   return {
     outDir,
     int8Model,
@@ -268,6 +264,20 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
     table,
     seconds,
   };
+}
+
+function logSummary(log: (s: string) => void, s: { numTest: number; testYaml: string; floatRuntime: RunDemoResult['floatRuntime']; table: string; int8Model: string; allInteger: boolean; annotatedPng: string; detections: number; seconds: number }): void {
+  log('');
+  log(`${s.numTest} test images (${s.testYaml}); float model run with ${s.floatRuntime === 'tfjs-ir' ? 'TF.js' : 'LiteRT'}, int8 with LiteRT`);
+  log(s.table);
+  log(
+    `mAP: ultralytics val settings (conf ${EVAL_NMS.confThreshold}, NMS IoU ${EVAL_NMS.iouThreshold}); precision / recall: ` +
+      `score > ${DEMO_SCORE_THRESHOLD}, NMS IoU ${DEMO_OPERATING_NMS.iouThreshold}, a detection is correct when it matches an unmatched label of its class at IoU >= 0.5`,
+  );
+  log('');
+  log(`int8 model: ${s.int8Model} (all tensors integer: ${s.allInteger ? 'yes' : 'no'})`);
+  log(`annotated test image: ${s.annotatedPng} (${s.detections} detections)`);
+  log(`done in ${s.seconds.toFixed(1)} s`);
 }
 
 function summarizeCalibration(report: QuantizeReport): RunDemoResult['calibration'] {
