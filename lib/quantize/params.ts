@@ -112,16 +112,25 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
   const notes: string[] = [];
   const member = (t: string) => options.isInteger(t);
   const names = new Set<string>();
+  // A shared constant is written in the dtype of the op that reads it (an int16 Concat's constant is int16).
+  const constantDType = new Map<string, QuantDType>();
   for (const t of options.extraTensors ?? []) if (member(t)) names.add(t);
   for (const n of nodes) {
-    const shared = options.ruleOf(n).output === 'shared';
-    for (const t of [...n.inputs, ...n.outputs]) if (member(t) || (shared && options.isSharedConstant(t))) names.add(t);
+    // Only an integer op shares parameters with its constants (a float op's constants stay float).
+    const shared = options.ruleOf(n).output === 'shared' && n.outputs.some(member);
+    for (const t of [...n.inputs, ...n.outputs]) {
+      if (member(t)) names.add(t);
+      else if (shared && options.isSharedConstant(t)) {
+        names.add(t);
+        constantDType.set(t, options.dtypeOf(n.outputs[0]));
+      }
+    }
   }
   const groups = new Groups();
   for (const t of [...names].sort()) {
     const r = options.rangeOf(t);
     const f = options.fixed.get(t);
-    groups.add(t, { fixed: f, fixedBy: f ? t : undefined, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: options.dtypeOf(t) });
+    groups.add(t, { fixed: f, fixedBy: f ? t : undefined, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: constantDType.get(t) ?? options.dtypeOf(t) });
   }
 
   // Hard ties: ops that copy values. Two different fixed sets here cannot be resolved.

@@ -314,13 +314,44 @@ export interface PlanForOptions {
   inputRange?: [number, number];
 }
 
+const PRECISION_ORDER: readonly Precision[] = ['int8', 'int16', 'float'];
+
+/**
+ * The recipe's precision for a node when its op can be written in it, else the next wider one it can
+ * (int8 -> int16 -> float): an op TFLite has no integer kernel for (Sqrt, Div by a tensor, Sin ...)
+ * runs in float between DEQUANTIZE and QUANTIZE instead of stopping the quantization.
+ */
+export function supportedPrecision(node: IrNode, requested: Precision): Precision {
+  const allowed = quantOf(node).precisions ?? PRECISION_ORDER;
+  if (allowed.includes(requested)) return requested;
+  return PRECISION_ORDER.slice(PRECISION_ORDER.indexOf(requested)).find((p) => allowed.includes(p)) ?? allowed[allowed.length - 1];
+}
+
+/** "Sqrt (2 nodes: a, b) in float: its TFLite kernel has no int8 version", one line per op type. */
+function widenedNotes(graph: Graph, requestedOf: (n: IrNode) => Precision): string[] {
+  const byOp = new Map<string, { to: Precision; from: Precision; names: string[] }>();
+  for (const n of graph.nodes) {
+    const from = requestedOf(n);
+    const to = supportedPrecision(n, from);
+    if (to === from) continue;
+    const e = byOp.get(`${n.op} ${to}`) ?? { to, from, names: [] };
+    e.names.push(n.name);
+    byOp.set(`${n.op} ${to}`, e);
+  }
+  return [...byOp].map(([key, e]) => {
+    const shown = e.names.length <= 3 ? e.names.join(', ') : `${e.names.slice(0, 3).join(', ')}, ...`;
+    return `${key.split(' ')[0]} (${e.names.length} node${e.names.length === 1 ? '' : 's'}: ${shown}) written in ${e.to}: TFLite has no ${e.from} kernel for it`;
+  });
+}
+
 /** The plan of a calibrated graph under a recipe. */
 export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: PlanForOptions = {}): QuantPlan {
   const byName = new Map(cal.graph.nodes.map((n) => [n.name, n]));
   recipe = recipeWithPlugin(recipe, cal.overrides);
-  return buildPlan(cal.graph, cal.ranges, {
+  const requested = (n: IrNode) => recipe.precisionFor(byName.get(n.name) ?? n);
+  const plan = buildPlan(cal.graph, cal.ranges, {
     quantOf,
-    precisionOf: options.precisionOf ?? ((n) => recipe.precisionFor(byName.get(n.name) ?? n)),
+    precisionOf: options.precisionOf ?? ((n) => supportedPrecision(n, requested(n))),
     perChannelFor: (n) => recipe.perChannelFor(n.name),
     methodFor: (t) => (cal.rangeRules.has(t) ? `${recipe.methodFor(t)}, ${cal.rangeRules.get(t)}` : recipe.methodFor(t)),
     inputParams: new Map([[cal.graph.inputs[0], cal.inputParams]]),
@@ -330,6 +361,8 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     extraOutputs: options.extraOutputs,
     int16Ranges: cal.observedRanges,
   });
+  if (!options.precisionOf && plan.mode !== 'float') plan.notes.push(...widenedNotes(cal.graph, requested));
+  return plan;
 }
 
 /** Emits a plan (with the metadata entries given) and checks the file: an invalid model is never returned. */

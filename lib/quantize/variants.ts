@@ -17,7 +17,7 @@ import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
 import { dequantizeOutput, floatToInput } from '../pipeline/quantize.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
-import { planFor, quantOf, writePlan, type CalibratedGraph } from './stages.js';
+import { planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 
 const ORDER: Record<Precision, number> = { int8: 0, int16: 1, float: 2 };
@@ -145,7 +145,7 @@ export class VariantSession {
 
   /** The recipe's precision of a node (what the unraised model uses). */
   basePrecision(n: IrNode): Precision {
-    return this.recipe.precisionFor(n);
+    return supportedPrecision(n, this.recipe.precisionFor(n));
   }
 
   /** Writes the model with every node in the given precision (the plan is checked only when `check`). */

@@ -57,6 +57,13 @@ export const Concat: OpDef = {
       kernel: { sameParams: 'all' },
     },
   },
-  examples: [{ name: 'Concat (shared parameters)', build: (b) => b.emit('cat', 'Concat', [b.conv('c1', b.input, 3), b.conv('c2', b.input, 5)], { axis: 3 }) }],
+  examples: [
+    { name: 'Concat (shared parameters)', build: (b) => b.emit('cat', 'Concat', [b.conv('c1', b.input, 3), b.conv('c2', b.input, 5)], { axis: 3 }) },
+    // A constant input joins the output's parameters in the output's dtype (int16 in 16x8, float in float).
+    {
+      name: 'Concat with a constant input',
+      build: (b) => b.emit('catk', 'Concat', [b.conv('c', b.input, 3), b.constant('k', [1, 8, 8, 2], Float32Array.from({ length: 128 }, (_, i) => ((i % 7) - 3) / 4))], { axis: 3 }),
+    },
+  ],
 };
 
