@@ -140,6 +140,7 @@ class OperatorCtx implements ImportContext {
     this.name = irNames[op.outputs[0]];
   }
   get inputCount(): number { return this.op.inputs.length; }
+  get customOptions(): Uint8Array | undefined { return this.op.customOptions; }
   hasInput(k: number): boolean { return k < this.op.inputs.length && this.op.inputs[k] >= 0; }
   input(k: number): string {
     if (!this.hasInput(k)) throw this.error(`input ${k} is missing`);

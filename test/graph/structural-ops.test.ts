@@ -1,0 +1,257 @@
+// Import of the structural ops (transposed convolution, depth/space rearrangement, gathers,
+// reductions, tiling, argmax, constant generators) from each source format: the imported graph,
+// run by the float executor, against an independent reference - TF.js's own op or layer on the same
+// data, or a hand calculation - and the real zoo models that need them.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
+import { importTfjsLayersModel } from '../../lib/graph/importers/tfjs-layers.js';
+import { importTflite } from '../../lib/graph/importers/tflite.js';
+import { runDefaultPasses } from '../../lib/graph/passes/index.js';
+import { createFloatExecutor } from '../../lib/graph/execute.js';
+import { initBackend } from '../../lib/graph/backend.js';
+import { TfliteBuilder } from '../../lib/tflite/builder.js';
+import { writeTflite } from '../../lib/tflite/writer.js';
+import { readTflite } from '../../lib/tflite/reader.js';
+import type { TfliteModel } from '../../lib/tflite/model.js';
+import type { Graph } from '../../lib/ir/graph.js';
+import { mulberry32 } from '../../lib/util/random.js';
+import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { builtinOperatorName } from '../../lib/tflite/operators.js';
+import { dtypeName } from '../../lib/tflite/model.js';
+import { FIXTURES, loadGraphModelFromDir, maxAbsDiff, requireFixtures } from './helpers.js';
+
+const rand = mulberry32(7);
+const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
+
+async function runGraph(g: Graph, inputs: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
+  const ex = await createFloatExecutor(g, { backend: 'wasm' });
+  try {
+    return await ex.run(inputs);
+  } finally {
+    ex.dispose();
+  }
+}
+
+/** A graph model directory from nodes and float32/int32 constants (values written in order). */
+function writeGraphModel(nodes: object[], consts: { name: string; shape: number[]; dtype: 'float32' | 'int32'; data: number[] | Float32Array }[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'structural-'));
+  const bytes = Buffer.concat(consts.map((c) => Buffer.from((c.dtype === 'int32' ? Int32Array.from(c.data) : Float32Array.from(c.data)).buffer)));
+  const weights = consts.map(({ name, shape, dtype }) => ({ name, shape, dtype }));
+  const constNodes = consts.map((c) => ({ name: c.name, op: 'Const', attr: { dtype: { type: c.dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT' } } }));
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', modelTopology: { node: [...constNodes, ...nodes] }, weightsManifest: [{ paths: ['w.bin'], weights }] }));
+  fs.writeFileSync(path.join(dir, 'w.bin'), bytes);
+  return dir;
+}
+
+const placeholder = (name: string, shape: number[]) => ({ name, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((s) => ({ size: String(s) })) } } } });
+const spatial = (s: number[]) => ({ list: { i: ['1', String(s[0]), String(s[1]), '1'] } });
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/**
+ * Transposed convolution by hand, as the scatter it is: input pixel (iy, ix) adds x * w[ky, kx, o, i]
+ * to output (iy*s - padTop + ky, ix*s - padLeft + kx); filter [kh, kw, O, I].
+ */
+function transposeConvRef(x: Float32Array, [n, h, w, ic]: number[], f: Float32Array, [kh, kw, oc]: number[], bias: Float32Array | undefined, [sh, sw]: number[], [oh, ow]: number[], [pt, pl]: number[]): Float32Array {
+  const out = new Float32Array(n * oh * ow * oc);
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < oh * ow; p++) for (let o = 0; o < oc; o++) out[(b * oh * ow + p) * oc + o] = bias?.[o] ?? 0;
+    for (let iy = 0; iy < h; iy++) for (let ix = 0; ix < w; ix++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+      const oy = iy * sh - pt + ky, ox = ix * sw - pl + kx;
+      if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+      for (let o = 0; o < oc; o++) {
+        let acc = 0;
+        for (let i = 0; i < ic; i++) acc += x[((b * h + iy) * w + ix) * ic + i] * f[((ky * kw + kx) * oc + o) * ic + i];
+        out[((b * oh + oy) * ow + ox) * oc + o] += acc;
+      }
+    }
+  }
+  return out;
+}
+
+/** TF's SAME padding before the data for a convolution from `out` to `inp` (the larger half goes after). */
+const samePadBefore = (inp: number, out: number, k: number, s: number) => Math.floor(Math.max(0, (inp - 1) * s + k - out) / 2);
+
+/** [kh, kw, O, I] -> OHWI. */
+function hwoiToOhwi(f: Float32Array, [kh, kw, oc, ic]: number[]): Float32Array {
+  const out = new Float32Array(f.length);
+  for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let o = 0; o < oc; o++) for (let i = 0; i < ic; i++) out[((o * kh + h) * kw + w) * ic + i] = f[((h * kw + w) * oc + o) * ic + i];
+  return out;
+}
+
+/**
+ * One TRANSPOSE_CONV model (output_shape, OHWI weights, input, bias); with `mediapipe` the operator
+ * is rewritten as MediaPipe's custom Convolution2DTransposeBias (input, weights, bias) with its
+ * 12-byte options (padding 1 SAME / 2 VALID, stride_w, stride_h).
+ */
+function transposeConvTflite(xShape: number[], fHwoi: Float32Array, fShape: number[], bias: Float32Array, strides: number[], padding: 'SAME' | 'VALID', outShape: number[], mediapipe = false): TfliteModel {
+  const [kh, kw, oc, ic] = fShape;
+  const b = new TfliteBuilder();
+  const x = b.addTensor({ name: 'x', shape: xShape, type: 'float32' });
+  const os_ = b.addTensor({ name: 'output_shape', shape: [4], type: 'int32', data: Int32Array.from(outShape) });
+  const w = b.addTensor({ name: 'w', shape: [oc, kh, kw, ic], type: 'float32', data: hwoiToOhwi(fHwoi, fShape) });
+  const bb = b.addTensor({ name: 'bias', shape: [oc], type: 'float32', data: bias });
+  const y = b.addTensor({ name: 'y', shape: outShape, type: 'float32' });
+  b.addOperator('TRANSPOSE_CONV', [os_, w, x, bb], [y], { padding: padding === 'SAME' ? 0 : 1, strideW: strides[1], strideH: strides[0], fusedActivationFunction: 0 });
+  b.setInputs([x]);
+  b.setOutputs([y]);
+  const m = b.build();
+  if (!mediapipe) return m;
+  m.operatorCodes = [{ builtinCode: 32, version: 1, customCode: 'Convolution2DTransposeBias' }];
+  const op = m.subgraphs[0].operators[0];
+  op.inputs = [x, w, bb];
+  op.builtinOptionsType = 0;
+  op.builtinOptions = null;
+  op.customOptions = new Uint8Array(Int32Array.from([padding === 'SAME' ? 1 : 2, strides[1], strides[0]]).buffer);
+  return m;
+}
+
+describe('structural ops: transposed convolution import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph Conv2DBackpropInput (stride 2, SAME, odd output) equals the scatter by hand', async () => {
+    const xShape = [1, 5, 4, 3], fShape = [3, 3, 4, 3], out = [1, 9, 8, 4];
+    const x = uniform(60), f = uniform(108);
+    const dir = writeGraphModel([
+      placeholder('x', xShape),
+      { name: 'y', op: 'Conv2DBackpropInput', input: ['sizes', 'filter', 'x'], attr: { strides: spatial([2, 2]), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: spatial([1, 1]) } },
+    ], [{ name: 'sizes', shape: [4], dtype: 'int32', data: out }, { name: 'filter', shape: fShape, dtype: 'float32', data: f }]);
+    const g = runDefaultPasses(await importTfjsGraphModel(dir));
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2DTranspose']);
+    const got = (await runGraph(g, { x })).y;
+    const want = transposeConvRef(x, xShape, f, fShape, undefined, [2, 2], [9, 8], [samePadBefore(5, 9, 3, 2), samePadBefore(4, 8, 3, 2)]);
+    expect(maxAbsDiff(got, want)).to.be.below(1e-5);
+  });
+
+  it('TF.js layers Conv2DTranspose (bias, relu, SAME and VALID) equals model.predict', async () => {
+    for (const padding of ['same', 'valid'] as const) {
+      const model = tf.sequential({ layers: [tf.layers.conv2dTranspose({ inputShape: [5, 6, 3], filters: 4, kernelSize: [3, 4], strides: 2, padding, activation: 'relu', biasInitializer: 'randomNormal' })] });
+      const x = uniform(90);
+      const want = (model.predict(tf.tensor4d(x, [1, 5, 6, 3])) as tf.Tensor).dataSync();
+      const g = runDefaultPasses(await importTfjsLayersModel(model));
+      expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2DTranspose']);
+      const got = (await runGraph(g, { [g.inputs[0]]: x }))[g.outputs[0]];
+      expect(got.length).to.equal(want.length);
+      expect(maxAbsDiff(got, want), padding).to.be.below(1e-5);
+      model.dispose();
+    }
+  });
+
+  it('TFLite TRANSPOSE_CONV (OHWI weights, bias) equals the scatter by hand', async () => {
+    const xShape = [1, 4, 4, 2], fShape = [4, 4, 3, 2], bias = uniform(3), f = uniform(96), x = uniform(32);
+    for (const [padding, out] of [['SAME', [1, 8, 8, 3]], ['VALID', [1, 10, 10, 3]]] as const) {
+      const g = await importTflite(writeTflite(transposeConvTflite(xShape, f, fShape, bias, [2, 2], padding, [...out])), { label: 'tc.tflite' });
+      const got = (await runGraph(g, { x })).y;
+      const pad = padding === 'SAME' ? samePadBefore(4, out[1], 4, 2) : 0;
+      expect(maxAbsDiff(got, transposeConvRef(x, xShape, f, fShape, bias, [2, 2], [out[1], out[2]], [pad, pad])), padding).to.be.below(1e-5);
+    }
+  });
+
+  it("MediaPipe Convolution2DTransposeBias sizes its output as MediaPipe's kernel does (odd input: 2n-1) and equals it", async () => {
+    // MediaPipe: pad = max(0, k - (in-1) % s - 1), out = s*(in-1) + k - pad, data starts pad/2 before.
+    const xShape = [1, 5, 4, 3], fShape = [2, 3, 2, 3], bias = uniform(2), f = uniform(36), x = uniform(60);
+    const mp = (inp: number, k: number, s: number) => { const pad = Math.max(0, k - ((inp - 1) % s) - 1); return { out: s * (inp - 1) + k - pad, before: Math.floor(pad / 2) }; };
+    const hh = mp(5, 2, 2), ww = mp(4, 3, 2);
+    expect([hh.out, ww.out]).to.deep.equal([9, 8]);
+    const bytes = writeTflite(transposeConvTflite(xShape, f, fShape, bias, [2, 2], 'SAME', [1, 9, 8, 2], true));
+    expect(readTflite(bytes).operatorCodes[0].customCode).to.equal('Convolution2DTransposeBias');
+    const g = await importTflite(bytes, { label: 'mp.tflite' });
+    expect(g.tensors.get('y')!.shape).to.deep.equal([1, 9, 8, 2]);
+    const got = (await runGraph(g, { x })).y;
+    expect(maxAbsDiff(got, transposeConvRef(x, xShape, f, fShape, bias, [2, 2], [9, 8], [hh.before, ww.before]))).to.be.below(1e-5);
+  });
+
+  it('writes TRANSPOSE_CONV with int8 weights per output channel (OHWI axis 0), an int32 bias and version 3', async () => {
+    const xShape = [1, 4, 4, 2], fShape = [3, 3, 5, 2];
+    const g = await importTflite(writeTflite(transposeConvTflite(xShape, uniform(90), fShape, uniform(5), [2, 2], 'SAME', [1, 8, 8, 5])), { label: 'tc.tflite' });
+    const { tflite } = await quantizeInt8(g, { representativeDataset: [uniform(32, 0, 1), uniform(32, 0, 1)], backend: 'wasm' });
+    const m = readTflite(tflite);
+    const sg = m.subgraphs[0];
+    const op = sg.operators.find((o) => builtinOperatorName(m.operatorCodes[o.opcodeIndex].builtinCode) === 'TRANSPOSE_CONV')!;
+    expect(m.operatorCodes[op.opcodeIndex].version).to.equal(3);
+    const [shape, w, x, bias] = op.inputs.map((i) => sg.tensors[i]);
+    expect([shape, w, x, bias].map((t) => dtypeName(t.type))).to.deep.equal(['int32', 'int8', 'int8', 'int32']);
+    expect(w.shape).to.deep.equal([5, 3, 3, 2]);
+    expect(w.quantization!.quantizedDimension).to.equal(0);
+    expect(w.quantization!.scale.length).to.equal(5);
+  });
+
+  it('refuses Convolution2DTransposeBias with short custom options, naming the operator', async () => {
+    const m = transposeConvTflite([1, 2, 2, 1], uniform(4), [2, 2, 1, 1], uniform(1), [2, 2], 'SAME', [1, 4, 4, 1], true);
+    m.subgraphs[0].operators[0].customOptions = new Uint8Array(4);
+    let err: Error | undefined;
+    try { await importTflite(writeTflite(m), { label: 'short.tflite' }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/^short\.tflite: CUSTOM\(Convolution2DTransposeBias\) 'y': custom options have 4 bytes/);
+  });
+});
+
+describe('structural ops: transposed convolution in real models', function () {
+  this.timeout(120000);
+  before(async function () {
+    requireFixtures(this);
+    await initBackend('wasm');
+  });
+
+  it('human-models-efficientpose (3 Conv2DBackpropInput) matches tf.GraphModel.execute', async () => {
+    const dir = path.join(FIXTURES, 'zoo/human-models-efficientpose');
+    const g = runDefaultPasses(await importTfjsGraphModel(dir));
+    expect(g.nodes.filter((n) => n.op === 'Conv2DTranspose').length).to.equal(3);
+    const x = uniform(368 * 368 * 3, 0, 1);
+    const model = await loadGraphModelFromDir(dir);
+    const xt = tf.tensor4d(x, [1, 368, 368, 3]);
+    const yt = model.execute(xt, g.outputs[0]) as tf.Tensor;
+    const want = yt.dataSync() as Float32Array;
+    tf.dispose([xt, yt]);
+    model.dispose();
+    const got = (await runGraph(g, { [g.inputs[0]]: x }))[g.outputs[0]];
+    let peak = 0;
+    for (const v of want) peak = Math.max(peak, Math.abs(v));
+    const diff = maxAbsDiff(got, want);
+    console.log(`    IR vs GraphModel max abs diff ${diff.toExponential(2)} (peak ${peak.toFixed(3)})`);
+    expect(diff).to.be.below(1e-4 * Math.max(1, peak));
+  });
+
+  it("selfie_segmentation's Convolution2DTransposeBias alone equals the scatter by hand", async () => {
+    const src = readTflite(new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'zoo/selfie_segmentation-selfie_segmentation/selfie_segmentation.tflite'))));
+    const sg = src.subgraphs[0];
+    const codeIndex = src.operatorCodes.findIndex((c) => c.customCode === 'Convolution2DTransposeBias');
+    const op = sg.operators.find((o) => o.opcodeIndex === codeIndex)!;
+    // A model of that one operator and the DEQUANTIZE ops of its float16 weights: its input becomes the model input.
+    const producers = op.inputs.slice(1).map((i) => sg.operators.find((o) => o.outputs[0] === i)).filter((o) => o !== undefined);
+    const ops = [...producers, op];
+    const used = [...new Set(ops.flatMap((o) => [...o.inputs, ...o.outputs]))];
+    const index = new Map(used.map((t, k) => [t, k]));
+    const buffers: { data: Uint8Array }[] = [{ data: new Uint8Array(0) }];
+    const tensors = used.map((i) => {
+      const t = structuredClone(sg.tensors[i]);
+      const data = src.buffers[t.buffer]?.data;
+      t.buffer = data?.byteLength ? buffers.push({ data }) - 1 : 0;
+      return t;
+    });
+    const codes = [...new Set(ops.map((o) => o.opcodeIndex))];
+    const m: TfliteModel = {
+      ...src, operatorCodes: codes.map((c) => src.operatorCodes[c]), buffers, metadata: [], signatureDefs: [],
+      subgraphs: [{
+        name: 'main', tensors, inputs: [index.get(op.inputs[0])!], outputs: [index.get(op.outputs[0])!],
+        operators: ops.map((o) => ({ ...structuredClone(o), opcodeIndex: codes.indexOf(o.opcodeIndex), inputs: o.inputs.map((i) => index.get(i)!), outputs: o.outputs.map((i) => index.get(i)!) })),
+      }],
+    };
+    const g = await importTflite(writeTflite(m), { label: 'selfie-tc.tflite' });
+    const xShape = [...sg.tensors[op.inputs[0]].shape], [oc, kh, kw, ic] = sg.tensors[op.inputs[1]].shape;
+    const outShape = g.tensors.get(g.outputs[0])!.shape;
+    expect(outShape).to.deep.equal([...sg.tensors[op.outputs[0]].shape]);
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2DTranspose']);
+    const fIr = g.tensors.get(g.nodes[0].inputs[1])!.data as Float32Array;
+    const bias = g.tensors.get(g.nodes[0].inputs[2])!.data as Float32Array;
+    const x = uniform(xShape.reduce((a, b) => a * b, 1), 0, 1);
+    const got = (await runGraph(g, { [g.inputs[0]]: x }))[g.outputs[0]];
+    const opts = new DataView(op.customOptions!.buffer, op.customOptions!.byteOffset);
+    const [sw, sh] = [opts.getInt32(4, true), opts.getInt32(8, true)];
+    const padH = Math.max(0, kh - ((xShape[1] - 1) % sh) - 1), padW = Math.max(0, kw - ((xShape[2] - 1) % sw) - 1);
+    const want = transposeConvRef(x, xShape, fIr, [kh, kw, oc, ic], bias, [sh, sw], [outShape[1], outShape[2]], [Math.floor(padH / 2), Math.floor(padW / 2)]);
+    expect(maxAbsDiff(got, want)).to.be.below(1e-4);
+  });
+});
