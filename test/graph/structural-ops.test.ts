@@ -255,3 +255,57 @@ describe('structural ops: transposed convolution in real models', function () {
     expect(maxAbsDiff(got, want)).to.be.below(1e-4);
   });
 });
+
+/** DepthToSpace by hand (TF's DCR order): out[y*b+i, x*b+j, k] = in[y, x, (i*b + j)*c + k]. */
+function depthToSpaceRef(x: Float32Array, [n, h, w, cin]: number[], b: number): Float32Array {
+  const c = cin / (b * b), out = new Float32Array(x.length);
+  for (let q = 0; q < n; q++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) for (let k = 0; k < c; k++) {
+    out[((q * h * b + y * b + i) * w * b + xx * b + j) * c + k] = x[((q * h + y) * w + xx) * cin + (i * b + j) * c + k];
+  }
+  return out;
+}
+
+describe('structural ops: DepthToSpace / SpaceToDepth import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph DepthToSpace then SpaceToDepth: the first equals the rearrangement by hand, the second undoes it', async () => {
+    const shape = [1, 3, 2, 12], x = uniform(72);
+    const attr = { block_size: { i: '2' }, data_format: { s: b64('NHWC') } };
+    const dir = writeGraphModel([
+      placeholder('x', shape),
+      { name: 'd2s', op: 'DepthToSpace', input: ['x'], attr },
+      { name: 'back', op: 'SpaceToDepth', input: ['d2s'], attr },
+      { name: 'y', op: 'Identity', input: ['back'] },
+    ], []);
+    const g = await importTfjsGraphModel(dir, { outputs: ['d2s', 'back'] });
+    const out = await runGraph(g, { x });
+    expect(g.tensors.get('d2s')!.shape).to.deep.equal([1, 6, 4, 3]);
+    expect(maxAbsDiff(out.d2s, depthToSpaceRef(x, shape, 2))).to.equal(0);
+    expect(maxAbsDiff(out.back, x)).to.equal(0);
+  });
+
+  it('refuses a channels-first DepthToSpace, naming the node', async () => {
+    const dir = writeGraphModel([placeholder('x', [1, 4, 2, 2]), { name: 'd2s', op: 'DepthToSpace', input: ['x'], attr: { block_size: { i: '2' }, data_format: { s: b64('NCHW') } } }], []);
+    let err: Error | undefined;
+    try { await importTfjsGraphModel(dir); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/node 'd2s' \(DepthToSpace\): data_format NCHW is not supported/);
+  });
+
+  it('TFLite DEPTH_TO_SPACE (block 3) equals TF.js depthToSpace; SPACE_TO_DEPTH undoes it', async () => {
+    const shape = [1, 2, 2, 18], x = uniform(72);
+    const b = new TfliteBuilder();
+    const xi = b.addTensor({ name: 'x', shape, type: 'float32' });
+    const d = b.addTensor({ name: 'd', shape: [1, 6, 6, 2], type: 'float32' });
+    const s = b.addTensor({ name: 's', shape, type: 'float32' });
+    b.addOperator('DEPTH_TO_SPACE', [xi], [d], { blockSize: 3 });
+    b.addOperator('SPACE_TO_DEPTH', [d], [s], { blockSize: 3 });
+    b.setInputs([xi]);
+    b.setOutputs([d, s]);
+    const g = await importTflite(writeTflite(b.build()), { label: 'd2s.tflite' });
+    const out = await runGraph(g, { x });
+    const want = tf.tidy(() => tf.depthToSpace(tf.tensor4d(x, shape as [number, number, number, number]), 3).dataSync());
+    expect(maxAbsDiff(out.d, want)).to.equal(0);
+    expect(maxAbsDiff(out.d, depthToSpaceRef(x, shape, 3))).to.equal(0);
+    expect(maxAbsDiff(out.s, x)).to.equal(0);
+  });
+});
