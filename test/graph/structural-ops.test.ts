@@ -309,3 +309,96 @@ describe('structural ops: DepthToSpace / SpaceToDepth import', function () {
     expect(maxAbsDiff(out.s, x)).to.equal(0);
   });
 });
+
+/** A TFLite model of one reduction (x, int32 axes constant; keep_dims). */
+function reduceTflite(op: 'REDUCE_MAX' | 'REDUCE_MIN' | 'SUM' | 'REDUCE_PROD', shape: number[], axes: number[], keepDims: boolean, outShape: number[]): Uint8Array {
+  const b = new TfliteBuilder();
+  const x = b.addTensor({ name: 'x', shape, type: 'float32' });
+  const a = b.addTensor({ name: 'axes', shape: [axes.length], type: 'int32', data: Int32Array.from(axes) });
+  const y = b.addTensor({ name: 'y', shape: outShape, type: 'float32' });
+  b.addOperator(op, [x, a], [y], { keepDims });
+  b.setInputs([x]);
+  b.setOutputs([y]);
+  return writeTflite(b.build());
+}
+
+/** Reduction of a [2, 3, 4] array over axis 1 by hand. */
+function reduceAxis1(x: Float32Array, f: (a: number, b: number) => number): Float32Array {
+  const out = new Float32Array(8);
+  for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) {
+    let acc = x[i * 12 + k];
+    for (let j = 1; j < 3; j++) acc = f(acc, x[i * 12 + j * 4 + k]);
+    out[i * 4 + k] = acc;
+  }
+  return out;
+}
+
+describe('structural ops: reductions import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph Max / Min / Sum / Prod (negative and repeated axes, keep_dims) equal the TF.js ops', async () => {
+    const shape = [2, 3, 4, 5], x = uniform(120, 0.5, 1.5);
+    const ops = ['Max', 'Min', 'Sum', 'Prod'] as const;
+    const nodes = ops.flatMap((op, k) => [{ name: op, op, input: ['x', k % 2 ? 'axesB' : 'axesA'], attr: { keep_dims: { b: k % 2 === 0 } } }]);
+    const dir = writeGraphModel([placeholder('x', shape), ...nodes], [
+      { name: 'axesA', shape: [2], dtype: 'int32', data: [-1, 1] },
+      { name: 'axesB', shape: [3], dtype: 'int32', data: [0, 2, -2] },
+    ]);
+    const g = await importTfjsGraphModel(dir, { outputs: [...ops] });
+    expect(ops.map((op) => g.nodes.find((n) => n.name === op)!.attrs.axes)).to.deep.equal([[1, 3], [0, 2], [1, 3], [0, 2]]);
+    const out = await runGraph(g, { x });
+    const xt = tf.tensor4d(x, shape as [number, number, number, number]);
+    const want = {
+      Max: tf.max(xt, [1, 3], true), Min: tf.min(xt, [0, 2], false), Sum: tf.sum(xt, [1, 3], true), Prod: tf.prod(xt, [0, 2], false),
+    };
+    for (const op of ops) {
+      expect(g.tensors.get(op)!.shape, op).to.deep.equal(want[op].shape);
+      expect(maxAbsDiff(out[op], want[op].dataSync()), op).to.be.below(1e-5);
+    }
+    tf.dispose([xt, ...Object.values(want)]);
+  });
+
+  it('TFLite REDUCE_MAX / REDUCE_MIN / SUM / REDUCE_PROD equal the reduction by hand', async () => {
+    const x = uniform(24, 0.5, 1.5);
+    const cases = [
+      ['REDUCE_MAX', (a: number, b: number) => Math.max(a, b)],
+      ['REDUCE_MIN', (a: number, b: number) => Math.min(a, b)],
+      ['SUM', (a: number, b: number) => a + b],
+      ['REDUCE_PROD', (a: number, b: number) => a * b],
+    ] as const;
+    for (const [op, f] of cases) {
+      const g = await importTflite(reduceTflite(op, [2, 3, 4], [1], false, [2, 4]), { label: `${op}.tflite` });
+      const got = (await runGraph(g, { x })).y;
+      expect(maxAbsDiff(got, reduceAxis1(x, f)), op).to.be.below(1e-5);
+    }
+  });
+
+  it('TF.js layers GlobalMaxPooling2D equals model.predict', async () => {
+    const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [6, 5, 2], filters: 3, kernelSize: 3, padding: 'same' }), tf.layers.globalMaxPooling2d({})] });
+    const x = uniform(60);
+    const want = (model.predict(tf.tensor4d(x, [1, 6, 5, 2])) as tf.Tensor).dataSync();
+    const g = runDefaultPasses(await importTfjsLayersModel(model));
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Conv2D', 'Max']);
+    expect(maxAbsDiff((await runGraph(g, { [g.inputs[0]]: x }))[g.outputs[0]], want)).to.be.below(1e-5);
+    model.dispose();
+  });
+
+  it('human-models-gear (Max) matches tf.GraphModel.execute', async function () {
+    requireFixtures(this);
+    this.timeout(60000);
+    const dir = path.join(FIXTURES, 'zoo/human-models-gear');
+    const g = runDefaultPasses(await importTfjsGraphModel(dir));
+    expect(g.nodes.some((n) => n.op === 'Max')).to.equal(true);
+    const shape = g.tensors.get(g.inputs[0])!.shape;
+    const x = uniform(shape.reduce((a, b) => a * b, 1), 0, 1);
+    const model = await loadGraphModelFromDir(dir);
+    const xt = tf.tensor(x, shape);
+    const outs = g.outputs.map((o) => o.replace(/:0$/, ''));
+    const yt = model.execute(xt, outs) as tf.Tensor | tf.Tensor[];
+    const ys = Array.isArray(yt) ? yt : [yt];
+    const got = await runGraph(g, { [g.inputs[0]]: x });
+    g.outputs.forEach((o, k) => expect(maxAbsDiff(got[o], ys[k].dataSync()), o).to.be.below(1e-4));
+    tf.dispose([xt, ...ys]);
+    model.dispose();
+  });
+});
