@@ -402,3 +402,61 @@ describe('structural ops: reductions import', function () {
     model.dispose();
   });
 });
+
+describe('structural ops: Gather / GatherNd import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph GatherV2 (2-D indices, negative axis) and GatherNd equal tf.gather / tf.gatherND', async () => {
+    const shape = [2, 5, 3], x = uniform(30);
+    const dir = writeGraphModel([
+      placeholder('x', shape),
+      { name: 'g', op: 'GatherV2', input: ['x', 'idx', 'axis'], attr: { batch_dims: { i: '0' } } },
+      { name: 'gnd', op: 'GatherNd', input: ['x', 'ndidx'] },
+    ], [
+      { name: 'idx', shape: [2, 2], dtype: 'int32', data: [4, 0, 1, 1] },
+      { name: 'axis', shape: [], dtype: 'int32', data: [-2] },
+      { name: 'ndidx', shape: [3, 2], dtype: 'int32', data: [1, 4, 0, 0, 1, 2] },
+    ]);
+    const g = await importTfjsGraphModel(dir, { outputs: ['g', 'gnd'] });
+    const out = await runGraph(g, { x });
+    const xt = tf.tensor3d(x, shape as [number, number, number]);
+    const wantG = tf.gather(xt, tf.tensor2d([4, 0, 1, 1], [2, 2], 'int32'), 1);
+    const wantNd = tf.gatherND(xt, tf.tensor2d([1, 4, 0, 0, 1, 2], [3, 2], 'int32'));
+    expect(g.tensors.get('g')!.shape).to.deep.equal([2, 2, 2, 3]);
+    expect(maxAbsDiff(out.g, wantG.dataSync())).to.equal(0);
+    expect(g.tensors.get('gnd')!.shape).to.deep.equal([3, 3]);
+    expect(maxAbsDiff(out.gnd, wantNd.dataSync())).to.equal(0);
+    tf.dispose([xt, wantG, wantNd]);
+  });
+
+  it('refuses a gather by computed indices and an index out of range, naming the node', async () => {
+    const computed = writeGraphModel([placeholder('x', [4]), { name: 'g', op: 'GatherV2', input: ['x', 'x', 'axis'] }], [{ name: 'axis', shape: [], dtype: 'int32', data: [0] }]);
+    let err: Error | undefined;
+    try { await importTfjsGraphModel(computed, { outputs: ['g'] }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/node 'g' \(GatherV2\): indices \(input 1, 'x'\) must be constant/);
+    const outOfRange = writeGraphModel([placeholder('x', [4]), { name: 'g', op: 'GatherV2', input: ['x', 'idx', 'axis'] }], [{ name: 'idx', shape: [1], dtype: 'int32', data: [4] }, { name: 'axis', shape: [], dtype: 'int32', data: [0] }]);
+    err = undefined;
+    try { await importTfjsGraphModel(outOfRange); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/node 'g' \(Gather\): index 4 is out of range for dimension 0 of \[4\]/);
+  });
+
+  it('TFLite GATHER (axis option) and GATHER_ND equal the indexing by hand', async () => {
+    const x = uniform(24);
+    const b = new TfliteBuilder();
+    const xi = b.addTensor({ name: 'x', shape: [2, 3, 4], type: 'float32' });
+    const idx = b.addTensor({ name: 'idx', shape: [3], type: 'int32', data: Int32Array.from([3, 3, 0]) });
+    const nd = b.addTensor({ name: 'nd', shape: [2, 3], type: 'int32', data: Int32Array.from([1, 2, 3, 0, 1, 0]) });
+    const g = b.addTensor({ name: 'g', shape: [2, 3, 3], type: 'float32' });
+    const gnd = b.addTensor({ name: 'gnd', shape: [2], type: 'float32' });
+    b.addOperator('GATHER', [xi, idx], [g], { axis: 2, batchDims: 0 });
+    b.addOperator('GATHER_ND', [xi, nd], [gnd]);
+    b.setInputs([xi]);
+    b.setOutputs([g, gnd]);
+    const ir = await importTflite(writeTflite(b.build()), { label: 'gather.tflite' });
+    const out = await runGraph(ir, { x });
+    const wantG = new Float32Array(18);
+    for (let i = 0; i < 6; i++) [3, 3, 0].forEach((k, j) => { wantG[i * 3 + j] = x[i * 4 + k]; });
+    expect(maxAbsDiff(out.g, wantG)).to.equal(0);
+    expect(Array.from(out.gnd)).to.deep.equal([x[1 * 12 + 2 * 4 + 3], x[0 * 12 + 1 * 4 + 0]]);
+  });
+});
