@@ -27,10 +27,10 @@ import { FIXTURES, loadGraphModelFromDir, maxAbsDiff, requireFixtures } from './
 const rand = mulberry32(7);
 const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
 
-async function runGraph(g: Graph, inputs: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
+async function runGraph(g: Graph, inputs: Record<string, Float32Array>, fetch?: string[]): Promise<Record<string, Float32Array>> {
   const ex = await createFloatExecutor(g, { backend: 'wasm' });
   try {
-    return await ex.run(inputs);
+    return await ex.run(inputs, fetch);
   } finally {
     ex.dispose();
   }
@@ -458,5 +458,75 @@ describe('structural ops: Gather / GatherNd import', function () {
     for (let i = 0; i < 6; i++) [3, 3, 0].forEach((k, j) => { wantG[i * 3 + j] = x[i * 4 + k]; });
     expect(maxAbsDiff(out.g, wantG)).to.equal(0);
     expect(Array.from(out.gnd)).to.deep.equal([x[1 * 12 + 2 * 4 + 3], x[0 * 12 + 1 * 4 + 0]]);
+  });
+});
+
+describe('structural ops: Tile, ArgMax / ArgMin, Fill / ZerosLike / Range import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph Tile equals tf.tile; TFLite TILE equals the repetition by hand', async () => {
+    const x = uniform(6);
+    const dir = writeGraphModel([placeholder('x', [2, 3]), { name: 't', op: 'Tile', input: ['x', 'm'] }], [{ name: 'm', shape: [2], dtype: 'int32', data: [2, 3] }]);
+    const g = await importTfjsGraphModel(dir);
+    const want = tf.tidy(() => tf.tile(tf.tensor2d(x, [2, 3]), [2, 3]).dataSync());
+    expect(maxAbsDiff((await runGraph(g, { x })).t, want)).to.equal(0);
+    const b = new TfliteBuilder();
+    const xi = b.addTensor({ name: 'x', shape: [3], type: 'float32' });
+    const m = b.addTensor({ name: 'm', shape: [1], type: 'int32', data: Int32Array.from([2]) });
+    const y = b.addTensor({ name: 'y', shape: [6], type: 'float32' });
+    b.addOperator('TILE', [xi, m], [y]);
+    b.setInputs([xi]);
+    b.setOutputs([y]);
+    const gt = await importTflite(writeTflite(b.build()), { label: 'tile.tflite' });
+    expect(Array.from((await runGraph(gt, { x: x.subarray(0, 3) })).y)).to.deep.equal([...x.subarray(0, 3), ...x.subarray(0, 3)]);
+  });
+
+  it('ArgMax / ArgMin import and run in float; quantizing refuses them by name, and the graph cut before them quantizes', async () => {
+    const x = uniform(24);
+    const dir = writeGraphModel([
+      placeholder('x', [1, 2, 3, 4]),
+      { name: 'r', op: 'Relu', input: ['x'] },
+      { name: 'amax', op: 'ArgMax', input: ['r', 'axis'], attr: { output_type: { type: 'DT_INT32' } } },
+      { name: 'amin', op: 'ArgMin', input: ['r', 'axis'], attr: { output_type: { type: 'DT_INT32' } } },
+    ], [{ name: 'axis', shape: [], dtype: 'int32', data: [-1] }]);
+    const g = await importTfjsGraphModel(dir, { outputs: ['amax', 'amin'] });
+    const out = await runGraph(g, { x });
+    const rt = tf.relu(tf.tensor4d(x, [1, 2, 3, 4]));
+    expect(Array.from(out.amax)).to.deep.equal(Array.from(tf.argMax(rt, 3).dataSync()));
+    expect(Array.from(out.amin)).to.deep.equal(Array.from(tf.argMin(rt, 3).dataSync()));
+    rt.dispose();
+    const calib = [uniform(24, 0, 1), uniform(24, 0, 1)];
+    let err: Error | undefined;
+    try { await quantizeInt8(g, { representativeDataset: calib, backend: 'wasm' }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.match(/op 'Arg(Max|Min)' \(node 'am(ax|in)'\) has no quantization rule/);
+    const cut = await importTfjsGraphModel(dir, { outputs: ['r'] });
+    const { report } = await quantizeInt8(cut, { representativeDataset: calib, backend: 'wasm' });
+    expect(report.allInteger).to.equal(true);
+  });
+
+  it('TF.js graph Fill, ZerosLike and Range fold to constants equal to tf.fill / tf.zerosLike / tf.range', async () => {
+    const dir = writeGraphModel([
+      placeholder('x', [2, 3]),
+      { name: 'fill', op: 'Fill', input: ['dims', 'v'] },
+      { name: 'zeros', op: 'ZerosLike', input: ['x'] },
+      { name: 'range', op: 'Range', input: ['start', 'limit', 'delta'], attr: { Tidx: { type: 'DT_INT32' } } },
+      { name: 'sum', op: 'AddV2', input: ['x', 'zeros'] },
+      { name: 'out', op: 'AddV2', input: ['sum', 'fill'] },
+    ], [
+      { name: 'dims', shape: [2], dtype: 'int32', data: [2, 3] },
+      { name: 'v', shape: [], dtype: 'float32', data: [0.25] },
+      { name: 'start', shape: [], dtype: 'int32', data: [7] },
+      { name: 'limit', shape: [], dtype: 'int32', data: [-2] },
+      { name: 'delta', shape: [], dtype: 'int32', data: [-3] },
+    ]);
+    const g = await importTfjsGraphModel(dir, { outputs: ['out', 'range'] });
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Add', 'Add']);
+    const range = g.tensors.get('range')!;
+    expect(range.dtype).to.equal('int32');
+    expect(Array.from(range.data!)).to.deep.equal(Array.from(tf.range(7, -2, -3, 'int32').dataSync()));
+    expect(Array.from(g.tensors.get('fill')!.data!)).to.deep.equal(Array(6).fill(0.25));
+    expect(Array.from(g.tensors.get('zeros')!.data!)).to.deep.equal(Array(6).fill(0));
+    const x = uniform(6);
+    expect(maxAbsDiff((await runGraph(g, { x }, ['out'])).out, x.map((v) => v + 0.25))).to.be.below(1e-6);
   });
 });
