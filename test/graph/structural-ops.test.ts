@@ -530,3 +530,51 @@ describe('structural ops: Tile, ArgMax / ArgMin, Fill / ZerosLike / Range import
     expect(maxAbsDiff((await runGraph(g, { x }, ['out'])).out, x.map((v) => v + 0.25))).to.be.below(1e-6);
   });
 });
+
+describe('structural ops: TFLite ARG_MAX / ARG_MIN / FILL / ZEROS_LIKE / RANGE import', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('imports ARG_MAX / ARG_MIN as float-run indices and folds FILL / ZEROS_LIKE / RANGE into constants', async () => {
+    const x = uniform(12);
+    const b = new TfliteBuilder();
+    const xi = b.addTensor({ name: 'x', shape: [3, 4], type: 'float32' });
+    const axis = b.addTensor({ name: 'axis', shape: [1], type: 'int32', data: Int32Array.from([1]) });
+    const amax = b.addTensor({ name: 'amax', shape: [3], type: 'int32' });
+    const amin = b.addTensor({ name: 'amin', shape: [3], type: 'int32' });
+    const dims = b.addTensor({ name: 'dims', shape: [2], type: 'int32', data: Int32Array.from([3, 4]) });
+    const v = b.addTensor({ name: 'v', shape: [], type: 'float32', data: Float32Array.from([2]) });
+    const fill = b.addTensor({ name: 'fill', shape: [3, 4], type: 'float32' });
+    const zeros = b.addTensor({ name: 'zeros', shape: [3, 4], type: 'float32' });
+    const [s, l, d] = [0, 4, 2].map((k, i) => b.addTensor({ name: `r${i}`, shape: [], type: 'int32', data: Int32Array.from([k]) }));
+    const range = b.addTensor({ name: 'range', shape: [2], type: 'int32' });
+    const picked = b.addTensor({ name: 'picked', shape: [3, 2], type: 'float32' });
+    const y = b.addTensor({ name: 'y', shape: [3, 4], type: 'float32' });
+    const y2 = b.addTensor({ name: 'y2', shape: [3, 4], type: 'float32' });
+    b.addOperator('ARG_MAX', [xi, axis], [amax], { outputType: 2 });
+    b.addOperator('ARG_MIN', [xi, axis], [amin], { outputType: 2 });
+    b.addOperator('FILL', [dims, v], [fill]);
+    b.addOperator('ZEROS_LIKE', [xi], [zeros]);
+    b.addOperator('RANGE', [s, l, d], [range]);
+    b.addOperator('GATHER', [xi, range], [picked], { axis: 1, batchDims: 0 });
+    b.addOperator('MUL', [xi, fill], [y], { fusedActivationFunction: 0 });
+    b.addOperator('ADD', [y, zeros], [y2], { fusedActivationFunction: 0 });
+    b.setInputs([xi]);
+    b.setOutputs([amax, amin, y2, picked]);
+    const bytes = writeTflite(b.build());
+    // int32 model outputs cannot be IR outputs: the model imports cut before them.
+    let err: Error | undefined;
+    try { await importTflite(bytes, { label: 'misc.tflite' }); } catch (e) { err = e as Error; }
+    expect(err?.message).to.equal("misc.tflite: output 'amax' is int32; model outputs must be float32 or quantized int8/uint8/int16");
+    const g = await importTflite(bytes, { label: 'misc.tflite', outputs: ['y2', 'picked'] });
+    expect(g.nodes.map((n) => n.op).sort()).to.deep.equal(['Add', 'ArgMax', 'ArgMin', 'Gather', 'Mul']);
+    // RANGE folded into the constant indices [0, 2] of the GATHER.
+    expect(g.nodes.find((n) => n.op === 'Gather')!.attrs.indices).to.deep.equal([0, 2]);
+    const out = await runGraph(g, { x }, ['amax', 'amin', 'y2', 'picked']);
+    expect(Array.from(out.picked)).to.deep.equal([0, 1, 2].flatMap((r) => [x[r * 4], x[r * 4 + 2]]));
+    const xt = tf.tensor2d(x, [3, 4]);
+    expect(Array.from(out.amax)).to.deep.equal(Array.from(tf.argMax(xt, 1).dataSync()));
+    expect(Array.from(out.amin)).to.deep.equal(Array.from(tf.argMin(xt, 1).dataSync()));
+    xt.dispose();
+    expect(maxAbsDiff(out.y2, x.map((t) => 2 * t))).to.be.below(1e-6);
+  });
+});
