@@ -22,6 +22,7 @@ import { mulberry32 } from '../../lib/util/random.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { dtypeName } from '../../lib/tflite/model.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
 import { FIXTURES, loadGraphModelFromDir, maxAbsDiff, requireFixtures } from './helpers.js';
 
 const rand = mulberry32(7);
@@ -214,7 +215,7 @@ describe('structural ops: transposed convolution in real models', function () {
     expect(diff).to.be.below(1e-4 * Math.max(1, peak));
   });
 
-  it("selfie_segmentation's Convolution2DTransposeBias alone equals the scatter by hand", async () => {
+  it("selfie_segmentation's Convolution2DTransposeBias alone equals the scatter by hand, and written as int8 TRANSPOSE_CONV runs in LiteRT", async () => {
     const src = readTflite(new Uint8Array(fs.readFileSync(path.join(FIXTURES, 'zoo/selfie_segmentation-selfie_segmentation/selfie_segmentation.tflite'))));
     const sg = src.subgraphs[0];
     const codeIndex = src.operatorCodes.findIndex((c) => c.customCode === 'Convolution2DTransposeBias');
@@ -253,6 +254,37 @@ describe('structural ops: transposed convolution in real models', function () {
     const padH = Math.max(0, kh - ((xShape[1] - 1) % sh) - 1), padW = Math.max(0, kw - ((xShape[2] - 1) % sw) - 1);
     const want = transposeConvRef(x, xShape, fIr, [kh, kw, oc, ic], bias, [sh, sw], [outShape[1], outShape[2]], [Math.floor(padH / 2), Math.floor(padW / 2)]);
     expect(maxAbsDiff(got, want)).to.be.below(1e-4);
+    // Written by us as a standard TRANSPOSE_CONV with its bias, int8, and run in LiteRT.
+    const { tflite } = await quantizeInt8(g, { representativeDataset: [x, uniform(x.length, 0, 1)], backend: 'wasm' });
+    const written = readTflite(tflite);
+    const names = written.subgraphs[0].operators.map((o) => builtinOperatorName(written.operatorCodes[o.opcodeIndex].builtinCode));
+    expect(names).to.include('TRANSPOSE_CONV');
+    // Reference: the scatter with the file's own int8 weights and int32 bias, on the int8 input grid
+    // (weight rounding is the quantizer's choice; this checks the operator LiteRT runs).
+    const sgw = written.subgraphs[0];
+    const tc = sgw.operators.find((o) => builtinOperatorName(written.operatorCodes[o.opcodeIndex].builtinCode) === 'TRANSPOSE_CONV')!;
+    const [, wT, xT, bT] = tc.inputs.map((i) => sgw.tensors[i]);
+    const raw = (t: typeof wT, Arr: typeof Int8Array | typeof Int32Array) => new Arr(written.buffers[t.buffer].data.slice().buffer);
+    const wq = raw(wT, Int8Array), bq = raw(bT, Int32Array), per = wq.length / oc;
+    const wOhwi = Float32Array.from(wq, (v, i) => v * wT.quantization!.scale[Math.floor(i / per) % wT.quantization!.scale.length]);
+    const fDeq = new Float32Array(wOhwi.length);
+    for (let o = 0; o < oc; o++) for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let i = 0; i < ic; i++) fDeq[((h * kw + w) * oc + o) * ic + i] = wOhwi[((o * kh + h) * kw + w) * ic + i];
+    const bDeq = Float32Array.from(bq, (v, o) => v * bT.quantization!.scale[o % bT.quantization!.scale.length]);
+    const xGrid = Float32Array.from(x, (v) => Math.round(v * 255) / 255);
+    expect(xT.quantization!.scale[0]).to.be.closeTo(1 / 255, 1e-9);
+    const wantInt = transposeConvRef(xGrid, xShape, fDeq, [kh, kw, oc, ic], bDeq, [sh, sw], [outShape[1], outShape[2]], [Math.floor(padH / 2), Math.floor(padW / 2)]);
+    const runner = await TfliteRunner.load(tflite, { label: 'selfie-tc-int8' });
+    try {
+      const [q] = await runner.run([Int8Array.from(xGrid, (v) => Math.round(v * 255) - 128)]);
+      const o = runner.outputs[0];
+      const deq = Float32Array.from(q as Int8Array, (v) => (v - o.zeroPoint!) * o.scale!);
+      // Values beyond the calibrated range saturate by design: the reference is clamped to what the output holds.
+      const [lo, hi] = [(-128 - o.zeroPoint!) * o.scale!, (127 - o.zeroPoint!) * o.scale!];
+      for (let i = 0; i < wantInt.length; i++) wantInt[i] = Math.min(hi, Math.max(lo, wantInt[i]));
+      expect(maxAbsDiff(deq, wantInt)).to.be.below(1.5 * o.scale!);
+    } finally {
+      runner.dispose();
+    }
   });
 });
 
