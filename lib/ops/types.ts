@@ -102,6 +102,8 @@ export interface ImportContext {
   emit(op: string, inputs: string[], attrs: Attrs, at?: { name?: string; outputs?: string[] }): string[];
   /** A float constant invented by the importer, named `<name>/<suffix>` (made unique). */
   constant(suffix: string, shape: number[], data: Float32Array): string;
+  /** TFLite custom ops: the operator's custom_options bytes (undefined when it has none or in other formats). */
+  readonly customOptions?: Uint8Array;
   /** Layers models: the constant holding the layer weight whose name ends with `/suffix`. */
   weight?(suffix: string): string | undefined;
   /** Layers models: emits the layer's `activation` config after `op` (the last node writes output(0)). */

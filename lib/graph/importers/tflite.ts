@@ -140,6 +140,7 @@ class OperatorCtx implements ImportContext {
     this.name = irNames[op.outputs[0]];
   }
   get inputCount(): number { return this.op.inputs.length; }
+  get customOptions(): Uint8Array | undefined { return this.op.customOptions; }
   hasInput(k: number): boolean { return k < this.op.inputs.length && this.op.inputs[k] >= 0; }
   input(k: number): string {
     if (!this.hasInput(k)) throw this.error(`input ${k} is missing`);
@@ -239,6 +240,8 @@ interface SourceIntegers {
   weightTypes: Set<string>;
   ioNotes: string[];
 }
+
+const isFloatOrQuantized = (t: TfliteTensor): boolean => t.type === TensorType.FLOAT32 || QUANTIZED_INTEGER_TYPES.has(t.type);
 
 /** A model input/output must be float32 or per-tensor quantized; a quantized one is noted (the IR is float). */
 function noteIntegerIo(src: TfliteSource, i: number, role: 'input' | 'output', found: SourceIntegers): void {
@@ -387,8 +390,11 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   addConstants(b, src, found);
   importOperators(b, src, irNames, found);
   const outputs = graphOutputs(b, src, irNames, opts.outputs);
-  for (const i of src.sg.outputs) noteIntegerIo(src, i, 'output', found);
   const cutAt = opts.outputs?.length ? [...outputs] : undefined;
+  // An output cut away is no output of the IR: an int32 one (ARG_MAX indices after the part a user
+  // quantizes) must not refuse the model.
+  const cutAway = (i: number) => cutAt !== undefined && !outputs.includes(irNames[i]) && !outputs.includes(src.names[i]);
+  for (const i of src.sg.outputs) if (!(cutAway(i) && !isFloatOrQuantized(src.sg.tensors[i]))) noteIntegerIo(src, i, 'output', found);
   const quantization = sourceQuantizationOf(found);
   const notes = [...(cutAt ? [`cut at the requested outputs: ${outputs.join(', ')}`] : []), ...quantization.notes];
   return b.build(outputs, { source: label, format: 'tflite', cutAt, notes, ...(quantization.kind ? { sourceQuantization: quantization.kind } : {}) });
