@@ -570,16 +570,17 @@ export function biasTensor(
   weights: string,
   corrected?: boolean,
 ): PlannedTensor {
+  // One scale per weight scale (per channel even when they are all equal: XNNPACK refuses per-channel
+  // weights with a per-tensor bias).
   const scales = weightScales.map((w) => Math.fround(inputScale * w));
-  const perChannel = new Set(weightScales).size > 1 || weightScales.length === 1;
   return {
     name,
     dtype,
     role: 'bias',
     shape: [floatBias.length],
-    scale: perChannel ? scales : [scales[0]],
-    zeroPoint: (perChannel ? scales : [0]).map(() => 0),
-    axis: perChannel ? 0 : undefined,
+    scale: scales,
+    zeroPoint: scales.map(() => 0),
+    axis: 0,
     origin: { kind: 'bias', input, weights, ...(corrected ? { corrected } : {}) },
     data: dtype === 'int64' ? quantizeBias64(floatBias, inputScale, weightScales) : quantizeBias(floatBias, inputScale, weightScales),
     floatData: floatBias,

@@ -372,6 +372,12 @@ function checkWeightedOp(
   if (channels === undefined) return;
   const perChannel = (s: number[]) => s.length === 1 || s.length === channels;
   if (!perChannel(wq.scale) || !perChannel(bq.scale)) return; // reported as quantization-axis
+  if (channels > 1 && wq.scale.length === channels && bq.scale.length === 1) {
+    // XNNPACK refuses the node (per-channel weights need per-channel bias parameters), even when the
+    // weights' scales are all equal.
+    add('bias-scale', where, `bias ${tname(bi)} has one scale but the weights ${tname(wi)} have ${channels} (per channel); the bias needs one per channel`);
+    return;
+  }
   const off: string[] = [];
   for (let c = 0; c < channels; c++) {
     const ws = wq.scale.length === 1 ? wq.scale[0] : wq.scale[c];
