@@ -107,11 +107,18 @@ function lengthMismatch(index: number, length: number, inputShape: number[]): st
  * Image files that cannot be decoded are skipped and counted in `stats`; a string source is read by
  * `resolve` (a plug-in's dataset layouts, or the plain resolver).
  */
+/** A pixel 0..255 as the model input's float value: [0, 1] by default, the input range when given. */
+export function pixelValue(p: number, range: readonly [number, number] = [0, 1]): number {
+  // (hi - lo) x p first: exact for integer ranges, so [0, 255] gives the pixel itself and [0, 1] gives p / 255.
+  return ((range[1] - range[0]) * p) / 255 + range[0];
+}
+
 export async function* datasetInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
   stats: DatasetStats,
   resolve: ImageSourceResolver = plainImageSource,
+  inputRange?: readonly [number, number],
 ): AsyncGenerator<Float32Array> {
   const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
@@ -135,7 +142,7 @@ export async function* datasetInputs(
         const img = await decodeImage(file);
         const { image } = letterbox(img, { size: [h, w], mode: 'fixed' });
         input = new Float32Array(image.data.length);
-        for (let i = 0; i < input.length; i++) input[i] = image.data[i] / 255;
+        for (let i = 0; i < input.length; i++) input[i] = pixelValue(image.data[i], inputRange);
       } catch (e) {
         stats.skipped.push({ file, reason: (e as Error).message });
         continue;
@@ -151,7 +158,7 @@ export async function* datasetInputs(
   for await (const item of dataset as AsyncIterable<DatasetItem>) {
     let data: Float32Array;
     if (item instanceof Float32Array) data = item;
-    else if (item instanceof Uint8Array) data = Float32Array.from(item, (v) => v / 255); // raw pixels
+    else if (item instanceof Uint8Array) data = Float32Array.from(item, (v) => pixelValue(v, inputRange)); // raw pixels
     else if (item && typeof (item as { dataSync?: unknown }).dataSync === 'function') {
       const t = item as { dataSync(): ArrayLike<number>; shape: number[]; dtype: string };
       if (t.dtype !== 'float32') throw new Error(`representative dataset item ${index}: tensor dtype ${t.dtype}, expected float32`);
@@ -192,8 +199,9 @@ export function correctionInputs(
   inputShape: number[],
   kept: Float32Array[] | undefined,
   resolve: ImageSourceResolver = plainImageSource,
+  inputRange?: readonly [number, number],
 ): (() => AsyncIterable<Float32Array>) | undefined {
-  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve);
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve, inputRange);
   if (!kept) return undefined;
   return async function* () {
     yield* kept;

@@ -149,6 +149,15 @@ export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
 }
 
 /**
+ * The input range when the caller gives none: a source that declares integer pixels (uint8 / int32
+ * inputs) takes them as they are, [0, 255] (then the int8 input is pixel - 128 at scale 1, exactly);
+ * otherwise undefined, the default [0, 1].
+ */
+function defaultInputRange(graph: { inputs: string[]; meta: { integerInputs?: Record<string, string> } }): [number, number] | undefined {
+  return graph.meta.integerInputs?.[graph.inputs[0]] ? [0, 255] : undefined;
+}
+
+/**
  * Float model in, int8 (full-integer unless the recipe says otherwise) .tflite out. The plug-in's
  * hooks (plugin.ts) bring what a task knows: heads, dataset layouts, a metric for accuracy targets.
  */
@@ -169,6 +178,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
   // 1. Import, clean up, and treat the model's head (the plug-in's families).
   progress('import', 0, 1);
   const prepared = await prepareGraph(source, options, plugin);
+  options = { ...options, inputRange: options.inputRange ?? defaultInputRange(prepared.graph) };
   progress('import', 1, 1);
   timings.importSeconds = nowSeconds() - t0;
 
@@ -238,7 +248,7 @@ async function correctedPlan(
   const progress = options.onProgress ?? (() => {});
   const tb = nowSeconds();
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve)!;
+  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange)!;
   progress('bias correction', 0, 1);
   const corrected = await correctBiases(plan, graph, {
     floatExec: ctx.executor,
@@ -269,7 +279,7 @@ async function analyzeLayers(
   for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve), cal.activations);
+  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange), cal.activations);
   timings.analyzeSeconds = nowSeconds() - ta;
   return errors;
 }

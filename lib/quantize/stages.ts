@@ -182,7 +182,7 @@ async function runCalibration(
   const started = nowSeconds();
   const keepInputs = options.keepInputs ?? 0;
   const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
-  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve);
+  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve, options.inputRange);
   const calibration = await calibrate({
     tensors: activations,
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
