@@ -6,6 +6,7 @@ import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import { PRECISIONS, type Precision } from '../ops/types.js';
 import { BIAS_CORRECTION_MODES, type BiasCorrectionSettings } from './bias-correction.js';
 import { RANGE_RULE_NAMES, type RangeRuleName } from './range-rules.js';
+import { assertSafeRegex } from '../util/safe-pattern.js';
 
 export interface RecipeOverride {
   /** Tensor or node names this applies to: an exact name, a `*` glob, or a /regex/. */
@@ -117,11 +118,36 @@ export function checkOverridesMatch(r: ResolvedRecipe, names: string[]): void {
   }
 }
 
-/** `*` glob or /regex/ -> RegExp matching a whole name. */
-export function namePattern(match: string): RegExp {
-  if (match.length > 2 && match.startsWith('/') && match.endsWith('/')) return new RegExp(match.slice(1, -1));
-  const escaped = match.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
+/**
+ * `*` glob or /regex/ -> a matcher of whole names. Globs are matched without backtracking (`?` is a
+ * literal here: node names contain it rarely, and a recipe wanting "any character" can use a /regex/);
+ * a regex that could backtrack catastrophically (nested quantifiers, backreferences) is refused.
+ */
+export function namePattern(match: string): { test(name: string): boolean } {
+  if (match.length > 2 && match.startsWith('/') && match.endsWith('/')) {
+    const source = match.slice(1, -1);
+    assertSafeRegex(source, `recipe match '${match}'`);
+    return new RegExp(source);
+  }
+  const parts = match.split('*');
+  return { test: (name) => literalGlob(parts, name) };
+}
+
+/**
+ * Whether `name` is parts[0] * parts[1] * ... (literal parts, `*` between). Taking each middle part
+ * at its leftmost place after the previous one is always right, so this is linear, never exponential.
+ */
+function literalGlob(parts: string[], name: string): boolean {
+  if (parts.length === 1) return name === parts[0];
+  if (!name.startsWith(parts[0]) || !name.endsWith(parts[parts.length - 1])) return false;
+  let at = parts[0].length;
+  const end = name.length - parts[parts.length - 1].length;
+  for (const p of parts.slice(1, -1)) {
+    const i = name.indexOf(p, at);
+    if (i < 0 || i + p.length > end) return false;
+    at = i + p.length;
+  }
+  return at <= end;
 }
 
 function checkMethod(m: unknown, where: string): CalibrationMethod {

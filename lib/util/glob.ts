@@ -1,5 +1,6 @@
 // File-name globs (`*` and `?` in the last path component only), so `'images/*.jpg'` means the same on
 // every shell and platform without a glob dependency.
+import { globMatch } from './safe-pattern.js';
 
 /** True when the string has a wildcard the matcher understands. */
 export function hasWildcard(s: string): boolean {
@@ -7,21 +8,15 @@ export function hasWildcard(s: string): boolean {
 }
 
 /**
- * Converts a file-name pattern (`*` = any run of characters, `?` = one character, everything else
- * literal) into an anchored RegExp. Case-sensitive, like POSIX shells.
+ * A file-name pattern (`*` = any run of characters, `?` = one character, everything else literal) as
+ * a matcher of whole names. Case-sensitive, like POSIX shells. Matched by globMatch, never through a
+ * backtracking RegExp (a pattern like '*a*a*a*a*b.jpg' takes exponential time there).
  */
-export function patternToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (const ch of pattern) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+export function patternToRegExp(pattern: string): { test(name: string): boolean } {
+  return { test: (name) => globMatch(pattern, name) };
 }
 
 /** Names of `names` that match `pattern`, sorted (so a calibration set is reproducible). */
 export function matchNames(names: readonly string[], pattern: string): string[] {
-  const re = patternToRegExp(pattern);
-  return names.filter((n) => re.test(n)).sort();
+  return names.filter((n) => globMatch(pattern, n)).sort();
 }

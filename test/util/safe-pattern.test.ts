@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { assertSafeRegex, globMatch } from '../../lib/util/safe-pattern.js';
 import { mulberry32 } from '../../lib/util/random.js';
+import { namePattern } from '../../lib/quantize/recipe.js';
 
 /** The obvious (backtracking) reference, fine on short random strings. */
 function globByRegex(pattern: string, name: string): boolean {
@@ -38,5 +39,20 @@ describe('safe name patterns', () => {
     for (const ok of ['^model/conv\\d+/.*$', 'head_(cls|box)_\\d+', '(?:a|b)+', '[(*)]+x', 'a{2,3}(bc)?', '\\(a+\\)+']) {
       expect(() => assertSafeRegex(ok, 'r'), ok).to.not.throw();
     }
+  });
+
+  it('recipe matches: globs with literal ?, in linear time; unsafe regexes refused by name', () => {
+    expect(namePattern('model/conv*').test('model/conv12/BiasAdd')).to.equal(true);
+    expect(namePattern('*/head/*cls*').test('m/head/x_cls_3')).to.equal(true);
+    expect(namePattern('*/head/*cls*').test('m/body/x_cls_3')).to.equal(false);
+    expect(namePattern('a?b').test('a?b')).to.equal(true);
+    expect(namePattern('a?b').test('axb')).to.equal(false);
+    expect(namePattern('exact').test('exact')).to.equal(true);
+    expect(namePattern('exact').test('exact2')).to.equal(false);
+    const t0 = performance.now();
+    expect(namePattern('*a*a*a*a*a*a*a*a*a*a*b').test('a'.repeat(20000))).to.equal(false);
+    expect(performance.now() - t0).to.be.lessThan(200);
+    expect(namePattern('/^conv\\d+$/').test('conv3')).to.equal(true);
+    expect(() => namePattern('/^(.*)*X$/')).to.throw(/^recipe match '.*': the regex .* repeats a group that itself repeats/);
   });
 });
