@@ -2,10 +2,11 @@
 // all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { packageVersion } from '../util/package.js';
+import { READ_LIMITS, readRegularFile, readRegularTextFile } from '../util/read-file.js';
+import { checkOutputPath } from '../util/fs.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
 import { formatEvalTable, formatTable, formatBytes } from './table.js';
@@ -267,8 +268,7 @@ function requireFile(file: string, what: string): void {
 
 /** Class names from a dataset yaml (`names:`) or a text file with one name per line. */
 export async function readClassNames(file: string): Promise<string[]> {
-  requireFile(file, 'class names file');
-  const text = fs.readFileSync(file, 'utf8');
+  const text = readRegularTextFile(file, 'class names file');
   if (/\.ya?ml$/i.test(file)) {
     const { parseDatasetYaml } = await import('../yolo/dataset.js');
     const names = parseDatasetYaml(text, file).names;
@@ -329,18 +329,14 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
-  let recipe;
-  if (typeof values.recipe === 'string') {
-    requireFile(values.recipe, 'recipe file');
-    try {
-      recipe = JSON.parse(fs.readFileSync(values.recipe, 'utf8'));
-    } catch (e) {
-      throw new Error(`${values.recipe}: not valid JSON: ${(e as Error).message}`);
-    }
-  }
-  const outDir = path.dirname(path.resolve(output));
-  if (!fs.existsSync(outDir)) throw new Error(`cannot write '${output}': the directory '${outDir}' does not exist`);
+  // The library validates the recipe's shape (resolveRecipe) and names what is wrong.
+  const recipe = readRecipe(values.recipe) as import('../quantize/recipe.js').QuantRecipe | undefined;
+  // Every output path is checked before the work starts: never the source, a folder or a device.
+  checkOutputPath(output, [model], 'model');
+  if (!/\.tflite$/i.test(output)) ctx.note(`warning: the output '${output}' does not end in .tflite; it is written as a TFLite flatbuffer`);
+  if (typeof values.report === 'string') checkOutputPath(values.report, [model, output], 'report');
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
+  if (imageCount < 8) ctx.note(`warning: ${imageCount} calibration image(s); ranges from so few are rarely representative (use 64 or more)`);
   const accuracy = accuracyOption(ctx, values);
 
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
@@ -392,9 +388,9 @@ function accuracyOption(ctx: Context, values: Values) {
 
 function readRecipe(file: string | boolean | undefined): unknown {
   if (typeof file !== 'string') return undefined;
-  requireFile(file, 'recipe file');
+  const text = readRegularTextFile(file, 'recipe file', READ_LIMITS.json);
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
+    return JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
   }
@@ -418,10 +414,8 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
   const data = typeof values.data === 'string' ? values.data : undefined;
   if ((offset !== undefined || limit !== undefined || mapTop !== undefined) && !data) throw new UsageError('analyze: --offset, --limit and --map-top go with --data <dataset>');
   const chart = typeof values.chart === 'string' ? values.chart : undefined;
-  if (chart) {
-    const dir = path.dirname(path.resolve(chart));
-    if (!fs.existsSync(dir)) throw new Error(`cannot write '${chart}': the directory '${dir}' does not exist`);
-  }
+  // Checked before the analysis (minutes) starts, not after it.
+  if (chart) checkOutputPath(chart, [model], 'chart');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
   const recipe = readRecipe(values.recipe);
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
@@ -544,7 +538,7 @@ async function cmdInspect(ctx: Context, _values: Values, positionals: string[]):
   const { inspectTflite, formatInspectReport } = await import('../tflite/inspect.js');
   const { readTflite } = await import('../tflite/reader.js');
   const { readHeadSpec, describeHeadSpec } = await import('../yolo/head.js');
-  const bytes = new Uint8Array(fs.readFileSync(model));
+  const bytes = readRegularFile(model, 'model file', READ_LIMITS.model);
   const report = inspectTflite(bytes, model);
   const head = readHeadSpec(readTflite(bytes, { label: model }), model);
   if (ctx.json) {
@@ -605,7 +599,8 @@ async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): P
   const model = positionals[0];
   requireFile(model, 'model');
   const { checkTflite, formatCheckResult } = await import('../tflite/check.js');
-  const result = checkTflite(new Uint8Array(fs.readFileSync(model)), { label: model });
+  // Lenient: what LiteRT runs is not a violation (strict findings are printed as notes).
+  const result = checkTflite(readRegularFile(model, 'model file', READ_LIMITS.model), { label: model, strict: false });
   if (ctx.json) ctx.emitJson({ command: 'check', model, ...result });
   else ctx.print(formatCheckResult(result, model));
   // Exit code 1 through the usual error path (one line on stderr).

@@ -21,7 +21,7 @@ import { builtinOperatorName, hasVersionRule, opVersion } from './operators.js';
 import { checkOperatorStructure, checkTensorStructure } from './check-structure.js';
 import { builtinSpec } from '../ops/registry.js';
 import type { TensorDType, WeightedLayout } from '../ops/types.js';
-import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN, type QuantParams } from '../int8/arithmetic.js';
+import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN } from '../int8/arithmetic.js';
 
 /**
  * The rules, by id:
@@ -481,9 +481,11 @@ function checkVersion(opName: string, builtinCode: number, declared: number, op:
 
 /** The violations as text, one per line ("<where>: [rule] message"). */
 export function formatCheckResult(result: CheckResult, label = 'model'): string {
-  if (result.ok) return `${label}: ok (no violations)`;
+  const notes = (result.notes ?? []).map((v) => `  note: ${v.where}: [${v.rule}] ${v.message} (LiteRT runs it)`);
+  if (result.ok) return [`${label}: ok (no violations)`, ...notes].join('\n');
   const lines = [`${label}: ${result.violations.length} violation(s)`];
   for (const v of result.violations) lines.push(`  ${v.where}: [${v.rule}] ${v.message}`);
+  lines.push(...notes);
   return lines.join('\n');
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { hasWildcard } from '../util/glob.js';
 import { globImages, imagesIn, isDir, isFile, isImageFile, readImageList, uniqueSorted } from '../util/image-files.js';
+import { readRegularTextFile } from '../util/read-file.js';
 
 export { IMAGE_EXTENSIONS, isImageFile } from '../util/image-files.js';
 
@@ -206,7 +207,7 @@ function namesBeside(dir: string): string[] | undefined {
   const y = yamlInFolder(dir);
   if (!y) return undefined;
   try {
-    const names = parseDatasetYaml(fs.readFileSync(y, 'utf8'), y).names;
+    const names = parseDatasetYaml(readRegularTextFile(y, 'dataset yaml'), y).names;
     return names?.length ? names : undefined;
   } catch {
     return undefined; // not a dataset yaml: its names are not ours to report
@@ -228,7 +229,7 @@ const EXPECTED =
   'expected an images folder, a dataset root with images/ and labels/, a dataset .yaml, a .txt list of images or a glob on the file name';
 
 function resolveYaml(source: string, purpose: DatasetPurpose): Omit<ResolvedDataset, 'labelsFor'> {
-  const cfg = parseDatasetYaml(fs.readFileSync(source, 'utf8'), source);
+  const cfg = parseDatasetYaml(readRegularTextFile(source, 'dataset yaml'), source);
   const yamlDir = path.dirname(source);
   const root = path.resolve(yamlDir, cfg.path ?? '.');
   const order = purpose === 'evaluation' ? (['val', 'test', 'train'] as const) : (['train', 'val', 'test'] as const);
@@ -330,7 +331,7 @@ export function loadDataset(source: string, options: { labelsDir?: string; purpo
 export function readYoloLabels(file: string): YoloLabel[] {
   if (!fs.existsSync(file)) return [];
   const out: YoloLabel[] = [];
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((line, i) => {
+  readRegularTextFile(file, 'label file').split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (!t) return;
     const v = t.split(/\s+/).map(Number);

@@ -14,17 +14,13 @@ import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, 
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';
 import { loadDataset, readYoloLabels, labelsToPixels, type DatasetInfo } from './dataset.js';
 import { percentile } from '../util/stats.js';
+import { READ_LIMITS, readRegularFile } from '../util/read-file.js';
 
 export type ModelSource = string | Uint8Array | TfliteRunner;
 
 async function openRunner(model: ModelSource): Promise<{ runner: TfliteRunner; owned: boolean; fileBytes: number; bytes?: Uint8Array }> {
   if (model instanceof TfliteRunner) return { runner: model, owned: false, fileBytes: NaN };
-  let bytes: Uint8Array;
-  try {
-    bytes = typeof model === 'string' ? new Uint8Array(fs.readFileSync(model)) : model;
-  } catch (e) {
-    throw new Error(`${model}: cannot read the model file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const bytes = typeof model === 'string' ? readRegularFile(model, 'model file', READ_LIMITS.model) : model;
   return { runner: await TfliteRunner.load(bytes, { label: typeof model === 'string' ? model : undefined }), owned: true, fileBytes: bytes.byteLength, bytes };
 }
 

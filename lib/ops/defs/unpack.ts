@@ -1,7 +1,6 @@
 // Unpack (unstack) along `axis`: one output per index.
 import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, normalizeAxis } from '../util.js';
-import { out0 } from '../emit-util.js';
 
 /** One output per index of the axis (the count comes from the input shape). */
 function importUnpack(c: ImportContext): void {
