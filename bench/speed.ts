@@ -76,7 +76,7 @@ async function child(model: string, n: number): Promise<void> {
   const quantizeSeconds = (performance.now() - t0) / 1000;
   if (report.calibration.samples !== n) throw new Error(`calibrated on ${report.calibration.samples} samples, expected ${n}`);
   const peak = peakRssMiB();
-  const cal = report.calibration as { forwardSeconds: number; observeSeconds?: number; decodeSeconds?: number };
+  const cal = report.calibration;
   const result: ChildResult = {
     model, n, quantizeSeconds,
     floorSeconds: await floorSeconds(source, images, n),

@@ -56,6 +56,8 @@ export interface DatasetStats {
   files?: number;
   /** How a string source was resolved (layout, split used). */
   dataset?: DatasetInfo;
+  /** Time spent reading, decoding and letterboxing image files (s). */
+  decodeSeconds?: number;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function* datasetInputs(
     if (c !== 3) throw new Error(`representative dataset: images give 3 channels but the model input has shape [${inputShape.join(',')}]`);
     for (const file of files) {
       let input: Float32Array;
+      const t0 = performance.now();
       try {
         const img = await decodeImage(file);
         const { image } = letterbox(img, { size: [h, w], mode: 'fixed' });
@@ -146,6 +149,8 @@ export async function* datasetInputs(
       } catch (e) {
         stats.skipped.push({ file, reason: (e as Error).message });
         continue;
+      } finally {
+        stats.decodeSeconds = (stats.decodeSeconds ?? 0) + (performance.now() - t0) / 1000;
       }
       stats.used++;
       yield input;

@@ -96,7 +96,12 @@ export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
   /** Set when the source model's weights were already integer-rounded (a quantized .tflite source). */
   sourceQuantization?: Graph['meta']['sourceQuantization'];
   calibration: {
-    method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number; forwardSeconds: number;
+    method: string; samples: number; skipped: { file: string; reason: string }[]; seconds: number;
+    /** Float passes with the observers (s); observeSeconds of it in the observers. */
+    forwardSeconds: number;
+    observeSeconds: number;
+    /** Reading, decoding and letterboxing image files (s; 0 when the dataset is tensors). */
+    decodeSeconds: number;
     /** When the dataset was given as a path: how it was read (layout, split used). */
     dataset?: DatasetInfo;
   };
@@ -310,6 +315,8 @@ function quantizeReport<S extends HeadSpecData>(
       skipped: cal.stats.skipped,
       seconds: cal.calibration.seconds,
       forwardSeconds: cal.forwardSeconds,
+      observeSeconds: cal.calibration.observeSeconds,
+      decodeSeconds: cal.stats.decodeSeconds ?? 0,
       ...(cal.stats.dataset ? { dataset: cal.stats.dataset } : {}),
     },
     tensors: tensorQuantReport(graph, plan, cal.ranges),
