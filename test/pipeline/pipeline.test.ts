@@ -158,7 +158,7 @@ describe('pipeline/image + input', () => {
     } catch (e) {
       err = e as Error;
     }
-    expect(err?.message).to.match(/missing\.png: cannot read.*ENOENT/);
+    expect(err?.message).to.match(/missing\.png: cannot read the image file: no such file$/);
   });
 
   it('imageToInput returns the typed array of the input dtype plus the transform', async () => {
