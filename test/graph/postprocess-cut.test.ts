@@ -1,0 +1,160 @@
+// The automatic cut before post-processing at the end of a graph (lib/graph/importers/cut.ts): TF.js
+// graph models built here, .tflite files built with the TFLite builder, and zoo models. The cut never
+// hides a real import error.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { importTfjsGraphModel } from '../../lib/graph/importers/tfjs-graph.js';
+import { graphFromTflite } from '../../lib/graph/importers/tflite.js';
+import { importModel } from '../../lib/graph/importers/index.js';
+import { TfliteBuilder } from '../../lib/tflite/builder.js';
+import { initBackend } from '../../lib/graph/backend.js';
+import { fixture, requireFixtures } from '../support/fixtures.js';
+
+function writeModel(nodes: object[], outputs: string[], weights: { name: string; shape: number[]; dtype: string }[] = [], bytes = Buffer.alloc(0)): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cut-'));
+  const signature = { outputs: Object.fromEntries(outputs.map((o) => [o, { name: o }])) };
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({
+    format: 'graph-model', modelTopology: { node: nodes }, signature, weightsManifest: [{ paths: ['w.bin'], weights }],
+  }));
+  fs.writeFileSync(path.join(dir, 'w.bin'), bytes);
+  return dir;
+}
+
+const input = { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '1' }, { size: '8' }] } } } };
+const int32 = (...v: number[]) => Buffer.from(Int32Array.from(v).buffer);
+const k = { name: 'k', op: 'Const' };
+const kWeight = { name: 'k', shape: [], dtype: 'int32' };
+
+async function errorOf(p: Promise<unknown>): Promise<string> {
+  try { await p; } catch (e) { return (e as Error).message; }
+  return '(no error)';
+}
+
+describe('cut before post-processing', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js: top-k with comparison glue and gathers after it is cut; the note names the ops and the host calls', async () => {
+    const dir = writeModel([
+      input, k,
+      { name: 'r', op: 'Relu', input: ['x'] },
+      { name: 's', op: 'Sigmoid', input: ['x'] },
+      { name: 'e', op: 'Equal', input: ['r', 's'] },
+      { name: 'c', op: 'Cast', input: ['e'], attr: { DstT: { type: 'DT_FLOAT' } } },
+      { name: 'p', op: 'Mul', input: ['r', 'c'] },
+      { name: 't', op: 'TopKV2', input: ['p', 'k'] },
+      { name: 'g', op: 'GatherV2', input: ['s', 't:1', 'k'] },
+    ], ['t', 'g'], [kWeight], int32(3));
+    const g = await importTfjsGraphModel(dir);
+    expect(g.outputs).to.deep.equal(['r', 's']);
+    expect(g.meta.cutAt).to.deep.equal(['r', 's']);
+    expect(g.nodes.map((n) => n.op).sort()).to.deep.equal(['Relu', 'Sigmoid']);
+    expect(g.meta.notes[0]).to.equal(
+      "cut before post-processing at 'r', 's': 5 ops left to the host (TopKV2 x1, GatherV2 x1, Cast x1, Equal x1, Mul x1); " +
+      'run them on the float outputs (top-k with tf.topk; gathers with tf.gather), or with the source model\'s own post-processing code');
+  });
+
+  it('TF.js: a single tensor feeding all the post-processing through weightless arithmetic is the cut (YOLO style)', async () => {
+    const dir = writeModel([
+      input, k,
+      { name: 'head', op: 'Sigmoid', input: ['x'] },
+      { name: 'boxes', op: 'Mul', input: ['head', 'head'] },
+      { name: 'scores', op: 'Relu', input: ['head'] },
+      { name: 'nms', op: 'NonMaxSuppressionV3', input: ['boxes', 'scores', 'k'] },
+    ], ['nms']);
+    const g = await importTfjsGraphModel(dir);
+    expect(g.outputs).to.deep.equal(['head']);
+    expect(g.meta.notes[0]).to.match(/^cut before post-processing at 'head': 3 ops left to the host \(NonMaxSuppressionV3 x1, Mul x1, Relu x1\)/);
+  });
+
+  it('TF.js: arg-max at the end of a classifier is cut; outputs that do not go through it are kept', async () => {
+    const dir = writeModel([
+      input, k,
+      { name: 'probs', op: 'Softmax', input: ['x'] },
+      { name: 'cls', op: 'ArgMax', input: ['probs', 'k'] },
+    ], ['probs', 'cls'], [kWeight], int32(1));
+    const g = await importTfjsGraphModel(dir);
+    expect(g.outputs).to.deep.equal(['probs']);
+    expect(g.meta.notes[0]).to.match(/ArgMax x1\); run them on the float outputs \(arg-max with tf\.argMax\)/);
+  });
+
+  it('never hides the real error: an unknown op, an arg-max with layers after it, a bad shape', async () => {
+    const unknown = writeModel([
+      input, k,
+      { name: 'f', op: 'FooBar', input: ['x'] },
+      { name: 'r', op: 'Relu', input: ['f'] },
+      { name: 'nms', op: 'NonMaxSuppressionV3', input: ['r', 'r', 'k'] },
+    ], ['nms']);
+    expect(await errorOf(importTfjsGraphModel(unknown))).to.match(/^Unsupported ops in .*model\.json: FooBar \(1 node: f\)$/);
+    // FooBar only feeding the post-processing is not glue the cut may take: still reported.
+    const beside = writeModel([
+      input, k,
+      { name: 'r', op: 'Relu', input: ['x'] },
+      { name: 'f', op: 'FooBar', input: ['r'] },
+      { name: 'nms', op: 'NonMaxSuppressionV3', input: ['r', 'f', 'k'] },
+    ], ['nms']);
+    expect(await errorOf(importTfjsGraphModel(beside))).to.match(/Unsupported ops in .*: FooBar \(1 node: f\)$/);
+    const notAtEnd = writeModel([
+      input, k, { name: 'w', op: 'Const' },
+      { name: 'a', op: 'ArgMax', input: ['x', 'k'] },
+      { name: 'c', op: 'Cast', input: ['a'], attr: { DstT: { type: 'DT_FLOAT' } } },
+      { name: 'm', op: 'MatMul', input: ['c', 'w'] },
+    ], ['m'], [kWeight, { name: 'w', shape: [8, 2], dtype: 'float32' }], Buffer.concat([int32(1), Buffer.alloc(64)]));
+    expect(await errorOf(importTfjsGraphModel(notAtEnd))).to.match(/Unsupported ops in .*: ArgMax \(1 node: a\)$/);
+    const badShape = writeModel([
+      input, k, { name: 'shape', op: 'Const' },
+      { name: 'r', op: 'Reshape', input: ['x', 'shape'] },
+      { name: 'nms', op: 'NonMaxSuppressionV3', input: ['r', 'r', 'k'] },
+    ], ['nms'], [kWeight, { name: 'shape', shape: [2], dtype: 'int32' }], Buffer.concat([int32(1), int32(3, 5)]));
+    const msg = await errorOf(importTfjsGraphModel(badShape));
+    expect(msg).to.match(/node 'r' \(Reshape\)/);
+    expect(msg).not.to.match(/post-processing/);
+  });
+
+  function tfliteTopK(unknownBefore: boolean) {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [1, 8], type: 'float32' });
+    const s = b.addTensor({ name: 'scores', shape: [1, 8], type: 'float32' });
+    const kk = b.addTensor({ name: 'k', shape: [], type: 'int32', data: Int32Array.of(3) });
+    const v = b.addTensor({ name: 'values', shape: [1, 3], type: 'float32' });
+    const i = b.addTensor({ name: 'indices', shape: [1, 3], type: 'int32' });
+    if (unknownBefore) {
+      const ax = b.addTensor({ name: 'axis', shape: [1], type: 'int32', data: Int32Array.of(1) });
+      const rev = b.addTensor({ name: 'rev', shape: [1, 8], type: 'float32' });
+      b.addOperator('REVERSE_V2', [x, ax], [rev]);
+      b.addOperator('LOGISTIC', [rev], [s]);
+    } else {
+      b.addOperator('LOGISTIC', [x], [s]);
+    }
+    b.addOperator('TOPK_V2', [s, kk], [v, i]);
+    b.setInputs([x]);
+    b.setOutputs([v, i]);
+    return b.build();
+  }
+
+  it('TFLite: TOPK_V2 at the end is cut (its int32 output too); an unknown op before it is reported', () => {
+    const g = graphFromTflite(tfliteTopK(false), {}, 'topk.tflite');
+    expect(g.outputs).to.deep.equal(['scores']);
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Sigmoid']);
+    expect(g.meta.notes[0]).to.match(/^cut before post-processing at 'scores': 1 ops left to the host \(TOPK_V2 x1\); run them on the float outputs \(top-k with tf\.topk\)/);
+    expect(() => graphFromTflite(tfliteTopK(true), {}, 'topk.tflite')).to.throw(/^Unsupported ops in topk\.tflite: REVERSE_V2 \(1 node: rev\)$/);
+  });
+
+  it('zoo: CenterNet imports without outputs, cut before TopKV2 and its gathers', async function () {
+    const dir = fixture('zoo/human-models-centernet');
+    requireFixtures(this, dir, 'the zoo');
+    const g = await importModel(dir);
+    expect(g.meta.cutAt).to.include('tower_0/keypoints');
+    expect(g.meta.notes[0]).to.match(/^cut before post-processing at .*TopKV2 x1.*top-k with tf\.topk/);
+    for (const o of g.outputs) expect(g.tensors.get(o)!.shape[0]).to.be.greaterThan(0);
+  });
+
+  it('zoo: MoveNet keeps its heatmaps and offsets; the keypoint decoding (ArgMax, GatherNd) is left to the host', async function () {
+    const dir = fixture('zoo/human-models-movenet-lightning');
+    requireFixtures(this, dir, 'the zoo');
+    const g = await importModel(dir);
+    expect(g.outputs).to.include('StatefulPartitionedCall/Sigmoid');
+    expect(g.meta.notes[0]).to.match(/ArgMax x2, GatherNd x4.*arg-max with tf\.argMax/);
+  });
+});
