@@ -11,6 +11,8 @@ import { importModel } from '../../lib/graph/importers/index.js';
 import { TfliteBuilder } from '../../lib/tflite/builder.js';
 import { initBackend } from '../../lib/graph/backend.js';
 import { fixture, requireFixtures } from '../support/fixtures.js';
+import { runFloatGraph } from '../support/compare.js';
+import { uniform } from '../support/random.js';
 
 function writeModel(nodes: object[], outputs: string[], weights: { name: string; shape: number[]; dtype: string }[] = [], bytes = Buffer.alloc(0)): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cut-'));
@@ -156,5 +158,24 @@ describe('cut before post-processing', function () {
     const g = await importModel(dir);
     expect(g.outputs).to.include('StatefulPartitionedCall/Sigmoid');
     expect(g.meta.notes[0]).to.match(/ArgMax x2, GatherNd x4.*arg-max with tf\.argMax/);
+  });
+});
+
+describe('cut after pre-processing', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('zoo: the hand tracker starts after its map/while resize loop and ends before its NMS loops; the float graph runs', async function () {
+    const dir = fixture('zoo/human-models-handtrack');
+    requireFixtures(this, dir, 'the zoo');
+    const g = await importModel(dir);
+    const start = 'StatefulPartitionedCall/map/TensorArrayV2Stack/TensorListStack';
+    expect(g.inputs).to.deep.equal([start]);
+    expect(g.tensors.get(start)!.shape).to.deep.equal([1, 320, 320, 3]);
+    expect(g.meta.notes.join('\n')).to.contain(`cut after pre-processing: the graph starts at '${start}' instead of 'input_tensor'`);
+    expect(g.meta.notes[0]).to.match(/^cut before post-processing at 'Identity_6', 'Identity_7'.*NonMaxSuppressionV5 x7/);
+    expect(g.nodes.some((n) => /map\/while|SortByField/.test(n.name))).to.equal(false);
+    const out = await runFloatGraph(g, uniform(320 * 320 * 3, 3, -1, 1));
+    expect(out.Identity_6.length).to.equal(12804 * 4);
+    expect(out.Identity_6.every(Number.isFinite)).to.equal(true);
   });
 });

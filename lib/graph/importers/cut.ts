@@ -160,16 +160,16 @@ function tailOf(view: CutView, e: Edges): Set<CutNode> {
 }
 
 /**
- * Walks up from `t` over input-dependent tensors without passing `stop`: undefined when the walk
- * reaches a graph input (so `stop` does not lie on every path), else whether it met a learned op.
+ * Walks up from `t` over input-dependent tensors without passing the tensors of `stop`: undefined when
+ * the walk reaches a graph input (so `stop` does not cut every path), else whether it met a learned op.
  */
-function walkUpTo(e: Edges, fromInputs: Set<string>, view: CutView, t: string, stop: string): { weighted: boolean } | undefined {
+function walkUpTo(e: Edges, fromInputs: Set<string>, view: CutView, t: string, stop: Set<string>): { weighted: boolean } | undefined {
   const seen = new Set<string>();
   let weighted = false;
   const stack = [t];
   while (stack.length) {
     const x = stack.pop()!;
-    if (seen.has(x) || x === stop || !fromInputs.has(x)) continue;
+    if (seen.has(x) || stop.has(x) || !fromInputs.has(x)) continue;
     seen.add(x);
     const p = e.producer.get(x);
     if (!p) return undefined;
@@ -203,10 +203,41 @@ function commonSource(e: Edges, fromInputs: Set<string>, view: CutView, frontier
   const all = frontier.map((t) => upstreamAll(e, fromInputs, t));
   const common = [...all[0]].filter((t) => all.every((s) => s.has(t)) && e.producer.has(t)).sort((a, b) => order.get(b)! - order.get(a)!);
   for (const c of common) {
-    const walks = frontier.map((t) => walkUpTo(e, fromInputs, view, t, c));
+    const walks = frontier.map((t) => walkUpTo(e, fromInputs, view, t, new Set([c])));
     if (walks.every((w) => w !== undefined)) return walks.some((w) => w!.weighted) ? undefined : c;
   }
   return undefined;
+}
+
+/**
+ * The frontier without the tensors the other outputs give through weightless arithmetic (a max-pool
+ * of a heatmap output, a reshape of a box output): those are left to the host too.
+ */
+function reduceFrontier(e: Edges, fromInputs: Set<string>, view: CutView, frontier: string[], keptOutputs: string[], order: Map<string, number>): string[] {
+  let current = [...frontier];
+  for (const f of [...frontier].sort((a, b) => order.get(b)! - order.get(a)!)) {
+    const others = withIdentitySources(e, [...keptOutputs, ...current.filter((t) => t !== f)]);
+    if (others.size === 0) continue;
+    const walk = walkUpTo(e, fromInputs, view, f, others);
+    if (walk && !walk.weighted) current = current.filter((t) => t !== f);
+  }
+  return current;
+}
+
+/** Ops that pass their one input through unchanged. */
+const IDENTITY_OPS = new Set(['Identity', 'Snapshot', 'StopGradient']);
+
+/** The tensors and, through Identity chains, the tensors they copy (an output 'Identity_6' is its source too). */
+function withIdentitySources(e: Edges, tensors: string[]): Set<string> {
+  const out = new Set<string>();
+  for (let t of tensors) {
+    out.add(t);
+    for (let p = e.producer.get(t); p && IDENTITY_OPS.has(p.op) && p.inputs.length === 1 && !out.has(p.inputs[0]); p = e.producer.get(t)) {
+      t = p.inputs[0];
+      out.add(t);
+    }
+  }
+  return out;
 }
 
 /** Topological position of every tensor a live node writes (graph inputs first). */
@@ -268,10 +299,8 @@ export function findPostprocessCut(view: CutView): PostprocessCut | undefined {
   for (const n of tail) for (const t of n.inputs) if (kept(t) && e.producer.has(t)) frontier.add(t);
   const keptOutputs = view.outputs.filter((t) => kept(t));
   let outputs = [...frontier].sort((a, b) => order.get(a)! - order.get(b)!);
-  if (keptOutputs.length === 0) {
-    const single = outputs.length ? commonSource(e, fromInputs, view, outputs, order) : undefined;
-    if (single) outputs = [single];
-  }
+  const single = keptOutputs.length === 0 && outputs.length ? commonSource(e, fromInputs, view, outputs, order) : undefined;
+  outputs = single ? [single] : reduceFrontier(e, fromInputs, view, outputs, keptOutputs, order);
   outputs = [...keptOutputs, ...outputs.filter((t) => !keptOutputs.includes(t))];
   if (outputs.length === 0) return undefined;
   // Everything the new outputs do not need is left to the host (the tail, and what a single source skips).
@@ -280,4 +309,62 @@ export function findPostprocessCut(view: CutView): PostprocessCut | undefined {
   // An unknown op that is not post-processing is never cut away: without a cut, the importer reports it.
   if (cut.some((n) => view.kind(n.op) === 'unknown' && !isCuttableOp(n.op))) return undefined;
   return { outputs, cut, note: describeCut(cut, outputs) };
+}
+
+/** Nodes the `outputs` need, walking up no further than the tensors of `stop`. */
+function neededUpTo(e: Edges, outputs: string[], stop: Set<string>): Set<CutNode> {
+  const needed = new Set<CutNode>();
+  const stack = outputs.filter((t) => !stop.has(t)).map((t) => e.producer.get(t)).filter((n): n is CutNode => n !== undefined);
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (needed.has(n)) continue;
+    needed.add(n);
+    for (const t of n.inputs) {
+      const p = e.producer.get(t);
+      if (p && !stop.has(t) && !needed.has(p)) stack.push(p);
+    }
+  }
+  return needed;
+}
+
+export interface PreprocessCut {
+  /** The tensor the graph starts at instead of the graph inputs. */
+  input: string;
+  /** The nodes cut away before it. */
+  cut: CutNode[];
+  note: string;
+}
+
+/**
+ * Pre-processing at the start of a graph that cannot be imported (a TF.js map/while loop that casts,
+ * normalises and resizes each image): the earliest tensor after which nothing of it is needed by
+ * `view.outputs` and through which every path from the inputs runs becomes the graph's input. Undefined
+ * when the graph has no such loop before its learned layers.
+ */
+export function findPreprocessCut(view: CutView): PreprocessCut | undefined {
+  const e = edgesOf(view);
+  const blocking = (n: CutNode) => view.kind(n.op) === 'unknown' && isPostprocessOp(n.op);
+  if (![...e.live].some(blocking)) return undefined;
+  const weighted = [...e.live].filter((n) => view.kind(n.op) === 'weighted');
+  if (weighted.length === 0) return undefined;
+  const learned = downstream(e, weighted);
+  const fromInputs = inputDependent(view, e);
+  const order = tensorOrder(view, e);
+  const candidates = [...order.keys()].filter((t) => fromInputs.has(t) && e.producer.has(t) && !learned.has(e.producer.get(t)!));
+  const inputs = new Set(view.inputs);
+  for (const t of candidates) {
+    const needed = neededUpTo(e, view.outputs, new Set([t]));
+    if ([...needed].some((n) => blocking(n) || n.inputs.some((x) => inputs.has(x)))) continue;
+    const cut = [...e.live].filter((n) => !needed.has(n));
+    const counts = new Map<string, number>();
+    for (const n of cut) counts.set(n.op, (counts.get(n.op) ?? 0) + 1);
+    const ops = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 8).map(([op, k]) => `${op} x${k}`).join(', ');
+    return {
+      input: t,
+      cut,
+      note: `cut after pre-processing: the graph starts at '${t}' instead of ${view.inputs.map((i) => `'${i}'`).join(', ')}; ` +
+        `${cut.length} ops of pre-processing (${ops}${counts.size > 8 ? ', ...' : ''}) are left to the host, which feeds what they compute`,
+    };
+  }
+  return undefined;
 }

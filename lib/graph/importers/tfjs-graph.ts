@@ -10,7 +10,7 @@ import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
-import { findPostprocessCut, type CutNode, type CutView } from './cut.js';
+import { findPostprocessCut, findPreprocessCut, type CutNode, type CutView } from './cut.js';
 import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
 
 export interface TfjsGraphNode {
@@ -175,7 +175,10 @@ function topoSort(nodes: Map<string, TfjsGraphNode>, wanted: Set<string>, label:
       if (!node) throw new Error(`${label}: node '${top[0]}' is referenced but not defined`);
       const ins = node.input ?? [];
       if (top[1] < ins.length) {
-        const dep = nodeOf(ins[top[1]++]);
+        const ref = ins[top[1]++];
+        // Control inputs ('^node') carry no value: the IR computes values only.
+        if (ref.startsWith('^')) continue;
+        const dep = nodeOf(ref);
         // Loop back edges (NextIteration -> Merge) do not constrain the order.
         if (node.op === 'Merge' && nodes.get(dep)?.op === 'NextIteration') continue;
         if (!state.has(dep)) {
@@ -194,6 +197,7 @@ function topoSort(nodes: Map<string, TfjsGraphNode>, wanted: Set<string>, label:
   return order;
 }
 
+/** Nodes whose values the roots need (control inputs, '^node', carry none). */
 function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<string> {
   const seen = new Set<string>();
   const stack = [...roots];
@@ -201,7 +205,7 @@ function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<stri
     const n = stack.pop()!;
     if (seen.has(n)) continue;
     seen.add(n);
-    for (const i of nodes.get(n)?.input ?? []) stack.push(nodeOf(i));
+    for (const i of nodes.get(n)?.input ?? []) if (!i.startsWith('^')) stack.push(nodeOf(i));
   }
   return seen;
 }
@@ -251,6 +255,23 @@ function convertNodes(order: TfjsGraphNode[], weights: Map<string, IrTensor>, op
     convertNode(b, node, label);
   }
   return b;
+}
+
+/**
+ * Makes the graph start at `tensor` (the end of a pre-processing loop): its node becomes a float32
+ * input, shaped by opts.inputShapes or, for a TensorListStack, by its constant element shape.
+ */
+function startAt(nodes: Map<string, TfjsGraphNode>, tensor: string, weights: Map<string, IrTensor>, opts: ImportOptions, label: string): number[] {
+  const node = nodes.get(tensor);
+  if (!node) throw new Error(`${label}: the pre-processing ends at '${tensor}', an output of a node with several; pass opts.outputs and a model without the loop`);
+  let shape = opts.inputShapes?.[tensor];
+  if (!shape && node.op === 'TensorListStack') {
+    const element = weights.get(nodeOf(node.input?.[1] ?? ''))?.data;
+    if (element && element.length > 0 && Array.from(element).every((d) => d > 0)) shape = [1, ...Array.from(element)];
+  }
+  if (!shape) throw new Error(`${label}: the graph starts at '${tensor}' after its pre-processing, whose shape is not static; pass opts.inputShapes['${tensor}']`);
+  nodes.set(tensor, { name: tensor, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((d) => ({ size: d })) } } } });
+  return shape;
 }
 
 /** The source graph as the post-processing cut sees it (lib/graph/importers/cut.ts). */
@@ -391,6 +412,11 @@ function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, IrTens
       cutAt = outputs;
       notes.push(cut.note);
     }
+  }
+  const pre = findPreprocessCut(cutView(nodes, outputs));
+  if (pre) {
+    const shape = startAt(nodes, pre.input, weights, opts, label);
+    notes.push(`${pre.note} (a float32 [${shape}] tensor)`);
   }
   const needed = ancestors(nodes, outputs.map(nodeOf));
   const unsupported = new Map<string, string[]>();
