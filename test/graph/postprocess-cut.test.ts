@@ -143,6 +143,29 @@ describe('cut before post-processing', function () {
     expect(() => graphFromTflite(tfliteTopK(true), {}, 'topk.tflite')).to.throw(/^Unsupported ops in topk\.tflite: REVERSE_V2 \(1 node: rev\)$/);
   });
 
+  it("TFLite: MediaPipe's landmark custom ops at the end are cut, the note says how to run them", () => {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [1, 8], type: 'float32' });
+    const lm = b.addTensor({ name: 'landmarks', shape: [1, 8], type: 'float32' });
+    const m = b.addTensor({ name: 'matrix', shape: [1, 4, 4], type: 'float32' });
+    const out = b.addTensor({ name: 'world', shape: [1, 8], type: 'float32' });
+    b.addOperator('LOGISTIC', [x], [lm]);
+    b.addOperator('LOGISTIC', [x], [out]);
+    b.setInputs([x]);
+    b.setOutputs([out]);
+    const model = b.build();
+    // Two custom operators: Landmarks2TransformMatrix then TransformLandmarks writing the output.
+    const sg = model.subgraphs[0];
+    const custom = (name: string) => { model.operatorCodes.push({ builtinCode: 32, customCode: name, version: 1 }); return model.operatorCodes.length - 1; };
+    sg.operators[1] = { opcodeIndex: custom('Landmarks2TransformMatrix'), inputs: [lm], outputs: [m], builtinOptionsType: 0, builtinOptions: null };
+    sg.operators.push({ opcodeIndex: custom('TransformLandmarks'), inputs: [lm, m], outputs: [out], builtinOptionsType: 0, builtinOptions: null });
+    const g = graphFromTflite(model, {}, 'landmarks.tflite');
+    expect(g.outputs).to.deep.equal(['landmarks']);
+    expect(g.meta.notes[0]).to.equal(
+      "cut before post-processing at 'landmarks': 2 ops left to the host (CUSTOM(Landmarks2TransformMatrix) x1, CUSTOM(TransformLandmarks) x1); " +
+      "run them on the float outputs (the landmark transforms as MediaPipe's graph does), or with the source model's own post-processing code");
+  });
+
   it('zoo: CenterNet imports without outputs, cut before TopKV2 and its gathers', async function () {
     const dir = fixture('zoo/human-models-centernet');
     requireFixtures(this, dir, 'the zoo');
