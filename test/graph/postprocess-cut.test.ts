@@ -166,6 +166,33 @@ describe('cut before post-processing', function () {
       "run them on the float outputs (the landmark transforms as MediaPipe's graph does), or with the source model's own post-processing code");
   });
 
+  it('YOLOv5n TF.js with NMS: a damaged backbone reports its own error, not a failed cut', async function () {
+    const source = fixture('yolov5n_web_model');
+    requireFixtures(this, source, 'the YOLOv5n web model');
+    const json = JSON.parse(fs.readFileSync(path.join(source, 'model.json'), 'utf8'));
+    const dirs: string[] = [];
+    try {
+      const damaged = (edit: (nodes: { name: string; op: string; attr?: Record<string, { s?: string }> }[]) => string) => {
+        const copy = structuredClone(json);
+        const name = edit(copy.modelTopology.node);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-damaged-'));
+        dirs.push(dir);
+        fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(copy));
+        for (const f of fs.readdirSync(source)) if (f.endsWith('.bin')) fs.copyFileSync(path.join(source, f), path.join(dir, f));
+        return { dir, name };
+      };
+      const unknown = damaged((nodes) => { const n = nodes.find((x) => x.op === 'Sigmoid')!; n.op = 'FooOp'; return n.name; });
+      expect(await errorOf(importTfjsGraphModel(unknown.dir))).to.match(new RegExp(`^Unsupported ops in .*: FooOp \\(1 node: ${unknown.name.replace(/[/.]/g, '.')}\\)$`));
+      const padding = damaged((nodes) => { const n = nodes.find((x) => x.op === '_FusedConv2D')!; n.attr!.padding = { s: Buffer.from('BOGUS').toString('base64') }; return n.name; });
+      const msg = await errorOf(importTfjsGraphModel(padding.dir));
+      expect(msg).to.contain(`node '${padding.name}' (_FusedConv2D): padding 'BOGUS' is not supported`);
+      const layout = damaged((nodes) => { const n = nodes.find((x) => x.op === '_FusedConv2D')!; n.attr!.data_format = { s: Buffer.from('NCHW').toString('base64') }; return n.name; });
+      expect(await errorOf(importTfjsGraphModel(layout.dir))).to.contain(`node '${layout.name}' (_FusedConv2D): data_format NCHW is not supported`);
+    } finally {
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   it('zoo: CenterNet imports without outputs, cut before TopKV2 and its gathers', async function () {
     const dir = fixture('zoo/human-models-centernet');
     requireFixtures(this, dir, 'the zoo');
