@@ -97,6 +97,32 @@ describe('densify (TFLite SparsityParameters)', function () {
     expect(Array.from(out)).to.deep.equal([2001, 0, 30]);
   });
 
+  it('a sparse int8 weight with per-channel scales is made dense before it is dequantized', () => {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [1, 4], type: 'float32' });
+    const w = b.addTensor({ name: 'w', shape: [2, 4], type: 'int8', data: new Int8Array(8), quantization: { scale: [0.5, 0.25], zeroPoint: [0, 0], quantizedDimension: 0 } });
+    const y = b.addTensor({ name: 'y', shape: [1, 2], type: 'float32' });
+    b.addOperator('FULLY_CONNECTED', [x, w, -1], [y], { fusedActivationFunction: 0, keepNumDims: false });
+    b.setInputs([x]);
+    b.setOutputs([y]);
+    const model = b.build();
+    // Block-sparse 1x2 blocks: row 0 holds block 1 (columns 2, 3) = [2, 4]; row 1 holds block 0 = [8, -8].
+    model.buffers[model.subgraphs[0].tensors[w].buffer].data = Uint8Array.from(Int8Array.of(2, 4, 8, -8));
+    model.subgraphs[0].tensors[w].sparsity = {
+      traversalOrder: [0, 1, 2], blockMap: [1],
+      dimMetadata: [
+        { format: 0, denseSize: 2, arraySegmentsType: 0, arraySegments: null, arrayIndicesType: 0, arrayIndices: null },
+        { format: 1, denseSize: 0, arraySegmentsType: 3, arraySegments: { values: Uint8Array.of(0, 1, 2) }, arrayIndicesType: 3, arrayIndices: { values: Uint8Array.of(1, 0) } },
+        { format: 0, denseSize: 2, arraySegmentsType: 0, arraySegments: null, arrayIndicesType: 0, arrayIndices: null },
+      ],
+    };
+    const g = graphFromTflite(model, {}, 'sparse-int8.tflite');
+    const weights = g.tensors.get(g.nodes[0].inputs[1])!;
+    // Dense [out, in] = [[0, 0, 1, 2], [2, -2, 0, 0]] (row scales 0.5 and 0.25), held by the IR as [in, out].
+    expect(weights.shape).to.deep.equal([4, 2]);
+    expect(Array.from(weights.data!)).to.deep.equal([0, 2, 0, -2, 1, 0, 2, 0]);
+  });
+
   it("MediaPipe's sparse face detector: 46 DENSIFY ops of float16 weights; the float import matches LiteRT on the original file", async function () {
     const file = fixture('zoo/face_detection-face_detection_full_range_sparse/face_detection_full_range_sparse.tflite');
     requireFixtures(this, file, 'the zoo face detector');
