@@ -10,7 +10,7 @@ import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
-import { chooseCut, isPostprocessOp, type CutCandidate } from './cut.js';
+import { findPostprocessCut, findPreprocessCut, type CutNode, type CutView } from './cut.js';
 import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
 
 export interface TfjsGraphNode {
@@ -175,7 +175,10 @@ function topoSort(nodes: Map<string, TfjsGraphNode>, wanted: Set<string>, label:
       if (!node) throw new Error(`${label}: node '${top[0]}' is referenced but not defined`);
       const ins = node.input ?? [];
       if (top[1] < ins.length) {
-        const dep = nodeOf(ins[top[1]++]);
+        const ref = ins[top[1]++];
+        // Control inputs ('^node') carry no value: the IR computes values only.
+        if (ref.startsWith('^')) continue;
+        const dep = nodeOf(ref);
         // Loop back edges (NextIteration -> Merge) do not constrain the order.
         if (node.op === 'Merge' && nodes.get(dep)?.op === 'NextIteration') continue;
         if (!state.has(dep)) {
@@ -194,6 +197,7 @@ function topoSort(nodes: Map<string, TfjsGraphNode>, wanted: Set<string>, label:
   return order;
 }
 
+/** Nodes whose values the roots need (control inputs, '^node', carry none). */
 function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<string> {
   const seen = new Set<string>();
   const stack = [...roots];
@@ -201,7 +205,7 @@ function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<stri
     const n = stack.pop()!;
     if (seen.has(n)) continue;
     seen.add(n);
-    for (const i of nodes.get(n)?.input ?? []) stack.push(nodeOf(i));
+    for (const i of nodes.get(n)?.input ?? []) if (!i.startsWith('^')) stack.push(nodeOf(i));
   }
   return seen;
 }
@@ -233,8 +237,8 @@ function addPlaceholder(b: GraphBuilder, node: TfjsGraphNode, opts: ImportOption
   if (integer) b.integerInputs[node.name] = integer;
 }
 
-/** Converts the nodes (topologically ordered). `tolerant` skips what cannot be converted (cut search). */
-function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string, tolerant: boolean): GraphBuilder {
+/** Converts the nodes (topologically ordered). */
+function convertNodes(order: TfjsGraphNode[], weights: Map<string, IrTensor>, opts: ImportOptions, label: string): GraphBuilder {
   const b = new GraphBuilder(label);
   for (const node of order) {
     if (node.op === 'Placeholder') {
@@ -248,54 +252,55 @@ function convertNodes(order: TfjsGraphNode[], weights: Map<string, import('../..
       continue;
     }
     if (node.op === 'NoOp') continue;
-    if (tolerant) {
-      if (!isConvertible(node.op)) continue;
-      const ins = (node.input ?? []).filter((i) => !i.startsWith('^')).map(tensorRef);
-      if (ins.some((i) => !b.tensors.has(i))) continue;
-      try {
-        convertNode(b, node, label);
-      } catch {
-        continue;
-      }
-    } else {
-      convertNode(b, node, label);
-    }
+    convertNode(b, node, label);
   }
   return b;
 }
 
-function findCut(nodes: Map<string, TfjsGraphNode>, outputs: string[], weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string): (CutCandidate & { why: string }) | undefined {
-  const anc = ancestors(nodes, outputs.map(nodeOf));
-  const post = [...anc].filter((n) => isPostprocessOp(nodes.get(n)!.op));
-  if (post.length === 0) return undefined;
-  const order = topoSort(nodes, anc, label);
-  const b = convertNodes(order, weights, opts, label, true);
-  // Consumers over the whole source graph, to test which tensors reach which post-processing nodes.
-  const consumers = new Map<string, string[]>();
-  for (const n of order) for (const i of n.input ?? []) {
-    const k = nodeOf(i);
-    if (!consumers.has(k)) consumers.set(k, []);
-    consumers.get(k)!.push(n.name);
+/**
+ * Makes the graph start at `tensor` (the end of a pre-processing loop): its node becomes a float32
+ * input, shaped by opts.inputShapes or, for a TensorListStack, by its constant element shape.
+ */
+function startAt(nodes: Map<string, TfjsGraphNode>, tensor: string, weights: Map<string, IrTensor>, opts: ImportOptions, label: string): number[] {
+  const node = nodes.get(tensor);
+  if (!node) throw new Error(`${label}: the pre-processing ends at '${tensor}', an output of a node with several; pass opts.outputs and a model without the loop`);
+  let shape = opts.inputShapes?.[tensor];
+  if (!shape && node.op === 'TensorListStack') {
+    const element = weights.get(nodeOf(node.input?.[1] ?? ''))?.data;
+    if (element && element.length > 0 && Array.from(element).every((d) => d > 0)) shape = [1, ...Array.from(element)];
   }
-  const descendantsOf = (start: string): Set<string> => {
-    const seen = new Set<string>();
-    const stack = [start];
-    while (stack.length) {
-      const n = stack.pop()!;
-      for (const c of consumers.get(n) ?? []) if (!seen.has(c)) { seen.add(c); stack.push(c); }
+  if (!shape) throw new Error(`${label}: the graph starts at '${tensor}' after its pre-processing, whose shape is not static; pass opts.inputShapes['${tensor}']`);
+  nodes.set(tensor, { name: tensor, op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: shape.map((d) => ({ size: d })) } } } });
+  return shape;
+}
+
+/** The source graph as the post-processing cut sees it (lib/graph/importers/cut.ts). */
+function cutView(nodes: Map<string, TfjsGraphNode>, outputs: string[]): CutView {
+  const referenced = new Map<string, Set<string>>();
+  for (const n of nodes.values()) {
+    for (const ref of n.input ?? []) {
+      if (ref.startsWith('^')) continue;
+      if (!referenced.has(nodeOf(ref))) referenced.set(nodeOf(ref), new Set());
+      referenced.get(nodeOf(ref))!.add(tensorRef(ref));
     }
-    return seen;
+  }
+  const ops = [...nodes.values()].filter((n) => n.op !== 'Const' && n.op !== 'Placeholder' && n.op !== 'NoOp');
+  const cutNodes: CutNode[] = ops.map((n) => ({
+    name: n.name,
+    op: n.op,
+    inputs: (n.input ?? []).filter((i) => !i.startsWith('^')).map(tensorRef),
+    outputs: [...new Set([n.name, ...(referenced.get(n.name) ?? [])])],
+  }));
+  return {
+    nodes: cutNodes,
+    inputs: [...nodes.values()].filter((n) => n.op === 'Placeholder').map((n) => n.name),
+    outputs,
+    kind(op) {
+      if (op === 'Shape') return 'importable';
+      const found = importEntry('tfjsGraph', op);
+      return !found ? 'unknown' : found.def.quant?.weighted ? 'weighted' : 'importable';
+    },
   };
-  const fromInputs = new Set<string>();
-  for (const i of b.inputs) for (const d of descendantsOf(i)) fromInputs.add(d);
-  const targets = post.filter((p) => fromInputs.has(p));
-  const candidates: CutCandidate[] = [];
-  order.forEach((n, index) => {
-    const t = b.tensors.get(n.name);
-    if (!t || t.data || !b.nodes.some((x) => x.outputs.includes(n.name))) return;
-    candidates.push({ tensor: n.name, shape: t.shape, order: index, reaches: descendantsOf(n.name) });
-  });
-  return chooseCut(candidates, targets, label, post.map((p) => nodes.get(p)!.op));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -365,7 +370,7 @@ export function checkGraphModelJson(json: unknown, label: string): asserts json 
 }
 
 /** Converts a parsed graph-model JSON plus decoded weights into the IR. */
-export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions = {}, label = 'model.json'): Graph {
+export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string, IrTensor>, opts: ImportOptions = {}, label = 'model.json'): Graph {
   checkGraphModelJson(json, label);
   try {
     return convertGraphModel(json, weights, opts, label);
@@ -378,7 +383,7 @@ export function graphFromTfjsJson(json: TfjsGraphModelJson, weights: Map<string,
   }
 }
 
-function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import('../../ir/graph.js').IrTensor>, opts: ImportOptions, label: string): Graph {
+function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, IrTensor>, opts: ImportOptions, label: string): Graph {
   const topo = json.modelTopology;
   if ((topo as { library?: { function?: unknown[] } }).library?.function?.length) {
     // Functions (If/While bodies) are only ever part of post-processing in supported graphs.
@@ -401,12 +406,17 @@ function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import
       for (const n of nodes.values()) for (const i of n.input ?? []) used.add(nodeOf(i));
       outputs = [...nodes.values()].filter((n) => !used.has(n.name) && n.op !== 'Const' && n.op !== 'NoOp').map((n) => n.name);
     }
-    const cut = findCut(nodes, outputs, weights, opts, label);
+    const cut = findPostprocessCut(cutView(nodes, outputs));
     if (cut) {
-      outputs = [cut.tensor];
+      outputs = cut.outputs;
       cutAt = outputs;
-      notes.push(`cut before post-processing at '${cut.tensor}' [${cut.shape}] (${cut.why})`);
+      notes.push(cut.note);
     }
+  }
+  const pre = findPreprocessCut(cutView(nodes, outputs));
+  if (pre) {
+    const shape = startAt(nodes, pre.input, weights, opts, label);
+    notes.push(`${pre.note} (a float32 [${shape}] tensor)`);
   }
   const needed = ancestors(nodes, outputs.map(nodeOf));
   const unsupported = new Map<string, string[]>();
@@ -418,13 +428,13 @@ function convertGraphModel(json: TfjsGraphModelJson, weights: Map<string, import
     unsupported.get(node.op)!.push(node.name);
   }
   if (unsupported.size) throw unsupportedOpsError(label, unsupported);
-  const b = convertNodes(topoSort(nodes, needed, label), weights, opts, label, false);
+  const b = convertNodes(topoSort(nodes, needed, label), weights, opts, label);
   return b.build(outputs, { source: label, format: 'tfjs-graph-model', cutAt, notes });
 }
 
 /** Decodes every group of a weights manifest given the bytes of each group (shards concatenated). */
 export function decodeManifest(manifest: WeightGroup[], groupBytes: Uint8Array[], label: string) {
-  const all = new Map<string, import('../../ir/graph.js').IrTensor>();
+  const all = new Map<string, IrTensor>();
   manifest.forEach((g, i) => {
     for (const [k, v] of decodeWeightGroup(g.weights, groupBytes[i], label)) all.set(k, v);
   });

@@ -19,6 +19,8 @@ import { float16ToFloat32 } from './tfjs-weights.js';
 import type { ImportOptions } from './tfjs-graph.js';
 import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representableRange } from './tflite-dequantize.js';
 import { READ_LIMITS, readRegularFile } from '../../util/read-file.js';
+import { densifyBytes, sparsityOf } from './densify.js';
+import { findPostprocessCut, type CutView } from './cut.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
 const PADDINGS: Record<number, string> = { 0: 'SAME', 1: 'VALID' };
@@ -44,8 +46,24 @@ interface DecodedConstant {
   dequantized?: 'per-tensor' | 'per-channel';
 }
 
-function decodeBuffer(t: TfliteTensor, bytes: Uint8Array, label: string): DecodedConstant {
+/** Bytes per element of the constant types decodeBuffer reads. */
+const ELEMENT_SIZES: Partial<Record<number, number>> = {
+  [TensorType.FLOAT32]: 4, [TensorType.FLOAT16]: 2, [TensorType.INT8]: 1, [TensorType.UINT8]: 1,
+  [TensorType.INT16]: 2, [TensorType.INT32]: 4, [TensorType.INT64]: 8,
+};
+
+/** The buffer of a sparse constant (Tensor.sparsity) made dense; other buffers as they are. */
+function denseBytes(t: TfliteTensor, bytes: Uint8Array, label: string): Uint8Array {
+  if (!t.sparsity) return bytes;
+  const where = `${label}: sparse constant '${t.name}'`;
+  const size = ELEMENT_SIZES[t.type];
+  if (!size) throw new Error(`${where} has type ${dtypeName(t.type)}; sparse constants of float32/float16/int8/uint8/int16/int32/int64 are supported`);
+  return densifyBytes(bytes, size, t.shape, sparsityOf(t.sparsity, where), where);
+}
+
+function decodeBuffer(t: TfliteTensor, stored: Uint8Array, label: string): DecodedConstant {
   const n = elementCount(t.shape);
+  const bytes = denseBytes(t, stored, label);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const need = (size: number) => {
     if (bytes.byteLength < n * size) throw new Error(`${label}: tensor '${t.name}' [${t.shape}] has ${bytes.byteLength} bytes, needs ${n * size}`);
@@ -187,10 +205,17 @@ interface TfliteSource {
   label: string;
   /** Unique names of the TFLite tensors (names in a .tflite need not be unique). */
   names: string[];
-  /** Tensors some operator or the subgraph's inputs/outputs use. */
+  /** The operators imported: all, or those the requested outputs need. */
+  ops: TfliteOperator[];
+  /** Tensors the imported operators or the subgraph's inputs/outputs use. */
   used: Set<number>;
   opName(op: TfliteOperator): string;
+  /** Tensors with data in the file. */
+  hasBuffer(i: number): boolean;
+  /** Tensors with data in the file and the outputs of DENSIFY ops of those (dense constants in the IR). */
   isConstant(i: number): boolean;
+  /** DENSIFY ops of constants: output tensor -> the sparse constant it densifies. */
+  densified: Map<number, number>;
 }
 
 function tfliteSource(model: TfliteModel, label: string): TfliteSource {
@@ -202,18 +227,57 @@ function tfliteSource(model: TfliteModel, label: string): TfliteSource {
     seen.add(n);
     return n;
   });
-  const used = new Set<number>([...sg.inputs, ...sg.outputs]);
-  for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs]) if (i >= 0) used.add(i);
+  const opName = (op: TfliteOperator) => {
+    const code = model.operatorCodes[op.opcodeIndex];
+    return code.customCode ? `CUSTOM(${code.customCode})` : builtinOperatorName(code.builtinCode);
+  };
+  const hasBuffer = (i: number) => {
+    const t = sg.tensors[i];
+    const buf = model.buffers[t.buffer]?.data;
+    return t.buffer > 0 && buf !== undefined && buf.byteLength > 0;
+  };
+  const densified = new Map<number, number>();
+  for (const op of sg.operators) {
+    if (opName(op) === 'DENSIFY' && op.inputs[0] >= 0 && hasBuffer(op.inputs[0]) && op.outputs.length === 1) densified.set(op.outputs[0], op.inputs[0]);
+  }
+  const src: TfliteSource = { model, sg, label, names, ops: sg.operators, used: new Set(), opName, hasBuffer, densified, isConstant: (i) => hasBuffer(i) || densified.has(i) };
+  return restrictTo(src, sg.operators);
+}
+
+/** The source with only `ops` imported (and the tensors they use). */
+function restrictTo(src: TfliteSource, ops: TfliteOperator[]): TfliteSource {
+  const used = new Set<number>([...src.sg.inputs, ...src.sg.outputs]);
+  for (const op of ops) for (const i of [...op.inputs, ...op.outputs]) if (i >= 0) used.add(i);
+  return { ...src, ops, used };
+}
+
+/** The operators the named tensors need (in file order). */
+function operatorsFor(src: TfliteSource, outputs: string[]): TfliteOperator[] {
+  const writer = new Map<number, TfliteOperator>();
+  for (const op of src.sg.operators) for (const o of op.outputs) writer.set(o, op);
+  const indexOf = new Map(src.names.map((n, i) => [n, i]));
+  const needed = new Set<TfliteOperator>();
+  const stack = outputs.map((o) => writer.get(indexOf.get(o) ?? -1)).filter((op): op is TfliteOperator => op !== undefined);
+  while (stack.length) {
+    const op = stack.pop()!;
+    if (needed.has(op)) continue;
+    needed.add(op);
+    for (const i of op.inputs) { const w = writer.get(i); if (w && !needed.has(w)) stack.push(w); }
+  }
+  return src.sg.operators.filter((op) => needed.has(op));
+}
+
+/** The source graph as the post-processing cut sees it (lib/graph/importers/cut.ts). */
+function cutView(src: TfliteSource): CutView {
+  const named = (list: number[]) => list.filter((i) => i >= 0).map((i) => src.names[i]);
   return {
-    model, sg, label, names, used,
-    opName(op) {
-      const code = model.operatorCodes[op.opcodeIndex];
-      return code.customCode ? `CUSTOM(${code.customCode})` : builtinOperatorName(code.builtinCode);
-    },
-    isConstant(i) {
-      const t = sg.tensors[i];
-      const buf = model.buffers[t.buffer]?.data;
-      return t.buffer > 0 && buf !== undefined && buf.byteLength > 0;
+    nodes: src.sg.operators.map((op) => ({ name: src.names[op.outputs[0]], op: src.opName(op), inputs: named(op.inputs), outputs: named(op.outputs) })),
+    inputs: named(src.sg.inputs),
+    outputs: named(src.sg.outputs),
+    kind(op) {
+      if (op === 'QUANTIZE' || op === 'DEQUANTIZE' || op === 'DENSIFY') return 'importable';
+      const found = importEntry('tflite', op);
+      return !found ? 'unknown' : found.def.quant?.weighted ? 'weighted' : 'importable';
     },
   };
 }
@@ -221,9 +285,10 @@ function tfliteSource(model: TfliteModel, label: string): TfliteSource {
 /** Every operator the registry cannot import, named with the tensors it writes (one error for all). */
 function checkSupportedOps(src: TfliteSource): void {
   const unsupported = new Map<string, string[]>();
-  for (const op of src.sg.operators) {
+  for (const op of src.ops) {
     const n = src.opName(op);
     if (importEntry('tflite', n) || n === 'DEQUANTIZE' || n === 'QUANTIZE') continue;
+    if (n === 'DENSIFY' && src.densified.has(op.outputs[0])) continue;
     if (!unsupported.has(n)) unsupported.set(n, []);
     unsupported.get(n)!.push(src.names[op.outputs[0]]);
   }
@@ -237,11 +302,11 @@ interface SourceIntegers {
   wideConstants: number;
   activations: number;
   removedOps: number;
+  /** Sparse constants (Tensor.sparsity) made dense. */
+  sparse: number;
   weightTypes: Set<string>;
   ioNotes: string[];
 }
-
-const isFloatOrQuantized = (t: TfliteTensor): boolean => t.type === TensorType.FLOAT32 || QUANTIZED_INTEGER_TYPES.has(t.type);
 
 /** A model input/output must be float32 or per-tensor quantized; a quantized one is noted (the IR is float). */
 function noteIntegerIo(src: TfliteSource, i: number, role: 'input' | 'output', found: SourceIntegers): void {
@@ -266,7 +331,8 @@ function addConstants(b: GraphBuilder, src: TfliteSource, found: SourceIntegers)
   sg.tensors.forEach((t, i) => {
     // Before decodeBuffer allocates from the shape: the file may claim anything.
     checkShape(t.shape, `${label}: tensor '${t.name}'`);
-    if (src.isConstant(i)) {
+    if (src.hasBuffer(i) && src.used.has(i)) {
+      if (t.sparsity) found.sparse++;
       const { dtype, data, dequantized } = decodeBuffer(t, model.buffers[t.buffer].data, label);
       b.addConstant(src.names[i], [...t.shape], dtype, data);
       if (dequantized && src.used.has(i)) {
@@ -309,10 +375,16 @@ function importConversion(b: GraphBuilder, src: TfliteSource, op: TfliteOperator
 
 /** Every operator through its registry import entry, in file order. */
 function importOperators(b: GraphBuilder, src: TfliteSource, irNames: string[], found: SourceIntegers): void {
-  for (const op of src.sg.operators) {
+  for (const op of src.ops) {
     const n = src.opName(op);
     if (n === 'DEQUANTIZE' || n === 'QUANTIZE') {
       importConversion(b, src, op, n, irNames, found);
+      continue;
+    }
+    if (n === 'DENSIFY') {
+      // Its input was made dense with the other constants: the output is that constant.
+      const c = b.tensor(src.names[op.inputs[0]]);
+      b.addConstant(irNames[op.outputs[0]], [...c.shape], c.dtype, c.data!);
       continue;
     }
     const entry = importEntry('tflite', n)!;
@@ -377,11 +449,15 @@ function sourceQuantizationOf(found: SourceIntegers): { kind?: Graph['meta']['so
 
 /** Converts a parsed TFLite model (subgraph 0) into the IR. */
 export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, label = 'model.tflite'): Graph {
-  const src = tfliteSource(model, label);
+  let src = tfliteSource(model, label);
+  // Outputs requested, or the cut before post-processing: only the operators they need are imported.
+  const cut = opts.outputs?.length ? undefined : findPostprocessCut(cutView(src));
+  const requested = opts.outputs?.length ? opts.outputs : cut?.outputs;
+  if (requested) src = restrictTo(src, operatorsFor(src, requested));
   checkSupportedOps(src);
   // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
   const irNames = passThroughNames(model, src.names, src.isConstant, src.opName, label);
-  const found: SourceIntegers = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0, weightTypes: new Set(), ioNotes: [] };
+  const found: SourceIntegers = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0, sparse: 0, weightTypes: new Set(), ioNotes: [] };
   const b = new GraphBuilder(label);
   for (const i of src.sg.inputs) {
     noteIntegerIo(src, i, 'input', found);
@@ -389,14 +465,13 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   }
   addConstants(b, src, found);
   importOperators(b, src, irNames, found);
-  const outputs = graphOutputs(b, src, irNames, opts.outputs);
-  const cutAt = opts.outputs?.length ? [...outputs] : undefined;
-  // An output cut away is no output of the IR: an int32 one (ARG_MAX indices after the part a user
-  // quantizes) must not refuse the model.
-  const cutAway = (i: number) => cutAt !== undefined && !outputs.includes(irNames[i]) && !outputs.includes(src.names[i]);
-  for (const i of src.sg.outputs) if (!(cutAway(i) && !isFloatOrQuantized(src.sg.tensors[i]))) noteIntegerIo(src, i, 'output', found);
+  const outputs = graphOutputs(b, src, irNames, requested);
+  for (const i of src.sg.outputs) if (!requested || requested.includes(src.names[i])) noteIntegerIo(src, i, 'output', found);
+  const cutAt = requested ? [...outputs] : undefined;
   const quantization = sourceQuantizationOf(found);
-  const notes = [...(cutAt ? [`cut at the requested outputs: ${outputs.join(', ')}`] : []), ...quantization.notes];
+  const cutNote = cut ? cut.note : `cut at the requested outputs: ${outputs.join(', ')}`;
+  const notes = [...(cutAt ? [cutNote] : []), ...quantization.notes];
+  if (found.sparse) notes.push(`${found.sparse} sparse constants made dense at import (${src.densified.size} DENSIFY ops removed)`);
   return b.build(outputs, { source: label, format: 'tflite', cutAt, notes, ...(quantization.kind ? { sourceQuantization: quantization.kind } : {}) });
 }
 
