@@ -1,0 +1,218 @@
+// Cross-layer equalization (Nagel et al. 2019, section 4.1) as a pure pass over the IR: for every
+// pair of weighted layers W1 -> f -> W2 (Conv2D, DepthwiseConv2D, FullyConnected) where W1's output
+// is read only on that path and f commutes with a positive per-channel scale, W1's output channel i
+// (weights and bias) is divided by s_i and W2's input channel i multiplied by s_i (equalize-math.ts).
+// Pairs sharing a layer (conv -> depthwise -> conv) are swept in turn until the scales stop moving.
+// The float function is unchanged in real arithmetic; only float rounding differs.
+//
+// What f may be (each a chain of these, after W1's fused activation):
+//   - nothing, Identity, ReLU (fused `activation: 'relu'` or a Relu node): relu(x / s) = relu(x) / s;
+//   - LeakyRelu and Prelu (any constant alpha, per channel or per element): the sign of x / s is the
+//     sign of x, so the slope applied is the same and the scale comes out;
+//   - not ReLU6 (fused or a node): min(max(x / s, 0), 6) * s = min(max(x, 0), 6 s) clips channel i at
+//     6 s_i instead of 6. Keeping the function would need a per-channel clip that neither the IR nor
+//     TFLite's fused activations express, and any other choice changes the float model, so pairs
+//     through ReLU6 are not equalised (the report names them).
+//   - anything else (HardSwish, SiLU, Sigmoid, Add, Concat, Reshape, pooling, ...): not equalised.
+// High-bias absorption (the paper's section 4.2) is not done here: it needs each pre-activation's
+// lower bound (the paper takes beta - 3 gamma from batch norm, which the imported graphs have already
+// folded away), and moving a constant through W2 is exact only where W2 reads no zero padding.
+import { consumersOf, isConstant, type Graph, type IrNode } from '../../ir/graph.js';
+import { cloneGraph, pruneTensors } from './util.js';
+import {
+  channelLayout, equalizationScales, maxLogScale, perChannelMaxAbs, rangeSpread, reciprocal, scaleChannels,
+  type ChannelLayout, type WeightedOpName,
+} from './equalize-math.js';
+
+export interface EqualizeOptions {
+  /** Sweeps over all pairs at most (default 100). */
+  maxIterations?: number;
+  /** Stop when no scale of a sweep moved by more than this (|log s| < tolerance; default 1e-4). */
+  tolerance?: number;
+}
+
+export interface EqualizedPair {
+  first: string;
+  second: string;
+  /** The ops between the two layers ('relu (fused)', 'Relu', 'Prelu', ...). */
+  through: string[];
+  channels: number;
+  /** max / min of the channel ranges (W1's output channels, W2's input channels) before and after. */
+  spreadBefore: { first: number; second: number };
+  spreadAfter: { first: number; second: number };
+}
+
+export interface EqualizeReport {
+  pairs: EqualizedPair[];
+  /** Weighted layers whose output was not equalised with a next layer, and why. */
+  skipped: { node: string; reason: string }[];
+  iterations: number;
+  converged: boolean;
+  /** The largest |log s| of the last sweep. */
+  lastStep: number;
+  notes: string[];
+}
+
+const WEIGHTED = new Set<string>(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']);
+const HOMOGENEOUS = new Set<string>(['Relu', 'LeakyRelu', 'Prelu', 'Identity']);
+const NOT_HOMOGENEOUS_WHY: Record<string, string> = {
+  relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
+  Relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
+};
+
+interface Layer {
+  node: IrNode;
+  layout: ChannelLayout;
+  weights: Float32Array;
+  bias?: Float32Array;
+}
+
+/** The layer's float weights and bias when both are constants, else why not. */
+function layerOf(g: Graph, n: IrNode): Layer | string {
+  const w = g.tensors.get(n.inputs[1]);
+  if (!(w?.data instanceof Float32Array)) return 'weights are not a float constant';
+  const layout = channelLayout(n.op as WeightedOpName, w.shape);
+  const b = n.inputs[2] ? g.tensors.get(n.inputs[2]) : undefined;
+  if (n.inputs[2] && !(b?.data instanceof Float32Array && b.data.length === layout.outChannels)) return 'bias is not a float constant per output channel';
+  return { node: n, layout, weights: w.data, bias: b?.data as Float32Array | undefined };
+}
+
+/** Follows W1's output through positive-homogeneous ops to the next weighted layer, or says why it stops. */
+function followPath(g: Graph, n1: IrNode, consumers: Map<string, IrNode[]>): { second: IrNode; through: string[] } | string {
+  const act = String(n1.attrs.activation ?? 'none');
+  if (act !== 'none' && act !== 'relu') return NOT_HOMOGENEOUS_WHY[act] ?? `fused activation '${act}' is not positive-homogeneous`;
+  const through = act === 'relu' ? ['relu (fused)'] : [];
+  let t = n1.outputs[0];
+  for (;;) {
+    if (g.outputs.includes(t)) return `'${t}' is a graph output`;
+    const readers = consumers.get(t) ?? [];
+    if (readers.length !== 1) return `'${t}' has ${readers.length} readers`;
+    const c = readers[0];
+    if (!WEIGHTED.has(c.op) && !HOMOGENEOUS.has(c.op)) return NOT_HOMOGENEOUS_WHY[c.op] ?? `${c.op} '${c.name}' is not positive-homogeneous`;
+    if (c.inputs.lastIndexOf(t) !== 0) return `'${t}' is not only the data input of '${c.name}'`;
+    if (WEIGHTED.has(c.op)) return { second: c, through };
+    if (c.op === 'Prelu' && !isConstant(g, c.inputs[1])) return `Prelu '${c.name}' has no constant alpha`;
+    through.push(c.op);
+    t = c.outputs[0];
+  }
+}
+
+interface Pair {
+  first: Layer;
+  second: Layer;
+  through: string[];
+}
+
+/** The pair starting at weighted layer n, or why there is none. */
+function pairAt(g: Graph, n: IrNode, consumers: Map<string, IrNode[]>, get: (n: IrNode) => Layer | string): Pair | string {
+  const path = followPath(g, n, consumers);
+  if (typeof path === 'string') return path;
+  const first = get(n);
+  if (typeof first === 'string') return first;
+  const second = get(path.second);
+  if (typeof second === 'string') return `'${path.second.name}': ${second}`;
+  if (first.layout.outChannels !== second.layout.inChannels) {
+    return `${first.layout.outChannels} output channels feed ${second.layout.inChannels} input channels of '${path.second.name}'`;
+  }
+  return { first, second, through: path.through };
+}
+
+/** Every equalisable pair, in graph order, and the weighted layers that have none. */
+export function findEqualizablePairs(g: Graph): { pairs: Pair[]; skipped: EqualizeReport['skipped'] } {
+  const consumers = consumersOf(g);
+  // One Layer per node: a depthwise layer between two pairs is updated by both.
+  const layers = new Map<string, Layer>();
+  const get = (n: IrNode): Layer | string => layers.get(n.name) ?? layerOf(g, n);
+  const pairs: Pair[] = [];
+  const skipped: EqualizeReport['skipped'] = [];
+  for (const n of g.nodes) {
+    if (!WEIGHTED.has(n.op)) continue;
+    const pair = pairAt(g, n, consumers, get);
+    if (typeof pair === 'string') {
+      skipped.push({ node: n.name, reason: pair });
+      continue;
+    }
+    layers.set(n.name, pair.first);
+    layers.set(pair.second.node.name, pair.second);
+    pairs.push(pair);
+  }
+  return { pairs, skipped };
+}
+
+/** One equalization step on a pair (updates both layers' arrays); returns max |log s|. */
+function equalizePair(p: Pair): number {
+  const { first: a, second: b } = p;
+  const r1 = perChannelMaxAbs(a.weights, a.layout.outChannels, a.layout.outOf);
+  const r2 = perChannelMaxAbs(b.weights, b.layout.inChannels, b.layout.inOf);
+  const s = equalizationScales(r1, r2);
+  const inv = reciprocal(s);
+  a.weights = scaleChannels(a.weights, inv, a.layout.outOf);
+  if (a.bias) a.bias = scaleChannels(a.bias, inv, (k) => k);
+  b.weights = scaleChannels(b.weights, s, b.layout.inOf);
+  return maxLogScale(s);
+}
+
+function spreads(p: Pair): { first: number; second: number } {
+  return {
+    first: rangeSpread(perChannelMaxAbs(p.first.weights, p.first.layout.outChannels, p.first.layout.outOf)),
+    second: rangeSpread(perChannelMaxAbs(p.second.weights, p.second.layout.inChannels, p.second.layout.inOf)),
+  };
+}
+
+/** A tensor name not used yet. */
+function freshName(g: Graph, base: string): string {
+  if (!g.tensors.has(base)) return base;
+  for (let i = 1; ; i++) if (!g.tensors.has(`${base}_${i}`)) return `${base}_${i}`;
+}
+
+/** Writes each equalised layer's arrays as new constants read by that layer only. */
+function writeLayers(g: Graph, pairs: Pair[]): void {
+  const layers = new Set(pairs.flatMap((p) => [p.first, p.second]));
+  for (const l of layers) {
+    const w = g.tensors.get(l.node.inputs[1])!;
+    const wName = freshName(g, `${l.node.name}/equalized_weights`);
+    g.tensors.set(wName, { name: wName, shape: [...w.shape], dtype: 'float32', data: l.weights });
+    const inputs = [l.node.inputs[0], wName];
+    if (l.bias) {
+      const bName = freshName(g, `${l.node.name}/equalized_bias`);
+      g.tensors.set(bName, { name: bName, shape: [...g.tensors.get(l.node.inputs[2])!.shape], dtype: 'float32', data: l.bias });
+      inputs.push(bName);
+    }
+    l.node.inputs = [...inputs, ...l.node.inputs.slice(inputs.length)];
+  }
+}
+
+/**
+ * Cross-layer equalization of every equalisable pair (see the header). Returns a new graph (the input
+ * is not changed) and what was done; a graph without pairs comes back equal, with a note saying so.
+ */
+export function equalizeCrossLayer(graph: Graph, options: EqualizeOptions = {}): { graph: Graph; report: EqualizeReport } {
+  const maxIterations = options.maxIterations ?? 100;
+  const tolerance = options.tolerance ?? 1e-4;
+  const g = cloneGraph(graph);
+  const { pairs, skipped } = findEqualizablePairs(g);
+  const before = pairs.map(spreads);
+  let iterations = 0;
+  let lastStep = 0;
+  while (pairs.length > 0 && iterations < maxIterations) {
+    iterations++;
+    lastStep = 0;
+    for (const p of pairs) lastStep = Math.max(lastStep, equalizePair(p));
+    if (lastStep < tolerance) break;
+  }
+  writeLayers(g, pairs);
+  pruneTensors(g);
+  const converged = lastStep < tolerance;
+  const notes = pairs.length === 0
+    ? [`cross-layer equalization: no equalisable pairs of weighted layers (${skipped.length} weighted layers looked at)`]
+    : [`cross-layer equalization: ${pairs.length} pairs, ${iterations} sweeps${converged ? '' : ` (not converged: last step ${lastStep.toExponential(2)})`}`];
+  g.meta = { ...g.meta, notes: [...g.meta.notes, ...notes] };
+  const report: EqualizeReport = {
+    pairs: pairs.map((p, i) => ({
+      first: p.first.node.name, second: p.second.node.name, through: p.through, channels: p.first.layout.outChannels,
+      spreadBefore: before[i], spreadAfter: spreads(p),
+    })),
+    skipped, iterations, converged, lastStep, notes,
+  };
+  return { graph: g, report };
+}
