@@ -114,6 +114,9 @@ describe('cross-layer equalization: math', function () {
     expect(Array.from(s)).to.deep.equal([2, 0.5, 1, 3]);
     // r1 / s and r2 * s are both sqrt(r1 * r2)
     expect([4 / s[0], 1 * s[0], 1 / s[1], 4 * s[1]]).to.deep.equal([2, 2, 2, 2]);
+    // A channel 1e-7 of its side's largest is dead: left at 1 (without the floor it would get s = 1e3).
+    expect(Array.from(equalizationScales([1e-7, 4], [1e-13, 1], 1e-5))).to.deep.equal([1, 2]);
+    expect(equalizationScales([1e-7, 4], [1e-13, 1])[0]).to.be.closeTo(1e3, 1e-6);
   });
 
   it('perChannelMaxAbs, scaleChannels, maxLogScale and rangeSpread on hand values', () => {
@@ -123,6 +126,7 @@ describe('cross-layer equalization: math', function () {
     expect(maxLogScale([1, Math.E, 1 / Math.E ** 2])).to.be.closeTo(2, 1e-12);
     expect(rangeSpread([0, 2, 8, 4])).to.equal(4);
     expect(rangeSpread([0, 0])).to.equal(1);
+    expect(rangeSpread([1e-9, 2, 8, 4], 1e-5)).to.equal(4);
   });
 });
 
@@ -209,6 +213,23 @@ describe('cross-layer equalization: the pass', function () {
     const c = conv(b2, 'c1', b2.addInput('x', [1, 6, 6, 3]), 3, 4, 'relu', 1, 2);
     const out = b2.build([c, conv(b2, 'c2', c, 1, 4, 'none', 2)], meta);
     expect(equalizeCrossLayer(out).report.skipped[0]).to.deep.equal({ node: 'c1', reason: "'c1' is a graph output" });
+  });
+
+  it("relu6: 'clip' equalises through a fused ReLU6 by a per-channel Minimum, keeping the function", async () => {
+    const g = convPair('relu6');
+    const saturating = gaussian(6 * 6 * 3, 43, 0.5, 2);
+    const { graph, report } = equalizeCrossLayer(g, { relu6: 'clip' });
+    expect(report.pairs.map((p) => p.through)).to.deep.equal([['relu6 (fused, clip moved per channel)']]);
+    const clip = graph.nodes[1];
+    expect([clip.op, clip.inputs[0], clip.outputs[0]]).to.deep.equal(['Minimum', graph.nodes[0].outputs[0], 'c1']);
+    // S_i < 1 somewhere (the small channels grow): the fused clip must go, the Minimum clips at 6 / S_i.
+    const bound = Array.from(graph.tensors.get(clip.inputs[1])!.data as Float32Array);
+    expect(graph.nodes[0].attrs.activation).to.equal(bound.some((v) => v > 6) ? 'relu' : 'relu6');
+    const before = await runFloatGraph(g, saturating, ['c1']);
+    expect(Math.max(...Array.from(before.c1))).to.equal(6);
+    await expectSameFunction(g, graph, saturating);
+    await expectSameFunction(g, graph, image);
+    expect(spread(rangesByLoops(graph, 'c1', 'out'))).to.be.below(spread(rangesByLoops(g, 'c1', 'out')) / 4);
   });
 
   it('does not equalise through ReLU6, fused or as a node, and says why', () => {

@@ -44,16 +44,26 @@ export function perChannelMaxAbs(data: ArrayLike<number>, channels: number, chan
   return r;
 }
 
+function maxOf(r: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < r.length; i++) if (r[i] > m) m = r[i];
+  return m;
+}
+
 /**
  * The scale s_i per channel: W1's output channel i is divided by s_i, W2's input channel i multiplied
- * by s_i. Channels where either range is zero (or not finite) keep s_i = 1: there is nothing to balance.
+ * by s_i. Channels where either range is zero, not finite, or below `deadBelow` times the largest range
+ * on its side keep s_i = 1: there is nothing to balance. (BN-folded networks have channels whose
+ * weights are ~1e-13 of the others: balancing those would blow the other side up by 1e6 or more.)
  */
-export function equalizationScales(r1: ArrayLike<number>, r2: ArrayLike<number>): Float64Array {
+export function equalizationScales(r1: ArrayLike<number>, r2: ArrayLike<number>, deadBelow = 0): Float64Array {
   if (r1.length !== r2.length) throw new Error(`equalization: ${r1.length} output channels vs ${r2.length} input channels`);
+  const floor1 = deadBelow * maxOf(r1);
+  const floor2 = deadBelow * maxOf(r2);
   const s = new Float64Array(r1.length);
   for (let i = 0; i < r1.length; i++) {
     const v = Math.sqrt(r1[i] * r2[i]) / r2[i];
-    s[i] = r1[i] > 0 && r2[i] > 0 && Number.isFinite(v) && v > 0 ? v : 1;
+    s[i] = r1[i] > floor1 && r2[i] > floor2 && r1[i] > 0 && r2[i] > 0 && Number.isFinite(v) && v > 0 ? v : 1;
   }
   return s;
 }
@@ -77,12 +87,16 @@ export function maxLogScale(s: ArrayLike<number>): number {
   return m;
 }
 
-/** max / min over the channels with a non-zero range (1 when fewer than two): how unbalanced a tensor's channels are. */
-export function rangeSpread(r: ArrayLike<number>): number {
+/**
+ * max / min over the channels with a range above `deadBelow` times the largest (1 when fewer than two):
+ * how unbalanced a tensor's live channels are.
+ */
+export function rangeSpread(r: ArrayLike<number>, deadBelow = 0): number {
+  const floor = deadBelow * maxOf(r);
   let lo = Infinity;
   let hi = 0;
   for (let i = 0; i < r.length; i++) {
-    if (!(r[i] > 0)) continue;
+    if (!(r[i] > 0) || r[i] <= floor) continue;
     lo = Math.min(lo, r[i]);
     hi = Math.max(hi, r[i]);
   }

@@ -9,10 +9,14 @@
 //   - nothing, Identity, ReLU (fused `activation: 'relu'` or a Relu node): relu(x / s) = relu(x) / s;
 //   - LeakyRelu and Prelu (any constant alpha, per channel or per element): the sign of x / s is the
 //     sign of x, so the slope applied is the same and the scale comes out;
-//   - not ReLU6 (fused or a node): min(max(x / s, 0), 6) * s = min(max(x, 0), 6 s) clips channel i at
-//     6 s_i instead of 6. Keeping the function would need a per-channel clip that neither the IR nor
-//     TFLite's fused activations express, and any other choice changes the float model, so pairs
-//     through ReLU6 are not equalised (the report names them).
+//   - ReLU6 is not positive-homogeneous: min(max(x / s, 0), 6) * s = min(max(x, 0), 6 s) clips channel
+//     i at 6 s_i instead of 6. By default (relu6: 'skip') pairs through ReLU6 are not equalised (the
+//     report names them). With relu6: 'clip', a fused ReLU6 on W1 is equalised exactly by moving the
+//     clip: relu6(y) / S_i = min(relu(y / S_i), 6 / S_i), so W1 keeps a fused ReLU (ReLU6 when every
+//     S_i >= 1, where 6 / S_i <= 6 makes the fused clip redundant but keeps W1's output within 6) and a
+//     Minimum by the per-channel constant 6 / S_i is inserted after it (S: the product of the sweeps'
+//     scales). That costs one element-wise op per pair, and the Minimum shares its input's int8
+//     parameters. A separate Relu6 node is not equalised either way.
 //   - anything else (HardSwish, SiLU, Sigmoid, Add, Concat, Reshape, pooling, ...): not equalised.
 // High-bias absorption (the paper's section 4.2) is not done here: it needs each pre-activation's
 // lower bound (the paper takes beta - 3 gamma from batch norm, which the imported graphs have already
@@ -25,10 +29,14 @@ import {
 } from './equalize-math.js';
 
 export interface EqualizeOptions {
-  /** Sweeps over all pairs at most (default 100). */
+  /** Sweeps over all pairs at most (default 300: a 27-layer MobileNetV1 chain needs a few hundred). */
   maxIterations?: number;
-  /** Stop when no scale of a sweep moved by more than this (|log s| < tolerance; default 1e-4). */
+  /** Stop when no scale of a sweep moved by more than this (|log s| < tolerance; default 1e-3). */
   tolerance?: number;
+  /** Pairs through a fused ReLU6: 'skip' (default) or 'clip' (a per-channel Minimum keeps the function; see the header). */
+  relu6?: 'skip' | 'clip';
+  /** A channel whose range is below this fraction of the largest on its side is left alone (default 1e-5). */
+  deadBelow?: number;
 }
 
 export interface EqualizedPair {
@@ -37,7 +45,7 @@ export interface EqualizedPair {
   /** The ops between the two layers ('relu (fused)', 'Relu', 'Prelu', ...). */
   through: string[];
   channels: number;
-  /** max / min of the channel ranges (W1's output channels, W2's input channels) before and after. */
+  /** max / min of the live channels' ranges (W1's output channels, W2's input channels) before and after. */
   spreadBefore: { first: number; second: number };
   spreadAfter: { first: number; second: number };
 }
@@ -78,10 +86,11 @@ function layerOf(g: Graph, n: IrNode): Layer | string {
 }
 
 /** Follows W1's output through positive-homogeneous ops to the next weighted layer, or says why it stops. */
-function followPath(g: Graph, n1: IrNode, consumers: Map<string, IrNode[]>): { second: IrNode; through: string[] } | string {
+function followPath(g: Graph, n1: IrNode, consumers: Map<string, IrNode[]>, relu6: 'skip' | 'clip'): { second: IrNode; through: string[] } | string {
   const act = String(n1.attrs.activation ?? 'none');
-  if (act !== 'none' && act !== 'relu') return NOT_HOMOGENEOUS_WHY[act] ?? `fused activation '${act}' is not positive-homogeneous`;
-  const through = act === 'relu' ? ['relu (fused)'] : [];
+  const clip = act === 'relu6' && relu6 === 'clip';
+  if (act !== 'none' && act !== 'relu' && !clip) return NOT_HOMOGENEOUS_WHY[act] ?? `fused activation '${act}' is not positive-homogeneous`;
+  const through = act === 'none' ? [] : [`${act} (fused${clip ? ', clip moved per channel' : ''})`];
   let t = n1.outputs[0];
   for (;;) {
     if (g.outputs.includes(t)) return `'${t}' is a graph output`;
@@ -101,11 +110,15 @@ interface Pair {
   first: Layer;
   second: Layer;
   through: string[];
+  /** W1 has a fused ReLU6 whose clip moves per channel (relu6: 'clip'). */
+  clip: boolean;
+  /** The product of the scales applied so far, per channel. */
+  total: Float64Array;
 }
 
 /** The pair starting at weighted layer n, or why there is none. */
-function pairAt(g: Graph, n: IrNode, consumers: Map<string, IrNode[]>, get: (n: IrNode) => Layer | string): Pair | string {
-  const path = followPath(g, n, consumers);
+function pairAt(g: Graph, n: IrNode, consumers: Map<string, IrNode[]>, get: (n: IrNode) => Layer | string, relu6: 'skip' | 'clip'): Pair | string {
+  const path = followPath(g, n, consumers, relu6);
   if (typeof path === 'string') return path;
   const first = get(n);
   if (typeof first === 'string') return first;
@@ -114,11 +127,12 @@ function pairAt(g: Graph, n: IrNode, consumers: Map<string, IrNode[]>, get: (n: 
   if (first.layout.outChannels !== second.layout.inChannels) {
     return `${first.layout.outChannels} output channels feed ${second.layout.inChannels} input channels of '${path.second.name}'`;
   }
-  return { first, second, through: path.through };
+  const clip = n.attrs.activation === 'relu6';
+  return { first, second, through: path.through, clip, total: new Float64Array(first.layout.outChannels).fill(1) };
 }
 
 /** Every equalisable pair, in graph order, and the weighted layers that have none. */
-export function findEqualizablePairs(g: Graph): { pairs: Pair[]; skipped: EqualizeReport['skipped'] } {
+export function findEqualizablePairs(g: Graph, relu6: 'skip' | 'clip' = 'skip'): { pairs: Pair[]; skipped: EqualizeReport['skipped'] } {
   const consumers = consumersOf(g);
   // One Layer per node: a depthwise layer between two pairs is updated by both.
   const layers = new Map<string, Layer>();
@@ -127,7 +141,7 @@ export function findEqualizablePairs(g: Graph): { pairs: Pair[]; skipped: Equali
   const skipped: EqualizeReport['skipped'] = [];
   for (const n of g.nodes) {
     if (!WEIGHTED.has(n.op)) continue;
-    const pair = pairAt(g, n, consumers, get);
+    const pair = pairAt(g, n, consumers, get, relu6);
     if (typeof pair === 'string') {
       skipped.push({ node: n.name, reason: pair });
       continue;
@@ -140,22 +154,23 @@ export function findEqualizablePairs(g: Graph): { pairs: Pair[]; skipped: Equali
 }
 
 /** One equalization step on a pair (updates both layers' arrays); returns max |log s|. */
-function equalizePair(p: Pair): number {
+function equalizePair(p: Pair, deadBelow: number): number {
   const { first: a, second: b } = p;
   const r1 = perChannelMaxAbs(a.weights, a.layout.outChannels, a.layout.outOf);
   const r2 = perChannelMaxAbs(b.weights, b.layout.inChannels, b.layout.inOf);
-  const s = equalizationScales(r1, r2);
+  const s = equalizationScales(r1, r2, deadBelow);
   const inv = reciprocal(s);
   a.weights = scaleChannels(a.weights, inv, a.layout.outOf);
   if (a.bias) a.bias = scaleChannels(a.bias, inv, (k) => k);
   b.weights = scaleChannels(b.weights, s, b.layout.inOf);
+  for (let i = 0; i < s.length; i++) p.total[i] *= s[i];
   return maxLogScale(s);
 }
 
-function spreads(p: Pair): { first: number; second: number } {
+function spreads(p: Pair, deadBelow: number): { first: number; second: number } {
   return {
-    first: rangeSpread(perChannelMaxAbs(p.first.weights, p.first.layout.outChannels, p.first.layout.outOf)),
-    second: rangeSpread(perChannelMaxAbs(p.second.weights, p.second.layout.inChannels, p.second.layout.inOf)),
+    first: rangeSpread(perChannelMaxAbs(p.first.weights, p.first.layout.outChannels, p.first.layout.outOf), deadBelow),
+    second: rangeSpread(perChannelMaxAbs(p.second.weights, p.second.layout.inChannels, p.second.layout.inOf), deadBelow),
   };
 }
 
@@ -183,24 +198,44 @@ function writeLayers(g: Graph, pairs: Pair[]): void {
 }
 
 /**
+ * For a pair through a fused ReLU6 (relu6: 'clip'): W1 writes relu(y / S) (relu6 when every S_i >= 1)
+ * to a new tensor, and Minimum(that, 6 / S) writes W1's old output.
+ */
+function moveClip(g: Graph, p: Pair): void {
+  const n1 = p.first.node;
+  if (p.total.every((v) => v === 1)) return;
+  const out = n1.outputs[0];
+  const inner = freshName(g, `${n1.name}/equalized`);
+  const bound = freshName(g, `${n1.name}/equalized_clip`);
+  g.tensors.set(inner, { ...g.tensors.get(out)!, name: inner, shape: [...g.tensors.get(out)!.shape] });
+  g.tensors.set(bound, { name: bound, shape: [p.total.length], dtype: 'float32', data: Float32Array.from(p.total, (v) => 6 / v) });
+  n1.attrs = { ...n1.attrs, activation: p.total.every((v) => v >= 1) ? 'relu6' : 'relu' };
+  n1.outputs = [inner];
+  const clip = { name: `${n1.name}/equalized_clip`, op: 'Minimum', inputs: [inner, bound], outputs: [out], attrs: {} };
+  g.nodes.splice(g.nodes.indexOf(n1) + 1, 0, clip);
+}
+
+/**
  * Cross-layer equalization of every equalisable pair (see the header). Returns a new graph (the input
  * is not changed) and what was done; a graph without pairs comes back equal, with a note saying so.
  */
 export function equalizeCrossLayer(graph: Graph, options: EqualizeOptions = {}): { graph: Graph; report: EqualizeReport } {
-  const maxIterations = options.maxIterations ?? 100;
-  const tolerance = options.tolerance ?? 1e-4;
+  const maxIterations = options.maxIterations ?? 300;
+  const tolerance = options.tolerance ?? 1e-3;
+  const deadBelow = options.deadBelow ?? 1e-5;
   const g = cloneGraph(graph);
-  const { pairs, skipped } = findEqualizablePairs(g);
-  const before = pairs.map(spreads);
+  const { pairs, skipped } = findEqualizablePairs(g, options.relu6 ?? 'skip');
+  const before = pairs.map((p) => spreads(p, deadBelow));
   let iterations = 0;
   let lastStep = 0;
   while (pairs.length > 0 && iterations < maxIterations) {
     iterations++;
     lastStep = 0;
-    for (const p of pairs) lastStep = Math.max(lastStep, equalizePair(p));
+    for (const p of pairs) lastStep = Math.max(lastStep, equalizePair(p, deadBelow));
     if (lastStep < tolerance) break;
   }
   writeLayers(g, pairs);
+  for (const p of pairs) if (p.clip) moveClip(g, p);
   pruneTensors(g);
   const converged = lastStep < tolerance;
   const notes = pairs.length === 0
@@ -210,7 +245,7 @@ export function equalizeCrossLayer(graph: Graph, options: EqualizeOptions = {}):
   const report: EqualizeReport = {
     pairs: pairs.map((p, i) => ({
       first: p.first.node.name, second: p.second.node.name, through: p.through, channels: p.first.layout.outChannels,
-      spreadBefore: before[i], spreadAfter: spreads(p),
+      spreadBefore: before[i], spreadAfter: spreads(p, deadBelow),
     })),
     skipped, iterations, converged, lastStep, notes,
   };
