@@ -164,6 +164,23 @@ describe('cross-layer equalization: the pass', function () {
     expect(spread(rangesByLoops(graph, 'c1', 'out'))).to.be.below(spread(rangesByLoops(g, 'c1', 'out')) / 4);
   });
 
+  it('equalises through zero Pad, MaxPool, AvgPool and ResizeBilinear, not through a Pad of another value', async () => {
+    const path = (value: number) => convPair('relu', (b, t) => {
+      const p = b.emit('pad', 'Pad', [t], { paddings: [0, 0, 1, 1, 1, 1, 0, 0], constantValue: value })[0];
+      const m = b.emit('max', 'MaxPool', [p], { filter: [2, 2], strides: [1, 1], padding: 'VALID' })[0];
+      const a = b.emit('avg', 'AvgPool', [m], { filter: [2, 2], strides: [1, 1], padding: 'SAME' })[0];
+      return b.emit('up', 'ResizeBilinear', [a], { size: [8, 8], alignCorners: false, halfPixelCenters: true })[0];
+    });
+    const g = path(0);
+    const { graph, report } = equalizeCrossLayer(g);
+    expect(report.pairs.map((p) => p.through)).to.deep.equal([['relu (fused)', 'Pad', 'MaxPool', 'AvgPool', 'ResizeBilinear']]);
+    await expectSameFunction(g, graph, image);
+    expect(equalizeCrossLayer(path(0.5)).report.skipped[0].reason).to.match(/non-zero value/);
+    // The same path with the AvgPool's fused ReLU6 is not equalised.
+    g.nodes.find((n) => n.op === 'AvgPool')!.attrs.activation = 'relu6';
+    expect(equalizeCrossLayer(g).report.skipped[0].reason).to.match(/AvgPool 'avg' has a fused relu6/);
+  });
+
   for (const mult of [1, 2]) {
     it(`conv -> depthwise (multiplier ${mult}) -> conv: iterated to convergence, ranges equal along the chain`, async () => {
       const g = mobileNetBlock(mult);

@@ -17,7 +17,9 @@
 //     Minimum by the per-channel constant 6 / S_i is inserted after it (S: the product of the sweeps'
 //     scales). That costs one element-wise op per pair, and the Minimum shares its input's int8
 //     parameters. A separate Relu6 node is not equalised either way.
-//   - anything else (HardSwish, SiLU, Sigmoid, Add, Concat, Reshape, pooling, ...): not equalised.
+//   - MaxPool, AvgPool, ResizeBilinear, ResizeNearest, and Pad by zeros outside the channel axis: per
+//     channel, max or linear, so the scale comes out too;
+//   - anything else (HardSwish, SiLU, Sigmoid, Add, Concat, Reshape, Mean, ...): not equalised.
 // High-bias absorption (the paper's section 4.2) is not done here: it needs each pre-activation's
 // lower bound (the paper takes beta - 3 gamma from batch norm, which the imported graphs have already
 // folded away), and moving a constant through W2 is exact only where W2 reads no zero padding.
@@ -62,7 +64,15 @@ export interface EqualizeReport {
 }
 
 const WEIGHTED = new Set<string>(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']);
-const HOMOGENEOUS = new Set<string>(['Relu', 'LeakyRelu', 'Prelu', 'Identity']);
+// Per-channel ops with f(x / s) = f(x) / s for a positive per-channel s (pooling and resizing are
+// linear or max per channel; Pad only with zeros and no padding of the channel axis).
+const HOMOGENEOUS = new Set<string>(['Relu', 'LeakyRelu', 'Prelu', 'Identity', 'MaxPool', 'AvgPool', 'ResizeBilinear', 'ResizeNearest', 'Pad']);
+
+/** Pad keeps the scale only when it pads with 0 and leaves the channel (last) axis alone. */
+function padIsHomogeneous(n: IrNode): boolean {
+  const p = n.attrs.paddings;
+  return Number(n.attrs.constantValue ?? 0) === 0 && Array.isArray(p) && p.length >= 2 && p[p.length - 1] === 0 && p[p.length - 2] === 0;
+}
 const NOT_HOMOGENEOUS_WHY: Record<string, string> = {
   relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
   Relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
@@ -100,7 +110,10 @@ function followPath(g: Graph, n1: IrNode, consumers: Map<string, IrNode[]>, relu
     if (!WEIGHTED.has(c.op) && !HOMOGENEOUS.has(c.op)) return NOT_HOMOGENEOUS_WHY[c.op] ?? `${c.op} '${c.name}' is not positive-homogeneous`;
     if (c.inputs.lastIndexOf(t) !== 0) return `'${t}' is not only the data input of '${c.name}'`;
     if (WEIGHTED.has(c.op)) return { second: c, through };
+    const fused = String(c.attrs.activation ?? 'none');
+    if (!WEIGHTED.has(c.op) && fused !== 'none' && fused !== 'relu') return `${c.op} '${c.name}' has a fused ${fused}`;
     if (c.op === 'Prelu' && !isConstant(g, c.inputs[1])) return `Prelu '${c.name}' has no constant alpha`;
+    if (c.op === 'Pad' && !padIsHomogeneous(c)) return `Pad '${c.name}' pads with a non-zero value or along channels`;
     through.push(c.op);
     t = c.outputs[0];
   }
