@@ -16,7 +16,9 @@
 //     S_i >= 1, where 6 / S_i <= 6 makes the fused clip redundant but keeps W1's output within 6) and a
 //     Minimum by the per-channel constant 6 / S_i is inserted after it (S: the product of the sweeps'
 //     scales). That costs one element-wise op per pair, and the Minimum shares its input's int8
-//     parameters. A separate Relu6 node is not equalised either way.
+//     parameters, whose range is no longer capped at 6 where S_i < 1: measured on the zoo (bench/
+//     RESULTS.md) it loses 1-50 dB on four of five models, hence not the default. A separate Relu6
+//     node is not equalised either way.
 //   - MaxPool, AvgPool, ResizeBilinear, ResizeNearest, and Pad by zeros outside the channel axis: per
 //     channel, max or linear, so the scale comes out too;
 //   - anything else (HardSwish, SiLU, Sigmoid, Add, Concat, Reshape, Mean, ...): not equalised.
@@ -68,15 +70,16 @@ const WEIGHTED = new Set<string>(['Conv2D', 'DepthwiseConv2D', 'FullyConnected']
 // linear or max per channel; Pad only with zeros and no padding of the channel axis).
 const HOMOGENEOUS = new Set<string>(['Relu', 'LeakyRelu', 'Prelu', 'Identity', 'MaxPool', 'AvgPool', 'ResizeBilinear', 'ResizeNearest', 'Pad']);
 
+const NOT_HOMOGENEOUS_WHY: Record<string, string> = {
+  relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
+  Relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
+};
+
 /** Pad keeps the scale only when it pads with 0 and leaves the channel (last) axis alone. */
 function padIsHomogeneous(n: IrNode): boolean {
   const p = n.attrs.paddings;
   return Number(n.attrs.constantValue ?? 0) === 0 && Array.isArray(p) && p.length >= 2 && p[p.length - 1] === 0 && p[p.length - 2] === 0;
 }
-const NOT_HOMOGENEOUS_WHY: Record<string, string> = {
-  relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
-  Relu6: 'ReLU6 clips at 6, which a per-channel scale would move to 6 s_i',
-};
 
 interface Layer {
   node: IrNode;
@@ -111,7 +114,7 @@ function followPath(g: Graph, n1: IrNode, consumers: Map<string, IrNode[]>, relu
     if (c.inputs.lastIndexOf(t) !== 0) return `'${t}' is not only the data input of '${c.name}'`;
     if (WEIGHTED.has(c.op)) return { second: c, through };
     const fused = String(c.attrs.activation ?? 'none');
-    if (!WEIGHTED.has(c.op) && fused !== 'none' && fused !== 'relu') return `${c.op} '${c.name}' has a fused ${fused}`;
+    if (fused !== 'none' && fused !== 'relu') return `${c.op} '${c.name}' has a fused ${fused}`;
     if (c.op === 'Prelu' && !isConstant(g, c.inputs[1])) return `Prelu '${c.name}' has no constant alpha`;
     if (c.op === 'Pad' && !padIsHomogeneous(c)) return `Pad '${c.name}' pads with a non-zero value or along channels`;
     through.push(c.op);
