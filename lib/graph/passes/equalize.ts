@@ -148,7 +148,7 @@ function pairAt(g: Graph, n: IrNode, consumers: Map<string, IrNode[]>, get: (n: 
 }
 
 /** Every equalisable pair, in graph order, and the weighted layers that have none. */
-export function findEqualizablePairs(g: Graph, relu6: 'skip' | 'clip' = 'skip'): { pairs: Pair[]; skipped: EqualizeReport['skipped'] } {
+function findEqualizablePairs(g: Graph, relu6: 'skip' | 'clip' = 'skip'): { pairs: Pair[]; skipped: EqualizeReport['skipped'] } {
   const consumers = consumersOf(g);
   // One Layer per node: a depthwise layer between two pairs is updated by both.
   const layers = new Map<string, Layer>();
