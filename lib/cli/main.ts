@@ -66,6 +66,7 @@ const HELP: Record<Command, string> = {
   --bias-correction <m>   empirical bias correction of the weighted layers: off (default),
                           sequential (layer by layer), one-shot or local (each layer's own error)
   --bias-samples <N>      calibration samples bias correction measures on (default 8)
+  --equalize              cross-layer equalization before calibration (MobileNet-style depthwise nets)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -156,6 +157,7 @@ const COMMAND_OPTIONS = {
     plan: { type: 'boolean' },
     'bias-correction': { type: 'string' },
     'bias-samples': { type: 'string' },
+    equalize: { type: 'boolean' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -353,6 +355,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     recipe,
     precision,
     ...(biasCorrection !== undefined ? { biasCorrection } : {}),
+    ...(values.equalize === true ? { equalize: true } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),

@@ -52,6 +52,8 @@ export interface QuantizeInt8Options {
   head?: 'split' | 'keep';
   /** A cut variant of the head's family (YOLOv8: 'logit-scores' (default) or 'sigmoid-scores'). */
   headCut?: string;
+  /** Cross-layer equalization before calibration (off by default; see PrepareOptions.equalize). */
+  equalize?: boolean;
   /** Per-layer choices (calibration method, per-channel, explicit ranges, precision). */
   recipe?: QuantRecipe;
   /** Default precision of every op: 'int8' (default, full-integer), 'int16' (16x8) or 'float'. */

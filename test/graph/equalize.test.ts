@@ -282,4 +282,25 @@ describe('cross-layer equalization: int8 files in LiteRT', function () {
     const equalized = await sqnr(eq);
     expect(equalized, `int8 SQNR ${base.toFixed(1)} dB -> ${equalized.toFixed(1)} dB`).to.be.above(base + 15);
   });
+
+  it('quantizeInt8 { equalize: true } applies the pass before calibration and says so', async () => {
+    const r = mulberry32(6);
+    const images = Array.from({ length: 24 }, () => Float32Array.from({ length: 6 * 6 * 3 }, () => r()));
+    const g = () => {
+      const graph = convPair('relu');
+      const w2 = graph.tensors.get('c2/w')!;
+      w2.data = Float32Array.from(w2.data as Float32Array, (v, k) => (Math.floor(k / 5) % 4 === 2 ? v / 100 : v));
+      return graph;
+    };
+    const run = async (equalize: boolean) => {
+      const { tflite, report } = await quantizeInt8(g(), { representativeDataset: images.slice(0, 16), numCalibrationSamples: 16, equalize });
+      const { signal, noise } = await tfliteVsFloat(tflite, g(), images.slice(16));
+      return { sqnr: sqnrDb(signal, noise), notes: report.notes.join('\n') };
+    };
+    const off = await run(false);
+    const on = await run(true);
+    expect(on.notes).to.match(/cross-layer equalization: 1 pairs/);
+    expect(off.notes).to.not.match(/cross-layer equalization/);
+    expect(on.sqnr, `${off.sqnr.toFixed(1)} -> ${on.sqnr.toFixed(1)} dB`).to.be.above(off.sqnr + 15);
+  });
 });
