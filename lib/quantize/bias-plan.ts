@@ -185,6 +185,7 @@ export function subtractError(
   }
   const old = plan.tensors.get(t.step.bias!)!;
   const origin = old.origin as Extract<PlannedTensor['origin'], { kind: 'bias' }>;
-  changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, true));
+  const weightsPerChannel = (plan.tensors.get(origin.weights)?.scale?.length ?? 1) > 1;
+  changed.set(t.step.bias!, biasTensor(old.name, Float32Array.from(t.bias), t.inputScale, t.weightScales, t.biasDType, origin.input, origin.weights, weightsPerChannel, true));
   return layerErr / t.channels;
 }

@@ -555,7 +555,7 @@ function planWeights(
     origin: { kind: 'weights', perChannel },
     data,
   });
-  tensors.set(bKey, biasTensor(bName, floatBias, inScale, scales, precision === 'int16' ? 'int64' : 'int32', input, wKey));
+  tensors.set(bKey, biasTensor(bName, floatBias, inScale, scales, precision === 'int16' ? 'int64' : 'int32', input, wKey, perChannel));
   return { weights: wKey, bias: bKey };
 }
 
@@ -568,19 +568,21 @@ export function biasTensor(
   dtype: 'int32' | 'int64',
   input: string,
   weights: string,
+  weightsPerChannel: boolean,
   corrected?: boolean,
 ): PlannedTensor {
-  // One scale per weight scale (per channel even when they are all equal: XNNPACK refuses per-channel
-  // weights with a per-tensor bias).
+  // The bias is quantized per channel exactly when the weights are, even when the weight scales are all
+  // equal: XNNPACK refuses per-channel weights with a per-tensor bias, and the reverse.
   const scales = weightScales.map((w) => Math.fround(inputScale * w));
+  const perChannel = weightsPerChannel || weightScales.length === 1;
   return {
     name,
     dtype,
     role: 'bias',
     shape: [floatBias.length],
-    scale: scales,
-    zeroPoint: scales.map(() => 0),
-    axis: 0,
+    scale: perChannel ? scales : [scales[0]],
+    zeroPoint: (perChannel ? scales : [0]).map(() => 0),
+    axis: perChannel ? 0 : undefined,
     origin: { kind: 'bias', input, weights, ...(corrected ? { corrected } : {}) },
     data: dtype === 'int64' ? quantizeBias64(floatBias, inputScale, weightScales) : quantizeBias(floatBias, inputScale, weightScales),
     floatData: floatBias,

@@ -378,6 +378,10 @@ function checkWeightedOp(
     add('bias-scale', where, `bias ${tname(bi)} has one scale but the weights ${tname(wi)} have ${channels} (per channel); the bias needs one per channel`);
     return;
   }
+  if (channels > 1 && wq.scale.length === 1 && bq.scale.length === channels) {
+    add('bias-scale', where, `bias ${tname(bi)} has ${channels} scales but the weights ${tname(wi)} have one (per tensor); the bias needs one scale too`);
+    return;
+  }
   const off: string[] = [];
   for (let c = 0; c < channels; c++) {
     const ws = wq.scale.length === 1 ? wq.scale[0] : wq.scale[c];
