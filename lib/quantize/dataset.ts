@@ -115,6 +115,18 @@ export function pixelValue(p: number, range: readonly [number, number] = [0, 1])
   return ((range[1] - range[0]) * p) / 255 + range[0];
 }
 
+/**
+ * One gray channel from packed RGB, as OpenCV's cvtColor(RGB2GRAY) weighs it (ITU-R BT.601 luma:
+ * 0.299 R + 0.587 G + 0.114 B, rounded to a pixel), for models with a 1-channel image input.
+ */
+export function grayInput(rgb: Uint8Array, range?: readonly [number, number]): Float32Array {
+  const out = new Float32Array(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = pixelValue(Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]), range);
+  }
+  return out;
+}
+
 export async function* datasetInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
@@ -137,15 +149,15 @@ export async function* datasetInputs(
         ? 'representative dataset: the list is empty (zero calibration samples)'
         : `representative dataset: no image files in '${String(dataset)}'`);
     }
-    if (c !== 3) throw new Error(`representative dataset: images give 3 channels but the model input has shape [${inputShape.join(',')}]`);
+    if (c !== 3 && c !== 1) throw new Error(`representative dataset: images give 3 channels (or 1, as gray) but the model input has shape [${inputShape.join(',')}]`);
     for (const file of files) {
       let input: Float32Array;
       const t0 = performance.now();
       try {
         const img = await decodeImage(file);
         const { image } = letterbox(img, { size: [h, w], mode: 'fixed' });
-        input = new Float32Array(image.data.length);
-        for (let i = 0; i < input.length; i++) input[i] = pixelValue(image.data[i], inputRange);
+        input = c === 1 ? grayInput(image.data, inputRange) : new Float32Array(image.data.length);
+        if (c === 3) for (let i = 0; i < input.length; i++) input[i] = pixelValue(image.data[i], inputRange);
       } catch (e) {
         stats.skipped.push({ file, reason: (e as Error).message });
         continue;
