@@ -108,6 +108,10 @@ export function chooseActivationParams(
   if (min > max) throw new Error(`chooseActivationParams: min (${min}) > max (${max})`);
   const lo = Math.min(min, 0);
   const hi = Math.max(max, 0);
+  // A dead tensor (every value 0: a ReLU that never fires) keeps 0 exact at any scale; it takes the
+  // [0, 1] parameters, so requantization ratios into and out of it stay where XNNPACK accepts them
+  // (the 1e-8 floor gave ratios of 1e4 and more, and LiteRT refused CenterNet and the age model).
+  if (hi - lo === 0) return chooseActivationParams(0, 1, opts);
   let scale = Math.fround((hi - lo) / (qmax - qmin));
   if (!(scale >= MIN_ACTIVATION_SCALE)) {
     // Degenerate: keep 0 exact at the position the (tiny) range suggests.
@@ -126,6 +130,8 @@ export function chooseInt16ActivationParams(min: number, max: number): QuantPara
   assertFiniteNumber('chooseInt16ActivationParams: min', min);
   assertFiniteNumber('chooseInt16ActivationParams: max', max);
   if (min > max) throw new Error(`chooseInt16ActivationParams: min (${min}) > max (${max})`);
+  // A dead tensor: the [-1, 1] scale (see chooseActivationParams).
+  if (min === 0 && max === 0) return chooseInt16ActivationParams(-1, 1);
   let scale = Math.fround(Math.max(Math.abs(min), Math.abs(max)) / ACTIVATION_LIMITS.int16.qmax);
   if (!(scale >= MIN_ACTIVATION_SCALE)) scale = Math.fround(MIN_ACTIVATION_SCALE);
   return { scale, zeroPoint: 0 };

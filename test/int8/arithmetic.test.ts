@@ -86,10 +86,11 @@ describe('quantize/math', () => {
       expect(p.zeroPoint).to.equal(-1);
       expect(nudgedRange(p).min).to.be.closeTo(-127 * f32(2 / 255), 1e-9);
     });
-    it('handles degenerate ranges with a small positive scale and exact 0', () => {
+    it('handles degenerate ranges: a dead tensor takes the [0, 1] parameters, a tiny range a small positive scale, 0 exact', () => {
       const z = chooseActivationParams(0, 0);
-      expect(z.scale).to.equal(f32(MIN_ACTIVATION_SCALE));
+      expect(z).to.deep.equal(chooseActivationParams(0, 1));
       expect(z.zeroPoint).to.equal(-128);
+      expect(chooseActivationParams(0, 1e-12).scale).to.equal(f32(MIN_ACTIVATION_SCALE));
       const tiny = chooseActivationParams(-1e-12, 1e-12);
       expect(tiny.scale).to.be.greaterThan(0);
       expect(tiny.zeroPoint).to.be.within(-128, 127);
@@ -258,7 +259,8 @@ describe('quantize/math: int16 (16x8) and the fixed-output table', () => {
   it('int16 activations are symmetric: zero point 0, scale max|range| / 32767 (float32)', () => {
     expect(chooseInt16ActivationParams(-3, 1)).to.deep.equal({ scale: Math.fround(3 / 32767), zeroPoint: 0 });
     expect(chooseInt16ActivationParams(0.5, 2)).to.deep.equal({ scale: Math.fround(2 / 32767), zeroPoint: 0 });
-    expect(chooseInt16ActivationParams(0, 0).scale).to.equal(Math.fround(MIN_ACTIVATION_SCALE));
+    expect(chooseInt16ActivationParams(0, 0).scale).to.equal(Math.fround(1 / 32767));
+    expect(chooseInt16ActivationParams(0, 1e-12).scale).to.equal(Math.fround(MIN_ACTIVATION_SCALE));
     expect(chooseParamsFor('int8', -3, 1)).to.deep.equal(chooseActivationParams(-3, 1));
   });
 
