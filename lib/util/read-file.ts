@@ -48,26 +48,38 @@ function mib(n: number): string {
 }
 
 /**
- * The bytes of a regular file (symlinks followed) of at most `maxBytes`. `what` names the file's role
- * in errors ("model", "image", "label file"). Never blocks on a FIFO, never reads a device.
+ * Opens a regular file (symlinks followed) for reading and returns its descriptor and size; the caller
+ * closes it. O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; fstat then
+ * refuses it (and a device) before anything is read.
  */
-export function readRegularFile(file: string, what: string, maxBytes: number): Uint8Array {
+function openRegular(file: string, what: string): { fd: number; size: number } {
   let fd: number;
   try {
-    // O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer; fstat then refuses it.
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     throw new Error(`${file}: cannot read the ${what}: ${describeFsError(e)}`);
   }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new Error(`${file}: the ${what} is ${kindOf(st)}; a regular file was expected`);
+  }
+  return { fd, size: st.size };
+}
+
+/**
+ * The bytes of a regular file (symlinks followed) of at most `maxBytes`. `what` names the file's role
+ * in errors ("model", "image", "label file"). Never blocks on a FIFO, never reads a device.
+ */
+export function readRegularFile(file: string, what: string, maxBytes: number): Uint8Array {
+  const { fd, size } = openRegular(file, what);
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${file}: the ${what} is ${kindOf(st)}; a regular file was expected`);
-    if (st.size > maxBytes) throw new Error(`${file}: the ${what} is ${mib(st.size)}, over the limit of ${mib(maxBytes)} for a ${what}`);
-    const out = new Uint8Array(st.size);
+    if (size > maxBytes) throw new Error(`${file}: the ${what} is ${mib(size)}, over the limit of ${mib(maxBytes)} for a ${what}`);
+    const out = new Uint8Array(size);
     let o = 0;
     while (o < out.length) {
       const n = fs.readSync(fd, out, o, out.length - o, o);
-      if (n === 0) throw new Error(`${file}: the ${what} became shorter while being read (${o} of ${st.size} bytes)`);
+      if (n === 0) throw new Error(`${file}: the ${what} became shorter while being read (${o} of ${size} bytes)`);
       o += n;
     }
     return out;
@@ -86,16 +98,9 @@ export function readRegularTextFile(file: string, what: string, maxBytes: number
 
 /** The first `n` bytes of a regular file (fewer when shorter): format sniffing without reading it all. */
 export function readFileHead(file: string, what: string, n: number): Uint8Array {
-  let fd: number;
+  const { fd, size } = openRegular(file, what);
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    throw new Error(`${file}: cannot read the ${what}: ${describeFsError(e)}`);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw new Error(`${file}: the ${what} is ${kindOf(st)}; a regular file was expected`);
-    const head = new Uint8Array(Math.min(n, st.size));
+    const head = new Uint8Array(Math.min(n, size));
     const got = head.length ? fs.readSync(fd, head, 0, head.length, 0) : 0;
     return head.subarray(0, got);
   } finally {
