@@ -1,6 +1,6 @@
 // Import code shared by Conv2D and DepthwiseConv2D (genuinely fused source ops).
 import type { IrTensor } from '../ir/graph.js';
-import type { Attrs, ImportContext } from './types.js';
+import type { Attrs, ImportContext, ImportRule } from './types.js';
 
 const FUSED_ACTIVATIONS: Record<string, string> = { Relu: 'Relu', Relu6: 'Relu6', LeakyRelu: 'LeakyRelu', Sigmoid: 'Sigmoid', Tanh: 'Tanh', Prelu: 'Prelu' };
 
@@ -71,5 +71,23 @@ export function importTfliteConv(op: 'Conv2D' | 'DepthwiseConv2D', filterOf: (c:
       padding: c.attr({ attr: 'padding', type: 'padding' }),
       activation: c.attr({ attr: 'fusedActivationFunction', type: 'activation' }),
     });
+  };
+}
+
+/**
+ * The layers import rule of Conv2D and DepthwiseConv2D (NHWC, the kernel and an optional bias, the
+ * layer's activation applied after): they differ only in the kernel's weight name.
+ */
+export function layersConvRule(kernel: 'kernel' | 'depthwise_kernel'): ImportRule {
+  return {
+    nhwc: true,
+    weights: [kernel, 'bias?'],
+    activation: true,
+    attrs: {
+      strides: { attr: 'strides', type: 'pair', default: 1 },
+      dilations: { attr: 'dilationRate', type: 'pair', default: 1 },
+      padding: { attr: 'padding', type: 'padding', default: 'valid' },
+      activation: { value: 'none' },
+    },
   };
 }

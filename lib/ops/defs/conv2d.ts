@@ -3,7 +3,7 @@
 import type { OpDef, WeightedOp } from '../types.js';
 import { attrNumbers, attrPadding, fusedConvArgs, ohwiToHwio, windowOutputSize } from '../util.js';
 import { constOf, optionalBias, out0, tfliteActivation, tflitePadding } from '../emit-util.js';
-import { importFusedConv, importTfliteConv } from '../conv-import.js';
+import { importFusedConv, importTfliteConv, layersConvRule } from '../conv-import.js';
 
 /** Conv2D: HWIO filter -> OHWI, as TFLite CONV_2D wants; per-channel scales along dim 0. */
 const conv2dWeights: WeightedOp = {
@@ -27,17 +27,7 @@ export const Conv2D: OpDef = {
   imports: {
     tfjsGraph: { Conv2D: importFusedConv('Conv2D'), _FusedConv2D: importFusedConv('Conv2D') },
     tfjsLayers: {
-      Conv2D: {
-        nhwc: true,
-        weights: ['kernel', 'bias?'],
-        activation: true,
-        attrs: {
-          strides: { attr: 'strides', type: 'pair', default: 1 },
-          dilations: { attr: 'dilationRate', type: 'pair', default: 1 },
-          padding: { attr: 'padding', type: 'padding', default: 'valid' },
-          activation: { value: 'none' },
-        },
-      },
+      Conv2D: layersConvRule('kernel'),
     },
     tflite: {
       CONV_2D: importTfliteConv('Conv2D', (ctx, f) =>

@@ -4,24 +4,14 @@
 import type { OpDef } from '../types.js';
 import { attrNumbers, attrPadding, fusedConvArgs, windowOutputSize } from '../util.js';
 import { constOf, optionalBias, out0, tfliteActivation, tflitePadding } from '../emit-util.js';
-import { importFusedConv, importTfliteConv } from '../conv-import.js';
+import { importFusedConv, importTfliteConv, layersConvRule } from '../conv-import.js';
 
 export const DepthwiseConv2D: OpDef = {
   op: 'DepthwiseConv2D',
   imports: {
     tfjsGraph: { DepthwiseConv2dNative: importFusedConv('DepthwiseConv2D'), FusedDepthwiseConv2dNative: importFusedConv('DepthwiseConv2D') },
     tfjsLayers: {
-      DepthwiseConv2D: {
-        nhwc: true,
-        weights: ['depthwise_kernel', 'bias?'],
-        activation: true,
-        attrs: {
-          strides: { attr: 'strides', type: 'pair', default: 1 },
-          dilations: { attr: 'dilationRate', type: 'pair', default: 1 },
-          padding: { attr: 'padding', type: 'padding', default: 'valid' },
-          activation: { value: 'none' },
-        },
-      },
+      DepthwiseConv2D: layersConvRule('depthwise_kernel'),
     },
     tflite: {
       DEPTHWISE_CONV_2D: importTfliteConv('DepthwiseConv2D', (c, f) => {
