@@ -5,12 +5,21 @@ import type { ImportContext, OpDef } from '../types.js';
 import { attrActivation, fusedActivation, transpose2d } from '../util.js';
 import { constOf, optionalBias, out0, tfliteActivation } from '../emit-util.js';
 import { elementCount } from '../../ir/graph.js';
+import { importActivationFullyConnected, importTfBatchMatMul } from './batch-matmul.js';
 
-/** TF.js MatMul / _FusedMatMul with a constant right operand (BiasAdd and Relu/Relu6 fused). */
+/**
+ * TF.js MatMul / _FusedMatMul with a constant right operand (BiasAdd and Relu/Relu6 fused); a plain
+ * MatMul of two activations is a BatchMatMul (batch-matmul.ts).
+ */
 function importMatMul(c: ImportContext): void {
-  if (c.attr({ attr: 'transpose_a', type: 'bool' })) throw c.error('transpose_a is not supported');
   const wName = c.input(1);
   const w = c.tensor(wName);
+  const fused = c.attr({ attr: 'fused_ops', type: 'strings' }) as string[];
+  if (!w.data && fused.length === 0) {
+    importTfBatchMatMul(c, 'transpose_a', 'transpose_b');
+    return;
+  }
+  if (c.attr({ attr: 'transpose_a', type: 'bool' })) throw c.error('transpose_a is not supported');
   if (!w.data || w.shape.length !== 2) throw c.error('the second operand must be a constant matrix');
   let weights = wName;
   if (c.attr({ attr: 'transpose_b', type: 'bool' })) {
@@ -19,7 +28,7 @@ function importMatMul(c: ImportContext): void {
   }
   const inputs = [c.input(0), weights];
   let activation = 'none';
-  for (const f of c.attr({ attr: 'fused_ops', type: 'strings' }) as string[]) {
+  for (const f of fused) {
     if (f === 'BiasAdd') inputs.push(c.input(2));
     else if (f === 'Relu' || f === 'Relu6') activation = f.toLowerCase();
     else throw c.error(`fused op ${f} is not supported`);
@@ -27,8 +36,12 @@ function importMatMul(c: ImportContext): void {
   c.emit('FullyConnected', inputs, { activation });
 }
 
-/** TFLite FULLY_CONNECTED: weights [out, in] -> [in, out]. */
+/** TFLite FULLY_CONNECTED: weights [out, in] -> [in, out]; weights that are an activation: a BatchMatMul. */
 function importTfliteFullyConnected(c: ImportContext): void {
+  if (!c.tensor(c.input(1)).data) {
+    importActivationFullyConnected(c);
+    return;
+  }
   if (c.attr({ attr: 'weightsFormat', type: 'number', default: 0 })) throw c.error('only the DEFAULT weights format is supported');
   if (c.attr({ attr: 'keepNumDims', type: 'bool' })) throw c.error('keep_num_dims=true is not supported');
   const w = c.tensor(c.input(1));
