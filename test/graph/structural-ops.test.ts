@@ -608,3 +608,78 @@ describe('structural ops: TFLite ARG_MAX / ARG_MIN / FILL / ZEROS_LIKE / RANGE i
     expect(maxAbsDiff(out.y2, x.map((t) => 2 * t))).to.be.below(1e-6);
   });
 });
+
+/** x · y by hand over a batch: x [batch, m, k] (or [k, m] per batch when adjX), y [batch, k, n] (or [n, k] when adjY). */
+function matMulRef(x: Float32Array, y: Float32Array, [batch, m, k, n]: number[], adjX: boolean, adjY: boolean): Float32Array {
+  const out = new Float32Array(batch * m * n);
+  for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let acc = 0;
+    for (let t = 0; t < k; t++) {
+      const xv = x[b * m * k + (adjX ? t * m + i : i * k + t)];
+      const yv = y[b * k * n + (adjY ? j * k + t : t * n + j)];
+      acc += xv * yv;
+    }
+    out[(b * m + i) * n + j] = acc;
+  }
+  return out;
+}
+
+describe('structural ops: products of two activations import as BatchMatMul', function () {
+  before(async () => { await initBackend('wasm'); });
+
+  it('TF.js graph BatchMatMulV2 (adj_y) and MatMul of two placeholders (transpose_a) equal the product by hand; MatMul by a constant stays FullyConnected', async () => {
+    const a = uniform(24), bm = uniform(40), p = uniform(12), q = uniform(20), w = uniform(20);
+    const dir = writeGraphModel([
+      placeholder('a', [2, 3, 4]), placeholder('b', [2, 5, 4]), placeholder('p', [4, 3]), placeholder('q', [4, 5]), placeholder('r', [3, 4]),
+      { name: 'ab', op: 'BatchMatMulV2', input: ['a', 'b'], attr: { adj_x: { b: false }, adj_y: { b: true } } },
+      { name: 'pq', op: 'MatMul', input: ['p', 'q'], attr: { transpose_a: { b: true }, transpose_b: { b: false } } },
+      { name: 'rw', op: 'MatMul', input: ['r', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: false } } },
+    ], [{ name: 'w', shape: [4, 5], dtype: 'float32', data: w }]);
+    const g = await importTfjsGraphModel(dir, { outputs: ['ab', 'pq', 'rw'] });
+    expect(Object.fromEntries(g.nodes.map((n) => [n.name, n.op]))).to.deep.equal({ ab: 'BatchMatMul', pq: 'BatchMatMul', rw: 'FullyConnected' });
+    expect(g.tensors.get('ab')!.shape).to.deep.equal([2, 3, 5]);
+    expect(g.tensors.get('pq')!.shape).to.deep.equal([3, 5]);
+    const r = uniform(12);
+    const out = await runGraph(g, { a, b: bm, p, q, r });
+    expect(maxAbsDiff(out.ab, matMulRef(a, bm, [2, 3, 4, 5], false, true))).to.be.below(1e-5);
+    expect(maxAbsDiff(out.pq, matMulRef(p, q, [1, 3, 4, 5], true, false))).to.be.below(1e-5);
+    expect(maxAbsDiff(out.rw, matMulRef(r, w, [1, 3, 4, 5], false, false))).to.be.below(1e-5);
+  });
+
+  it('TFLite FULLY_CONNECTED on activations (rank-3 input flattened, as onnx2tf writes attention) and BATCH_MATMUL (adj_x) equal the product by hand', async () => {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [1, 6, 4], type: 'float32' });
+    const wt = b.addTensor({ name: 'w', shape: [5, 4], type: 'float32' });
+    const fc = b.addTensor({ name: 'fc', shape: [6, 5], type: 'float32' });
+    const u = b.addTensor({ name: 'u', shape: [2, 4, 3], type: 'float32' });
+    const v = b.addTensor({ name: 'v', shape: [2, 4, 5], type: 'float32' });
+    const uv = b.addTensor({ name: 'uv', shape: [2, 3, 5], type: 'float32' });
+    b.addOperator('FULLY_CONNECTED', [x, wt, -1], [fc], { fusedActivationFunction: 0, weightsFormat: 0, keepNumDims: false, asymmetricQuantizeInputs: false });
+    b.addOperator('BATCH_MATMUL', [u, v], [uv], { adjX: true, adjY: false, asymmetricQuantizeInputs: false });
+    b.setInputs([x, wt, u, v]);
+    b.setOutputs([fc, uv]);
+    const g = await importTflite(writeTflite(b.build()));
+    expect(g.nodes.map((n) => n.op)).to.deep.equal(['Reshape', 'BatchMatMul', 'BatchMatMul']);
+    const xs = uniform(24), ws = uniform(20), us = uniform(24), vs = uniform(40);
+    const out = await runGraph(g, { x: xs, w: ws, u: us, v: vs });
+    expect(maxAbsDiff(out.fc, matMulRef(xs, ws, [1, 6, 4, 5], false, true))).to.be.below(1e-5);
+    expect(maxAbsDiff(out.uv, matMulRef(us, vs, [2, 3, 4, 5], true, false))).to.be.below(1e-5);
+  });
+
+  it('refuses a FULLY_CONNECTED on activations with a fused activation, naming the operator', async () => {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [6, 4], type: 'float32' });
+    const wt = b.addTensor({ name: 'w', shape: [5, 4], type: 'float32' });
+    const fc = b.addTensor({ name: 'fc', shape: [6, 5], type: 'float32' });
+    b.addOperator('FULLY_CONNECTED', [x, wt, -1], [fc], { fusedActivationFunction: 1, weightsFormat: 0, keepNumDims: false, asymmetricQuantizeInputs: false });
+    b.setInputs([x, wt]);
+    b.setOutputs([fc]);
+    let message = '';
+    try {
+      await importTflite(writeTflite(b.build()), { label: 'fc.tflite' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).to.match(/fc\.tflite.*FULLY_CONNECTED.*fused activation.*non-constant weights/);
+  });
+});
