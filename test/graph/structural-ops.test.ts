@@ -666,6 +666,26 @@ describe('structural ops: products of two activations import as BatchMatMul', fu
     expect(maxAbsDiff(out.uv, matMulRef(us, vs, [2, 3, 4, 5], true, false))).to.be.below(1e-5);
   });
 
+  it('TF.js layers Dot (axes [2, 2] and [1, 1] on rank-3 inputs) equals model.predict', async () => {
+    const input = tf.input({ shape: [4, 4, 3] });
+    const branch = (filters: number, seed: number) => {
+      const conv = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed }) }).apply(input) as tf.SymbolicTensor;
+      return tf.layers.reshape({ targetShape: [16, filters] }).apply(conv) as tf.SymbolicTensor;
+    };
+    const [a, b, c] = [branch(3, 1), branch(3, 2), branch(5, 3)];
+    const ab = tf.layers.dot({ axes: [2, 2] }).apply([a, b]) as tf.SymbolicTensor;
+    const ac = tf.layers.dot({ axes: 1 }).apply([a, c]) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: [ab, ac] });
+    const x = uniform(48);
+    const want = (model.predict(tf.tensor(x, [1, 4, 4, 3])) as tf.Tensor[]).map((t) => t.dataSync() as Float32Array);
+    const g = await importTfjsLayersModel(model);
+    expect(g.nodes.filter((n) => n.op === 'BatchMatMul').map((n) => [n.attrs.adjX, n.attrs.adjY])).to.deep.equal([[false, true], [true, false]]);
+    const out = await runGraph(g, { [g.inputs[0]]: x });
+    expect(g.outputs.map((o) => g.tensors.get(o)!.shape)).to.deep.equal([[1, 16, 16], [1, 3, 5]]);
+    g.outputs.forEach((o, k) => expect(maxAbsDiff(out[o], want[k]), o).to.be.below(1e-4));
+    model.dispose();
+  });
+
   it('refuses a FULLY_CONNECTED on activations with a fused activation, naming the operator', async () => {
     const b = new TfliteBuilder();
     const x = b.addTensor({ name: 'x', shape: [6, 4], type: 'float32' });

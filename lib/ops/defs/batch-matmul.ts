@@ -57,10 +57,25 @@ export function importActivationFullyConnected(c: ImportContext): void {
   c.emit('BatchMatMul', [lhs, c.input(1)], { adjX: false, adjY: true });
 }
 
+/**
+ * Layers Dot of two rank-3 inputs [batch, ., .] (Keras batch_dot): the contracted axis of each (1 or
+ * 2) says whether it is transposed; the result is [batch, rest of x, rest of y].
+ */
+function importLayersDot(c: ImportContext): void {
+  if (c.inputCount !== 2) throw c.error(`Dot takes two inputs, got ${c.inputCount}`);
+  if (c.attr({ attr: 'normalize', type: 'bool', default: false })) throw c.error('Dot with normalize=true (cosine proximity) is not supported');
+  const ranks = [0, 1].map((i) => c.tensor(c.input(i)).shape.length);
+  if (ranks.some((r) => r !== 3)) throw c.error(`Dot is supported on rank-3 inputs, got ranks ${ranks.join(' and ')}`);
+  const [ax, ay] = (c.attr({ attr: 'axes', type: 'pair' }) as number[]).map((a) => (a < 0 ? a + 3 : a));
+  if (![ax, ay].every((a) => a === 1 || a === 2)) throw c.error(`Dot axes must be 1 or 2 (not the batch axis), got [${ax}, ${ay}]`);
+  c.emit('BatchMatMul', [c.input(0), c.input(1)], { adjX: ax === 1, adjY: ay === 2 });
+}
+
 export const BatchMatMul: OpDef = {
   op: 'BatchMatMul',
   imports: {
     tfjsGraph: { BatchMatMul: (c) => importTfBatchMatMul(c), BatchMatMulV2: (c) => importTfBatchMatMul(c) },
+    tfjsLayers: { Dot: importLayersDot },
     tflite: {
       BATCH_MATMUL: {
         inputs: [0, 1],
