@@ -67,6 +67,9 @@ const HELP: Record<Command, string> = {
                           sequential (layer by layer), one-shot or local (each layer's own error)
   --bias-samples <N>      calibration samples bias correction measures on (default 8)
   --equalize              cross-layer equalization before calibration (MobileNet-style depthwise nets)
+  --learned-rounding      round each weight up or down to minimise its layer's output error on the
+                          calibration images (AdaRound-like; needs >= 4 images)
+  --rounding-samples <N>  calibration images learned rounding reads (default 16)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -158,6 +161,8 @@ const COMMAND_OPTIONS = {
     'bias-correction': { type: 'string' },
     'bias-samples': { type: 'string' },
     equalize: { type: 'boolean' },
+    'learned-rounding': { type: 'boolean' },
+    'rounding-samples': { type: 'string' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -327,6 +332,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot', 'local'] as const);
   const biasSamples = parseIntOption('bias-samples', values['bias-samples'], 1);
   if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential, one-shot or local');
+  const roundingSamples = parseIntOption('rounding-samples', values['rounding-samples'], 4);
+  if (roundingSamples !== undefined && values['learned-rounding'] !== true) throw new UsageError('--rounding-samples needs --learned-rounding');
+  const learnedRounding = values['learned-rounding'] === true ? (roundingSamples !== undefined ? { samples: roundingSamples } : true) : undefined;
   const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
@@ -356,6 +364,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     precision,
     ...(biasCorrection !== undefined ? { biasCorrection } : {}),
     ...(values.equalize === true ? { equalize: true } : {}),
+    ...(learnedRounding !== undefined ? { learnedRounding } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
