@@ -79,6 +79,7 @@ const HELP: Record<Command, string> = {
                           int16, then float, until it holds. Nothing is written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
+  --holdout <dataset>     a second set the chosen model is also measured on (not used for the choice)
   --write-best            write the best model found even when the target cannot be met`,
   analyze: `usage: yolo-int8 analyze <model> --calib <images> [--data <dataset>] [--top N] [--chart out.png] [options]
 
@@ -170,6 +171,7 @@ const COMMAND_OPTIONS = {
     'max-drop': { type: 'string' },
     'min-sqnr': { type: 'string' },
     val: { type: 'string' },
+    holdout: { type: 'string' },
     'write-best': { type: 'boolean' },
   },
   analyze: {
@@ -389,13 +391,15 @@ function accuracyOption(ctx: Context, values: Values) {
   const maxDrop = parseFloatOption('max-drop', values['max-drop'], 0, 100);
   const minSqnrDb = parseFloatOption('min-sqnr', values['min-sqnr'], -1000, 1000);
   if (maxDrop === undefined && minSqnrDb === undefined) {
-    if (values.val !== undefined || values['write-best']) throw new UsageError('quantize: --val and --write-best go with --max-drop <points> or --min-sqnr <dB>');
+    if (values.val !== undefined || values.holdout !== undefined || values['write-best']) throw new UsageError('quantize: --val, --holdout and --write-best go with --max-drop <points> or --min-sqnr <dB>');
     return undefined;
   }
   if (maxDrop !== undefined && minSqnrDb !== undefined) throw new UsageError('quantize: give one of --max-drop and --min-sqnr');
   const val = requireString('quantize', values, 'val', 'dataset');
   resolveDatasetOption(ctx, 'val', val, 'evaluation');
-  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, writeBest: values['write-best'] === true };
+  const holdout = typeof values.holdout === 'string' ? values.holdout : undefined;
+  if (holdout !== undefined) resolveDatasetOption(ctx, 'holdout', holdout, 'evaluation');
+  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true };
 }
 
 function readRecipe(file: string | boolean | undefined): unknown {
