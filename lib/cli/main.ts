@@ -67,6 +67,9 @@ const HELP: Record<Command, string> = {
                           sequential (layer by layer), one-shot or local (each layer's own error)
   --bias-samples <N>      calibration samples bias correction measures on (default 8)
   --equalize              cross-layer equalization before calibration (MobileNet-style depthwise nets)
+  --learned-rounding      round each weight up or down to minimise its layer's output error on the
+                          calibration images (AdaRound-like; needs >= 4 images)
+  --rounding-samples <N>  calibration images learned rounding reads (default 16)
   --backend <b>           TF.js backend for the float passes: wasm, cpu or tensorflow
   -o, --output <file>     the int8 .tflite to write (written atomically)
   --report <file.json>    also write the full quantization report as JSON
@@ -76,6 +79,7 @@ const HELP: Record<Command, string> = {
                           int16, then float, until it holds. Nothing is written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
+  --holdout <dataset>     a second set the chosen model is also measured on (not used for the choice)
   --write-best            write the best model found even when the target cannot be met`,
   analyze: `usage: yolo-int8 analyze <model> --calib <images> [--data <dataset>] [--top N] [--chart out.png] [options]
 
@@ -158,6 +162,8 @@ const COMMAND_OPTIONS = {
     'bias-correction': { type: 'string' },
     'bias-samples': { type: 'string' },
     equalize: { type: 'boolean' },
+    'learned-rounding': { type: 'boolean' },
+    'rounding-samples': { type: 'string' },
     backend: { type: 'string' },
     output: { type: 'string', short: 'o' },
     report: { type: 'string' },
@@ -165,6 +171,7 @@ const COMMAND_OPTIONS = {
     'max-drop': { type: 'string' },
     'min-sqnr': { type: 'string' },
     val: { type: 'string' },
+    holdout: { type: 'string' },
     'write-best': { type: 'boolean' },
   },
   analyze: {
@@ -327,6 +334,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const biasMode = parseChoice('bias-correction', values['bias-correction'], ['off', 'sequential', 'one-shot', 'local'] as const);
   const biasSamples = parseIntOption('bias-samples', values['bias-samples'], 1);
   if (biasSamples !== undefined && (biasMode === undefined || biasMode === 'off')) throw new UsageError('--bias-samples needs --bias-correction sequential, one-shot or local');
+  const roundingSamples = parseIntOption('rounding-samples', values['rounding-samples'], 4);
+  if (roundingSamples !== undefined && values['learned-rounding'] !== true) throw new UsageError('--rounding-samples needs --learned-rounding');
+  const learnedRounding = values['learned-rounding'] === true ? (roundingSamples !== undefined ? { samples: roundingSamples } : true) : undefined;
   const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
@@ -356,6 +366,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     precision,
     ...(biasCorrection !== undefined ? { biasCorrection } : {}),
     ...(values.equalize === true ? { equalize: true } : {}),
+    ...(learnedRounding !== undefined ? { learnedRounding } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
@@ -380,13 +391,15 @@ function accuracyOption(ctx: Context, values: Values) {
   const maxDrop = parseFloatOption('max-drop', values['max-drop'], 0, 100);
   const minSqnrDb = parseFloatOption('min-sqnr', values['min-sqnr'], -1000, 1000);
   if (maxDrop === undefined && minSqnrDb === undefined) {
-    if (values.val !== undefined || values['write-best']) throw new UsageError('quantize: --val and --write-best go with --max-drop <points> or --min-sqnr <dB>');
+    if (values.val !== undefined || values.holdout !== undefined || values['write-best']) throw new UsageError('quantize: --val, --holdout and --write-best go with --max-drop <points> or --min-sqnr <dB>');
     return undefined;
   }
   if (maxDrop !== undefined && minSqnrDb !== undefined) throw new UsageError('quantize: give one of --max-drop and --min-sqnr');
   const val = requireString('quantize', values, 'val', 'dataset');
   resolveDatasetOption(ctx, 'val', val, 'evaluation');
-  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, writeBest: values['write-best'] === true };
+  const holdout = typeof values.holdout === 'string' ? values.holdout : undefined;
+  if (holdout !== undefined) resolveDatasetOption(ctx, 'holdout', holdout, 'evaluation');
+  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true };
 }
 
 function readRecipe(file: string | boolean | undefined): unknown {

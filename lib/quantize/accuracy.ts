@@ -31,6 +31,12 @@ export interface AccuracyTarget {
    * minSqnrDb: inputs as for the representative dataset.
    */
   validation: string | ValidationSetSpec | RepresentativeDataset;
+  /**
+   * A second set of the same kind, not used for the choice: the float, all-int8 and chosen models are
+   * measured on it and the report gives both (report.measuredOn). The choice is made on `validation`
+   * only; a drop measured where it was selected is optimistic.
+   */
+  holdout?: string | ValidationSetSpec | RepresentativeDataset;
   /** Ranking method (default 'raise-one', to int16). */
   method?: SensitivityMethod;
   /** Images for the ranking's SQNR (default 4: the first validation images). */
@@ -75,7 +81,34 @@ export interface AccuracyReport {
   fileBytes: { int8: number; chosen: number; ratio: number };
   fullInteger: boolean;
   validationImages: number;
+  /** The set the choice was made on (and its values above were measured on). */
+  selectedOn: string;
+  /** With target.holdout: the same three models measured on the holdout set. */
+  measuredOn?: HoldoutMeasurement;
   seconds: number;
+}
+
+/** The float, all-int8 and chosen models on the holdout set (maxDrop: metric values; minSqnrDb: dB). */
+export interface HoldoutMeasurement {
+  set: string;
+  images: number;
+  float: number;
+  int8: number;
+  chosen: number;
+  /** As AccuracyReport.achieved, on this set. */
+  achieved: number;
+  /** Whether the chosen model meets the target on this set too. */
+  reached: boolean;
+}
+
+/** How a validation or holdout set reads in the report. */
+export function describeSet(v: AccuracyTarget['validation']): string {
+  if (typeof v === 'string') return v;
+  if (isSpec(v)) {
+    const from = (v.offset ?? 0) + 1;
+    return v.limit !== undefined ? `${v.images} (images ${from}-${from + v.limit - 1} sorted by name)` : v.offset ? `${v.images} (from image ${from} sorted by name)` : v.images;
+  }
+  return Array.isArray(v) ? `${v.length} given inputs` : 'the given inputs';
 }
 
 function isSpec(v: unknown): v is ValidationSetSpec {
@@ -105,12 +138,18 @@ export function checkAccuracyTarget(a: AccuracyTarget, metric: Metric | undefine
   if (hasDrop && typeof a.validation !== 'string' && !isSpec(a.validation)) {
     throw new Error(`quantizeInt8: accuracy.maxDrop is measured as ${name} on a labelled dataset: validation must be a dataset path or { images, labels?, offset?, limit? }`);
   }
+  if (hasDrop && a.holdout !== undefined && typeof a.holdout !== 'string' && !isSpec(a.holdout)) {
+    throw new Error(`quantizeInt8: accuracy.holdout must be a labelled set like validation (a dataset path or { images, labels?, offset?, limit? })`);
+  }
   if (hasDrop) {
-    // The set must exist before calibration starts (listing it is cheap; images are read later).
-    try {
-      metric!.check(validationSpec(a));
-    } catch (e) {
-      throw new Error(`quantizeInt8: accuracy.validation: ${(e as Error).message}`);
+    // The sets must exist before calibration starts (listing them is cheap; images are read later).
+    for (const [key, set] of [['validation', a.validation], ['holdout', a.holdout]] as const) {
+      if (set === undefined) continue;
+      try {
+        metric!.check(validationSpec({ ...a, validation: set }));
+      } catch (e) {
+        throw new Error(`quantizeInt8: accuracy.${key}: ${(e as Error).message}`);
+      }
     }
   }
   if (a.method !== undefined && !SENSITIVITY_METHODS.includes(a.method)) throw new Error(`quantizeInt8: accuracy.method '${String(a.method)}' is not one of ${SENSITIVITY_METHODS.join(', ')}`);
@@ -296,7 +335,35 @@ export async function selectForAccuracy(
   let choice = await raiseUntilMet(trials, int8, rank);
   if (!choice.reached) choice = await fallBackToFloat(trials, target, describeValues(target, metric?.name ?? '', floatValue));
   const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length });
-  return { precisions: choice.chosen.precisions, report: { ...report, seconds: nowSeconds() - t0 } };
+  const measuredOn = target.holdout === undefined ? undefined : await measureHoldout(cal, recipe, { ...target, validation: target.holdout }, {
+    ...options, session, int8: int8.tflite, chosen: choice.chosen.tflite,
+  });
+  return { precisions: choice.chosen.precisions, report: { ...report, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 } };
+}
+
+/** The float, all-int8 and chosen models on the holdout set (`target.validation` is the holdout here). */
+async function measureHoldout(
+  cal: CalibratedGraph,
+  recipe: RecipeResolver,
+  target: AccuracyTarget,
+  ctx: VariantSessionOptions & { metric?: Metric; resolveImages?: ImageSourceResolver; session: VariantSession; int8: Uint8Array; chosen: Uint8Array },
+): Promise<HoldoutMeasurement> {
+  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
+  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, inputShape, ctx.metric, ctx.resolveImages ?? plainImageSource);
+  let valueOf: (tflite: Uint8Array, label: string) => Promise<number>;
+  if (set) {
+    const primary = ctx.metric!.primary;
+    valueOf = async (tflite, label) => (await set.score(tflite, label))[primary];
+  } else {
+    const session = await VariantSession.create(cal, recipe, inputs, ctx);
+    valueOf = async (tflite) => (await session.outputError(tflite)).sqnrDb;
+  }
+  const float = set ? await valueOf(ctx.session.floatTflite, 'float reference (holdout)') : Infinity;
+  const int8 = await valueOf(ctx.int8, 'all-int8 (holdout)');
+  const chosen = ctx.chosen === ctx.int8 ? int8 : await valueOf(ctx.chosen, 'chosen (holdout)');
+  const achieved = set ? 100 * (float - chosen) : chosen;
+  const reached = set ? achieved <= target.maxDrop! + 1e-9 : chosen >= target.minSqnrDb!;
+  return { set: describeSet(target.validation), images: set ? set.count : inputs.length, float, int8, chosen, achieved, reached };
 }
 
 /** The report of a choice, with its cost against all-int8 measured in this run (latency, size). */
@@ -332,6 +399,7 @@ async function accuracyReport(
     fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
     fullInteger: summarize(chosen.precisions).float === 0,
     validationImages: r.validationImages,
+    selectedOn: describeSet(target.validation),
   };
 }
 
@@ -344,8 +412,15 @@ export function formatAccuracyReport(a: AccuracyReport): string {
     `  layers raised (${a.raisedLayers.length}): ${a.raisedLayers.map((l) => `${l.node} -> ${l.precision}`).join(', ') || 'none'}`,
     `  ops not int8 (with the readers that carry a raised output): ${a.notInt8.length}; ${a.fullInteger ? 'still full-integer' : 'float ops present'}`,
     `  cost vs all-int8 (LiteRT, this run): latency ${a.latencyMs.chosen.toFixed(1)} ms vs ${a.latencyMs.int8.toFixed(1)} ms (${a.latencyMs.ratio.toFixed(2)}x), size ${a.fileBytes.chosen} vs ${a.fileBytes.int8} bytes (${a.fileBytes.ratio.toFixed(3)}x)`,
-    `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s`,
+    `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s; chosen on ${a.selectedOn}`,
   ];
+  const h = a.measuredOn;
+  if (h) {
+    lines.push(
+      `  measured on the holdout ${h.set} (${h.images} images, not used for the choice): float ${v(h.float)}, all-int8 ${v(h.int8)}, chosen ${v(h.chosen)}` +
+        `${a.metric === 'sqnr' ? '' : ` (${h.achieved.toFixed(2)} points below float)`}: target ${h.reached ? 'met' : 'NOT met'} there`,
+    );
+  }
   return lines.join('\n');
 }
 

@@ -10,6 +10,9 @@ import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
 import { correctionInputs, datasetInputs, isReiterable, type RepresentativeDataset } from './dataset.js';
 import type { HeadTreatment } from './head.js';
 import { NO_PLUGIN, type DatasetInfo, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
+import {
+  checkLearnedRoundingSettings, learnRounding, LEARNED_ROUNDING_DEFAULTS, type LearnedRoundingReport, type LearnedRoundingSettings,
+} from './learned-rounding.js';
 import { buildPlan, planPrecisionSummary, planToJson, type IoType, type QuantPlan } from './plan.js';
 import { tensorQuantReport, type TensorQuantReport } from './emit.js';
 import { analyzeLayerErrors, type LayerError } from './layer-errors.js';
@@ -86,6 +89,14 @@ export interface QuantizeInt8Options {
    * or { samples, mode: 'sequential' | 'one-shot' }. Overrides recipe.biasCorrection; the default is in BIAS_CORRECTION_DEFAULTS.
    */
   biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
+  /**
+   * Learned rounding of the weights (lib/quantize/learned-rounding.ts, AdaRound-like): each int8
+   * weight of every conv, depthwise, fully-connected and transposed conv layer rounds down or up so
+   * that the layer's output on the calibration images' float inputs changes least; a channel keeps
+   * nearest rounding unless that is better on its fitted rows and not worse on held-out images.
+   * true, false (default) or { samples, rows, sweeps } (defaults in LEARNED_ROUNDING_DEFAULTS).
+   */
+  learnedRounding?: boolean | Partial<LearnedRoundingSettings>;
 }
 
 export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
@@ -128,6 +139,8 @@ export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
   accuracy?: AccuracyReport;
   /** When bias correction ran: layers corrected, mean |correction|, samples, mode, seconds. */
   biasCorrection?: BiasCorrectionReport;
+  /** When learned rounding was asked for: whether it applied (or why not), and per layer the error before and after. */
+  learnedRounding?: LearnedRoundingReport;
 }
 
 export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
@@ -192,20 +205,22 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
   // 2. Calibration over every activation of the graph to be quantized.
   const tc = nowSeconds();
   const bc = recipe.resolved.biasCorrection;
+  const lr = learnedRoundingSettings(options.learnedRounding);
+  const kept = Math.max(bc.enabled ? bc.samples : 0, lr?.samples ?? 0);
   const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, {
     ...options,
-    keepExecutor: options.analyzeLayers !== undefined || bc.enabled,
-    // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction measures on.
-    keepInputs: bc.enabled && !isReiterable(options.representativeDataset) ? bc.samples : 0,
+    keepExecutor: options.analyzeLayers !== undefined || bc.enabled || lr !== undefined,
+    // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction and learned rounding read.
+    keepInputs: kept > 0 && !isReiterable(options.representativeDataset) ? kept : 0,
   }, plugin);
   try {
     timings.calibrationSeconds = nowSeconds() - tc;
     // 3. The plan (precisions for an accuracy target, bias correction), then the file.
     const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
     const tq = nowSeconds();
-    const { plan, biasCorrection } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
+    const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
     const tflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: descriptionOf(plan), where: 'quantizeInt8' });
-    timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0);
+    timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0) - (timings.learnedRoundingSeconds ?? 0);
     const layerErrors = options.analyzeLayers && executor ? await analyzeLayers(cal, recipe, plan, { ...options, analyzeLayers: options.analyzeLayers }, executor, imageSourceOf(plugin), timings) : undefined;
 
     // 4. Check the written file, not our intentions.
@@ -214,7 +229,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     timings.forwardSeconds = cal.forwardSeconds;
     // The spec came from the plug-in's own hooks: it is the plug-in's type.
     const headSpec = cal.headSpec as S | undefined;
-    const report = quantizeReport<S>(prepared, cal, recipe, { plan, tflite, inspected, headSpec, timings, layerErrors, accuracy: accuracy?.report, biasCorrection });
+    const report = quantizeReport<S>(prepared, cal, recipe, { plan, tflite, inspected, headSpec, timings, layerErrors, accuracy: accuracy?.report, biasCorrection, learnedRounding });
     return { tflite, report, head: headSpec };
   } finally {
     executor?.dispose();
@@ -245,17 +260,20 @@ async function correctedPlan(
   options: QuantizeInt8Options,
   ctx: { executor?: FloatExecutor; precisionOf?: (n: { name: string }) => Precision; resolve: ImageSourceResolver },
   timings: Record<string, number>,
-): Promise<{ plan: QuantPlan; biasCorrection?: BiasCorrectionReport }> {
+): Promise<{ plan: QuantPlan; biasCorrection?: BiasCorrectionReport; learnedRounding?: LearnedRoundingReport }> {
   const graph = cal.graph;
   // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
   const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
-  const plan = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
-  const bc = recipe.resolved.biasCorrection;
-  if (!bc.enabled || !ctx.executor) return { plan };
-  const progress = options.onProgress ?? (() => {});
-  const tb = nowSeconds();
+  const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
   const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange)!;
+  const lr = learnedRoundingSettings(options.learnedRounding);
+  const rounded = lr && ctx.executor ? await roundedPlan(planned, cal, lr, { executor: ctx.executor, inputs, onProgress: options.onProgress }, timings) : undefined;
+  const plan = rounded?.plan ?? planned;
+  const bc = recipe.resolved.biasCorrection;
+  if (!bc.enabled || !ctx.executor) return { plan, learnedRounding: rounded?.report };
+  const progress = options.onProgress ?? (() => {});
+  const tb = nowSeconds();
   progress('bias correction', 0, 1);
   const corrected = await correctBiases(plan, graph, {
     floatExec: ctx.executor,
@@ -266,7 +284,32 @@ async function correctedPlan(
   });
   progress('bias correction', 1, 1);
   timings.biasCorrectionSeconds = nowSeconds() - tb;
-  return { plan: corrected.plan, biasCorrection: corrected.report };
+  return { plan: corrected.plan, biasCorrection: corrected.report, learnedRounding: rounded?.report };
+}
+
+/** The resolved learned-rounding settings, or undefined when it is off. */
+function learnedRoundingSettings(option: QuantizeInt8Options['learnedRounding']): LearnedRoundingSettings | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (typeof option !== 'object' || option === null)) throw new Error('quantizeInt8: learnedRounding must be true, false or { samples, rows, sweeps }');
+  const s = { ...LEARNED_ROUNDING_DEFAULTS, ...(option === true ? {} : option) };
+  checkLearnedRoundingSettings(s, 'quantizeInt8');
+  return s;
+}
+
+/** The plan with learned weight rounding (learned-rounding.ts) on the calibration images. */
+async function roundedPlan(
+  plan: QuantPlan,
+  cal: CalibratedGraph,
+  settings: LearnedRoundingSettings,
+  ctx: { executor: FloatExecutor; inputs: () => AsyncIterable<Float32Array>; onProgress?: QuantizeInt8Options['onProgress'] },
+  timings: Record<string, number>,
+): Promise<{ plan: QuantPlan; report: LearnedRoundingReport }> {
+  const tr = nowSeconds();
+  const r = await learnRounding(plan, cal.graph, {
+    floatExec: ctx.executor, inputs: ctx.inputs, quantOf, settings, available: cal.calibration.samples, onProgress: ctx.onProgress,
+  });
+  timings.learnedRoundingSeconds = nowSeconds() - tr;
+  return r;
 }
 
 /** options.analyzeLayers: every activation of the written plan against the float graph (layer-errors.ts). */
@@ -282,8 +325,8 @@ async function analyzeLayers(
   const ta = nowSeconds();
   const graph = cal.graph;
   const debugPlan = planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange: options.inputRange });
-  // The corrected biases, as written.
-  for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
+  // The corrected biases and learned weight roundings, as written.
+  for (const [k, t] of plan.tensors) if ((t.origin.kind === 'bias' && t.origin.corrected) || (t.origin.kind === 'weights' && t.origin.learnedRounding)) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
   const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange), cal.activations);
@@ -298,7 +341,7 @@ function quantizeReport<S extends HeadSpecData>(
   recipe: RecipeResolver,
   r: {
     plan: QuantPlan; tflite: Uint8Array; inspected: InspectReport; headSpec?: S; timings: Record<string, number>;
-    layerErrors?: LayerError[]; accuracy?: AccuracyReport; biasCorrection?: BiasCorrectionReport;
+    layerErrors?: LayerError[]; accuracy?: AccuracyReport; biasCorrection?: BiasCorrectionReport; learnedRounding?: LearnedRoundingReport;
   },
 ): QuantizeReport<S> {
   const { graph } = cal;
@@ -337,6 +380,7 @@ function quantizeReport<S extends HeadSpecData>(
     layerErrors: r.layerErrors,
     ...(r.accuracy ? { accuracy: r.accuracy } : {}),
     ...(r.biasCorrection ? { biasCorrection: r.biasCorrection } : {}),
+    ...(r.learnedRounding ? { learnedRounding: r.learnedRounding } : {}),
   };
 }
 

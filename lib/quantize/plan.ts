@@ -38,7 +38,7 @@ export type ParamOrigin =
   | { kind: 'requantized'; from: string; for: string }
   | { kind: 'converted'; from: string }
   | { kind: 'constant' }
-  | { kind: 'weights'; perChannel: boolean }
+  | { kind: 'weights'; perChannel: boolean; learnedRounding?: boolean }
   | { kind: 'bias'; input: string; weights: string; corrected?: boolean }
   | { kind: 'float' };
 
@@ -636,7 +636,7 @@ function describeOrigin(o: ParamOrigin): string {
     case 'constant':
       return 'constant';
     case 'weights':
-      return `symmetric weights, ${o.perChannel ? 'per channel' : 'per tensor'}`;
+      return `symmetric weights, ${o.perChannel ? 'per channel' : 'per tensor'}${o.learnedRounding ? ', learned rounding' : ''}`;
     case 'bias':
       return `input scale x weight scale${o.corrected ? ', bias-corrected' : ''}`;
     case 'float':

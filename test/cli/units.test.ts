@@ -141,6 +141,8 @@ describe('cli: usage', () => {
     [['quantize', 'm', '--calib', 'd', '-o', 'x', '--num', '-3'], /^yolo-int8: /, 2],
     [['quantize', 'm', '--calib', 'd', '-o', 'x', '--bias-correction', 'twice'], /^yolo-int8: --bias-correction must be one of off, sequential, one-shot, local; got 'twice'/, 2],
     [['quantize', 'm', '--calib', 'd', '-o', 'x', '--bias-samples', '4'], /^yolo-int8: --bias-samples needs --bias-correction sequential, one-shot or local/, 2],
+    [['quantize', 'm', '--calib', 'd', '-o', 'x', '--rounding-samples', '8'], /^yolo-int8: --rounding-samples needs --learned-rounding/, 2],
+    [['quantize', 'm', '--calib', 'd', '-o', 'x', '--learned-rounding', '--rounding-samples', '3'], /^yolo-int8: --rounding-samples expects an integer >= 4, got '3'/, 2],
     [['quantize', '/nonexistent/model.json', '--calib', 'd', '-o', 'x.tflite'], /^yolo-int8: \/nonexistent\/model.json: model not found/, 1],
     [['eval', 'm.tflite'], /^yolo-int8: eval: --data <dataset> is required/, 2],
     [['eval', '/nonexistent.tflite', '--data', 'd', '--limit', '0'], /^yolo-int8: --limit expects an integer >= 1, got '0'/, 2],

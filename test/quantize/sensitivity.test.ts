@@ -4,6 +4,7 @@
 // Every number is checked against models written independently with quantizeInt8 + recipe
 // overrides, run in LiteRT, against the TF.js float executor.
 import { expect } from 'chai';
+import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
@@ -115,6 +116,27 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     // The written model is the one measured: independent SQNR of the file.
     const written = await fileError(tflite, graph, VAL);
     expect(db(written.signal, written.noise)).to.be.closeTo(hi, 0.05).and.to.be.at.least(target);
+  });
+
+  it('with a holdout set: chooses on validation, measures the same models on the holdout and says which is which', async () => {
+    const r9 = rng(9);
+    const holdout = Array.from({ length: 3 }, () => Float32Array.from({ length: N }, () => r9()));
+    const { tflite, report } = await quantizeInt8(graph, {
+      representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm',
+      accuracy: { minSqnrDb: 30, validation: VAL, holdout, latencyImages: 1 },
+    });
+    const a = report.accuracy!;
+    expect(a.selectedOn).to.equal(`${VAL.length} given inputs`);
+    const h = a.measuredOn!;
+    expect(h.set).to.equal('3 given inputs');
+    expect(h.images).to.equal(3);
+    // The holdout values are the files' SQNR on the holdout inputs, computed here independently.
+    const chosen = await fileError(tflite, graph, holdout);
+    expect(h.chosen).to.be.closeTo(db(chosen.signal, chosen.noise), 0.05);
+    const int8 = await independentError(graph, {}, 'int8', holdout);
+    expect(h.int8).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
+    expect(h.reached).to.equal(h.chosen >= 30);
+    expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, not used for the choice\)/);
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
