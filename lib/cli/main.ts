@@ -2,6 +2,7 @@
 // all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { packageVersion } from '../util/package.js';
@@ -10,6 +11,8 @@ import { checkOutputPath } from '../util/fs.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
 import { formatEvalTable, formatTable, formatBytes } from './table.js';
+import { closestWord, joinNegativeValues } from './args.js';
+import { annotatedPicturePath, nextPredictDir } from './predict-dir.js';
 
 export interface CliIo {
   stdout: { write(s: string): unknown };
@@ -33,7 +36,7 @@ commands:
   compare <a.tflite> <b.tflite> ... --data <dataset>   the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
   check <model.tflite>                                 verify the TFLite int8 spec and runtime rules (exit 1 on violations)
-  detect <model.tflite> <image> [-o out.png]           detections on one image (original pixels)
+  detect <model.tflite> <image> [-o out.png]           detections on one image, saved annotated (runs/detect/predict*)
   demo [--out dir]                                     offline end-to-end demo on the embedded model
 
 options for every command:
@@ -118,15 +121,23 @@ operator-code references, constant buffer sizes, scales and zero points, symmetr
 bias type and scale (input scale x weight scale), the fixed outputs of LOGISTIC / SOFTMAX / TANH,
 equal parameters on CONCATENATION and data-movement ops, operator versions. Prints one line per
 violation (with --json, { ok, violations: [{ rule, where, message }] }); exit code 1 when any.`,
-  detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png] [--conf 0.25] [--iou 0.45] [--names file]
+  detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png | --no-save] [--conf C] [--iou T] [--names file]
 
-Prints detections in original-image pixels. --names reads class names from a dataset yaml
-('names:') or a text file with one name per line; -o writes an annotated PNG.`,
+Prints detections in original-image pixels.
+  --conf <C>         score threshold (default 0.25, as ultralytics predict)
+  --iou <T>          NMS IoU threshold; default per family, as ultralytics predict:
+                     YOLOv5 0.45, YOLOv8 / YOLO11 0.7
+  --names <file>     class names from a dataset yaml ('names:') or a text file with one name per
+                     line (default: the names the model file carries)
+  -o <out.png>       write the annotated picture here (default: runs/detect/predict<N>/<image>.png,
+                     a new folder each run, as yolo predict)
+  --no-save          print the detections only, write no picture`,
   demo: `usage: yolo-int8 demo [--out dir]
 
 Offline end-to-end run on the embedded demo detector: generates synthetic calibration and test
 images, quantizes to int8, evaluates the float and int8 models, writes an annotated PNG.
-  --out <dir>   where to write the images, the int8 model and the PNG (default: a temp folder)`,
+  --out <dir>   where to write (and keep) the images, the int8 model and the PNG (default: a temp
+                folder, removed when the demo ends)`,
 };
 
 const GLOBAL_OPTIONS = {
@@ -191,6 +202,7 @@ const COMMAND_OPTIONS = {
   check: {},
   detect: {
     output: { type: 'string', short: 'o' },
+    'no-save': { type: 'boolean' },
     conf: { type: 'string' },
     iou: { type: 'string' },
     names: { type: 'string' },
@@ -202,10 +214,11 @@ type Values = Record<string, string | boolean | undefined>;
 
 /** parseArgs with errors rewritten as one-line UsageErrors that name the command. */
 function parseCommand(command: Command, args: string[]): { values: Values; positionals: string[] } {
+  const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
   try {
     const { values, positionals } = parseArgs({
-      args,
-      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      args: joinNegativeValues(args, options),
+      options,
       allowPositionals: true,
       strict: true,
     });
@@ -215,7 +228,9 @@ function parseCommand(command: Command, args: string[]): { values: Values; posit
     const msg = (e as Error).message;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const opt = /'([^']+)'/.exec(msg)?.[1] ?? msg;
-      throw new UsageError(`${command}: unknown option '${opt}' (see 'yolo-int8 ${command} --help')`);
+      const known = Object.keys(options).map((o) => `--${o}`);
+      const near = closestWord(opt.replace(/=.*$/, ''), known);
+      throw new UsageError(`${command}: unknown option '${opt}'${near ? `; did you mean ${near}?` : ''} (see 'yolo-int8 ${command} --help')`);
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       throw new UsageError(`${command}: ${msg.split('\n')[0].replace(/^Option /, 'option ')}`);
@@ -557,13 +572,15 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const [model, image] = positionals;
   const conf = parseFloatOption('conf', values.conf, 0, 1);
   const iou = parseFloatOption('iou', values.iou, 0, 1);
+  if (values['no-save'] && values.output !== undefined) throw new UsageError('detect: give one of -o <out.png> and --no-save');
   requireFile(model, 'model');
   requireFile(image, 'image');
   const { loadYoloModel } = await import('../yolo/evaluate.js');
   const yolo = await loadYoloModel(model);
   // --names wins; otherwise the names the file carries (our head spec, or ultralytics' embedded metadata).
   const names = typeof values.names === 'string' ? await readClassNames(values.names) : (yolo.classNames ?? []);
-  const out = typeof values.output === 'string' ? values.output : undefined;
+  const out = values['no-save'] ? undefined : typeof values.output === 'string' ? values.output : annotatedPicturePath(nextPredictDir(), image);
+  if (typeof values.output === 'string' && out) checkOutputPath(out, [model, image], 'picture');
   let detections, ms;
   try {
     // Only the options given: an undefined key would override the DETECT_NMS defaults.
@@ -575,6 +592,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
     yolo.runner.dispose();
   }
   if (out) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     const { drawDetections } = await import('../yolo/draw.js');
     await drawDetections(image, detections, out, names);
   }
@@ -655,7 +673,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 0;
     }
     if (!(COMMANDS as readonly string[]).includes(first)) {
-      throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.join(', ')}; see 'yolo-int8 --help')`);
+      const near = closestWord(first, COMMANDS);
+      throw new UsageError(`unknown command '${first}'${near ? `; did you mean '${near}'?` : ''} (commands: ${COMMANDS.join(', ')}; see 'yolo-int8 --help')`);
     }
     const command = first as Command;
     const { values, positionals } = parseCommand(command, rest);

@@ -160,7 +160,7 @@ describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
     const png = await decodeImage(new Uint8Array(fs.readFileSync(out)));
     expect([png.width, png.height]).to.deep.equal([810, 1080]);
     // Text mode: one line per detection with the class name.
-    const t = await runCli(['detect', int8, bus, '--names', coco, '--conf', '0.5']);
+    const t = await runCli(['detect', int8, bus, '--names', coco, '--conf', '0.5', '--no-save']);
     expect(t.code).to.equal(0);
     const lines = t.stdout.trim().split('\n');
     expect(lines[0]).to.match(/bus\.jpg: \d+ detection\(s\)/);
