@@ -79,7 +79,10 @@ const HELP: Record<Command, string> = {
                           int16, then float, until it holds. Nothing is written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
-  --write-best            write the best model found even when the target cannot be met`,
+  --write-best            write the best model found even when the target cannot be met
+  --names <file|coco>     class names stored in the file (detect, eval and compare print them): a
+                          dataset yaml, a text file with one name per line, or coco (COCO-80).
+                          Default: the source's own (ultralytics metadata), else the --calib yaml's`,
   analyze: `usage: yolo-int8 analyze <model> --calib <images> [--data <dataset>] [--top N] [--chart out.png] [options]
 
 Sensitivity of every quantized layer (convolutions, activations, adds, ...): the output error that
@@ -177,6 +180,7 @@ const COMMAND_OPTIONS = {
     'min-sqnr': { type: 'string' },
     val: { type: 'string' },
     'write-best': { type: 'boolean' },
+    names: { type: 'string' },
   },
   analyze: {
     ...EVAL_SLICE,
@@ -283,8 +287,9 @@ function requireFile(file: string, what: string): void {
   if (!fs.existsSync(file)) throw new Error(`${file}: ${what} not found`);
 }
 
-/** Class names from a dataset yaml (`names:`) or a text file with one name per line. */
+/** Class names from a dataset yaml (`names:`), a text file with one name per line, or `coco` (the built-in COCO-80 list). */
 export async function readClassNames(file: string): Promise<string[]> {
+  if (file === 'coco' && !fs.existsSync(file)) return [...(await import('../yolo/coco-names.js')).COCO_CLASS_NAMES];
   const text = readRegularTextFile(file, 'class names file');
   if (/\.ya?ml$/i.test(file)) {
     const { parseDatasetYaml } = await import('../yolo/dataset.js');
@@ -355,6 +360,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
   if (imageCount < 8) ctx.note(`warning: ${imageCount} calibration image(s); ranges from so few are rarely representative (use 64 or more)`);
   const accuracy = accuracyOption(ctx, values);
+  const classNames = await quantizeClassNames(ctx, model, values.names, calib);
 
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
@@ -373,9 +379,11 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ...(values.equalize === true ? { equalize: true } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
+    ...(classNames ? { classNames } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
   });
   ctx.progress.finishLine();
+  if (classNames && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
   await writeFileAtomic(output, result.tflite);
   if (typeof values.report === 'string') await writeFileAtomic(values.report, toJson(result.report) + '\n');
   if (ctx.json) {
@@ -388,6 +396,20 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     }
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
   }
+}
+
+/**
+ * quantize's class names: --names, else (when the source carries none of its own: a YOLOv5 TF.js
+ * export) the names of the --calib dataset's yaml; undefined keeps the source's.
+ */
+async function quantizeClassNames(ctx: Context, model: string, names: string | boolean | undefined, calib: string): Promise<string[] | undefined> {
+  if (typeof names === 'string') return readClassNames(names);
+  const { readModelInfoBeside, readModelInfoFromTflite } = await import('../graph/importers/model-info.js');
+  const own = /\.tflite$/i.test(model) ? readModelInfoFromTflite(readRegularFile(model, 'model file', READ_LIMITS.model), model) : readModelInfoBeside(model);
+  if (own?.names?.length) return undefined;
+  const fromCalib = resolveDataset(calib, { purpose: 'calibration' }).names;
+  if (fromCalib?.length) ctx.note(`class names: ${fromCalib.length} from the --calib dataset's yaml (--names overrides)`);
+  return fromCalib?.length ? fromCalib : undefined;
 }
 
 /** --max-drop / --min-sqnr / --val / --write-best -> quantizeInt8's accuracy option. */
@@ -621,9 +643,19 @@ async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): P
   requireFile(model, 'model');
   const { checkTflite, formatCheckResult } = await import('../tflite/check.js');
   // Lenient: what LiteRT runs is not a violation (strict findings are printed as notes).
-  const result = checkTflite(readRegularFile(model, 'model file', READ_LIMITS.model), { label: model, strict: false });
-  if (ctx.json) ctx.emitJson({ command: 'check', model, ...result });
-  else ctx.print(formatCheckResult(result, model));
+  const bytes = readRegularFile(model, 'model file', READ_LIMITS.model);
+  const result = checkTflite(bytes, { label: model, strict: false });
+  // Not a violation: a float or dynamic-range file is valid TFLite, but not what `quantize` writes.
+  const { inspectTflite } = await import('../tflite/inspect.js');
+  const { floatTensors } = result.ok ? inspectTflite(bytes, model) : { floatTensors: [] as string[] };
+  const fullInteger = result.ok ? floatTensors.length === 0 : undefined;
+  if (ctx.json) ctx.emitJson({ command: 'check', model, ...result, ...(fullInteger !== undefined ? { fullInteger } : {}) });
+  else {
+    ctx.print(formatCheckResult(result, model));
+    if (fullInteger === false) {
+      ctx.print(`  note: not full-integer: ${floatTensors.length} float tensor(s) (e.g. ${floatTensors.slice(0, 3).join(', ')}); 'yolo-int8 inspect' lists them`);
+    }
+  }
   // Exit code 1 through the usual error path (one line on stderr).
   if (!result.ok) throw new Error(`${model}: ${result.violations.length} violation(s)`);
 }

@@ -117,7 +117,9 @@ async function precisionRecallTflite(model: string, datasetYaml: string): Promis
 function ensureHead(graph: Graph): YoloHeadSpec {
   // The layers importer may not copy the model's userDefinedMetadata head into the graph; the demo
   // model's head is known here, so quantizeInt8 still splits the graph at the per-level sigmoids.
-  if (graph.meta.headSpec?.kind !== DEMO_HEAD.kind) graph.meta.headSpec = DEMO_HEAD;
+  // With the class names, so the int8 file names its classes ('square', not 'class 1').
+  const named: YoloHeadSpec = { ...DEMO_HEAD, classNames: [...DEMO_CLASS_NAMES] };
+  if (graph.meta.headSpec?.kind !== DEMO_HEAD.kind) graph.meta.headSpec = named;
   return graph.meta.headSpec as YoloHeadSpec;
 }
 

@@ -86,6 +86,12 @@ export interface QuantizeInt8Options {
    * or { samples, mode: 'sequential' | 'one-shot' }. Overrides recipe.biasCorrection; the default is in BIAS_CORRECTION_DEFAULTS.
    */
   biasCorrection?: boolean | Partial<BiasCorrectionSettings>;
+  /**
+   * Class names by id, stored in the written file's metadata with the head spec (so `detect`, `eval`
+   * draw and print names). They replace the names the source carries; their count must be the head's
+   * class count. Default: the source's own (ultralytics metadata.yaml or embedded metadata).
+   */
+  classNames?: string[];
 }
 
 export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
