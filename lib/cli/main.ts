@@ -10,7 +10,7 @@ import { READ_LIMITS, readRegularFile, readRegularTextFile } from '../util/read-
 import { checkOutputPath } from '../util/fs.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
-import { formatEvalTable, formatTable, formatBytes } from './table.js';
+import { formatClassTable, formatEvalTable, formatTable, formatBytes } from './table.js';
 import { closestWord, joinNegativeValues } from './args.js';
 import { annotatedPicturePath, nextPredictDir } from './predict-dir.js';
 
@@ -105,13 +105,15 @@ layer alone adds, as an SQNR in dB against the float model (lower = more sensiti
   --head <split|keep>, --head-cut <cut>, --backend <b>   as for quantize`,
   eval: `usage: yolo-int8 eval <model.tflite> --data <dataset> [--offset N] [--limit N]
 
-COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings), LiteRT latency and file size.
+Precision, recall, COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings) overall and
+per class (with the class names the file carries), LiteRT latency and file size.
 <dataset>: an images folder, a dataset root with images/ and labels/ (several splits: val), an
 ultralytics dataset .yaml (its val), a .txt list of images or a glob. Labels: images/ -> labels/, .txt.
 Images are taken in name order; --offset skips the first N, --limit caps the count.`,
   compare: `usage: yolo-int8 compare <a.tflite> <b.tflite> [...] --data <dataset> [--offset N] [--limit N]
 
 Evaluates every model on the same images in the same run and prints one table (<dataset>: as for eval).
+  --per-class  also each model's per-class table (as eval prints it)
   --fidelity   also compare each model's outputs and detections with the first model's`,
   inspect: `usage: yolo-int8 inspect <model.tflite>
 
@@ -201,7 +203,7 @@ const COMMAND_OPTIONS = {
     backend: { type: 'string' },
   },
   eval: EVAL_SLICE,
-  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' } },
+  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' }, 'per-class': { type: 'boolean' } },
   inspect: {},
   check: {},
   detect: {
@@ -523,6 +525,9 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
   } else {
     ctx.print(`${slice.images}: ${sliceText(slice, result.images)}, ${result.labels} labelled objects`);
     ctx.print(formatEvalTable([{ name: model, ...result }]));
+    ctx.print('');
+    ctx.print(formatClassTable({ ...result, instances: result.labels }, result.classes));
+    ctx.print(EVAL_LEGEND(result.confidence));
   }
 }
 
@@ -554,6 +559,13 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
   }
   ctx.print(`${slice.images}: ${sliceText(slice, results[0].result.images)}, ${results[0].result.labels} labelled objects`);
   ctx.print(formatEvalTable(results.map((r) => ({ name: r.model, ...r.result }))));
+  if (values['per-class']) {
+    for (const { model, result } of results) {
+      ctx.print(`\n${model}:`);
+      ctx.print(formatClassTable({ ...result, instances: result.labels }, result.classes));
+    }
+  }
+  ctx.print(EVAL_LEGEND());
   if (fidelity.length) {
     ctx.print(`\nfidelity to ${positionals[0]} (detections with the reference's predict NMS - YOLOv5 conf 0.25 / IoU 0.45, YOLOv8/11 0.25 / 0.7 - matched by class and IoU >= 0.5):`);
     ctx.print(
@@ -568,8 +580,24 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
         ]),
       ),
     );
+    ctx.print(FIDELITY_LEGEND);
   }
 }
+
+/** What the evaluation columns mean (printed under the tables). */
+function EVAL_LEGEND(confidence?: number): string {
+  return (
+    `P, R: precision and recall at IoU 0.5, at the one confidence where the class-mean F1 is highest` +
+    `${confidence !== undefined ? ` (here ${confidence.toFixed(3)})` : ''}, as ultralytics val; mAP: ultralytics val NMS (conf 0.001)`
+  );
+}
+
+const FIDELITY_LEGEND = [
+  'max output error / range: the largest |model - reference| of any output value, over that output\'s range in the',
+  '  reference (max - min) on these images: a worst case over millions of values, large even when detections agree;',
+  'detections matched: the reference\'s detections that the model also finds (same class, IoU >= 0.5);',
+  'matched IoU: mean IoU of those pairs; score error: mean |score difference| of those pairs.',
+].join('\n');
 
 async function cmdInspect(ctx: Context, _values: Values, positionals: string[]): Promise<void> {
   expectPositionals('inspect', positionals, ['model.tflite']);
