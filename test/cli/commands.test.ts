@@ -15,6 +15,7 @@ import { formatBar } from '../../lib/cli/progress.js';
 import { runCli } from '../support/cli.js';
 import { BUS_JPG, COCO128_YAML, YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 import * as tf from '@tensorflow/tfjs';
+import { readyQuietly } from '../../lib/graph/backend.js';
 
 describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
   let work: string;
@@ -26,7 +27,7 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     modelDir = path.join(work, 'model');
     // The demo architecture, untrained (seeded), saved as a TF.js layers model folder. Building it
     // creates tensors, so the TF.js backend must have finished starting.
-    await tf.ready();
+    await readyQuietly(); // tf.ready() without the cpu backend's Node.js banner
     await buildDemoModels(3).inference.save(fsSaveHandler(modelDir));
     imagesDir = (await writeDataset(path.join(work, 'images'), { count: 6, seed: 11, size: 128 })).imagesDir;
   });

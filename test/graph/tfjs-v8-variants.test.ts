@@ -64,7 +64,8 @@ async function runTfjs(dir: string, input: Float32Array, shape: number[]): Promi
   const model = await loadGraphModelFromDir(dir);
   const x = tf.tensor(input, shape, 'float32');
   try {
-    const y = (await model.executeAsync(x)) as tf.Tensor;
+    // execute, not executeAsync: no control flow in a v8 export (executeAsync would say so on the console).
+    const y = model.execute(x) as tf.Tensor;
     const data = (await y.data()) as Float32Array;
     y.dispose();
     return data;
