@@ -385,7 +385,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
   });
   ctx.progress.finishLine();
-  if (classNames && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
+  if (typeof values.names === 'string' && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
   await writeFileAtomic(output, result.tflite);
   if (typeof values.report === 'string') await writeFileAtomic(values.report, toJson(result.report) + '\n');
   if (ctx.json) {
