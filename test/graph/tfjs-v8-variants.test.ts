@@ -2,7 +2,7 @@
 // the fused-conv export itself, the older converters' Conv2D + BiasAdd/AddV2 form, and weight
 // manifests in float32, float16 and uint8/uint16-affine. The variants are built from the real
 // fixture in a temp dir; each is imported, run in float and compared with TF.js's own
-// tf.loadGraphModel + executeAsync of the same files and with the fixture's IR output.
+// tf.loadGraphModel + execute of the same files and with the fixture's IR output.
 // Also: Softmax over a non-last axis and rank-5 Transpose, in float and in LiteRT (float / int8).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -126,7 +126,7 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('the fixture itself: IR output equals tf.loadGraphModel + executeAsync', async () => {
+  it('the fixture itself: IR output equals tf.loadGraphModel + execute', async () => {
     const reference = await runTfjs(src, input, [1, SIZE, SIZE, 3]);
     const errs = rowBlockErrors(fixtureIr, reference, ROWS, BLOCKS);
     console.log(`    fixture IR vs TF.js: boxes ${errs[0].maxErr.toExponential(2)} px, classes ${errs[1].maxErr.toExponential(2)}`);

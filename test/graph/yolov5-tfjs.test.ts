@@ -43,7 +43,7 @@ describe('YOLOv5n TF.js graph model', function () {
     expect(g.nodes.some((n) => /nms/.test(n.name))).to.equal(false);
   });
 
-  it('IR float output matches tf.GraphModel.executeAsync within 1e-4 (before and after passes)', async function () {
+  it('IR float output matches tf.GraphModel.execute within 1e-4 (before and after passes)', async function () {
     const raw = await importTfjsGraphModel(path.join(dir, 'model.json'));
     const g = runDefaultPasses(raw);
     const counts: Record<string, number> = {};
