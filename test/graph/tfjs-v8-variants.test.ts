@@ -236,7 +236,7 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
 });
 
 describe('YOLOv8n-pose TF.js graph model (yolov8n-pose_hand_web_model)', function () {
-  it('IR output equals tf.loadGraphModel + executeAsync on a letterboxed zidane.jpg', async function () {
+  it('IR output equals tf.loadGraphModel + execute on a letterboxed zidane.jpg', async function () {
     requireFixtures(this);
     expect(await initBackend('wasm')).to.equal('wasm');
     const dir = POSE_WEB_MODEL;
