@@ -17,7 +17,8 @@ function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 describe('install: npm pack -> npm install -g <tarball> -> yolo-int8 from another folder', function () {
-  this.timeout(600_000);
+  // npm pack (a build) + a global install + the demo: about a minute idle, 9 minutes measured at load 25.
+  this.timeout(900_000);
   let work: string;
   let tarball: string;
   let files: string[];
