@@ -2,6 +2,7 @@
 // all the work is done by the public API, imported lazily so `--help` and bad arguments answer fast.
 import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { packageVersion } from '../util/package.js';
@@ -9,7 +10,9 @@ import { READ_LIMITS, readRegularFile, readRegularTextFile } from '../util/read-
 import { checkOutputPath } from '../util/fs.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
-import { formatEvalTable, formatTable, formatBytes } from './table.js';
+import { formatClassTable, formatEvalTable, formatTable, formatBytes } from './table.js';
+import { closestWord, joinNegativeValues } from './args.js';
+import { annotatedPicturePath, nextPredictDir } from './predict-dir.js';
 
 export interface CliIo {
   stdout: { write(s: string): unknown };
@@ -33,7 +36,7 @@ commands:
   compare <a.tflite> <b.tflite> ... --data <dataset>   the same evaluation of several models, one table
   inspect <model.tflite>                               ops, I/O tensors, quantization, integer-only check
   check <model.tflite>                                 verify the TFLite int8 spec and runtime rules (exit 1 on violations)
-  detect <model.tflite> <image> [-o out.png]           detections on one image (original pixels)
+  detect <model.tflite> <image> [-o out.png]           detections on one image, saved annotated (runs/detect/predict*)
   demo [--out dir]                                     offline end-to-end demo on the embedded model
 
 options for every command:
@@ -80,7 +83,10 @@ const HELP: Record<Command, string> = {
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
   --holdout <dataset>     a second set the chosen model is also measured on (not used for the choice)
-  --write-best            write the best model found even when the target cannot be met`,
+  --write-best            write the best model found even when the target cannot be met
+  --names <file|coco>     class names stored in the file (detect, eval and compare print them): a
+                          dataset yaml, a text file with one name per line, or coco (COCO-80).
+                          Default: the source's own (ultralytics metadata), else the --calib yaml's`,
   analyze: `usage: yolo-int8 analyze <model> --calib <images> [--data <dataset>] [--top N] [--chart out.png] [options]
 
 Sensitivity of every quantized layer (convolutions, activations, adds, ...): the output error that
@@ -103,13 +109,15 @@ layer alone adds, as an SQNR in dB against the float model (lower = more sensiti
   --head <split|keep>, --head-cut <cut>, --backend <b>   as for quantize`,
   eval: `usage: yolo-int8 eval <model.tflite> --data <dataset> [--offset N] [--limit N]
 
-COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings), LiteRT latency and file size.
+Precision, recall, COCO-style mAP@0.5 and mAP@0.5:0.95 (ultralytics val NMS settings) overall and
+per class (with the class names the file carries), LiteRT latency and file size.
 <dataset>: an images folder, a dataset root with images/ and labels/ (several splits: val), an
 ultralytics dataset .yaml (its val), a .txt list of images or a glob. Labels: images/ -> labels/, .txt.
 Images are taken in name order; --offset skips the first N, --limit caps the count.`,
   compare: `usage: yolo-int8 compare <a.tflite> <b.tflite> [...] --data <dataset> [--offset N] [--limit N]
 
 Evaluates every model on the same images in the same run and prints one table (<dataset>: as for eval).
+  --per-class  also each model's per-class table (as eval prints it)
   --fidelity   also compare each model's outputs and detections with the first model's`,
   inspect: `usage: yolo-int8 inspect <model.tflite>
 
@@ -122,15 +130,23 @@ operator-code references, constant buffer sizes, scales and zero points, symmetr
 bias type and scale (input scale x weight scale), the fixed outputs of LOGISTIC / SOFTMAX / TANH,
 equal parameters on CONCATENATION and data-movement ops, operator versions. Prints one line per
 violation (with --json, { ok, violations: [{ rule, where, message }] }); exit code 1 when any.`,
-  detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png] [--conf 0.25] [--iou 0.45] [--names file]
+  detect: `usage: yolo-int8 detect <model.tflite> <image> [-o out.png | --no-save] [--conf C] [--iou T] [--names file]
 
-Prints detections in original-image pixels. --names reads class names from a dataset yaml
-('names:') or a text file with one name per line; -o writes an annotated PNG.`,
+Prints detections in original-image pixels.
+  --conf <C>         score threshold (default 0.25, as ultralytics predict)
+  --iou <T>          NMS IoU threshold; default per family, as ultralytics predict:
+                     YOLOv5 0.45, YOLOv8 / YOLO11 0.7
+  --names <file>     class names from a dataset yaml ('names:') or a text file with one name per
+                     line (default: the names the model file carries)
+  -o <out.png>       write the annotated picture here (default: runs/detect/predict<N>/<image>.png,
+                     a new folder each run, as yolo predict)
+  --no-save          print the detections only, write no picture`,
   demo: `usage: yolo-int8 demo [--out dir]
 
 Offline end-to-end run on the embedded demo detector: generates synthetic calibration and test
 images, quantizes to int8, evaluates the float and int8 models, writes an annotated PNG.
-  --out <dir>   where to write the images, the int8 model and the PNG (default: a temp folder)`,
+  --out <dir>   where to write (and keep) the images, the int8 model and the PNG (default: a temp
+                folder, removed when the demo ends)`,
 };
 
 const GLOBAL_OPTIONS = {
@@ -173,6 +189,7 @@ const COMMAND_OPTIONS = {
     val: { type: 'string' },
     holdout: { type: 'string' },
     'write-best': { type: 'boolean' },
+    names: { type: 'string' },
   },
   analyze: {
     ...EVAL_SLICE,
@@ -193,11 +210,12 @@ const COMMAND_OPTIONS = {
     backend: { type: 'string' },
   },
   eval: EVAL_SLICE,
-  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' } },
+  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' }, 'per-class': { type: 'boolean' } },
   inspect: {},
   check: {},
   detect: {
     output: { type: 'string', short: 'o' },
+    'no-save': { type: 'boolean' },
     conf: { type: 'string' },
     iou: { type: 'string' },
     names: { type: 'string' },
@@ -209,10 +227,11 @@ type Values = Record<string, string | boolean | undefined>;
 
 /** parseArgs with errors rewritten as one-line UsageErrors that name the command. */
 function parseCommand(command: Command, args: string[]): { values: Values; positionals: string[] } {
+  const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
   try {
     const { values, positionals } = parseArgs({
-      args,
-      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      args: joinNegativeValues(args, options),
+      options,
       allowPositionals: true,
       strict: true,
     });
@@ -222,7 +241,9 @@ function parseCommand(command: Command, args: string[]): { values: Values; posit
     const msg = (e as Error).message;
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const opt = /'([^']+)'/.exec(msg)?.[1] ?? msg;
-      throw new UsageError(`${command}: unknown option '${opt}' (see 'yolo-int8 ${command} --help')`);
+      const known = Object.keys(options).map((o) => `--${o}`);
+      const near = closestWord(opt.replace(/=.*$/, ''), known);
+      throw new UsageError(`${command}: unknown option '${opt}'${near ? `; did you mean ${near}?` : ''} (see 'yolo-int8 ${command} --help')`);
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       throw new UsageError(`${command}: ${msg.split('\n')[0].replace(/^Option /, 'option ')}`);
@@ -275,8 +296,9 @@ function requireFile(file: string, what: string): void {
   if (!fs.existsSync(file)) throw new Error(`${file}: ${what} not found`);
 }
 
-/** Class names from a dataset yaml (`names:`) or a text file with one name per line. */
+/** Class names from a dataset yaml (`names:`), a text file with one name per line, or `coco` (the built-in COCO-80 list). */
 export async function readClassNames(file: string): Promise<string[]> {
+  if (file === 'coco' && !fs.existsSync(file)) return [...(await import('../yolo/coco-names.js')).COCO_CLASS_NAMES];
   const text = readRegularTextFile(file, 'class names file');
   if (/\.ya?ml$/i.test(file)) {
     const { parseDatasetYaml } = await import('../yolo/dataset.js');
@@ -350,6 +372,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
   if (imageCount < 8) ctx.note(`warning: ${imageCount} calibration image(s); ranges from so few are rarely representative (use 64 or more)`);
   const accuracy = accuracyOption(ctx, values);
+  const classNames = await quantizeClassNames(ctx, model, values.names, calib);
 
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
@@ -369,9 +392,11 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ...(learnedRounding !== undefined ? { learnedRounding } : {}),
     backend,
     ...(accuracy ? { accuracy } : {}),
+    ...(classNames ? { classNames } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
   });
   ctx.progress.finishLine();
+  if (typeof values.names === 'string' && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
   await writeFileAtomic(output, result.tflite);
   if (typeof values.report === 'string') await writeFileAtomic(values.report, toJson(result.report) + '\n');
   if (ctx.json) {
@@ -384,6 +409,20 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     }
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
   }
+}
+
+/**
+ * quantize's class names: --names, else (when the source carries none of its own: a YOLOv5 TF.js
+ * export) the names of the --calib dataset's yaml; undefined keeps the source's.
+ */
+async function quantizeClassNames(ctx: Context, model: string, names: string | boolean | undefined, calib: string): Promise<string[] | undefined> {
+  if (typeof names === 'string') return readClassNames(names);
+  const { readModelInfoBeside, readModelInfoFromTflite } = await import('../graph/importers/model-info.js');
+  const own = /\.tflite$/i.test(model) ? readModelInfoFromTflite(readRegularFile(model, 'model file', READ_LIMITS.model), model) : readModelInfoBeside(model);
+  if (own?.names?.length) return undefined;
+  const fromCalib = resolveDataset(calib, { purpose: 'calibration' }).names;
+  if (fromCalib?.length) ctx.note(`class names: ${fromCalib.length} from the --calib dataset's yaml (--names overrides)`);
+  return fromCalib?.length ? fromCalib : undefined;
 }
 
 /** --max-drop / --min-sqnr / --val / --write-best -> quantizeInt8's accuracy option. */
@@ -499,6 +538,9 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
   } else {
     ctx.print(`${slice.images}: ${sliceText(slice, result.images)}, ${result.labels} labelled objects`);
     ctx.print(formatEvalTable([{ name: model, ...result }]));
+    ctx.print('');
+    ctx.print(formatClassTable({ ...result, instances: result.labels }, result.classes));
+    ctx.print(EVAL_LEGEND(result.confidence));
   }
 }
 
@@ -530,6 +572,13 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
   }
   ctx.print(`${slice.images}: ${sliceText(slice, results[0].result.images)}, ${results[0].result.labels} labelled objects`);
   ctx.print(formatEvalTable(results.map((r) => ({ name: r.model, ...r.result }))));
+  if (values['per-class']) {
+    for (const { model, result } of results) {
+      ctx.print(`\n${model}:`);
+      ctx.print(formatClassTable({ ...result, instances: result.labels }, result.classes));
+    }
+  }
+  ctx.print(EVAL_LEGEND());
   if (fidelity.length) {
     ctx.print(`\nfidelity to ${positionals[0]} (detections with the reference's predict NMS - YOLOv5 conf 0.25 / IoU 0.45, YOLOv8/11 0.25 / 0.7 - matched by class and IoU >= 0.5):`);
     ctx.print(
@@ -544,8 +593,24 @@ async function cmdCompare(ctx: Context, values: Values, positionals: string[]): 
         ]),
       ),
     );
+    ctx.print(FIDELITY_LEGEND);
   }
 }
+
+/** What the evaluation columns mean (printed under the tables). */
+function EVAL_LEGEND(confidence?: number): string {
+  return (
+    `P, R: precision and recall at IoU 0.5, at the one confidence where the class-mean F1 is highest` +
+    `${confidence !== undefined ? ` (here ${confidence.toFixed(3)})` : ''}, as ultralytics val; mAP: ultralytics val NMS (conf 0.001)`
+  );
+}
+
+const FIDELITY_LEGEND = [
+  'max output error / range: the largest |model - reference| of any output value, over that output\'s range in the',
+  '  reference (max - min) on these images: a worst case over millions of values, large even when detections agree;',
+  'detections matched: the reference\'s detections that the model also finds (same class, IoU >= 0.5);',
+  'matched IoU: mean IoU of those pairs; score error: mean |score difference| of those pairs.',
+].join('\n');
 
 async function cmdInspect(ctx: Context, _values: Values, positionals: string[]): Promise<void> {
   expectPositionals('inspect', positionals, ['model.tflite']);
@@ -570,13 +635,15 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const [model, image] = positionals;
   const conf = parseFloatOption('conf', values.conf, 0, 1);
   const iou = parseFloatOption('iou', values.iou, 0, 1);
+  if (values['no-save'] && values.output !== undefined) throw new UsageError('detect: give one of -o <out.png> and --no-save');
   requireFile(model, 'model');
   requireFile(image, 'image');
   const { loadYoloModel } = await import('../yolo/evaluate.js');
   const yolo = await loadYoloModel(model);
   // --names wins; otherwise the names the file carries (our head spec, or ultralytics' embedded metadata).
   const names = typeof values.names === 'string' ? await readClassNames(values.names) : (yolo.classNames ?? []);
-  const out = typeof values.output === 'string' ? values.output : undefined;
+  const out = values['no-save'] ? undefined : typeof values.output === 'string' ? values.output : annotatedPicturePath(nextPredictDir(), image);
+  if (typeof values.output === 'string' && out) checkOutputPath(out, [model, image], 'picture');
   let detections, ms;
   try {
     // Only the options given: an undefined key would override the DETECT_NMS defaults.
@@ -588,6 +655,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
     yolo.runner.dispose();
   }
   if (out) {
+    fs.mkdirSync(path.dirname(out), { recursive: true });
     const { drawDetections } = await import('../yolo/draw.js');
     await drawDetections(image, detections, out, names);
   }
@@ -616,9 +684,19 @@ async function cmdCheck(ctx: Context, _values: Values, positionals: string[]): P
   requireFile(model, 'model');
   const { checkTflite, formatCheckResult } = await import('../tflite/check.js');
   // Lenient: what LiteRT runs is not a violation (strict findings are printed as notes).
-  const result = checkTflite(readRegularFile(model, 'model file', READ_LIMITS.model), { label: model, strict: false });
-  if (ctx.json) ctx.emitJson({ command: 'check', model, ...result });
-  else ctx.print(formatCheckResult(result, model));
+  const bytes = readRegularFile(model, 'model file', READ_LIMITS.model);
+  const result = checkTflite(bytes, { label: model, strict: false });
+  // Not a violation: a float or dynamic-range file is valid TFLite, but not what `quantize` writes.
+  const { inspectTflite } = await import('../tflite/inspect.js');
+  const { floatTensors } = result.ok ? inspectTflite(bytes, model) : { floatTensors: [] as string[] };
+  const fullInteger = result.ok ? floatTensors.length === 0 : undefined;
+  if (ctx.json) ctx.emitJson({ command: 'check', model, ...result, ...(fullInteger !== undefined ? { fullInteger } : {}) });
+  else {
+    ctx.print(formatCheckResult(result, model));
+    if (fullInteger === false) {
+      ctx.print(`  note: not full-integer: ${floatTensors.length} float tensor(s) (e.g. ${floatTensors.slice(0, 3).join(', ')}); 'yolo-int8 inspect' lists them`);
+    }
+  }
   // Exit code 1 through the usual error path (one line on stderr).
   if (!result.ok) throw new Error(`${model}: ${result.violations.length} violation(s)`);
 }
@@ -668,7 +746,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 0;
     }
     if (!(COMMANDS as readonly string[]).includes(first)) {
-      throw new UsageError(`unknown command '${first}' (commands: ${COMMANDS.join(', ')}; see 'yolo-int8 --help')`);
+      const near = closestWord(first, COMMANDS);
+      throw new UsageError(`unknown command '${first}'${near ? `; did you mean '${near}'?` : ''} (commands: ${COMMANDS.join(', ')}; see 'yolo-int8 --help')`);
     }
     const command = first as Command;
     const { values, positionals } = parseCommand(command, rest);

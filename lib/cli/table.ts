@@ -26,16 +26,38 @@ function formatMap(x: number): string {
 
 interface EvalRow {
   name: string;
+  precision: number;
+  recall: number;
   mAP50: number;
   mAP50_95: number;
   latencyMs: { median: number; p90: number };
   fileBytes: number;
 }
 
-/** The evaluation table shared by `eval`, `compare` and `demo`. */
+/** The evaluation table shared by `eval` and `compare` (P and R as ultralytics val: at the max-F1 confidence). */
 export function formatEvalTable(rows: EvalRow[]): string {
   return formatTable(
-    ['model', 'mAP50', 'mAP50-95', 'latency median', 'latency p90', 'size'],
-    rows.map((r) => [r.name, formatMap(r.mAP50), formatMap(r.mAP50_95), formatMs(r.latencyMs.median), formatMs(r.latencyMs.p90), formatBytes(r.fileBytes)]),
+    ['model', 'P', 'R', 'mAP50', 'mAP50-95', 'latency median', 'latency p90', 'size'],
+    rows.map((r) => [r.name, formatMap(r.precision), formatMap(r.recall), formatMap(r.mAP50), formatMap(r.mAP50_95), formatMs(r.latencyMs.median), formatMs(r.latencyMs.p90), formatBytes(r.fileBytes)]),
+  );
+}
+
+interface ClassRow {
+  classId: number;
+  name?: string;
+  images: number;
+  instances: number;
+  precision: number;
+  recall: number;
+  mAP50: number;
+  mAP50_95: number;
+}
+
+/** The per-class table of `yolo val`: an 'all' row, then one row per class present in the labels. */
+export function formatClassTable(all: Omit<ClassRow, 'classId'>, classes: ClassRow[]): string {
+  const row = (name: string, r: Omit<ClassRow, 'classId'>) => [name, String(r.images), String(r.instances), formatMap(r.precision), formatMap(r.recall), formatMap(r.mAP50), formatMap(r.mAP50_95)];
+  return formatTable(
+    ['class', 'images', 'instances', 'P', 'R', 'mAP50', 'mAP50-95'],
+    [row('all', all), ...classes.map((c) => row(c.name ?? `class ${c.classId}`, c))],
   );
 }

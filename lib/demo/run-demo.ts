@@ -24,7 +24,10 @@ import { countImage, precisionRecall, DEMO_OPERATING_NMS, DEMO_SCORE_THRESHOLD, 
 import { DEMO_CLASS_NAMES, DEMO_HEAD, DEMO_INPUT_SIZE, demoModelDir, loadDemoModel } from './model.js';
 
 export interface RunDemoOptions {
-  /** Folder for the generated images, the int8 model and the annotated PNG (default: a new temp folder). */
+  /**
+   * Folder for the generated images, the int8 model and the annotated PNG, kept. Default: a new temp
+   * folder that is removed before runDemo returns (success or failure), so nothing is left behind.
+   */
   outDir?: string;
   /** Progress of the long steps: 'generate', 'calibrate', 'evaluate float', 'evaluate int8'. */
   onProgress?: (step: string, done: number, total: number) => void;
@@ -59,6 +62,8 @@ export interface DemoModelRow {
 
 export interface RunDemoResult {
   outDir: string;
+  /** True when outDir was a temp folder, now removed (with the model and PNG it held). */
+  removed: boolean;
   int8Model: string;
   testDataset: string;
   annotatedPng: string;
@@ -112,7 +117,9 @@ async function precisionRecallTflite(model: string, datasetYaml: string): Promis
 function ensureHead(graph: Graph): YoloHeadSpec {
   // The layers importer may not copy the model's userDefinedMetadata head into the graph; the demo
   // model's head is known here, so quantizeInt8 still splits the graph at the per-level sigmoids.
-  if (graph.meta.headSpec?.kind !== DEMO_HEAD.kind) graph.meta.headSpec = DEMO_HEAD;
+  // With the class names, so the int8 file names its classes ('square', not 'class 1').
+  const named: YoloHeadSpec = { ...DEMO_HEAD, classNames: [...DEMO_CLASS_NAMES] };
+  if (graph.meta.headSpec?.kind !== DEMO_HEAD.kind) graph.meta.headSpec = named;
   return graph.meta.headSpec as YoloHeadSpec;
 }
 
@@ -205,13 +212,25 @@ async function demoModel(options: RunDemoOptions): Promise<NonNullable<RunDemoOp
 }
 
 export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResult> {
+  if (options.outDir !== undefined) {
+    fs.mkdirSync(options.outDir, { recursive: true });
+    return runDemoIn(options.outDir, false, options);
+  }
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-demo-'));
+  try {
+    return await runDemoIn(temp, true, options);
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** The demo with its files in `outDir`; `temporary`: the caller removes outDir afterwards. */
+async function runDemoIn(outDir: string, temporary: boolean, options: RunDemoOptions): Promise<RunDemoResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
   const progress = options.onProgress ?? (() => {});
   const numCalib = options.calibrationImages ?? 64;
   const numTest = options.testImages ?? 64;
-  const outDir = options.outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-demo-'));
-  fs.mkdirSync(outDir, { recursive: true });
   const model = await demoModel(options);
 
   log(`demo: writing ${numCalib} calibration and ${numTest} test images (${DEMO_INPUT_SIZE}x${DEMO_INPUT_SIZE} synthetic shapes) to ${outDir}`);
@@ -249,9 +268,10 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
 
   const table = formatDemoTable([floatRow, int8Row]);
   const seconds = (performance.now() - t0) / 1000;
-  logSummary(log, { numTest, testYaml: test.yamlPath, floatRuntime, table, int8Model, allInteger: report.allInteger, annotatedPng, detections: detections.length, seconds });
+  logSummary(log, { numTest, testYaml: test.yamlPath, floatRuntime, table, int8Model, allInteger: report.allInteger, annotatedPng, detections: detections.length, seconds, temporary });
   return {
     outDir,
+    removed: temporary,
     int8Model,
     testDataset: test.yamlPath,
     annotatedPng,
@@ -266,7 +286,7 @@ export async function runDemo(options: RunDemoOptions = {}): Promise<RunDemoResu
   };
 }
 
-function logSummary(log: (s: string) => void, s: { numTest: number; testYaml: string; floatRuntime: RunDemoResult['floatRuntime']; table: string; int8Model: string; allInteger: boolean; annotatedPng: string; detections: number; seconds: number }): void {
+function logSummary(log: (s: string) => void, s: { numTest: number; testYaml: string; floatRuntime: RunDemoResult['floatRuntime']; table: string; int8Model: string; allInteger: boolean; annotatedPng: string; detections: number; seconds: number; temporary: boolean }): void {
   log('');
   log(`${s.numTest} test images (${s.testYaml}); float model run with ${s.floatRuntime === 'tfjs-ir' ? 'TF.js' : 'LiteRT'}, int8 with LiteRT`);
   log(s.table);
@@ -277,6 +297,7 @@ function logSummary(log: (s: string) => void, s: { numTest: number; testYaml: st
   log('');
   log(`int8 model: ${s.int8Model} (all tensors integer: ${s.allInteger ? 'yes' : 'no'})`);
   log(`annotated test image: ${s.annotatedPng} (${s.detections} detections)`);
+  if (s.temporary) log(`(a temporary folder, removed now: 'yolo-int8 demo --out <dir>' keeps the images, the model and the picture)`);
   log(`done in ${s.seconds.toFixed(1)} s`);
 }
 

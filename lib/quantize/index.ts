@@ -97,6 +97,12 @@ export interface QuantizeInt8Options {
    * true, false (default) or { samples, rows, sweeps } (defaults in LEARNED_ROUNDING_DEFAULTS).
    */
   learnedRounding?: boolean | Partial<LearnedRoundingSettings>;
+  /**
+   * Class names by id, stored in the written file's metadata with the head spec (so `detect`, `eval`
+   * draw and print names). They replace the names the source carries; their count must be the head's
+   * class count. Default: the source's own (ultralytics metadata.yaml or embedded metadata).
+   */
+  classNames?: string[];
 }
 
 export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {

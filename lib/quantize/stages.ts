@@ -72,6 +72,8 @@ export interface PreparedGraph {
 
 export interface PrepareOptions {
   outputs?: string[];
+  /** Class names replacing the source's (QuantizeInt8Options.classNames). */
+  classNames?: string[];
   /**
    * Cross-layer equalization before calibration (Nagel et al. 2019; lib/graph/passes/equalize.ts):
    * per-channel weight ranges of consecutive layers evened out through ReLU / LeakyReLU / PReLU /
@@ -90,9 +92,21 @@ function specConsequences(spec: HeadSpecData | undefined, head: HeadPlugin | und
   return { overrides: head.overrides(spec), fileMetadata: head.metadata(spec) };
 }
 
+/** Where ModelInfo.names came from when the caller gave them (a head plug-in insists they fit). */
+export const GIVEN_CLASS_NAMES = 'options.classNames';
+
+/** The graph with the caller's class names in place of the source's (the head plug-in stores them). */
+function withGivenClassNames(graph: Graph, names: string[] | undefined): Graph {
+  if (names === undefined) return graph;
+  if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n === '')) {
+    throw new Error(`${graph.meta.source}: classNames must be a non-empty list of non-empty strings`);
+  }
+  return { ...graph, meta: { ...graph.meta, modelInfo: { ...graph.meta.modelInfo, from: GIVEN_CLASS_NAMES, names: [...names] } } };
+}
+
 /** Import + default passes + the head treatment (shared by quantizeInt8 and exportFloatTflite). */
 export async function prepareGraph(source: ModelSource, options: PrepareOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<PreparedGraph> {
-  const imported = adoptSourceHead(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }), plugin.head);
+  const imported = adoptSourceHead(withGivenClassNames(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }), options.classNames), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
   if (graph.inputs.length !== 1) {

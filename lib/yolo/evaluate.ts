@@ -12,6 +12,7 @@ import type { ModelInfo } from '../ir/graph.js';
 import { decodeModelOutputs, type DecodedRows } from './decode.js';
 import { nonMaxSuppression, detectionsToOriginal, boxIou, EVAL_NMS, DETECT_NMS, type Detection, type NmsOptions } from './nms.js';
 import { matchImage, apPerClass, type ImageStats } from './metrics.js';
+import { precisionRecallAtMaxF1, type ClassPrecisionRecall } from './precision-recall.js';
 import { loadDataset, readYoloLabels, labelsToPixels, type DatasetInfo } from './dataset.js';
 import { percentile } from '../util/stats.js';
 import { READ_LIMITS, readRegularFile } from '../util/read-file.js';
@@ -129,6 +130,12 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number, image: string) => void;
 }
 
+export interface EvaluatedClass extends ClassPrecisionRecall {
+  name?: string;
+  mAP50: number;
+  mAP50_95: number;
+}
+
 export interface EvaluateResult {
   images: number;
   labels: number;
@@ -140,6 +147,16 @@ export interface EvaluateResult {
   fileBytes: number;
   /** AP per class present in the labels: classId -> [AP50, AP50-95]. */
   perClass: Record<number, [number, number]>;
+  /**
+   * Precision and recall as ultralytics val prints them: at the one confidence where the class-mean F1
+   * (IoU 0.5) is highest (lib/yolo/precision-recall.ts), means over the classes present in the labels.
+   */
+  precision: number;
+  recall: number;
+  /** The confidence P and R were read at. */
+  confidence: number;
+  /** Per class present in the labels: its name (the file's, else the dataset yaml's), counts, P, R, AP. */
+  classes: EvaluatedClass[];
   /** How `images` was read: layout, the split used, the number of images it holds. */
   dataset: DatasetInfo;
 }
@@ -156,12 +173,12 @@ function selectItems(options: EvaluateOptions, needLabels: boolean) {
   const offset = options.offset ?? 0;
   const items = ds.items.slice(offset, options.limit !== undefined ? offset + options.limit : undefined);
   if (items.length === 0) throw new Error(`${options.images}: no images in the selected slice (offset ${offset}, limit ${options.limit})`);
-  return { items, info: ds.info };
+  return { items, info: ds.info, names: ds.names };
 }
 
 /** COCO-style mAP@0.5 and mAP@0.5:0.95 of a YOLOv5 .tflite on a YOLO-format dataset, run through LiteRT. */
 export async function evaluate(model: ModelSource, options: EvaluateOptions): Promise<EvaluateResult> {
-  const { items, info } = selectItems(options, true);
+  const { items, info, names: datasetNames } = selectItems(options, true);
   const { runner, owned, fileBytes, bytes } = await openRunner(model);
   try {
     const yolo = new YoloModel(runner, bytes);
@@ -187,11 +204,18 @@ export async function evaluate(model: ModelSource, options: EvaluateOptions): Pr
     ap.classes.forEach((c, k) => {
       perClass[c] = [ap.ap[k][0], ap.ap[k].reduce((a, b) => a + b, 0) / ap.ap[k].length];
     });
+    const pr = precisionRecallAtMaxF1(stats);
+    // The file's own names, else the dataset yaml's (as ultralytics val names its rows).
+    const names = yolo.classNames ?? datasetNames;
     return {
       images: items.length,
       labels: labelCount,
       mAP50: ap.mAP50,
       mAP50_95: ap.mAP50_95,
+      precision: pr.precision,
+      recall: pr.recall,
+      confidence: pr.confidence,
+      classes: pr.classes.map((c) => ({ ...(names?.[c.classId] !== undefined ? { name: names[c.classId] } : {}), ...c, mAP50: perClass[c.classId][0], mAP50_95: perClass[c.classId][1] })),
       latencyMs: { median: percentile(times, 50), p90: percentile(times, 90), mean: times.reduce((a, b) => a + b, 0) / times.length },
       fileBytes,
       perClass,

@@ -8,15 +8,23 @@
 import type { Graph } from '../ir/graph.js';
 import type { HeadFamily, HeadPlugin, QuantizerPlugin } from '../quantize/plugin.js';
 import type { RecipeOverride } from '../quantize/recipe.js';
+import { GIVEN_CLASS_NAMES } from '../quantize/stages.js';
 import { HEAD_FAMILIES, describeHeadSpec, headSpecMetadata, outputRolesOf, specOutputs, validateHeadSpec, type HeadSpec } from './families/index.js';
 import { splitMixedOutputTail } from './families/float-tail.js';
 import type { OutputRole } from './families/types.js';
 import { calibrationImages } from './dataset.js';
 import { MAP_METRIC, type MapScore } from './map-metric.js';
 
-/** The source's class names travel in the spec when they fit its class count. */
+/**
+ * The source's class names travel in the spec when they fit its class count (a pose model's metadata
+ * may not); names the caller gave must fit.
+ */
 export function withClassNames<S extends HeadSpec>(spec: S, graph: Graph): S {
-  const names = graph.meta.modelInfo?.names;
+  const info = graph.meta.modelInfo;
+  const names = info?.names;
+  if (names && names.length !== spec.numClasses && info?.from === GIVEN_CLASS_NAMES) {
+    throw new Error(`${graph.meta.source}: ${names.length} class names given, but the detection head has ${spec.numClasses} classes`);
+  }
   return names && names.length === spec.numClasses ? { ...spec, classNames: [...names] } : spec;
 }
 
@@ -34,12 +42,18 @@ function namingClasses(family: (typeof HEAD_FAMILIES)[number]): HeadFamily<HeadS
   };
 }
 
+/** userDefinedMetadata.classNames (a list of the head's class count) in a spec that has none. */
+function withMetadataClassNames(spec: HeadSpec, names: unknown): HeadSpec {
+  const fits = Array.isArray(names) && names.length === spec.numClasses && names.every((n) => typeof n === 'string');
+  return fits && !spec.classNames ? { ...spec, classNames: [...(names as string[])] } : spec;
+}
+
 /** The spec a layers model saved in userDefinedMetadata.yoloHead (validated: its outputs must be the graph's). */
 export function headSpecFromSource(graph: Graph): { spec: HeadSpec; note: string } | undefined {
-  const meta = graph.meta.sourceMetadata as { yoloHead?: unknown } | undefined;
+  const meta = graph.meta.sourceMetadata as { yoloHead?: unknown; classNames?: unknown } | undefined;
   if (meta?.yoloHead === undefined) return undefined;
   const label = graph.meta.source;
-  const spec = validateHeadSpec(meta.yoloHead, `${label}: userDefinedMetadata.yoloHead`);
+  const spec = withClassNames(withMetadataClassNames(validateHeadSpec(meta.yoloHead, `${label}: userDefinedMetadata.yoloHead`), meta.classNames), graph);
   const missing = specOutputs(spec).map((o) => o.name).filter((o) => !graph.outputs.includes(o));
   if (missing.length) {
     throw new Error(`${label}: userDefinedMetadata.yoloHead names outputs ${missing.join(', ')}, but the model outputs are ${graph.outputs.join(', ')}`);

@@ -15,6 +15,7 @@ import { formatBar } from '../../lib/cli/progress.js';
 import { runCli } from '../support/cli.js';
 import { BUS_JPG, COCO128_YAML, YOLOV5N_FP16, YOLOV5N_INT8, requireFixtures } from '../support/fixtures.js';
 import * as tf from '@tensorflow/tfjs';
+import { readyQuietly } from '../../lib/graph/backend.js';
 
 describe('cli: quantize and inspect (small TF.js layers model, generated images)', function () {
   let work: string;
@@ -26,7 +27,7 @@ describe('cli: quantize and inspect (small TF.js layers model, generated images)
     modelDir = path.join(work, 'model');
     // The demo architecture, untrained (seeded), saved as a TF.js layers model folder. Building it
     // creates tensors, so the TF.js backend must have finished starting.
-    await tf.ready();
+    await readyQuietly(); // tf.ready() without the cpu backend's Node.js banner
     await buildDemoModels(3).inference.save(fsSaveHandler(modelDir));
     imagesDir = (await writeDataset(path.join(work, 'images'), { count: 6, seed: 11, size: 128 })).imagesDir;
   });
@@ -160,7 +161,7 @@ describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
     const png = await decodeImage(new Uint8Array(fs.readFileSync(out)));
     expect([png.width, png.height]).to.deep.equal([810, 1080]);
     // Text mode: one line per detection with the class name.
-    const t = await runCli(['detect', int8, bus, '--names', coco, '--conf', '0.5']);
+    const t = await runCli(['detect', int8, bus, '--names', coco, '--conf', '0.5', '--no-save']);
     expect(t.code).to.equal(0);
     const lines = t.stdout.trim().split('\n');
     expect(lines[0]).to.match(/bus\.jpg: \d+ detection\(s\)/);
@@ -180,7 +181,15 @@ describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
     expect(j.stderr).to.match(/evaluate: 4\/4/);
     const t = await runCli(['eval', int8, '--data', coco, '--offset', '64', '--limit', '4', '--quiet']);
     expect(t.stderr).to.equal('');
-    expect(t.stdout).to.match(new RegExp(`yolov5n-int8\\.tflite\\s+${result.mAP50.toFixed(3)}\\s+${result.mAP50_95.toFixed(3)}\\s`));
+    const f3 = (x: number) => x.toFixed(3);
+    expect(t.stdout).to.match(new RegExp(`yolov5n-int8\\.tflite\\s+${f3(result.precision)}\\s+${f3(result.recall)}\\s+${f3(result.mAP50)}\\s+${f3(result.mAP50_95)}\\s`));
+    // The per-class table of yolo val: 'all', then every labelled class with its name (coco128 yaml ids).
+    expect(t.stdout).to.match(new RegExp(`^all\\s+4\\s+${result.labels}\\s+${f3(result.precision)}\\s+${f3(result.recall)}\\s+${f3(result.mAP50)}\\s+${f3(result.mAP50_95)}$`, 'm'));
+    for (const c of result.classes) {
+      expect(t.stdout).to.match(new RegExp(`^${c.name ?? `class ${c.classId}`}\\s+${c.images}\\s+${c.instances}\\s+${f3(c.precision)}\\s+${f3(c.recall)}\\s+${f3(c.mAP50)}\\s+${f3(c.mAP50_95)}$`, 'm'));
+    }
+    expect(result.classes.reduce((a: number, c: { instances: number }) => a + c.instances, 0)).to.equal(result.labels);
+    expect(t.stdout).to.contain('P, R: precision and recall at IoU 0.5, at the one confidence where the class-mean F1 is highest');
     expect(t.stdout).to.match(/4 images from #64, \d+ labelled objects/);
   });
 
@@ -195,6 +204,11 @@ describe('cli: eval / compare / detect (YOLOv5n fixtures)', function () {
     // The official converter's int8 model keeps most float detections.
     expect(fid.detections.fractionMatched).to.be.greaterThan(0.7);
     expect(fid.outputs[0].meanErrorOfRange).to.be.within(0, 0.02);
+    // Text: the table says what its columns mean; --per-class adds each model's class table.
+    const t = await runCli(['compare', fp16, int8, '--data', coco, '--offset', '64', '--limit', '3', '--fidelity', '--per-class', '--quiet']);
+    expect(t.stdout).to.contain('max output error / range: the largest |model - reference|');
+    expect(t.stdout).to.contain('detections matched: the reference\'s detections that the model also finds');
+    expect(t.stdout.match(/^all\s+3\s+\d+/gm)).to.have.length(2);
   });
 });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
+import { readyQuietly } from '../../lib/graph/backend.js';
 import type { YoloHeadSpec } from '../../lib/yolo/head.js';
 import { boxIou, DETECT_NMS, nonMaxSuppression } from '../../lib/yolo/nms.js';
 import { countImage } from '../../lib/demo/operating-point.js';
@@ -74,7 +75,7 @@ describe('demo/decode (the float evaluation: lib/yolo decode, NMS and the demo\'
 describe('demo/loss', () => {
   // Whatever backend has the highest priority (wasm when another test file imported it) must be ready.
   before(async () => {
-    await tf.ready();
+    await readyQuietly(); // tf.ready() without the cpu backend's Node.js banner
   });
 
   it('assigns a label to the centre cell + 2 nearest neighbours for anchors within 4x', () => {

@@ -2,7 +2,7 @@
 // the fused-conv export itself, the older converters' Conv2D + BiasAdd/AddV2 form, and weight
 // manifests in float32, float16 and uint8/uint16-affine. The variants are built from the real
 // fixture in a temp dir; each is imported, run in float and compared with TF.js's own
-// tf.loadGraphModel + executeAsync of the same files and with the fixture's IR output.
+// tf.loadGraphModel + execute of the same files and with the fixture's IR output.
 // Also: Softmax over a non-last axis and rank-5 Transpose, in float and in LiteRT (float / int8).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -64,7 +64,8 @@ async function runTfjs(dir: string, input: Float32Array, shape: number[]): Promi
   const model = await loadGraphModelFromDir(dir);
   const x = tf.tensor(input, shape, 'float32');
   try {
-    const y = (await model.executeAsync(x)) as tf.Tensor;
+    // execute, not executeAsync: no control flow in a v8 export (executeAsync would say so on the console).
+    const y = model.execute(x) as tf.Tensor;
     const data = (await y.data()) as Float32Array;
     y.dispose();
     return data;
@@ -125,7 +126,7 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('the fixture itself: IR output equals tf.loadGraphModel + executeAsync', async () => {
+  it('the fixture itself: IR output equals tf.loadGraphModel + execute', async () => {
     const reference = await runTfjs(src, input, [1, SIZE, SIZE, 3]);
     const errs = rowBlockErrors(fixtureIr, reference, ROWS, BLOCKS);
     console.log(`    fixture IR vs TF.js: boxes ${errs[0].maxErr.toExponential(2)} px, classes ${errs[1].maxErr.toExponential(2)}`);
@@ -235,7 +236,7 @@ describe('YOLOv8 TF.js graph-model variants (built from yolov8n_darts_web_model)
 });
 
 describe('YOLOv8n-pose TF.js graph model (yolov8n-pose_hand_web_model)', function () {
-  it('IR output equals tf.loadGraphModel + executeAsync on a letterboxed zidane.jpg', async function () {
+  it('IR output equals tf.loadGraphModel + execute on a letterboxed zidane.jpg', async function () {
     requireFixtures(this);
     expect(await initBackend('wasm')).to.equal('wasm');
     const dir = POSE_WEB_MODEL;

@@ -215,7 +215,7 @@ describe('YOLOv8 head family on real exports', function () {
       const inspect = await runCli(['inspect', ours]);
       expect(inspect.code).to.equal(0);
       expect(inspect.stdout).to.match(/detection head \(metadata 'yolo_int8_head'\): YOLOv8\/11 \(yolov8-dfl-levels v1\): 80 classes, input 640x640, regMax 16/);
-      const det = await runCli(['detect', ours, BUS, '--json']);
+      const det = await runCli(['detect', ours, BUS, '--json', '--no-save']);
       expect(det.code, det.stderr).to.equal(0);
       const names = JSON.parse(det.stdout).detections.map((d: { className: string }) => d.className);
       expect(names).to.include.members(['person', 'bus']); // class names travel from the source's metadata
