@@ -46,6 +46,11 @@ export interface QuantizeInt8Options {
   /** Tensor names to cut the graph at (post-processing after them is not quantized). */
   outputs?: string[];
   /**
+   * The input's shape when the model leaves sizes unknown (e.g. [1, 320, 320, 3] for [-1,-1,-1,3]), or
+   * shapes by input name; without it such a model is refused with an error naming the input.
+   */
+  inputShape?: number[] | Record<string, number[]>;
+  /**
    * Detection-head treatment: 'split' (default) ends the int8 graph where the head's family says
    * (YOLOv5: per-level sigmoid outputs; YOLOv8/11: per-level DFL logits and class scores) and leaves
    * the decode to float post-processing; a head no family knows whose output joins very different
@@ -158,7 +163,7 @@ export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
  */
 export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
   source: ModelSource,
-  options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+  options: { outputs?: string[]; inputShape?: number[] | Record<string, number[]>; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
   plugin: QuantizerPlugin<S> = NO_PLUGIN,
 ): Promise<{ tflite: Uint8Array; head?: S }> {
   const { graph, headSpec, fileMetadata } = await prepareGraph(source, options, plugin);

@@ -73,6 +73,11 @@ export interface PreparedGraph {
 export interface PrepareOptions {
   outputs?: string[];
   /**
+   * The input's shape where the model leaves sizes unknown ([-1,-1,-1,3]): one shape for a model with
+   * one input, or shapes by input name. It must agree with every dimension the model does declare.
+   */
+  inputShape?: number[] | Record<string, number[]>;
+  /**
    * Cross-layer equalization before calibration (Nagel et al. 2019; lib/graph/passes/equalize.ts):
    * per-channel weight ranges of consecutive layers evened out through ReLU / LeakyReLU / PReLU /
    * pooling, the float function unchanged. Off by default: it helped nsfwjs (+3.4 dB) and BlazeFace,
@@ -90,9 +95,15 @@ function specConsequences(spec: HeadSpecData | undefined, head: HeadPlugin | und
   return { overrides: head.overrides(spec), fileMetadata: head.metadata(spec) };
 }
 
+/** PrepareOptions.inputShape as the importers take it. */
+function inputShapeOptions(shape: PrepareOptions['inputShape']): { inputShape?: number[]; inputShapes?: Record<string, number[]> } {
+  if (shape === undefined) return {};
+  return Array.isArray(shape) ? { inputShape: shape } : { inputShapes: shape };
+}
+
 /** Import + default passes + the head treatment (shared by quantizeInt8 and exportFloatTflite). */
 export async function prepareGraph(source: ModelSource, options: PrepareOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<PreparedGraph> {
-  const imported = adoptSourceHead(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }), plugin.head);
+  const imported = adoptSourceHead(isGraph(source) ? source : await importModel(source, { outputs: options.outputs, ...inputShapeOptions(options.inputShape) }), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
   if (graph.inputs.length !== 1) {
