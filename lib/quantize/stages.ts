@@ -8,6 +8,7 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { importModel } from '../graph/importers/index.js';
 import { runDefaultPasses } from '../graph/passes/index.js';
+import { describeOpNodes } from '../graph/builder.js';
 import { equalizeCrossLayer } from '../graph/passes/equalize.js';
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
@@ -95,6 +96,21 @@ function specConsequences(spec: HeadSpecData | undefined, head: HeadPlugin | und
   return { overrides: head.overrides(spec), fileMetadata: head.metadata(spec) };
 }
 
+/**
+ * Every op left in the graph has a writer (a quantization rule): ops without one (Fill, Range,
+ * SparseToDense) are only folded from constant inputs. One error lists each such op once, with its
+ * count and a few nodes, rather than stopping at the first node.
+ */
+function checkWritableOps(graph: Graph): void {
+  const unwritable = new Map<string, string[]>();
+  for (const n of graph.nodes) {
+    if (getOpDef(n.op).quant) continue;
+    unwritable.set(n.op, [...(unwritable.get(n.op) ?? []), n.name]);
+  }
+  if (unwritable.size === 0) return;
+  throw new Error(`${graph.meta.source}: ops that are folded from constant inputs only have computed inputs here: ${describeOpNodes(unwritable)}`);
+}
+
 /** PrepareOptions.inputShape as the importers take it. */
 function inputShapeOptions(shape: PrepareOptions['inputShape']): { inputShape?: number[]; inputShapes?: Record<string, number[]> } {
   if (shape === undefined) return {};
@@ -112,6 +128,7 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions,
   const treated = await treatHead(graph, options, plugin.head);
   // After the head treatment, so the pairs are those of the graph that is quantized.
   const equalized = options.equalize ? equalizeCrossLayer(treated.graph).graph : treated.graph;
+  checkWritableOps(equalized);
   return {
     graph: equalized,
     headSpec: treated.spec,

@@ -13,6 +13,7 @@ import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import { COCO128_IMAGES, fixture, requireFixtures } from '../support/fixtures.js';
 import { sqnrDb } from '../support/compare.js';
 import { scatterDense, sparseIndexRows } from '../../lib/ops/defs/sparse-to-dense.js';
+import { GraphBuilder } from '../../lib/graph/builder.js';
 
 const NANODET = fixture('zoo/human-models-nanodet');
 
@@ -72,5 +73,22 @@ describe('NanoDet (channels-first input, SparseToDense, -inf padding)', function
     const image = { width: 2, height: 2, data: Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255, 51, 102, 153) };
     const { data } = await imageToInput(image, input);
     expect(Array.from(data, (v) => Math.round(v * 255))).to.deep.equal([255, 0, 0, 51, 0, 255, 0, 102, 0, 0, 255, 153]);
+  });
+});
+
+describe('ops without a writer', () => {
+  it('are listed once each, with a count and a few nodes, when their inputs are computed', async () => {
+    const b = new GraphBuilder('computed-sparse');
+    const x = b.addInput('x', [2]);
+    const outs = ['s0', 's1', 's2', 's3'].map((name) => {
+      const indices = b.addConstant(`${name}/i`, [2], 'int32', Int32Array.of(0, 3));
+      const shape = b.addConstant(`${name}/shape`, [1], 'int32', Int32Array.of(4));
+      const fill = b.addConstant(`${name}/fill`, [], 'float32', Float32Array.of(0));
+      return b.emit(name, 'SparseToDense', [indices, shape, x, fill], {})[0];
+    });
+    const graph = b.build(outs, { source: 'computed-sparse', format: 'built', notes: [] });
+    let err: Error | undefined;
+    await quantizeInt8(graph, { representativeDataset: [Float32Array.of(1, 2)] }).catch((e) => (err = e));
+    expect(err?.message).to.equal('computed-sparse: ops that are folded from constant inputs only have computed inputs here: SparseToDense (4 nodes: s0, s1, s2, ...)');
   });
 });
