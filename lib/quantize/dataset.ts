@@ -158,7 +158,8 @@ export async function* datasetInputs(
     }
     const layout = imageLayoutOf(inputShape);
     if (!layout) {
-      throw new Error(`representative dataset: images give [1,H,W,3] (or 1 channel, as gray; or channels first, [1,3,H,W]) but the model input has shape [${inputShape.join(',')}]`);
+      throw new Error(`representative dataset: the model input [${inputShape.join(',')}] cannot be fed from images ([1,H,W,3], 1 channel as gray, or channels first [1,3,H,W]); ` +
+        `pass tensors as the representative dataset: an iterable of Float32Array, ${expected} values each`);
     }
     for (const file of files) {
       let input: Float32Array;

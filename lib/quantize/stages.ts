@@ -9,6 +9,7 @@ import type * as tfTypes from '@tensorflow/tfjs';
 import { importModel } from '../graph/importers/index.js';
 import { runDefaultPasses } from '../graph/passes/index.js';
 import { describeOpNodes } from '../graph/builder.js';
+import { imageLayoutOf } from '../pipeline/layout.js';
 import { equalizeCrossLayer } from '../graph/passes/equalize.js';
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
@@ -111,6 +112,16 @@ function checkWritableOps(graph: Graph): void {
   throw new Error(`${graph.meta.source}: ops that are folded from constant inputs only have computed inputs here: ${describeOpNodes(unwritable)}`);
 }
 
+/** Why a model with several inputs stops: each input with its shape and whether images could feed it. */
+function severalInputsMessage(graph: Graph): string {
+  const described = graph.inputs.map((name) => {
+    const shape = graph.tensors.get(name)!.shape;
+    return `'${name}' [${shape.join(',')}]${imageLayoutOf(shape) ? ' (image-like)' : ''}`;
+  });
+  return `${graph.meta.source}: the model has ${graph.inputs.length} inputs (${described.join(', ')}); ` +
+    'calibration feeds one input, so quantize a model with one image input or a tensor input (a representative dataset of Float32Arrays)';
+}
+
 /** PrepareOptions.inputShape as the importers take it. */
 function inputShapeOptions(shape: PrepareOptions['inputShape']): { inputShape?: number[]; inputShapes?: Record<string, number[]> } {
   if (shape === undefined) return {};
@@ -122,9 +133,7 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions,
   const imported = adoptSourceHead(isGraph(source) ? source : await importModel(source, { outputs: options.outputs, ...inputShapeOptions(options.inputShape) }), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
-  if (graph.inputs.length !== 1) {
-    throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
-  }
+  if (graph.inputs.length !== 1) throw new Error(severalInputsMessage(graph));
   const treated = await treatHead(graph, options, plugin.head);
   // After the head treatment, so the pairs are those of the graph that is quantized.
   const equalized = options.equalize ? equalizeCrossLayer(treated.graph).graph : treated.graph;
