@@ -23,6 +23,7 @@ import { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings }
 import { calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 import { nowSeconds } from '../util/clock.js';
+import { INPUT_RANGE_METADATA, encodeInputRange } from '../pipeline/quantize.js';
 
 export type { HeadSpecData, QuantizerPlugin } from './plugin.js';
 export type { QuantRecipe } from './recipe.js';
@@ -183,6 +184,15 @@ function defaultInputRange(graph: { inputs: string[]; meta: { integerInputs?: Re
 }
 
 /**
+ * The input range as a metadata entry, so that the pipeline helpers feed the file as it was
+ * calibrated; none for the default [0, 1] (files stay as they were).
+ */
+function inputRangeMetadata(range: [number, number] | undefined): Record<string, Uint8Array> {
+  if (range === undefined || (range[0] === 0 && range[1] === 1)) return {};
+  return { [INPUT_RANGE_METADATA]: encodeInputRange(range) };
+}
+
+/**
  * Float model in, int8 (full-integer unless the recipe says otherwise) .tflite out. The plug-in's
  * hooks (plugin.ts) bring what a task knows: heads, dataset layouts, a metric for accuracy targets.
  */
@@ -224,7 +234,8 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
     const tq = nowSeconds();
     const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
-    const tflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: descriptionOf(plan), where: 'quantizeInt8' });
+    const metadata = { ...cal.fileMetadata, ...inputRangeMetadata(options.inputRange) };
+    const tflite = writePlan(cal.graph, plan, { metadata, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0) - (timings.learnedRoundingSeconds ?? 0);
     const layerErrors = options.analyzeLayers && executor ? await analyzeLayers(cal, recipe, plan, { ...options, analyzeLayers: options.analyzeLayers }, executor, imageSourceOf(plugin), timings) : undefined;
 
