@@ -211,12 +211,28 @@ const COMMAND_OPTIONS = {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/**
+ * `--input-range -1,1` as `--input-range=-1,1`: a value that starts with a minus and a digit after an
+ * option that takes a value is that option's value (parseArgs would read it as an option).
+ */
+function joinNegativeNumbers(args: string[], options: ParseArgsConfig['options']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : undefined;
+    if (name && options?.[name]?.type === 'string' && /^-[\d.]/.test(args[i + 1] ?? '')) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
 /** parseArgs with errors rewritten as one-line UsageErrors that name the command. */
 function parseCommand(command: Command, args: string[]): { values: Values; positionals: string[] } {
   try {
+    const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
     const { values, positionals } = parseArgs({
-      args,
-      options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] },
+      args: joinNegativeNumbers(args, options),
+      options,
       allowPositionals: true,
       strict: true,
     });

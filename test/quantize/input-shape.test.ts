@@ -2,6 +2,7 @@
 // and the option, quantizes with inputShape (API) / --input-shape (CLI), and the file runs in LiteRT
 // like the float graph; a given shape that contradicts a declared dimension is refused.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
@@ -10,6 +11,8 @@ import { resolveInputShape } from '../../lib/graph/importers/input-shape.js';
 import { TINY, rewriteJson, tinyInputs, writeTinyGraphModel, type TinyModel } from '../support/tiny-model.js';
 import { sqnrDb, tfliteVsFloat } from '../support/compare.js';
 import { runCli } from '../support/cli.js';
+import { writeDataset } from '../../lib/demo/synthetic.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
 
 /** The tiny model with every dimension of its input unknown. */
 function anySizeModel(): TinyModel {
@@ -59,5 +62,24 @@ describe('inputShape: models with inputs of any size', () => {
     const range = await runCli(['quantize', m.dir, '--calib', m.dir, '-o', out, '--input-range', '1,-1']);
     expect(range.stderr).to.match(/--input-range expects lo,hi with lo < hi/);
     expect(fs.existsSync(out)).to.equal(false);
+  });
+
+  it('quantize --input-shape --input-range writes a file of that shape that records the range', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ranged-'));
+    try {
+      const { imagesDir } = await writeDataset(path.join(work, 'images'), { count: 2, seed: 4, size: 32 });
+      const out = path.join(work, 'ranged.tflite');
+      const r = await runCli(['quantize', m.dir, '--calib', imagesDir, '-o', out, '--input-shape', '1,8,8,3', '--input-range', '-1,1']);
+      expect(r.code, r.stderr).to.equal(0);
+      const runner = await TfliteRunner.load(out);
+      try {
+        expect(runner.inputs[0].shape).to.deep.equal([1, 8, 8, 3]);
+        expect(runner.inputs[0].inputRange).to.deep.equal([-1, 1]);
+      } finally {
+        runner.dispose();
+      }
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });
