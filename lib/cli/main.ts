@@ -62,6 +62,8 @@ const HELP: Record<Command, string> = {
   --precision <p>         every op in int8 (default: full-integer), int16 (TFLite 16x8) or float;
                           per layer: the recipe's overrides ({ "match": "name", "precision": "int16" })
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
+  --input-shape <dims>    the input's shape when the model leaves sizes unknown, e.g. 1,320,320,3
+  --input-range <lo,hi>   the float range the model takes pixels 0..255 in: 0,1 (default), -1,1 or 0,255
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
   --recipe <recipe.json>  per-layer recipe (calibration, perChannel, precision, overrides, biasCorrection)
@@ -170,6 +172,8 @@ const COMMAND_OPTIONS = {
     'input-type': { type: 'string' },
     'output-type': { type: 'string' },
     outputs: { type: 'string' },
+    'input-shape': { type: 'string' },
+    'input-range': { type: 'string' },
     head: { type: 'string' },
     'head-cut': { type: 'string' },
     recipe: { type: 'string' },
@@ -229,6 +233,7 @@ type Values = Record<string, string | boolean | undefined>;
 function parseCommand(command: Command, args: string[]): { values: Values; positionals: string[] } {
   const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
   try {
+    const options = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] };
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(args, options),
       options,
@@ -362,6 +367,9 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const biasCorrection = biasMode === undefined ? undefined : biasMode === 'off' ? false : { mode: biasMode, ...(biasSamples !== undefined ? { samples: biasSamples } : {}) };
   const outputs = typeof values.outputs === 'string' ? values.outputs.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (values.outputs !== undefined && !outputs?.length) throw new UsageError('--outputs expects comma-separated tensor names');
+  const inputShape = parseNumberList('input-shape', values['input-shape'], (d) => Number.isInteger(d) && d >= 1, 'positive integers, e.g. 1,320,320,3');
+  const inputRange = parseNumberList('input-range', values['input-range'], Number.isFinite, 'two numbers lo,hi, e.g. -1,1');
+  if (inputRange && (inputRange.length !== 2 || !(inputRange[0] < inputRange[1]))) throw new UsageError(`--input-range expects lo,hi with lo < hi, e.g. -1,1 (got '${values['input-range']}')`);
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
   // The library validates the recipe's shape (resolveRecipe) and names what is wrong.
   const recipe = readRecipe(values.recipe) as import('../quantize/recipe.js').QuantRecipe | undefined;
@@ -383,6 +391,8 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     inputType,
     outputType,
     outputs,
+    ...(inputShape ? { inputShape } : {}),
+    ...(inputRange ? { inputRange: inputRange as [number, number] } : {}),
     head,
     ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
@@ -423,6 +433,15 @@ async function quantizeClassNames(ctx: Context, model: string, names: string | b
   const fromCalib = resolveDataset(calib, { purpose: 'calibration' }).names;
   if (fromCalib?.length) ctx.note(`class names: ${fromCalib.length} from the --calib dataset's yaml (--names overrides)`);
   return fromCalib?.length ? fromCalib : undefined;
+}
+
+/** A comma-separated list of numbers (--input-shape, --input-range), each passing `ok`; undefined when absent. */
+function parseNumberList(option: string, raw: unknown, ok: (n: number) => boolean, expected: string): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = String(raw).split(',').map((p) => p.trim());
+  const values = parts.map((p) => (p === '' ? NaN : Number(p)));
+  if (values.some((v) => !ok(v))) throw new UsageError(`--${option} expects ${expected} (got '${String(raw)}')`);
+  return values;
 }
 
 /** --max-drop / --min-sqnr / --val / --write-best -> quantizeInt8's accuracy option. */

@@ -97,12 +97,19 @@ export class GraphBuilder {
   }
 }
 
+/**
+ * Ops and their nodes as one readable list, each op once: `Bar (1 node: c), Foo (130 nodes: a, b, c, ...)`.
+ * A few names per op: a model with 130 nodes of one op should still get a readable line.
+ */
+export function describeOpNodes(byOp: Map<string, string[]>): string {
+  const shown = (names: string[]) => (names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, ...`);
+  return [...byOp.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([op, names]) => `${op} (${names.length} node${names.length === 1 ? '' : 's'}: ${shown(names)})`)
+    .join(', ');
+}
+
 /** Reports unsupported source ops in one error: `Unsupported ops in <label>: Foo (2 nodes: a, b)`. */
 export function unsupportedOpsError(label: string, unsupported: Map<string, string[]>): Error {
-  // A few names per op: a model with 130 nodes of one unsupported op should still get a readable line.
-  const shown = (names: string[]) => (names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')}, ...`);
-  const parts = [...unsupported.entries()]
-    .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([op, names]) => `${op} (${names.length} node${names.length === 1 ? '' : 's'}: ${shown(names)})`);
-  return new Error(`Unsupported ops in ${label}: ${parts.join(', ')}`);
+  return new Error(`Unsupported ops in ${label}: ${describeOpNodes(unsupported)}`);
 }

@@ -3,6 +3,7 @@
 import { decodeImage, type RgbImage } from './image.js';
 import { letterbox, type LetterboxOptions, type LetterboxTransform } from './letterbox.js';
 import { pixelsToInput, type TensorQuantization } from './quantize.js';
+import { imageLayoutOf, toChannelsFirst } from './layout.js';
 
 /** What the pipeline needs to know about a model input (TfliteRunner.inputs[i] satisfies it). */
 export interface InputDescription extends TensorQuantization {
@@ -14,25 +15,26 @@ export interface InputDescription extends TensorQuantization {
 export type ModelInputArray = Float32Array | Int8Array | Uint8Array | Int16Array;
 
 export interface PreparedInput {
-  /** The tensor data in the input's own dtype, NHWC. */
+  /** The tensor data in the input's own dtype and layout (NHWC, or NCHW for a channels-first input). */
   data: ModelInputArray;
   transform: LetterboxTransform;
   /** The letterboxed RGB image that was converted. */
   image: RgbImage;
 }
 
-/** The [height, width] of an NHWC image input [1,H,W,3]; throws a clear error otherwise. */
+/** The [height, width] of an RGB image input, NHWC [1,H,W,3] or channels first [1,3,H,W]; throws a clear error otherwise. */
 export function imageInputSize(desc: InputDescription): [number, number] {
-  const s = desc.shape;
-  if (s.length !== 4 || s[0] !== 1 || s[3] !== 3 || !(s[1] > 0) || !(s[2] > 0)) {
-    throw new Error(`input '${desc.name}' has shape [${s.join(',')}]; an NHWC RGB image input [1,H,W,3] was expected`);
+  const layout = imageLayoutOf(desc.shape);
+  if (!layout || layout.channels !== 3) {
+    throw new Error(`input '${desc.name}' has shape [${desc.shape.join(',')}]; an RGB image input [1,H,W,3] (or channels first, [1,3,H,W]) was expected`);
   }
-  return [s[1], s[2]];
+  return [layout.height, layout.width];
 }
 
 /**
  * Decodes an image, letterboxes it to the input's H x W (pad 114, centred) and converts it to the
- * input's dtype: float32 pixel/255, or the input's own int8/uint8 quantization of pixel/255.
+ * input's dtype: float32 pixel/255, or the input's own int8/uint8 quantization of pixel/255; a
+ * channels-first input gets the three planes R, G, B.
  */
 export async function imageToInput(
   source: string | Uint8Array | RgbImage,
@@ -46,7 +48,8 @@ export async function imageToInput(
   const img = isRgbImage(source) ? source : await decodeImage(source);
   // A fixed-size model cannot take stride-aligned minimal padding: always fill the whole frame.
   const { image, transform } = letterbox(img, { ...options, mode: 'fixed', size });
-  return { data: pixelsToInput(image.data, input), transform, image };
+  const pixels = imageLayoutOf(input.shape)!.layout === 'nchw' ? toChannelsFirst(image.data, 3) : image.data;
+  return { data: pixelsToInput(pixels, input), transform, image };
 }
 
 function isRgbImage(x: unknown): x is RgbImage {

@@ -11,7 +11,33 @@ export interface TensorQuantization {
   zeroPoint?: number;
   /** Tensor name, for error messages. */
   name?: string;
+  /**
+   * Model inputs: the float range pixels 0..255 map to, as the file records it (quantizeInt8's
+   * inputRange); absent means [0, 1], pixel / 255.
+   */
+  inputRange?: readonly [number, number];
 }
+
+/** The metadata entry in which quantizeInt8 records a model input range other than [0, 1]. */
+export const INPUT_RANGE_METADATA = 'yolo_int8_input_range';
+
+/** The entry's bytes: JSON { "range": [lo, hi] }. */
+export function encodeInputRange(range: readonly [number, number]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ range: [range[0], range[1]] }));
+}
+
+/** The recorded range, or undefined when the bytes do not hold a valid [lo, hi] with lo < hi. */
+export function decodeInputRange(bytes: Uint8Array): [number, number] | undefined {
+  try {
+    const r = (JSON.parse(new TextDecoder().decode(bytes)) as { range?: unknown }).range;
+    if (Array.isArray(r) && r.length === 2 && r.every(Number.isFinite) && r[0] < r[1]) return [r[0], r[1]];
+  } catch {
+    // not JSON: treated as no record
+  }
+  return undefined;
+}
+
+const isPixelRange = (r: readonly [number, number] | undefined) => r === undefined || (r[0] === 0 && r[1] === 1);
 
 const RANGE: Record<QuantizedDType, [number, number]> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
 
@@ -77,11 +103,17 @@ function isPixelScale(scale: number): boolean {
 }
 
 /**
- * Converts 8-bit pixels into an input tensor whose float meaning is pixel/255.
+ * Converts 8-bit pixels into an input tensor whose float meaning is pixel/255 (or the input's
+ * recorded range: lo + (hi - lo) x pixel / 255).
  * Fast exact paths: int8 with scale 1/255 and zero point -128 is p - 128; uint8 with scale 1/255
  * and zero point 0 is p itself. Anything else goes through quantizeInput (float32: pixel/255).
  */
 export function pixelsToInput(pixels: Uint8Array, params: TensorQuantization): Float32Array | Int8Array | Uint8Array | Int16Array {
+  if (!isPixelRange(params.inputRange)) {
+    // (hi - lo) x p first, as calibration computes it: exact for integer ranges such as [0, 255].
+    const [lo, hi] = params.inputRange!;
+    return floatToInput(Float32Array.from(pixels, (p) => ((hi - lo) * p) / 255 + lo), params);
+  }
   if (params.dtype === 'float32') {
     const out = new Float32Array(pixels.length);
     for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] / 255;

@@ -2,7 +2,8 @@
 // plain one below, or a list) or ready tensors, turned into the float inputs the model was trained on
 // (letterboxed to its input size, pixel / 255).
 import path from 'node:path';
-import { decodeImage } from '../pipeline/image.js';
+import { decodeImage, type RgbImage } from '../pipeline/image.js';
+import { imageLayoutOf, toChannelsFirst, type ImageLayout } from '../pipeline/layout.js';
 import { letterbox } from '../pipeline/letterbox.js';
 import { hasWildcard } from '../util/glob.js';
 import { globImages, imagesIn, isDir, isFile, isImageFile, readImageList, uniqueSorted } from '../util/image-files.js';
@@ -127,6 +128,13 @@ export function grayInput(rgb: Uint8Array, range?: readonly [number, number]): F
   return out;
 }
 
+/** A decoded image as one model input: letterboxed to its size, in its layout and channel count. */
+function imageFileInput(img: RgbImage, layout: ImageLayout, range?: readonly [number, number]): Float32Array {
+  const { image } = letterbox(img, { size: [layout.height, layout.width], mode: 'fixed' });
+  const hwc = layout.channels === 1 ? grayInput(image.data, range) : Float32Array.from(image.data, (p) => pixelValue(p, range));
+  return layout.layout === 'nchw' ? toChannelsFirst(hwc, layout.channels) : hwc;
+}
+
 export async function* datasetInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
@@ -134,7 +142,6 @@ export async function* datasetInputs(
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
 ): AsyncGenerator<Float32Array> {
-  const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
     let files: string[];
@@ -149,15 +156,16 @@ export async function* datasetInputs(
         ? 'representative dataset: the list is empty (zero calibration samples)'
         : `representative dataset: no image files in '${String(dataset)}'`);
     }
-    if (c !== 3 && c !== 1) throw new Error(`representative dataset: images give 3 channels (or 1, as gray) but the model input has shape [${inputShape.join(',')}]`);
+    const layout = imageLayoutOf(inputShape);
+    if (!layout) {
+      throw new Error(`representative dataset: the model input [${inputShape.join(',')}] cannot be fed from images ([1,H,W,3], 1 channel as gray, or channels first [1,3,H,W]); ` +
+        `pass tensors as the representative dataset: an iterable of Float32Array, ${expected} values each`);
+    }
     for (const file of files) {
       let input: Float32Array;
       const t0 = performance.now();
       try {
-        const img = await decodeImage(file);
-        const { image } = letterbox(img, { size: [h, w], mode: 'fixed' });
-        input = c === 1 ? grayInput(image.data, inputRange) : new Float32Array(image.data.length);
-        if (c === 3) for (let i = 0; i < input.length; i++) input[i] = pixelValue(image.data[i], inputRange);
+        input = imageFileInput(await decodeImage(file), layout, inputRange);
       } catch (e) {
         stats.skipped.push({ file, reason: (e as Error).message });
         continue;

@@ -23,6 +23,7 @@ import { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings }
 import { calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 import { nowSeconds } from '../util/clock.js';
+import { INPUT_RANGE_METADATA, encodeInputRange } from '../pipeline/quantize.js';
 
 export type { HeadSpecData, QuantizerPlugin } from './plugin.js';
 export type { QuantRecipe } from './recipe.js';
@@ -45,6 +46,11 @@ export interface QuantizeInt8Options {
   outputType?: IoType;
   /** Tensor names to cut the graph at (post-processing after them is not quantized). */
   outputs?: string[];
+  /**
+   * The input's shape when the model leaves sizes unknown (e.g. [1, 320, 320, 3] for [-1,-1,-1,3]), or
+   * shapes by input name; without it such a model is refused with an error naming the input.
+   */
+  inputShape?: number[] | Record<string, number[]>;
   /**
    * Detection-head treatment: 'split' (default) ends the int8 graph where the head's family says
    * (YOLOv5: per-level sigmoid outputs; YOLOv8/11: per-level DFL logits and class scores) and leaves
@@ -164,7 +170,7 @@ export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
  */
 export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
   source: ModelSource,
-  options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+  options: { outputs?: string[]; inputShape?: number[] | Record<string, number[]>; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
   plugin: QuantizerPlugin<S> = NO_PLUGIN,
 ): Promise<{ tflite: Uint8Array; head?: S }> {
   const { graph, headSpec, fileMetadata } = await prepareGraph(source, options, plugin);
@@ -181,6 +187,15 @@ export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
  */
 function defaultInputRange(graph: { inputs: string[]; meta: { integerInputs?: Record<string, string> } }): [number, number] | undefined {
   return graph.meta.integerInputs?.[graph.inputs[0]] ? [0, 255] : undefined;
+}
+
+/**
+ * The input range as a metadata entry, so that the pipeline helpers feed the file as it was
+ * calibrated; none for the default [0, 1] (files stay as they were).
+ */
+function inputRangeMetadata(range: [number, number] | undefined): Record<string, Uint8Array> {
+  if (range === undefined || (range[0] === 0 && range[1] === 1)) return {};
+  return { [INPUT_RANGE_METADATA]: encodeInputRange(range) };
 }
 
 /**
@@ -225,7 +240,8 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
     const tq = nowSeconds();
     const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
-    const tflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: descriptionOf(plan), where: 'quantizeInt8' });
+    const metadata = { ...cal.fileMetadata, ...inputRangeMetadata(options.inputRange) };
+    const tflite = writePlan(cal.graph, plan, { metadata, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0) - (timings.learnedRoundingSeconds ?? 0);
     const layerErrors = options.analyzeLayers && executor ? await analyzeLayers(cal, recipe, plan, { ...options, analyzeLayers: options.analyzeLayers }, executor, imageSourceOf(plugin), timings) : undefined;
 

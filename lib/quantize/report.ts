@@ -10,13 +10,24 @@ function io(list: QuantizeReport['inputs']): string[] {
   );
 }
 
-/** One line on the model's precision: full-integer, or which ops are not int8. */
-export function formatPrecision(p: QuantizeReport['precision']): string {
-  if (p.int16 === 0 && p.float === 0) return `precision: every op int8 (${p.int8} ops)`;
+/**
+ * How the graph's ops became the file's operators, counted as `inspect` counts them: one graph op
+ * may be written as several operators (SiLU: LOGISTIC and MUL), and the conversions are operators too.
+ */
+function operatorCount(ops: Record<string, number>): string {
+  const all = Object.values(ops).reduce((a, b) => a + b, 0);
+  const conversions = (ops.QUANTIZE ?? 0) + (ops.DEQUANTIZE ?? 0);
+  return `written as ${all} TFLite operators, ${conversions} of them QUANTIZE/DEQUANTIZE`;
+}
+
+/** One line on the model's precision: full-integer, or which ops are not int8 (graph ops, then the file's operators). */
+export function formatPrecision(p: QuantizeReport['precision'], ops?: Record<string, number>): string {
+  const written = ops ? `; ${operatorCount(ops)}` : '';
+  if (p.int16 === 0 && p.float === 0) return `precision: every op int8 (${p.int8} graph ops${written})`;
   const list = (k: 'int16' | 'float') => p.notInt8.filter((o) => o.precision === k).map((o) => o.node);
   const part = (k: 'int16' | 'float') => (list(k).length ? `, ${list(k).length} ${k} (${list(k).slice(0, 6).join(', ')}${list(k).length > 6 ? ', ...' : ''})` : '');
   return `precision: mixed - ${p.int8} ops int8${part('int16')}${part('float')}; ${p.conversions} precision conversions` +
-    (p.float > 0 ? '; NOT full-integer (float ops)' : '; int16 ops run on TFLite kernels, not XNNPACK');
+    (p.float > 0 ? '; NOT full-integer (float ops)' : '; int16 ops run on TFLite kernels, not XNNPACK') + written;
 }
 
 export interface FormatReportOptions<S extends HeadSpecData> {
@@ -50,7 +61,8 @@ export function formatQuantizeReport<S extends HeadSpecData>(r: QuantizeReport<S
   lines.push('inputs:', ...io(r.inputs), 'outputs:', ...io(r.outputs));
   const ops = Object.entries(r.ops).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`ops: ${ops}`);
-  lines.push(formatPrecision(r.precision));
+  lines.push(formatPrecision(r.precision, r.ops));
+  for (const n of r.notes.filter((t) => / written in (int16|float): /.test(t))) lines.push(`  not int8: ${n}`);
   lines.push(`all tensors integer: ${r.allInteger ? 'yes' : `NO (${r.floatTensors.slice(0, 5).join(', ')})`}; QUANTIZE ops: ${r.quantizeOps}`);
   lines.push(`size: ${r.fileBytes} bytes; time: ${r.timings.totalSeconds?.toFixed(1)} s (float forward passes ${r.timings.forwardSeconds?.toFixed(1)} s)`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);

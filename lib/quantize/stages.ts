@@ -8,6 +8,8 @@
 import type * as tfTypes from '@tensorflow/tfjs';
 import { importModel } from '../graph/importers/index.js';
 import { runDefaultPasses } from '../graph/passes/index.js';
+import { describeOpNodes } from '../graph/builder.js';
+import { imageLayoutOf } from '../pipeline/layout.js';
 import { equalizeCrossLayer } from '../graph/passes/equalize.js';
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
@@ -75,6 +77,11 @@ export interface PrepareOptions {
   /** Class names replacing the source's (QuantizeInt8Options.classNames). */
   classNames?: string[];
   /**
+   * The input's shape where the model leaves sizes unknown ([-1,-1,-1,3]): one shape for a model with
+   * one input, or shapes by input name. It must agree with every dimension the model does declare.
+   */
+  inputShape?: number[] | Record<string, number[]>;
+  /**
    * Cross-layer equalization before calibration (Nagel et al. 2019; lib/graph/passes/equalize.ts):
    * per-channel weight ranges of consecutive layers evened out through ReLU / LeakyReLU / PReLU /
    * pooling, the float function unchanged. Off by default: it helped nsfwjs (+3.4 dB) and BlazeFace,
@@ -104,17 +111,47 @@ function withGivenClassNames(graph: Graph, names: string[] | undefined): Graph {
   return { ...graph, meta: { ...graph.meta, modelInfo: { ...graph.meta.modelInfo, from: GIVEN_CLASS_NAMES, names: [...names] } } };
 }
 
+/**
+ * Every op left in the graph has a writer (a quantization rule): ops without one (Fill, Range,
+ * SparseToDense) are only folded from constant inputs. One error lists each such op once, with its
+ * count and a few nodes, rather than stopping at the first node.
+ */
+function checkWritableOps(graph: Graph): void {
+  const unwritable = new Map<string, string[]>();
+  for (const n of graph.nodes) {
+    if (getOpDef(n.op).quant) continue;
+    unwritable.set(n.op, [...(unwritable.get(n.op) ?? []), n.name]);
+  }
+  if (unwritable.size === 0) return;
+  throw new Error(`${graph.meta.source}: ops that are folded from constant inputs only have computed inputs here: ${describeOpNodes(unwritable)}`);
+}
+
+/** Why a model with several inputs stops: each input with its shape and whether images could feed it. */
+function severalInputsMessage(graph: Graph): string {
+  const described = graph.inputs.map((name) => {
+    const shape = graph.tensors.get(name)!.shape;
+    return `'${name}' [${shape.join(',')}]${imageLayoutOf(shape) ? ' (image-like)' : ''}`;
+  });
+  return `${graph.meta.source}: the model has ${graph.inputs.length} inputs (${described.join(', ')}); ` +
+    'calibration feeds one input, so quantize a model with one image input or a tensor input (a representative dataset of Float32Arrays)';
+}
+
+/** PrepareOptions.inputShape as the importers take it. */
+function inputShapeOptions(shape: PrepareOptions['inputShape']): { inputShape?: number[]; inputShapes?: Record<string, number[]> } {
+  if (shape === undefined) return {};
+  return Array.isArray(shape) ? { inputShape: shape } : { inputShapes: shape };
+}
+
 /** Import + default passes + the head treatment (shared by quantizeInt8 and exportFloatTflite). */
 export async function prepareGraph(source: ModelSource, options: PrepareOptions, plugin: QuantizerPlugin = NO_PLUGIN): Promise<PreparedGraph> {
-  const imported = adoptSourceHead(withGivenClassNames(isGraph(source) ? source : await importModel(source, { outputs: options.outputs }), options.classNames), plugin.head);
+  const imported = adoptSourceHead(withGivenClassNames(isGraph(source) ? source : await importModel(source, { outputs: options.outputs, ...inputShapeOptions(options.inputShape) }), options.classNames), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
-  if (graph.inputs.length !== 1) {
-    throw new Error(`${graph.meta.source}: the model has ${graph.inputs.length} inputs; one image input is supported`);
-  }
+  if (graph.inputs.length !== 1) throw new Error(severalInputsMessage(graph));
   const treated = await treatHead(graph, options, plugin.head);
   // After the head treatment, so the pairs are those of the graph that is quantized.
   const equalized = options.equalize ? equalizeCrossLayer(treated.graph).graph : treated.graph;
+  checkWritableOps(equalized);
   return {
     graph: equalized,
     headSpec: treated.spec,

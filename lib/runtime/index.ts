@@ -1,6 +1,7 @@
 // A small API over LiteRT for running .tflite files from Node.
 // LiteRT does not expose quantization parameters, so tensor descriptions combine LiteRT's view
 // (what it will accept) with our own flatbuffer reader (scale / zero point).
+import { INPUT_RANGE_METADATA, decodeInputRange } from '../pipeline/quantize.js';
 import { loadLiteRtModule, setLiteRtVerbose, takeLiteRtErrors } from './litert-loader.js';
 import { readTflite } from '../tflite/reader.js';
 import { checkTfliteModel } from '../tflite/check.js';
@@ -20,6 +21,8 @@ export interface TensorDescription {
   /** Per-tensor scale (the first one when per-channel); undefined for float tensors. */
   scale?: number;
   zeroPoint?: number;
+  /** Inputs: the float range pixels 0..255 map to, when the file records one (absent: [0, 1]). */
+  inputRange?: [number, number];
 }
 
 const ARRAY_FOR: Record<RuntimeDType, { name: string; ctor: new (n: number) => RuntimeArray }> = {
@@ -109,7 +112,8 @@ export class TfliteRunner {
         zeroPoint: quantized ? q!.zeroPoint[0] ?? 0 : undefined,
       };
     };
-    this.inputs = sg.inputs.map(describe);
+    const inputRange = recordedInputRange(model);
+    this.inputs = sg.inputs.map((ti, i) => ({ ...describe(ti, i), ...(inputRange && i === 0 ? { inputRange } : {}) }));
     this.outputs = sg.outputs.map(describe);
   }
 
@@ -211,4 +215,11 @@ export class TfliteRunner {
     this.compiled?.delete();
     this.compiled = undefined;
   }
+}
+
+/** The input range quantizeInt8 recorded in the file's metadata (pipeline/quantize.ts), if any. */
+function recordedInputRange(model: TfliteModel): [number, number] | undefined {
+  const entry = model.metadata.find((m) => m.name === INPUT_RANGE_METADATA);
+  const data = entry ? model.buffers[entry.buffer]?.data : undefined;
+  return data ? decodeInputRange(data) : undefined;
 }

@@ -2,6 +2,7 @@
 import { readTflite } from './reader.js';
 import { dtypeName } from './model.js';
 import { builtinOperatorName } from './operators.js';
+import { importEntry } from '../ops/registry.js';
 
 export interface InspectTensor {
   name: string;
@@ -37,11 +38,37 @@ export interface InspectReport {
    * Ops by the precision they compute in (the dtype of their output; QUANTIZE / DEQUANTIZE are
    * conversions, counted apart), and every op that is not int8, by its output tensor's name.
    */
-  precision: { int8: number; int16: number; float: number; conversions: number; notInt8: { op: string; output: string; precision: 'int16' | 'float' }[] };
+  precision: { int8: number; int16: number; float: number; conversions: number; notInt8: { op: string; output: string; precision: 'int16' | 'float'; reason: string }[] };
   minRuntimeVersion?: string;
 }
 
 const FLOAT_DTYPES = new Set(['float32', 'float16', 'float64', 'bfloat16']);
+
+/**
+ * Why an operator of a file is not int8, from what the op registry knows of its TFLite kernels: no
+ * int8 (or no integer) kernel, or a choice of whoever wrote the file (a recipe, an accuracy target,
+ * a float tail after the detection head).
+ */
+export function notInt8Reason(op: string, precision: 'int16' | 'float'): string {
+  const allowed = importEntry('tflite', op)?.def.quant?.precisions;
+  if (allowed && !allowed.includes('int8')) {
+    return allowed.includes('int16') && precision === 'int16' ? 'TFLite has no int8 kernel for it' : `TFLite has no integer kernel for it (${allowed.join(', ')} only)`;
+  }
+  return 'the writer\'s choice (a recipe, an accuracy target or a float tail), not a kernel limit';
+}
+
+/** "LOGISTIC float x3 (why) -> a, b, ...": each op and precision once, with a count and a few outputs. */
+export function groupNotInt8(list: InspectReport['precision']['notInt8'], shown = 3): string[] {
+  const groups = new Map<string, { outputs: string[]; reason: string }>();
+  for (const o of list) {
+    const key = `${o.op} ${o.precision}`;
+    const g = groups.get(key) ?? { outputs: [], reason: o.reason };
+    g.outputs.push(o.output);
+    groups.set(key, g);
+  }
+  return [...groups].map(([key, g]) =>
+    `${key} x${g.outputs.length} (${g.reason}) -> ${g.outputs.slice(0, shown).join(', ')}${g.outputs.length > shown ? ', ...' : ''}`);
+}
 
 export function inspectTflite(bytes: Uint8Array, label = 'model'): InspectReport {
   const model = readTflite(bytes, { label });
@@ -68,7 +95,7 @@ export function inspectTflite(bytes: Uint8Array, label = 'model'): InspectReport
       const dt = out ? dtypeName(out.type) : 'int8';
       const p = FLOAT_DTYPES.has(dt) ? 'float' : dt === 'int16' ? 'int16' : 'int8';
       precision[p]++;
-      if (p !== 'int8') precision.notInt8.push({ op: n, output: out?.name ?? '', precision: p });
+      if (p !== 'int8') precision.notInt8.push({ op: n, output: out?.name ?? '', precision: p, reason: notInt8Reason(n, p) });
     }
     for (const t of sg.tensors) {
       const dt = dtypeName(t.type);
@@ -140,8 +167,7 @@ export function formatInspectReport(r: InspectReport): string {
   if (p.int16 === 0 && p.float === 0) lines.push(`precision: every op int8 or integer (${p.int8} ops, ${p.conversions} QUANTIZE/DEQUANTIZE)`);
   else {
     lines.push(`precision: ${p.int8} int8, ${p.int16} int16, ${p.float} float ops, ${p.conversions} QUANTIZE/DEQUANTIZE; ${p.float > 0 ? 'NOT full-integer' : 'integer, but int16 ops run on TFLite kernels (not XNNPACK)'}`);
-    const shown = p.notInt8.slice(0, 12).map((o) => `${o.op} ${o.precision} -> ${o.output}`);
-    lines.push(`ops not int8: ${shown.join('; ')}${p.notInt8.length > 12 ? `; ... (${p.notInt8.length} in all)` : ''}`);
+    lines.push(`ops not int8 (${p.notInt8.length}):`, ...groupNotInt8(p.notInt8).map((l) => `  ${l}`));
   }
   lines.push(r.allInteger ? 'all integer: yes' : `all integer: no (${r.floatTensors.length} float tensors, e.g. ${r.floatTensors.slice(0, 5).join(', ')})`);
   return lines.join('\n');

@@ -28,7 +28,7 @@ export function quantizeInt8(source: ModelSource, options: QuantizeInt8Options):
  */
 export function exportFloatTflite(
   source: ModelSource,
-  options: { outputs?: string[]; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+  options: { outputs?: string[]; inputShape?: number[] | Record<string, number[]>; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
 ): Promise<{ tflite: Uint8Array; head?: HeadSpec }> {
   return exportWithPlugin(source, options, YOLO_PLUGIN);
 }

@@ -176,11 +176,11 @@ describe('pipeline/image + input', () => {
     expect(u8.data[0]).to.equal(114);
     let err: Error | undefined;
     try {
-      await imageToInput(img, { name: 'x', dtype: 'float32', shape: [1, 3, 8, 8] });
+      await imageToInput(img, { name: 'x', dtype: 'float32', shape: [1, 4, 8, 8] });
     } catch (e) {
       err = e as Error;
     }
-    expect(err?.message).to.match(/input 'x' has shape \[1,3,8,8\].*\[1,H,W,3\]/);
+    expect(err?.message).to.match(/input 'x' has shape \[1,4,8,8\].*\[1,H,W,3\] \(or channels first, \[1,3,H,W\]\)/);
   });
 
   it('toModelInput rejects a tf.Tensor-like float32 for an int8 input, naming dtype, shape, scale, zero point and the fix', () => {

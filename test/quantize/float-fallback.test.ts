@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
+import { formatQuantizeReport } from '../../lib/quantize/report.js';
+import { formatInspectReport, groupNotInt8, inspectTflite } from '../../lib/tflite/inspect.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { mulberry32 } from '../../lib/util/random.js';
@@ -29,7 +31,21 @@ describe('ops without an integer kernel', () => {
     const model = readTflite(tflite);
     const ops = model.subgraphs[0].operators.map((o) => builtinOperatorName(model.operatorCodes[o.opcodeIndex].builtinCode));
     expect(ops).to.deep.equal(['CONV_2D', 'DEQUANTIZE', 'SQRT', 'QUANTIZE', 'MUL']);
+    // The report and inspect count the same file: 5 operators, 2 of them conversions, one not int8, and say why.
+    const text = formatQuantizeReport(report);
+    expect(text).to.contain('precision: mixed - 2 ops int8, 1 float (sqrt); 2 precision conversions; NOT full-integer (float ops); written as 5 TFLite operators, 2 of them QUANTIZE/DEQUANTIZE');
+    expect(text).to.contain('  not int8: Sqrt (1 node: sqrt) written in float: TFLite has no int8 kernel for it');
+    const inspected = formatInspectReport(inspectTflite(tflite, 'sqrt.tflite'));
+    expect(inspected).to.contain('sqrt.tflite: ' + tflite.length + ' bytes, 1 subgraph(s), 5 operators');
+    expect(inspected).to.contain('precision: 2 int8, 0 int16, 1 float ops, 2 QUANTIZE/DEQUANTIZE; NOT full-integer');
+    expect(inspected).to.match(/ops not int8 \(1\):\n  SQRT float x1 \(TFLite has no integer kernel for it \(float only\)\) -> sqrt/);
     const { signal, noise } = await tfliteVsFloat(tflite, sqrtGraph(), inputs.slice(8));
     expect(sqnrDb(signal, noise)).to.be.greaterThan(30);
+  });
+
+  it('inspect lists each op that is not int8 once, with a count, the reason and a few outputs', () => {
+    const list = Array.from({ length: 5 }, (_, i) => ({ op: 'LOGISTIC', output: `s${i}`, precision: 'float' as const, reason: 'r1' }));
+    list.push({ op: 'CONV_2D', output: 'c', precision: 'float', reason: 'r2' });
+    expect(groupNotInt8(list)).to.deep.equal(['LOGISTIC float x5 (r1) -> s0, s1, s2, ...', 'CONV_2D float x1 (r2) -> c']);
   });
 });

@@ -10,6 +10,7 @@ import { attrValue, runImportEntry, type FormatHooks } from './rules.js';
 import { GraphBuilder, unsupportedOpsError } from '../builder.js';
 import { concatBytes, decodeWeightGroup, readWeightGroups, type WeightGroup, type WeightSpec } from './tfjs-weights.js';
 import { checkShape } from '../../util/validate.js';
+import { resolveInputShape, type InputShapeOptions } from './input-shape.js';
 import { findPostprocessCut, findPreprocessCut, type CutNode, type CutView } from './cut.js';
 import { READ_LIMITS, readRegularTextFile } from '../../util/read-file.js';
 
@@ -27,11 +28,9 @@ interface TfAttr {
   tensor?: unknown;
 }
 
-export interface ImportOptions {
+export interface ImportOptions extends InputShapeOptions {
   /** Tensors or node names to cut the graph at (post-processing is never quantized). */
   outputs?: string[];
-  /** Static shapes for graph inputs whose shape has unknown dimensions (batch -1 defaults to 1). */
-  inputShapes?: Record<string, number[]>;
   /** Label used in error messages (a path by default). */
   label?: string;
 }
@@ -210,39 +209,33 @@ function ancestors(nodes: Map<string, TfjsGraphNode>, roots: string[]): Set<stri
   return seen;
 }
 
-function placeholderShape(node: TfjsGraphNode, opts: ImportOptions, label: string): number[] {
-  const given = opts.inputShapes?.[node.name];
-  if (given) return checkShape(given, `${label}: opts.inputShapes['${node.name}']`);
+function placeholderShape(node: TfjsGraphNode, opts: ImportOptions, inputCount: number, label: string): number[] {
   const dims = node.attr?.shape?.shape?.dim;
-  if (!dims) throw new Error(`${label}: input '${node.name}' has no static shape; pass opts.inputShapes['${node.name}']`);
-  const shape = dims.map((d) => Number(d.size ?? 0));
-  if (shape.length > 0 && shape[0] === -1) shape[0] = 1;
-  if (shape.some((d) => d === -1)) {
-    throw new Error(`${label}: input '${node.name}' has shape [${shape}] with unknown dimensions; pass opts.inputShapes['${node.name}']`);
-  }
-  return checkShape(shape, `${label}: input '${node.name}'`);
+  const declared = dims?.map((d) => Number(d.size ?? 0));
+  return checkShape(resolveInputShape(opts, node.name, declared, inputCount, label), `${label}: input '${node.name}'`);
 }
 
 /** Integer image inputs the importer accepts: their values are pixels, carried as float32 in the IR. */
 const INTEGER_INPUTS: Record<string, 'uint8' | 'int32'> = { DT_UINT8: 'uint8', DT_INT32: 'int32' };
 
 /** A graph input: float32 as it is; uint8/int32 as float32 holding the same integers (noted in meta). */
-function addPlaceholder(b: GraphBuilder, node: TfjsGraphNode, opts: ImportOptions, label: string): void {
+function addPlaceholder(b: GraphBuilder, node: TfjsGraphNode, opts: ImportOptions, inputCount: number, label: string): void {
   const dtype = node.attr?.dtype?.type;
   const integer = dtype ? INTEGER_INPUTS[dtype] : undefined;
   if (dtype && dtype !== 'DT_FLOAT' && !integer) {
     throw new Error(`${label}: input '${node.name}' has dtype ${dtype}; float32, uint8 and int32 inputs are supported`);
   }
-  b.addInput(node.name, placeholderShape(node, opts, label));
+  b.addInput(node.name, placeholderShape(node, opts, inputCount, label));
   if (integer) b.integerInputs[node.name] = integer;
 }
 
 /** Converts the nodes (topologically ordered). */
 function convertNodes(order: TfjsGraphNode[], weights: Map<string, IrTensor>, opts: ImportOptions, label: string): GraphBuilder {
   const b = new GraphBuilder(label);
+  const inputCount = order.filter((n) => n.op === 'Placeholder').length;
   for (const node of order) {
     if (node.op === 'Placeholder') {
-      addPlaceholder(b, node, opts, label);
+      addPlaceholder(b, node, opts, inputCount, label);
       continue;
     }
     if (node.op === 'Const') {

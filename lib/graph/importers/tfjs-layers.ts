@@ -1,5 +1,6 @@
 // Importer for TF.js layers models: a tf.LayersModel in memory, or a layers-model model.json path
 // (loaded with tfjs from memory: tfjs in Node has no file:// handler).
+import { resolveInputShape } from './input-shape.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -198,11 +199,8 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   const b = new GraphBuilder(label);
   const names = new Map<number, string>();
   for (const sym of model.inputs as unknown as Sym[]) {
-    const shape = opts.inputShapes?.[sym.name] ?? sym.shape.map((d, i) => (d === null && i === 0 ? 1 : d));
-    if (shape.some((d) => d === null || (d as number) < 0)) {
-      throw new Error(`${label}: input '${sym.name}' has shape [${sym.shape}]; pass opts.inputShapes['${sym.name}']`);
-    }
-    names.set(sym.id, b.addInput(sym.name, shape as number[]));
+    const shape = resolveInputShape(opts, sym.name, sym.shape, model.inputs.length, label);
+    names.set(sym.id, b.addInput(sym.name, shape));
   }
   for (const layer of model.layers) {
     const cls = layer.getClassName();

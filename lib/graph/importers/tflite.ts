@@ -5,6 +5,7 @@
 // tensors carrying the real values, and QUANTIZE / DEQUANTIZE ops between activations disappear
 // (rewired like Identity). Layouts are converted to the IR's TF layouts: conv filters OHWI -> HWIO,
 // depthwise [1,kh,kw,C*m] -> [kh,kw,C,m], FC weights [out,in] -> [in,out].
+import { resolveInputShape } from './input-shape.js';
 import type { AttrValue, Graph, IrData, IrDType, IrTensor } from '../../ir/graph.js';
 import type { AttrSource, Attrs, AttrType, ImportContext } from '../../ops/types.js';
 import { importEntry, importableOps } from '../../ops/registry.js';
@@ -461,7 +462,7 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   const b = new GraphBuilder(label);
   for (const i of src.sg.inputs) {
     noteIntegerIo(src, i, 'input', found);
-    b.addInput(irNames[i], opts.inputShapes?.[src.names[i]] ?? [...src.sg.tensors[i].shape]);
+    b.addInput(irNames[i], resolveInputShape(opts, src.names[i], declaredShape(src.sg.tensors[i]), src.sg.inputs.length, label));
   }
   addConstants(b, src, found);
   importOperators(b, src, irNames, found);
@@ -486,4 +487,9 @@ export async function importTflite(source: Uint8Array | string, opts: ImportOpti
     bytes = source;
   }
   return graphFromTflite(readTflite(bytes, { label }), opts, label);
+}
+
+/** An input's shape as the file declares it: its signature (-1 = any size) where the writer kept one. */
+function declaredShape(t: { shape: number[]; shapeSignature?: number[] }): number[] {
+  return t.shapeSignature && t.shapeSignature.length === t.shape.length ? [...t.shapeSignature] : [...t.shape];
 }

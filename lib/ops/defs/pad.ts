@@ -1,6 +1,7 @@
 // Pad with a constant; `paddings` is flat [before0, after0, before1, after1, ...]. Keeps its input's
 // parameters (PADV2's pad value is written in them).
-import type { ImportContext, OpDef, ImportRule } from '../types.js';
+import type * as tfTypes from '@tensorflow/tfjs';
+import type { ImportContext, OpDef, ImportRule, Tf } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
 
@@ -20,6 +21,20 @@ function importZeroPadding(c: ImportContext): void {
   c.emit('Pad', [c.input(0)], { paddings: [0, 0, t, b, l, r, 0, 0], constantValue: 0 });
 }
 
+/**
+ * The value the float kernel pads with. Exporters (onnx-tf) pad with -Infinity before a VALID
+ * max-pool; padding with the input's own minimum gives that max-pool the same result (each window
+ * holds a real value) and keeps every calibrated range finite. The integer file pads with the lowest
+ * value of the input's type (the pad scalar saturates), which is at most that minimum.
+ */
+function padValue(tf: Tf, x: tfTypes.Tensor, value: number): number {
+  if (value !== -Infinity) return value;
+  const min = tf.min(x);
+  const lowest = min.dataSync()[0];
+  min.dispose();
+  return lowest;
+}
+
 export const Pad: OpDef = {
   op: 'Pad',
   imports: {
@@ -31,7 +46,7 @@ export const Pad: OpDef = {
     const pairs = padPairs(attrNumbers(attrs, 'paddings'), x.shape.length);
     return [x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1])];
   },
-  runFloat: (tf, [x], attrs) => [tf.pad(x, padPairs(attrNumbers(attrs, 'paddings'), x.rank), attrNumber(attrs, 'constantValue', 0))],
+  runFloat: (tf, [x], attrs) => [tf.pad(x, padPairs(attrNumbers(attrs, 'paddings'), x.rank), padValue(tf, x, attrNumber(attrs, 'constantValue', 0)))],
   quant: {
     rule: { output: 'same-as-input' },
     emit(ctx) {
