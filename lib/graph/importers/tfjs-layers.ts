@@ -197,13 +197,16 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   if (unsupported.size) throw unsupportedOpsError(label, unsupported);
   const b = new GraphBuilder(label);
   const names = new Map<number, string>();
-  for (const sym of model.inputs as unknown as Sym[]) {
-    const shape = opts.inputShapes?.[sym.name] ?? sym.shape.map((d, i) => (d === null && i === 0 ? 1 : d));
+  (model.inputs as unknown as Sym[]).forEach((sym, k) => {
+    // The input layer's name, not its symbolic tensor's: TF.js numbers tensor names per process
+    // ('images', then 'images_1' when the same model is loaded again), which would change the file.
+    const name = model.inputLayers[k]?.name ?? sym.name;
+    const shape = opts.inputShapes?.[name] ?? sym.shape.map((d, i) => (d === null && i === 0 ? 1 : d));
     if (shape.some((d) => d === null || (d as number) < 0)) {
-      throw new Error(`${label}: input '${sym.name}' has shape [${sym.shape}]; pass opts.inputShapes['${sym.name}']`);
+      throw new Error(`${label}: input '${name}' has shape [${sym.shape}]; pass opts.inputShapes['${name}']`);
     }
-    names.set(sym.id, b.addInput(sym.name, shape as number[]));
-  }
+    names.set(sym.id, b.addInput(name, shape as number[]));
+  });
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (cls === 'InputLayer') continue;
