@@ -2,7 +2,8 @@
 // YOLOv8n (dynamic-range .tflite), with N calibration images, in one run:
 //   floor     N single-thread LiteRT passes of the model's float export (inputs prepared beforehand);
 //   quantize  quantizeInt8 wall time with default options on N images (decoded from disk as a user's
-//             would be), its split (float passes, observers, decode, the rest) and peak RSS.
+//             would be), its split (float passes, observers, time the passes waited for decoded
+//             images - they are decoded ahead in a worker thread -, the rest) and peak RSS.
 // Each (model, N) runs in a child process, so one run's peak RSS cannot hide in another's; in the
 // child the quantization runs first (its peak is read before the floor allocates anything).
 // Run: npm run bench:speed  [-- --n 64,300] [--models yolov5n,yolov8n]
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   log('Default options, 2 vCPUs; the floor is N single-thread LiteRT float passes of the float export (same run, same child process).');
   log('Target: quantizeInt8 <= 1.6x the floor for N = 64 and 300 on both models; peak RSS <= 1 GB at 300 images.');
   log('');
-  log('| model | N | floor (s) | quantizeInt8 (s) | ratio | float passes (s) | decode (s) | rest (s) | peak RSS (MiB) |');
+  log('| model | N | floor (s) | quantizeInt8 (s) | ratio | float passes (s) | waiting for images (s) | rest (s) | peak RSS (MiB) |');
   log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) log(row(r));
   writeResultsSection('bench/speed.ts', 'npm run bench:speed', 'Calibration speed against the LiteRT floor', lines.join('\n'));

@@ -22,6 +22,8 @@ export interface StreamOptions {
 
 export interface FloatExecutor {
   readonly backend: BackendName;
+  /** Whether onTensor gets heap views where the backend allows (ExecutorOptions.activationViews). */
+  readonly activationViews: boolean;
   /** Runs the graph; returns the graph outputs or the `fetch`ed tensors (any intermediate). */
   run(inputs: FloatInputs, fetch?: string[]): Promise<Record<string, Float32Array>>;
   /** Same pass, streaming every produced tensor to `onTensor`. */
@@ -178,16 +180,18 @@ export async function createFloatExecutor(graph: Graph, opts: ExecutorOptions = 
   // Index of the last node reading each activation (for early disposal).
   const lastUse = new Map<string, number>();
   graph.nodes.forEach((n, idx) => n.inputs.forEach((i) => lastUse.set(i, idx)));
+  const views = opts.activationViews !== false;
   let disposed = false;
 
   const execute = (inputs: FloatInputs, fetchList: string[], onTensor?: StreamOptions['onTensor']): Promise<Map<string, tf.Tensor>> => {
     if (disposed) throw new Error('the float executor was disposed');
     for (const f of fetchList) if (!graph.tensors.has(f)) throw new Error(`cannot fetch '${f}': no such tensor in the graph`);
-    return new Pass(graph, constTensors, lastUse, inputTensors(graph, inputs), new Set(fetchList), onTensor, opts.activationViews !== false).run();
+    return new Pass(graph, constTensors, lastUse, inputTensors(graph, inputs), new Set(fetchList), onTensor, views).run();
   };
 
   return {
     backend,
+    activationViews: views,
     async run(inputs, fetch) {
       const list = fetch ?? graph.outputs;
       return download(await execute(inputs, list), list);

@@ -237,7 +237,7 @@ async function correctLocally(
     feeds.push({ key, input, scale: planned.scale![0], zeroPoint: planned.zeroPoint![0] });
   });
   const mini: Graph = { tensors, nodes, inputs: feeds.map((f) => f.input), outputs: nodes.map((n) => n.outputs[0]), meta: { ...graph.meta, notes: [] } };
-  const exec = await createFloatExecutor(mini, { backend: options.floatExec.backend });
+  const exec = await createFloatExecutor(mini, { backend: options.floatExec.backend, activationViews: options.floatExec.activationViews });
   const modelInput = plan.inputs[0];
   const exposed = [...new Set([...targets.map((t) => t.output), ...feeds.map((f) => f.key).filter((k) => !plan.inputs.includes(k) && k !== graph.inputs[0])])];
   const debug = prefixPlan(plan, exposed);

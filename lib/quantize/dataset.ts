@@ -2,9 +2,9 @@
 // plain one below, or a list) or ready tensors, turned into the float inputs the model was trained on
 // (letterboxed to its input size, pixel / 255).
 import path from 'node:path';
-import { decodeImage, type RgbImage } from '../pipeline/image.js';
-import { imageLayoutOf, toChannelsFirst, type ImageLayout } from '../pipeline/layout.js';
-import { letterbox } from '../pipeline/letterbox.js';
+import { imageLayoutOf } from '../pipeline/layout.js';
+import { pixelValue } from './image-input.js';
+import { prefetchImageInputs } from './prefetch.js';
 import { hasWildcard } from '../util/glob.js';
 import { globImages, imagesIn, isDir, isFile, isImageFile, readImageList, uniqueSorted } from '../util/image-files.js';
 import type { DatasetInfo, ImageSourceResolver } from './plugin.js';
@@ -57,7 +57,10 @@ export interface DatasetStats {
   files?: number;
   /** How a string source was resolved (layout, split used). */
   dataset?: DatasetInfo;
-  /** Time spent reading, decoding and letterboxing image files (s). */
+  /**
+   * Time the reader of the inputs waited for image files to be read, decoded and letterboxed (s): they
+   * are prepared ahead in a worker thread (prefetch.ts), so only what did not overlap counts.
+   */
   decodeSeconds?: number;
 }
 
@@ -105,36 +108,13 @@ function lengthMismatch(index: number, length: number, inputShape: number[]): st
   return `representative dataset item ${index}: ${length} values, but the model input [${inputShape.join(',')}] needs ${expected}${hint}`;
 }
 
+export { grayInput, pixelValue } from './image-input.js';
+
 /**
  * Yields model inputs: Float32Array [1,H,W,C] with values in the model's float input range.
  * Image files that cannot be decoded are skipped and counted in `stats`; a string source is read by
  * `resolve` (a plug-in's dataset layouts, or the plain resolver).
  */
-/** A pixel 0..255 as the model input's float value: [0, 1] by default, the input range when given. */
-export function pixelValue(p: number, range: readonly [number, number] = [0, 1]): number {
-  // (hi - lo) x p first: exact for integer ranges, so [0, 255] gives the pixel itself and [0, 1] gives p / 255.
-  return ((range[1] - range[0]) * p) / 255 + range[0];
-}
-
-/**
- * One gray channel from packed RGB, as OpenCV's cvtColor(RGB2GRAY) weighs it (ITU-R BT.601 luma:
- * 0.299 R + 0.587 G + 0.114 B, rounded to a pixel), for models with a 1-channel image input.
- */
-export function grayInput(rgb: Uint8Array, range?: readonly [number, number]): Float32Array {
-  const out = new Float32Array(rgb.length / 3);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = pixelValue(Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]), range);
-  }
-  return out;
-}
-
-/** A decoded image as one model input: letterboxed to its size, in its layout and channel count. */
-function imageFileInput(img: RgbImage, layout: ImageLayout, range?: readonly [number, number]): Float32Array {
-  const { image } = letterbox(img, { size: [layout.height, layout.width], mode: 'fixed' });
-  const hwc = layout.channels === 1 ? grayInput(image.data, range) : Float32Array.from(image.data, (p) => pixelValue(p, range));
-  return layout.layout === 'nchw' ? toChannelsFirst(hwc, layout.channels) : hwc;
-}
-
 export async function* datasetInputs(
   dataset: RepresentativeDataset,
   inputShape: number[],
@@ -161,19 +141,15 @@ export async function* datasetInputs(
       throw new Error(`representative dataset: the model input [${inputShape.join(',')}] cannot be fed from images ([1,H,W,3], 1 channel as gray, or channels first [1,3,H,W]); ` +
         `pass tensors as the representative dataset: an iterable of Float32Array, ${expected} values each`);
     }
-    for (const file of files) {
-      let input: Float32Array;
-      const t0 = performance.now();
-      try {
-        input = imageFileInput(await decodeImage(file), layout, inputRange);
-      } catch (e) {
-        stats.skipped.push({ file, reason: (e as Error).message });
+    const spec = { ...layout, ...(inputRange ? { inputRange } : {}) };
+    const waited = (seconds: number) => (stats.decodeSeconds = (stats.decodeSeconds ?? 0) + seconds);
+    for await (const read of prefetchImageInputs(files, spec, waited)) {
+      if ('error' in read) {
+        stats.skipped.push({ file: read.file, reason: read.error });
         continue;
-      } finally {
-        stats.decodeSeconds = (stats.decodeSeconds ?? 0) + (performance.now() - t0) / 1000;
       }
       stats.used++;
-      yield input;
+      yield read.input;
     }
     // Say why here, with the skipped files, rather than let calibration report "no samples".
     if (stats.used === 0) checkCalibrationCount(stats, files.length);

@@ -125,7 +125,7 @@ export interface QuantizeReport<S extends HeadSpecData = HeadSpecData> {
     /** Float passes with the observers (s); observeSeconds of it in the observers. */
     forwardSeconds: number;
     observeSeconds: number;
-    /** Reading, decoding and letterboxing image files (s; 0 when the dataset is tensors). */
+    /** Time the float passes waited for image files to be read, decoded and letterboxed (s; they are prepared ahead in a worker thread; 0 when the dataset is tensors). */
     decodeSeconds: number;
     /** When the dataset was given as a path: how it was read (layout, split used). */
     dataset?: DatasetInfo;

@@ -195,6 +195,8 @@ export interface CalibrateGraphOptions {
   representativeDataset: RepresentativeDataset;
   numCalibrationSamples?: number;
   backend?: BackendName;
+  /** Heap views for the observers where the backend allows (ExecutorOptions.activationViews; default true). */
+  activationViews?: boolean;
   head?: 'split' | 'keep';
   inputRange?: [number, number];
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
@@ -338,7 +340,7 @@ export async function calibrateGraph(
   checkOverridesMatch(recipe.resolved, [...graph.nodes.map((n) => n.name), ...graph.tensors.keys()]);
   const inputParams = inputParamsFor(options.inputRange);
   const rules = recipeWithPlugin(recipe, prepared.overrides);
-  const executor = await createFloatExecutor(graph, { backend: options.backend });
+  const executor = await createFloatExecutor(graph, { backend: options.backend, activationViews: options.activationViews });
   let keep = false;
   try {
     const run = await runCalibration(graph, executor, rules, options, imageSourceOf(plugin));

@@ -43,6 +43,14 @@ async function compare(model: tf.LayersModel, inputShape: number[]): Promise<num
 describe('TF.js layers-model importer', function () {
   before(async () => { await initBackend('wasm'); });
 
+  it('a model.json loaded twice in one process keeps its input name (TF.js numbers symbolic tensor names per process)', async () => {
+    const demo = path.resolve(import.meta.dirname, '../../models/demo/model.json');
+    const first = await importTfjsLayersModel(demo);
+    const second = await importTfjsLayersModel(demo);
+    expect(first.inputs).to.deep.equal(['images']);
+    expect(second.inputs).to.deep.equal(first.inputs);
+  });
+
   it('CNN: Conv2D+BN+ReLU, DepthwiseConv2D, pooling, upsampling, padding, Add, Concatenate, GAP, Dense softmax', async () => {
     const input = tf.input({ shape: [16, 16, 3] });
     const c1 = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false }).apply(input) as tf.SymbolicTensor;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { grayInput } from '../../lib/quantize/dataset.js';
+import { grayInput } from '../../lib/quantize/image-input.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { writeDataset } from '../../lib/demo/synthetic.js';

@@ -198,10 +198,13 @@ function graphFromLayersModel(model: tf.LayersModel, opts: ImportOptions, label:
   if (unsupported.size) throw unsupportedOpsError(label, unsupported);
   const b = new GraphBuilder(label);
   const names = new Map<number, string>();
-  for (const sym of model.inputs as unknown as Sym[]) {
-    const shape = resolveInputShape(opts, sym.name, sym.shape, model.inputs.length, label);
-    names.set(sym.id, b.addInput(sym.name, shape));
-  }
+  (model.inputs as unknown as Sym[]).forEach((sym, k) => {
+    // The input layer's name, not its symbolic tensor's: TF.js numbers tensor names per process
+    // ('images', then 'images_1' when the same model is loaded again), which would change the file.
+    const name = model.inputLayers[k]?.name ?? sym.name;
+    const shape = resolveInputShape(opts, name, sym.shape, model.inputs.length, label);
+    names.set(sym.id, b.addInput(name, shape));
+  });
   for (const layer of model.layers) {
     const cls = layer.getClassName();
     if (cls === 'InputLayer') continue;

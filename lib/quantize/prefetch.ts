@@ -1,0 +1,134 @@
+// Image files read ahead of the float passes: a worker thread decodes and letterboxes the next files
+// (decode-worker.ts) while the main thread runs the current one through the model, so on a machine
+// with a free core decoding costs the passes only the time they wait for it. Results come back in the
+// dataset's order; a file that cannot be used comes back with its one-line reason. A worker that dies
+// rejects every file it was asked for, naming it: the caller fails, nothing waits forever.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { DecodeReply, DecodeRequest } from './decode-worker.js';
+import { imageFileInput, type ImageInputSpec } from './image-input.js';
+
+/** One file of the dataset: its input, or why it cannot be used. */
+export type ImageInput = { file: string; input: Float32Array } | { file: string; error: string };
+
+/** tsx's ESM API module (its package's exports map; only the sources are run through tsx). */
+function tsxEsmApi(): string {
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exported = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
+  return pathToFileURL(path.join(path.dirname(manifest), exported.import.default)).href;
+}
+
+/**
+ * The worker's entry next to this module: the built .js, or from the sources (tests, tsx) the .ts
+ * through tsx's tsImport, since a worker does not take tsx's loader from its parent.
+ */
+function startWorker(spec: ImageInputSpec, resourceLimits?: ResourceLimits): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: spec, resourceLimits });
+  const entry = JSON.stringify(new URL('./decode-worker.ts', import.meta.url).href);
+  const tsx = JSON.stringify(tsxEsmApi());
+  return new Worker(`import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`, { eval: true, workerData: spec, resourceLimits });
+}
+
+/** Files decoded in this thread, one after the other (few files: no worker start-up to pay). */
+async function* inThread(files: readonly string[], spec: ImageInputSpec, onDecode: (seconds: number) => void): AsyncGenerator<ImageInput> {
+  for (const file of files) {
+    const t0 = performance.now();
+    let result: ImageInput;
+    try {
+      result = { file, input: await imageFileInput(file, spec) };
+    } catch (e) {
+      result = { file, error: (e as Error).message };
+    }
+    onDecode((performance.now() - t0) / 1000);
+    yield result;
+  }
+}
+
+/** The worker and the files it was asked for and has not answered yet. */
+class DecodeWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { file: string; resolve: (r: DecodeReply) => void; reject: (e: Error) => void }>();
+  private failure: string | undefined;
+
+  constructor(spec: ImageInputSpec, resourceLimits?: ResourceLimits) {
+    this.worker = startWorker(spec, resourceLimits);
+    this.worker.unref(); // an idle worker never keeps the process alive; ref'd while a file is asked for
+    this.worker.on('message', (reply: DecodeReply) => this.answered(reply));
+    this.worker.on('error', (e) => this.fail(`failed (${e.message})`));
+    this.worker.on('exit', (code) => this.fail(`stopped (exit code ${code})`));
+  }
+
+  private answered(reply: DecodeReply): void {
+    const p = this.pending.get(reply.index);
+    this.pending.delete(reply.index);
+    if (this.pending.size === 0) this.worker.unref();
+    p?.resolve(reply);
+  }
+
+  private fail(what: string): void {
+    this.failure ??= what;
+    for (const p of this.pending.values()) p.reject(new Error(`${p.file}: the image decode worker ${this.failure} while reading it`));
+    this.pending.clear();
+  }
+
+  /** The reply for one file; rejects (naming the file) when the worker dies first. */
+  request(index: number, file: string): Promise<DecodeReply> {
+    const reply = new Promise<DecodeReply>((resolve, reject) => {
+      if (this.failure) return reject(new Error(`${file}: the image decode worker ${this.failure} before reading it`));
+      this.pending.set(index, { file, resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ index, file } satisfies DecodeRequest);
+    });
+    reply.catch(() => undefined); // rejections are seen when the reply is awaited, in order
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    this.pending.clear();
+    this.worker.ref(); // an unref'd worker's exit would not keep the process alive until terminate() resolves
+    await this.worker.terminate();
+  }
+}
+
+export interface PrefetchOptions {
+  /** Files decoded ahead of the one being used (default 2: three inputs in memory at most). */
+  ahead?: number;
+  /** Memory limits of the worker thread (node:worker_threads); a worker past them stops and says so. */
+  resourceLimits?: ResourceLimits;
+}
+
+/**
+ * The files as model inputs, in order, with `ahead` files decoded ahead of the one being used (in a
+ * worker thread; in this thread when there are at most two files). `onWait` gets the time each file
+ * was waited for: decoding that overlapped the caller's work costs nothing there.
+ */
+export async function* prefetchImageInputs(
+  files: readonly string[],
+  spec: ImageInputSpec,
+  onWait: (seconds: number) => void,
+  options: PrefetchOptions = {},
+): AsyncGenerator<ImageInput> {
+  if (files.length <= 2) {
+    yield* inThread(files, spec, onWait);
+    return;
+  }
+  const ahead = options.ahead ?? 2;
+  const worker = new DecodeWorker(spec, options.resourceLimits);
+  const queue: Promise<DecodeReply>[] = [];
+  let asked = 0;
+  try {
+    for (let i = 0; i < files.length; i++) {
+      while (asked < files.length && asked <= i + ahead) queue.push(worker.request(asked, files[asked++]));
+      const t0 = performance.now();
+      const reply = await queue.shift()!;
+      onWait((performance.now() - t0) / 1000);
+      yield 'error' in reply ? { file: files[i], error: reply.error } : { file: files[i], input: reply.input };
+    }
+  } finally {
+    await worker.close();
+  }
+}
