@@ -34,8 +34,12 @@ export function closestWord(word: string, candidates: readonly string[]): string
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
-/** A negative number as written on a command line: -3, -0.5, -.5, -1e-3. */
-const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+/**
+ * A negative number as written on a command line (-3, -0.5, -.5, -1e-3), or a comma-separated list that
+ * starts with one (`--input-range -1,1`).
+ */
+const NUMBER = String.raw`(\d+\.?\d*|\.\d+)(e[+-]?\d+)?`;
+const NEGATIVE_NUMBER = new RegExp(`^-${NUMBER}(,\\s*-?${NUMBER})*$`, 'i');
 
 /**
  * `--name -3` and `-n -3` for options that take a value become `--name=-3`, so the option parser sees

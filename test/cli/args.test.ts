@@ -29,6 +29,9 @@ describe('cli/args: typo suggestions and negative option values', () => {
     expect(joinNegativeValues(['-n', '-3'], options)).to.deep.equal(['--num=-3']);
     expect(joinNegativeValues(['--min-sqnr', '-1.5e-2'], options)).to.deep.equal(['--min-sqnr=-1.5e-2']);
     expect(joinNegativeValues(['--min-sqnr', '-.5'], options)).to.deep.equal(['--min-sqnr=-.5']);
+    // A list that starts with a negative number (--input-range -1,1).
+    expect(joinNegativeValues(['--num', '-1,1'], options)).to.deep.equal(['--num=-1,1']);
+    expect(joinNegativeValues(['--num', '-1,x'], options)).to.deep.equal(['--num', '-1,x']);
     // Not a number, or after a boolean option: left for the parser (an unknown option '-x').
     expect(joinNegativeValues(['--num', '-x'], options)).to.deep.equal(['--num', '-x']);
     expect(joinNegativeValues(['--json', '-3'], options)).to.deep.equal(['--json', '-3']);
