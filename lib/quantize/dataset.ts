@@ -133,6 +133,7 @@ export async function* datasetInputs(
   stats: DatasetStats,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
+  maxPixels?: number,
 ): AsyncGenerator<Float32Array> {
   const [, h, w, c] = inputShape;
   const expected = inputShape.reduce((a, b) => a * b, 1);
@@ -154,7 +155,7 @@ export async function* datasetInputs(
       let input: Float32Array;
       const t0 = performance.now();
       try {
-        const img = await decodeImage(file);
+        const img = await decodeImage(file, undefined, maxPixels);
         const { image } = letterbox(img, { size: [h, w], mode: 'fixed' });
         input = c === 1 ? grayInput(image.data, inputRange) : new Float32Array(image.data.length);
         if (c === 3) for (let i = 0; i < input.length; i++) input[i] = pixelValue(image.data[i], inputRange);
@@ -217,8 +218,9 @@ export function correctionInputs(
   kept: Float32Array[] | undefined,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
+  maxPixels?: number,
 ): (() => AsyncIterable<Float32Array>) | undefined {
-  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve, inputRange);
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve, inputRange, maxPixels);
   if (!kept) return undefined;
   return async function* () {
     yield* kept;

@@ -63,6 +63,11 @@ export interface QuantizeInt8Options {
    * Like every activation range it is widened to contain 0 ([0.2, 1] is quantized as [0, 1]).
    */
   inputRange?: [number, number];
+  /**
+   * Largest image (width x height) a calibration or analysis image may declare in its header before it
+   * is decoded (default 8192 x 8192 = 67,108,864): a file claiming more is skipped with its reason.
+   */
+  maxPixels?: number;
   backend?: BackendName;
   /** Stage, items done, items in all; during calibration also images per second and the time left. */
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
@@ -255,7 +260,7 @@ async function correctedPlan(
   const progress = options.onProgress ?? (() => {});
   const tb = nowSeconds();
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange)!;
+  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange, options.maxPixels)!;
   progress('bias correction', 0, 1);
   const corrected = await correctBiases(plan, graph, {
     floatExec: ctx.executor,
@@ -286,7 +291,7 @@ async function analyzeLayers(
   for (const [k, t] of plan.tensors) if (t.origin.kind === 'bias' && t.origin.corrected) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange), cal.activations);
+  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange, options.maxPixels), cal.activations);
   timings.analyzeSeconds = nowSeconds() - ta;
   return errors;
 }
