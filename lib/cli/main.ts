@@ -4,6 +4,7 @@ import { CALIBRATION_METHODS } from '../calibrate/calibrate.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { errorLine } from './error-line.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { packageVersion } from '../util/package.js';
 import { READ_LIMITS, readRegularFile, readRegularTextFile } from '../util/read-file.js';
@@ -164,8 +165,12 @@ const EVAL_SLICE = {
   limit: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The image pixel limit (width x height) checked in each image header before decoding. */
+const MAX_PIXELS = { 'max-pixels': { type: 'string' } } as const satisfies ParseArgsConfig['options'];
+
 const COMMAND_OPTIONS = {
   quantize: {
+    ...MAX_PIXELS,
     calib: { type: 'string' },
     num: { type: 'string', short: 'n' },
     method: { type: 'string' },
@@ -213,11 +218,12 @@ const COMMAND_OPTIONS = {
     'head-cut': { type: 'string' },
     backend: { type: 'string' },
   },
-  eval: EVAL_SLICE,
-  compare: { ...EVAL_SLICE, fidelity: { type: 'boolean' }, 'per-class': { type: 'boolean' } },
+  eval: { ...EVAL_SLICE, ...MAX_PIXELS },
+  compare: { ...EVAL_SLICE, ...MAX_PIXELS, fidelity: { type: 'boolean' }, 'per-class': { type: 'boolean' } },
   inspect: {},
   check: {},
   detect: {
+    ...MAX_PIXELS,
     output: { type: 'string', short: 'o' },
     'no-save': { type: 'boolean' },
     conf: { type: 'string' },
@@ -385,6 +391,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
   const result = await quantizeInt8(model, {
+    maxPixels: parseIntOption('max-pixels', values['max-pixels'], 1),
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
     calibration: method,
@@ -536,7 +543,7 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
 
 function sliceOptions(command: Command, values: Values) {
   const data = requireString(command, values, 'data', 'dataset');
-  return { images: data, offset: parseIntOption('offset', values.offset, 0), limit: parseIntOption('limit', values.limit, 1) };
+  return { images: data, offset: parseIntOption('offset', values.offset, 0), limit: parseIntOption('limit', values.limit, 1), maxPixels: parseIntOption('max-pixels', values['max-pixels'], 1) };
 }
 
 function sliceText(opts: { offset?: number; limit?: number }, images: number): string {
@@ -655,6 +662,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   const conf = parseFloatOption('conf', values.conf, 0, 1);
   const iou = parseFloatOption('iou', values.iou, 0, 1);
   if (values['no-save'] && values.output !== undefined) throw new UsageError('detect: give one of -o <out.png> and --no-save');
+  const maxPixels = parseIntOption('max-pixels', values['max-pixels'], 1);
   requireFile(model, 'model');
   requireFile(image, 'image');
   const { loadYoloModel } = await import('../yolo/evaluate.js');
@@ -669,7 +677,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
     const nms: { confThreshold?: number; iouThreshold?: number } = {};
     if (conf !== undefined) nms.confThreshold = conf;
     if (iou !== undefined) nms.iouThreshold = iou;
-    ({ detections, ms } = await yolo.detect(image, nms));
+    ({ detections, ms } = await yolo.detect(image, nms, maxPixels));
   } finally {
     yolo.runner.dispose();
   }
@@ -753,6 +761,8 @@ const RUNNERS: Record<Command, (ctx: Context, values: Values, positionals: strin
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const verbose = argv.includes('--verbose');
   let restoreQuiet: (() => void) | undefined;
+  // The command's file arguments, for an error message that names none (errorLine).
+  let files: string[] = [];
   try {
     const [first, ...rest] = argv;
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
@@ -770,6 +780,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     const command = first as Command;
     const { values, positionals } = parseCommand(command, rest);
+    files = positionals;
     if (values.help) {
       io.stdout.write(HELP[command] + '\n');
       return 0;
@@ -794,15 +805,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     await RUNNERS[command](ctx, values, positionals);
     return 0;
   } catch (e) {
-    const err = e as Error;
-    if (!(err instanceof Error)) {
-      io.stderr.write(`yolo-int8: ${String(e)}\n`);
-      return 1;
-    }
-    const oneLine = err.message.split('\n')[0];
-    io.stderr.write(`yolo-int8: ${oneLine}\n`);
-    if (verbose && err.stack) io.stderr.write(err.stack + '\n');
-    return err instanceof UsageError ? 2 : 1;
+    const usage = e instanceof UsageError;
+    io.stderr.write(`yolo-int8: ${errorLine(e, usage ? [] : files)}\n`);
+    if (verbose && e instanceof Error && e.stack) io.stderr.write(e.stack + '\n');
+    return usage ? 2 : 1;
   } finally {
     restoreQuiet?.();
   }

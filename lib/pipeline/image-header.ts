@@ -68,11 +68,13 @@ export function readImageHeader(b: Uint8Array): ImageHeader | string | undefined
 
 /** Throws, naming the image, when its header is damaged, its data truncated or its size over the limit. */
 export function checkImageHeader(b: Uint8Array, name: string, maxPixels: number = MAX_IMAGE_PIXELS): void {
+  // A NaN or negative limit would compare false and so let every size through.
+  if (!(Number.isFinite(maxPixels) && maxPixels >= 1)) throw new RangeError(`${name}: maxPixels must be a positive number of pixels, got ${maxPixels}`);
   const h = readImageHeader(b);
   if (typeof h === 'string') throw new Error(`${name}: ${h}`);
   if (!h) return;
   if (h.width < 1 || h.height < 1) throw new Error(`${name}: the ${h.format.toUpperCase()} header says ${h.width}x${h.height} pixels; an image has at least 1x1`);
   if (h.width * h.height > maxPixels) {
-    throw new Error(`${name}: the ${h.format.toUpperCase()} header says ${h.width}x${h.height} pixels, over the limit of ${maxPixels} pixels (raise it with the maxPixels option)`);
+    throw new Error(`${name}: the ${h.format.toUpperCase()} header says ${h.width}x${h.height} pixels, over the limit of ${maxPixels} pixels (raise it with --max-pixels, or the maxPixels option)`);
   }
 }

@@ -39,15 +39,16 @@ export function imageInputSize(desc: InputDescription): [number, number] {
 export async function imageToInput(
   source: string | Uint8Array | RgbImage,
   input: InputDescription,
-  options: Omit<LetterboxOptions, 'size'> = {},
+  options: Omit<LetterboxOptions, 'size'> & { maxPixels?: number } = {},
 ): Promise<PreparedInput> {
   const size = imageInputSize(input);
   if (input.dtype !== 'float32' && input.dtype !== 'int8' && input.dtype !== 'uint8') {
     throw new TypeError(`input '${input.name}' has dtype ${input.dtype}; image inputs must be float32, uint8 or int8`);
   }
-  const img = isRgbImage(source) ? source : await decodeImage(source);
+  const { maxPixels, ...letterboxOptions } = options;
+  const img = isRgbImage(source) ? source : await decodeImage(source, undefined, maxPixels);
   // A fixed-size model cannot take stride-aligned minimal padding: always fill the whole frame.
-  const { image, transform } = letterbox(img, { ...options, mode: 'fixed', size });
+  const { image, transform } = letterbox(img, { ...letterboxOptions, mode: 'fixed', size });
   const pixels = imageLayoutOf(input.shape)!.layout === 'nchw' ? toChannelsFirst(image.data, 3) : image.data;
   return { data: pixelsToInput(pixels, input), transform, image };
 }

@@ -121,6 +121,7 @@ export async function* datasetInputs(
   stats: DatasetStats,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
+  maxPixels?: number,
 ): AsyncGenerator<Float32Array> {
   const expected = inputShape.reduce((a, b) => a * b, 1);
   if (typeof dataset === 'string' || (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string'))) {
@@ -141,7 +142,7 @@ export async function* datasetInputs(
       throw new Error(`representative dataset: the model input [${inputShape.join(',')}] cannot be fed from images ([1,H,W,3], 1 channel as gray, or channels first [1,3,H,W]); ` +
         `pass tensors as the representative dataset: an iterable of Float32Array, ${expected} values each`);
     }
-    const spec = { ...layout, ...(inputRange ? { inputRange } : {}) };
+    const spec = { ...layout, ...(inputRange ? { inputRange } : {}), ...(maxPixels !== undefined ? { maxPixels } : {}) };
     const waited = (seconds: number) => (stats.decodeSeconds = (stats.decodeSeconds ?? 0) + seconds);
     for await (const read of prefetchImageInputs(files, spec, waited)) {
       if ('error' in read) {
@@ -201,8 +202,9 @@ export function correctionInputs(
   kept: Float32Array[] | undefined,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
+  maxPixels?: number,
 ): (() => AsyncIterable<Float32Array>) | undefined {
-  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve, inputRange);
+  if (isReiterable(dataset)) return () => datasetInputs(dataset, inputShape, { used: 0, skipped: [] }, resolve, inputRange, maxPixels);
   if (!kept) return undefined;
   return async function* () {
     yield* kept;

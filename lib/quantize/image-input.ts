@@ -26,11 +26,13 @@ export function grayInput(rgb: Uint8Array, range?: readonly [number, number]): F
 /** What an image file becomes: the input's layout, size and channels (3, or 1 as gray), its float range. */
 export interface ImageInputSpec extends ImageLayout {
   inputRange?: readonly [number, number];
+  /** The largest image (width x height) decoded; larger headers are refused before decoding. */
+  maxPixels?: number;
 }
 
 /** The file decoded, letterboxed and mapped to the model input (throws the decoder's one-line error). */
 export async function imageFileInput(file: string, spec: ImageInputSpec): Promise<Float32Array> {
-  const img = await decodeImage(file);
+  const img = await decodeImage(file, undefined, spec.maxPixels);
   const { image } = letterbox(img, { size: [spec.height, spec.width], mode: 'fixed' });
   let hwc: Float32Array;
   if (spec.channels === 1) hwc = grayInput(image.data, spec.inputRange);

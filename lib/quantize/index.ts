@@ -72,6 +72,11 @@ export interface QuantizeInt8Options {
    * Like every activation range it is widened to contain 0 ([0.2, 1] is quantized as [0, 1]).
    */
   inputRange?: [number, number];
+  /**
+   * Largest image (width x height) a calibration or analysis image may declare in its header before it
+   * is decoded (default 8192 x 8192 = 67,108,864): a file claiming more is skipped with its reason.
+   */
+  maxPixels?: number;
   backend?: BackendName;
   /** Stage, items done, items in all; during calibration also images per second and the time left. */
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
@@ -288,7 +293,7 @@ async function correctedPlan(
   const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
   const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange)!;
+  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange, options.maxPixels)!;
   const lr = learnedRoundingSettings(options.learnedRounding);
   const rounded = lr && ctx.executor ? await roundedPlan(planned, cal, lr, { executor: ctx.executor, inputs, onProgress: options.onProgress }, timings) : undefined;
   const plan = rounded?.plan ?? planned;
@@ -351,7 +356,7 @@ async function analyzeLayers(
   for (const [k, t] of plan.tensors) if ((t.origin.kind === 'bias' && t.origin.corrected) || (t.origin.kind === 'weights' && t.origin.learnedRounding)) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
   const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange), cal.activations);
+  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange, options.maxPixels), cal.activations);
   timings.analyzeSeconds = nowSeconds() - ta;
   return errors;
 }

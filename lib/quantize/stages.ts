@@ -199,6 +199,8 @@ export interface CalibrateGraphOptions {
   activationViews?: boolean;
   head?: 'split' | 'keep';
   inputRange?: [number, number];
+  /** Image pixel limit checked in each header before decoding (decodeImage's default when omitted). */
+  maxPixels?: number;
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
   /** Keep the float executor open (returned) for later passes over the float graph. */
   keepExecutor?: boolean;
@@ -245,7 +247,7 @@ async function runCalibration(
   const started = nowSeconds();
   const keepInputs = options.keepInputs ?? 0;
   const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
-  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve, options.inputRange);
+  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve, options.inputRange, options.maxPixels);
   const calibration = await calibrate({
     tensors: activations,
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,

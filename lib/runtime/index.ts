@@ -76,6 +76,20 @@ function refuseUnsafe(model: TfliteModel, label: string): void {
   throw new Error(`${label}: refused before loading into LiteRT, the file breaks TFLite's rules: ${shown}${more} (run 'yolo-int8 check' for the full list)`);
 }
 
+const RUNTIME_DTYPES = new Set<string>(Object.keys(ARRAY_FOR));
+
+/** Model inputs and outputs must be of a type LiteRT.js maps to a typed array (it refuses others at load). */
+function refuseUnsupportedIo(model: TfliteModel, label: string): void {
+  const sg = model.subgraphs[0];
+  for (const ti of [...sg.inputs, ...sg.outputs]) {
+    const t = sg.tensors[ti];
+    const dt = t ? dtypeName(t.type) : 'missing';
+    if (!RUNTIME_DTYPES.has(dt)) {
+      throw new Error(`${label}: tensor '${t?.name ?? ti}' has type ${dt}; only float32, int32, uint8, int8 and int16 model I/O is supported`);
+    }
+  }
+}
+
 export class TfliteRunner {
   readonly inputs: TensorDescription[];
   readonly outputs: TensorDescription[];
@@ -131,6 +145,7 @@ export class TfliteRunner {
     const model = readTflite(bytes, { label });
     if (model.subgraphs.length === 0) throw new Error(`${label}: the model has no subgraph`);
     if (options.check !== false) refuseUnsafe(model, label);
+    refuseUnsupportedIo(model, label);
     const lt = await loadLiteRtModule();
     let compiled;
     takeLiteRtErrors();

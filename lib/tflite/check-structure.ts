@@ -25,10 +25,14 @@ export function checkTensorStructure(t: TfliteTensor, where: string, isConstant:
   const count = t.shape.reduce((a, d) => a * Math.max(d, 1), 1);
   const bytes = count * (BYTES[t.type] ?? 1);
   if (bytes > MAX_TENSOR_BYTES) add('tensor-size', where, `shape [${t.shape.join(',')}] of ${dtypeName(t.type)} needs ${bytes} bytes, more than the runtime can allocate (2 GiB)`);
+  // An unknown (-1) dimension is for the shape signature; the shape itself is what the runtime allocates.
+  if (!isConstant && t.shape.some((d) => d < 0)) add('tensor-size', where, `shape [${t.shape.join(',')}] has a negative dimension; an activation's shape must be concrete (unknown sizes go in shape_signature)`);
   if (isConstant || !INTEGER_ACTIVATION_TYPES.has(t.type)) return;
   const q = t.quantization;
   // LiteRT runs some such files (the kernels then read default parameters): strict only.
-  if (!q || q.scale.length === 0) lenient('activation-quantization', where, `is a ${dtypeName(t.type)} activation without quantization parameters; integer kernels need a scale and zero point`);
+  // int16 kernels abort on the default (zero) scale, so those are refused outright.
+  const report = t.type === TensorType.INT16 ? add : lenient;
+  if (!q || q.scale.length === 0) report('activation-quantization', where, `is a ${dtypeName(t.type)} activation without quantization parameters; integer kernels need a scale and zero point`);
   else if (q.scale.length > 1) add('activation-quantization', where, `is a ${dtypeName(t.type)} activation quantized per channel (${q.scale.length} scales); activations take one scale and zero point`);
 }
 
@@ -60,9 +64,12 @@ function num(o: Record<string, unknown> | null | undefined, key: string, fallbac
 /** Operand counts, option ranges, operand dtypes and output shapes of one operator. */
 export function checkOperatorStructure(opName: string, op: TfliteOperator, tensorAt: TensorAt, constantData: (i: number) => Uint8Array | undefined, where: string, add: Add, lenient: Add): void {
   const counts = OPERANDS[opName];
-  const inputs = op.inputs.filter((i) => i !== -1);
+  // The kernels count omitted (-1) optional inputs too (NumInputs is the list's length).
+  const inputs = op.inputs;
   if (counts) {
     const [lo, hi, outs] = counts;
+    const omitted = op.inputs.slice(0, lo).findIndex((i) => i === -1);
+    if (omitted >= 0) add('op-operands', where, `input ${omitted} is omitted (-1); ${opName} requires its first ${lo} input(s)`);
     if (inputs.length < lo || (hi >= 0 && inputs.length > hi)) add('op-operands', where, `has ${inputs.length} input(s); ${opName} takes ${hi === lo ? lo : hi < 0 ? `at least ${lo}` : `${lo} to ${hi}`}`);
     if (op.outputs.length !== outs) add('op-operands', where, `has ${op.outputs.length} outputs; ${opName} writes ${outs}`);
     if (inputs.length < lo) return;
@@ -77,8 +84,11 @@ function checkOptions(opName: string, op: TfliteOperator, tensorAt: TensorAt, wh
   if (WINDOW_OPS.has(opName)) {
     const padding = num(o, 'padding', 0);
     if (padding !== 0 && padding !== 1) add('op-options', where, `padding ${padding} is not SAME (0) or VALID (1)`);
-    for (const key of ['strideW', 'strideH', 'dilationWFactor', 'dilationHFactor', 'filterWidth', 'filterHeight']) {
-      const v = num(o, key, 1);
+    const pool = opName.endsWith('POOL_2D');
+    const keys = ['strideW', 'strideH', ...(pool ? ['filterWidth', 'filterHeight'] : opName === 'TRANSPOSE_CONV' ? [] : ['dilationWFactor', 'dilationHFactor'])];
+    for (const key of keys) {
+      // Absent options read as the schema's defaults: 0 for strides and filter sizes, 1 for dilations.
+      const v = num(o, key, key.startsWith('dilation') ? 1 : 0);
       if (!(Number.isInteger(v) && v >= 1)) add('op-options', where, `${key} ${v}; it must be a positive integer`);
     }
   }
@@ -104,11 +114,20 @@ function checkDTypes(opName: string, op: TfliteOperator, tensorAt: TensorAt, whe
       if (t && t.type !== x.type) add('op-dtypes', where, `mixes ${dtypeName(x.type)} and ${dtypeName(t.type)} inputs`);
     }
   }
+  const value = opName === 'PADV2' ? tensorAt(op.inputs[2]) : undefined;
+  if (value && value.type !== x.type) add('op-dtypes', where, `pads ${dtypeName(x.type)} with a ${dtypeName(value.type)} constant value; the value takes the input's type`);
   // The activation input is operand 0 (TRANSPOSE_CONV: operand 2, after the output shape and weights).
   const act = opName === 'TRANSPOSE_CONV' ? tensorAt(op.inputs[2]) : x;
   if (WEIGHTED_OPS.has(opName) && act && (act.type === TensorType.INT8 || act.type === TensorType.INT16)) {
     const w = tensorAt(op.inputs[1]);
     if (w && w.type !== TensorType.INT8 && w.type !== TensorType.INT4) add('op-dtypes', where, `${dtypeName(act.type)} input with ${dtypeName(w.type)} weights; integer kernels take int8 (or int4) weights`);
+    else if (w && !(w.quantization && w.quantization.scale.length > 0)) add('op-dtypes', where, `${dtypeName(act.type)} input with weights '${w.name}' that carry no quantization parameters; integer kernels need the weights' scales`);
+    // kernel_util.cc PopulateConvolutionQuantizationParams: input and output need affine quantization.
+    for (const [what, t] of [['input', act], ['output', y]] as const) {
+      if (!(t.quantization && t.quantization.scale.length > 0)) add('activation-quantization', where, `${what} '${t.name}' is ${dtypeName(t.type)} without quantization parameters; ${opName} needs its scale`);
+    }
+    // conv.cc (Prepare): the integer kernels require a bias operand.
+    if (opName === 'CONV_2D' && (op.inputs.length < 3 || op.inputs[2] === -1)) add('op-operands', where, `${dtypeName(act.type)} CONV_2D without a bias; LiteRT's integer convolution requires one`);
   }
 }
 
@@ -134,12 +153,35 @@ function checkShapes(opName: string, op: TfliteOperator, tensorAt: TensorAt, con
     const w = tensorAt(op.inputs[1]);
     if (w && w.shape.length !== 2) add('op-shapes', where, `weights have rank ${w.shape.length}; FULLY_CONNECTED takes rank-2 weights`);
   }
+  if (opName === 'SPLIT') checkSplit(op, tensorAt, constantData, where, add);
   if (opName === 'PAD' || opName === 'PADV2') {
     const data = constantData(op.inputs[1]);
     const pads = tensorAt(op.inputs[1]);
+    // pad.cc: the paddings are a [rank, 2] matrix.
+    if (pads && (pads.shape.length !== 2 || pads.shape[0] !== x.shape.length || pads.shape[1] !== 2)) add('op-shapes', where, `paddings have shape [${pads.shape}]; a rank-${x.shape.length} input takes [${x.shape.length},2]`);
     if (data && pads?.type === TensorType.INT32 && data.byteLength % 4 === 0) {
       const v = new Int32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
       if (v.some((p) => p < 0)) add('op-options', where, `negative padding [${Array.from(v)}]; pads must be >= 0`);
     }
   }
+}
+
+/** SPLIT (split.cc): [axis, input]; a constant axis inside the input's rank; numSplits outputs of the input's type dividing the axis. */
+function checkSplit(op: TfliteOperator, tensorAt: TensorAt, constantData: (i: number) => Uint8Array | undefined, where: string, add: Add): void {
+  if (op.inputs.length !== 2 || op.inputs.includes(-1)) return add('op-operands', where, `has inputs [${op.inputs}]; SPLIT takes an axis and an input`);
+  const x = tensorAt(op.inputs[1]);
+  const axisData = constantData(op.inputs[0]);
+  if (!x) return;
+  const splits = num(op.builtinOptions as Record<string, unknown> | null, 'numSplits', 0);
+  if (op.outputs.length !== splits) add('op-operands', where, `has ${op.outputs.length} outputs but numSplits ${splits}`);
+  for (const i of op.outputs) {
+    const y = tensorAt(i);
+    if (y && y.type !== x.type) add('op-dtypes', where, `splits ${dtypeName(x.type)} into a ${dtypeName(y.type)} output '${y.name}'; the outputs take the input's type`);
+  }
+  if (!axisData || axisData.byteLength !== 4 || tensorAt(op.inputs[0])?.type !== TensorType.INT32) return;
+  const raw = new DataView(axisData.buffer, axisData.byteOffset, 4).getInt32(0, true);
+  const rank = x.shape.length;
+  const axis = raw < 0 ? raw + rank : raw;
+  if (!(axis >= 0 && axis < rank)) return add('op-options', where, `axis ${raw} is outside the input's rank ${rank}`);
+  if (splits > 0 && x.shape[axis] % splits !== 0) add('op-shapes', where, `dimension ${axis} of [${x.shape}] does not split into ${splits} equal parts`);
 }

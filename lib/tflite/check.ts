@@ -19,6 +19,7 @@ import { TensorType, dtypeName, type TfliteModel, type TfliteOperator, type Tfli
 import { minRuntimeVersionForOp } from './runtime-version.js';
 import { builtinOperatorName, hasVersionRule, opVersion } from './operators.js';
 import { checkOperatorStructure, checkTensorStructure } from './check-structure.js';
+import { checkGraphShapes, type ShapeOp } from './check-shapes.js';
 import { builtinSpec } from '../ops/registry.js';
 import type { TensorDType, WeightedLayout } from '../ops/types.js';
 import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN } from '../int8/arithmetic.js';
@@ -247,7 +248,7 @@ function checkTensorQuantization(v: SubgraphView, t: TfliteTensor, where: string
 }
 
 /** One operator: its code and tensor indices, inputs written before they are read, then its kernel rules. */
-function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined: Set<number>, written: Set<number>): void {
+function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined: Set<number>, written: Set<number>): ShapeOp | undefined {
   const { model, sg, valid, tname, add } = v;
   const code = Number.isInteger(op.opcodeIndex) && op.opcodeIndex >= 0 ? model.operatorCodes[op.opcodeIndex] : undefined;
   const opName = !code ? undefined : code.builtinCode === CUSTOM_CODE ? `CUSTOM:${code.customCode ?? ''}` : builtinOperatorName(code.builtinCode);
@@ -273,20 +274,23 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
     const t = sg.tensors[i];
     const earlier = written.has(i) ? "another operator's output" : sg.inputs.includes(i) ? 'a subgraph input' : v.dataOf(t) ? 'a constant' : undefined;
     // LiteRT runs such a file (the later writer wins), but what it computes is not the graph: strict only.
-    if (earlier) v.lenient('tensor-defined', where, `output ${k} ${tname(i)} is already ${earlier}; a tensor has one writer`);
+    // Writing over a constant is refused outright (XNNPACK cannot take a constant as an op's output).
+    const report = earlier === 'a constant' ? add : v.lenient;
+    if (earlier) report('tensor-defined', where, `output ${k} ${tname(i)} is already ${earlier}; a tensor has one writer`);
     written.add(i);
     defined.add(i);
   }
-  if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return;
+  if (!code || !indicesOk || code.builtinCode === CUSTOM_CODE || !opName) return undefined;
   if (opName.startsWith('UNKNOWN(')) {
     add('opcode-index', where, `operator code ${code.builtinCode} is not a builtin TFLite defines`);
-    return;
+    return undefined;
   }
   checkOperatorStructure(opName, op, v.tensorAt, (i) => { const t = v.tensorAt(i); return t ? v.dataOf(t) : undefined; }, where, add, v.lenient);
   checkWeightedOp(opName, op, v.tensorAt, tname, v.dataOf, where, add);
   checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
   checkSameParams(opName, op, v.tensorAt, tname, where, add);
   checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add, v.lenient);
+  return { name: opName, where, inputs: op.inputs, outputs: op.outputs, options: op.builtinOptions as Record<string, unknown> | null };
 }
 
 function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): void {
@@ -310,10 +314,24 @@ function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, o
     if (v.dataOf(t) || t.isVariable || elementCount(t.shape) === 0) defined.add(i);
   });
   const written = new Set<number>();
-  sg.operators.forEach((op, oi) => checkOperator(v, op, oi, defined, written));
+  const before = out.length;
+  const shapeOps = sg.operators.map((op, oi) => checkOperator(v, op, oi, defined, written));
   sg.outputs.forEach((i, k) => {
     if (v.valid(i) && !defined.has(i)) v.add('tensor-defined', `${prefix}subgraph output ${k}`, `${v.tname(i)} is never written by an operator (not a subgraph input, constant or variable)`);
   });
+  checkConstantIo(v);
+  // Shapes through the graph only once the references and operands are sound (no cascade of findings).
+  if (out.length === before && shapeOps.every((o) => o)) checkGraphShapes(sg, shapeOps as ShapeOp[], v.dataOf, prefix, (rule, where, message) => v.add(rule, where, message));
+}
+
+/** A subgraph input or output that is a constant: LiteRT aborts binding an I/O buffer to read-only data. */
+function checkConstantIo(v: SubgraphView): void {
+  for (const [what, list] of [['input', v.sg.inputs], ['output', v.sg.outputs]] as const) {
+    list.forEach((i, k) => {
+      const t = v.tensorAt(i);
+      if (t && v.dataOf(t)) v.add('tensor-defined', `${v.prefix}subgraph ${what} ${k}`, `${v.tname(i)} is a constant (buffer ${t.buffer}); model inputs and outputs are activations`);
+    });
+  }
 }
 
 type TensorAt = (i: number | undefined) => TfliteTensor | undefined;

@@ -132,6 +132,8 @@ export class CheckedReader {
 
   string(pos: number, what: string): string {
     const { start, length } = this.vector(pos, 1, what);
+    // The flatbuffer verifier (which LiteRT runs) requires the NUL after a string's bytes.
+    if (start + length >= this.bytes.byteLength || this.bytes[start + length] !== 0) this.fail(`${what}: the string of ${length} bytes has no terminating NUL`, start);
     this.charge(length + 16, what);
     return new TextDecoder('utf-8', { fatal: false }).decode(this.bytes.subarray(start, start + length));
   }

@@ -22,6 +22,8 @@ export interface ReadOptions {
 export const PLACEHOLDER_FOR_GREATER_OP_CODES = 127;
 
 const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+/** The schema version every current .tflite has and the interpreter requires. */
+const TFLITE_SCHEMA_VERSION = 3;
 
 /** Options tables as plain objects: vectors become number[] (the model type keeps them JSON-like). */
 function plainOptions(o: PlainObject | null): BuiltinOptions | null {
@@ -193,6 +195,8 @@ export function readTflite(bytes: Uint8Array, opts: ReadOptions = {}): TfliteMod
     if (ctx.checkRefs && buffer >= buffers.length) r.fail(`Model.metadata[${i}] '${md.name}' uses buffer ${buffer}, but the model has ${buffers.length} buffers`);
     return { name: (md.name as string | null) ?? '', buffer };
   });
+  // The interpreter refuses any other schema version ('Model provided is schema version N not equal to 3').
+  if (Number(m.version) !== TFLITE_SCHEMA_VERSION) r.fail(`Model.version is ${Number(m.version)}; TFLite reads schema version ${TFLITE_SCHEMA_VERSION}`);
   const model: TfliteModel = {
     version: Number(m.version),
     description: (m.description as string | null) ?? '',

@@ -341,9 +341,22 @@ export function readYoloLabels(file: string): YoloLabel[] {
     if (v.length > 5) {
       throw new Error(`${file}:${i + 1}: segment (polygon) labels are not supported; expected 'class cx cy w h'`);
     }
+    const bad = labelValueProblem(v);
+    if (bad) throw new Error(`${file}:${i + 1}: ${bad}, got '${t}'`);
     out.push({ classId: v[0], cx: v[1], cy: v[2], w: v[3], h: v[4] });
   });
   return out;
+}
+
+/** Largest class id a label may name: a detector with more classes does not exist (COCO has 80, Objects365 365, LVIS 1203). */
+const MAX_CLASS_ID = 65535;
+
+/** Why a 'class cx cy w h' row is impossible (normalised coordinates, positive sizes), or undefined. */
+function labelValueProblem([classId, cx, cy, w, h]: number[]): string | undefined {
+  if (classId > MAX_CLASS_ID) return `class id ${classId} is beyond any class count (at most ${MAX_CLASS_ID})`;
+  if (!(w > 0 && h > 0)) return `box size ${w} x ${h}; width and height must be > 0`;
+  if ([cx, cy, w, h].some((x) => x < 0 || x > 1)) return 'cx cy w h are normalised to the image and must lie in [0, 1]';
+  return undefined;
 }
 
 /** Normalised YOLO labels to xyxy pixel boxes of an image of the given size. */

@@ -50,8 +50,8 @@ export class YoloModel {
   }
 
   /** Letterboxes and converts an image for this model's input. */
-  prepare(image: string | Uint8Array): Promise<PreparedInput> {
-    return imageToInput(image, this.runner.inputs[0]);
+  prepare(image: string | Uint8Array, maxPixels?: number): Promise<PreparedInput> {
+    return imageToInput(image, this.runner.inputs[0], { maxPixels });
   }
 
   /**
@@ -83,8 +83,8 @@ export class YoloModel {
    * Detections in original-image pixels, with the family's predict defaults (YOLOv5: conf 0.25,
    * IoU 0.45, 100 boxes; YOLOv8/11: conf 0.25, IoU 0.7, 300 boxes); `nms` overrides them.
    */
-  async detect(image: string | Uint8Array, nms: NmsOptions = {}): Promise<{ detections: Detection[]; ms: number; input: PreparedInput }> {
-    const input = await this.prepare(image);
+  async detect(image: string | Uint8Array, nms: NmsOptions = {}, maxPixels?: number): Promise<{ detections: Detection[]; ms: number; input: PreparedInput }> {
+    const input = await this.prepare(image, maxPixels);
     const { outputs, ms } = await this.forward(input);
     const { rows, numClasses, detectNms } = this.decode(outputs);
     const dets = nonMaxSuppression(rows, numClasses, { ...(detectNms ?? DETECT_NMS), ...nms });
@@ -98,11 +98,11 @@ export async function loadYoloModel(model: string | Uint8Array): Promise<YoloMod
   return new YoloModel(runner, bytes);
 }
 
-/** One-shot detection: loads the model, detects, releases it. */
-export async function detect(model: ModelSource, image: string | Uint8Array, nms: NmsOptions = {}): Promise<Detection[]> {
+/** One-shot detection: loads the model, detects, releases it. `maxPixels` as in EvaluateOptions. */
+export async function detect(model: ModelSource, image: string | Uint8Array, nms: NmsOptions = {}, options: { maxPixels?: number } = {}): Promise<Detection[]> {
   const { runner, owned, bytes } = await openRunner(model);
   try {
-    return (await new YoloModel(runner, bytes).detect(image, nms)).detections;
+    return (await new YoloModel(runner, bytes).detect(image, nms, options.maxPixels)).detections;
   } finally {
     if (owned) runner.dispose();
   }
@@ -127,6 +127,11 @@ export interface EvaluateOptions {
    * YOLOv8/11: conf 0.001, IoU 0.7; 300 boxes, multi-label).
    */
   nms?: NmsOptions;
+  /**
+   * Largest image (width x height) an image may declare in its header before it is decoded (default
+   * 8192 x 8192 = 67,108,864 pixels); a larger one is an error naming the file.
+   */
+  maxPixels?: number;
   onProgress?: (done: number, total: number, image: string) => void;
 }
 
@@ -187,7 +192,7 @@ export async function evaluate(model: ModelSource, options: EvaluateOptions): Pr
     let labelCount = 0;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const img = await decodeImage(item.image);
+      const img = await decodeImage(item.image, undefined, options.maxPixels);
       const input = await imageToInput(img, runner.inputs[0]);
       const { outputs, ms } = await yolo.forward(input);
       times.push(ms);
@@ -292,7 +297,7 @@ export async function compareModels(a: ModelSource, b: ModelSource, options: Eva
     let refCount = 0;
     let otherCount = 0;
     for (let i = 0; i < items.length; i++) {
-      const img = await decodeImage(items[i].image);
+      const img = await decodeImage(items[i].image, undefined, options.maxPixels);
       const ia = await imageToInput(img, ra.runner.inputs[0]);
       const ib = await imageToInput(img, rb.runner.inputs[0]);
       const oa = (await ya.forward(ia)).outputs;

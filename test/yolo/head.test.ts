@@ -75,6 +75,18 @@ describe('yolo/head', () => {
     expect(() => validateHeadSpec({ ...spec, levels: [] })).to.throw(/levels must be a non-empty array/);
   });
 
+  it('refuses head metadata with impossible anchors or a grid that contradicts inputSize, naming the field', () => {
+    const spec = yolov5HeadSpec([320, 320], 80, ['o1', 'o2', 'o3']);
+    const withAnchor = (a: unknown) => ({ ...spec, levels: spec.levels.map((l, i) => (i === 1 ? { ...l, anchors: [l.anchors[0], a] } : l)) });
+    for (const a of [[null, 10], [1e30, 10], [10, -3], [Infinity, 5]]) {
+      expect(() => validateHeadSpec(withAnchor(a), 'm.tflite')).to.throw(/^m\.tflite: levels\[1\]\.anchors\[1\] is .*; anchors are \[w, h\] pixel sizes in \(0, 5120\]$/);
+    }
+    // inputSize 640 with the grids of 320: the spec contradicts the model input.
+    expect(() => validateHeadSpec({ ...spec, inputSize: [640, 640] }, 'm.tflite')).to.throw(/levels\[0\]: a 40x40 grid at stride 8 does not cover the 640x640 inputSize/);
+    expect(() => validateHeadSpec({ ...spec, levels: spec.levels.map((l) => ({ ...l, stride: l.stride * 2 })) })).to.throw(/grid at stride 16 does not cover the 320x320 inputSize/);
+    expect(validateHeadSpec(structuredClone(spec))).to.deep.equal(spec);
+  });
+
   it('decodes the single-tensor layout (normalised auto-detected or pixels) and the boxes+scores layout', () => {
     const norm = new Float32Array([0.5, 0.25, 0.1, 0.2, 0.9, 0.8]);
     expect(Array.from(decodeSingleOutput(norm, [1, 1, 6], [640, 320]).rows.slice(0, 4))).to.deep.equal([160, 160, 32, 128]);

@@ -92,6 +92,15 @@ export function validateYolov5Spec(x: unknown, where = 'YoloHeadSpec'): YoloHead
     if (!Array.isArray(l.anchors) || l.anchors.length === 0 || !l.anchors.every((a) => Array.isArray(a) && a.length === 2)) {
       fail(`levels[${i}].anchors must be [w, h] pairs`);
     }
+    // Anchors are box sizes in input pixels: null, non-finite or absurd ones decode to garbage boxes.
+    const limit = 16 * Math.max(...s.inputSize);
+    const bad = l.anchors.findIndex((a) => !a.every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= limit));
+    if (bad >= 0) fail(`levels[${i}].anchors[${bad}] is ${JSON.stringify(l.anchors[bad])}; anchors are [w, h] pixel sizes in (0, ${limit}]`);
+    // The grid covers the input: grid x stride is the input size (to within one stride when it does not divide).
+    const [h, w] = s.inputSize;
+    if (!(Math.abs(l.gridH * l.stride - h) < l.stride && Math.abs(l.gridW * l.stride - w) < l.stride)) {
+      fail(`levels[${i}]: a ${l.gridH}x${l.gridW} grid at stride ${l.stride} does not cover the ${h}x${w} inputSize`);
+    }
   });
   return s;
 }
