@@ -1,13 +1,15 @@
 // The zoo bench (issue 18 item 6, issue 19 item 6): every model in ../shared/fixtures/zoo and YOLO11n,
 // quantized with default options (calibration: coco128 images 1-64 at the model's input size and
 // range), against the library's float export of the same model, both run in LiteRT on images 65-128.
-//   npm run bench:zoo [-- --methods equalize,bias-correction,min-sqnr] [--only name,...]
+//   npm run bench:zoo [-- --methods equalize,bias-correction,min-sqnr] [--only name,...] [--rows file.jsonl]
 // Per model: imported, all-integer, ops kept in float, output SQNR per output, top-1 agreement of class
 // outputs, LiteRT latency (median) and file size against the float export; with --methods, the same
 // SQNR for `equalize: true`, `biasCorrection: true` and `accuracy: { minSqnrDb: 30 }` (selected on
 // images 1-8, measured on 65-128: whether it reached 30 dB there, and how many layers it widened).
 // YOLO11n, once it quantizes, also gets mAP on 65-128 against the official full-integer file.
-// The table goes to bench/RESULTS.md (section "Zoo") unless --only is given.
+// The table goes to bench/RESULTS.md (section "Zoo") unless --only is given. --rows keeps each model's
+// measured row in a file as it is done and measures only the models not in it yet, so that several
+// runs (e.g. two at once on a shared machine, each with --only) can fill one table.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +22,7 @@ const METHODS = ['equalize', 'bias-correction', 'min-sqnr'] as const;
 type Method = (typeof METHODS)[number];
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = flag('--only')?.split(',');
+const rowsFile = flag('--rows');
 const methods = (flag('--methods')?.split(',') ?? []) as Method[];
 for (const m of methods) if (!METHODS.includes(m)) throw new Error(`--methods: '${m}' is not one of ${METHODS.join(', ')}`);
 const CALIBRATION = cocoImages(1, 64);
@@ -143,13 +146,26 @@ function summaryLines(rows: Row[]): string[] {
 const { log, lines } = resultsLog();
 log(`calibration: coco128 1-64 at each model's input size and range (the range its package feeds); comparison: 65-128, int8 file against the library's float export, both in LiteRT (one thread); methods: ${methods.join(', ') || 'none (--methods to add)'}`);
 log('');
+/** Rows measured earlier (--rows), by model name. */
+function keptRows(): Map<string, Row> {
+  if (!rowsFile || !fs.existsSync(rowsFile)) return new Map();
+  const rows = fs.readFileSync(rowsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+  return new Map(rows.map((r) => [r.model.name, r]));
+}
 const rows: Row[] = [];
 for (const m of zooModels()) {
   if (only && !only.includes(m.name)) continue;
+  const kept = keptRows().get(m.name);
+  if (kept) {
+    rows.push(kept);
+    continue;
+  }
   const row = await measure(m);
   rows.push(row);
+  if (rowsFile) fs.appendFileSync(rowsFile, `${JSON.stringify(row, (_, v) => (v === Infinity ? 'Infinity' : v))}\n`);
   console.error(`${m.name}: ${row.error ?? fmtDb(row.outputs!)} (${row.seconds.toFixed(0)} s)`);
 }
+for (const r of rows) for (const o of r.outputs ?? []) o.sqnrDb = Number(o.sqnrDb);
 for (const l of [...tableLines(rows), ...methodLines(rows), ...summaryLines(rows)]) log(l);
 log(`\n(${rows.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s in all)`);
 const command = `npm run bench:zoo${methods.length ? ` -- --methods ${methods.join(',')}` : ''}`;
