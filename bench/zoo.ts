@@ -1,7 +1,7 @@
 // The zoo bench (issue 18 item 6, issue 19 item 6): every model in ../shared/fixtures/zoo and YOLO11n,
 // quantized with default options (calibration: coco128 images 1-64 at the model's input size and
 // range), against the library's float export of the same model, both run in LiteRT on images 65-128.
-//   npm run bench:zoo [-- --methods equalize,bias-correction,min-sqnr] [--only name,...] [--rows file.jsonl]
+//   npm run bench:zoo [-- --methods equalize,bias-correction,min-sqnr] [--only name,...] [--rows file.jsonl [--reverse] [--render]]
 // Per model: imported, all-integer, ops kept in float, output SQNR per output, top-1 agreement of class
 // outputs, LiteRT latency (median) and file size against the float export; with --methods, the same
 // SQNR for `equalize: true`, `biasCorrection: true` and `accuracy: { minSqnrDb: 30 }` (selected on
@@ -23,6 +23,10 @@ type Method = (typeof METHODS)[number];
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = flag('--only')?.split(',');
 const rowsFile = flag('--rows');
+/** --reverse: measure in reverse order (a second run on the same --rows file meets the first one halfway). */
+const reverse = process.argv.includes('--reverse');
+/** --render: measure nothing; models missing from --rows are listed as not measured. */
+const renderOnly = process.argv.includes('--render');
 const methods = (flag('--methods')?.split(',') ?? []) as Method[];
 for (const m of methods) if (!METHODS.includes(m)) throw new Error(`--methods: '${m}' is not one of ${METHODS.join(', ')}`);
 const CALIBRATION = cocoImages(1, 64);
@@ -32,7 +36,8 @@ const SELECTION = cocoImages(1, 8);
 
 interface Row {
   model: ZooModel;
-  imported: boolean;
+  /** undefined: not measured (--render). */
+  imported?: boolean;
   error?: string;
   allInteger?: boolean;
   floatOps?: string[];
@@ -111,9 +116,9 @@ function tableLines(rows: Row[]): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
-    const head = `| ${r.model.name} | ${r.model.kind} | ${r.imported ? 'yes' : 'no'}`;
+    const head = `| ${r.model.name} | ${r.model.kind} | ${r.imported === undefined ? '-' : r.imported ? 'yes' : 'no'}`;
     if (r.error || !r.outputs) {
-      lines.push(`${head} | - | - | fails: ${r.error} | - | - | - |`);
+      lines.push(`${head} | - | - | ${r.imported === undefined ? r.error : `fails: ${r.error}`} | - | - | - |`);
       continue;
     }
     const top1 = r.outputs.filter((o) => o.top1 !== undefined).map((o) => `${(100 * o.top1!).toFixed(0)} %`).join(' / ') || '-';
@@ -135,16 +140,18 @@ function methodLines(rows: Row[]): string[] {
 function summaryLines(rows: Row[]): string[] {
   const ok = rows.filter((r) => r.outputs);
   const at30 = ok.filter((r) => minDb(r.outputs!) >= 30).length;
+  const measured = rows.filter((r) => r.imported !== undefined);
   return [
     '',
-    `${rows.filter((r) => r.imported).length} of ${rows.length} import; ${ok.length} quantize, pass check and run in LiteRT; ` +
+    `${measured.length < rows.length ? `${rows.length - measured.length} of ${rows.length} not measured; ` : ''}` +
+    `${measured.filter((r) => r.imported).length} of ${measured.length} import; ${ok.length} quantize, pass check and run in LiteRT; ` +
       `${ok.filter((r) => r.allInteger).length} full-integer; ${at30} with every output at >= 30 dB.`,
     ...rows.filter((r) => r.map).map((r) => `${r.model.name}: ${r.map}`),
   ];
 }
 
 const { log, lines } = resultsLog();
-log(`calibration: coco128 1-64 at each model's input size and range (the range its package feeds); comparison: 65-128, int8 file against the library's float export, both in LiteRT (one thread); methods: ${methods.join(', ') || 'none (--methods to add)'}`);
+log(`calibration: coco128 1-64 at each model's input size and range (the range its package feeds); comparison: 65-128, int8 file against the library's float export, both in LiteRT (one thread; latency is the median over the 64 comparison runs, on a machine shared with other jobs: indicative); methods: ${methods.join(', ') || 'none (--methods to add)'}`);
 log('');
 /** Rows measured earlier (--rows), by model name. */
 function keptRows(): Map<string, Row> {
@@ -153,11 +160,12 @@ function keptRows(): Map<string, Row> {
   return new Map(rows.map((r) => [r.model.name, r]));
 }
 const rows: Row[] = [];
-for (const m of zooModels()) {
+const models = zooModels();
+for (const m of reverse ? [...models].reverse() : models) {
   if (only && !only.includes(m.name)) continue;
   const kept = keptRows().get(m.name);
-  if (kept) {
-    rows.push(kept);
+  if (kept || renderOnly) {
+    rows.push(kept ?? { model: m, error: 'not measured in this run (stopped for time)', methods: {}, seconds: 0 });
     continue;
   }
   const row = await measure(m);
@@ -166,6 +174,7 @@ for (const m of zooModels()) {
   console.error(`${m.name}: ${row.error ?? fmtDb(row.outputs!)} (${row.seconds.toFixed(0)} s)`);
 }
 for (const r of rows) for (const o of r.outputs ?? []) o.sqnrDb = Number(o.sqnrDb);
+rows.sort((a, b) => models.findIndex((m) => m.name === a.model.name) - models.findIndex((m) => m.name === b.model.name));
 for (const l of [...tableLines(rows), ...methodLines(rows), ...summaryLines(rows)]) log(l);
 log(`\n(${rows.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s in all)`);
 const command = `npm run bench:zoo${methods.length ? ` -- --methods ${methods.join(',')}` : ''}`;
