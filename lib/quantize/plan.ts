@@ -325,7 +325,7 @@ function addActivation(state: PlanState, name: string, shape: number[]): void {
       ? { kind: 'fixed', by: fixed.get(via)!.by, via }
       : src
         ? { kind: 'converted', from: src }
-        : { kind: 'calibrated', method: method(name), ...(state.floors?.has(name) ? { floor: state.floors.get(name)! } : {}) };
+        : { kind: 'calibrated', method: method(name), ...floorOf(state, name, d, r) };
   tensors.set(name, {
     name,
     dtype: d,
@@ -337,6 +337,14 @@ function addActivation(state: PlanState, name: string, shape: number[]): void {
     group: solved.group.get(name),
     origin,
   });
+}
+
+/** Why a calibrated range was not used as it is: floored for XNNPACK, or dead (arithmetic.ts gives it fixed parameters). */
+function floorOf(state: PlanState, name: string, d: ActivationDType, r: ActivationRange | undefined): { floor?: string } {
+  const floored = state.floors?.get(name);
+  if (floored) return { floor: floored };
+  const dead = r && Math.min(r.min, 0) === 0 && Math.max(r.max, 0) === 0;
+  return dead ? { floor: `dead on the calibration data (range [0, 0]): takes the ${d === 'int16' ? '[-1, 1]' : '[0, 1]'} parameters` } : {};
 }
 
 /** The integer parameters of a planned tensor. */

@@ -20,11 +20,11 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
  * input [1,4,4,3] -> 'near' (1x1 conv, one output channel, weight 1 on channel 0, bias -(1 - 1e-5),
  * ReLU: positive only where channel 0 is 1, and then by 1e-5) -> 'out' (1x1 conv to 2 channels).
  */
-function nearDeadGraph(): Graph {
+function nearDeadGraph(bias = -(1 - 1e-5)): Graph {
   const b = new GraphBuilder('near-dead');
   const x = b.addInput('input', [1, 4, 4, 3]);
   const w1 = b.addConstant('near/w', [1, 1, 3, 1], 'float32', Float32Array.from([1, 0, 0]));
-  const b1 = b.addConstant('near/b', [1], 'float32', Float32Array.of(-(1 - 1e-5)));
+  const b1 = b.addConstant('near/b', [1], 'float32', Float32Array.of(bias));
   const near = b.emit('near', 'Conv2D', [x, w1, b1], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'relu' })[0];
   const w2 = b.addConstant('out/w', [1, 1, 1, 2], 'float32', Float32Array.from([2000, -3000]));
   const b2 = b.addConstant('out/b', [2], 'float32', Float32Array.from([0.5, 0.25]));
@@ -88,5 +88,14 @@ describe('requantization floor: near-constant outputs of weighted ops', function
     const want = (await runFloatGraph(g, x))['out'];
     const step = outDesc.scale!;
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `element ${i}`).to.be.at.most(3 * step + 0.05);
+  });
+
+  it('a dead ReLU (never positive on the calibration data): the origin says it took the [0, 1] parameters', async () => {
+    const { tflite, report } = await quantizeInt8(nearDeadGraph(-2), { representativeDataset: samples, numCalibrationSamples: samples.length });
+    expect(checkTflite(tflite).violations).to.deep.equal([]);
+    const near = report.plan.tensors.find((t) => t.key === 'near')!;
+    expect(near.scale).to.deep.equal([Math.fround(1 / 255)]);
+    expect(near.zeroPoint).to.deep.equal([-128]);
+    expect((near.origin as { floor?: string }).floor).to.equal('dead on the calibration data (range [0, 0]): takes the [0, 1] parameters');
   });
 });
