@@ -22,6 +22,7 @@ import {
   type QuantParams,
 } from '../int8/arithmetic.js';
 import { solveParamGroups, type ActivationRange, type SolvedParams } from './params.js';
+import { describeFloor, floorRequantizationRanges } from './requant-floor.js';
 import type { OpQuant, Precision } from '../ops/types.js';
 
 export type { Precision } from '../ops/types.js';
@@ -32,7 +33,8 @@ export const DTYPE_OF_PRECISION: Readonly<Record<Precision, 'int8' | 'int16' | '
 
 /** Where a tensor's parameters came from. */
 export type ParamOrigin =
-  | { kind: 'calibrated'; method: string }
+  /** `floor`: the calibrated range was widened so that XNNPACK accepts the op writing it (requant-floor.ts). */
+  | { kind: 'calibrated'; method: string; floor?: string }
   | { kind: 'fixed'; by: string; via?: string }
   | { kind: 'model-input'; range: [number, number] }
   | { kind: 'requantized'; from: string; for: string }
@@ -155,6 +157,8 @@ interface PlanState {
   solved?: SolvedParams;
   tensors: Map<string, PlannedTensor>;
   fileNames: Record<string, string>;
+  /** Activations whose calibrated range was floored, and why (the origin says it). */
+  floors?: Map<string, string>;
 }
 
 /** The graph's tensor of that name; throws naming it when there is none. */
@@ -177,6 +181,14 @@ export function buildPlan(graph: Graph, ranges: Map<string, ActivationRange>, op
   const { rewritten, pendingBefore, convertedFrom } = routeConversions(graph, precision, dtype);
   const state: PlanState = { graph, options, float, precision, dtype, convertedFrom, fixed: fixedParams(rewritten, dtype, options), tensors: new Map(), fileNames: {} };
   const notes: string[] = [];
+  if (!float) {
+    const floored = floorRequantizationRanges(graph, ranges, {
+      quantOf: options.quantOf, isInt8: (n) => precision.get(n.name) === 'int8', perChannelFor: options.perChannelFor ?? (() => true), inputParams: options.inputParams,
+    });
+    state.floors = new Map([...floored.floors].map(([t, f]) => [t, describeFloor(f)]));
+    for (const [t, why] of state.floors) notes.push(`'${t}': ${why}`);
+    ranges = floored.ranges;
+  }
   state.solved = float ? undefined : solveActivationParams(state, rewritten, ranges);
   if (state.solved) notes.push(...state.solved.notes);
   for (const name of graph.inputs) addActivation(state, name, tensorInfo(graph, name).shape);
@@ -313,7 +325,7 @@ function addActivation(state: PlanState, name: string, shape: number[]): void {
       ? { kind: 'fixed', by: fixed.get(via)!.by, via }
       : src
         ? { kind: 'converted', from: src }
-        : { kind: 'calibrated', method: method(name) };
+        : { kind: 'calibrated', method: method(name), ...floorOf(state, name, d, r) };
   tensors.set(name, {
     name,
     dtype: d,
@@ -325,6 +337,14 @@ function addActivation(state: PlanState, name: string, shape: number[]): void {
     group: solved.group.get(name),
     origin,
   });
+}
+
+/** Why a calibrated range was not used as it is: floored for XNNPACK, or dead (arithmetic.ts gives it fixed parameters). */
+function floorOf(state: PlanState, name: string, d: ActivationDType, r: ActivationRange | undefined): { floor?: string } {
+  const floored = state.floors?.get(name);
+  if (floored) return { floor: floored };
+  const dead = r && Math.min(r.min, 0) === 0 && Math.max(r.max, 0) === 0;
+  return dead ? { floor: `dead on the calibration data (range [0, 0]): takes the ${d === 'int16' ? '[-1, 1]' : '[0, 1]'} parameters` } : {};
 }
 
 /** The integer parameters of a planned tensor. */
@@ -624,7 +644,7 @@ export function planPrecisionSummary(plan: { steps: PlanStep[] }): { int8: numbe
 function describeOrigin(o: ParamOrigin): string {
   switch (o.kind) {
     case 'calibrated':
-      return `calibrated (${o.method})`;
+      return `calibrated (${o.method})${o.floor ? `; ${o.floor}` : ''}`;
     case 'fixed':
       return `fixed by ${o.by}${o.via ? ` (shared with ${o.via})` : ''}`;
     case 'model-input':

@@ -10,7 +10,9 @@
 //   - fixed output parameters (LOGISTIC, TANH, SOFTMAX, LOG_SOFTMAX);
 //   - ops that copy values (and CONCATENATION / PACK, whose int8 kernels do not rescale) have equal
 //     input and output parameters;
-//   - operator-code versions as the op files derive them from the tensor types.
+//   - operator-code versions as the op files derive them from the tensor types;
+//   - XNNPACK's parameter limits (check-xnnpack.ts): a requantization scale it refuses is a violation,
+//     a scale ratio its delegate declines (the node runs in TFLite's own kernel) a note.
 // The per-operator facts (weights layout, fixed outputs, same-parameter inputs, versions) come from the
 // op registry (lib/ops/defs): each op file is the authority on the builtins it writes or reads.
 // Every problem is one violation naming the tensor or operator (index and name) and what was expected.
@@ -23,6 +25,7 @@ import { checkGraphShapes, type ShapeOp } from './check-shapes.js';
 import { builtinSpec } from '../ops/registry.js';
 import type { TensorDType, WeightedLayout } from '../ops/types.js';
 import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN } from '../int8/arithmetic.js';
+import { checkDelegateRatios, checkRequantizationScale } from './check-xnnpack.js';
 
 /**
  * The rules, by id:
@@ -43,6 +46,9 @@ import { FIXED_OUTPUT_PARAMS, WEIGHT_QMIN } from '../int8/arithmetic.js';
  *   activation-quantization                           integer activations carry one scale and zero point
  *   op-operands, op-options, op-dtypes, op-shapes      operand counts, option ranges (strides, padding, axis,
  *                       pads), operand types and output shapes as the kernels' Prepare checks them
+ *   delegate-scale-ratio  (a note) 8-bit ADD / SUB / MUL scale ratios the XNNPACK delegate declines
+ *   requantization-scale  8-bit CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV: input x weight
+ *                       / output scale below 256 in every channel (XNNPACK refuses the model otherwise)
  * and 'tensor-defined' also refuses a tensor written twice (by two operators, or over an input or constant).
  */
 export const CHECK_RULES = [
@@ -51,6 +57,7 @@ export const CHECK_RULES = [
   'weights-zero-point', 'weights-range', 'weights-axis', 'bias-type', 'bias-shape', 'bias-scale',
   'fixed-output', 'same-params', 'op-version',
   'tensor-type', 'tensor-size', 'activation-quantization', 'op-operands', 'op-options', 'op-dtypes', 'op-shapes',
+  'requantization-scale', 'delegate-scale-ratio',
 ] as const;
 export type CheckRule = (typeof CHECK_RULES)[number];
 
@@ -151,7 +158,7 @@ export function checkTfliteModel(model: TfliteModel, opts: Pick<CheckOptions, 's
   const violations: CheckViolation[] = [];
   const notes: CheckViolation[] = [];
   const multi = model.subgraphs.length > 1;
-  model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations, opts.strict === false ? notes : violations));
+  model.subgraphs.forEach((sg, si) => checkSubgraph(model, sg, multi ? `subgraph ${si} ` : '', violations, opts.strict === false ? notes : violations, notes));
   model.metadata.forEach((md, i) => {
     if (!(Number.isInteger(md.buffer) && md.buffer >= 0 && md.buffer < model.buffers.length)) {
       violations.push({ rule: 'buffer-index', where: `metadata ${i} '${md.name}'`, message: `uses buffer ${md.buffer}, but the model has ${model.buffers.length} buffers` });
@@ -185,9 +192,11 @@ interface SubgraphView {
   add: Add;
   /** Where findings LiteRT runs anyway go (the violations when strict). */
   lenient: Add;
+  /** Findings that are never violations (LiteRT runs the file as it is meant, only not all of it in XNNPACK). */
+  note: Add;
 }
 
-function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): SubgraphView {
+function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[], notesOut: CheckViolation[]): SubgraphView {
   const tensors = sg.tensors;
   const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < tensors.length;
   return {
@@ -200,6 +209,7 @@ function subgraphView(model: TfliteModel, sg: TfliteSubgraph, prefix: string, ou
     },
     add: (rule, where, message) => out.push({ rule, where, message }),
     lenient: (rule, where, message) => lenientOut.push({ rule, where, message }),
+    note: (rule, where, message) => notesOut.push({ rule, where, message }),
   };
 }
 
@@ -290,11 +300,13 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
   checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
   checkSameParams(opName, op, v.tensorAt, tname, where, add);
   checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add, v.lenient);
+  checkRequantizationScale(opName, op, v.tensorAt, tname, where, (w, m) => add('requantization-scale', w, m));
+  checkDelegateRatios(opName, op, v.tensorAt, tname, where, (w, m) => v.note('delegate-scale-ratio', w, m));
   return { name: opName, where, inputs: op.inputs, outputs: op.outputs, options: op.builtinOptions as Record<string, unknown> | null };
 }
 
-function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[]): void {
-  const v = subgraphView(model, sg, prefix, out, lenientOut);
+function checkSubgraph(model: TfliteModel, sg: TfliteSubgraph, prefix: string, out: CheckViolation[], lenientOut: CheckViolation[], notesOut: CheckViolation[]): void {
+  const v = subgraphView(model, sg, prefix, out, lenientOut, notesOut);
   const used = new Set<number>([...sg.inputs, ...sg.outputs]);
   for (const op of sg.operators) for (const i of [...op.inputs, ...op.outputs]) used.add(i);
   sg.tensors.forEach((t, i) => {

@@ -173,6 +173,59 @@ describe('checkTflite: structural rules agree with LiteRT', function () {
   });
 });
 
+describe('checkTflite: XNNPACK parameter limits, as LiteRT applies them', function () {
+  this.timeout(120_000);
+
+  /**
+   * x [1,2,2,2] int8 (scale 0.05) -> CONV_2D 1x1 or FULLY_CONNECTED (per-channel weight scales 0.01 and
+   * 0.02) -> y at `outScale`: channel 1's requantization scale is 0.05 x 0.02 / outScale.
+   */
+  function weightedModel(op: 'CONV_2D' | 'FULLY_CONNECTED', outScale: number): TfliteModel {
+    const b = new TfliteBuilder();
+    const conv = op === 'CONV_2D';
+    const x = b.addTensor({ name: 'x', shape: conv ? [1, 2, 2, 2] : [1, 2], type: 'int8', quantization: q(0.05, 0) });
+    const wScales = [0.01, 0.02];
+    const w = b.addTensor({ name: 'w', shape: conv ? [2, 1, 1, 2] : [2, 2], type: 'int8', data: Int8Array.from([10, -20, 30, 40]), quantization: { scale: wScales, zeroPoint: [0, 0], quantizedDimension: 0 } });
+    const bias = b.addTensor({ name: 'b', shape: [2], type: 'int32', data: Int32Array.from([5, -5]), quantization: { scale: wScales.map((s) => Math.fround(Math.fround(0.05) * Math.fround(s))), zeroPoint: [0, 0], quantizedDimension: 0 } });
+    const y = b.addTensor({ name: 'y', shape: conv ? [1, 2, 2, 2] : [1, 2], type: 'int8', quantization: q(outScale, 0) });
+    if (conv) b.addOperator('CONV_2D', [x, w, bias], [y], { padding: 1, strideW: 1, strideH: 1, fusedActivationFunction: 0, dilationWFactor: 1, dilationHFactor: 1 });
+    else b.addOperator('FULLY_CONNECTED', [x, w, bias], [y], { fusedActivationFunction: 0, weightsFormat: 0, keepNumDims: false, asymmetricQuantizeInputs: false });
+    b.setInputs([x]);
+    b.setOutputs([y]);
+    return b.build();
+  }
+
+  for (const op of ['CONV_2D', 'FULLY_CONNECTED'] as const) {
+    it(`${op}: a requantization scale of 300 is refused by check and by LiteRT; 200 passes both`, async () => {
+      const refused = writeTflite(weightedModel(op, (0.05 * 0.02) / 300));
+      const r = checkTflite(refused);
+      for (const v of r.violations) covered.add(v.rule);
+      // Channel 0 is at 150, below the limit: only channel 1 is named.
+      expectViolations(r, [['requantization-scale', new RegExp(`operator 0 ${op} \\(output 'y'\\): requantization scale input x weight / output = 300\\.0 \\(channel 1; 1 of 2 channels\\) is at least 256.*input tensor 0 'x', weights tensor 1 'w', output tensor 3 'y'`)]]);
+      expect(await liteRtRefusal(refused), 'LiteRT refuses it too').to.match(/XNNPACK/);
+      const accepted = writeTflite(weightedModel(op, (0.05 * 0.02) / 200));
+      expect(checkTflite(accepted).violations).to.deep.equal([]);
+      expect(await liteRtRefusal(accepted)).to.equal(undefined);
+    });
+  }
+
+  it('ADD with an input-to-output scale ratio below 2^-10: a note (the delegate declines it, LiteRT runs it)', async () => {
+    const b = new TfliteBuilder();
+    const x = b.addTensor({ name: 'x', shape: [1, 4], type: 'int8', quantization: q(0.05, 0) });
+    const y = b.addTensor({ name: 'y', shape: [1, 4], type: 'int8', quantization: q(0.05 * 2 ** 11, 0) });
+    b.addOperator('ADD', [x, x], [y], { fusedActivationFunction: 0 });
+    b.setInputs([x]);
+    b.setOutputs([y]);
+    const bytes = writeTflite(b.build());
+    const r = checkTflite(bytes);
+    expect(r.violations).to.deep.equal([]);
+    expect(r.notes!.map((n) => `${n.rule} ${n.where}: ${n.message}`)).to.deep.equal([0, 1].map((k) =>
+      `delegate-scale-ratio operator 0 ADD (output 'y'): input ${k} tensor 0 'x' / output scale = 0.0004883, outside [2^-10, 2^8): the XNNPACK delegate leaves this node to TFLite's reference kernel (it runs, slower)`));
+    for (const n of r.notes!) covered.add(n.rule);
+    expect(await liteRtRefusal(bytes)).to.equal(undefined);
+  });
+});
+
 describe('checkTflite: each rule broken by hand', function () {
   this.timeout(60_000);
 
