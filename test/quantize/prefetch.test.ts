@@ -5,13 +5,13 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { prefetchImageInputs, type ImageInput } from '../../lib/quantize/prefetch.js';
+import { prefetchImageInputs, type ImageInput, type PrefetchOptions } from '../../lib/quantize/prefetch.js';
 import { imageFileInput } from '../../lib/quantize/image-input.js';
 
 const COCO = path.resolve(import.meta.dirname, '../../../shared/fixtures/coco128/images');
 const SPEC = { height: 96, width: 128, channels: 3 as const, layout: 'nhwc' as const, inputRange: [0, 1] as [number, number] };
 
-async function readAll(files: string[], options = {}): Promise<{ read: ImageInput[]; waited: number }> {
+async function readAll(files: string[], options: PrefetchOptions = { worker: true }): Promise<{ read: ImageInput[]; waited: number }> {
   const read: ImageInput[] = [];
   let waited = 0;
   for await (const r of prefetchImageInputs(files, SPEC, (s) => (waited += s), options)) read.push(r);
@@ -52,7 +52,7 @@ describe('quantize: image prefetch in a worker thread', function () {
 
   it('stops its worker when the reader stops early (the process does not wait for it)', async () => {
     const got: string[] = [];
-    for await (const r of prefetchImageInputs(files, SPEC, () => undefined)) {
+    for await (const r of prefetchImageInputs(files, SPEC, () => undefined, { worker: true })) {
       got.push(r.file);
       if (got.length === 2) break;
     }
@@ -63,7 +63,7 @@ describe('quantize: image prefetch in a worker thread', function () {
     let message = '';
     const started = Date.now();
     try {
-      await readAll(files, { resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } });
+      await readAll(files, { worker: true, resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } });
     } catch (e) {
       message = (e as Error).message;
     }
