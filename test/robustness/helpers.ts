@@ -25,7 +25,7 @@ export async function expectError(fn: () => Promise<unknown> | unknown, ...patte
   expect(err, 'expected an error').to.be.instanceOf(Error);
   const msg = (err as Error).message;
   for (const p of patterns) {
-    if (typeof p === 'string') expect(msg).to.include(p);
+    if (typeof p === 'string') expect(msg, msg).to.include(p);
     else expect(msg).to.match(p);
   }
   return err as Error;

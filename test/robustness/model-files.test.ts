@@ -187,7 +187,7 @@ describe('robustness: bad model files', function () {
       rewriteJson(m, (j) => { j.modelTopology.node[0].attr.shape.shape.dim[1].size = String(2 ** 24); });
       await expectRefused(`${m.jsonPath}: input 'x': dimension 1 of shape [1,16777216,8,3] is 16777216, over the limit`);
       rewriteJson(m, (j) => { j.modelTopology.node[0].attr.shape.shape.dim[2].size = '-7'; });
-      await expectRefused("input 'x': dimension 2 of shape [1,8,-7,3] is negative");
+      await expectRefused("input 'x': dimension 2 of shape [-1,8,-7,3] is negative");
       rewriteJson(m, (j) => { j.modelTopology.node[0].attr.shape.shape.dim = [{ size: '1' }, { size: '1000000' }, { size: '1000000' }, { size: '3' }]; });
       await expectRefused("input 'x': shape [1,1000000,1000000,3] has 3000000000000 elements");
     });

@@ -27,6 +27,11 @@ export function resolveInputShape(opts: InputShapeOptions, name: string, declare
   if (opts.inputShape && count !== 1) {
     throw new Error(`${label}: the model has ${count} inputs; inputShape gives one shape, pass inputShapes per input name`);
   }
+  // -1 (or null) means unknown; any other negative size is a damaged file, whatever shape is given.
+  const negative = declared?.findIndex((d) => typeof d === 'number' && d < -1) ?? -1;
+  if (negative >= 0) {
+    throw new Error(`${label}: input '${name}': dimension ${negative} of shape [${declared!.map((d) => d ?? -1)}] is negative`);
+  }
   const given = opts.inputShapes?.[name] ?? opts.inputShape;
   if (given) {
     if (!Array.isArray(given) || given.some((d) => !Number.isInteger(d) || d < 1)) {
