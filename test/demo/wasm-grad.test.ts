@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { readyQuietly } from '../../lib/graph/backend.js';
 import { registerWasmConvGradients } from '../../scripts/demo-training/wasm-grad.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; scale: number } {
@@ -19,6 +20,9 @@ describe('demo/wasm-grad (training kernels for the wasm backend)', function () {
     // The backend other test files were using (undefined when none was initialised yet).
     previous = tf.engine().backendName ?? undefined;
     registerWasmConvGradients();
+    // The cpu backend prints TF.js's tfjs-node banner on its first write: start it quietly.
+    await tf.setBackend('cpu');
+    await readyQuietly();
   });
   after(async () => {
     if (previous) await tf.setBackend(previous);
