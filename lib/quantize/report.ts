@@ -49,6 +49,7 @@ export function formatQuantizeReport<S extends HeadSpecData>(r: QuantizeReport<S
   if (r.head.treatment === 'split' && r.head.spec) {
     lines.push(`detection head: split${r.head.cut ? ` (cut '${r.head.cut}')` : ''}: ${describeHead(r.head.spec)}`);
   } else if (r.head.treatment === 'keep') lines.push(`detection head${r.head.family ? ` (${r.head.family})` : ''}: quantized as it is`);
+  else lines.push('model: no detection head or float tail found (a plain model): every output is the graph\'s own, quantized');
   lines.push(`calibration: ${r.calibration.samples} samples, ${r.calibration.method}, ${r.calibration.seconds.toFixed(1)} s` +
     (r.calibration.skipped.length ? `, ${r.calibration.skipped.length} files skipped` : '') +
     (r.calibration.dataset?.split ? `, split '${r.calibration.dataset.split}' of ${r.calibration.dataset.root ?? r.calibration.dataset.source}` : ''));

@@ -207,6 +207,10 @@ describe('recipes with precision', () => {
     expect(formatInspectReport(inspected)).to.contain('NOT full-integer');
     expect(formatQuantizeReport(report)).to.contain('precision: mixed - 2 ops int8, 1 int16 (c2), 1 float (sig); 3 precision conversions; NOT full-integer (float ops)');
     expect(formatQuantizeReport(report, { plan: true })).to.contain('c2 (Conv2D) int16');
+    // No head family and no float tail: the report says it treated the graph as a plain model.
+    expect(report.head.treatment).to.equal('none');
+    expect(formatQuantizeReport(report)).to.contain('model: no detection head or float tail found (a plain model)');
+    expect(formatQuantizeReport({ ...report, head: { treatment: 'keep', family: 'x' } })).to.not.contain('a plain model');
     const types = readTflite(tflite).subgraphs[0].tensors.map((t) => dtypeName(t.type));
     expect(new Set(types)).to.deep.equal(new Set(['int8', 'int16', 'int64', 'float32', 'int32']));
     const runner = await TfliteRunner.load(tflite);
