@@ -10,7 +10,7 @@ import { runProcess, type Run } from '../support/process.js';
 import { REPO_ROOT } from '../support/fixtures.js';
 
 /** What the package ships; anything else in the tarball (tests, benches, examples, training code) is a leak. */
-const SHIPPED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yolo-int8\.js$/, /^dist\/lib\/.+\.(js|d\.ts)$/, /^dist\/schema\/.+\.(js|d\.ts)$/, /^models\/demo\/(model\.json|weights\.bin|README\.md)$/];
+const SHIPPED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^bin\/yolo-int8\.js$/, /^cjs\/index\.cjs$/, /^dist\/lib\/.+\.(js|d\.ts)$/, /^dist\/schema\/.+\.(js|d\.ts)$/, /^models\/demo\/(model\.json|weights\.bin|README\.md)$/];
 
 function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   return spawnSync('npm', args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -56,6 +56,18 @@ describe('install: npm pack -> npm install -g <tarball> -> yolo-int8 from anothe
     expect(fs.existsSync(path.join(pkg, 'tsconfig.json'))).to.equal(false);
     expect(fs.existsSync(path.join(pkg, 'node_modules', 'typescript'))).to.equal(false);
     expect(fs.existsSync(path.join(pkg, 'node_modules', '.bin', 'tsc'))).to.equal(false);
+  });
+
+  it("require('yolo-int8') fails with one line saying how to import it; import('yolo-int8') loads the API", () => {
+    // A consumer project that depends on the installed package (bare specifiers go through its exports map).
+    const consumer = path.join(work, 'consumer');
+    fs.mkdirSync(path.join(consumer, 'node_modules'), { recursive: true });
+    fs.symlinkSync(path.join(prefix, 'lib', 'node_modules', 'yolo-int8'), path.join(consumer, 'node_modules', 'yolo-int8'));
+    const required = spawnSync(process.execPath, ['-e', "require('yolo-int8')"], { cwd: consumer, encoding: 'utf8' });
+    expect(required.status).to.not.equal(0);
+    expect(required.stderr).to.contain("yolo-int8 is an ES module: use `import { quantizeInt8 } from 'yolo-int8'`");
+    const imported = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('yolo-int8'); console.log(typeof m.quantizeInt8)"], { cwd: consumer, encoding: 'utf8' });
+    expect(imported.stdout.trim(), imported.stderr).to.equal('function');
   });
 
   it('yolo-int8 --help answers in under 5 s from another folder; the demo runs and leaves nothing behind', async () => {
