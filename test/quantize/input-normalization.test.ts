@@ -12,8 +12,9 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { dequantizeOutput, pixelsToInput } from '../../lib/pipeline/quantize.js';
 import { mulberry32 } from '../../lib/util/random.js';
-import { writeTinyGraphModel, type TinyModel } from '../support/tiny-model.js';
+import { tempDir, writeTinyGraphModel, type TinyModel } from '../support/tiny-model.js';
 import { runCli } from '../support/cli.js';
+import { writeDataset } from '../../lib/demo/synthetic.js';
 import { maxAbsDiff, sqnrDb } from '../support/compare.js';
 
 const MEAN = [123.675, 116.28, 103.53];
@@ -118,5 +119,21 @@ describe('per-channel mean/std input normalisation', () => {
     expect((await run('--mean', '1,x,3')).stderr).to.match(/--mean expects one or three numbers in pixel units/);
     expect((await run('--mean', '120', '--input-range', '-1,1')).stderr).to.match(/--mean \/ --std make the model take pixels 0\.\.255; give them or --input-range, not both/);
     expect(fs.existsSync(out)).to.equal(false);
+  });
+
+  it('quantize --mean --std writes a file that takes pixels and records them', async () => {
+    const dir = tempDir('norm-');
+    const { imagesDir } = await writeDataset(path.join(dir, 'images'), { count: 2, seed: 3, size: 32 });
+    const out = path.join(dir, 'norm.tflite');
+    const r = await runCli(['quantize', m.dir, '--calib', imagesDir, '-o', out, '--mean', MEAN.join(','), '--std', '57']);
+    const runner = r.code === 0 ? await TfliteRunner.load(fs.readFileSync(out)) : undefined;
+    try {
+      expect(r.code, r.stderr).to.equal(0);
+      expect(runner!.inputs[0].inputRange).to.deep.equal([0, 255]);
+      expect(runner!.inputs[0].inputNormalization).to.deep.equal({ mean: MEAN, std: [57] });
+    } finally {
+      runner?.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
