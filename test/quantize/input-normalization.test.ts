@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
+import { analyzeSensitivity, firstInputs } from '../../lib/quantize/sensitivity.js';
 import { importModel } from '../../lib/graph/importers/index.js';
 import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
@@ -36,7 +37,8 @@ describe('per-channel mean/std input normalisation', () => {
 
   it('the int8 file takes pixels, records mean/std, and agrees with the float graph fed normalised values', async () => {
     const calib = Array.from({ length: 16 }, pixels);
-    const { tflite } = await quantizeInt8(m.dir, { representativeDataset: calib, inputNormalization: { mean: MEAN, std: STD }, backend: 'wasm' });
+    const { tflite, report } = await quantizeInt8(m.dir, { representativeDataset: calib, inputNormalization: { mean: MEAN, std: STD }, backend: 'wasm' });
+    expect(report.notes).to.include("input 'x' takes pixels 0..255: (pixel - mean) / std with mean [123.675, 116.28, 103.53], std [58.395, 57.12, 57.375] is the first op 'x/normalize'");
     const model = readTflite(tflite);
     const ops = model.subgraphs[0].operators.map((o) => model.operatorCodes[o.opcodeIndex].builtinCode);
     expect(ops[0]).to.equal(4); // DEPTHWISE_CONV_2D: the normalisation, before the model's own conv
@@ -89,6 +91,17 @@ describe('per-channel mean/std input normalisation', () => {
       a.dispose();
       b.dispose();
     }
+  });
+
+  it('the sensitivity analysis takes the option, and measures on the inputs in the range calibration saw', async () => {
+    const p = pixels();
+    // With the normalisation in the graph the range is [0, 255]: the pixels as they are.
+    expect(Array.from((await firstInputs([p], [1, 8, 8, 3], 1, undefined, [0, 255]))[0])).to.deep.equal(Array.from(p));
+    expect(Array.from((await firstInputs([p], [1, 8, 8, 3], 1, undefined, [-1, 1]))[0])).to.deep.equal(Array.from(p, (v) => Math.fround((2 * v) / 255 - 1)));
+    const both = { representativeDataset: [p], inputNormalization: { mean: MEAN }, inputRange: [-1, 1] as [number, number] };
+    let message = '';
+    await analyzeSensitivity(m.dir, both).catch((e: Error) => (message = e.message));
+    expect(message).to.equal('analyzeSensitivity: give inputRange or inputNormalization, not both (with inputNormalization the model takes pixels 0..255)');
   });
 
   it('refuses bad mean/std with an error naming the option', async () => {

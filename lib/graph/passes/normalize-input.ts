@@ -72,5 +72,6 @@ export function prependInputNormalization(graph: Graph, normalization: InputNorm
     attrs: { strides: [1, 1], dilations: [1, 1], padding: 'VALID', activation: 'none' },
   };
   g.nodes = [node, ...g.nodes];
+  g.meta.notes.push(`input '${input}' takes pixels 0..255: (pixel - mean) / std with mean [${mean.join(', ')}], std [${std.join(', ')}] is the first op '${node.name}'`);
   return g;
 }
