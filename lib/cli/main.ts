@@ -65,6 +65,9 @@ const HELP: Record<Command, string> = {
   --outputs <a,b>         tensor names to cut the graph at (post-processing after them is not quantized)
   --input-shape <dims>    the input's shape when the model leaves sizes unknown, e.g. 1,320,320,3
   --input-range <lo,hi>   the float range the model takes pixels 0..255 in: 0,1 (default), -1,1 or 0,255
+  --mean <m[,m,m]>        per-channel mean in pixel units: model input = (pixel - mean) / std, written
+  --std <s[,s,s]>         into the file as its first op (it then takes pixels), e.g. ImageNet
+                          --mean 123.675,116.28,103.53 --std 58.395,57.12,57.375 (not with --input-range)
   --head <split|keep>     detection head: split where its family says (default) or keep it as it is
   --head-cut <cut>        a cut of the head's family (YOLOv8/11: logit-scores (default), sigmoid-scores)
   --recipe <recipe.json>  per-layer recipe (calibration, perChannel, precision, overrides, biasCorrection)
@@ -179,6 +182,8 @@ const COMMAND_OPTIONS = {
     outputs: { type: 'string' },
     'input-shape': { type: 'string' },
     'input-range': { type: 'string' },
+    mean: { type: 'string' },
+    std: { type: 'string' },
     head: { type: 'string' },
     'head-cut': { type: 'string' },
     recipe: { type: 'string' },
@@ -376,6 +381,8 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   const inputShape = parseNumberList('input-shape', values['input-shape'], (d) => Number.isInteger(d) && d >= 1, 'positive integers, e.g. 1,320,320,3');
   const inputRange = parseNumberList('input-range', values['input-range'], Number.isFinite, 'two numbers lo,hi, e.g. -1,1');
   if (inputRange && (inputRange.length !== 2 || !(inputRange[0] < inputRange[1]))) throw new UsageError(`--input-range expects lo,hi with lo < hi, e.g. -1,1 (got '${values['input-range']}')`);
+  const inputNormalization = normalizationOption(values);
+  if (inputNormalization && inputRange) throw new UsageError('--mean / --std make the model take pixels 0..255; give them or --input-range, not both');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
   // The library validates the recipe's shape (resolveRecipe) and names what is wrong.
   const recipe = readRecipe(values.recipe) as import('../quantize/recipe.js').QuantRecipe | undefined;
@@ -400,6 +407,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     outputs,
     ...(inputShape ? { inputShape } : {}),
     ...(inputRange ? { inputRange: inputRange as [number, number] } : {}),
+    ...(inputNormalization ? { inputNormalization } : {}),
     head,
     ...(typeof values['head-cut'] === 'string' ? { headCut: values['head-cut'] } : {}),
     recipe,
@@ -449,6 +457,17 @@ function parseNumberList(option: string, raw: unknown, ok: (n: number) => boolea
   const values = parts.map((p) => (p === '' ? NaN : Number(p)));
   if (values.some((v) => !ok(v))) throw new UsageError(`--${option} expects ${expected} (got '${String(raw)}')`);
   return values;
+}
+
+/** --mean / --std -> quantizeInt8's inputNormalization (3 values, or 1 for every channel); undefined when neither is given. */
+function normalizationOption(values: Values): { mean?: number[]; std?: number[] } | undefined {
+  const mean = parseNumberList('mean', values.mean, Number.isFinite, 'one or three numbers in pixel units, e.g. 123.675,116.28,103.53');
+  const std = parseNumberList('std', values.std, (v) => Number.isFinite(v) && v > 0, 'one or three numbers > 0 in pixel units, e.g. 58.395,57.12,57.375');
+  for (const [option, list] of [['mean', mean], ['std', std]] as const) {
+    if (list && list.length !== 1 && list.length !== 3) throw new UsageError(`--${option} expects 1 or 3 values (one per channel), got ${list.length} ('${String(values[option])}')`);
+  }
+  if (!mean && !std) return undefined;
+  return { ...(mean ? { mean } : {}), ...(std ? { std } : {}) };
 }
 
 /** --max-drop / --min-sqnr / --val / --write-best -> quantizeInt8's accuracy option. */

@@ -16,6 +16,11 @@ export interface TensorQuantization {
    * inputRange); absent means [0, 1], pixel / 255.
    */
   inputRange?: readonly [number, number];
+  /**
+   * Model inputs: the per-channel mean/std the file applies itself as its first op (recorded by
+   * quantizeInt8's inputNormalization; the input then takes pixels, inputRange [0, 255]).
+   */
+  inputNormalization?: RecordedNormalization;
 }
 
 /** The metadata entry in which quantizeInt8 records a model input range other than [0, 1]. */
@@ -35,6 +40,37 @@ export function decodeInputRange(bytes: Uint8Array): [number, number] | undefine
     // not JSON: treated as no record
   }
   return undefined;
+}
+
+/**
+ * The metadata entry in which quantizeInt8 records a per-channel mean/std (pixel units) it wrote as
+ * the graph's first op: informative only, the file takes pixels 0..255 (its input range entry says so).
+ */
+export const INPUT_NORMALIZATION_METADATA = 'yolo_int8_input_normalization';
+
+/** Mean and std in pixel units 0..255, one per channel or one for all: model input = (pixel - mean) / std. */
+export interface RecordedNormalization {
+  mean?: number[];
+  std?: number[];
+}
+
+/** The entry's bytes: JSON { "mean": [...], "std": [...] } (either may be absent). */
+export function encodeInputNormalization(n: RecordedNormalization): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ mean: n.mean, std: n.std }));
+}
+
+const isNumberList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every(Number.isFinite);
+
+/** The recorded normalisation, or undefined when the bytes do not hold number lists. */
+export function decodeInputNormalization(bytes: Uint8Array): RecordedNormalization | undefined {
+  try {
+    const r = JSON.parse(new TextDecoder().decode(bytes)) as { mean?: unknown; std?: unknown };
+    if ((r.mean !== undefined && !isNumberList(r.mean)) || (r.std !== undefined && !isNumberList(r.std))) return undefined;
+    if (r.mean === undefined && r.std === undefined) return undefined;
+    return { ...(r.mean ? { mean: r.mean as number[] } : {}), ...(r.std ? { std: r.std as number[] } : {}) };
+  } catch {
+    return undefined; // not JSON: treated as no record
+  }
 }
 
 const isPixelRange = (r: readonly [number, number] | undefined) => r === undefined || (r[0] === 0 && r[1] === 1);

@@ -20,7 +20,8 @@ import { resolveRecipe, type QuantRecipe, type RecipeResolver, type ResolvedReci
 import type { Precision } from '../ops/types.js';
 import type { ProgressRate } from '../util/progress.js';
 import { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
-import { calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
+import type { InputNormalization } from '../graph/passes/normalize-input.js';
+import { callerInputRange, calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
 import { nowSeconds } from '../util/clock.js';
 import { INPUT_RANGE_METADATA, encodeInputRange } from '../pipeline/quantize.js';
@@ -72,6 +73,15 @@ export interface QuantizeInt8Options {
    * Like every activation range it is widened to contain 0 ([0.2, 1] is quantized as [0, 1]).
    */
   inputRange?: [number, number];
+  /**
+   * Per-channel image normalisation in pixel units 0..255, as OpenCV / ultralytics / mmdet give it:
+   * model input = (pixel - mean[c]) / std[c] (ImageNet: mean [123.675, 116.28, 103.53], std
+   * [58.395, 57.12, 57.375]). One value per channel or one for all; mean defaults to 0, std to 1.
+   * The int8 input has one scale, so the normalisation is written as the graph's first op (a 1x1
+   * depthwise conv, exact) and the file takes pixels (int8 = pixel - 128); recorded in its metadata.
+   * Not together with inputRange.
+   */
+  inputNormalization?: InputNormalization;
   /**
    * Largest image (width x height) a calibration or analysis image may declare in its header before it
    * is decoded (default 8192 x 8192 = 67,108,864): a file claiming more is skipped with its reason.
@@ -168,6 +178,17 @@ export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
 }
 
 
+/** exportFloatTflite's options: those of quantizeInt8 that shape the graph. */
+export interface FloatExportOptions {
+  outputs?: string[];
+  inputShape?: number[] | Record<string, number[]>;
+  head?: 'split' | 'keep';
+  headCut?: string;
+  backend?: BackendName;
+  /** As quantizeInt8's: the float file then takes pixels 0..255 too, like the int8 file (like with like). */
+  inputNormalization?: InputNormalization;
+}
+
 /**
  * The same graph written as a float32 .tflite (same ops, same head treatment, no quantization): the
  * float reference that the int8 model is compared with, runnable in the same runtime. It is the plan
@@ -175,7 +196,7 @@ export interface QuantizeInt8Result<S extends HeadSpecData = HeadSpecData> {
  */
 export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
   source: ModelSource,
-  options: { outputs?: string[]; inputShape?: number[] | Record<string, number[]>; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+  options: FloatExportOptions = {},
   plugin: QuantizerPlugin<S> = NO_PLUGIN,
 ): Promise<{ tflite: Uint8Array; head?: S }> {
   const { graph, headSpec, fileMetadata } = await prepareGraph(source, options, plugin);
@@ -223,8 +244,9 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
 
   // 1. Import, clean up, and treat the model's head (the plug-in's families).
   progress('import', 0, 1);
+  const givenRange = callerInputRange(options, 'quantizeInt8');
   const prepared = await prepareGraph(source, options, plugin);
-  options = { ...options, inputRange: options.inputRange ?? defaultInputRange(prepared.graph) };
+  options = { ...options, inputRange: givenRange ?? defaultInputRange(prepared.graph) };
   progress('import', 1, 1);
   timings.importSeconds = nowSeconds() - t0;
 

@@ -15,7 +15,8 @@ import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
 import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
-import { calibrateGraph, imageSourceOf, prepareGraph, type CalibratedGraph, type ModelSource } from './stages.js';
+import { callerInputRange, calibrateGraph, imageSourceOf, prepareGraph, type CalibratedGraph, type ModelSource } from './stages.js';
+import type { InputNormalization } from '../graph/passes/normalize-input.js';
 import { NO_PLUGIN, type ImageSourceResolver, type Metric, type MetricValues, type QuantizerPlugin, type ScoredSet, type ValidationSetSpec } from './plugin.js';
 import { VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb } from './variants.js';
 import { nowSeconds } from '../util/clock.js';
@@ -35,6 +36,8 @@ export interface SensitivityOptions {
   head?: 'split' | 'keep';
   headCut?: string;
   inputRange?: [number, number];
+  /** Per-channel mean/std in pixel units, as quantizeInt8's (the graph then takes pixels 0..255). */
+  inputNormalization?: InputNormalization;
   backend?: BackendName;
   /** 'raise-one' (default) or 'only-int8'. */
   method?: SensitivityMethod;
@@ -98,11 +101,12 @@ export async function firstInputs(
   inputShape: number[],
   n: number,
   resolve: ImageSourceResolver = plainImageSource,
+  inputRange?: readonly [number, number],
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   let files: RepresentativeDataset = dataset;
   if (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string')) files = (dataset as string[]).slice(0, n);
-  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] }, resolve)) {
+  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] }, resolve, inputRange)) {
     out.push(x);
     if (out.length >= n) break;
   }
@@ -210,6 +214,8 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   const progress = options.onProgress ?? (() => {});
   const recipe = resolveRecipe(options);
 
+  // The SQNR images in the range calibration saw (pixels 0..255 when the normalisation is in the graph).
+  options = { ...options, inputRange: callerInputRange(options, 'analyzeSensitivity') };
   const prepared = await prepareGraph(source, options, plugin);
   const { calibrated: cal } = await calibrateGraph(prepared, recipe, options, plugin);
   const tc = nowSeconds();
@@ -217,7 +223,7 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   // Load the labelled set first: a bad path fails before the long part.
   const spec = typeof options.data === 'string' ? { images: options.data } : options.data;
   const set = spec ? await metric!.load(spec, [inputShape[1], inputShape[2]]) : undefined;
-  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages, imageSourceOf(plugin));
+  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages, imageSourceOf(plugin), options.inputRange);
   const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
   const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
   const ta = nowSeconds();

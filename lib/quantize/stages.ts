@@ -11,6 +11,8 @@ import { runDefaultPasses } from '../graph/passes/index.js';
 import { describeOpNodes } from '../graph/builder.js';
 import { imageLayoutOf } from '../pipeline/layout.js';
 import { equalizeCrossLayer } from '../graph/passes/equalize.js';
+import { inputNormalizationProblem, prependInputNormalization, type InputNormalization } from '../graph/passes/normalize-input.js';
+import { INPUT_NORMALIZATION_METADATA, INPUT_RANGE_METADATA, encodeInputNormalization, encodeInputRange } from '../pipeline/quantize.js';
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { BackendName } from '../graph/backend.js';
 import type { Graph, IrNode } from '../ir/graph.js';
@@ -88,9 +90,41 @@ export interface PrepareOptions {
    * left the ReLU6 models unchanged (bench/RESULTS.md).
    */
   equalize?: boolean;
+  /**
+   * Per-channel mean/std in pixel units (model input = (pixel - mean_c) / std_c): written as the
+   * graph's first op (lib/graph/passes/normalize-input.ts), so the file takes pixels 0..255.
+   */
+  inputNormalization?: InputNormalization;
   head?: 'split' | 'keep';
   headCut?: string;
   backend?: BackendName;
+}
+
+/** The float range of a model that takes pixels as they are (int8 = pixel - 128 at scale 1). */
+export const PIXEL_RANGE: [number, number] = [0, 255];
+
+/**
+ * The model input's float range as the caller set it: pixels 0..255 when the normalisation is in the
+ * graph (an inputRange beside it is refused: the two say different things), else options.inputRange.
+ */
+export function callerInputRange(options: { inputRange?: [number, number]; inputNormalization?: InputNormalization }, where: string): [number, number] | undefined {
+  if (options.inputNormalization === undefined) return options.inputRange;
+  const problem = inputNormalizationProblem(options.inputNormalization, where);
+  if (problem) throw new Error(problem);
+  if (options.inputRange !== undefined) {
+    throw new Error(`${where}: give inputRange or inputNormalization, not both (with inputNormalization the model takes pixels 0..255)`);
+  }
+  return [...PIXEL_RANGE];
+}
+
+/** The graph with the caller's normalisation as its first op, and the metadata that records it. */
+function withInputNormalization(graph: Graph, normalization: InputNormalization | undefined): { graph: Graph; fileMetadata: Record<string, Uint8Array> } {
+  if (normalization === undefined) return { graph, fileMetadata: {} };
+  const normalized = prependInputNormalization(graph, normalization, `${graph.meta.source}: inputNormalization`);
+  return {
+    graph: normalized,
+    fileMetadata: { [INPUT_RANGE_METADATA]: encodeInputRange(PIXEL_RANGE), [INPUT_NORMALIZATION_METADATA]: encodeInputNormalization(normalization) },
+  };
 }
 
 /** What a plug-in head makes of a spec: the overrides its outputs need and the file metadata. */
@@ -151,16 +185,20 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions,
   const treated = await treatHead(graph, options, plugin.head);
   // After the head treatment, so the pairs are those of the graph that is quantized.
   const equalized = options.equalize ? equalizeCrossLayer(treated.graph).graph : treated.graph;
-  checkWritableOps(equalized);
+  // Last, so that nothing above (head probes, equalization) sees or changes it.
+  const normalized = withInputNormalization(equalized, options.inputNormalization);
+  checkWritableOps(normalized.graph);
+  const consequences = specConsequences(treated.spec, plugin.head);
   return {
-    graph: equalized,
+    graph: normalized.graph,
     headSpec: treated.spec,
     family: treated.family,
     cut: treated.cut,
     treatment: treated.treatment,
     probeMaxError: treated.probeMaxError,
     warnings: treated.warnings,
-    ...specConsequences(treated.spec, plugin.head),
+    overrides: consequences.overrides,
+    fileMetadata: { ...consequences.fileMetadata, ...normalized.fileMetadata },
   };
 }
 

@@ -1,7 +1,9 @@
 // A small API over LiteRT for running .tflite files from Node.
 // LiteRT does not expose quantization parameters, so tensor descriptions combine LiteRT's view
 // (what it will accept) with our own flatbuffer reader (scale / zero point).
-import { INPUT_RANGE_METADATA, decodeInputRange } from '../pipeline/quantize.js';
+import {
+  INPUT_NORMALIZATION_METADATA, INPUT_RANGE_METADATA, decodeInputNormalization, decodeInputRange, type RecordedNormalization,
+} from '../pipeline/quantize.js';
 import { loadLiteRtModule, setLiteRtVerbose, takeLiteRtErrors } from './litert-loader.js';
 import { readTflite } from '../tflite/reader.js';
 import { checkTfliteModel } from '../tflite/check.js';
@@ -23,6 +25,8 @@ export interface TensorDescription {
   zeroPoint?: number;
   /** Inputs: the float range pixels 0..255 map to, when the file records one (absent: [0, 1]). */
   inputRange?: [number, number];
+  /** Inputs: the per-channel mean/std (pixel units) the file applies itself, when it records one. */
+  inputNormalization?: RecordedNormalization;
 }
 
 const ARRAY_FOR: Record<RuntimeDType, { name: string; ctor: new (n: number) => RuntimeArray }> = {
@@ -127,7 +131,9 @@ export class TfliteRunner {
       };
     };
     const inputRange = recordedInputRange(model);
-    this.inputs = sg.inputs.map((ti, i) => ({ ...describe(ti, i), ...(inputRange && i === 0 ? { inputRange } : {}) }));
+    const inputNormalization = recordedInputNormalization(model);
+    const recorded = { ...(inputRange ? { inputRange } : {}), ...(inputNormalization ? { inputNormalization } : {}) };
+    this.inputs = sg.inputs.map((ti, i) => ({ ...describe(ti, i), ...(i === 0 ? recorded : {}) }));
     this.outputs = sg.outputs.map(describe);
   }
 
@@ -237,4 +243,11 @@ function recordedInputRange(model: TfliteModel): [number, number] | undefined {
   const entry = model.metadata.find((m) => m.name === INPUT_RANGE_METADATA);
   const data = entry ? model.buffers[entry.buffer]?.data : undefined;
   return data ? decodeInputRange(data) : undefined;
+}
+
+/** The mean/std quantizeInt8 recorded having written as the graph's first op (pipeline/quantize.ts), if any. */
+function recordedInputNormalization(model: TfliteModel): RecordedNormalization | undefined {
+  const entry = model.metadata.find((m) => m.name === INPUT_NORMALIZATION_METADATA);
+  const data = entry ? model.buffers[entry.buffer]?.data : undefined;
+  return data ? decodeInputNormalization(data) : undefined;
 }

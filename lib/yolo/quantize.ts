@@ -2,9 +2,8 @@
 // (lib/yolo/plugin.ts) wired in. Names, signatures and behaviour are those of the public API.
 import {
   exportFloatTflite as exportWithPlugin, quantizeInt8 as quantizeWithPlugin,
-  type ModelSource, type QuantizeInt8Options, type QuantizeInt8Result as CoreQuantizeInt8Result, type QuantizeReport as CoreQuantizeReport,
+  type FloatExportOptions, type ModelSource, type QuantizeInt8Options, type QuantizeInt8Result as CoreQuantizeInt8Result, type QuantizeReport as CoreQuantizeReport,
 } from '../quantize/index.js';
-import type { BackendName } from '../graph/backend.js';
 import { formatQuantizeReport as formatReport } from '../quantize/report.js';
 import {
   analyzeSensitivity as analyzeWithPlugin, type LayerSensitivity as CoreLayerSensitivity, type SensitivityOptions, type SensitivityResult as CoreSensitivityResult,
@@ -28,7 +27,7 @@ export function quantizeInt8(source: ModelSource, options: QuantizeInt8Options):
  */
 export function exportFloatTflite(
   source: ModelSource,
-  options: { outputs?: string[]; inputShape?: number[] | Record<string, number[]>; head?: 'split' | 'keep'; headCut?: string; backend?: BackendName } = {},
+  options: FloatExportOptions = {},
 ): Promise<{ tflite: Uint8Array; head?: HeadSpec }> {
   return exportWithPlugin(source, options, YOLO_PLUGIN);
 }
