@@ -108,8 +108,8 @@ class Groups {
   }
 }
 
-export function solveParamGroups(nodes: IrNode[], options: SolveOptions): SolvedParams {
-  const notes: string[] = [];
+/** The integer tensors that take parameters, and the dtype of each shared constant (its reader's). */
+function paramMembers(nodes: IrNode[], options: SolveOptions): { names: Set<string>; constantDType: Map<string, QuantDType> } {
   const member = (t: string) => options.isInteger(t);
   const names = new Set<string>();
   // A shared constant is written in the dtype of the op that reads it (an int16 Concat's constant is int16).
@@ -126,18 +126,15 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
       }
     }
   }
-  const groups = new Groups();
-  for (const t of [...names].sort()) {
-    const r = options.rangeOf(t);
-    const f = options.fixed.get(t);
-    groups.add(t, { fixed: f, fixedBy: f ? t : undefined, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: constantDType.get(t) ?? options.dtypeOf(t) });
-  }
+  return { names, constantDType };
+}
 
-  // Hard ties: ops that copy values. Two different fixed sets here cannot be resolved.
+/** Hard ties: ops that copy values. Two different fixed sets here cannot be resolved. */
+function tieCopies(nodes: IrNode[], options: SolveOptions, groups: Groups): void {
   for (const n of nodes) {
     if (options.ruleOf(n).output !== 'same-as-input') continue;
     const x = n.inputs[0];
-    if (!member(x)) continue;
+    if (!options.isInteger(x)) continue;
     for (const o of n.outputs) {
       const a = groups.comp.get(groups.find(x))!;
       const b = groups.comp.get(groups.find(o))!;
@@ -147,8 +144,10 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
       groups.join(x, o);
     }
   }
+}
 
-  // Soft ties: CONCATENATION / PACK inputs, in graph order; a refused one is requantized.
+/** Soft ties: CONCATENATION / PACK inputs, in graph order; a refused one is requantized. */
+function tieSharedInputs(nodes: IrNode[], options: SolveOptions, groups: Groups, names: Set<string>, notes: string[]): SolvedParams['requantize'] {
   const requantize: SolvedParams['requantize'] = [];
   for (const n of nodes) {
     if (options.ruleOf(n).output !== 'shared') continue;
@@ -163,6 +162,20 @@ export function solveParamGroups(nodes: IrNode[], options: SolveOptions): Solved
       notes.push(`${n.name}: input '${x}' is requantized (its parameters are fixed elsewhere)`);
     });
   }
+  return requantize;
+}
+
+export function solveParamGroups(nodes: IrNode[], options: SolveOptions): SolvedParams {
+  const notes: string[] = [];
+  const { names, constantDType } = paramMembers(nodes, options);
+  const groups = new Groups();
+  for (const t of [...names].sort()) {
+    const r = options.rangeOf(t);
+    const f = options.fixed.get(t);
+    groups.add(t, { fixed: f, fixedBy: f ? t : undefined, min: r?.min ?? Infinity, max: r?.max ?? -Infinity, dtype: constantDType.get(t) ?? options.dtypeOf(t) });
+  }
+  tieCopies(nodes, options, groups);
+  const requantize = tieSharedInputs(nodes, options, groups, names, notes);
 
   const params = new Map<string, QuantParams>();
   const groupRange = new Map<string, ActivationRange>();
