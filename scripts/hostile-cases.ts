@@ -365,7 +365,9 @@ function clobbering(w: CaseWriter, calib: string): void {
   const add = (name: string, out: (t: ReturnType<typeof fresh>) => string, extra: (t: ReturnType<typeof fresh>) => string[] = () => [], expect: 'error' | 'either' = 'error') => {
     const t = fresh();
     const o = out(t);
-    w.add({ category: 'output clobbering', name, argv: ['quantize', t.dir, '--calib', calib, '-n', '2', '-o', o, ...extra(t)], expect, names: [o, path.basename(o)], watchDir: t.dir, outputs: [path.basename(o)] });
+    const more = extra(t);
+    const named = more.length ? [more.at(-1)!] : [o, path.basename(o)];
+    w.add({ category: 'output clobbering', name, argv: ['quantize', t.dir, '--calib', calib, '-n', '2', '-o', o, ...more], expect, names: named, watchDir: t.dir, outputs: [path.basename(o)] });
   };
   add('-o the source model.json', (t) => t.jsonPath);
   add('-o the source weights shard', (t) => path.join(t.dir, SHARD));
@@ -380,7 +382,8 @@ function clobbering(w: CaseWriter, calib: string): void {
   add('--report into a missing folder', () => path.join(w.outDir(), 'm.tflite'), () => ['--report', path.join(w.root, 'none', 'r.json')]);
   add('--report onto the source model.json', () => path.join(w.outDir(), 'm.tflite'), (t) => ['--report', t.jsonPath]);
   add('--report onto a directory', () => path.join(w.outDir(), 'm.tflite'), () => ['--report', w.outDir()]);
-  add('--report equal to -o', () => path.join(w.outDir(), 'same.json'), () => ['--report', path.join(w.root, 'out', 'same.json')]);
+  const same = path.join(w.outDir(), 'same.tflite');
+  add('--report equal to -o', () => same, () => ['--report', same]);
   const tflite = w.file('clobber/src.tflite', fs.readFileSync(YOLO));
   const dOut = w.outDir();
   w.add({ category: 'output clobbering', name: 'detect -o onto its own image', argv: ['detect', YOLO, w.file('clobber/own.jpg', fs.readFileSync(jpg)), '-o', path.join(w.root, 'clobber/own.jpg')], expect: 'error', names: ['own.jpg'], watchDir: dOut });
@@ -390,7 +393,7 @@ function clobbering(w: CaseWriter, calib: string): void {
   const ro = w.outDir();
   fs.chmodSync(ro, 0o555);
   const t = fresh();
-  w.add({ category: 'output clobbering', name: 'analyze --chart into a read-only folder', argv: ['analyze', t.dir, '--calib', calib, '-n', '2', '--chart', path.join(ro, 'c.png')], expect: process.getuid?.() === 0 ? 'either' : 'error', names: ['c.png'], watchDir: ro });
+  w.add({ category: 'output clobbering', name: 'analyze --chart into a read-only folder', argv: ['analyze', t.dir, '--calib', calib, '-n', '2', '--chart', path.join(ro, 'c.png')], expect: process.getuid?.() === 0 ? 'either' : 'error', names: ['c.png'], watchDir: ro, outputs: ['c.png'] });
 }
 
 /** Every case, its files written under `root`; `scale` sizes the random (mutated) part. */

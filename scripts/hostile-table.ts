@@ -12,13 +12,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resultsLog, writeResultsSection } from '../bench/results.js';
 import { buildHostileCases, type HostileCase } from './hostile-cases.js';
+import { MAX_ERROR_CHARS } from '../lib/cli/error-line.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI_RSS = path.join(REPO, 'test/support/cli-rss.ts');
 // The children run in the cases' own folders (detect's default output lands there): tsx by its full address.
 const TSX = import.meta.resolve('tsx');
 const RSS_LIMIT_KIB = 1024 * 1024;
-const MAX_LINE = 300;
 
 interface Outcome {
   c: HostileCase;
@@ -70,7 +70,9 @@ function runCase(c: HostileCase, timeout: number): Promise<Outcome> {
 export function uncleanReason(o: Outcome): string {
   if (o.lines.length !== 1) return `${o.lines.length} stderr lines`;
   const line = o.lines[0];
-  if (line.length >= MAX_LINE) return `${line.length} chars`;
+  // The message after the program's "yolo-int8: " prefix, as lib/cli/error-line.ts bounds it.
+  const message = line.replace(/^yolo-int8: /, '');
+  if (message.length > MAX_ERROR_CHARS) return `${message.length} chars`;
   if (/Aborted\(|-sASSERTIONS/.test(line)) return 'emscripten abort text';
   if (/\bE[A-Z]{3,}\b(?!\w)/.test(line) && /\b(ENOENT|EISDIR|ELOOP|ENOTDIR|EACCES|EPERM|EEXIST|ENXIO|EINVAL|EFBIG|ESPIPE)\b/.test(line)) return 'raw errno code';
   if (/^yolo-int8:\s*$/.test(line) || line.trim() === '') return 'empty message';
@@ -150,8 +152,8 @@ async function main(): Promise<void> {
     console.log(`${cases.length} cases in ${dir}, ${jobs} children, ${timeout} s timeout`);
     const outcomes = await runAll(cases, jobs, timeout);
     const { log, lines } = resultsLog();
-    log(`${cases.length} hostile or careless inputs, each through the CLI in a child process (--quiet; ${jobs} at a time, hang = no exit within ${timeout} s); wall ${((Date.now() - t0) / 60000).toFixed(1)} min.`);
-    log('clean error: exit 1 (2: usage), exactly one stderr line under 300 chars naming the file or option, no errno code, no emscripten abort text. ok: exit 0 where success is allowed (a mutation that leaves a valid file).');
+    log(`${cases.length} hostile or careless inputs, each through the CLI in a child process (--scale ${scale}; --quiet; ${jobs} at a time, hang = no exit within ${timeout} s); wall ${((Date.now() - t0) / 60000).toFixed(1)} min.`);
+    log(`clean error: exit 1 (2: usage), exactly one stderr line (message at most ${MAX_ERROR_CHARS} chars after 'yolo-int8: ') naming the file or option, no errno code, no emscripten abort text. ok: exit 0 where success is allowed (a mutation that leaves a valid file).`);
     log('');
     table(outcomes, log);
     problems(outcomes, log);
