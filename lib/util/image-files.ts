@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { hasWildcard, matchNames } from './glob.js';
+import { readRegularTextFile } from './read-file.js';
 
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp']);
 
@@ -35,7 +36,8 @@ export function imagesIn(dir: string, recursive = false): string[] {
 export function readImageList(file: string): string[] {
   const base = path.dirname(file);
   const out: string[] = [];
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((line, i) => {
+  // Bounded and regular-file-only: a list that is a huge (sparse) file or a device is refused by name.
+  readRegularTextFile(file, 'image list').split(/\r?\n/).forEach((line, i) => {
     const t = line.trim();
     if (!t || t.startsWith('#')) return;
     const p = path.resolve(base, t);

@@ -72,4 +72,13 @@ describe('layers model topology', function () {
     layers[0].inbound_nodes = [[['l99999', 0, 0, {}]]];
     expect(() => checkLayersTopology({ layers }, 'chain')).to.throw(/^chain: the layers' inbound nodes form a cycle: 'l0' -> 'l99999' -> 'l99998' -> 'l99997' -> \.\.\. \(99994 more\) -> 'l2' -> 'l1' -> 'l0'$/);
   });
+  it('a graph-model topology under format layers-model: one short error naming the model.json', async () => {
+    // Found by scripts/hostile-table.ts: TF.js said "layer: Improper config format: {<the whole topology>}" and no file.
+    const dir = tempDir('layers-graph-');
+    const file = path.join(dir, 'model.json');
+    fs.writeFileSync(file, JSON.stringify({ format: 'layers-model', modelTopology: { node: [{ name: 'x', op: 'Placeholder', attr: {} }], versions: {} }, weightsManifest: [] }));
+    const { message } = await importError(dir);
+    expect(message.startsWith(`${file}: TF.js cannot build this layers model`), message).to.equal(true);
+    expect(message.length).to.be.below(300);
+  });
 });

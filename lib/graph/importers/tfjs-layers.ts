@@ -170,11 +170,17 @@ export async function importTfjsLayersModel(source: tf.LayersModel | string, opt
       unknown.get(l.class_name)!.push(l.config?.name ?? '?');
     }
     if (unknown.size) throw unsupportedOpsError(label, unknown);
-    model = await tf.loadLayersModel(tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: manifest.flatMap((g) => g.weights),
-      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
-    }));
+    try {
+      model = await tf.loadLayersModel(tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: manifest.flatMap((g) => g.weights),
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+      }));
+    } catch (e) {
+      // TF.js names no file and may quote the whole topology (a graph-model topology under format
+      // 'layers-model' gives "layer: Improper config format: {...}"): say which model and what was expected.
+      throw new Error(`${label}: TF.js cannot build this layers model (expected a Keras model config under modelTopology): ${(e as Error).message.slice(0, 120)}`);
+    }
     if (json.userDefinedMetadata && typeof json.userDefinedMetadata === 'object') model.setUserDefinedMetadata(json.userDefinedMetadata);
     owned = true;
   } else {
