@@ -385,7 +385,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
   if (inputNormalization && inputRange) throw new UsageError('--mean / --std make the model take pixels 0..255; give them or --input-range, not both');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
   // The library validates the recipe's shape (resolveRecipe) and names what is wrong.
-  const recipe = readRecipe(values.recipe) as import('../quantize/recipe.js').QuantRecipe | undefined;
+  const recipe = (await readRecipe(values.recipe)) as import('../quantize/recipe.js').QuantRecipe | undefined;
   // Every output path is checked before the work starts: never the source, a folder or a device.
   checkOutputPath(output, [model], 'model');
   if (!/\.tflite$/i.test(output)) ctx.note(`warning: the output '${output}' does not end in .tflite; it is written as a TFLite flatbuffer`);
@@ -486,14 +486,23 @@ function accuracyOption(ctx: Context, values: Values) {
   return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true };
 }
 
-function readRecipe(file: string | boolean | undefined): unknown {
+async function readRecipe(file: string | boolean | undefined): Promise<unknown> {
   if (typeof file !== 'string') return undefined;
   const text = readRegularTextFile(file, 'recipe file', READ_LIMITS.json);
+  let recipe: unknown;
   try {
-    return JSON.parse(text);
+    recipe = JSON.parse(text);
   } catch (e) {
     throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
   }
+  // Checked here as well as in the library, so that what is wrong in it is reported with its file name.
+  const { resolveRecipe } = await import('../quantize/recipe.js');
+  try {
+    resolveRecipe({ recipe: recipe as import('../quantize/recipe.js').QuantRecipe });
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message.replace(/^quantizeInt8: /, '')}`);
+  }
+  return recipe;
 }
 
 async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): Promise<void> {
@@ -517,7 +526,7 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
   // Checked before the analysis (minutes) starts, not after it.
   if (chart) checkOutputPath(chart, [model], 'chart');
   if (!fs.existsSync(model)) throw new Error(`${model}: model not found (expected a TF.js model folder / model.json or a .tflite)`);
-  const recipe = readRecipe(values.recipe);
+  const recipe = await readRecipe(values.recipe);
   const imageCount = resolveDatasetOption(ctx, 'calib', calib, 'calibration');
   if (typeof values.images === 'string') resolveDatasetOption(ctx, 'images', values.images, 'calibration');
   if (data) resolveDatasetOption(ctx, 'data', data, 'evaluation');

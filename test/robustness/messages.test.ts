@@ -58,7 +58,12 @@ describe('robustness: one clean line per error', function () {
     const loop = path.join(dir, 'loops', 'loop.tflite');
     fs.symlinkSync(loop, loop);
     const model = file('model.tflite', handBuilt());
+    // Recipes whose content is wrong: the error names the recipe file, not the model.
+    const backtracking = file('backtracking.json', JSON.stringify({ overrides: [{ match: '/^(.*)*X$/', precision: 'int16' }] }));
+    const int3 = file('int3.json', JSON.stringify({ precision: 'int3' }));
     const cases: [string[], string][] = [
+      [['quantize', tiny.dir, '--calib', dir, '--recipe', backtracking, '-o', path.join(dir, 'r1.tflite')], backtracking],
+      [['quantize', tiny.dir, '--calib', dir, '--recipe', int3, '-o', path.join(dir, 'r2.tflite')], int3],
       [['check', missing], missing],
       [['check', folder], folder],
       [['check', empty], empty],
