@@ -47,7 +47,7 @@ export function matchImage(dets: Detection[], labels: LabelBox[], iouThresholds:
 }
 
 /** numpy.interp for increasing xp (repeated xp allowed): the value at x of the piecewise-linear (xp, fp). */
-export function interp(x: number, xp: number[], fp: number[]): number {
+export function interp(x: number, xp: readonly number[], fp: readonly number[]): number {
   const n = xp.length;
   if (x < xp[0]) return fp[0];
   if (x >= xp[n - 1]) return fp[n - 1];

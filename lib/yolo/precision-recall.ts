@@ -3,7 +3,7 @@
 // class-mean F1 curve, smoothed (a box filter over 10 % of the samples), picks ONE confidence where
 // it is highest; P and R of every class are read there, and the overall P / R are their means over
 // the classes present in the labels. A detection is a true positive at IoU 0.5 (ImageStats.correct[.][0]).
-import type { ImageStats } from './metrics.js';
+import { interp, type ImageStats } from './metrics.js';
 
 /** Confidence samples of the curves: 0, 1/999, ..., 1 (numpy linspace(0, 1, 1000)). */
 export const CURVE_POINTS = 1000;
@@ -32,17 +32,7 @@ export interface PrecisionRecall {
  * (at repeated xp the last of the equal points is used, as numpy does).
  */
 export function interpLeft(x: number, xp: readonly number[], fp: readonly number[], left: number): number {
-  const n = xp.length;
-  if (x < xp[0]) return left;
-  if (x >= xp[n - 1]) return fp[n - 1];
-  let lo = 0;
-  let hi = n - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (xp[mid] <= x) lo = mid;
-    else hi = mid;
-  }
-  return fp[lo] + ((fp[lo + 1] - fp[lo]) * (x - xp[lo])) / (xp[lo + 1] - xp[lo]);
+  return x < xp[0] ? left : interp(x, xp, fp);
 }
 
 /** ultralytics smooth(y, f): a box filter of odd width round(2 f n) // 2 * 2 + 1 (edges padded with the end values). */
