@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { errorLine } from './error-line.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { packageVersion } from '../util/package.js';
-import { READ_LIMITS, readRegularFile, readRegularTextFile } from '../util/read-file.js';
+import { READ_LIMITS, readFileHead, readRegularFile, readRegularTextFile } from '../util/read-file.js';
 import { checkOutputPath } from '../util/fs.js';
 import { Progress, type ProgressStream } from './progress.js';
 import { resolveDataset, type DatasetPurpose } from '../yolo/dataset.js';
@@ -312,6 +312,15 @@ function requireFile(file: string, what: string): void {
   if (!fs.existsSync(file)) throw new Error(`${file}: ${what} not found`);
 }
 
+/** eval / compare read .tflite files only: say so before the dataset is looked at (a .jpg given as the model). */
+function requireTfliteFile(file: string): void {
+  requireFile(file, 'model');
+  const head = readFileHead(file, 'model file', 8);
+  if (head.length < 8 || String.fromCharCode(...head.subarray(4, 8)) !== 'TFL3') {
+    throw new Error(`${file}: not a TFLite model (expected a .tflite flatbuffer, file identifier TFL3)`);
+  }
+}
+
 /** Class names from a dataset yaml (`names:`), a text file with one name per line, or `coco` (the built-in COCO-80 list). */
 export async function readClassNames(file: string): Promise<string[]> {
   if (file === 'coco' && !fs.existsSync(file)) return [...(await import('../yolo/coco-names.js')).COCO_CLASS_NAMES];
@@ -582,7 +591,7 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
   expectPositionals('eval', positionals, ['model.tflite']);
   const model = positionals[0];
   const slice = sliceOptions('eval', values);
-  requireFile(model, 'model');
+  requireTfliteFile(model);
   resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
   const { evaluate } = await import('../yolo/evaluate.js');
   const result = await evaluate(model, { ...slice, onProgress: (d, t) => ctx.progress.update('evaluate', d, t) });
@@ -601,7 +610,7 @@ async function cmdEval(ctx: Context, values: Values, positionals: string[]): Pro
 async function cmdCompare(ctx: Context, values: Values, positionals: string[]): Promise<void> {
   expectPositionals('compare', positionals, ['a.tflite', 'b.tflite'], true);
   const slice = sliceOptions('compare', values);
-  for (const m of positionals) requireFile(m, 'model');
+  for (const m of positionals) requireTfliteFile(m);
   resolveDatasetOption(ctx, 'data', slice.images, 'evaluation');
   const { evaluate, compareModels } = await import('../yolo/evaluate.js');
   const results = [];

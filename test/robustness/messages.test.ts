@@ -71,7 +71,9 @@ describe('robustness: one clean line per error', function () {
       [['inspect', text], text],
       [['inspect', truncated], truncated],
       [['detect', folder, png], folder],
-      [['eval', truncated, '--data', dir], dir], // the dataset is read first: it has no images
+      [['eval', truncated, '--data', dir], dir], // its header is TFLite's, so the dataset is read next: it has no images
+      [['eval', png, '--data', dir], png], // an image given as the model
+      [['compare', model, png, '--data', dir], png],
       [['check', notJson], notJson],
       [['eval', model, '--data', path.join(dir, 'loops')], path.join(dir, 'loops')],
       [['quantize', tiny.dir, '--calib', path.join(dir, 'nothing-here'), '-o', path.join(dir, 'o2.tflite')], 'nothing-here'],
