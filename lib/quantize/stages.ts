@@ -163,7 +163,7 @@ function checkWritableOps(graph: Graph): void {
 }
 
 /** "'a' [1,32,32,3] (image-like), 'b' [1,10]": a graph's inputs as the errors about them name them. */
-export function describeGraphInputs(graph: Graph): string {
+function describeGraphInputs(graph: Graph): string {
   return graph.inputs.map((name) => {
     const shape = graph.tensors.get(name)!.shape;
     return `'${name}' [${shape.join(',')}]${imageLayoutOf(shape) ? ' (image-like)' : ''}`;

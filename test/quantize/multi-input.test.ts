@@ -11,6 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { GraphBuilder } from '../../lib/graph/builder.js';
+import { initBackend } from '../../lib/graph/backend.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
 import { datasetInputs, listImageFiles, modelSamples, runnerInputs, type ModelSample } from '../../lib/quantize/dataset.js';
@@ -95,6 +96,8 @@ describe('models with several inputs', () => {
   let imagesDir: string;
   let images: string[];
   before(async () => {
+    // The backend first, as the library starts it (quietly): tfjs would otherwise pick one, with its banner, when the layers model is built.
+    await initBackend('wasm');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'multi-input-'));
     ({ imagesDir } = await writeDataset(path.join(dir, 'images'), { count: 10, seed: 4, size: 32 }));
     images = listImageFiles(imagesDir);
@@ -221,6 +224,19 @@ describe('models with several inputs', () => {
       } finally {
         runner.dispose();
       }
+    });
+
+    it('a one-shot iterator of records gives the same file as a list (bias correction and learned rounding read the kept samples)', async () => {
+      const samples = await collect(modelSamples(images.slice(0, 6), [{ name: 'left', shape: [1, 16, 16, 3] }, { name: 'right', shape: [1, 8, 8, 3] }], { used: 0, skipped: [] }));
+      const options = { backend: 'wasm' as const, biasCorrection: { samples: 4 }, learnedRounding: { samples: 4 } };
+      const model = twoImageLayersModel();
+      const listed = await quantizeInt8(model, { ...options, representativeDataset: samples });
+      async function* oneShot() {
+        for (const [left, right] of samples) yield { left, right };
+      }
+      const streamed = await quantizeInt8(model, { ...options, representativeDataset: oneShot() });
+      expect(streamed.report.biasCorrection!.layers).to.be.above(0);
+      expect(Buffer.from(streamed.tflite).equals(Buffer.from(listed.tflite))).to.equal(true);
     });
 
     it('the sensitivity analysis and the accuracy-aware selection (minSqnrDb) take several inputs', async () => {
