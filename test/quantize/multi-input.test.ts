@@ -14,6 +14,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import { initBackend } from '../../lib/graph/backend.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
+import { quantizeInt8 as quantizeWithYoloPlugin } from '../../lib/yolo/quantize.js';
 import { datasetInputs, listImageFiles, modelSamples, runnerInputs, type ModelSample } from '../../lib/quantize/dataset.js';
 import { writeDataset } from '../../lib/demo/synthetic.js';
 import { mulberry32 } from '../../lib/util/random.js';
@@ -224,6 +225,25 @@ describe('models with several inputs', () => {
       } finally {
         runner.dispose();
       }
+    });
+
+    it('the CLI quantizes a model whose inputs are all image-like from --calib images, like the API', async () => {
+      const model = twoImageLayersModel();
+      const source = path.join(dir, 'two-images.tflite');
+      fs.writeFileSync(source, (await exportFloatTflite(model)).tflite);
+      const out = path.join(dir, 'two-images-int8.tflite');
+      const r = await runCli(['quantize', source, '--calib', imagesDir, '-n', '6', '-o', out, '--json']);
+      expect(r.code, r.stderr).to.equal(0);
+      const runner = await TfliteRunner.load(fs.readFileSync(out));
+      try {
+        expect(runner.inputs.map((i) => [i.dtype, ...i.shape])).to.deep.equal([['int8', 1, 16, 16, 3], ['int8', 1, 8, 8, 3]]);
+      } finally {
+        runner.dispose();
+      }
+      // The library with the CLI's plug-in and options writes the same bytes.
+      const api = await quantizeWithYoloPlugin(source, { representativeDataset: imagesDir, numCalibrationSamples: 6, backend: 'wasm' });
+      expect(api.report.allInteger).to.equal(true);
+      expect(Buffer.from(api.tflite).equals(fs.readFileSync(out))).to.equal(true);
     });
 
     it('a one-shot iterator of records gives the same file as a list (bias correction and learned rounding read the kept samples)', async () => {
