@@ -14,7 +14,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import { initBackend } from '../../lib/graph/backend.js';
 import { exportFloatTflite, quantizeInt8 } from '../../lib/quantize/index.js';
 import { analyzeSensitivity } from '../../lib/quantize/sensitivity.js';
-import { quantizeInt8 as quantizeWithYoloPlugin } from '../../lib/yolo/quantize.js';
+import { analyzeSensitivity as analyzeYoloSensitivity, quantizeInt8 as quantizeWithYoloPlugin } from '../../lib/yolo/quantize.js';
 import { datasetInputs, listImageFiles, modelSamples, runnerInputs, type ModelSample } from '../../lib/quantize/dataset.js';
 import { writeDataset } from '../../lib/demo/synthetic.js';
 import { mulberry32 } from '../../lib/util/random.js';
@@ -244,6 +244,17 @@ describe('models with several inputs', () => {
       const api = await quantizeWithYoloPlugin(source, { representativeDataset: imagesDir, numCalibrationSamples: 6, backend: 'wasm' });
       expect(api.report.allInteger).to.equal(true);
       expect(Buffer.from(api.tflite).equals(fs.readFileSync(out))).to.equal(true);
+    });
+
+    it('the image metrics (accuracy.maxDrop, sensitivity data) apply to one input and refuse several by name', async () => {
+      const source = path.join(dir, 'two-images-metric.tflite');
+      fs.writeFileSync(source, (await exportFloatTflite(twoImageLayersModel())).tflite);
+      const inputs = "('left' [1,16,16,3] (image-like), 'right' [1,8,8,3] (image-like))";
+      const calib = { representativeDataset: images.slice(0, 2), backend: 'wasm' as const };
+      expect(await errorOf(quantizeWithYoloPlugin(source, { ...calib, accuracy: { maxDrop: 1, validation: imagesDir } }))).to.equal(
+        `${source}: accuracy.maxDrop (a metric scored on images) applies to a model with one input; this one has 2 ${inputs}`);
+      expect(await errorOf(analyzeYoloSensitivity(source, { ...calib, data: imagesDir }))).to.equal(
+        `${source}: data (a metric scored on images) applies to a model with one input; this one has 2 ${inputs}`);
     });
 
     it('a one-shot iterator of records gives the same file as a list (bias correction and learned rounding read the kept samples)', async () => {
