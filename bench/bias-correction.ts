@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { prepareGraph, calibrateGraph, planFor, writePlan } from '../lib/quantize/stages.js';
 import { resolveRecipe } from '../lib/quantize/recipe.js';
 import { correctBiases, type BiasCorrectionSettings } from '../lib/quantize/bias-correction.js';
-import { correctionInputs, listImageFiles } from '../lib/quantize/dataset.js';
+import { correctionInputs, listImageFiles, modelInputShapes } from '../lib/quantize/dataset.js';
 import { evaluate } from '../lib/yolo/evaluate.js';
 import { YOLO_PLUGIN } from '../lib/yolo/plugin.js';
 const fx = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
@@ -25,7 +25,7 @@ const { calibrated: cal, executor } = await calibrateGraph(prepared, recipe, { r
 const graph = cal.graph;
 const base = planFor(cal, recipe, { outputType: 'int8' });
 const write = (p: typeof base) => writePlan(graph, p, { description: 'x', where: 'x', check: false });
-const inputs = correctionInputs(files, graph.tensors.get(graph.inputs[0])!.shape, undefined)!;
+const inputs = correctionInputs(files, modelInputShapes(graph), undefined)!;
 for (const v of variants) {
   let plan = base;
   let info = '';

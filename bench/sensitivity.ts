@@ -94,8 +94,8 @@ async function main(): Promise<void> {
   const recipe = resolveRecipe({});
   const prepared = await prepareGraph(webModel, {}, YOLO_PLUGIN);
   const { calibrated: cal } = await calibrateGraph(prepared, recipe, { representativeDataset: calib, numCalibrationSamples: 64 }, YOLO_PLUGIN);
-  const inputs: Float32Array[] = [];
-  for await (const x of datasetInputs(calib.slice(0, 4), [1, 640, 640, 3], { used: 0, skipped: [] })) inputs.push(x);
+  const inputs: Float32Array[][] = [];
+  for await (const x of datasetInputs(calib.slice(0, 4), [1, 640, 640, 3], { used: 0, skipped: [] })) inputs.push([x]);
   const session = await VariantSession.create(cal, recipe, inputs);
   t0 = performance.now();
   const ro = await rankLayers(session, 'raise-one', 'int16');

@@ -23,14 +23,17 @@ export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'per
 /** Called by `forward` for each activation of one pass; `data` is only valid during the call. */
 export type TensorCallback = (name: string, data: Float32Array) => void;
 
-export interface CalibrateOptions {
+/** One calibration sample: the model input, or one array per input of a model with several. */
+export type CalibrationSample = Float32Array | Float32Array[];
+
+export interface CalibrateOptions<S extends CalibrationSample = CalibrationSample> {
   /** Names of the tensors to observe; reports for other names are ignored. */
   tensors: string[];
   /** Model inputs, one per sample (consumed lazily; only `numSamples` are taken). */
-  samples: AsyncIterable<Float32Array> | Iterable<Float32Array>;
+  samples: AsyncIterable<S> | Iterable<S>;
   numSamples: number;
   /** Runs the float model on one input and reports activations through `onTensor` before resolving. */
-  forward: (input: Float32Array, onTensor: TensorCallback) => Promise<void>;
+  forward: (input: S, onTensor: TensorCallback) => Promise<void>;
   /** One method for all tensors, or a per-tensor choice. */
   method: CalibrationMethod | ((tensorName: string) => CalibrationMethod);
   /** For 'percentile': two-sided percentile in (50, 100] (default 99.99). */
@@ -66,10 +69,10 @@ function isAsyncIterable<T>(x: unknown): x is AsyncIterable<T> {
   return x != null && typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
 }
 
-async function* takeSamples(src: AsyncIterable<Float32Array> | Iterable<Float32Array>, n: number): AsyncGenerator<Float32Array> {
+async function* takeSamples<S>(src: AsyncIterable<S> | Iterable<S>, n: number): AsyncGenerator<S> {
   if (n <= 0) return;
   let taken = 0;
-  if (isAsyncIterable<Float32Array>(src)) {
+  if (isAsyncIterable<S>(src)) {
     for await (const s of src) {
       yield s;
       if (++taken >= n) return; // `return` closes the source iterator (e.g. stops an image reader)
@@ -82,8 +85,12 @@ async function* takeSamples(src: AsyncIterable<Float32Array> | Iterable<Float32A
   }
 }
 
+function isCalibrationSample(x: unknown): x is CalibrationSample {
+  return x instanceof Float32Array || (Array.isArray(x) && x.length > 0 && x.every((a) => a instanceof Float32Array));
+}
+
 /** Options checked before any sample runs, with the percentile's default. */
-function checkOptions(opts: CalibrateOptions): { percentile: number } {
+function checkOptions<S extends CalibrationSample>(opts: CalibrateOptions<S>): { percentile: number } {
   if (!Number.isInteger(opts.numSamples) || opts.numSamples < 1) {
     throw new Error(`calibrate: numSamples must be a positive integer, got ${opts.numSamples}`);
   }
@@ -94,7 +101,7 @@ function checkOptions(opts: CalibrateOptions): { percentile: number } {
 }
 
 /** One observer per tensor, of the kind its method needs. */
-function createObservers(opts: CalibrateOptions): Map<string, { method: CalibrationMethod; observer: Observer }> {
+function createObservers<S extends CalibrationSample>(opts: CalibrateOptions<S>): Map<string, { method: CalibrationMethod; observer: Observer }> {
   const observers = new Map<string, { method: CalibrationMethod; observer: Observer }>();
   for (const name of opts.tensors) {
     if (observers.has(name)) throw new Error(`calibrate: tensor '${name}' is listed twice`);
@@ -112,14 +119,14 @@ function createObservers(opts: CalibrateOptions): Map<string, { method: Calibrat
 }
 
 /** Forwards every sample once, folding each reported tensor into its observer. */
-async function observeSamples(opts: CalibrateOptions, observers: ReadonlyMap<string, { observer: Observer }>): Promise<{ done: number; observeMs: number }> {
+async function observeSamples<S extends CalibrationSample>(opts: CalibrateOptions<S>, observers: ReadonlyMap<string, { observer: Observer }>): Promise<{ done: number; observeMs: number }> {
   let done = 0;
   let observeMs = 0;
   const reported = new Set<string>();
   let callbackError: unknown = undefined;
   for await (const input of takeSamples(opts.samples, opts.numSamples)) {
-    if (!(input instanceof Float32Array)) {
-      throw new Error(`calibrate: sample ${done} is not a Float32Array (got ${Object.prototype.toString.call(input)})`);
+    if (!isCalibrationSample(input)) {
+      throw new Error(`calibrate: sample ${done} is not a Float32Array or a list of them (got ${Object.prototype.toString.call(input)})`);
     }
     const sampleIndex = done;
     const onTensor: TensorCallback = (name, data) => {
@@ -174,7 +181,7 @@ function rangeOf(method: CalibrationMethod, o: Observer, percentile: number): Te
   return { min: clip.min, max: clip.max, method, observedMin: mm.min, observedMax: mm.max };
 }
 
-export async function calibrate(opts: CalibrateOptions): Promise<CalibrationResult> {
+export async function calibrate<S extends CalibrationSample>(opts: CalibrateOptions<S>): Promise<CalibrationResult> {
   const t0 = performance.now();
   const { percentile } = checkOptions(opts);
   const observers = createObservers(opts);

@@ -406,7 +406,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
 
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
-  const result = await quantizeInt8(model, {
+  const result = await withImageFeedHint(model, () => quantizeInt8(model, {
     maxPixels: parseIntOption('max-pixels', values['max-pixels'], 1),
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
@@ -428,7 +428,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ...(accuracy ? { accuracy } : {}),
     ...(classNames ? { classNames } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
-  });
+  }));
   ctx.progress.finishLine();
   if (typeof values.names === 'string' && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
   await writeFileAtomic(output, result.tflite);
@@ -442,6 +442,21 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
       ctx.print(formatAccuracyReport(result.report.accuracy));
     }
     ctx.print(`wrote ${output} (${formatBytes(result.tflite.length)})${typeof values.report === 'string' ? ` and ${values.report}` : ''}`);
+  }
+}
+
+/**
+ * Runs a command's library call; a model that the images cannot feed (a tensor input, several inputs
+ * that are not all image-like) gets the CLI's answer: it reads images only, the API takes tensors.
+ */
+async function withImageFeedHint<T>(model: string, run: () => Promise<T>): Promise<T> {
+  const { ImageFeedError } = await import('../quantize/dataset.js');
+  try {
+    return await run();
+  } catch (e) {
+    if (!(e instanceof ImageFeedError)) throw e;
+    throw new Error(`${model}: the CLI calibrates from images, which cannot feed its inputs (${e.inputs}); ` +
+      'use the API: quantizeInt8 with one tensor per input in each sample (README: Several inputs)');
   }
 }
 
@@ -542,7 +557,7 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
 
   const { analyzeSensitivity } = await import('../yolo/quantize.js');
   const { formatSensitivity } = await import('../quantize/sensitivity.js');
-  const result = await analyzeSensitivity(model, {
+  const result = await withImageFeedHint(model, () => analyzeSensitivity(model, {
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
     calibration: method,
@@ -557,7 +572,7 @@ async function cmdAnalyze(ctx: Context, values: Values, positionals: string[]): 
     ...(typeof values.layers === 'string' ? { layers: values.layers } : {}),
     ...(data ? { data: { images: data, offset, limit }, mapTop } : {}),
     onProgress: (step, done, total) => ctx.progress.update(step, done, total),
-  });
+  }));
   ctx.progress.finishLine();
   if (chart) {
     const { barChartPng } = await import('./chart.js');

@@ -7,7 +7,8 @@ import { getOpDef } from '../ops/registry.js';
 import { initBackend, type BackendName } from './backend.js';
 import { tensorFromIr } from './tf-eval.js';
 
-export type FloatInputs = Record<string, Float32Array> | Float32Array;
+/** The graph's one input, a record by input name, or one array per input in the graph's input order. */
+export type FloatInputs = Record<string, Float32Array> | Float32Array | Float32Array[];
 
 export interface StreamOptions {
   /** Tensors whose values are returned (default: the graph outputs). */
@@ -67,6 +68,10 @@ function toFloat32(data: Float32Array | Int32Array | Uint8Array): Float32Array {
 
 /** The graph's record of input arrays, checked against its inputs' names and sizes. */
 function inputRecord(graph: Graph, inputs: FloatInputs): Record<string, Float32Array> {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== graph.inputs.length) throw new Error(`the graph has ${graph.inputs.length} input(s) (${graph.inputs.join(', ')}), got ${inputs.length} arrays`);
+    return Object.fromEntries(graph.inputs.map((name, k) => [name, inputs[k]]));
+  }
   if (!(inputs instanceof Float32Array)) return inputs;
   if (graph.inputs.length !== 1) throw new Error(`the graph has ${graph.inputs.length} inputs (${graph.inputs.join(', ')}): pass a record by name`);
   return { [graph.inputs[0]]: inputs };

@@ -10,13 +10,13 @@
 // The search is cheap: raise the first 1, 2, 4, 8, ... layers of the ranking (batches in order of
 // sensitivity) until the target is met, then bisect between the last two batch sizes. Each step is one
 // plan + one file + one evaluation; calibration happened once.
-import type { IrNode } from '../ir/graph.js';
+import type { Graph, IrNode } from '../ir/graph.js';
 import { medianLatencies } from '../runtime/latency.js';
 import { nowSeconds } from '../util/clock.js';
-import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
+import { modelInputShapes, modelSamples, plainImageSource, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
-import type { CalibratedGraph } from './stages.js';
+import { assertOneInput, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
@@ -158,17 +158,19 @@ export function checkAccuracyTarget(a: AccuracyTarget, metric: Metric | undefine
 /** The validation data: the metric's labelled set (maxDrop) and float inputs for ranking and latency. */
 async function loadValidation(
   target: AccuracyTarget,
-  inputShape: number[],
+  graph: Graph,
   metric: Metric | undefined,
   resolve: ImageSourceResolver,
-): Promise<{ set?: ScoredSet; inputs: Float32Array[] }> {
+): Promise<{ set?: ScoredSet; inputs: ModelSample[] }> {
   if (target.maxDrop !== undefined) {
+    assertOneInput(graph, 'accuracy.maxDrop (a metric scored on images)');
+    const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
     const set = await metric!.load(validationSpec(target), [inputShape[1], inputShape[2]]);
-    return { set, inputs: set.floatInputs(Math.max(target.rankImages ?? 4, target.latencyImages ?? 8)) };
+    return { set, inputs: set.floatInputs(Math.max(target.rankImages ?? 4, target.latencyImages ?? 8)).map((x) => [x]) };
   }
   const v = isSpec(target.validation) ? target.validation.images : (target.validation as RepresentativeDataset);
-  const inputs: Float32Array[] = [];
-  for await (const x of datasetInputs(v, inputShape, { used: 0, skipped: [] }, resolve)) inputs.push(x);
+  const inputs: ModelSample[] = [];
+  for await (const x of modelSamples(v, modelInputShapes(graph), { used: 0, skipped: [] }, resolve)) inputs.push(x);
   if (inputs.length === 0) throw new Error('quantizeInt8: accuracy.validation gave no inputs');
   return { inputs };
 }
@@ -316,8 +318,7 @@ export async function selectForAccuracy(
   const { metric } = options;
   checkAccuracyTarget(target, metric);
   const progress = options.onProgress ?? (() => {});
-  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
-  const { set, inputs } = await loadValidation(target, inputShape, metric, options.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation(target, cal.graph, metric, options.resolveImages ?? plainImageSource);
   const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, options);
   const primary = metric?.primary ?? '';
   const valueOf = set
@@ -348,8 +349,7 @@ async function measureHoldout(
   target: AccuracyTarget,
   ctx: VariantSessionOptions & { metric?: Metric; resolveImages?: ImageSourceResolver; session: VariantSession; int8: Uint8Array; chosen: Uint8Array },
 ): Promise<HoldoutMeasurement> {
-  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
-  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, inputShape, ctx.metric, ctx.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, cal.graph, ctx.metric, ctx.resolveImages ?? plainImageSource);
   let valueOf: (tflite: Uint8Array, label: string) => Promise<number>;
   if (set) {
     const primary = ctx.metric!.primary;
@@ -370,7 +370,7 @@ async function measureHoldout(
 async function accuracyReport(
   cal: CalibratedGraph,
   target: AccuracyTarget,
-  r: { metricName?: string; floatValue: number; int8: Measured; choice: Choice; trials: Trials; inputs: Float32Array[]; validationImages: number },
+  r: { metricName?: string; floatValue: number; int8: Measured; choice: Choice; trials: Trials; inputs: ModelSample[]; validationImages: number },
 ): Promise<Omit<AccuracyReport, 'seconds'>> {
   const { int8, choice, trials } = r;
   const { chosen, k16, kf } = choice;

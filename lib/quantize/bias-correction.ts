@@ -29,7 +29,8 @@
 import { createFloatExecutor, type FloatExecutor } from '../graph/execute.js';
 import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
-import { floatToInput, quantizeInput } from '../pipeline/quantize.js';
+import { quantizeInput } from '../pipeline/quantize.js';
+import { runnerInputs, type ModelSample } from './dataset.js';
 import type { PlannedTensor, QuantPlan } from './plan.js';
 import {
   assignDepths, biasChanges, biasTargets, prefixPlan, subtractError, valuesPerChannel, withBiases, type BiasCorrectionLayer, type BiasTarget,
@@ -72,7 +73,8 @@ export interface BiasCorrectionReport {
 /** What correctBiases is given: the float graph's executor, the inputs, how a plan becomes a file, the settings. */
 export interface CorrectBiasesOptions {
   floatExec: FloatExecutor;
-  inputs: () => AsyncIterable<Float32Array>;
+  /** Model samples (one array per graph input), from the first each time it is called. */
+  inputs: () => AsyncIterable<ModelSample>;
   write: (plan: QuantPlan) => Uint8Array;
   settings: BiasCorrectionSettings;
 }
@@ -188,7 +190,7 @@ async function correctGroup(
   try {
     for await (const x of options.inputs()) {
       if (n >= samples) break;
-      const outs = await runner.run([floatToInput(x, runner.inputs[0])]);
+      const outs = await runner.run(runnerInputs(x, runner.inputs));
       group.forEach((t, k) => {
         const q = outs[slot[k]];
         const m = intSum[k];
@@ -238,8 +240,8 @@ async function correctLocally(
   });
   const mini: Graph = { tensors, nodes, inputs: feeds.map((f) => f.input), outputs: nodes.map((n) => n.outputs[0]), meta: { ...graph.meta, notes: [] } };
   const exec = await createFloatExecutor(mini, { backend: options.floatExec.backend, activationViews: options.floatExec.activationViews });
-  const modelInput = plan.inputs[0];
-  const exposed = [...new Set([...targets.map((t) => t.output), ...feeds.map((f) => f.key).filter((k) => !plan.inputs.includes(k) && k !== graph.inputs[0])])];
+  const isModelInput = (k: string) => plan.inputs.includes(k) || graph.inputs.includes(k);
+  const exposed = [...new Set([...targets.map((t) => t.output), ...feeds.map((f) => f.key).filter((k) => !isModelInput(k))])];
   const debug = prefixPlan(plan, exposed);
   const runner = await TfliteRunner.load(options.write(debug), { label: 'bias correction model' });
   const sums = targets.map((t) => new Float64Array(t.channels));
@@ -247,14 +249,14 @@ async function correctLocally(
   try {
     for await (const x of options.inputs()) {
       if (n >= maxSamples) break;
-      const fed = floatToInput(x, runner.inputs[0]);
-      const outs = await runner.run([fed]);
+      const fed = runnerInputs(x, runner.inputs);
+      const outs = await runner.run(fed);
       const valueOf = (key: string): RuntimeArray => {
-        if (key === modelInput || key === graph.inputs[0]) {
-          // The graph input: what the model input QUANTIZE (if any) makes of the fed values.
-          if (key === modelInput) return fed;
+        // A model input as fed; a graph input behind the model input's QUANTIZE as that makes it.
+        if (plan.inputs.includes(key)) return fed[plan.inputs.indexOf(key)];
+        if (graph.inputs.includes(key)) {
           const p = plan.tensors.get(key)!;
-          return quantizeInput(x, { dtype: 'int8', scale: p.scale![0], zeroPoint: p.zeroPoint![0] });
+          return quantizeInput(x[graph.inputs.indexOf(key)], { dtype: 'int8', scale: p.scale![0], zeroPoint: p.zeroPoint![0] });
         }
         return outs[debug.outputs.indexOf(key)];
       };

@@ -7,7 +7,7 @@ import type { FloatExecutor } from '../graph/execute.js';
 import type { Graph } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
 import { inspectTflite, type InspectReport } from '../tflite/inspect.js';
-import { correctionInputs, datasetInputs, isReiterable, type RepresentativeDataset } from './dataset.js';
+import { correctionInputs, isReiterable, modelInputShapes, modelSamples, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import type { HeadTreatment } from './head.js';
 import { NO_PLUGIN, type DatasetInfo, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
 import {
@@ -35,7 +35,13 @@ export type { AccuracyTarget, AccuracyReport } from './accuracy.js';
 export { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings } from './bias-correction.js';
 
 export interface QuantizeInt8Options {
-  /** An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor / Uint8Array pixels). */
+  /**
+   * An image directory, a list of image paths, or an (async) iterable of inputs (Float32Array / tf.Tensor /
+   * Uint8Array pixels). For a model with several inputs each sample is one tensor per input: an array in
+   * the graph's input order or a record by input name; images feed it only when every input is image-like
+   * (each gets the image letterboxed to its own size). Tensor-fed inputs of such a model take their int8
+   * parameters from their observed extremes unless inputRange is given.
+   */
   representativeDataset: RepresentativeDataset;
   /** How many samples calibration uses (default 100, or fewer when the dataset is smaller). */
   numCalibrationSamples?: number;
@@ -212,7 +218,7 @@ export async function exportFloatTflite<S extends HeadSpecData = HeadSpecData>(
  * otherwise undefined, the default [0, 1].
  */
 function defaultInputRange(graph: { inputs: string[]; meta: { integerInputs?: Record<string, string> } }): [number, number] | undefined {
-  return graph.meta.integerInputs?.[graph.inputs[0]] ? [0, 255] : undefined;
+  return graph.inputs.every((i) => graph.meta.integerInputs?.[i]) ? [0, 255] : undefined;
 }
 
 /**
@@ -314,8 +320,7 @@ async function correctedPlan(
   // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
   const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
   const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const inputs = correctionInputs(options.representativeDataset, inputShape, cal.keptInputs, ctx.resolve, options.inputRange, options.maxPixels)!;
+  const inputs = correctionInputs(options.representativeDataset, modelInputShapes(graph), cal.keptInputs, ctx.resolve, options.inputRange, options.maxPixels)!;
   const lr = learnedRoundingSettings(options.learnedRounding);
   const rounded = lr && ctx.executor ? await roundedPlan(planned, cal, lr, { executor: ctx.executor, inputs, onProgress: options.onProgress }, timings) : undefined;
   const plan = rounded?.plan ?? planned;
@@ -350,7 +355,7 @@ async function roundedPlan(
   plan: QuantPlan,
   cal: CalibratedGraph,
   settings: LearnedRoundingSettings,
-  ctx: { executor: FloatExecutor; inputs: () => AsyncIterable<Float32Array>; onProgress?: QuantizeInt8Options['onProgress'] },
+  ctx: { executor: FloatExecutor; inputs: () => AsyncIterable<ModelSample>; onProgress?: QuantizeInt8Options['onProgress'] },
   timings: Record<string, number>,
 ): Promise<{ plan: QuantPlan; report: LearnedRoundingReport }> {
   const tr = nowSeconds();
@@ -377,8 +382,8 @@ async function analyzeLayers(
   // The corrected biases and learned weight roundings, as written.
   for (const [k, t] of plan.tensors) if ((t.origin.kind === 'bias' && t.origin.corrected) || (t.origin.kind === 'weights' && t.origin.learnedRounding)) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
-  const errors = await analyzeLayerErrors(debugModel, executor, datasetInputs(options.analyzeLayers, inputShape, { used: 0, skipped: [] }, resolve, options.inputRange, options.maxPixels), cal.activations);
+  const samples = modelSamples(options.analyzeLayers, modelInputShapes(graph), { used: 0, skipped: [] }, resolve, options.inputRange, options.maxPixels);
+  const errors = await analyzeLayerErrors(debugModel, executor, samples, cal.activations);
   timings.analyzeSeconds = nowSeconds() - ta;
   return errors;
 }

@@ -3,7 +3,7 @@
 // inputs. Signal-to-quantization-noise ratio (SQNR, dB) per tensor shows where accuracy is lost.
 import type { FloatExecutor } from '../graph/execute.js';
 import { TfliteRunner } from '../runtime/index.js';
-import { floatToInput } from '../pipeline/quantize.js';
+import { runnerInputs, type ModelSample } from './dataset.js';
 
 export interface LayerError {
   tensor: string;
@@ -16,7 +16,7 @@ export interface LayerError {
 export async function analyzeLayerErrors(
   debugTflite: Uint8Array,
   floatExec: FloatExecutor,
-  inputs: AsyncIterable<Float32Array>,
+  inputs: AsyncIterable<ModelSample>,
   tensors: string[],
 ): Promise<LayerError[]> {
   const runner = await TfliteRunner.load(debugTflite, { label: 'layer analysis model' });
@@ -24,9 +24,8 @@ export async function analyzeLayerErrors(
   for (const t of tensors) acc.set(t, { signal: 0, noise: 0, absErr: 0, n: 0, min: Infinity, max: -Infinity });
   const index = new Map(runner.outputs.map((o, i) => [o.name, i]));
   try {
-    const inDesc = runner.inputs[0];
     for await (const x of inputs) {
-      const outs = await runner.run([floatToInput(x, inDesc)]);
+      const outs = await runner.run(runnerInputs(x, runner.inputs));
       await floatExec.stream(x, {
         fetch: [],
         onTensor: (name, data) => {

@@ -20,6 +20,7 @@ import { nowSeconds } from '../util/clock.js';
 import type { PlannedOp, PlannedTensor, QuantPlan } from './plan.js';
 import { layerRows, ROUNDING_OPS, samplePositions, type LayerRows } from './layer-rows.js';
 import { channelSignal, gramOf, roundingError, searchChannelRounding, sumOfSquares, type ChannelWeights, type InputColumns } from './rounding-search.js';
+import type { ModelSample } from './dataset.js';
 
 export interface LearnedRoundingSettings {
   /** Calibration images read (the first ones); every fourth is held out. At least 4. */
@@ -70,7 +71,7 @@ export interface LearnedRoundingReport {
 export interface LearnRoundingOptions {
   floatExec: FloatExecutor;
   /** The calibration inputs from the first one (float, as the float graph takes them). */
-  inputs: () => AsyncIterable<Float32Array>;
+  inputs: () => AsyncIterable<ModelSample>;
   quantOf: (node: IrNode) => OpQuant;
   settings: LearnedRoundingSettings;
   /** Calibration images available (the pass reads min(samples, this)). */

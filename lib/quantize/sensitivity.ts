@@ -12,10 +12,10 @@
 import type { BackendName } from '../graph/backend.js';
 import type { IrNode } from '../ir/graph.js';
 import type { CalibrationMethod } from '../calibrate/calibrate.js';
-import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
+import { modelInputShapes, modelSamples, plainImageSource, type ModelInputShape, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import { closeNames, namePattern, resolveRecipe, type QuantRecipe } from './recipe.js';
 import type { Precision } from '../ops/types.js';
-import { callerInputRange, calibrateGraph, imageSourceOf, prepareGraph, type CalibratedGraph, type ModelSource } from './stages.js';
+import { assertOneInput, callerInputRange, calibrateGraph, imageSourceOf, prepareGraph, type CalibratedGraph, type ModelSource } from './stages.js';
 import type { InputNormalization } from '../graph/passes/normalize-input.js';
 import { NO_PLUGIN, type ImageSourceResolver, type Metric, type MetricValues, type QuantizerPlugin, type ScoredSet, type ValidationSetSpec } from './plugin.js';
 import { VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb } from './variants.js';
@@ -98,15 +98,15 @@ export interface SensitivityResult<P extends MetricValues = MetricValues> {
 /** The inputs for the SQNR: `images` or the calibration samples again, at most n. */
 export async function firstInputs(
   dataset: RepresentativeDataset,
-  inputShape: number[],
+  inputs: readonly ModelInputShape[],
   n: number,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
-): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
+): Promise<ModelSample[]> {
+  const out: ModelSample[] = [];
   let files: RepresentativeDataset = dataset;
   if (Array.isArray(dataset) && dataset.every((d) => typeof d === 'string')) files = (dataset as string[]).slice(0, n);
-  for await (const x of datasetInputs(files, inputShape, { used: 0, skipped: [] }, resolve, inputRange)) {
+  for await (const x of modelSamples(files, inputs, { used: 0, skipped: [] }, resolve, inputRange)) {
     out.push(x);
     if (out.length >= n) break;
   }
@@ -219,11 +219,12 @@ export async function analyzeSensitivity(source: ModelSource, options: Sensitivi
   const prepared = await prepareGraph(source, options, plugin);
   const { calibrated: cal } = await calibrateGraph(prepared, recipe, options, plugin);
   const tc = nowSeconds();
-  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
   // Load the labelled set first: a bad path fails before the long part.
   const spec = typeof options.data === 'string' ? { images: options.data } : options.data;
+  if (spec) assertOneInput(cal.graph, 'data (a metric scored on images)');
+  const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
   const set = spec ? await metric!.load(spec, [inputShape[1], inputShape[2]]) : undefined;
-  const inputs = await firstInputs(options.images ?? options.representativeDataset, inputShape, numImages, imageSourceOf(plugin), options.inputRange);
+  const inputs = await firstInputs(options.images ?? options.representativeDataset, modelInputShapes(cal.graph), numImages, imageSourceOf(plugin), options.inputRange);
   const session = await VariantSession.create(cal, recipe, inputs, { inputRange: options.inputRange });
   const { ranked, int8SqnrDb } = await rankLayers(session, method, raiseTo, (d, t) => progress('sensitivity', d, t), options.layers);
   const ta = nowSeconds();

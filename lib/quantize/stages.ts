@@ -23,7 +23,9 @@ import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
 import { chooseActivationParams, snapRangeOutward, type QuantParams } from '../int8/arithmetic.js';
 import { applyRangeRule } from './range-rules.js';
-import { checkCalibrationCount, datasetInputs, plainImageSource, type DatasetStats, type RepresentativeDataset } from './dataset.js';
+import {
+  checkCalibrationCount, datasetInputs, isImageDataset, modelInputShapes, modelSamples, plainImageSource, type DatasetStats, type ModelSample, type RepresentativeDataset,
+} from './dataset.js';
 import { adoptSourceHead, treatHead, type HeadTreatment } from './head.js';
 import { NO_PLUGIN, type HeadPlugin, type HeadSpecData, type ImageSourceResolver, type QuantizerPlugin } from './plugin.js';
 import type { ActivationRange } from './params.js';
@@ -160,14 +162,18 @@ function checkWritableOps(graph: Graph): void {
   throw new Error(`${graph.meta.source}: ops that are folded from constant inputs only have computed inputs here: ${describeOpNodes(unwritable)}`);
 }
 
-/** Why a model with several inputs stops: each input with its shape and whether images could feed it. */
-function severalInputsMessage(graph: Graph): string {
-  const described = graph.inputs.map((name) => {
+/** "'a' [1,32,32,3] (image-like), 'b' [1,10]": a graph's inputs as the errors about them name them. */
+function describeGraphInputs(graph: Graph): string {
+  return graph.inputs.map((name) => {
     const shape = graph.tensors.get(name)!.shape;
     return `'${name}' [${shape.join(',')}]${imageLayoutOf(shape) ? ' (image-like)' : ''}`;
-  });
-  return `${graph.meta.source}: the model has ${graph.inputs.length} inputs (${described.join(', ')}); ` +
-    'calibration feeds one input, so quantize a model with one image input or a tensor input (a representative dataset of Float32Arrays)';
+  }).join(', ');
+}
+
+/** Refuses a feature that reads one model input (`what`) on a model with several, naming them. */
+export function assertOneInput(graph: Graph, what: string): void {
+  if (graph.inputs.length === 1) return;
+  throw new Error(`${graph.meta.source}: ${what} applies to a model with one input; this one has ${graph.inputs.length} (${describeGraphInputs(graph)})`);
 }
 
 /** PrepareOptions.inputShape as the importers take it. */
@@ -181,7 +187,7 @@ export async function prepareGraph(source: ModelSource, options: PrepareOptions,
   const imported = adoptSourceHead(withGivenClassNames(isGraph(source) ? source : await importModel(source, { outputs: options.outputs, ...inputShapeOptions(options.inputShape) }), options.classNames), plugin.head);
   assertFiniteConstants(imported, imported.meta?.source ?? 'model');
   const graph: Graph = runDefaultPasses(imported);
-  if (graph.inputs.length !== 1) throw new Error(severalInputsMessage(graph));
+  if (options.inputNormalization !== undefined) assertOneInput(graph, 'inputNormalization');
   const treated = await treatHead(graph, options, plugin.head);
   // After the head treatment, so the pairs are those of the graph that is quantized.
   const equalized = options.equalize ? equalizeCrossLayer(treated.graph).graph : treated.graph;
@@ -221,8 +227,13 @@ export interface CalibratedGraph {
   forwardSeconds: number;
   inputParams: QuantParams;
   warnings: string[];
+  /**
+   * Model inputs whose int8 parameters come from calibration (their observed extremes) rather than
+   * inputParams: every input of a model with several inputs fed with tensors and no inputRange given.
+   */
+  calibratedInputs: string[];
   /** The first `keepInputs` calibration inputs (when asked for: a one-shot dataset cannot be read again). */
-  keptInputs?: Float32Array[];
+  keptInputs?: ModelSample[];
   /** The plug-in's recipe overrides (planFor applies them under the recipe's own). */
   overrides: RecipeOverride[];
   /** The metadata entries every file written from the graph carries. */
@@ -262,7 +273,7 @@ interface CalibrationRun {
   stats: DatasetStats;
   activations: string[];
   forwardSeconds: number;
-  keptInputs?: Float32Array[];
+  keptInputs?: ModelSample[];
   warnings: string[];
 }
 
@@ -275,7 +286,6 @@ async function runCalibration(
   resolve: ImageSourceResolver,
 ): Promise<CalibrationRun> {
   const progress = options.onProgress ?? (() => {});
-  const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
   const activations: string[] = [];
   for (const n of graph.nodes) for (const o of n.outputs) if (!graph.tensors.get(o)?.data) activations.push(o);
   const stats: DatasetStats = { used: 0, skipped: [] };
@@ -284,10 +294,11 @@ async function runCalibration(
   let forwardSeconds = 0;
   const started = nowSeconds();
   const keepInputs = options.keepInputs ?? 0;
-  const keptInputs: Float32Array[] | undefined = keepInputs > 0 ? [] : undefined;
-  const source = datasetInputs(options.representativeDataset, inputShape, stats, resolve, options.inputRange, options.maxPixels);
+  const keptInputs: ModelSample[] | undefined = keepInputs > 0 ? [] : undefined;
+  const source = modelSamples(options.representativeDataset, modelInputShapes(graph), stats, resolve, options.inputRange, options.maxPixels);
+  const calibratedInputs = calibratedInputsOf(graph, options);
   const calibration = await calibrate({
-    tensors: activations,
+    tensors: [...calibratedInputs, ...activations],
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
     numSamples,
     forward: async (input, onTensor) => {
@@ -295,7 +306,8 @@ async function runCalibration(
       await executor.stream(input, { onTensor: (name, data) => onTensor(name, data), fetch: [] });
       forwardSeconds += nowSeconds() - tf0;
     },
-    method: (t) => recipe.methodFor(t),
+    // A calibrated model input is represented whole (as an image input's range is): its extremes.
+    method: (t) => (calibratedInputs.includes(t) ? 'minmax' : recipe.methodFor(t)),
     onProgress: (done, total) => progress('calibrate', done, total, progressRate(done, total, nowSeconds() - started)),
   });
   const warnings: string[] = [];
@@ -369,6 +381,16 @@ function headAfterCalibration(
   return { graph: split.graph, headSpec: split.spec, treatment: 'split', family: split.spec.kind, fileMetadata: head!.metadata(split.spec) };
 }
 
+/**
+ * The model inputs calibrated like activations: those of a model with several inputs fed with tensors
+ * when no inputRange says what they hold (one range could not fit inputs of different kinds). Image
+ * inputs and a single input keep the inputRange parameters (default [0, 1]).
+ */
+function calibratedInputsOf(graph: Graph, options: Pick<CalibrateGraphOptions, 'representativeDataset' | 'inputRange'>): string[] {
+  if (graph.inputs.length === 1 || isImageDataset(options.representativeDataset) || options.inputRange !== undefined) return [];
+  return [...graph.inputs];
+}
+
 /** Runs calibration over every activation of the prepared graph and turns the statistics into ranges. */
 export async function calibrateGraph(
   prepared: PreparedGraph,
@@ -391,6 +413,7 @@ export async function calibrateGraph(
       calibrated: {
         prepared, ...head, ranges, observedRanges, rangeRules, calibration: run.calibration, stats: run.stats, activations: run.activations,
         backend: executor.backend, forwardSeconds: run.forwardSeconds, inputParams, warnings: [...prepared.warnings, ...run.warnings],
+        calibratedInputs: calibratedInputsOf(graph, options),
         ...(run.keptInputs ? { keptInputs: run.keptInputs } : {}), overrides: prepared.overrides,
       },
       executor: keep ? executor : undefined,
@@ -401,7 +424,7 @@ export async function calibrateGraph(
 }
 
 /** Passes the samples through, keeping the first `n` in `into`. */
-async function* keeping(samples: AsyncIterable<Float32Array>, into: Float32Array[], n: number): AsyncGenerator<Float32Array> {
+async function* keeping(samples: AsyncIterable<ModelSample>, into: ModelSample[], n: number): AsyncGenerator<ModelSample> {
   for await (const x of samples) {
     if (into.length < n) into.push(x);
     yield x;
@@ -447,6 +470,12 @@ function widenedNotes(graph: Graph, requestedOf: (n: IrNode) => Precision): stri
   });
 }
 
+/** How a tensor's range was chosen, as the plan's origin says it. */
+function methodNote(cal: CalibratedGraph, recipe: RecipeResolver, t: string): string {
+  const method = cal.calibratedInputs.includes(t) ? 'minmax (model input)' : recipe.methodFor(t);
+  return cal.rangeRules.has(t) ? `${method}, ${cal.rangeRules.get(t)}` : method;
+}
+
 /** The plan of a calibrated graph under a recipe. */
 export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: PlanForOptions = {}): QuantPlan {
   const byName = new Map(cal.graph.nodes.map((n) => [n.name, n]));
@@ -456,8 +485,8 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     quantOf,
     precisionOf: options.precisionOf ?? ((n) => supportedPrecision(n, requested(n))),
     perChannelFor: (n) => recipe.perChannelFor(n.name),
-    methodFor: (t) => (cal.rangeRules.has(t) ? `${recipe.methodFor(t)}, ${cal.rangeRules.get(t)}` : recipe.methodFor(t)),
-    inputParams: new Map([[cal.graph.inputs[0], cal.inputParams]]),
+    methodFor: (t) => methodNote(cal, recipe, t),
+    inputParams: new Map(cal.graph.inputs.filter((i) => !cal.calibratedInputs.includes(i)).map((i) => [i, cal.inputParams])),
     inputRange: options.inputRange,
     inputType: options.inputType ?? 'int8',
     outputType: options.outputType,

@@ -14,7 +14,8 @@
 import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
-import { dequantizeOutput, floatToInput } from '../pipeline/quantize.js';
+import { dequantizeOutput } from '../pipeline/quantize.js';
+import { runnerInputs, type ModelSample } from './dataset.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph } from './stages.js';
@@ -111,13 +112,13 @@ export class VariantSession {
   readonly graph: Graph;
   private reference: Float32Array[][] = [];
   private signal = 0;
-  private quantizedInputs = new Map<string, RuntimeArray[]>();
+  private quantizedInputs = new Map<string, RuntimeArray[][]>();
   readonly floatTflite: Uint8Array;
 
   private constructor(
     readonly cal: CalibratedGraph,
     readonly recipe: RecipeResolver,
-    readonly inputs: Float32Array[],
+    readonly inputs: ModelSample[],
     readonly options: VariantSessionOptions,
   ) {
     this.graph = cal.graph;
@@ -126,13 +127,13 @@ export class VariantSession {
   }
 
   /** Runs the float reference (the same graph written as float32, in LiteRT) on the inputs once. */
-  static async create(cal: CalibratedGraph, recipe: RecipeResolver, inputs: Float32Array[], options: VariantSessionOptions = {}): Promise<VariantSession> {
+  static async create(cal: CalibratedGraph, recipe: RecipeResolver, inputs: ModelSample[], options: VariantSessionOptions = {}): Promise<VariantSession> {
     if (inputs.length === 0) throw new Error('precision variants: no inputs to measure the output error on');
     const s = new VariantSession(cal, recipe, inputs, options);
     const runner = await TfliteRunner.load(s.floatTflite, { label: 'float reference' });
     try {
       for (const x of inputs) {
-        const outs = await runner.run([floatToInput(x, runner.inputs[0])]);
+        const outs = await runner.run(runnerInputs(x, runner.inputs));
         const deq = outs.map((o, k) => dequantizeOutput(o, runner.outputs[k]));
         for (const o of deq) for (let i = 0; i < o.length; i++) s.signal += o[i] * o[i];
         s.reference.push(deq);
@@ -169,16 +170,16 @@ export class VariantSession {
   async outputError(tflite: Uint8Array): Promise<OutputError> {
     const runner = await TfliteRunner.load(tflite, { label: 'precision variant' });
     try {
-      const desc = runner.inputs[0];
-      const key = `${desc.dtype}:${desc.scale}:${desc.zeroPoint}`;
+      // Variants share their inputs' parameters more often than not: quantize each input set once.
+      const key = runner.inputs.map((d) => `${d.dtype}:${d.scale}:${d.zeroPoint}`).join(' ');
       let qin = this.quantizedInputs.get(key);
-      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => floatToInput(x, desc))));
+      if (!qin) this.quantizedInputs.set(key, (qin = this.inputs.map((x) => runnerInputs(x, runner.inputs))));
       if (runner.outputs.length !== this.reference[0].length) {
         throw new Error(`precision variant: ${runner.outputs.length} outputs, the float reference has ${this.reference[0].length}`);
       }
       let noise = 0;
       for (let j = 0; j < qin.length; j++) {
-        const outs = await runner.run([qin[j]]);
+        const outs = await runner.run(qin[j]);
         outs.forEach((o, k) => {
           const got = dequantizeOutput(o, runner.outputs[k]);
           const ref = this.reference[j][k];

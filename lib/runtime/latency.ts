@@ -48,12 +48,13 @@ export async function interleavedRunTimes(
  * Median LiteRT run time (ms) of each model (.tflite bytes) on float inputs (converted to each
  * model's input type once), interleaved over `rounds` passes after one warm-up run each.
  */
-export async function medianLatencies(models: Uint8Array[], inputs: Float32Array[], rounds = 1): Promise<number[]> {
+export async function medianLatencies(models: Uint8Array[], inputs: (Float32Array | Float32Array[])[], rounds = 1): Promise<number[]> {
   const runners: TfliteRunner[] = [];
   try {
     for (const m of models) runners.push(await TfliteRunner.load(m, { label: 'latency' }));
-    const prepared = runners.map((r) => inputs.map((x) => floatToInput(x, r.inputs[0])));
-    const times = await interleavedRunTimes(runners, inputs.length, (k, i) => [prepared[k][i]], { rounds, warmUp: true });
+    // An input set is one array per model input (a bare array: the one input).
+    const prepared = runners.map((r) => inputs.map((x) => (Array.isArray(x) ? x : [x]).map((xi, j) => floatToInput(xi, r.inputs[j]))));
+    const times = await interleavedRunTimes(runners, inputs.length, (k, i) => prepared[k][i], { rounds, warmUp: true });
     return times.map((t) => percentile(t, 50));
   } finally {
     for (const r of runners) r.dispose();

@@ -11,7 +11,7 @@ import { YOLO_PLUGIN } from '../../lib/yolo/plugin.js';
 import { resolveRecipe } from '../../lib/quantize/recipe.js';
 import { calibrateGraph, planFor, prepareGraph, writePlan } from '../../lib/quantize/stages.js';
 import { correctBiases } from '../../lib/quantize/bias-correction.js';
-import { correctionInputs } from '../../lib/quantize/dataset.js';
+import { correctionInputs, modelInputShapes } from '../../lib/quantize/dataset.js';
 import type { BackendName } from '../../lib/graph/backend.js';
 import type { CalibrationMethod } from '../../lib/calibrate/calibrate.js';
 
@@ -46,10 +46,9 @@ async function quantizeWith(source: string, images: string[], v: Variant): Promi
     const graph = calibrated.graph;
     let plan = planFor(calibrated, recipe, { outputType: 'int8' });
     if (executor) {
-      const inputShape = graph.tensors.get(graph.inputs[0])!.shape;
       plan = (await correctBiases(plan, graph, {
         floatExec: executor,
-        inputs: correctionInputs(images, inputShape, undefined, YOLO_PLUGIN.resolveImages)!,
+        inputs: correctionInputs(images, modelInputShapes(graph), undefined, YOLO_PLUGIN.resolveImages)!,
         settings: { mode: recipe.resolved.biasCorrection.mode, samples: v.biasSamples! },
         write: (p) => writePlan(graph, p, { description: 'yolo-int8 bias correction', where: 'backends.test', check: false }),
       })).plan;

@@ -96,8 +96,9 @@ describe('per-channel mean/std input normalisation', () => {
   it('the sensitivity analysis takes the option, and measures on the inputs in the range calibration saw', async () => {
     const p = pixels();
     // With the normalisation in the graph the range is [0, 255]: the pixels as they are.
-    expect(Array.from((await firstInputs([p], [1, 8, 8, 3], 1, undefined, [0, 255]))[0])).to.deep.equal(Array.from(p));
-    expect(Array.from((await firstInputs([p], [1, 8, 8, 3], 1, undefined, [-1, 1]))[0])).to.deep.equal(Array.from(p, (v) => Math.fround((2 * v) / 255 - 1)));
+    const input = [{ name: 'input', shape: [1, 8, 8, 3] }];
+    expect(Array.from((await firstInputs([p], input, 1, undefined, [0, 255]))[0][0])).to.deep.equal(Array.from(p));
+    expect(Array.from((await firstInputs([p], input, 1, undefined, [-1, 1]))[0][0])).to.deep.equal(Array.from(p, (v) => Math.fround((2 * v) / 255 - 1)));
     const both = { representativeDataset: [p], inputNormalization: { mean: MEAN }, inputRange: [-1, 1] as [number, number] };
     let message = '';
     await analyzeSensitivity(m.dir, both).catch((e: Error) => (message = e.message));

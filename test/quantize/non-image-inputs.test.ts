@@ -1,6 +1,7 @@
 // Models whose inputs images cannot feed: a feature vector [1,40] fed image files is told to pass
 // tensors, and quantizes from Float32Arrays (then runs in LiteRT like the float graph); a model with
-// two inputs is refused with each input named, its shape, and whether it is image-like.
+// two inputs fed images is refused with each input named, its shape, and whether it is image-like
+// (multi-input.test.ts quantizes models with several inputs).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +45,7 @@ describe('inputs images cannot feed', () => {
     expect(sqnrDb(signal, noise)).to.be.above(35);
   });
 
-  it('a model with two inputs names each, its shape, and which is image-like', async () => {
+  it('a model with two inputs fed images names each input, its shape, and which is image-like', async () => {
     const b = new GraphBuilder('two-inputs');
     const image = b.addInput('image', [1, 8, 8, 3]);
     const bias = b.addInput('bias', [1, 3]);
@@ -53,8 +54,8 @@ describe('inputs images cannot feed', () => {
     let err: Error | undefined;
     await quantizeInt8(graph, { representativeDataset: imagesDir }).catch((e) => (err = e));
     expect(err?.message).to.equal(
-      "two-inputs: the model has 2 inputs ('image' [1,8,8,3] (image-like), 'bias' [1,3]); " +
-        'calibration feeds one input, so quantize a model with one image input or a tensor input (a representative dataset of Float32Arrays)',
+      "representative dataset: images cannot feed every input of the model ('image' [1,8,8,3] (image-like), 'bias' [1,3] (not image-like)); " +
+        'pass tensors as the representative dataset: an iterable with one Float32Array per input (in this order), or records by input name',
     );
   });
 });
