@@ -253,13 +253,13 @@ function resolveRanges(opts: CalibrateOptions, observers: ReadonlyMap<string, { 
   const resolving = new Set<string>();
   const methodOf = (name: string) => (typeof opts.method === 'function' ? opts.method(name) : opts.method);
   const resolve = (name: string, reader?: string): CountedRange => {
-    const known = resolved.get(name);
-    if (known) return known;
     const o = observers.get(name);
     const d = opts.derived?.get(name);
     const via = reader === undefined ? '' : ` (a source of '${reader}')`;
-    if (!o && !d) throw new Error(`calibrate: tensor '${name}'${via} is neither observed nor derived`);
     if (reader !== undefined && d?.kind === 'given') throw new Error(`calibrate: tensor '${name}'${via} has a given range: no derivation may read it`);
+    const known = resolved.get(name);
+    if (known) return known;
+    if (!o && !d) throw new Error(`calibrate: tensor '${name}'${via} is neither observed nor derived`);
     if (resolving.has(name)) throw new Error(`calibrate: the derivation of tensor '${name}' depends on itself`);
     resolving.add(name);
     const r = o ? observedRange(o.method, o.observer, percentile) : derivedRange(name, methodOf(name), d!, (src) => resolve(src, name));
