@@ -1,8 +1,23 @@
 // Benchmark (not a test): observer cost on a realistic activation set: the 195 activation tensors (50.1M floats) of
 // YOLOv5n at 640x640 after the default passes (shapes counted from the real graph), filled with
 // SiLU-of-Gaussian values. The float forward pass of that model costs ~0.2 s on the wasm backend.
+//
+// With --models [N]: on YOLOv5n and YOLOv8n over N coco128 images (default 32), in one run, (1) the
+// observers' share of calibration when every activation is observed ('all') and when only what the
+// plan needs is ('plan', quantizeInt8's default; observation-plan.ts), for mse (the default method)
+// and minmax; (2) how many activation tensors change parameters when the histogram policy changes
+// (bins, subsampling); written to bench/RESULTS.md.
+import fs from 'node:fs';
+import path from 'node:path';
 import { calibrate, type CalibrationMethod } from '../lib/calibrate/calibrate.js';
+import type { HistogramObserverOptions } from '../lib/calibrate/observers.js';
+import { calibrateGraph, planFor, prepareGraph, writePlan, type PreparedGraph } from '../lib/quantize/stages.js';
+import { resolveRecipe } from '../lib/quantize/recipe.js';
+import type { ObserveMode } from '../lib/quantize/observation-plan.js';
+import { YOLO_PLUGIN } from '../lib/yolo/plugin.js';
+import { elementCount } from '../lib/ir/graph.js';
 import { gaussian } from '../test/support/random.js';
+import { resultsLog, writeResultsSection } from './results.js';
 
 const YOLOV5N_640_ACTIVATIONS: Record<string, number> = {
   '1x644x644x3': 1, '1x320x320x16': 2, '1x322x322x16': 1, '1x160x160x32': 5, '1x160x160x16': 9,
@@ -16,7 +31,7 @@ const YOLOV5N_640_ACTIVATIONS: Record<string, number> = {
 
 // Run: npx tsx bench/observers.ts   (prints one line per calibration method)
 
-async function main(): Promise<void> {
+async function synthetic(): Promise<void> {
   const tensors: { name: string; data: Float32Array }[] = [];
   // one SiLU(N(0, 2)) buffer per distinct shape, shared by the tensors of that shape (the observers
   // do not care that the values repeat; this keeps the setup cheap)
@@ -57,6 +72,98 @@ async function main(): Promise<void> {
     );
   }
   console.log('(the float forward pass of YOLOv5n at 640 costs about 200 ms on the wasm backend)');
+}
+
+const fixtures = path.resolve(import.meta.dirname, '../../shared/fixtures');
+const MODELS: Record<string, string> = {
+  'YOLOv5n TF.js graph model': path.join(fixtures, 'yolov5n_web_model'),
+  'YOLOv8n dynamic-range .tflite': path.join(fixtures, 'yolov8n/yolov8n_int8.tflite'),
+};
+
+interface Run {
+  observed: number;
+  /** Values observed per image (the observers' work, independent of the machine's load). */
+  floats: number;
+  tensors: number;
+  observeSeconds: number;
+  seconds: number;
+  params: Map<string, string>;
+  tflite: Uint8Array;
+}
+
+/** quantizeInt8's calibration and plan (int8 outputs) with the observation mode and histogram policy given. */
+async function calibrateWith(prepared: PreparedGraph, images: string[], method: CalibrationMethod, observe: ObserveMode, histogram?: HistogramObserverOptions): Promise<Run> {
+  const recipe = resolveRecipe({ calibration: method });
+  const { calibrated } = await calibrateGraph(prepared, recipe, { representativeDataset: images, numCalibrationSamples: images.length, observe, plannedOutputType: 'int8', histogram }, YOLO_PLUGIN);
+  const plan = planFor(calibrated, recipe, { outputType: 'int8' });
+  const params = new Map<string, string>();
+  for (const t of plan.tensors.values()) if (t.role === 'activation' && t.scale) params.set(t.name, `${t.scale.join(',')} ${t.zeroPoint!.join(',')}`);
+  const c = calibrated.calibration;
+  let floats = 0;
+  for (const [t, r] of c.ranges) if (!r.derived) floats += elementCount(calibrated.prepared.graph.tensors.get(t)!.shape);
+  return { observed: c.observed, floats, tensors: c.ranges.size, observeSeconds: c.observeSeconds, seconds: c.seconds, params, tflite: writePlan(calibrated.graph, plan, { description: 'bench', where: 'bench/observers.ts' }) };
+}
+
+const changedParams = (a: Run, b: Run) => [...a.params].filter(([t, p]) => b.params.get(t) !== p).length;
+const sameFile = (a: Run, b: Run) => Buffer.from(a.tflite).equals(Buffer.from(b.tflite));
+
+/** Observer share with every activation observed and with only what the plan needs, per model and method. */
+async function observerShare(log: (s: string) => void, prepared: Map<string, PreparedGraph>, images: string[]): Promise<void> {
+  log(`### Observers doing only what the plan needs (${images.length} images)`);
+  log('');
+  log('| model | method | tensors observed, all / plan | M values observed per image, all / plan | observers (s), all / plan | calibration (s), all / plan | observer share, all / plan | observer time plan/all | same file |');
+  log('|---|---|---|---|---|---|---|---|---|');
+  for (const [label, p] of prepared) {
+    for (const method of ['mse', 'minmax'] as CalibrationMethod[]) {
+      const all = await calibrateWith(p, images, method, 'all');
+      const plan = await calibrateWith(p, images, method, 'plan');
+      const pct = (r: Run) => `${((100 * r.observeSeconds) / r.seconds).toFixed(1)} %`;
+      const mega = (r: Run) => (r.floats / 1e6).toFixed(1);
+      log(`| ${label} | ${method} | ${all.observed} / ${plan.observed} of ${all.tensors} | ${mega(all)} / ${mega(plan)} | ${all.observeSeconds.toFixed(2)} / ${plan.observeSeconds.toFixed(2)} | ${all.seconds.toFixed(1)} / ${plan.seconds.toFixed(1)} | ${pct(all)} / ${pct(plan)} | ${(plan.observeSeconds / all.observeSeconds).toFixed(2)} | ${sameFile(all, plan) ? 'yes' : 'NO'} |`);
+    }
+  }
+  log('');
+}
+
+const POLICIES: Record<string, HistogramObserverOptions> = {
+  '1024 bins': { bins: 1024 },
+  '8192 bins': { bins: 8192 },
+  'no subsampling': { maxSamplesPerObserve: 0 },
+};
+
+/** How many activation tensors change parameters (mse, the default) when the histogram policy changes. */
+async function histogramPolicy(log: (s: string) => void, prepared: Map<string, PreparedGraph>, images: string[]): Promise<void> {
+  log(`### Histogram policy against today's (2048 bins, 64 Ki values per observation in blocks of 1024; mse; ${images.length} images)`);
+  log('');
+  log(`| model | policy | activation tensors with other parameters | same file |`);
+  log('|---|---|---|---|');
+  for (const [label, p] of prepared) {
+    const today = await calibrateWith(p, images, 'mse', 'plan');
+    for (const [name, histogram] of Object.entries(POLICIES)) {
+      const other = await calibrateWith(p, images, 'mse', 'plan', histogram);
+      log(`| ${label} | ${name} | ${changedParams(today, other)} of ${today.params.size} | ${sameFile(today, other) ? 'yes' : 'no'} |`);
+    }
+  }
+  log('');
+}
+
+async function models(n: number): Promise<void> {
+  const { log, lines } = resultsLog();
+  const dir = path.join(fixtures, 'coco128/images');
+  const images = fs.readdirSync(dir).sort().slice(0, n).map((f) => path.join(dir, f));
+  const prepared = new Map<string, PreparedGraph>();
+  for (const [label, source] of Object.entries(MODELS)) prepared.set(label, await prepareGraph(source, {}, YOLO_PLUGIN));
+  await observerShare(log, prepared, images);
+  await histogramPolicy(log, prepared, images.slice(0, Math.min(8, n)));
+  writeResultsSection('bench/observers.ts --models', `npx tsx bench/observers.ts --models ${n}`, 'Observers: only what the plan needs; histogram policy', lines.join('\n'));
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--models');
+  if (i < 0) return synthetic();
+  const n = Number(process.argv[i + 1] ?? 32);
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`bench/observers.ts: --models takes a number of images, got '${process.argv[i + 1]}'`);
+  return models(n);
 }
 
 main().catch((e) => {

@@ -40,8 +40,28 @@ export interface CalibrateOptions<S extends CalibrationSample = CalibrationSampl
   percentile?: number;
   /** Histogram settings for the histogram-based methods. */
   histogram?: HistogramObserverOptions;
+  /**
+   * Tensors of `tensors` whose range is not observed but derived from other tensors' statistics
+   * (exactly: the result equals what observing them gives) or given (the caller's plan does not read
+   * it). Their activations may still be reported; they are ignored.
+   */
+  derived?: ReadonlyMap<string, RangeDerivation>;
   onProgress?: (done: number, total: number) => void;
 }
+
+/**
+ * How a tensor's range follows from others without observing it.
+ *   - same-values: the tensor holds `of`'s values in the same order every sample (a reshape): for the
+ *     same method its range is `of`'s; a minmax tensor takes `of`'s extremes whatever `of`'s method.
+ *   - extremes (minmax only): the tensor holds every value of the `of` tensors and `values` each
+ *     sample, and nothing else (a concatenation): its extremes are theirs.
+ *   - given: a stand-in range for a tensor whose range the caller does not need (parameters fixed by
+ *     its op); `why` says so. No other derivation may read it.
+ */
+export type RangeDerivation =
+  | { kind: 'same-values'; of: string }
+  | { kind: 'extremes'; of: string[]; values: number[] }
+  | { kind: 'given'; min: number; max: number; why: string };
 
 export interface TensorRange {
   /** Chosen clip range (the quantizer extends it to include 0 and nudges it). */
@@ -51,6 +71,8 @@ export interface TensorRange {
   /** Exact extremes over all samples. */
   observedMin: number;
   observedMax: number;
+  /** How the range was derived instead of observed (absent: observed). */
+  derived?: RangeDerivation['kind'];
 }
 
 export interface CalibrationResult {
@@ -61,6 +83,8 @@ export interface CalibrationResult {
   seconds: number;
   /** Part of `seconds` spent inside the observers (the rest is the forward passes and range selection). */
   observeSeconds: number;
+  /** Number of tensors observed (the rest of `ranges` was derived). */
+  observed: number;
 }
 
 type Observer = { kind: 'minmax'; obs: MinMaxObserver } | { kind: 'histogram'; obs: HistogramObserver };
@@ -103,12 +127,15 @@ function checkOptions<S extends CalibrationSample>(opts: CalibrateOptions<S>): {
 /** One observer per tensor, of the kind its method needs. */
 function createObservers<S extends CalibrationSample>(opts: CalibrateOptions<S>): Map<string, { method: CalibrationMethod; observer: Observer }> {
   const observers = new Map<string, { method: CalibrationMethod; observer: Observer }>();
+  const listed = new Set<string>();
   for (const name of opts.tensors) {
-    if (observers.has(name)) throw new Error(`calibrate: tensor '${name}' is listed twice`);
+    if (listed.has(name)) throw new Error(`calibrate: tensor '${name}' is listed twice`);
+    listed.add(name);
     const method = typeof opts.method === 'function' ? opts.method(name) : opts.method;
     if (!CALIBRATION_METHODS.includes(method)) {
       throw new Error(`calibrate: unknown calibration method '${String(method)}' for tensor '${name}' (expected one of ${CALIBRATION_METHODS.join(', ')})`);
     }
+    if (opts.derived?.has(name)) continue;
     // Histograms cost a second (subsampled) pass and O(bins) memory: only build them when needed.
     const observer: Observer = method === 'minmax'
       ? { kind: 'minmax', obs: new MinMaxObserver(name) }
@@ -157,7 +184,7 @@ async function observeSamples<S extends CalibrationSample>(opts: CalibrateOption
   if (done === 0) {
     throw new Error(`calibrate: the calibration dataset produced no samples (asked for ${opts.numSamples}); provide at least one representative input`);
   }
-  const missing = opts.tensors.filter((n) => !reported.has(n));
+  const missing = [...observers.keys()].filter((n) => !reported.has(n));
   if (missing.length > 0) {
     const shown = missing.slice(0, 10).map((n) => `'${n}'`).join(', ');
     throw new Error(
@@ -167,18 +194,87 @@ async function observeSamples<S extends CalibrationSample>(opts: CalibrateOption
   return { done, observeMs };
 }
 
+/** A tensor's range and how many values it was taken from (0: an empty tensor, whose range is [0, 0]). */
+interface CountedRange {
+  range: TensorRange;
+  count: number;
+}
+
 /** The clip range a tensor's method picks from what its observer saw. */
-function rangeOf(method: CalibrationMethod, o: Observer, percentile: number): TensorRange {
+function observedRange(method: CalibrationMethod, o: Observer, percentile: number): CountedRange {
   const mm = o.kind === 'minmax' ? o.obs : o.obs.minMax;
   // Zero-element tensors (e.g. an empty slice) have no values: any range is exact; use [0, 0].
-  if (mm.count === 0) return { min: 0, max: 0, method, observedMin: 0, observedMax: 0 };
+  if (mm.count === 0) return { range: { min: 0, max: 0, method, observedMin: 0, observedMax: 0 }, count: 0 };
   let clip: ClipRange;
   if (o.kind === 'minmax') clip = { min: mm.min, max: mm.max };
   else {
     const h = o.obs.snapshot();
     clip = method === 'percentile' ? percentileRange(h, percentile) : method === 'mse' ? mseRange(h) : entropyRange(h);
   }
-  return { min: clip.min, max: clip.max, method, observedMin: mm.min, observedMax: mm.max };
+  return { range: { min: clip.min, max: clip.max, method, observedMin: mm.min, observedMax: mm.max }, count: mm.count };
+}
+
+/** The extremes of the sources' values and of `values` (as a minmax observer over all of them gives). */
+function extremesRange(name: string, sources: CountedRange[], values: readonly number[]): CountedRange {
+  let min = Infinity;
+  let max = -Infinity;
+  let count = 0;
+  for (const s of sources) {
+    if (s.count === 0) continue;
+    min = Math.min(min, s.range.observedMin);
+    max = Math.max(max, s.range.observedMax);
+    count += s.count;
+  }
+  for (const v of values) {
+    if (!Number.isFinite(v)) throw new Error(`calibrate: the derivation of '${name}' lists a non-finite value (${v})`);
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    count++;
+  }
+  if (count === 0) return { range: { min: 0, max: 0, method: 'minmax', observedMin: 0, observedMax: 0, derived: 'extremes' }, count: 0 };
+  return { range: { min, max, method: 'minmax', observedMin: min, observedMax: max, derived: 'extremes' }, count };
+}
+
+/** A derived tensor's range from its sources' (`source` resolves one; see RangeDerivation). */
+function derivedRange(name: string, method: CalibrationMethod, d: RangeDerivation, source: (tensor: string) => CountedRange): CountedRange {
+  if (d.kind === 'given') {
+    if (!(Number.isFinite(d.min) && Number.isFinite(d.max) && d.min <= d.max)) throw new Error(`calibrate: the given range of '${name}' [${d.min}, ${d.max}] is not a finite range`);
+    return { range: { min: d.min, max: d.max, method, observedMin: d.min, observedMax: d.max, derived: 'given' }, count: 1 };
+  }
+  if (d.kind === 'same-values') {
+    const s = source(d.of);
+    if (s.range.method === method) return { range: { ...s.range, derived: 'same-values' }, count: s.count };
+    if (method !== 'minmax') {
+      throw new Error(`calibrate: '${name}' (${method}) cannot take the range of '${d.of}' (${s.range.method}): only a minmax tensor takes another method's extremes`);
+    }
+    const e = extremesRange(name, [s], []);
+    return { range: { ...e.range, derived: 'same-values' }, count: e.count };
+  }
+  if (method !== 'minmax') throw new Error(`calibrate: '${name}' uses ${method}: only minmax ranges follow from their sources' extremes`);
+  return extremesRange(name, d.of.map(source), d.values);
+}
+
+/** Every listed tensor's range: observed ones from their observers, derived ones from their sources' (any order). */
+function resolveRanges(opts: Pick<CalibrateOptions, 'tensors' | 'derived' | 'method'>, observers: ReadonlyMap<string, { method: CalibrationMethod; observer: Observer }>, percentile: number): Map<string, TensorRange> {
+  const resolved = new Map<string, CountedRange>();
+  const resolving = new Set<string>();
+  const methodOf = (name: string) => (typeof opts.method === 'function' ? opts.method(name) : opts.method);
+  const resolve = (name: string, reader?: string): CountedRange => {
+    const o = observers.get(name);
+    const d = opts.derived?.get(name);
+    const via = reader === undefined ? '' : ` (a source of '${reader}')`;
+    if (reader !== undefined && d?.kind === 'given') throw new Error(`calibrate: tensor '${name}'${via} has a given range: no derivation may read it`);
+    const known = resolved.get(name);
+    if (known) return known;
+    if (!o && !d) throw new Error(`calibrate: tensor '${name}'${via} is neither observed nor derived`);
+    if (resolving.has(name)) throw new Error(`calibrate: the derivation of tensor '${name}' depends on itself`);
+    resolving.add(name);
+    const r = o ? observedRange(o.method, o.observer, percentile) : derivedRange(name, methodOf(name), d!, (src) => resolve(src, name));
+    resolving.delete(name);
+    resolved.set(name, r);
+    return r;
+  };
+  return new Map(opts.tensors.map((name) => [name, resolve(name).range]));
 }
 
 export async function calibrate<S extends CalibrationSample>(opts: CalibrateOptions<S>): Promise<CalibrationResult> {
@@ -186,10 +282,6 @@ export async function calibrate<S extends CalibrationSample>(opts: CalibrateOpti
   const { percentile } = checkOptions(opts);
   const observers = createObservers(opts);
   const { done, observeMs } = await observeSamples(opts, observers);
-  const ranges = new Map<string, TensorRange>();
-  for (const name of opts.tensors) {
-    const { method, observer } = observers.get(name)!;
-    ranges.set(name, rangeOf(method, observer, percentile));
-  }
-  return { ranges, samples: done, seconds: (performance.now() - t0) / 1000, observeSeconds: observeMs / 1000 };
+  const ranges = resolveRanges(opts, observers, percentile);
+  return { ranges, samples: done, seconds: (performance.now() - t0) / 1000, observeSeconds: observeMs / 1000, observed: observers.size };
 }

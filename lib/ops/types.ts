@@ -259,9 +259,22 @@ export interface RangeLike {
  */
 export type InputRangeHook = (input: RangeLike, node: { outputRange?: RangeLike }) => RangeLike;
 
+/**
+ * What an op's output holds when calibration can derive its statistics from its inputs' instead of
+ * observing it (exactly: the derived range equals the observed one):
+ *   - same-order: the input's values in the same order (a reshape), so every statistic is the input's;
+ *   - all-of: every value of `inputs` (activations or constants) and of `values`, and nothing else,
+ *     every sample (a concatenation), so its extremes are theirs.
+ */
+export type OutputValues = { kind: 'same-order' } | { kind: 'all-of'; inputs: string[]; values: number[] };
+
+/** The op's OutputValues for a node with these shapes, or undefined when its output must be observed. */
+export type OutputValuesRule = (node: IrNode, shapes: { inputs: number[][]; outputs: number[][] }) => OutputValues | undefined;
+
 export interface OpQuant {
   rule: QuantRule;
   inputRange?: InputRangeHook;
+  outputValues?: OutputValuesRule;
   weighted?: WeightedOp;
   /** Precisions the op can be written in (default: all). */
   precisions?: readonly Precision[];

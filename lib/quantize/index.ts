@@ -266,6 +266,9 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     keepExecutor: options.analyzeLayers !== undefined || bc.enabled || lr !== undefined,
     // A one-shot dataset (an iterator) cannot be read again: keep the samples bias correction and learned rounding read.
     keepInputs: kept > 0 && !isReiterable(options.representativeDataset) ? kept : 0,
+    // The plan's precisions are the recipe's unless an accuracy target searches them after calibration.
+    observe: options.accuracy === undefined ? 'plan' : 'exact',
+    plannedOutputType: options.outputType ?? 'int8',
   }, plugin);
   try {
     timings.calibrationSeconds = nowSeconds() - tc;

@@ -19,6 +19,8 @@ import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
 import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationResult } from '../calibrate/calibrate.js';
+import type { HistogramObserverOptions } from '../calibrate/observers.js';
+import { rangeDerivations, type ObserveMode } from './observation-plan.js';
 import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
 import { chooseActivationParams, snapRangeOutward, type QuantParams } from '../int8/arithmetic.js';
@@ -255,6 +257,16 @@ export interface CalibrateGraphOptions {
   keepExecutor?: boolean;
   /** Keep the first N prepared calibration inputs (CalibratedGraph.keptInputs). */
   keepInputs?: number;
+  /**
+   * Which activations are observed (observation-plan.ts): 'exact' (default) derives what follows
+   * exactly from other tensors; 'plan' also skips tensors whose parameters the plan fixes (only when the
+   * plan's precisions will be the recipe's; 'exact' where the plug-in may still split the head); 'all'.
+   */
+  observe?: ObserveMode;
+  /** The type the plan will write model outputs as ('plan' then skips fixed outputs that keep their parameters). */
+  plannedOutputType?: IoType;
+  /** Histogram settings of the histogram-based methods (calibrate's defaults when omitted). */
+  histogram?: HistogramObserverOptions;
 }
 
 /** How the plug-in reads a dataset path (its layouts), else the plain resolver. */
@@ -282,7 +294,7 @@ async function runCalibration(
   graph: Graph,
   executor: FloatExecutor,
   recipe: RecipeResolver,
-  options: CalibrateGraphOptions,
+  options: CalibrateGraphOptions & { observe: ObserveMode },
   resolve: ImageSourceResolver,
 ): Promise<CalibrationRun> {
   const progress = options.onProgress ?? (() => {});
@@ -297,8 +309,14 @@ async function runCalibration(
   const keptInputs: ModelSample[] | undefined = keepInputs > 0 ? [] : undefined;
   const source = modelSamples(options.representativeDataset, modelInputShapes(graph), stats, resolve, options.inputRange, options.maxPixels);
   const calibratedInputs = calibratedInputsOf(graph, options);
+  const derived = rangeDerivations(graph, activations, {
+    mode: options.observe, quantOf, methodOf: (t) => recipe.methodFor(t), precisionOf: (n) => supportedPrecision(n, recipe.precisionFor(n)),
+    outputType: options.plannedOutputType,
+  });
   const calibration = await calibrate({
     tensors: [...calibratedInputs, ...activations],
+    derived,
+    ...(options.histogram ? { histogram: options.histogram } : {}),
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
     numSamples,
     forward: async (input, onTensor) => {
@@ -405,7 +423,10 @@ export async function calibrateGraph(
   const executor = await createFloatExecutor(graph, { backend: options.backend, activationViews: options.activationViews });
   let keep = false;
   try {
-    const run = await runCalibration(graph, executor, rules, options, imageSourceOf(plugin));
+    // A head the plug-in may still split is planned on another graph: only exact derivations then.
+    const splittable = prepared.treatment === 'none' && options.head !== 'keep' && plugin.head?.splitOutputTail !== undefined;
+    const observe = options.observe === 'plan' && splittable ? 'exact' : options.observe ?? 'exact';
+    const run = await runCalibration(graph, executor, rules, { ...options, observe }, imageSourceOf(plugin));
     const { ranges, observedRanges, rangeRules } = rangesFromCalibration(graph, run.calibration, rules);
     const head = headAfterCalibration(prepared, ranges, options.head === 'keep', plugin.head);
     keep = options.keepExecutor === true;

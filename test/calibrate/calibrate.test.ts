@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { calibrate, type TensorCallback } from '../../lib/calibrate/calibrate.js';
+import { calibrate, type RangeDerivation, type TensorCallback } from '../../lib/calibrate/calibrate.js';
 import { gaussian, mulberry32 as rng } from '../support/random.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -114,6 +114,40 @@ describe('calibrate/calibrate', () => {
     expect(g.max).to.be.closeTo(1 + 2 * 3.0902, 0.15);
     expect(g.min).to.be.closeTo(1 - 2 * 3.0902, 0.15);
     expect(g.observedMax).to.be.greaterThan(g.max);
+  });
+
+  it('derived tensors are not observed and get the ranges observing them gives', async () => {
+    // 'copy' holds scaled's values in order, 'joined' holds scaled's and relu's plus the constant 5.
+    const forward = async (input: Float32Array, onTensor: TensorCallback) => {
+      await fakeForward(input, onTensor);
+      const scaled = input.map((v) => 2 * v - 1);
+      onTensor('copy', scaled);
+      onTensor('joined', Float32Array.from([...scaled, ...scaled.map((v) => Math.max(v, 0)), 5]));
+    };
+    const tensors = ['scaled', 'relu', 'copy', 'joined'];
+    const run = (method: (t: string) => 'minmax' | 'mse', derived?: Map<string, RangeDerivation>) =>
+      calibrate({ tensors, samples: randomInputs(4), numSamples: 12, forward, method, ...(derived ? { derived } : {}) });
+    const derived = new Map<string, RangeDerivation>([
+      ['copy', { kind: 'same-values', of: 'scaled' }],
+      ['joined', { kind: 'extremes', of: ['scaled', 'relu'], values: [5] }],
+    ]);
+    const method = (t: string) => (t === 'joined' ? 'minmax' : 'mse');
+    const all = await run(method);
+    const some = await run(method, derived);
+    expect(all.observed).to.equal(4);
+    expect(some.observed).to.equal(2);
+    for (const t of tensors) {
+      const [a, b] = [all.ranges.get(t)!, some.ranges.get(t)!];
+      expect([b.min, b.max, b.observedMin, b.observedMax, b.method], t).to.deep.equal([a.min, a.max, a.observedMin, a.observedMax, a.method]);
+    }
+    expect(some.ranges.get('joined')!.max).to.equal(5);
+    expect([some.ranges.get('copy')!.derived, some.ranges.get('joined')!.derived, some.ranges.get('scaled')!.derived]).to.deep.equal(['same-values', 'extremes', undefined]);
+    // What cannot be exact is refused, naming the tensor.
+    const refused = async (d: [string, RangeDerivation][], re: RegExp) => expectReject(run(() => 'mse', new Map(d)), re);
+    await refused([['joined', { kind: 'extremes', of: ['scaled'], values: [] }]], /'joined' uses mse: only minmax ranges follow from their sources' extremes/);
+    await refused([['relu', { kind: 'given', min: 0, max: 1, why: 'test' }], ['copy', { kind: 'same-values', of: 'relu' }]], /tensor 'relu' \(a source of 'copy'\) has a given range/);
+    await refused([['copy', { kind: 'same-values', of: 'joined' }], ['joined', { kind: 'same-values', of: 'copy' }]], /depends on itself/);
+    await refused([['copy', { kind: 'same-values', of: 'elsewhere' }]], /tensor 'elsewhere' \(a source of 'copy'\) is neither observed nor derived/);
   });
 
   it('errors: zero samples, NaN activations, missing tensors, failing forward, bad options', async () => {

@@ -40,6 +40,8 @@ export const Concat: OpDef = {
   },
   quant: {
     rule: { output: 'shared' },
+    // Every input value once; a fused activation changes them.
+    outputValues: (node) => (attrActivation(node.attrs) === 'none' ? { kind: 'all-of', inputs: node.inputs, values: [] } : undefined),
     emit(ctx) {
       const { node } = ctx;
       const rank = ctx.tensorInfo(node.outputs[0]).shape.length;

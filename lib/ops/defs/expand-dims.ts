@@ -14,7 +14,7 @@ export const ExpandDims: OpDef = {
     return [[...x.shape.slice(0, axis), 1, ...x.shape.slice(axis)]];
   },
   runFloat: (tf, [x], attrs) => [tf.expandDims(x, normalizeAxis(attrNumber(attrs, 'axis'), x.rank + 1))],
-  quant: { rule: { output: 'same-as-input' }, emit: emitReshape },
+  quant: { rule: { output: 'same-as-input' }, outputValues: () => ({ kind: 'same-order' }), emit: emitReshape },
   builtins: { EXPAND_DIMS: { options: 'ExpandDimsOptions', kernel: { sameParams: [0] } } },
   examples: [{ name: 'ExpandDims', build: (b) => b.emit('ed', 'ExpandDims', [b.conv('c', b.input, 4)], { axis: 1 }) }],
 };

@@ -32,6 +32,6 @@ export const Identity: OpDef = {
   },
   inferShapes: sameShape,
   runFloat: (tf, [x]) => [tf.clone(x)],
-  quant: { rule: { output: 'same-as-input' }, emit: emitReshape },
+  quant: { rule: { output: 'same-as-input' }, outputValues: () => ({ kind: 'same-order' }), emit: emitReshape },
   examples: [{ name: 'Identity', build: (b) => b.emit('id', 'Identity', [b.conv('c', b.input, 4)], {}) }],
 };

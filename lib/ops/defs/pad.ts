@@ -1,7 +1,8 @@
 // Pad with a constant; `paddings` is flat [before0, after0, before1, after1, ...]. Keeps its input's
 // parameters (PADV2's pad value is written in them).
 import type * as tfTypes from '@tensorflow/tfjs';
-import type { ImportContext, OpDef, ImportRule, Tf } from '../types.js';
+import type { ImportContext, OpDef, ImportRule, OutputValues, Tf } from '../types.js';
+import type { IrNode } from '../../ir/graph.js';
 import { attrNumber, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
 
@@ -35,6 +36,16 @@ function padValue(tf: Tf, x: tfTypes.Tensor, value: number): number {
   return lowest;
 }
 
+/**
+ * The input's values and, where anything is padded, the pad value (-Infinity pads with the sample's
+ * own minimum: nothing new).
+ */
+function padOutputValues(node: IrNode, shapes: { inputs: number[][] }): OutputValues {
+  const padded = attrNumbers(node.attrs, 'paddings').some((p) => p !== 0) && shapes.inputs[0].every((d) => d > 0);
+  const value = attrNumber(node.attrs, 'constantValue', 0);
+  return { kind: 'all-of', inputs: [node.inputs[0]], values: padded && value !== -Infinity ? [value] : [] };
+}
+
 export const Pad: OpDef = {
   op: 'Pad',
   imports: {
@@ -49,6 +60,7 @@ export const Pad: OpDef = {
   runFloat: (tf, [x], attrs) => [tf.pad(x, padPairs(attrNumbers(attrs, 'paddings'), x.rank), padValue(tf, x, attrNumber(attrs, 'constantValue', 0)))],
   quant: {
     rule: { output: 'same-as-input' },
+    outputValues: padOutputValues,
     emit(ctx) {
       const { node } = ctx;
       const x = node.inputs[0];

@@ -47,7 +47,7 @@ export const Reshape: OpDef = {
   normalizeAttrs: ([x], attrs) => ({ ...attrs, shape: resolveReshape(x.shape, attrNumbers(attrs, 'shape')) }),
   inferShapes: ([x], attrs) => [resolveReshape(x.shape, attrNumbers(attrs, 'shape'))],
   runFloat: (tf, [x], attrs) => [tf.reshape(x, resolveReshape(x.shape, attrNumbers(attrs, 'shape')))],
-  quant: { rule: { output: 'same-as-input' }, emit: emitReshape },
+  quant: { rule: { output: 'same-as-input' }, outputValues: () => ({ kind: 'same-order' }), emit: emitReshape },
   builtins: { RESHAPE: { options: 'ReshapeOptions', runtime: ['1.5.0'], kernel: { sameParams: [0] } } },
   examples: [{ name: 'Reshape', build: (b) => b.emit('rs', 'Reshape', [b.conv('c', b.input, 6)], { shape: [1, -1, 2] }) }],
 };

@@ -1,5 +1,6 @@
 // Nearest-neighbour resize of NHWC images to `size` [h, w]. Keeps its input's parameters.
-import type { ImportContext, ImportRule, OpDef, OpQuant } from '../types.js';
+import type { ImportContext, ImportRule, OpDef, OpQuant, OutputValues } from '../types.js';
+import type { IrNode } from '../../ir/graph.js';
 import { attrBool, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
 
@@ -50,6 +51,16 @@ export function resizeShape([x]: { shape: number[] }[], attrs: Parameters<typeof
   return [[x.shape[0], h, w, x.shape[3]]];
 }
 
+/**
+ * Enlarging by a whole factor per axis picks every input pixel (each source index is reached, with or
+ * without aligned corners or half-pixel centres), so the output holds exactly the input's values.
+ */
+function nearestUpsampleValues(node: IrNode, shapes: { inputs: number[][]; outputs: number[][] }): OutputValues | undefined {
+  const [x, y] = [shapes.inputs[0], shapes.outputs[0]];
+  const whole = (axis: number) => x[axis] > 0 && y[axis] >= x[axis] && y[axis] % x[axis] === 0;
+  return whole(1) && whole(2) ? { kind: 'all-of', inputs: [node.inputs[0]], values: [] } : undefined;
+}
+
 export const ResizeNearest: OpDef = {
   op: 'ResizeNearest',
   imports: {
@@ -62,7 +73,7 @@ export const ResizeNearest: OpDef = {
     const [h, w] = attrNumbers(attrs, 'size');
     return [tf.image.resizeNearestNeighbor(x as import('@tensorflow/tfjs').Tensor4D, [h, w], attrBool(attrs, 'alignCorners'), attrBool(attrs, 'halfPixelCenters'))];
   },
-  quant: resizeQuant('RESIZE_NEAREST_NEIGHBOR'),
+  quant: { ...resizeQuant('RESIZE_NEAREST_NEIGHBOR'), outputValues: nearestUpsampleValues },
   builtins: {
     RESIZE_NEAREST_NEIGHBOR: {
       options: 'ResizeNearestNeighborOptions',

@@ -19,7 +19,7 @@ export const Squeeze: OpDef = {
     return [x.shape.filter((_, i) => !axes.includes(i))];
   },
   runFloat: (tf, [x], attrs) => [tf.squeeze(x, attrNumbers(attrs, 'axes'))],
-  quant: { rule: { output: 'same-as-input' }, emit: emitReshape },
+  quant: { rule: { output: 'same-as-input' }, outputValues: () => ({ kind: 'same-order' }), emit: emitReshape },
   builtins: { SQUEEZE: { options: 'SqueezeOptions', kernel: { sameParams: [0] } } },
   examples: [
     {

@@ -20,6 +20,8 @@ export const Transpose: OpDef = {
   runFloat: (tf, [x], attrs) => [tf.transpose(x, attrNumbers(attrs, 'perm'))],
   quant: {
     rule: { output: 'same-as-input' },
+    // The input's values reordered: the same extremes (histograms of a reordering may differ when subsampled).
+    outputValues: (node) => ({ kind: 'all-of', inputs: [node.inputs[0]], values: [] }),
     emit(ctx) {
       const perm = attrNumbers(ctx.node.attrs, 'perm');
       if (perm.length > TRANSPOSE_MAX_RANK) throw new Error(`TFLite TRANSPOSE supports at most rank ${TRANSPOSE_MAX_RANK}, got perm [${perm}]`);
