@@ -22,6 +22,7 @@ import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representabl
 import { READ_LIMITS, readRegularFile } from '../../util/read-file.js';
 import { densifyBytes, sparsityOf } from './densify.js';
 import { findPostprocessCut, type CutView } from './cut.js';
+import { checkSourceWeightTypes } from './tflite-source-rules.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
 const PADDINGS: Record<number, string> = { 0: 'SAME', 1: 'VALID' };
@@ -456,6 +457,7 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   const requested = opts.outputs?.length ? opts.outputs : cut?.outputs;
   if (requested) src = restrictTo(src, operatorsFor(src, requested));
   checkSupportedOps(src);
+  checkSourceWeightTypes({ label, tensors: src.sg.tensors, names: src.names, ops: src.ops, opName: src.opName, isConstant: src.isConstant });
   // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
   const irNames = passThroughNames(model, src.names, src.isConstant, src.opName, label);
   const found: SourceIntegers = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0, sparse: 0, weightTypes: new Set(), ioNotes: [] };
