@@ -11,20 +11,10 @@ import { tempDir, writeTinyGraphModel } from '../support/tiny-model.js';
 import { handBuilt } from '../tflite/mutate.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { baseModel } from '../tflite/models.js';
+import { pngBomb } from '../support/image-bombs.js';
 
 const MAX_RSS_KIB = 1024 * 1024;
 const MAX_SECONDS = 5;
-
-/** A PNG header that claims width x height pixels and carries no image data. */
-function pngBomb(width: number, height: number): Uint8Array {
-  const b = new Uint8Array(33);
-  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-  const v = new DataView(b.buffer);
-  v.setUint32(16, width);
-  v.setUint32(20, height);
-  b.set([8, 2, 0, 0, 0], 24);
-  return b;
-}
 
 describe('robustness: time and memory bounds per category (CLI in a child process)', function () {
   this.timeout(300_000);
