@@ -90,13 +90,25 @@ describe('robustness: time and memory bounds per category (CLI in a child proces
     await expectBoundedError(['detect', file('scale0.tflite', writeTflite(m)), file('i.png', pngBomb(8, 8))], 'scale0.tflite');
   });
 
-  it('output clobbering: -o the source model, -o a FIFO', async () => {
+  it('output clobbering: -o the source model, a FIFO, a directory, a symlink to /dev/zero; nothing left in the output\'s folder', async () => {
     const tiny = writeTinyGraphModel(fs.mkdtempSync(path.join(dir, 'tiny-')));
     const images = fs.mkdtempSync(path.join(dir, 'imgs-'));
     fs.writeFileSync(path.join(images, 'i.png'), pngBomb(8, 8));
+    const sourceFiles = fs.readdirSync(tiny.dir).sort();
     await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', tiny.jsonPath], tiny.jsonPath);
-    const fifo = path.join(dir, 'out-fifo');
+    expect(fs.readdirSync(tiny.dir).sort(), 'the source folder').to.deep.equal(sourceFiles);
+    const outDir = fs.mkdtempSync(path.join(dir, 'out-'));
+    const fifo = path.join(outDir, 'fifo.tflite');
     execFileSync('mkfifo', [fifo]);
-    await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', fifo], fifo);
+    const folder = path.join(outDir, 'folder.tflite');
+    fs.mkdirSync(folder);
+    const zero = path.join(outDir, 'zero.tflite');
+    fs.symlinkSync('/dev/zero', zero);
+    for (const out of [fifo, folder, zero]) {
+      await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', out], out);
+      // No temporary or partial file beside the output, nor inside the folder it named.
+      expect(fs.readdirSync(outDir).sort(), out).to.deep.equal(['fifo.tflite', 'folder.tflite', 'zero.tflite']);
+      expect(fs.readdirSync(folder), out).to.deep.equal([]);
+    }
   });
 });
