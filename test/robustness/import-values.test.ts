@@ -37,7 +37,12 @@ describe('robustness: imports validate what they import', function () {
     const family = YOLO_HEAD.families.find((f) => f.name === 'yolov5')!;
     const output = graph.outputs[0];
     expect(graph.tensors.get(output)!.shape).to.deep.equal([1, 25200, 85]);
-    expect(family.find(graph)?.convOutputs).to.have.length(3);
+    const head = family.find(graph)!;
+    expect(head.convOutputs).to.have.length(3);
+    // A head output that ignores its levels (a level lost on the way): the probe names the level.
+    const constantHead = async () => new Float32Array(25200 * 85);
+    const lost = await thrown(() => family.probe(graph, head, constantHead, [640, 640], 1e-4));
+    expect(lost).to.equal(`${path.join(YOLOV5N_WEB_MODEL, 'model.json')}: the YOLOv5 head output '${output}' does not depend on its detection level '${head.convOutputs[0]}' (every level must reach the output)`);
     // The head as a changed Reshape leaves it: the output claims the first level's boxes only
     // (80x80 cells x 3 anchors), while the three detect convs still feed it.
     graph.tensors.get(output)!.shape = [1, 19200, 85];
