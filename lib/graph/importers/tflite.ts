@@ -457,7 +457,6 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
   const requested = opts.outputs?.length ? opts.outputs : cut?.outputs;
   if (requested) src = restrictTo(src, operatorsFor(src, requested));
   checkSupportedOps(src);
-  checkSourceWeightTypes({ label, tensors: src.sg.tensors, names: src.names, ops: src.ops, opName: src.opName, isConstant: src.isConstant });
   // IR name of each TFLite tensor (the tensors of a QUANTIZE/DEQUANTIZE chain share one).
   const irNames = passThroughNames(model, src.names, src.isConstant, src.opName, label);
   const found: SourceIntegers = { weights: 0, perChannel: 0, wideConstants: 0, activations: 0, removedOps: 0, sparse: 0, weightTypes: new Set(), ioNotes: [] };
@@ -467,6 +466,8 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
     b.addInput(irNames[i], resolveInputShape(opts, src.names[i], declaredShape(src.sg.tensors[i]), src.sg.inputs.length, label));
   }
   addConstants(b, src, found);
+  // After the inputs' and constants' own checks (a tensor without scales is reported as that).
+  checkSourceWeightTypes({ label, tensors: src.sg.tensors, names: src.names, ops: src.ops, opName: src.opName, isConstant: src.isConstant });
   importOperators(b, src, irNames, found);
   const outputs = graphOutputs(b, src, irNames, requested);
   for (const i of src.sg.outputs) if (!requested || requested.includes(src.names[i])) noteIntegerIo(src, i, 'output', found);
