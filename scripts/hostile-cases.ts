@@ -12,6 +12,10 @@ import { writeTinyGraphModel, SHARD } from '../test/support/tiny-model.js';
 import { baseModel } from '../test/tflite/models.js';
 import { handBuilt } from '../test/tflite/mutate.js';
 import { buildCorpus } from '../test/tflite/litert-fuzz.js';
+import { jpegBomb, pngBomb } from '../test/support/image-bombs.js';
+import { readTflite } from '../lib/tflite/reader.js';
+import { TensorType } from '../lib/tflite/model.js';
+import { builtinOperatorName } from '../lib/tflite/operators.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
 const YOLO = path.join(FIXTURES, 'yolov8n/yolov8n_full_integer_quant.tflite');
@@ -26,25 +30,9 @@ export interface HostileCase {
   expect: 'error' | 'either';
   /** The error line must contain one of these (the file or option at fault). */
   names?: string[];
-  /** A folder that must hold nothing new afterwards (but `outputs` after a success). */
-  watchDir?: string;
+  /** Folders that must hold nothing new afterwards (but `outputs` after a success): where the case writes, and the source's. */
+  watchDirs?: string[];
   outputs?: string[];
-}
-
-/** A PNG signature + IHDR claiming width x height RGB pixels, and no image data. */
-function pngBomb(width: number, height: number): Uint8Array {
-  const b = new Uint8Array(33);
-  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-  const v = new DataView(b.buffer);
-  v.setUint32(16, width);
-  v.setUint32(20, height);
-  b.set([8, 2, 0, 0, 0], 24);
-  return b;
-}
-
-/** A JPEG with SOI and a baseline SOF0 claiming width x height (3 components), then nothing. */
-function jpegBomb(width: number, height: number): Uint8Array {
-  return Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, height >> 8, height & 255, width >> 8, width & 255, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
 }
 
 /** A zip local header (deflate) holding `data` compressed, as ultralytics appends its metadata. */
@@ -110,7 +98,7 @@ function specialFiles(w: CaseWriter, calib: string): void {
       w.add({ category: 'special files', name: `${kind} as model (${cmd[0]})`, argv: cmd, expect: 'error', names: [model] });
     }
     const o = w.outDir();
-    w.add({ category: 'special files', name: `${kind} as model (quantize)`, argv: ['quantize', model, '--calib', calib, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [model], watchDir: o });
+    w.add({ category: 'special files', name: `${kind} as model (quantize)`, argv: ['quantize', model, '--calib', calib, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [model], watchDirs: [o] });
     w.add({ category: 'special files', name: `${kind} as image (detect)`, argv: ['detect', YOLO, image, '--no-save'], expect: 'error', names: [image] });
     // In a calibration folder: the image beside real ones.
     const folder = path.join(d, `calib-${kind}`);
@@ -119,7 +107,7 @@ function specialFiles(w: CaseWriter, calib: string): void {
     fs.renameSync(image, path.join(folder, path.basename(image)));
     const inFolder = path.join(folder, path.basename(image));
     const o2 = w.outDir();
-    w.add({ category: 'special files', name: `${kind} as image in the calibration folder`, argv: ['quantize', tiny.dir, '--calib', folder, '-n', '3', '-o', path.join(o2, 'm.tflite')], expect: 'either', names: [inFolder], watchDir: o2, outputs: ['m.tflite'] });
+    w.add({ category: 'special files', name: `${kind} as image in the calibration folder`, argv: ['quantize', tiny.dir, '--calib', folder, '-n', '3', '-o', path.join(o2, 'm.tflite')], expect: 'either', names: [inFolder], watchDirs: [o2], outputs: ['m.tflite'] });
     for (const [role, ext, argv] of [
       ['yaml', 'yaml', (f: string, o: string) => ['quantize', tiny.dir, '--calib', f, '-o', path.join(o, 'm.tflite')]],
       ['list', 'txt', (f: string, o: string) => ['quantize', tiny.dir, '--calib', f, '-o', path.join(o, 'm.tflite')]],
@@ -128,7 +116,7 @@ function specialFiles(w: CaseWriter, calib: string): void {
     ] as const) {
       const f = make(ext);
       const o3 = w.outDir();
-      w.add({ category: 'special files', name: `${kind} as ${role}`, argv: argv(f, o3), expect: 'error', names: [f], watchDir: o3 });
+      w.add({ category: 'special files', name: `${kind} as ${role}`, argv: argv(f, o3), expect: 'error', names: [f], watchDirs: [o3] });
     }
     // As a label file of an eval dataset.
     const ds = path.join(d, `ds-${kind}`);
@@ -179,7 +167,7 @@ function bombs(w: CaseWriter, calib: string): void {
     fs.mkdirSync(folder);
     fs.copyFileSync(f, path.join(folder, path.basename(f)));
     const o = w.outDir();
-    w.add({ category: 'bombs', name: `${name} (calibration folder)`, argv: ['quantize', tiny.dir, '--calib', folder, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [path.join(folder, path.basename(f))], watchDir: o });
+    w.add({ category: 'bombs', name: `${name} (calibration folder)`, argv: ['quantize', tiny.dir, '--calib', folder, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [path.join(folder, path.basename(f))], watchDirs: [o] });
   });
 }
 
@@ -192,7 +180,7 @@ function busyLoops(w: CaseWriter, calib: string): void {
   for (let k = 8; k <= 20; k += 4) {
     for (const pat of [`${'*a'.repeat(k)}*b.jpg`, `${'a*'.repeat(k)}b.jpg`, `**/${'*a'.repeat(k)}b*.jpg`]) {
       const o = w.outDir();
-      w.add({ category: 'busy loops', name: `glob ${pat.slice(0, 24)}... (${k})`, argv: ['quantize', tiny.dir, '--calib', path.join(globDir, pat), '-o', path.join(o, 'm.tflite')], expect: 'error', names: [pat.slice(0, 12)], watchDir: o });
+      w.add({ category: 'busy loops', name: `glob ${pat.slice(0, 24)}... (${k})`, argv: ['quantize', tiny.dir, '--calib', path.join(globDir, pat), '-o', path.join(o, 'm.tflite')], expect: 'error', names: [pat.slice(0, 12)], watchDirs: [o] });
     }
   }
   const layer = (name: string, from: string[]) => ({ class_name: 'ReLU', name, config: { name }, inbound_nodes: from.length ? [from.map((f) => [f, 0, 0, {}])] : [] });
@@ -215,12 +203,12 @@ function busyLoops(w: CaseWriter, calib: string): void {
       weightsManifest: [],
     }));
     const o = w.outDir();
-    w.add({ category: 'busy loops', name: `layers: ${name}`, argv: ['quantize', dir, '--calib', calib, '-o', path.join(o, 'm.tflite')], expect: name.startsWith('diamond') ? 'either' : 'error', names: [dir], watchDir: o, outputs: ['m.tflite'] });
+    w.add({ category: 'busy loops', name: `layers: ${name}`, argv: ['quantize', dir, '--calib', calib, '-o', path.join(o, 'm.tflite')], expect: name.startsWith('diamond') ? 'either' : 'error', names: [dir], watchDirs: [o], outputs: ['m.tflite'] });
   }
   for (const re of ['/^(.*)*X$/', '/(a+)+$/', '/^(\\w+\\s?)*$/', '/(a|aa)+b/', '/(.*a){12}/', '/(x+x+)+y/', '/([a-z]*)*\\d/', '/(\\1)/', '/[/', '/(?<=a)b/']) {
     const recipe = w.file(`recipes/${w.cases.length}.json`, JSON.stringify({ overrides: [{ match: re, precision: 'int16' }] }));
     const o = w.outDir();
-    w.add({ category: 'busy loops', name: `recipe regex ${re}`, argv: ['quantize', tiny.dir, '--calib', calib, '--recipe', recipe, '-o', path.join(o, 'm.tflite')], expect: 'either', names: [recipe], watchDir: o, outputs: ['m.tflite'] });
+    w.add({ category: 'busy loops', name: `recipe regex ${re}`, argv: ['quantize', tiny.dir, '--calib', calib, '--recipe', recipe, '-o', path.join(o, 'm.tflite')], expect: 'either', names: [recipe], watchDirs: [o], outputs: ['m.tflite'] });
   }
 }
 
@@ -283,7 +271,7 @@ function mutatedModels(w: CaseWriter, calib: string, scale: number): void {
       fs.writeFileSync(tiny.jsonPath, text.slice(0, m.index! + 1) + value + text.slice(m.index! + m[0].length));
     }
     const o = w.outDir();
-    w.add({ category: 'mutated models', name: `model.json: ${name}`, argv: ['quantize', tiny.dir, '--calib', calib, '-n', '2', '-o', path.join(o, 'm.tflite')], expect: 'either', names: [tiny.dir], watchDir: o, outputs: ['m.tflite'] });
+    w.add({ category: 'mutated models', name: `model.json: ${name}`, argv: ['quantize', tiny.dir, '--calib', calib, '-n', '2', '-o', path.join(o, 'm.tflite')], expect: 'either', names: [tiny.dir], watchDirs: [o], outputs: ['m.tflite'] });
   }
 }
 
@@ -293,7 +281,7 @@ function careless(w: CaseWriter, calib: string): void {
   const jpg = path.join(calib, fs.readdirSync(calib)[0]);
   const q = (...extra: string[]) => {
     const o = w.outDir();
-    return { argv: ['quantize', tiny.dir, '--calib', calib, '-o', path.join(o, 'm.tflite'), ...extra], watchDir: o };
+    return { argv: ['quantize', tiny.dir, '--calib', calib, '-o', path.join(o, 'm.tflite'), ...extra], watchDirs: [o] };
   };
   const options: [string, string][] = [
     ['--method', 'mean'], ['--method', ''], ['--num', '-3'], ['--num', '0'], ['--num', 'abc'], ['--num', '1e400'], ['--num', '2.5'],
@@ -354,7 +342,7 @@ function careless(w: CaseWriter, calib: string): void {
   for (const [name, model, extra] of qWrong) {
     const o = w.outDir();
     const named = extra.at(-1) === calib || !extra.length ? model : extra.at(-1)!;
-    w.add({ category: 'careless input', name, argv: ['quantize', model, ...extra, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [named, '--calib'], watchDir: o });
+    w.add({ category: 'careless input', name, argv: ['quantize', model, ...extra, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [named, '--calib'], watchDirs: [o] });
   }
 }
 
@@ -367,7 +355,7 @@ function clobbering(w: CaseWriter, calib: string): void {
     const o = out(t);
     const more = extra(t);
     const named = more.length ? [more.at(-1)!] : [o, path.basename(o)];
-    w.add({ category: 'output clobbering', name, argv: ['quantize', t.dir, '--calib', calib, '-n', '2', '-o', o, ...more], expect, names: named, watchDir: t.dir, outputs: [path.basename(o)] });
+    w.add({ category: 'output clobbering', name, argv: ['quantize', t.dir, '--calib', calib, '-n', '2', '-o', o, ...more], expect, names: named, watchDirs: [t.dir], outputs: [path.basename(o)] });
   };
   add('-o the source model.json', (t) => t.jsonPath);
   add('-o the source weights shard', (t) => path.join(t.dir, SHARD));
@@ -386,14 +374,42 @@ function clobbering(w: CaseWriter, calib: string): void {
   add('--report equal to -o', () => same, () => ['--report', same]);
   const tflite = w.file('clobber/src.tflite', fs.readFileSync(YOLO));
   const dOut = w.outDir();
-  w.add({ category: 'output clobbering', name: 'detect -o onto its own image', argv: ['detect', YOLO, w.file('clobber/own.jpg', fs.readFileSync(jpg)), '-o', path.join(w.root, 'clobber/own.jpg')], expect: 'error', names: ['own.jpg'], watchDir: dOut });
-  w.add({ category: 'output clobbering', name: 'detect -o onto the model', argv: ['detect', tflite, jpg, '-o', tflite], expect: 'error', names: ['src.tflite'], watchDir: dOut });
-  w.add({ category: 'output clobbering', name: 'detect -o a directory', argv: ['detect', YOLO, jpg, '-o', dOut], expect: 'error', names: [dOut], watchDir: dOut });
+  w.add({ category: 'output clobbering', name: 'detect -o onto its own image', argv: ['detect', YOLO, w.file('clobber/own.jpg', fs.readFileSync(jpg)), '-o', path.join(w.root, 'clobber/own.jpg')], expect: 'error', names: ['own.jpg'], watchDirs: [dOut, path.join(w.root, 'clobber')] });
+  w.add({ category: 'output clobbering', name: 'detect -o onto the model', argv: ['detect', tflite, jpg, '-o', tflite], expect: 'error', names: ['src.tflite'], watchDirs: [dOut, path.dirname(tflite)] });
+  w.add({ category: 'output clobbering', name: 'detect -o a directory', argv: ['detect', YOLO, jpg, '-o', dOut], expect: 'error', names: [dOut], watchDirs: [dOut] });
   w.add({ category: 'output clobbering', name: 'detect -o /dev/null', argv: ['detect', YOLO, jpg, '-o', '/dev/null'], expect: 'error', names: ['/dev/null'] });
   const ro = w.outDir();
   fs.chmodSync(ro, 0o555);
   const t = fresh();
-  w.add({ category: 'output clobbering', name: 'analyze --chart into a read-only folder', argv: ['analyze', t.dir, '--calib', calib, '-n', '2', '--chart', path.join(ro, 'c.png')], expect: process.getuid?.() === 0 ? 'either' : 'error', names: ['c.png'], watchDir: ro, outputs: ['c.png'] });
+  w.add({ category: 'output clobbering', name: 'analyze --chart into a read-only folder', argv: ['analyze', t.dir, '--calib', calib, '-n', '2', '--chart', path.join(ro, 'c.png')], expect: process.getuid?.() === 0 ? 'either' : 'error', names: ['c.png'], watchDirs: [ro], outputs: ['c.png'] });
+}
+
+/**
+ * Values a model or dataset cannot have, which once gave a silently wrong result: conv weights retyped
+ * to uint8 in a full-integer source (mAP 0), label class ids beyond the model's 80 classes.
+ */
+function impossibleValues(w: CaseWriter, calib: string): void {
+  const model = readTflite(new Uint8Array(fs.readFileSync(YOLO)), { label: YOLO });
+  const sg = model.subgraphs[0];
+  const convs = sg.operators.filter((op) => builtinOperatorName(model.operatorCodes[op.opcodeIndex].builtinCode) === 'CONV_2D');
+  for (const k of [0, convs.length - 1]) {
+    const weights = sg.tensors[convs[k].inputs[1]];
+    const type = weights.type;
+    weights.type = TensorType.UINT8;
+    const f = w.file(`impossible/uint8-conv-${k}.tflite`, writeTflite(model, { addMinRuntimeVersion: false }));
+    weights.type = type;
+    const o = w.outDir();
+    w.add({ category: 'impossible values', name: `uint8 weights of conv ${k} (quantize)`, argv: ['quantize', f, '--calib', calib, '-o', path.join(o, 'm.tflite')], expect: 'error', names: [f], watchDirs: [o] });
+  }
+  for (const classId of [80, 1000, 4000000000]) {
+    const ds = path.join(w.root, 'impossible', `labels-${classId}`);
+    fs.mkdirSync(path.join(ds, 'images'), { recursive: true });
+    fs.mkdirSync(path.join(ds, 'labels'));
+    const img = fs.readdirSync(calib).sort()[0];
+    fs.copyFileSync(path.join(calib, img), path.join(ds, 'images', img));
+    const label = w.file(path.relative(w.root, path.join(ds, 'labels', img.replace(/\.\w+$/, '.txt'))), `0 0.5 0.5 0.2 0.2\n${classId} 0.5 0.5 0.1 0.1\n`);
+    w.add({ category: 'impossible values', name: `label class id ${classId} of 80 (eval)`, argv: ['eval', YOLO, '--data', ds], expect: 'error', names: [`${label}:2`] });
+  }
 }
 
 /** Every case, its files written under `root`; `scale` sizes the random (mutated) part. */
@@ -408,5 +424,6 @@ export function buildHostileCases(root: string, scale: number): HostileCase[] {
   careless(w, calib);
   clobbering(w, calib);
   mutatedModels(w, calib, scale);
+  impossibleValues(w, calib);
   return w.cases;
 }

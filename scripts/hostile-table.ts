@@ -36,10 +36,23 @@ const flag = (name: string, fallback: number): number => {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 };
 
+/**
+ * The entries of the watched folders (full paths; a path that is not a folder, or a system folder
+ * such as /dev that others write to, is not listed).
+ */
+function listWatched(dirs: string[] = []): Set<string> {
+  const entries = new Set<string>();
+  for (const d of new Set(dirs)) {
+    if (!d.startsWith(os.tmpdir()) || !fs.statSync(d, { throwIfNoEntry: false })?.isDirectory()) continue;
+    for (const f of fs.readdirSync(d)) entries.add(path.join(d, f));
+  }
+  return entries;
+}
+
 /** One case in a child process, killed (a hang) after `timeout` seconds. */
 function runCase(c: HostileCase, timeout: number): Promise<Outcome> {
   return new Promise((resolve) => {
-    const before = c.watchDir ? new Set(fs.readdirSync(c.watchDir)) : new Set<string>();
+    const before = listWatched(c.watchDirs);
     const t0 = Date.now();
     const child = spawn(process.execPath, ['--import', TSX, CLI_RSS, ...c.argv, '--quiet'], { cwd: c.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -53,14 +66,15 @@ function runCase(c: HostileCase, timeout: number): Promise<Outcome> {
       clearTimeout(timer);
       const lines = stderr.split('\n').filter(Boolean);
       const stats = lines.at(-1)?.startsWith('cli-rss ') ? lines.pop()!.split(' ') : undefined;
-      const after = c.watchDir && fs.existsSync(c.watchDir) ? fs.readdirSync(c.watchDir) : [];
-      const allowed = new Set([...before, ...(code === 0 ? c.outputs ?? [] : [])]);
+      const after = listWatched(c.watchDirs);
+      const outputs = code === 0 ? c.outputs ?? [] : [];
+      const allowed = (f: string) => before.has(f) || outputs.includes(path.basename(f));
       resolve({
         c, code, signal, hang,
         seconds: stats ? Number(stats[1]) : (Date.now() - t0) / 1000,
         rssKiB: stats ? Number(stats[2]) : 0,
         lines,
-        leftovers: after.filter((f) => !allowed.has(f)),
+        leftovers: [...after].filter((f) => !allowed(f)),
       });
     });
   });

@@ -406,7 +406,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
 
   const { quantizeInt8, formatQuantizeReport } = await import('../yolo/quantize.js');
   const { writeFileAtomic } = await import('../util/fs.js');
-  const result = await withImageFeedHint(model, () => quantizeInt8(model, {
+  const result = await withImageFeedHint(model, () => namingRecipeFile(values.recipe, () => quantizeInt8(model, {
     maxPixels: parseIntOption('max-pixels', values['max-pixels'], 1),
     representativeDataset: calib,
     numCalibrationSamples: num ?? Math.min(100, imageCount),
@@ -428,7 +428,7 @@ async function cmdQuantize(ctx: Context, values: Values, positionals: string[]):
     ...(accuracy ? { accuracy } : {}),
     ...(classNames ? { classNames } : {}),
     onProgress: (step, done, total, rate) => ctx.progress.update(step, done, total, rate),
-  }));
+  })));
   ctx.progress.finishLine();
   if (typeof values.names === 'string' && !result.head?.classNames) ctx.note(`warning: the class names were not stored: the model has no detection head that the file describes`);
   await writeFileAtomic(output, result.tflite);
@@ -508,6 +508,19 @@ function accuracyOption(ctx: Context, values: Values) {
   const holdout = typeof values.holdout === 'string' ? values.holdout : undefined;
   if (holdout !== undefined) resolveDatasetOption(ctx, 'holdout', holdout, 'evaluation');
   return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true };
+}
+
+/**
+ * Runs `work`; an error about the recipe's overrides that only the model can reveal (a match naming no
+ * node) is thrown again naming the recipe file too, so the user knows which file to edit.
+ */
+async function namingRecipeFile<T>(file: string | boolean | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (typeof file !== 'string' || !(e instanceof Error) || !e.message.includes('recipe.overrides[')) throw e;
+    throw new Error(e.message.replace('recipe.overrides[', `recipe ${file}: overrides[`));
+  }
 }
 
 async function readRecipe(file: string | boolean | undefined): Promise<unknown> {

@@ -150,7 +150,7 @@ async function evaluateFloatIr(
       times.push(performance.now() - t0);
       const { rows, numClasses } = decodeModelOutputs(graph.outputs.map((n) => out[n]), infos, [inputDesc.shape[1], inputDesc.shape[2]], head);
       const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, EVAL_NMS), input.transform);
-      const labels = labelsToPixels(readYoloLabels(item.labels), img.width, img.height);
+      const labels = labelsToPixels(readYoloLabels(item.labels, numClasses), img.width, img.height);
       stats.push(matchImage(dets, labels));
       countImage(acc, detectionsToOriginal(nonMaxSuppression(rows, numClasses, DEMO_OPERATING_NMS), input.transform), labels);
       onProgress(i + 1, items.length);

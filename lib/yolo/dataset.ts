@@ -327,8 +327,12 @@ export function loadDataset(source: string, options: { labelsDir?: string; purpo
   return { items: ds.images.map((image) => ({ image, labels: ds.labelsFor(image) })), names: ds.names, info: datasetInfo(ds) };
 }
 
-/** Reads a YOLO label file (missing file = no objects). Errors name the file and line. */
-export function readYoloLabels(file: string): YoloLabel[] {
+/**
+ * Reads a YOLO label file (missing file = no objects). Errors name the file and line. `numClasses`,
+ * the class count of the model the labels are scored against, bounds the class ids (a label of a
+ * class the model cannot predict would only pull the mAP down without a word).
+ */
+export function readYoloLabels(file: string, numClasses?: number): YoloLabel[] {
   if (!fs.existsSync(file)) return [];
   const out: YoloLabel[] = [];
   readRegularTextFile(file, 'label file').split(/\r?\n/).forEach((line, i) => {
@@ -341,18 +345,19 @@ export function readYoloLabels(file: string): YoloLabel[] {
     if (v.length > 5) {
       throw new Error(`${file}:${i + 1}: segment (polygon) labels are not supported; expected 'class cx cy w h'`);
     }
-    const bad = labelValueProblem(v);
-    if (bad) throw new Error(`${file}:${i + 1}: ${bad}, got '${t}'`);
+    const bad = labelValueProblem(v, numClasses);
+    if (bad) throw new Error(`${file}:${i + 1}: ${bad}, got '${t.slice(0, 80)}'`);
     out.push({ classId: v[0], cx: v[1], cy: v[2], w: v[3], h: v[4] });
   });
   return out;
 }
 
-/** Largest class id a label may name: a detector with more classes does not exist (COCO has 80, Objects365 365, LVIS 1203). */
+/** Largest class id a label may name when the model's class count is not known (COCO has 80, Objects365 365, LVIS 1203). */
 const MAX_CLASS_ID = 65535;
 
-/** Why a 'class cx cy w h' row is impossible (normalised coordinates, positive sizes), or undefined. */
-function labelValueProblem([classId, cx, cy, w, h]: number[]): string | undefined {
+/** Why a 'class cx cy w h' row is impossible (a class beyond the count, normalised coordinates, positive sizes), or undefined. */
+function labelValueProblem([classId, cx, cy, w, h]: number[], numClasses: number | undefined): string | undefined {
+  if (numClasses !== undefined && classId >= numClasses) return `class id ${classId}, but the model has ${numClasses} classes (ids 0 to ${numClasses - 1})`;
   if (classId > MAX_CLASS_ID) return `class id ${classId} is beyond any class count (at most ${MAX_CLASS_ID})`;
   if (!(w > 0 && h > 0)) return `box size ${w} x ${h}; width and height must be > 0`;
   if ([cx, cy, w, h].some((x) => x < 0 || x > 1)) return 'cx cy w h are normalised to the image and must lie in [0, 1]';

@@ -199,7 +199,7 @@ export async function evaluate(model: ModelSource, options: EvaluateOptions): Pr
       const { rows, numClasses, evalNms } = yolo.decode(outputs);
       const nms = { ...(evalNms ?? EVAL_NMS), ...options.nms };
       const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, nms), input.transform);
-      const labels = labelsToPixels(readYoloLabels(item.labels), img.width, img.height);
+      const labels = labelsToPixels(readYoloLabels(item.labels, numClasses), img.width, img.height);
       labelCount += labels.length;
       stats.push(matchImage(dets, labels));
       options.onProgress?.(i + 1, items.length, item.image);

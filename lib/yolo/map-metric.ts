@@ -20,6 +20,8 @@ interface LabelledImage {
   pixels: Uint8Array;
   transform: LetterboxTransform;
   labels: LabelBox[];
+  /** The label file (re-read for its line when a class id is beyond the scored model's class count). */
+  labelFile: string;
 }
 
 /** The images of a spec's slice, each with its label file; throws when none has labels (no mAP without them). */
@@ -32,6 +34,11 @@ function labelledSlice(spec: ValidationSetSpec): { image: string; labels: string
     throw new Error(`${spec.images}: none of the ${list.length} images has a YOLO label file (looked for ${list[0].labels}); the mAP needs labels`);
   }
   return list;
+}
+
+/** Throws, naming the label file and line, when an image's labels name a class beyond the model's count. */
+function checkLabelClasses(item: LabelledImage, numClasses: number): void {
+  if (item.labels.some((l) => l.classId >= numClasses)) readYoloLabels(item.labelFile, numClasses);
 }
 
 /** A labelled YOLO set read once (decoded, letterboxed to the model input), scoring models by mAP. */
@@ -51,7 +58,7 @@ export class LabelledSet implements ScoredSet<MapScore> {
     for (const it of labelledSlice(spec)) {
       const img = await decodeImage(it.image);
       const { image, transform } = letterbox(img, { size, mode: 'fixed' });
-      items.push({ pixels: image.data, transform, labels: labelsToPixels(readYoloLabels(it.labels), img.width, img.height) });
+      items.push({ pixels: image.data, transform, labels: labelsToPixels(readYoloLabels(it.labels), img.width, img.height), labelFile: it.labels });
     }
     return new LabelledSet(spec, items, size);
   }
@@ -69,6 +76,7 @@ export class LabelledSet implements ScoredSet<MapScore> {
         const raw = await runner.run([pixelsToInput(it.pixels, runner.inputs[0]) as RuntimeArray]);
         const outputs = raw.map((r, i) => dequantizeOutput(r, runner.outputs[i]));
         const { rows, numClasses, evalNms } = yolo.decode(outputs);
+        checkLabelClasses(it, numClasses);
         const dets = detectionsToOriginal(nonMaxSuppression(rows, numClasses, evalNms ?? EVAL_NMS), it.transform);
         stats.push(matchImage(dets, it.labels));
       }

@@ -11,20 +11,10 @@ import { tempDir, writeTinyGraphModel } from '../support/tiny-model.js';
 import { handBuilt } from '../tflite/mutate.js';
 import { writeTflite } from '../../lib/tflite/writer.js';
 import { baseModel } from '../tflite/models.js';
+import { pngBomb } from '../support/image-bombs.js';
 
 const MAX_RSS_KIB = 1024 * 1024;
 const MAX_SECONDS = 5;
-
-/** A PNG header that claims width x height pixels and carries no image data. */
-function pngBomb(width: number, height: number): Uint8Array {
-  const b = new Uint8Array(33);
-  b.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
-  const v = new DataView(b.buffer);
-  v.setUint32(16, width);
-  v.setUint32(20, height);
-  b.set([8, 2, 0, 0, 0], 24);
-  return b;
-}
 
 describe('robustness: time and memory bounds per category (CLI in a child process)', function () {
   this.timeout(300_000);
@@ -100,13 +90,25 @@ describe('robustness: time and memory bounds per category (CLI in a child proces
     await expectBoundedError(['detect', file('scale0.tflite', writeTflite(m)), file('i.png', pngBomb(8, 8))], 'scale0.tflite');
   });
 
-  it('output clobbering: -o the source model, -o a FIFO', async () => {
+  it('output clobbering: -o the source model, a FIFO, a directory, a symlink to /dev/zero; nothing left in the output\'s folder', async () => {
     const tiny = writeTinyGraphModel(fs.mkdtempSync(path.join(dir, 'tiny-')));
     const images = fs.mkdtempSync(path.join(dir, 'imgs-'));
     fs.writeFileSync(path.join(images, 'i.png'), pngBomb(8, 8));
+    const sourceFiles = fs.readdirSync(tiny.dir).sort();
     await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', tiny.jsonPath], tiny.jsonPath);
-    const fifo = path.join(dir, 'out-fifo');
+    expect(fs.readdirSync(tiny.dir).sort(), 'the source folder').to.deep.equal(sourceFiles);
+    const outDir = fs.mkdtempSync(path.join(dir, 'out-'));
+    const fifo = path.join(outDir, 'fifo.tflite');
     execFileSync('mkfifo', [fifo]);
-    await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', fifo], fifo);
+    const folder = path.join(outDir, 'folder.tflite');
+    fs.mkdirSync(folder);
+    const zero = path.join(outDir, 'zero.tflite');
+    fs.symlinkSync('/dev/zero', zero);
+    for (const out of [fifo, folder, zero]) {
+      await expectBoundedError(['quantize', tiny.dir, '--calib', images, '-o', out], out);
+      // No temporary or partial file beside the output, nor inside the folder it named.
+      expect(fs.readdirSync(outDir).sort(), out).to.deep.equal(['fifo.tflite', 'folder.tflite', 'zero.tflite']);
+      expect(fs.readdirSync(folder), out).to.deep.equal([]);
+    }
   });
 });

@@ -9,7 +9,7 @@ import { errorLine, MAX_ERROR_CHARS } from '../../lib/cli/error-line.js';
 import { runCli } from '../support/cli.js';
 import { tempDir, writeTinyGraphModel } from '../support/tiny-model.js';
 import { handBuilt } from '../tflite/mutate.js';
-import { YOLOV5N_INT8 } from '../support/fixtures.js';
+import { COCO128_IMAGES, YOLOV5N_INT8 } from '../support/fixtures.js';
 
 /** What no printed error may contain. */
 const UNCLEAN = [/\bE[A-Z]{3,}\b:/, /Aborted\(\)/, /-sASSERTIONS/, /^yolo-int8: *$/m, /\bat .*\(.*:\d+:\d+\)/];
@@ -61,7 +61,10 @@ describe('robustness: one clean line per error', function () {
     // Recipes whose content is wrong: the error names the recipe file, not the model.
     const backtracking = file('backtracking.json', JSON.stringify({ overrides: [{ match: '/^(.*)*X$/', precision: 'int16' }] }));
     const int3 = file('int3.json', JSON.stringify({ precision: 'int3' }));
+    // A match that only the model shows to name nothing: found after import, still named by its file.
+    const noMatch = file('no-match.json', JSON.stringify({ overrides: [{ match: '/(a|aa)+b/', precision: 'int16' }] }));
     const cases: [string[], string][] = [
+      ...(fs.existsSync(COCO128_IMAGES) ? [[['quantize', tiny.dir, '--calib', COCO128_IMAGES, '-n', '1', '--quiet', '--recipe', noMatch, '-o', path.join(dir, 'r0.tflite')], noMatch]] as [string[], string][] : []),
       [['quantize', tiny.dir, '--calib', dir, '--recipe', backtracking, '-o', path.join(dir, 'r1.tflite')], backtracking],
       [['quantize', tiny.dir, '--calib', dir, '--recipe', int3, '-o', path.join(dir, 'r2.tflite')], int3],
       [['check', missing], missing],

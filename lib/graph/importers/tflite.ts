@@ -22,6 +22,7 @@ import { QUANTIZED_INTEGER_TYPES, affineParamsOf, dequantizeAffine, representabl
 import { READ_LIMITS, readRegularFile } from '../../util/read-file.js';
 import { densifyBytes, sparsityOf } from './densify.js';
 import { findPostprocessCut, type CutView } from './cut.js';
+import { checkSourceWeightTypes } from './tflite-source-rules.js';
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'relu', 3: 'relu6' };
 const PADDINGS: Record<number, string> = { 0: 'SAME', 1: 'VALID' };
@@ -465,6 +466,8 @@ export function graphFromTflite(model: TfliteModel, opts: ImportOptions = {}, la
     b.addInput(irNames[i], resolveInputShape(opts, src.names[i], declaredShape(src.sg.tensors[i]), src.sg.inputs.length, label));
   }
   addConstants(b, src, found);
+  // After the inputs' and constants' own checks (a tensor without scales is reported as that).
+  checkSourceWeightTypes({ label, tensors: src.sg.tensors, names: src.names, ops: src.ops, opName: src.opName, isConstant: src.isConstant });
   importOperators(b, src, irNames, found);
   const outputs = graphOutputs(b, src, irNames, requested);
   for (const i of src.sg.outputs) if (!requested || requested.includes(src.names[i])) noteIntegerIo(src, i, 'output', found);

@@ -165,17 +165,11 @@ function find(graph: Graph): HeadCandidate | undefined {
   const no = outT.shape[2];
   const walk = walkHead(graph, output, (n) => n.op === 'Conv2D', (n) => HEAD_OPS.has(n.op));
   if (!walk) return undefined;
-  let anchorsPerCell = 0;
-  let total = 0;
-  for (const c of walk.entries) {
-    const s = graph.tensors.get(c)!.shape;
-    if (s.length !== 4 || s[3] % no !== 0) return undefined;
-    const a = s[3] / no;
-    if (anchorsPerCell && a !== anchorsPerCell) return undefined;
-    anchorsPerCell = a;
-    total += s[1] * s[2] * a;
-  }
-  if (total !== outT.shape[1]) return undefined;
+  const anchorsPerCell = levelAnchors(graph, walk.entries, no);
+  if (!anchorsPerCell) return undefined;
+  // The walk found detect convs of this layout: from here on the head is YOLOv5's, and boxes that do
+  // not add up mean a damaged head (a level lost or reshaped away), never a head of another kind.
+  checkLevelsAddUp(graph, output, walk.entries, anchorsPerCell);
   const last = walk.nodes[walk.nodes.length - 1];
   return {
     output,
@@ -184,6 +178,35 @@ function find(graph: Graph): HeadCandidate | undefined {
     anchorNode: last?.name ?? output,
     facts: { numClasses: no - 5, anchorsPerCell },
   };
+}
+
+/** The anchors per cell shared by every detect conv ([1, H, W, A*no] outputs), or 0 when they are not such convs. */
+function levelAnchors(graph: Graph, convOutputs: string[], no: number): number {
+  let anchorsPerCell = 0;
+  for (const c of convOutputs) {
+    const s = graph.tensors.get(c)!.shape;
+    if (s.length !== 4 || s[3] % no !== 0) return 0;
+    const a = s[3] / no;
+    if (anchorsPerCell && a !== anchorsPerCell) return 0;
+    anchorsPerCell = a;
+  }
+  return anchorsPerCell;
+}
+
+/** Throws, naming the source and the output, when the levels' grid cells x anchors are not the output's box count. */
+function checkLevelsAddUp(graph: Graph, output: string, convOutputs: string[], anchorsPerCell: number): void {
+  const boxes = graph.tensors.get(output)!.shape[1];
+  const rows = convOutputs.map((c) => {
+    const [, h, w] = graph.tensors.get(c)!.shape;
+    return { h, w, n: h * w * anchorsPerCell };
+  });
+  const total = rows.reduce((sum, r) => sum + r.n, 0);
+  if (total === boxes) return;
+  const cells = rows.map((r) => `${r.h}x${r.w}`).join(' + ');
+  throw new Error(
+    `${graph.meta.source}: YOLOv5 head output '${output}' has ${boxes} boxes, but its ${rows.length} level(s) ` +
+      `(${cells} cells) x ${anchorsPerCell} anchors add up to ${total}; a head whose shapes do not add up loses detections`,
+  );
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -206,7 +229,8 @@ async function probe(graph: Graph, head: HeadCandidate, runHead: HeadRunner, inp
         break;
       }
     }
-    if (first < 0) return { ok: false, reason: `the head output does not depend on '${c}'` };
+    // The structure says this conv is a level of the output: a level the output ignores is a damaged head.
+    if (first < 0) throw new Error(`${graph.meta.source}: the YOLOv5 head output '${head.output}' does not depend on its detection level '${c}' (every level must reach the output)`);
     rowOffsets.push(first);
   }
   const order = head.convOutputs.map((c, i) => ({ c, off: rowOffsets[i] })).sort((a, b) => a.off - b.off);
