@@ -4,8 +4,8 @@
 //   - the default plan (all int8; its sha is printed to compare with quantizeInt8's own file),
 //   - all int16 (16x8: int8 weights, int16 activations): what is left is mostly the weights' error,
 //   - learned rounding (learned-rounding.ts, default settings), bias correction (default settings),
-//   - the named-layer variants given with --raise=NAME:REGEX:int16|float (e.g. YOLO11's attention),
-//   - with --observed=NAME:REGEX, the matching tensors in int8 with their observed extremes as range,
+//   - the named-layer variants given with --raise=NAME:REGEX:int16|float (plain regex; e.g. YOLO11's attention),
+//   - with --observed=NAME:REGEX (a plain regex, no surrounding slashes), the matching tensors in int8 with their observed extremes as range,
 //   - with --layers, the per-tensor SQNR of the default plan against the float graph (the worst 25).
 // Each file is scored (mAP50 / mAP50-95) on coco128 images 65-128 in LiteRT, the images read once.
 //   npx tsx bench/yolo-fidelity.ts --models=yolo11n,yolov8n,yolov5n [--variants=...] [--raise=...] [--layers]
