@@ -238,6 +238,72 @@ export function perChannelSymmetricScales(weights: Float32Array, shape: readonly
   return scales;
 }
 
+/** How far w / step may be from an integer and still count as on the step's grid (float32 products of integers stay far inside). */
+const GRID_TOLERANCE = 1e-3;
+/** Steps tried below the smallest non-zero |w|: the smallest integer on the grid may be 2, 3 or 4. */
+const GRID_DIVISORS = [1, 2, 3, 4];
+
+/**
+ * The step of the integer grid the channel's values lie on (every value an integer multiple of it,
+ * at most 127 steps from zero), or undefined when they lie on none: weights dequantized from an int8
+ * source (a per-tensor int8 file imported as float) lie on the source's grid.
+ */
+export function channelGridStep(values: ArrayLike<number>): number | undefined {
+  let smallest = Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    if (a > 0 && a < smallest) smallest = a;
+  }
+  if (!Number.isFinite(smallest)) return undefined;
+  return GRID_DIVISORS.map((d) => smallest / d).find((step) => {
+    for (let i = 0; i < values.length; i++) {
+      const k = values[i] / step;
+      if (Math.abs(k) > WEIGHT_QMAX + GRID_TOLERANCE || Math.abs(k - Math.round(k)) > GRID_TOLERANCE) return false;
+    }
+    return true;
+  });
+}
+
+/**
+ * Per-channel weight scales that keep weights lying on an int8 grid exact: where the symmetric scale
+ * (max|w| / 127) would round a channel's values but they lie on a grid of step g with at most m steps
+ * from zero (channelGridStep), the channel takes g / floor(127 / m), so every value is an integer
+ * number of steps and the weights are written without error (the largest exact scale that uses at
+ * least half the int8 range). Why: re-quantizing a per-tensor int8 source per channel would otherwise
+ * round its values a second time onto a finer grid that does not contain them. Channels that the
+ * symmetric scale already writes exactly keep it (the same bytes as before for per-channel sources).
+ */
+export function gridExactScales(weights: Float32Array, shape: readonly number[], axis: number, symmetric: Float32Array): Float32Array {
+  const { outer, channels, inner } = checkShapeAxis('gridExactScales', weights.length, shape, axis);
+  const out = Float32Array.from(symmetric);
+  for (let c = 0; c < channels; c++) {
+    const values = new Float32Array(outer * inner);
+    for (let o = 0; o < outer; o++) values.set(weights.subarray((o * channels + c) * inner, (o * channels + c + 1) * inner), o * inner);
+    if (writesExactly(values, symmetric[c])) continue;
+    const step = channelGridStep(values);
+    if (step === undefined) continue;
+    let steps = 0;
+    for (const v of values) steps = Math.max(steps, Math.round(Math.abs(v) / step));
+    const scale = Math.fround(step / Math.floor(WEIGHT_QMAX / steps));
+    if (writesExactly(values, scale)) out[c] = scale;
+  }
+  return out;
+}
+
+/** The per-channel weight scales a plan writes: symmetric, kept exact for weights already on an int8 grid. */
+export function perChannelWeightScales(weights: Float32Array, shape: readonly number[], axis: number): Float32Array {
+  return gridExactScales(weights, shape, axis, perChannelSymmetricScales(weights, shape, axis));
+}
+
+/** Whether int8 quantization with `scale` gives back every value (within float32 precision). */
+function writesExactly(values: Float32Array, scale: number): boolean {
+  for (const v of values) {
+    const q = quantizeValue(v, scale, 0, WEIGHT_QMIN, WEIGHT_QMAX);
+    if (Math.abs(q * scale - v) > GRID_TOLERANCE * scale) return false;
+  }
+  return true;
+}
+
 /**
  * int8 weights, q = clamp(round(w / scale[c]), -127, 127) with round half away from zero.
  * Pass a one-element `scales` (and any axis) for per-tensor quantization.

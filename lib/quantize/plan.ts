@@ -11,7 +11,7 @@ import {
   nudgedRange,
   chooseParamsFor,
   fixedOutputParams,
-  perChannelSymmetricScales,
+  perChannelWeightScales,
   perTensorSymmetricScale,
   quantizeArray,
   quantizeBias,
@@ -556,7 +556,7 @@ function planWeights(
   if (perChannel) {
     // A channel whose weights are tiny but whose bias is not would saturate its int32 bias: its
     // weight scale is raised until the bias fits (what the TFLite converter does).
-    const s = minWeightScalesForBias(floatBias, inScale, perChannelSymmetricScales(layout.data, layout.shape, layout.axis));
+    const s = minWeightScalesForBias(floatBias, inScale, perChannelWeightScales(layout.data, layout.shape, layout.axis));
     data = quantizeWeightsPerChannel(layout.data, layout.shape, layout.axis, s);
     scales = Array.from(s);
   } else {

@@ -12,7 +12,7 @@
 // widening in the tensor's origin and in its notes; check() still refuses whatever slips through.
 import type { Graph, IrNode } from '../ir/graph.js';
 import type { OpQuant } from '../ops/types.js';
-import { minWeightScalesForBias, perChannelSymmetricScales, perTensorSymmetricScale, INT8_MAX, INT8_MIN, type QuantParams } from '../int8/arithmetic.js';
+import { minWeightScalesForBias, perChannelWeightScales, perTensorSymmetricScale, INT8_MAX, INT8_MIN, type QuantParams } from '../int8/arithmetic.js';
 import type { ActivationRange } from './params.js';
 
 /** Where the floor puts the estimated requantization scale (XNNPACK refuses 256 and above). */
@@ -53,7 +53,7 @@ function largestWeightScale(graph: Graph, node: IrNode, q: OpQuant, inScale: num
   const layout = q.weighted!.weights(node, tensorOf);
   const channels = layout.shape[layout.axis];
   const bias = q.weighted!.bias(node, tensorOf) ?? new Float32Array(channels);
-  const base = perChannel ? perChannelSymmetricScales(layout.data, layout.shape, layout.axis) : new Float32Array(channels).fill(perTensorSymmetricScale(layout.data));
+  const base = perChannel ? perChannelWeightScales(layout.data, layout.shape, layout.axis) : new Float32Array(channels).fill(perTensorSymmetricScale(layout.data));
   return Math.max(...minWeightScalesForBias(bias, inScale, base));
 }
 

@@ -15,7 +15,10 @@ import {
   chooseActivationParams,
   minWeightScalesForBias,
   nudgedRange,
+  channelGridStep,
+  gridExactScales,
   perChannelSymmetricScales,
+  perChannelWeightScales,
   perTensorSymmetricScale,
   quantizeBias,
   quantizeValue,
@@ -156,6 +159,36 @@ describe('quantize/math', () => {
       // (values exactly representable in float32 so the halves are real halves)
       const q = quantizeWeightsPerChannel(new Float32Array([100, -100, 0.75, -1.25]), [4], 0, [0.5]);
       expect(Array.from(q)).to.deep.equal([127, -127, 2, -3]); // 1.5 -> 2 ; -2.5 -> -3
+    });
+    it('weights on an int8 grid (a dequantized per-tensor source) keep an exact scale: g / floor(127 / m)', () => {
+      // A per-tensor int8 source with step 0.5 (exact in float32): column 0 holds -3..5 steps (m = 5), column 1 holds
+      // 2 and -4 steps (smallest |w| is 2 steps: step found as 1 / 2), column 2 is off any grid (0.71 / 0.3 x d is no integer for d = 1..4; 0.3 and 0.7 would be: 3 and 7 steps of 0.1).
+      const w = new Float32Array([2.5, 1, 0.3, -1.5, -2, 0.71]); // shape [2, 3], axis 1
+      expect(channelGridStep([2.5, -1.5])).to.equal(0.5);
+      expect(channelGridStep([1, -2])).to.equal(1); // smallest |w| = 1, and -2 = -2 x 1
+      expect(channelGridStep([1.5, 2.5])).to.equal(0.5); // 1.5 is not a multiple of 2.5 / 1; of 1.5 / 3 = 0.5 it is
+      expect(channelGridStep([0.3, 0.71])).to.equal(undefined);
+      expect(channelGridStep([0.3, 0.7])).to.be.closeTo(0.1, 1e-9);
+      expect(channelGridStep([0, 0])).to.equal(undefined);
+      expect(channelGridStep([1, 200])).to.equal(undefined); // 200 steps: not an int8 grid
+      const symmetric = perChannelSymmetricScales(w, [2, 3], 1); // 2.5/127, 2/127, 0.71/127
+      const s = gridExactScales(w, [2, 3], 1, symmetric);
+      // column 0: step 0.5, m = 5 steps -> 0.5 / floor(127 / 5) = 0.5 / 25; column 1: step 1, m = 2 -> 1 / 63;
+      // column 2 keeps the symmetric scale.
+      expect(Array.from(s)).to.deep.equal([f32(0.5 / 25), f32(1 / 63), symmetric[2]]);
+      const q = quantizeWeightsPerChannel(w, [2, 3], 1, s);
+      expect(Array.from(q)).to.deep.equal([125, 63, 54, -75, -126, 127]); // 5 x 25, 1 x 63, 0.3 / (0.71/127) = 53.7; -3 x 25, -2 x 63
+      // Exact where a grid was found: q x scale gives the weights back.
+      for (const i of [0, 1, 3, 4]) expect(q[i] * s[i % 3]).to.be.closeTo(w[i], 1e-6 * Math.abs(w[i]));
+      // The symmetric scale rounds column 0 (2.5 -> 127, -1.5 -> -76.2 -> -76: -1.496..., not -1.5).
+      const qs = quantizeWeightsPerChannel(w, [2, 3], 1, symmetric);
+      expect(Math.abs(qs[3] * symmetric[0] - w[3])).to.be.greaterThan(1e-3);
+    });
+    it('channels the symmetric scale already writes exactly keep it (per-channel int8 sources, float models)', () => {
+      // Column 0: 127 and -64 steps of 1/64 (m = 127): max/127 = 1/64 is the grid itself. Column 1: float values off any grid.
+      const w = new Float32Array([127 / 64, 0.123, -1, -0.456]);
+      const sym = perChannelSymmetricScales(w, [2, 2], 1);
+      expect(Array.from(perChannelWeightScales(w, [2, 2], 1))).to.deep.equal(Array.from(sym));
     });
     it('rejects shape/scale mismatches and non-finite weights', () => {
       expect(() => perChannelSymmetricScales(new Float32Array(5), [2, 3], 1)).to.throw(/has 6 elements but the data has 5/);
