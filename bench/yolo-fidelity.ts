@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const stages = await import('../lib/quantize/stages.js');
   const { YOLO_PLUGIN } = await import('../lib/yolo/plugin.js');
   const { resolveRecipe } = await import('../lib/quantize/recipe.js');
-  const { listImageFiles, correctionInputs } = await import('../lib/quantize/dataset.js');
+  const { listImageFiles, correctionInputs, modelInputShapes } = await import('../lib/quantize/dataset.js');
   const { learnRounding, LEARNED_ROUNDING_DEFAULTS } = await import('../lib/quantize/learned-rounding.js');
   const { correctBiases } = await import('../lib/quantize/bias-correction.js');
   const { BIAS_CORRECTION_DEFAULTS } = await import('../lib/quantize/recipe.js');
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       const description = s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops)`;
       return stages.writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description, where: what });
     };
-    const inputs = correctionInputs(calib, cal.graph.tensors.get(cal.graph.inputs[0])!.shape, undefined, stages.imageSourceOf(YOLO_PLUGIN), inputRange)!;
+    const inputs = correctionInputs(calib, modelInputShapes(cal.graph), undefined, stages.imageSourceOf(YOLO_PLUGIN), inputRange)!;
     const byPrecision = (f: (n: IrNode) => Precision) => stages.planFor(cal, recipe, { outputType: 'int8', inputRange, precisionOf: (n) => stages.supportedPrecision(n, f(n)) });
     const files: [string, () => Promise<Uint8Array>][] = [];
     for (const v of variants) {
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     if (process.argv.includes('--layers')) {
       const debugPlan = stages.planFor(cal, recipe, { inputType: 'int8', extraOutputs: cal.activations, inputRange });
       const debugModel = stages.writePlan(cal.graph, debugPlan, { description: 'layers', where: 'layers', check: false });
-      const few = correctionInputs(calib.slice(0, 4), cal.graph.tensors.get(cal.graph.inputs[0])!.shape, undefined, stages.imageSourceOf(YOLO_PLUGIN), inputRange)!;
+      const few = correctionInputs(calib.slice(0, 4), modelInputShapes(cal.graph), undefined, stages.imageSourceOf(YOLO_PLUGIN), inputRange)!;
       const errors = await analyzeLayerErrors(debugModel, executor!, few(), cal.activations);
       const producer = new Map(cal.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n.op] as const)));
       const order = new Map(cal.activations.map((t, k) => [t, k]));
