@@ -88,7 +88,8 @@ const HELP: Record<Command, string> = {
                           int16, then float, until it holds. Nothing is written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
-  --holdout <dataset>     a second set the chosen model is also measured on (not used for the choice)
+  --holdout <dataset>     a second set the chosen model is also measured on; a variant with raised
+                          layers is accepted only if it also beats all-int8 there
   --write-best            write the best model found even when the target cannot be met
   --names <file|coco>     class names stored in the file (detect, eval and compare print them): a
                           dataset yaml, a text file with one name per line, or coco (COCO-80).

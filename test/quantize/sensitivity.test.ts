@@ -6,13 +6,16 @@
 import { expect } from 'chai';
 import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
-import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-graph.js';
+import { CALIB, IMAGES, N, SHAPE, gridInput, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
 import { tfliteVsFloat } from '../support/compare.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
 import type { QuantRecipe } from '../../lib/quantize/recipe.js';
+import { quantizeInt8 as quantizeCore } from '../../lib/quantize/index.js';
+import type { Metric } from '../../lib/quantize/plugin.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 
 /** Output signal and noise of a .tflite model (LiteRT, [0,1] inputs mapped to int8 with saturation) against the TF.js float graph. */
 const fileError = tfliteVsFloat;
@@ -136,7 +139,10 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     const int8 = await independentError(graph, {}, 'int8', holdout);
     expect(h.int8).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
     expect(h.reached).to.equal(h.chosen >= 30);
-    expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, not used for the choice\)/);
+    // The raised variant met the target on validation, so it also had to beat all-int8 on the holdout.
+    expect(h.confirmedRaises).to.equal(1);
+    expect(a.trials.find((t) => t.int16 > 0)!.holdout).to.be.closeTo(h.chosen, 1e-9).and.greaterThan(h.int8);
+    expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, 1 raised variant\(s\) had to beat all-int8 here to be accepted, so this is not an unbiased measure\)/);
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
@@ -168,5 +174,59 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     await quantizeInt8(graph, { ...opts, accuracy: { validation: VAL } as never }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/exactly one of maxDrop/));
     await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: VAL } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/labelled dataset/));
     await quantizeInt8(graph, { ...opts, accuracy: { maxDrop: 0.5, validation: '/nonexistent/val' } }).then(() => expect.fail('no error'), (e) => expect((e as Error).message).to.match(/accuracy\.validation: .*nonexistent/));
+  });
+});
+
+// A metric whose values on 'validation' and 'holdout' depend only on how many ops of the file are
+// int16 / float (inspectTflite of the real file), built to disagree: any raise scores within the
+// target on 'validation', but raising the worst layer alone (hot + its reader out: 2 int16 ops)
+// scores below all-int8 on 'holdout' - what a raise that was luck on 64 images looks like.
+function disagreeingMetric(holdoutOfRaised: (int16Ops: number) => number, holdoutOfFloat = 1): Metric {
+  const value = (set: string, tflite: Uint8Array) => {
+    const p = inspectTflite(tflite).precision;
+    if (p.float > 0) return set === 'holdout' ? holdoutOfFloat : 1;
+    if (p.int16 === 0) return 0.9;
+    return set === 'holdout' ? holdoutOfRaised(p.int16) : 0.999;
+  };
+  return {
+    name: 'score', shortName: 'score', primary: 'score',
+    check: () => {},
+    load: async (spec) => ({
+      count: 8,
+      score: async (tflite) => ({ score: value(spec.images, tflite) }),
+      floatInputs: (n = 8) => Array.from({ length: Math.min(n, 8) }, (_, i) => gridInput(300 + i)),
+    }),
+  };
+}
+
+describe('accuracy-aware selection with a holdout: a raise must also beat all-int8 on the holdout', function () {
+  this.timeout(60_000);
+  const graph = sensitiveGraph();
+  const base = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const };
+  const plugin = { metric: disagreeingMetric((k) => (k <= 2 ? 0.85 : 0.95)) };
+
+  it('without a holdout the first raise that meets the target on validation is chosen', async () => {
+    const { report } = await quantizeCore(graph, { ...base, accuracy: { maxDrop: 1, validation: 'validation', latencyImages: 1 } }, plugin);
+    const a = report.accuracy!;
+    expect(a.raisedLayers.map((l) => l.node)).to.deep.equal(['hot']);
+    expect(a.trials.map((t) => [t.int16, t.value, t.ok])).to.deep.equal([[0, 0.9, false], [1, 0.999, true]]);
+  });
+
+  it('with one, a raise that scores below all-int8 there is rejected and the search goes on', async () => {
+    const { tflite, report } = await quantizeCore(graph, { ...base, accuracy: { maxDrop: 1, validation: 'validation', holdout: 'holdout', latencyImages: 1 } }, plugin);
+    const a = report.accuracy!;
+    expect(a.trials.map((t) => [t.int16, t.value, t.ok, t.holdout])).to.deep.equal([[0, 0.9, false, undefined], [1, 0.999, false, 0.85], [2, 0.999, true, 0.95]]);
+    expect(a.raisedLayers.map((l) => l.node)).to.have.length(2).and.include('hot');
+    expect(inspectTflite(tflite).precision.int16).to.be.greaterThan(2);
+    expect(a.measuredOn).to.deep.include({ set: 'holdout', float: 1, int8: 0.9, chosen: 0.95, confirmedRaises: 2 });
+  });
+
+  it('when nothing, not even every op in float, beats all-int8 on the holdout, it says so and writes nothing', async () => {
+    const never = { metric: disagreeingMetric(() => 0.85, 0.8) };
+    const err = await quantizeCore(graph, { ...base, accuracy: { maxDrop: 1, validation: 'validation', holdout: 'holdout', latencyImages: 1 } }, never).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.match(/no variant that meets the target on the validation set \(every op in float included\) scores above all-int8 on the holdout set.*nothing written/);
   });
 });
