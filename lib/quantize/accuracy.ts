@@ -161,6 +161,7 @@ async function loadValidation(
   inputShape: number[],
   metric: Metric | undefined,
   resolve: ImageSourceResolver,
+  inputRange: [number, number] | undefined,
 ): Promise<{ set?: ScoredSet; inputs: Float32Array[] }> {
   if (target.maxDrop !== undefined) {
     const set = await metric!.load(validationSpec(target), [inputShape[1], inputShape[2]]);
@@ -168,7 +169,9 @@ async function loadValidation(
   }
   const v = isSpec(target.validation) ? target.validation.images : (target.validation as RepresentativeDataset);
   const inputs: Float32Array[] = [];
-  for await (const x of datasetInputs(v, inputShape, { used: 0, skipped: [] }, resolve)) inputs.push(x);
+  // Image files map onto the model's input range as the calibration images do (a [-1, 1] model fed
+  // [0, 1] pixels would be selected on inputs it never sees).
+  for await (const x of datasetInputs(v, inputShape, { used: 0, skipped: [] }, resolve, inputRange)) inputs.push(x);
   if (inputs.length === 0) throw new Error('quantizeInt8: accuracy.validation gave no inputs');
   return { inputs };
 }
@@ -317,7 +320,7 @@ export async function selectForAccuracy(
   checkAccuracyTarget(target, metric);
   const progress = options.onProgress ?? (() => {});
   const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
-  const { set, inputs } = await loadValidation(target, inputShape, metric, options.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation(target, inputShape, metric, options.resolveImages ?? plainImageSource, options.inputRange);
   const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, options);
   const primary = metric?.primary ?? '';
   const valueOf = set
@@ -349,7 +352,7 @@ async function measureHoldout(
   ctx: VariantSessionOptions & { metric?: Metric; resolveImages?: ImageSourceResolver; session: VariantSession; int8: Uint8Array; chosen: Uint8Array },
 ): Promise<HoldoutMeasurement> {
   const inputShape = cal.graph.tensors.get(cal.graph.inputs[0])!.shape;
-  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, inputShape, ctx.metric, ctx.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, inputShape, ctx.metric, ctx.resolveImages ?? plainImageSource, ctx.inputRange);
   let valueOf: (tflite: Uint8Array, label: string) => Promise<number>;
   if (set) {
     const primary = ctx.metric!.primary;

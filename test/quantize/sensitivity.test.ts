@@ -9,6 +9,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
 import { tfliteVsFloat } from '../support/compare.js';
+import { cocoImages, imageInputs } from '../support/zoo.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
@@ -137,6 +138,21 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(h.int8).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
     expect(h.reached).to.equal(h.chosen >= 30);
     expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, not used for the choice\)/);
+  });
+
+  it('minSqnrDb on image files selects on the images mapped onto inputRange, as calibration reads them', async () => {
+    // [-1, 1] model: the validation files must reach the search as [-1, 1] inputs. The holdout is the
+    // same images mapped here explicitly, so both sets measure the same all-int8 model on the same inputs.
+    const files = cocoImages(1, 3);
+    const mapped = await imageInputs(files, SHAPE, [-1, 1]);
+    const { report } = await quantizeInt8(graph, {
+      representativeDataset: cocoImages(4, 11), numCalibrationSamples: 8, backend: 'wasm', inputRange: [-1, 1],
+      accuracy: { minSqnrDb: 30, validation: files, holdout: mapped, latencyImages: 1, writeBest: true },
+    });
+    const a = report.accuracy!;
+    expect(a.measuredOn!.images).to.equal(3);
+    expect(a.int8).to.be.closeTo(a.measuredOn!.int8, 1e-6);
+    expect(a.chosen).to.be.closeTo(a.measuredOn!.chosen, 1e-6);
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
