@@ -24,7 +24,7 @@ import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions
 export interface AccuracyTarget {
   /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
   maxDrop?: number;
-  /** Smallest allowed output SQNR (dB) against the float model on the `validation` inputs (instead of maxDrop). */
+  /** Smallest allowed SQNR (dB) of every output against the float model on the `validation` inputs (instead of maxDrop). */
   minSqnrDb?: number;
   /**
    * maxDrop: a labelled dataset (a path the metric reads, or { images, labels?, offset?, limit? }).
@@ -325,7 +325,7 @@ export async function selectForAccuracy(
   const primary = metric?.primary ?? '';
   const valueOf = set
     ? async (tflite: Uint8Array, label: string) => (await set.score(tflite, label))[primary]
-    : async (tflite: Uint8Array) => (await session.outputError(tflite)).sqnrDb;
+    : async (tflite: Uint8Array) => (await session.outputError(tflite)).worstSqnrDb;
   const floatValue = set ? await valueOf(session.floatTflite, 'float reference') : Infinity;
   const ok = set ? (value: number) => 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : (value: number) => value >= target.minSqnrDb!;
   const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1));
@@ -359,7 +359,7 @@ async function measureHoldout(
     valueOf = async (tflite, label) => (await set.score(tflite, label))[primary];
   } else {
     const session = await VariantSession.create(cal, recipe, inputs, ctx);
-    valueOf = async (tflite) => (await session.outputError(tflite)).sqnrDb;
+    valueOf = async (tflite) => (await session.outputError(tflite)).worstSqnrDb;
   }
   const float = set ? await valueOf(ctx.session.floatTflite, 'float reference (holdout)') : Infinity;
   const int8 = await valueOf(ctx.int8, 'all-int8 (holdout)');

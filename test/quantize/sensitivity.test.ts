@@ -8,7 +8,9 @@ import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
-import { tfliteVsFloat } from '../support/compare.js';
+import { runFloatGraph, tfliteVsFloat } from '../support/compare.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
+import { dequantizeOutput, quantizeInput } from '../../lib/pipeline/quantize.js';
 import { cocoImages, imageInputs } from '../support/zoo.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
@@ -25,6 +27,26 @@ async function independentError(graph: Graph, recipe: QuantRecipe, outputType: '
 }
 
 const db = (s: number, n: number) => 10 * Math.log10(s / n);
+
+/** Each output's SQNR (dB) and the pooled one of a .tflite in LiteRT against the TF.js float graph. */
+async function perOutputError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ each: number[]; pooled: number }> {
+  const runner = await TfliteRunner.load(tflite);
+  const sums = graph.outputs.map(() => ({ signal: 0, noise: 0 }));
+  try {
+    for (const x of inputs) {
+      const got = await runner.run([quantizeInput(x, runner.inputs[0] as Parameters<typeof quantizeInput>[1])]);
+      const want = await runFloatGraph(graph, x);
+      graph.outputs.forEach((name, k) => {
+        const g = dequantizeOutput(got[k], runner.outputs[k]);
+        want[name].forEach((w, i) => { sums[k].signal += w * w; sums[k].noise += (g[i] - w) ** 2; });
+      });
+    }
+  } finally {
+    runner.dispose();
+  }
+  const total = sums.reduce((a, s) => ({ signal: a.signal + s.signal, noise: a.noise + s.noise }), { signal: 0, noise: 0 });
+  return { each: sums.map((s) => db(s.signal, s.noise)), pooled: db(total.signal, total.noise) };
+}
 
 describe('sensitivity analysis (small graph with one sensitive layer)', function () {
   this.timeout(60_000);
@@ -153,6 +175,18 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(a.measuredOn!.images).to.equal(3);
     expect(a.int8).to.be.closeTo(a.measuredOn!.int8, 1e-6);
     expect(a.chosen).to.be.closeTo(a.measuredOn!.chosen, 1e-6);
+  });
+
+  it('minSqnrDb holds for every output: the worst output, not the pooled error that the large output dominates', async () => {
+    const two = sensitiveGraph(true);
+    const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const, outputType: 'float32' as const };
+    const { tflite, report } = await quantizeInt8(two, { ...opts, accuracy: { minSqnrDb: 30, validation: VAL, latencyImages: 1, writeBest: true } });
+    const int8 = await perOutputError((await quantizeInt8(two, opts)).tflite, two, VAL);
+    expect(int8.pooled - Math.min(...int8.each)).to.be.greaterThan(3); // the case this guards: the pooled error hides 'out'
+    expect(report.accuracy!.int8).to.be.closeTo(Math.min(...int8.each), 0.05);
+    const chosen = await perOutputError(tflite, two, VAL);
+    expect(report.accuracy!.chosen).to.be.closeTo(Math.min(...chosen.each), 0.05);
+    expect(report.accuracy!.reached).to.equal(Math.min(...chosen.each) >= 30);
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
