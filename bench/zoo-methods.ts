@@ -6,7 +6,9 @@
 // default by the rule: on by default only if it helps every family measured and hurts none.
 //   npm run bench:zoo-methods [-- --methods default,equalize,...] [--only name,...] [--cells file.jsonl] [--reverse] [--render]
 // Images (environment, for a loaded machine): ZOO_METHODS_CALIBRATION (default 16: coco128 1-N
-// calibrate every column), ZOO_METHODS_COMPARISON (default 16: coco128 65-(64+N) measure).
+// calibrate every column), ZOO_METHODS_COMPARISON (default 16: coco128 65-(64+N) measure),
+// ZOO_METHODS_SELECTION (default 8) images from ZOO_METHODS_SELECTION_FIRST (default 1: calibration
+// images; never past 64, so never comparison images) choose --min-sqnr's layers.
 // Each finished cell (model x method) is appended to --cells (default: the OS temp folder) as it is
 // done, and a run measures only the cells not in it yet: a stopped run resumes, and two runs (one
 // with --reverse) can fill one table. The table goes to bench/RESULTS.md unless --only is given.
@@ -34,7 +36,11 @@ const imageCount = (name: string, fallback: number) => {
 const CALIBRATION = cocoImages(1, imageCount('ZOO_METHODS_CALIBRATION', 16));
 const COMPARISON = cocoImages(65, 64 + imageCount('ZOO_METHODS_COMPARISON', 16));
 /** accuracy: { minSqnrDb } selects on these (calibration images), never on the comparison images. */
-const SELECTION = CALIBRATION.slice(0, 8);
+const SELECTION_FIRST = Number(process.env.ZOO_METHODS_SELECTION_FIRST ?? 1);
+if (!Number.isInteger(SELECTION_FIRST) || SELECTION_FIRST < 1 || SELECTION_FIRST > 57) throw new Error(`ZOO_METHODS_SELECTION_FIRST: expected an image number from 1 to 57, got '${process.env.ZOO_METHODS_SELECTION_FIRST}'`);
+const SELECTION_LAST = SELECTION_FIRST - 1 + imageCount('ZOO_METHODS_SELECTION', 8);
+if (SELECTION_LAST > 64) throw new Error(`ZOO_METHODS_SELECTION_FIRST / ZOO_METHODS_SELECTION: the selection images end at ${SELECTION_LAST}, past 64 (65 on are the comparison images)`);
+const SELECTION = cocoImages(SELECTION_FIRST, SELECTION_LAST);
 /** A change of the worst output's SQNR within this is 'unchanged'. */
 const MARGIN_DB = 0.5;
 
@@ -184,7 +190,7 @@ if (!renderOnly) for (const m of reverse ? [...models].reverse() : models) await
 const cells = keptCells().filter((c) => models.some((m) => m.name === c.model));
 for (const c of cells) for (const o of c.outputs ?? []) o.sqnrDb = Number(o.sqnrDb);
 const { log, lines } = resultsLog();
-log(`calibration: coco128 1-${CALIBRATION.length} for every column (ZOO_METHODS_CALIBRATION; learned rounding reads ${Math.min(16, CALIBRATION.length)}; --min-sqnr 30 selects on 1-${SELECTION.length}); comparison: coco128 65-${64 + COMPARISON.length} (ZOO_METHODS_COMPARISON), int8 file against the library's float export, both in LiteRT. Each cell: SQNR dB of the worst output (top-1 agreement for class outputs).`);
+log(`calibration: coco128 1-${CALIBRATION.length} for every column (ZOO_METHODS_CALIBRATION; learned rounding reads ${Math.min(16, CALIBRATION.length)}; --min-sqnr 30 selects on ${SELECTION_FIRST}-${SELECTION_FIRST - 1 + SELECTION.length}); comparison: coco128 65-${64 + COMPARISON.length} (ZOO_METHODS_COMPARISON), int8 file against the library's float export, both in LiteRT. Each cell: SQNR dB of the worst output (top-1 agreement for class outputs).`);
 log('');
 for (const l of methodTable(models, cells)) log(l);
 log('');
