@@ -16,7 +16,7 @@ import { nowSeconds } from '../util/clock.js';
 import { datasetInputs, plainImageSource, type RepresentativeDataset } from './dataset.js';
 import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
-import type { CalibratedGraph } from './stages.js';
+import { supportedPrecision, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
@@ -215,7 +215,7 @@ class Trials {
 
   trial(k16: number, kf: number): Promise<Measured> {
     const raised = new Map<string, Precision>();
-    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, i < kf ? 'float' : 'int16');
+    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, raisedTo(this.order[i], i, kf));
     const precisions = raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised);
     return this.measure(`${k16}/${kf}`, precisions, k16, kf);
   }
@@ -224,6 +224,14 @@ class Trials {
   best(): Measured {
     return [...this.memo.values()].reduce((x, y) => (y.value > x.value ? y : x));
   }
+}
+
+/**
+ * The precision the i-th ranked layer is raised to when the first kf go to float and the rest to
+ * int16: an op without an int16 kernel (HardSwish, PReLU) goes to float instead.
+ */
+function raisedTo(node: IrNode, i: number, kf: number): Precision {
+  return supportedPrecision(node, i < kf ? 'float' : 'int16');
 }
 
 /** Smallest k in 1..n with ok(k), by doubling then bisecting (assumes more raised is not worse). */
@@ -381,7 +389,7 @@ async function accuracyReport(
   const latencyInputs = r.inputs.slice(0, target.latencyImages ?? 8);
   const [latInt8, latChosen] = chosen === int8 ? await medianLatencies([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await medianLatencies([int8.tflite, chosen.tflite], latencyInputs, 2);
   const order = trials.order;
-  const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: (i < kf ? 'float' : 'int16') as Precision }));
+  const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: raisedTo(x, i, kf) }));
   const byName = new Map(cal.graph.nodes.map((x) => [x.name, x]));
   const notInt8 = [...chosen.precisions].filter(([, p]) => p !== 'int8').map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
   return {
