@@ -189,6 +189,20 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(report.accuracy!.reached).to.equal(Math.min(...chosen.each) >= 30);
   });
 
+  it('a ranked op without an int16 kernel (HardSwish) is raised to float, in the ranking and in the search', async () => {
+    const r = rng(5);
+    const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
+    const b = new GraphBuilder('hswish');
+    const conv = (name: string, x: string, ic: number, oc: number) => b.emit(name, 'Conv2D', [x, b.addConstant(`${name}/w`, [1, 1, ic, oc], 'float32', rand(ic * oc, 1)), b.addConstant(`${name}/b`, [oc], 'float32', rand(oc, 0.1))], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
+    const hs = b.emit('hs', 'HardSwish', [conv('c1', b.addInput('input', SHAPE), 3, 4)], {})[0];
+    const g = b.build([conv('out', hs, 4, 3)], { source: 'hswish', format: 'built', notes: [] });
+    // 200 dB cannot be reached: the search raises every ranked layer, 'hs' included.
+    const { report } = await quantizeInt8(g, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', accuracy: { minSqnrDb: 200, validation: VAL, writeBest: true, latencyImages: 1 } });
+    const raised = report.accuracy!.raisedLayers;
+    expect(raised.find((l) => l.node === 'hs')?.precision).to.equal('float');
+    expect(report.accuracy!.notInt8.find((l) => l.node === 'hs')?.precision).to.equal('float');
+  });
+
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
     const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const };
     let err: Error | undefined;
