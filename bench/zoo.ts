@@ -1,11 +1,10 @@
 // The zoo bench (issue 18 item 6, issue 19 item 6): every model in ../shared/fixtures/zoo and YOLO11n,
 // quantized with default options (calibration: coco128 images 1-64 at the model's input size and
 // range), against the library's float export of the same model, both run in LiteRT on images 65-128.
-//   npm run bench:zoo [-- --methods equalize,bias-correction,min-sqnr] [--only name,...] [--rows file.jsonl [--reverse] [--render]]
+//   npm run bench:zoo [-- --only name,...] [--rows file.jsonl [--reverse] [--render]]
 // Per model: imported, all-integer, ops kept in float, output SQNR per output, top-1 agreement of class
-// outputs, LiteRT latency (median) and file size against the float export; with --methods, the same
-// SQNR for `equalize: true`, `biasCorrection: true` and `accuracy: { minSqnrDb: 30 }` (selected on
-// images 1-8, measured on 65-128: whether it reached 30 dB there, and how many layers it widened).
+// outputs, LiteRT latency (median) and file size against the float export. The fidelity methods
+// (equalize, bias correction, learned rounding, --min-sqnr 30) are compared in bench/zoo-methods.ts.
 // YOLO11n, once it quantizes, also gets mAP on 65-128 against the official full-integer file.
 // The table goes to bench/RESULTS.md (section "Zoo") unless --only is given. --rows keeps each model's
 // measured row in a file as it is done and measures only the models not in it yet, so that several
@@ -18,8 +17,6 @@ import { cocoImages, compareOutputs, imageInputs, inputShapeOf, runOnInputs, zoo
 import { FIXTURES } from '../test/support/fixtures.js';
 import { resultsLog, writeResultsSection } from './results.js';
 
-const METHODS = ['equalize', 'bias-correction', 'min-sqnr'] as const;
-type Method = (typeof METHODS)[number];
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = flag('--only')?.split(',');
 const rowsFile = flag('--rows');
@@ -27,12 +24,8 @@ const rowsFile = flag('--rows');
 const reverse = process.argv.includes('--reverse');
 /** --render: measure nothing; models missing from --rows are listed as not measured. */
 const renderOnly = process.argv.includes('--render');
-const methods = (flag('--methods')?.split(',') ?? []) as Method[];
-for (const m of methods) if (!METHODS.includes(m)) throw new Error(`--methods: '${m}' is not one of ${METHODS.join(', ')}`);
 const CALIBRATION = cocoImages(1, 64);
 const COMPARISON = cocoImages(65, 128);
-/** accuracy: { minSqnrDb } selects on these (a calibration subset), never on the comparison images. */
-const SELECTION = cocoImages(1, 8);
 
 interface Row {
   model: ZooModel;
@@ -44,7 +37,6 @@ interface Row {
   outputs?: OutputComparison[];
   ms?: { int8: number; float: number };
   bytes?: { int8: number; float: number };
-  methods: Partial<Record<Method, string>>;
   map?: string;
   seconds: number;
 }
@@ -57,19 +49,6 @@ async function quantized(m: ZooModel, extra: Partial<QuantizeInt8Options>, ref: 
   const result = await quantizeInt8(m.source, { representativeDataset: CALIBRATION, numCalibrationSamples: CALIBRATION.length, inputRange: m.inputRange, ...extra });
   const got = await runOnInputs(result.tflite, inputs, m.name, result.head);
   return { result, got, outputs: compareOutputs(ref, got, m.classOutputs) };
-}
-
-async function methodCell(m: ZooModel, method: Method, ref: TfliteOutputs, inputs: Float32Array[]): Promise<string> {
-  try {
-    if (method === 'equalize') return fmtDb((await quantized(m, { equalize: true }, ref, inputs)).outputs);
-    if (method === 'bias-correction') return fmtDb((await quantized(m, { biasCorrection: true }, ref, inputs)).outputs);
-    const { result, outputs } = await quantized(m, { accuracy: { minSqnrDb: 30, validation: SELECTION, writeBest: true } }, ref, inputs);
-    const a = result.report.accuracy!;
-    const int16 = a.raisedLayers.filter((l) => l.precision === 'int16').length;
-    return `${fmtDb(outputs)}; ${minDb(outputs) >= 30 ? 'reaches' : 'misses'} 30 dB (selection ${a.achieved.toFixed(1)} dB); ${a.raisedLayers.length} widened (${int16} int16)`;
-  } catch (e) {
-    return `error: ${firstLine(e)}`;
-  }
 }
 
 /** YOLO11n: mAP50 / mAP50-95 on coco128 65-128 of the int8 file and of the official full-integer file. */
@@ -88,7 +67,7 @@ async function yoloMap(tflite: Uint8Array): Promise<string> {
 
 async function measure(m: ZooModel): Promise<Row> {
   const t0 = performance.now();
-  const row: Row = { model: m, imported: false, methods: {}, seconds: 0 };
+  const row: Row = { model: m, imported: false, seconds: 0 };
   try {
     await importModel(m.source);
     row.imported = true;
@@ -101,7 +80,6 @@ async function measure(m: ZooModel): Promise<Row> {
     row.outputs = outputs;
     row.ms = { int8: got.medianMs, float: ref.medianMs };
     row.bytes = { int8: result.tflite.length, float: float.length };
-    for (const method of methods) row.methods[method] = await methodCell(m, method, ref, inputs);
     if (m.source === YOLO11N_SOURCE) row.map = await yoloMap(result.tflite);
   } catch (e) {
     row.error = firstLine(e);
@@ -130,13 +108,6 @@ function tableLines(rows: Row[]): string[] {
   return lines;
 }
 
-function methodLines(rows: Row[]): string[] {
-  if (!methods.length) return [];
-  const lines = ['', `| model | default | ${methods.join(' | ')} |`, `| --- | --- | ${methods.map(() => '---').join(' | ')} |`];
-  for (const r of rows) if (r.outputs) lines.push(`| ${r.model.name} | ${fmtDb(r.outputs)} | ${methods.map((k) => r.methods[k]).join(' | ')} |`);
-  return lines;
-}
-
 function summaryLines(rows: Row[]): string[] {
   const ok = rows.filter((r) => r.outputs);
   const at30 = ok.filter((r) => minDb(r.outputs!) >= 30).length;
@@ -151,7 +122,7 @@ function summaryLines(rows: Row[]): string[] {
 }
 
 const { log, lines } = resultsLog();
-log(`calibration: coco128 1-64 at each model's input size and range (the range its package feeds); comparison: 65-128, int8 file against the library's float export, both in LiteRT (one thread; latency is the median over the 64 comparison runs, on a machine shared with other jobs: indicative); methods: ${methods.join(', ') || 'none (--methods to add)'}`);
+log(`calibration: coco128 1-64 at each model's input size and range (the range its package feeds); comparison: 65-128, int8 file against the library's float export, both in LiteRT (one thread; latency is the median over the 64 comparison runs, on a machine shared with other jobs: indicative); fidelity methods: bench/zoo-methods.ts`);
 log('');
 /** Rows measured earlier (--rows), by model name. */
 function keptRows(): Map<string, Row> {
@@ -165,7 +136,7 @@ for (const m of reverse ? [...models].reverse() : models) {
   if (only && !only.includes(m.name)) continue;
   const kept = keptRows().get(m.name);
   if (kept || renderOnly) {
-    rows.push(kept ?? { model: m, error: 'not measured in this run (stopped for time)', methods: {}, seconds: 0 });
+    rows.push(kept ?? { model: m, error: 'not measured in this run (stopped for time)', seconds: 0 });
     continue;
   }
   const row = await measure(m);
@@ -175,7 +146,6 @@ for (const m of reverse ? [...models].reverse() : models) {
 }
 for (const r of rows) for (const o of r.outputs ?? []) o.sqnrDb = Number(o.sqnrDb);
 rows.sort((a, b) => models.findIndex((m) => m.name === a.model.name) - models.findIndex((m) => m.name === b.model.name));
-for (const l of [...tableLines(rows), ...methodLines(rows), ...summaryLines(rows)]) log(l);
+for (const l of [...tableLines(rows), ...summaryLines(rows)]) log(l);
 log(`\n(${rows.reduce((a, r) => a + r.seconds, 0).toFixed(0)} s in all)`);
-const command = `npm run bench:zoo${methods.length ? ` -- --methods ${methods.join(',')}` : ''}`;
-if (!only) writeResultsSection('bench/zoo.ts', command, 'Zoo: every model, default options, against its float export (issues 18 and 19)', lines.join('\n'));
+if (!only) writeResultsSection('bench/zoo.ts', 'npm run bench:zoo', 'Zoo: every model, default options, against its float export (issues 18 and 19)', lines.join('\n'));

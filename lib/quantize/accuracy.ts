@@ -16,7 +16,7 @@ import { nowSeconds } from '../util/clock.js';
 import { modelInputShapes, modelSamples, plainImageSource, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
-import { assertOneInput, type CalibratedGraph } from './stages.js';
+import { assertOneInput, supportedPrecision, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
@@ -24,7 +24,7 @@ import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions
 export interface AccuracyTarget {
   /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
   maxDrop?: number;
-  /** Smallest allowed output SQNR (dB) against the float model on the `validation` inputs (instead of maxDrop). */
+  /** Smallest allowed SQNR (dB) of every output against the float model on the `validation` inputs (instead of maxDrop). */
   minSqnrDb?: number;
   /**
    * maxDrop: a labelled dataset (a path the metric reads, or { images, labels?, offset?, limit? }).
@@ -169,6 +169,7 @@ async function loadValidation(
   graph: Graph,
   metric: Metric | undefined,
   resolve: ImageSourceResolver,
+  inputRange: [number, number] | undefined,
 ): Promise<{ set?: ScoredSet; inputs: ModelSample[] }> {
   if (target.maxDrop !== undefined) {
     assertOneInput(graph, 'accuracy.maxDrop (a metric scored on images)');
@@ -178,7 +179,9 @@ async function loadValidation(
   }
   const v = isSpec(target.validation) ? target.validation.images : (target.validation as RepresentativeDataset);
   const inputs: ModelSample[] = [];
-  for await (const x of modelSamples(v, modelInputShapes(graph), { used: 0, skipped: [] }, resolve)) inputs.push(x);
+  // Image files map onto the model's input range as the calibration images do (a [-1, 1] model fed
+  // [0, 1] pixels would be selected on inputs it never sees).
+  for await (const x of modelSamples(v, modelInputShapes(graph), { used: 0, skipped: [] }, resolve, inputRange)) inputs.push(x);
   if (inputs.length === 0) throw new Error('quantizeInt8: accuracy.validation gave no inputs');
   return { inputs };
 }
@@ -257,7 +260,7 @@ class Trials {
 
   trial(k16: number, kf: number): Promise<Measured> {
     const raised = new Map<string, Precision>();
-    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, i < kf ? 'float' : 'int16');
+    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, raisedTo(this.order[i], i, kf));
     const precisions = raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised);
     return this.measure(`${k16}/${kf}`, precisions, k16, kf);
   }
@@ -266,6 +269,14 @@ class Trials {
   best(): Measured {
     return [...this.memo.values()].reduce((x, y) => (y.value > x.value ? y : x));
   }
+}
+
+/**
+ * The precision the i-th ranked layer is raised to when the first kf go to float and the rest to
+ * int16: an op without an int16 kernel (HardSwish, PReLU) goes to float instead.
+ */
+function raisedTo(node: IrNode, i: number, kf: number): Precision {
+  return supportedPrecision(node, i < kf ? 'float' : 'int16');
 }
 
 /** Smallest k in 1..n with ok(k), by doubling then bisecting (assumes more raised is not worse). */
@@ -368,12 +379,12 @@ export async function selectForAccuracy(
   const { metric } = options;
   checkAccuracyTarget(target, metric);
   const progress = options.onProgress ?? (() => {});
-  const { set, inputs } = await loadValidation(target, cal.graph, metric, options.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation(target, cal.graph, metric, options.resolveImages ?? plainImageSource, options.inputRange);
   const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, options);
   const primary = metric?.primary ?? '';
   const valueOf = set
     ? async (tflite: Uint8Array, label: string) => (await set.score(tflite, label))[primary]
-    : async (tflite: Uint8Array) => (await session.outputError(tflite)).sqnrDb;
+    : async (tflite: Uint8Array) => (await session.outputError(tflite)).worstSqnrDb;
   const floatValue = set ? await valueOf(session.floatTflite, 'float reference') : Infinity;
   const ok = set ? (value: number) => 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : (value: number) => value >= target.minSqnrDb!;
   let int8: Measured | undefined;
@@ -399,14 +410,14 @@ async function holdoutScores(
   target: AccuracyTarget,
   ctx: VariantSessionOptions & { metric?: Metric; resolveImages?: ImageSourceResolver; int8Tflite: () => Uint8Array },
 ): Promise<HoldoutScores> {
-  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, cal.graph, ctx.metric, ctx.resolveImages ?? plainImageSource);
+  const { set, inputs } = await loadValidation({ ...target, rankImages: 0, latencyImages: 0 }, cal.graph, ctx.metric, ctx.resolveImages ?? plainImageSource, ctx.inputRange);
   let valueOf: (tflite: Uint8Array, label: string) => Promise<number>;
   if (set) {
     const primary = ctx.metric!.primary;
     valueOf = async (tflite, label) => (await set.score(tflite, label))[primary];
   } else {
     const session = await VariantSession.create(cal, recipe, inputs, ctx);
-    valueOf = async (tflite) => (await session.outputError(tflite)).sqnrDb;
+    valueOf = async (tflite) => (await session.outputError(tflite)).worstSqnrDb;
   }
   return new HoldoutScores(describeSet(target.validation), set ? set.count : inputs.length, valueOf, ctx.int8Tflite);
 }
@@ -433,7 +444,7 @@ async function accuracyReport(
   const latencyInputs = r.inputs.slice(0, target.latencyImages ?? 8);
   const [latInt8, latChosen] = chosen === int8 ? await medianLatencies([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await medianLatencies([int8.tflite, chosen.tflite], latencyInputs, 2);
   const order = trials.order;
-  const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: (i < kf ? 'float' : 'int16') as Precision }));
+  const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: raisedTo(x, i, kf) }));
   const byName = new Map(cal.graph.nodes.map((x) => [x.name, x]));
   const notInt8 = [...chosen.precisions].filter(([, p]) => p !== 'int8').map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
   return {

@@ -19,6 +19,7 @@ import { assertOneInput, callerInputRange, calibrateGraph, imageSourceOf, prepar
 import type { InputNormalization } from '../graph/passes/normalize-input.js';
 import { NO_PLUGIN, type ImageSourceResolver, type Metric, type MetricValues, type QuantizerPlugin, type ScoredSet, type ValidationSetSpec } from './plugin.js';
 import { VariantSession, raisedPrecisions, sensitivityLayers, sqnrDb } from './variants.js';
+import { supportedPrecision } from './stages.js';
 import { nowSeconds } from '../util/clock.js';
 
 export type SensitivityMethod = 'raise-one' | 'only-int8';
@@ -145,7 +146,8 @@ export async function rankLayers(
   const measured: RankedLayer[] = [];
   for (const [i, node] of layers.entries()) {
     let precisions: Map<string, Precision>;
-    if (method === 'raise-one') precisions = raisedPrecisions(graph, base, new Map([[node.name, raiseTo]]));
+    // An op without an int16 kernel (HardSwish, PReLU) is raised to float instead.
+    if (method === 'raise-one') precisions = raisedPrecisions(graph, base, new Map([[node.name, supportedPrecision(node, raiseTo)]]));
     else precisions = new Map(graph.nodes.map((n) => [n.name, n.name === node.name ? 'int8' : 'float'] as [string, Precision]));
     const e = await session.outputError(session.write(precisions));
     const added = method === 'raise-one' ? int8.noise - e.noise : e.noise;

@@ -8,7 +8,10 @@ import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, gridInput, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
-import { tfliteVsFloat } from '../support/compare.js';
+import { runFloatGraph, tfliteVsFloat } from '../support/compare.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
+import { dequantizeOutput, quantizeInput } from '../../lib/pipeline/quantize.js';
+import { cocoImages, imageInputs } from '../support/zoo.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { analyzeSensitivity, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { carriersOf, sensitivityLayers } from '../../lib/quantize/variants.js';
@@ -27,6 +30,26 @@ async function independentError(graph: Graph, recipe: QuantRecipe, outputType: '
 }
 
 const db = (s: number, n: number) => 10 * Math.log10(s / n);
+
+/** Each output's SQNR (dB) and the pooled one of a .tflite in LiteRT against the TF.js float graph. */
+async function perOutputError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ each: number[]; pooled: number }> {
+  const runner = await TfliteRunner.load(tflite);
+  const sums = graph.outputs.map(() => ({ signal: 0, noise: 0 }));
+  try {
+    for (const x of inputs) {
+      const got = await runner.run([quantizeInput(x, runner.inputs[0] as Parameters<typeof quantizeInput>[1])]);
+      const want = await runFloatGraph(graph, x);
+      graph.outputs.forEach((name, k) => {
+        const g = dequantizeOutput(got[k], runner.outputs[k]);
+        want[name].forEach((w, i) => { sums[k].signal += w * w; sums[k].noise += (g[i] - w) ** 2; });
+      });
+    }
+  } finally {
+    runner.dispose();
+  }
+  const total = sums.reduce((a, s) => ({ signal: a.signal + s.signal, noise: a.noise + s.noise }), { signal: 0, noise: 0 });
+  return { each: sums.map((s) => db(s.signal, s.noise)), pooled: db(total.signal, total.noise) };
+}
 
 describe('sensitivity analysis (small graph with one sensitive layer)', function () {
   this.timeout(60_000);
@@ -143,6 +166,47 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(h.confirmedRaises).to.equal(1);
     expect(a.trials.find((t) => t.int16 > 0)!.holdout).to.be.closeTo(h.chosen, 1e-9).and.greaterThan(h.int8);
     expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, 1 raised variant\(s\) had to beat all-int8 here to be accepted, so this is not an unbiased measure\)/);
+  });
+
+  it('minSqnrDb on image files selects on the images mapped onto inputRange, as calibration reads them', async () => {
+    // [-1, 1] model: the validation files must reach the search as [-1, 1] inputs. The holdout is the
+    // same images mapped here explicitly, so both sets measure the same all-int8 model on the same inputs.
+    const files = cocoImages(1, 3);
+    const mapped = await imageInputs(files, SHAPE, [-1, 1]);
+    const { report } = await quantizeInt8(graph, {
+      representativeDataset: cocoImages(4, 11), numCalibrationSamples: 8, backend: 'wasm', inputRange: [-1, 1],
+      accuracy: { minSqnrDb: 30, validation: files, holdout: mapped, latencyImages: 1, writeBest: true },
+    });
+    const a = report.accuracy!;
+    expect(a.measuredOn!.images).to.equal(3);
+    expect(a.int8).to.be.closeTo(a.measuredOn!.int8, 1e-6);
+    expect(a.chosen).to.be.closeTo(a.measuredOn!.chosen, 1e-6);
+  });
+
+  it('minSqnrDb holds for every output: the worst output, not the pooled error that the large output dominates', async () => {
+    const two = sensitiveGraph(true);
+    const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const, outputType: 'float32' as const };
+    const { tflite, report } = await quantizeInt8(two, { ...opts, accuracy: { minSqnrDb: 30, validation: VAL, latencyImages: 1, writeBest: true } });
+    const int8 = await perOutputError((await quantizeInt8(two, opts)).tflite, two, VAL);
+    expect(int8.pooled - Math.min(...int8.each)).to.be.greaterThan(3); // the case this guards: the pooled error hides 'out'
+    expect(report.accuracy!.int8).to.be.closeTo(Math.min(...int8.each), 0.05);
+    const chosen = await perOutputError(tflite, two, VAL);
+    expect(report.accuracy!.chosen).to.be.closeTo(Math.min(...chosen.each), 0.05);
+    expect(report.accuracy!.reached).to.equal(Math.min(...chosen.each) >= 30);
+  });
+
+  it('a ranked op without an int16 kernel (HardSwish) is raised to float, in the ranking and in the search', async () => {
+    const r = rng(5);
+    const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
+    const b = new GraphBuilder('hswish');
+    const conv = (name: string, x: string, ic: number, oc: number) => b.emit(name, 'Conv2D', [x, b.addConstant(`${name}/w`, [1, 1, ic, oc], 'float32', rand(ic * oc, 1)), b.addConstant(`${name}/b`, [oc], 'float32', rand(oc, 0.1))], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
+    const hs = b.emit('hs', 'HardSwish', [conv('c1', b.addInput('input', SHAPE), 3, 4)], {})[0];
+    const g = b.build([conv('out', hs, 4, 3)], { source: 'hswish', format: 'built', notes: [] });
+    // 200 dB cannot be reached: the search raises every ranked layer, 'hs' included.
+    const { report } = await quantizeInt8(g, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', accuracy: { minSqnrDb: 200, validation: VAL, writeBest: true, latencyImages: 1 } });
+    const raised = report.accuracy!.raisedLayers;
+    expect(raised.find((l) => l.node === 'hs')?.precision).to.equal('float');
+    expect(report.accuracy!.notInt8.find((l) => l.node === 'hs')?.precision).to.equal('float');
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {

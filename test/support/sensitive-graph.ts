@@ -8,7 +8,8 @@ import { lcg as rng } from './random.js';
 export const SHAPE = [1, 8, 8, 3];
 export const N = 8 * 8 * 3;
 
-export function sensitiveGraph(): Graph {
+/** `withHot`: 'hot' is a second output (large values, fine on its own grid) beside 'out'. */
+export function sensitiveGraph(withHot = false): Graph {
   const r = rng(11);
   const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
   const conv = (b: GraphBuilder, name: string, x: string, k: number, ic: number, oc: number, w: Float32Array) => {
@@ -28,7 +29,7 @@ export function sensitiveGraph(): Graph {
   const wo = rand(4 * 3, 1);
   for (let o = 0; o < 3; o++) wo[o] *= 1e-4;
   const out = conv(b, 'out', hot, 1, 4, 3, wo);
-  return b.build([out], { source: 'sensitive', format: 'built', notes: [] });
+  return b.build(withHot ? [out, hot] : [out], { source: 'sensitive', format: 'built', notes: [] });
 }
 
 export const gridInput = (seed: number) => {
