@@ -12,6 +12,7 @@ import path from 'node:path';
 import { Jimp } from 'jimp';
 import encodeJpeg, { init as initJpegEncoder } from '@jsquash/jpeg/encode.js';
 import { decodeImage } from '../../lib/pipeline/image.js';
+import { decodeJpegLibjpeg } from '../../lib/pipeline/jpeg-decoder.js';
 import { jpegExifOrientation } from '../../lib/pipeline/exif-orientation.js';
 
 const require = createRequire(import.meta.url);
@@ -27,13 +28,42 @@ const DJPEG_SHA256: Record<string, string> = {
 let encoderReady: Promise<void> | undefined;
 
 /** A JPEG of packed RGB written by mozjpeg's encoder (the test's own files: progressive or baseline). */
-async function writeJpeg(rgb: Uint8Array, width: number, height: number, options: { progressive: boolean; quality?: number }): Promise<Uint8Array> {
+async function writeJpeg(rgb: Uint8Array, width: number, height: number, options: { progressive: boolean; quality?: number; gray?: boolean }): Promise<Uint8Array> {
   encoderReady ??= initJpegEncoder(await WebAssembly.compile(fs.readFileSync(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'))));
   await encoderReady;
   const rgba = new Uint8ClampedArray(width * height * 4).fill(255);
   for (let i = 0; i < width * height; i++) rgba.set(rgb.subarray(3 * i, 3 * i + 3), 4 * i);
   const image = { data: rgba, width, height, colorSpace: 'srgb' } as ImageData;
-  return new Uint8Array(await encodeJpeg(image, { progressive: options.progressive, baseline: !options.progressive, quality: options.quality ?? 95 }));
+  const colorSpace = options.gray ? { color_space: 1 } : {}; // mozjpeg's JCS_GRAYSCALE
+  return new Uint8Array(await encodeJpeg(image, { progressive: options.progressive, baseline: !options.progressive, quality: options.quality ?? 95, ...colorSpace }));
+}
+
+function segment(marker: number, body: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from([0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff]), body]);
+}
+
+/**
+ * A 4-component (CMYK, Adobe APP14 transform 0) baseline JPEG whose four components all hold the
+ * gray JPEG's one: its frame lists four components on its quantization table, and its single scan
+ * is repeated as four one-component scans (a sequential JPEG may code components in separate scans).
+ */
+function cmykFromGray(gray: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [Buffer.from([0xff, 0xd8]), segment(0xee, Buffer.from('Adobe\0\x64\0\0\0\0\0', 'latin1'))];
+  for (let p = 2; p < gray.length; ) {
+    const marker = gray[p + 1];
+    const len = (gray[p + 2] << 8) | gray[p + 3];
+    const body = gray.subarray(p + 4, p + 2 + len);
+    if (marker === 0xc0) {
+      const comps = [1, 2, 3, 4].flatMap((id) => [id, body[7], body[8]]); // same sampling, same table
+      parts.push(segment(0xc0, Buffer.concat([body.subarray(0, 5), Buffer.from([4, ...comps])])));
+    } else if (marker === 0xda) {
+      const data = gray.subarray(p + 2 + len, gray.lastIndexOf(0xd9) - 1);
+      for (const id of [1, 2, 3, 4]) parts.push(segment(0xda, Buffer.from([1, id, body[2], body[3], body[4], body[5]])), data);
+      break;
+    } else if (marker !== 0xe0) parts.push(segment(marker, body));
+    p += 2 + len;
+  }
+  return Buffer.concat([...parts, Buffer.from([0xff, 0xd9])]);
 }
 
 /** An APP1 EXIF segment holding only IFD0's orientation tag, in big- or little-endian TIFF. */
@@ -178,6 +208,23 @@ describe('pipeline: JPEG decoding with libjpeg-turbo arithmetic', function () {
       expect('location' in globalThis, 'a location global left behind').to.equal(false);
     } finally {
       if (!hadSelf) delete g.self;
+    }
+  });
+
+  it('a CMYK JPEG, which libjpeg gives no RGB for, is decoded by jpeg-js (Adobe inverted CMYK)', async () => {
+    // 16x16 gray, left 8 columns 60, right 8 columns 200: flat 8x8 blocks, so the values survive.
+    const rgb = new Uint8Array(16 * 16 * 3);
+    for (let i = 0; i < 256; i++) rgb.fill(i % 16 < 8 ? 60 : 200, 3 * i, 3 * i + 3);
+    const cmyk = cmykFromGray(await writeJpeg(rgb, 16, 16, { progressive: false, gray: true }));
+    let refused = '';
+    await decodeJpegLibjpeg(cmyk).catch((e: Error) => (refused = e.message));
+    expect(refused).to.match(/^libjpeg: Unsupported color conversion request/);
+    const img = await decodeImage(cmyk, 'cmyk.jpg');
+    expect([img.width, img.height]).to.deep.equal([16, 16]);
+    // Stored s on all four channels; Adobe CMYK is inverted (c = 255 - s) and jpeg-js gives
+    // 255 - (c + c (255 - c) / 255), truncated: s = 60 -> 14, s = 200 -> 156.
+    for (let i = 0; i < 256; i++) {
+      for (let ch = 0; ch < 3; ch++) expect(img.data[3 * i + ch], `pixel ${i}`).to.be.within(i % 16 < 8 ? 13 : 155, i % 16 < 8 ? 15 : 157);
     }
   });
 });
