@@ -7,7 +7,8 @@
 // The wasm file is read from the installed package and compiled here: the package's own loader would
 // fetch() it by URL. One codec instance per thread (the decode worker has its own), made on first use;
 // libjpeg ends a failed decode with exit(), which leaves that instance's heap in an unknown state, so
-// a failure drops the instance and the next decode makes a fresh one from the compiled module.
+// a failure drops the instance and the next decode makes a fresh one from the compiled module. An
+// instance's heap grows to the largest image it decoded (its RGBA plus the file) and keeps that size.
 // The emscripten glue defines globalThis.ImageData (a plain { data, width, height } class) when Node
 // has none, since its decode returns one; it also sets `self.location` when `self` exists (LiteRT's
 // loader defines it), which is undone here so no other library sees a fake page location.
