@@ -750,7 +750,7 @@ async function cmdDetect(ctx: Context, values: Values, positionals: string[]): P
   if (out) {
     fs.mkdirSync(path.dirname(out), { recursive: true });
     const { drawDetections } = await import('../yolo/draw.js');
-    await drawDetections(image, detections, out, names, maxPixels === undefined ? {} : { maxPixels });
+    await drawDetections(image, detections, out, names);
   }
   const nameOf = (c: number) => names[c] ?? `class ${c}`;
   if (ctx.json) {

@@ -10,8 +10,6 @@ export interface ImageHeader {
   format: 'png' | 'jpeg' | 'bmp' | 'gif';
   width: number;
   height: number;
-  /** JPEG only: the frame's colour components (1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK). */
-  components?: number;
 }
 
 /** Default limit on decoded pixels (8192 x 8192, 200 MB of RGBA); callers may raise it. */
@@ -28,7 +26,7 @@ function pngHeader(b: Uint8Array, v: DataView): ImageHeader | string {
 
 /** The first start-of-frame segment's size; markers are walked by their lengths. */
 function jpegHeader(b: Uint8Array, v: DataView): ImageHeader | string {
-  let size: { width: number; height: number; components: number } | undefined;
+  let size: { width: number; height: number } | undefined;
   let scan = -1;
   for (let p = 2; p + 4 <= b.length; ) {
     if (b[p] !== 0xff) return `the JPEG is damaged (no marker at byte ${p})`;
@@ -38,7 +36,7 @@ function jpegHeader(b: Uint8Array, v: DataView): ImageHeader | string {
     if (marker === 0xd9) break;
     const len = v.getUint16(p + 2);
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof && p + 10 <= b.length) size = { height: v.getUint16(p + 5), width: v.getUint16(p + 7), components: b[p + 9] };
+    if (isSof && p + 9 <= b.length) size = { height: v.getUint16(p + 5), width: v.getUint16(p + 7) };
     if (marker === 0xda) {
       scan = p; // start of scan: entropy-coded data follows; the end is checked below
       break;
@@ -68,19 +66,15 @@ export function readImageHeader(b: Uint8Array): ImageHeader | string | undefined
   return undefined;
 }
 
-/**
- * Throws, naming the image, when its header is damaged, its data truncated or its size over the limit;
- * returns the header (undefined for formats left to the decoder).
- */
-export function checkImageHeader(b: Uint8Array, name: string, maxPixels: number = MAX_IMAGE_PIXELS): ImageHeader | undefined {
+/** Throws, naming the image, when its header is damaged, its data truncated or its size over the limit. */
+export function checkImageHeader(b: Uint8Array, name: string, maxPixels: number = MAX_IMAGE_PIXELS): void {
   // A NaN or negative limit would compare false and so let every size through.
   if (!(Number.isFinite(maxPixels) && maxPixels >= 1)) throw new RangeError(`${name}: maxPixels must be a positive number of pixels, got ${maxPixels}`);
   const h = readImageHeader(b);
   if (typeof h === 'string') throw new Error(`${name}: ${h}`);
-  if (!h) return undefined;
+  if (!h) return;
   if (h.width < 1 || h.height < 1) throw new Error(`${name}: the ${h.format.toUpperCase()} header says ${h.width}x${h.height} pixels; an image has at least 1x1`);
   if (h.width * h.height > maxPixels) {
     throw new Error(`${name}: the ${h.format.toUpperCase()} header says ${h.width}x${h.height} pixels, over the limit of ${maxPixels} pixels (raise it with --max-pixels, or the maxPixels option)`);
   }
-  return h;
 }

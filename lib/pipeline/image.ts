@@ -1,9 +1,6 @@
-// Image decoding into packed 8-bit RGB: JPEG with libjpeg-turbo's arithmetic (jpeg-decoder.ts), PNG
-// and the rest (and CMYK JPEGs, which libjpeg does not turn into RGB) with jimp.
+// Image decoding: JPEG / PNG (and whatever else jimp reads) into packed 8-bit RGB.
 import { Jimp } from 'jimp';
-import { MAX_IMAGE_PIXELS, checkImageHeader, type ImageHeader } from './image-header.js';
-import { applyOrientation, jpegExifOrientation } from './exif-orientation.js';
-import { decodeJpegLibjpeg } from './jpeg-decoder.js';
+import { MAX_IMAGE_PIXELS, checkImageHeader } from './image-header.js';
 import { READ_LIMITS, readRegularFile } from '../util/read-file.js';
 
 /** A packed, row-major 8-bit RGB image (3 bytes per pixel, no row padding). */
@@ -14,26 +11,8 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** Whether libjpeg decodes the image: a JPEG with 1 or 3 components (CMYK/YCCK ones go to jimp). */
-function usesLibjpeg(header: ImageHeader | undefined): boolean {
-  return header?.format === 'jpeg' && header.components !== 4;
-}
-
-/** A JPEG through libjpeg, turned by its EXIF orientation as OpenCV's imread and jimp turn it. */
-async function decodeJpeg(bytes: Uint8Array, name: string): Promise<RgbImage> {
-  let pixels;
-  try {
-    pixels = await decodeJpegLibjpeg(bytes);
-  } catch (e) {
-    throw new Error(`${name}: cannot decode the image (expected a JPEG or PNG): ${(e as Error).message}`);
-  }
-  const { width, height, rgba } = pixels;
-  return applyOrientation({ width, height, data: rgbaToRgb(rgba, width * height) }, jpegExifOrientation(bytes));
-}
-
 /**
  * Decodes an image file or its bytes into RGB.
- * JPEGs give libjpeg-turbo's pixels (what OpenCV's imread gives), turned by their EXIF orientation.
  * jimp expands grayscale, palette and 16-bit PNGs to 8-bit RGBA; the alpha channel is dropped
  * (not composited), which is what OpenCV's imread(IMREAD_COLOR) does for the YOLOv5 tools.
  */
@@ -46,8 +25,7 @@ export async function decodeImage(source: string | Uint8Array, label?: string, m
   } else {
     bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
   }
-  const header = checkImageHeader(bytes, name, maxPixels);
-  if (usesLibjpeg(header)) return decodeJpeg(bytes, name);
+  checkImageHeader(bytes, name, maxPixels);
   let img;
   try {
     img = await Jimp.read(bytes);
@@ -59,7 +37,7 @@ export async function decodeImage(source: string | Uint8Array, label?: string, m
 }
 
 /** Drops the alpha byte of each pixel. */
-export function rgbaToRgb(rgba: Uint8Array | Uint8ClampedArray | Buffer, pixels: number): Uint8Array {
+export function rgbaToRgb(rgba: Uint8Array | Buffer, pixels: number): Uint8Array {
   if (rgba.length < pixels * 4) throw new Error(`rgbaToRgb: expected ${pixels * 4} bytes of RGBA, got ${rgba.length}`);
   const out = new Uint8Array(pixels * 3);
   for (let i = 0, j = 0; i < pixels; i++, j += 4) {

@@ -1,7 +1,6 @@
 // Annotated PNGs: boxes, class names and scores drawn with jimp (bundled bitmap font, works offline).
 import { Jimp, ResizeStrategy, loadFont, measureText } from 'jimp';
 import { writeFileAtomic } from '../util/fs.js';
-import { decodeImage } from '../pipeline/image.js';
 import { SANS_16_WHITE } from 'jimp/fonts';
 import type { Detection } from './nms.js';
 
@@ -47,13 +46,14 @@ export async function drawDetections(
   detections: Detection[],
   outPng: string,
   classNames: string[] = [],
-  options: { minSide?: number; maxPixels?: number } = {},
+  options: { minSide?: number } = {},
 ): Promise<void> {
-  // The pixels the detector saw (decodeImage: libjpeg for JPEGs, EXIF orientation applied).
-  const rgb = await decodeImage(image, undefined, options.maxPixels);
-  const rgba = Buffer.alloc(rgb.width * rgb.height * 4, 255);
-  for (let i = 0; i < rgb.width * rgb.height; i++) rgba.set(rgb.data.subarray(3 * i, 3 * i + 3), 4 * i);
-  const img = new Jimp({ data: rgba, width: rgb.width, height: rgb.height });
+  let img;
+  try {
+    img = await Jimp.read(typeof image === 'string' ? image : Buffer.from(image));
+  } catch (e) {
+    throw new Error(`${typeof image === 'string' ? image : 'image bytes'}: cannot decode the image: ${(e as Error).message}`);
+  }
   // Small images (e.g. the 128 px demo) are enlarged by a whole factor, nearest neighbour, so the
   // 16 px labels stay readable; boxes are scaled by the same factor.
   const minSide = options.minSide ?? 480;
