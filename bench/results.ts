@@ -49,3 +49,30 @@ export async function interleavedLatency(files: string[], imageFiles: string[]):
     for (const m of models) m.runner.dispose();
   }
 }
+
+/**
+ * The accuracy-and-speed table of a YOLO bench: every model evaluated on coco128 images 65-128 and
+ * timed interleaved; ratios against the model at `officialIndex`. Returns the mAP50-95 of each row.
+ */
+export async function yoloAccuracyTable(models: [string, string][], officialIndex: number, images: string, log: (s: string) => void): Promise<{ name: string; mAP50_95: number }[]> {
+  const { listImageFiles } = await import('../lib/quantize/dataset.js');
+  const { evaluate } = await import('../lib/yolo/evaluate.js');
+  const fmt = (x: number, d = 4): string => x.toFixed(d);
+  log('### Accuracy and speed on coco128 images 65-128 (LiteRT, wasm/XNNPACK, same run; v8 val NMS: conf 0.001, IoU 0.7, 300 boxes)');
+  log('');
+  log('| model | mAP50 | mAP50-95 | latency median (ms, interleaved) | latency p90 (ms) | size (bytes) | latency / official | size / official |');
+  log('|---|---|---|---|---|---|---|---|');
+  const results = [];
+  for (const [name, file] of models) results.push({ name, r: await evaluate(file, { images, offset: 64, limit: 64 }) });
+  // Latency interleaved: every image through every model in turn (rotating the order), so that load
+  // from elsewhere on the machine falls on all models alike; median LiteRT run time per model.
+  const latency = await interleavedLatency(models.map(([, f]) => f), listImageFiles(images).slice(64, 128));
+  const off = results[officialIndex].r;
+  results.forEach(({ name, r }, k) => {
+    log(
+      `| ${name} | ${fmt(r.mAP50)} | ${fmt(r.mAP50_95)} | ${fmt(latency[k].median, 1)} | ${fmt(latency[k].p90, 1)} | ${r.fileBytes} | ` +
+        `${fmt(latency[k].median / latency[officialIndex].median, 2)} | ${fmt(r.fileBytes / off.fileBytes, 3)} |`,
+    );
+  });
+  return results.map(({ name, r }) => ({ name, mAP50_95: r.mAP50_95 }));
+}

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interleavedLatency, resultsLog, writeResultsSection } from './results.js';
+import { resultsLog, writeResultsSection, yoloAccuracyTable } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -40,7 +40,6 @@ async function main(): Promise<void> {
   }
   const { quantizeInt8, exportFloatTflite } = await import('../lib/yolo/quantize.js');
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
-  const { evaluate } = await import('../lib/yolo/evaluate.js');
   const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);
   const configNames = (configArg ?? 'default').split(',');
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'yolo-int8-bench-11-'));
@@ -76,30 +75,18 @@ async function main(): Promise<void> {
     log(`reproducible: quantizing again with the same inputs and options gives ${sameSha ? 'a byte-identical file' : 'A DIFFERENT FILE'} (sha256 ${ours[0].sha.slice(0, 16)}...)`);
   }
   log('');
-  log('### Accuracy and speed on coco128 images 65-128 (LiteRT, wasm/XNNPACK, same run; v8 val NMS: conf 0.001, IoU 0.7, 300 boxes)');
-  log('');
-  log('| model | mAP50 | mAP50-95 | latency median (ms, interleaved) | latency p90 (ms) | size (bytes) | latency / official | size / official |');
-  log('|---|---|---|---|---|---|---|---|');
   const models: [string, string][] = [
     ['float32 export of the dequantized official weights (float reference)', floatFile],
     ['yolo11n_full_integer_quant.tflite (official full integer, the source)', official],
     ...ours.map(({ name, file }) => [`${name} (yolo-int8)`, file] as [string, string]),
   ];
-  const results = [];
-  for (const [name, file] of models) results.push({ name, r: await evaluate(file, { images, offset: 64, limit: 64 }) });
-  const latency = await interleavedLatency(models.map(([, f]) => f), listImageFiles(images).slice(64, 128));
-  const off = results[1].r;
-  results.forEach(({ name, r }, k) => {
-    log(
-      `| ${name} | ${fmt(r.mAP50)} | ${fmt(r.mAP50_95)} | ${fmt(latency[k].median, 1)} | ${fmt(latency[k].p90, 1)} | ${r.fileBytes} | ` +
-        `${fmt(latency[k].median / latency[1].median, 2)} | ${fmt(r.fileBytes / off.fileBytes, 3)} |`,
-    );
-  });
-  const float = results[0].r.mAP50_95;
+  const results = await yoloAccuracyTable(models, 1, images, log);
+  const off = results[1];
+  const float = results[0].mAP50_95;
   log('');
   log(`- official full integer: ${fmt((float - off.mAP50_95) * 100, 2)} mAP50-95 points below the float reference`);
-  for (const { name, r } of results.slice(2)) {
-    log(`- ${name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official full integer (target: +1.5)`);
+  for (const r of results.slice(2)) {
+    log(`- ${r.name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official full integer (target: +1.5)`);
   }
   if (!process.argv.includes('--no-write')) writeResultsSection('bench/yolo11.ts', 'npm run bench:yolo11', 'quantizeInt8 on YOLO11n (issue 18)', lines.join('\n'));
   fs.rmSync(outDir, { recursive: true, force: true });

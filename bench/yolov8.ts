@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interleavedLatency, resultsLog, writeResultsSection } from './results.js';
+import { resultsLog, writeResultsSection, yoloAccuracyTable } from './results.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -34,7 +34,6 @@ async function main(): Promise<void> {
   }
   const { quantizeInt8, exportFloatTflite } = await import('../lib/yolo/quantize.js');
   const { listImageFiles } = await import('../lib/quantize/dataset.js');
-  const { evaluate } = await import('../lib/yolo/evaluate.js');
   const configArg = process.argv.find((a) => a.startsWith('--configs='))?.slice(10);
   const configs = (configArg ?? 'logit-scores:mse,logit-scores:mse:bc,sigmoid-scores:mse,keep:mse,logit-scores:minmax').split(',').map((c) => {
     // '<cut>:<method>[:bc]': ':bc' adds bias correction (its default settings).
@@ -82,34 +81,20 @@ async function main(): Promise<void> {
   log(`reproducible: quantizing again with the same inputs and options gives ${sameSha ? 'a byte-identical file' : 'A DIFFERENT FILE'} (sha256 ${ours[0].sha.slice(0, 16)}...)`);
 
   log('');
-  log('### Accuracy and speed on coco128 images 65-128 (LiteRT, wasm/XNNPACK, same run; v8 val NMS: conf 0.001, IoU 0.7, 300 boxes)');
-  log('');
-  log('| model | mAP50 | mAP50-95 | latency median (ms, interleaved) | latency p90 (ms) | size (bytes) | latency / official | size / official |');
-  log('|---|---|---|---|---|---|---|---|');
   const models: [string, string][] = [
     ['float32 export of yolov8n_int8.tflite (float reference)', floatFile],
     ['yolov8n_int8.tflite (dynamic range, as LiteRT runs it)', dynamicRange],
     ['yolov8n_full_integer_quant.tflite (official full integer)', official],
     ...ours.map(({ name, file }) => [`${name} (yolo-int8)`, file] as [string, string]),
   ];
-  const results = [];
-  for (const [name, file] of models) results.push({ name, r: await evaluate(file, { images, offset: 64, limit: 64 }) });
-  // Latency interleaved: every image through every model in turn (rotating the order), so that load
-  // from elsewhere on the machine falls on all models alike; median LiteRT run time per model.
-  const latency = await interleavedLatency(models.map(([, f]) => f), listImageFiles(images).slice(64, 128));
-  const off = results[2].r;
-  results.forEach(({ name, r }, k) => {
-    log(
-      `| ${name} | ${fmt(r.mAP50)} | ${fmt(r.mAP50_95)} | ${fmt(latency[k].median, 1)} | ${fmt(latency[k].p90, 1)} | ${r.fileBytes} | ` +
-        `${fmt(latency[k].median / latency[2].median, 2)} | ${fmt(r.fileBytes / off.fileBytes, 3)} |`,
-    );
-  });
-  const float = results[0].r.mAP50_95;
+  const results = await yoloAccuracyTable(models, 2, images, log);
+  const off = results[2];
+  const float = results[0].mAP50_95;
   log('');
-  log(`- dynamic-range file as LiteRT runs it: ${fmt((float - results[1].r.mAP50_95) * 100, 2)} points below the float reference`);
+  log(`- dynamic-range file as LiteRT runs it: ${fmt((float - results[1].mAP50_95) * 100, 2)} points below the float reference`);
   log(`- official full integer: ${fmt((float - off.mAP50_95) * 100, 2)} points below the float reference`);
-  for (const { name, r } of results.slice(3)) {
-    log(`- ${name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official full integer`);
+  for (const r of results.slice(3)) {
+    log(`- ${r.name}: ${fmt((float - r.mAP50_95) * 100, 2)} mAP50-95 points below float; ${fmt((r.mAP50_95 - off.mAP50_95) * 100, 2)} points above the official full integer`);
   }
   if (!configArg) writeResultsSection('bench/yolov8.ts', 'npm run bench', 'quantizeInt8 on YOLOv8n', lines.join('\n'));
   fs.rmSync(outDir, { recursive: true, force: true });
