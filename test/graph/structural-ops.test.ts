@@ -26,6 +26,7 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { FIXTURES, requireFixtures } from '../support/fixtures.js';
 import { loadGraphModelFromDir } from '../support/float-models.js';
 import { maxAbsDiff } from '../support/compare.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 const rand = mulberry32(7);
 const uniform = (n: number, lo = -1, hi = 1) => Float32Array.from({ length: n }, () => lo + (hi - lo) * rand());
@@ -277,7 +278,7 @@ describe('structural ops: transposed convolution in real models', function () {
     const wantInt = transposeConvRef(xGrid, xShape, fDeq, [kh, kw, oc, ic], bDeq, [sh, sw], [outShape[1], outShape[2]], [Math.floor(padH / 2), Math.floor(padW / 2)]);
     const runner = await TfliteRunner.load(tflite, { label: 'selfie-tc-int8' });
     try {
-      const [q] = await runner.run([Int8Array.from(xGrid, (v) => Math.round(v * 255) - 128)]);
+      const [q] = await runner.run([int8FromUnit(xGrid)]);
       const o = runner.outputs[0];
       const deq = Float32Array.from(q as Int8Array, (v) => (v - o.zeroPoint!) * o.scale!);
       // Values beyond the calibrated range saturate by design: the reference is clamped to what the output holds.

@@ -29,6 +29,7 @@ import {
   BIAS_FORMS, float16HalfUlp, float32ToFloat16Bits, readGraphModelFiles, unfuseConvolutions, writeGraphModel,
   type GraphModelFiles, type ManifestEntry, type WeightEncoding,
 } from './tfjs-manifest-encoding.js';
+import { int8Saturated } from '../support/int8-input.js';
 
 /** IEEE half unit roundoff: float16 storage changes every weight by at most this relative amount. */
 const FLOAT16_UNIT_ROUNDOFF = 2 ** -11;
@@ -429,7 +430,7 @@ describe('Softmax over a non-last axis and rank-5 Transpose (float, TFLite float
     expect(qp(sm.outputs[0])).to.deep.equal([1 / 256, -128]);
     expect(qp(t2.outputs[0])).to.deep.equal(qp(t2.inputs[0]));
     expect(sg.tensors[t1.outputs[0]].shape).to.deep.equal([2, 4, 3]);
-    const q = Int8Array.from(x, (v) => Math.round(v / scale) + zeroPoint);
+    const q = int8Saturated(x, scale, zeroPoint);
     const res = await runLiteRt(tflite, q, 'softmax int8');
     expect(res.out).to.be.instanceOf(Int8Array);
     // SOFTMAX int8 output: scale 1/256, zero point -128 (kept by the TRANSPOSE after it).
@@ -454,7 +455,7 @@ describe('Softmax over a non-last axis and rank-5 Transpose (float, TFLite float
     expect(Array.from((await runLiteRt(floatFile, x, 'transpose5 float')).out)).to.deep.equal(Array.from(want));
     const calib = Array.from({ length: 4 }, () => gridValues(120, ...RANGE, r).values);
     const { tflite } = await quantizeInt8(graph, { representativeDataset: calib, numCalibrationSamples: 4, inputRange: RANGE, backend: 'wasm' });
-    const q = Int8Array.from(x, (v) => Math.round(v / scale) + zeroPoint);
+    const q = int8Saturated(x, scale, zeroPoint);
     const res = await runLiteRt(tflite, q, 'transpose5 int8');
     // TRANSPOSE keeps its input's parameters: the int8 values themselves are permuted.
     expect(res.scale).to.be.closeTo(scale, scale * 1e-6); // stored as float32

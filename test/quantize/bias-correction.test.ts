@@ -10,6 +10,7 @@ import { quantizeInt8, type QuantizeInt8Result } from '../../lib/yolo/quantize.j
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { lcg as rng } from '../support/random.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 const H = 8;
 const W = 8;
@@ -55,7 +56,7 @@ async function meanErrors(tflite: Uint8Array, graph: Graph, xs: Float32Array[]):
   const sums = graph.outputs.map((o) => new Float64Array(graph.tensors.get(o)!.shape.at(-1)!));
   try {
     for (const x of xs) {
-      const got = await runner.run([Int8Array.from(x, (v) => Math.round(v * 255) - 128)]);
+      const got = await runner.run([int8FromUnit(x)]);
       const want = await exec.run(x);
       graph.outputs.forEach((name, k) => {
         const { scale: s, zeroPoint: zp } = runner.outputs[k];
@@ -242,7 +243,7 @@ describe('bias correction, local: each op against the float op on its own intege
     const sum = new Float64Array(3);
     try {
       for (const x of calib) {
-        const got = await runner.run([Int8Array.from(x, (v) => Math.round(v * 255) - 128)]);
+        const got = await runner.run([int8FromUnit(x)]);
         const [o1, o2] = runner.outputs;
         const c1 = Float32Array.from(got[0], (q) => (q - o1.zeroPoint!) * o1.scale!);
         const want = (await exec.run({ [conv2.inputs[0]]: c1 }))[conv2.outputs[0]];

@@ -7,6 +7,7 @@ import { exportFloatTflite, quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { lcg as rng } from '../support/random.js';
 import { maxAbsDiff, runFloatGraph, runTflite, sqnrDb, tfliteVsFloat } from '../support/compare.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 function buildGraph(): Graph {
   const r = rng(7);
@@ -74,7 +75,7 @@ describe('exportFloatTflite and layer-by-layer analysis', () => {
     expect(u8.report.outputs[0].zeroPoint).to.equal(int8.report.outputs[0].zeroPoint! + 128);
     const x = input(42);
     const run = async (bytes: Uint8Array, data: Float32Array | Int8Array | Uint8Array) => (await runTflite(bytes, [data]))[0];
-    const qi = await run(int8.tflite, Int8Array.from(x, (v) => Math.round(v * 255) - 128));
+    const qi = await run(int8.tflite, int8FromUnit(x));
     const qu = await run(u8.tflite, Uint8Array.from(x, (v) => Math.round(v * 255)));
     const qf = await run(f32.tflite, x);
     const o = int8.report.outputs[0];

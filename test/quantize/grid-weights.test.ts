@@ -11,6 +11,7 @@ import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { runFloatGraph, runTflite } from '../support/compare.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 const STEP = 0.05;
 /** Integer steps per [input][output channel]: channel maxima 20, 7, 3 and 13 steps (the last: smallest |k| 6). */
@@ -62,7 +63,7 @@ describe('weights on an int8 grid are written exactly', function () {
     const outDesc = runner.outputs[0];
     runner.dispose();
     const x = samples[2];
-    const got = dequantizeOutput((await runTflite(tflite, [Int8Array.from(x, (v) => Math.round(v * 255) - 128)]))[0], outDesc);
+    const got = dequantizeOutput((await runTflite(tflite, [int8FromUnit(x)]))[0], outDesc);
     const want = (await runFloatGraph(g, x))['conv'];
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `element ${i}`).to.be.at.most(2 * outDesc.scale! + 1e-6);
   });

@@ -45,17 +45,4 @@ describe('inputs images cannot feed', () => {
     expect(sqnrDb(signal, noise)).to.be.above(35);
   });
 
-  it('a model with two inputs fed images names each input, its shape, and which is image-like', async () => {
-    const b = new GraphBuilder('two-inputs');
-    const image = b.addInput('image', [1, 8, 8, 3]);
-    const bias = b.addInput('bias', [1, 3]);
-    const [y] = b.emit('add', 'Add', [image, bias], {});
-    const graph = b.build([y], { source: 'two-inputs', format: 'built', notes: [] });
-    let err: Error | undefined;
-    await quantizeInt8(graph, { representativeDataset: imagesDir }).catch((e) => (err = e));
-    expect(err?.message).to.equal(
-      "representative dataset: images cannot feed every input of the model ('image' [1,8,8,3] (image-like), 'bias' [1,3] (not image-like)); " +
-        'pass tensors as the representative dataset: an iterable with one Float32Array per input (in this order), or records by input name',
-    );
-  });
 });

@@ -17,6 +17,7 @@ import { TfliteRunner } from '../../lib/runtime/index.js';
 import { mulberry32 } from '../../lib/util/random.js';
 import { formatInspectReport, inspectTflite } from '../../lib/tflite/inspect.js';
 import { formatQuantizeReport } from '../../lib/quantize/report.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 const quantOf = (n: IrNode): OpQuant => getOpDef(n.op).quant!;
 const INPUT_PARAMS = { scale: 1 / 255, zeroPoint: -128 };
@@ -217,7 +218,7 @@ describe('recipes with precision', () => {
     const exec = await createFloatExecutor(graph, { backend: 'wasm' });
     try {
       for (const input of calib) {
-        const q = Int8Array.from(input, (v) => Math.round(v * 255) - 128);
+        const q = int8FromUnit(input);
         const y = (await runner.run([q]))[0] as Int8Array;
         const o = runner.outputs[0];
         const ref = (await exec.run({ input }, ['c3'])).c3;

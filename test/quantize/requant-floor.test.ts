@@ -15,6 +15,7 @@ import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { runFloatGraph, runTflite } from '../support/compare.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
+import { int8FromUnit } from '../support/int8-input.js';
 
 /**
  * input [1,4,4,3] -> 'near' (1x1 conv, one output channel, weight 1 on channel 0, bias -(1 - 1e-5),
@@ -84,7 +85,7 @@ describe('requantization floor: near-constant outputs of weighted ops', function
     const outDesc = runner.outputs[0];
     runner.dispose();
     const x = samples[1];
-    const got = dequantizeOutput((await runTflite(tflite, [Int8Array.from(x, (v) => Math.round(v * 255) - 128)]))[0], outDesc);
+    const got = dequantizeOutput((await runTflite(tflite, [int8FromUnit(x)]))[0], outDesc);
     const want = (await runFloatGraph(g, x))['out'];
     const step = outDesc.scale!;
     for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `element ${i}`).to.be.at.most(3 * step + 0.05);

@@ -4,6 +4,7 @@ import { createFloatExecutor } from '../../lib/graph/execute.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../../lib/runtime/index.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
+import { int8FromUnit } from './int8-input.js';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
@@ -47,7 +48,7 @@ export async function tfliteVsFloat(tflite: Uint8Array, graph: Graph, inputs: Fl
   let noise = 0;
   try {
     for (const x of inputs) {
-      const q = Int8Array.from(x, (v) => Math.max(-128, Math.min(127, Math.round(v * 255) - 128)));
+      const q = int8FromUnit(x);
       const got = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
       const want = (await ex.run(x))[graph.outputs[0]];
       for (let i = 0; i < want.length; i++) {

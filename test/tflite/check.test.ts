@@ -20,6 +20,7 @@ import { FIXTURES, REPO_ROOT, YOLOV5N_INT8, requireFixtures } from '../support/f
 import { runCli } from '../support/cli.js';
 import { handBuilt, mutate } from './mutate.js';
 import { baseModel, float16Model, int16Model, q } from './models.js';
+import { int8FromUnit, int8Saturated } from '../support/int8-input.js';
 
 function tensor(m: TfliteModel, name: string): TfliteTensor {
   const t = m.subgraphs[0].tensors.find((x) => x.name === name);
@@ -531,7 +532,7 @@ describe('checkTflite on files quantizeInt8 / exportFloatTflite write', function
       const inp = runner.inputs[0];
       const out = runner.outputs[0];
       for (const x of data) {
-        const q = Int8Array.from(x, (v) => Math.round(v / inp.scale!) + inp.zeroPoint!);
+        const q = int8Saturated(x, inp.scale!, inp.zeroPoint!);
         const y = (await runner.run([q]))[0] as Int8Array;
         const ref = (await exec.run({ input: x }, ['sig'])).sig;
         let maxErr = 0;
@@ -570,7 +571,7 @@ describe('checkTflite on files quantizeInt8 / exportFloatTflite write', function
     const exec = await createFloatExecutor(graph, { backend: 'wasm' });
     try {
       const xin = Float32Array.from({ length: 32 }, (_, i) => ((i * 37) % 256) / 255);
-      const q = Int8Array.from(xin, (v) => Math.round(v * 255) - 128);
+      const q = int8FromUnit(xin);
       const y = (await runner.run([q]))[0] as Int8Array;
       const out = runner.outputs[0];
       const ref = (await exec.run({ input: Float32Array.from(q, (v) => (v + 128) / 255) }, ['cat'])).cat;
