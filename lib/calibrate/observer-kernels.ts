@@ -65,6 +65,18 @@ const F32X4_SPLAT = [0xfd, 0x13];
 const F32X4_EXTRACT_LANE = [0xfd, 0x1f]; // followed by the lane index
 const F32X4_MIN = [0xfd, ...uleb(0xe8)];
 const F32X4_MAX = [0xfd, ...uleb(0xe9)];
+const V128_LOAD64_ZERO = [0xfd, 0x5d]; // two float32 into the low half, zeros above
+const F64X2_SPLAT = [0xfd, 0x14];
+const F64X2_PROMOTE_LOW_F32X4 = [0xfd, 0x5f];
+const F64X2_SUB = [0xfd, ...uleb(0xf1)];
+const F64X2_MUL = [0xfd, ...uleb(0xf2)];
+const I32X4_TRUNC_SAT_F64X2_S_ZERO = [0xfd, ...uleb(0xfc)]; // lanes 0-1 from the f64 lanes, 2-3 zero
+const I32X4_SPLAT = [0xfd, 0x11];
+const I32X4_EXTRACT_LANE = [0xfd, 0x1b]; // followed by the lane index
+const I32X4_MIN_S = [0xfd, ...uleb(0xb6)];
+const I32X4_MAX_S = [0xfd, ...uleb(0xb8)];
+const I32X4_SHL = [0xfd, ...uleb(0xab)];
+const I32X4_ADD = [0xfd, ...uleb(0xae)];
 /** memarg: alignment hint (log2 bytes) and offset; wasm loads do not require the alignment. */
 const memarg = (alignLog2: number, offset = 0) => [alignLog2, ...uleb(offset)];
 const f32Const = (v: number) => [OP.f32Const, ...new Uint8Array(new Float32Array([v]).buffer)];
@@ -141,25 +153,44 @@ function minMaxBody(): number[] {
 /**
  * histogram(ptr: i32, n: i32, counts: i32, lo: f64, inv: f64, last: i32, weight: f64): for each of the
  * n float32 values at ptr in order, k = trunc_sat((f64(v) - lo) * inv), k = min(k, last) else max(k, 0),
- * f64 counts[k] += weight. Locals: 7 end, 8 k, 9 address of counts[k].
+ * f64 counts[k] += weight. The bin indices of two values at a time come from f64x2 arithmetic (the
+ * same IEEE operations per lane as the scalar ones); the count updates stay one by one, in order.
+ * Locals: 7 end, 8 end2 (byte addresses), 9 address of counts[k], 10 two addresses (v128),
+ * 11 lo, 12 inv (f64x2), 13 last, 14 counts (i32x4).
  */
 function histogramBody(): number[] {
-  const [ptr, n, counts, lo, inv, last, weight, end, k, at] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  return body([[3, I32]], [
+  const [ptr, n, counts, lo, inv, last, weight, end, end2, at, pair, loV, invV, lastV, countsV] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+  /** counts[k] += weight with the address of counts[k] on the stack. */
+  const addWeight = [OP.localTee, at, ...get(at), OP.f64Load, ...memarg(3), ...get(weight), OP.f64Add, OP.f64Store, ...memarg(3)];
+  /** The bin of each value, clamped, as counts addresses: k -> counts + 8 * clamp(k). */
+  const binAddresses = [
+    ...F64X2_PROMOTE_LOW_F32X4, ...get(loV), ...F64X2_SUB, ...get(invV), ...F64X2_MUL, ...I32X4_TRUNC_SAT_F64X2_S_ZERO,
+    ...get(lastV), ...I32X4_MIN_S, ...i32Const(0), ...I32X4_SPLAT, ...I32X4_MAX_S,
+    ...i32Const(3), ...I32X4_SHL, ...get(countsV), ...I32X4_ADD,
+  ];
+  return body([[3, I32], [5, V128]], [
     ...get(ptr), ...get(n), ...i32Const(2), OP.i32Shl, OP.i32Add, ...set(end),
+    ...get(ptr), ...get(n), ...i32Const(-2), OP.i32And, ...i32Const(2), OP.i32Shl, OP.i32Add, ...set(end2),
+    ...get(lo), ...F64X2_SPLAT, ...set(loV), ...get(inv), ...F64X2_SPLAT, ...set(invV),
+    ...get(last), ...I32X4_SPLAT, ...set(lastV), ...get(counts), ...I32X4_SPLAT, ...set(countsV),
+    // two values per step: both bin addresses at once, then the two updates in order
     OP.block, VOID, OP.loop, VOID,
-    ...get(ptr), ...get(end), OP.i32GeU, OP.brIf, 1,
-    // k = trunc_sat((f64(v) - lo) * inv)
-    ...get(ptr), OP.f32Load, ...memarg(2), OP.f64PromoteF32, ...get(lo), OP.f64Sub, ...get(inv), OP.f64Mul,
-    ...I32_TRUNC_SAT_F64_S, ...set(k),
-    // k = k > last ? last : k;  k = k < 0 ? 0 : k
-    ...get(last), ...get(k), ...get(k), ...get(last), OP.i32GtS, OP.select, ...set(k),
-    ...i32Const(0), ...get(k), ...get(k), ...i32Const(0), OP.i32LtS, OP.select, ...set(k),
-    // counts[k] += weight
-    ...get(counts), ...get(k), ...i32Const(3), OP.i32Shl, OP.i32Add, OP.localTee, at,
-    ...get(at), OP.f64Load, ...memarg(3), ...get(weight), OP.f64Add, OP.f64Store, ...memarg(3),
-    ...get(ptr), ...i32Const(4), OP.i32Add, ...set(ptr),
+    ...get(ptr), ...get(end2), OP.i32GeU, OP.brIf, 1,
+    ...get(ptr), ...V128_LOAD64_ZERO, ...memarg(2), ...binAddresses, ...set(pair),
+    ...get(pair), ...I32X4_EXTRACT_LANE, 0, ...addWeight,
+    ...get(pair), ...I32X4_EXTRACT_LANE, 1, ...addWeight,
+    ...get(ptr), ...i32Const(8), OP.i32Add, ...set(ptr),
     OP.br, 0, OP.end, OP.end,
+    // the last value of an odd count, in scalar f64
+    OP.block, VOID,
+    ...get(ptr), ...get(end), OP.i32GeU, OP.brIf, 0,
+    ...get(ptr), OP.f32Load, ...memarg(2), OP.f64PromoteF32, ...get(lo), OP.f64Sub, ...get(inv), OP.f64Mul,
+    ...I32_TRUNC_SAT_F64_S, ...set(at),
+    // k = k > last ? last : k;  k = k < 0 ? 0 : k
+    ...get(last), ...get(at), ...get(at), ...get(last), OP.i32GtS, OP.select, ...set(at),
+    ...i32Const(0), ...get(at), ...get(at), ...i32Const(0), OP.i32LtS, OP.select, ...set(at),
+    ...get(counts), ...get(at), ...i32Const(3), OP.i32Shl, OP.i32Add, ...addWeight,
+    OP.end,
   ]);
 }
 
