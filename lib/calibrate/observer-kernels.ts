@@ -6,14 +6,15 @@
 //     Math.min/Math.max do; the extremes of a set of float32 values do not depend on the order they
 //     are combined in, so the 4-lane reduction finds the same float32 value (promoted to f64 exactly).
 //   - histogram: k = trunc((f64(v) - lo) * inv), clamped to [0, last], counts[k] += weight, element by
-//     element in order: the same IEEE f64 operations in the same order as the JavaScript.
+//     element in order: the same IEEE f64 operations in the same order as the JavaScript (the indices
+//     of two values at a time in f64x2 lanes, which round exactly as scalar f64 does).
 //
 // The module imports its memory, so one compiled module serves two kinds of instance:
 //   - on the TF.js wasm backend's own heap (the float executor hands observers views on it): the
 //     min/max scan reads activations in place, no copy;
 //   - on a memory of its own: histogram samples (at most maxSamplesPerObserve values) and their counts
-//     are copied in, binned and copied back; views on any other buffer are scanned there too when that
-//     is faster than the JavaScript loop (see `copyScanBelow`).
+//     are copied in, binned and copied back; arrays on any other buffer are copied there to be scanned
+//     (a copy plus the SIMD scan costs less than the scalar loop; up to COPY_SCAN_LIMIT values).
 // A memory can grow, which detaches the ArrayBuffers of views taken earlier: every call takes the
 // view's byteOffset and the memory's current buffer at call time, and nothing holds a view between calls.
 
@@ -272,7 +273,8 @@ export class ObserverKernels {
    */
   minMax(data: Float32Array): [number, number] | undefined {
     if (data.length === 0) return [Infinity, -Infinity];
-    if (this.heap && data.buffer === this.heap.memory.buffer) return this.heap.kernels.minMax(data.byteOffset, data.length);
+    // (an i32 end address must not wrap: a view ending at the 4 GiB top of a full heap stays in JavaScript)
+    if (this.heap && data.buffer === this.heap.memory.buffer) return data.byteOffset + data.byteLength < 2 ** 32 ? this.heap.kernels.minMax(data.byteOffset, data.length) : undefined;
     if (data.length > COPY_SCAN_LIMIT) return undefined;
     new Float32Array(this.ownBuffer(data.length * 4), 0, data.length).set(data);
     return this.own.kernels.minMax(0, data.length);
