@@ -7,10 +7,17 @@
 // plan needs is ('plan', quantizeInt8's default; observation-plan.ts), for mse (the default method)
 // and minmax; (2) how many activation tensors change parameters when the histogram policy changes
 // (bins, subsampling); written to bench/RESULTS.md.
+//
+// With --kernels [N]: on the same two models over N coco128 images (default 16), the observers of a
+// default calibration (the tensors it observes, with its methods) fed every activation three ways in
+// turn, in one run: the JavaScript loops, the WebAssembly kernels on the wasm heap in place, and the
+// kernels on copies (what the cpu and tfjs-node backends get); observer time per image and whether the
+// statistics are bit-identical; written to bench/RESULTS.md.
 import fs from 'node:fs';
 import path from 'node:path';
 import { calibrate, type CalibrationMethod } from '../lib/calibrate/calibrate.js';
-import type { HistogramObserverOptions } from '../lib/calibrate/observers.js';
+import { HistogramObserver, MinMaxObserver, type HistogramObserverOptions } from '../lib/calibrate/observers.js';
+import { ObserverKernels } from '../lib/calibrate/observer-kernels.js';
 import { calibrateGraph, planFor, prepareGraph, writePlan, type PreparedGraph } from '../lib/quantize/stages.js';
 import { resolveRecipe } from '../lib/quantize/recipe.js';
 import type { ObserveMode } from '../lib/quantize/observation-plan.js';
@@ -158,7 +165,86 @@ async function models(n: number): Promise<void> {
   writeResultsSection('bench/observers.ts --models', `npx tsx bench/observers.ts --models ${n}`, 'Observers: only what the plan needs; histogram policy', lines.join('\n'));
 }
 
+type AnyObserver = MinMaxObserver | HistogramObserver;
+const KERNEL_WAYS = ['JavaScript', 'kernels in place', 'kernels on copies'] as const;
+
+/** One observer per observed tensor of a default calibration, of the kind its method needs. */
+function observersFor(ranges: Map<string, { method: CalibrationMethod; derived?: string }>, kernels: ObserverKernels | null): Map<string, AnyObserver> {
+  const out = new Map<string, AnyObserver>();
+  for (const [name, r] of ranges) {
+    if (r.derived) continue;
+    out.set(name, r.method === 'minmax' ? new MinMaxObserver(name, kernels) : new HistogramObserver(name, {}, kernels));
+  }
+  return out;
+}
+
+/** Whether two observers saw the same statistics, bit for bit (extremes, count, histogram). */
+function sameStatistics(a: AnyObserver, b: AnyObserver): boolean {
+  const mm = (o: AnyObserver) => (o instanceof HistogramObserver ? o.minMax : o);
+  if (![mm(a).min, mm(a).max, mm(a).count].every((v, i) => Object.is(v, [mm(b).min, mm(b).max, mm(b).count][i]))) return false;
+  if (!(a instanceof HistogramObserver && b instanceof HistogramObserver) || mm(a).count === 0) return true;
+  const [x, y] = [a.snapshot(), b.snapshot()];
+  return x.lo === y.lo && x.binWidth === y.binWidth && Buffer.from(x.counts.buffer).equals(Buffer.from(y.counts.buffer));
+}
+
+/** Observer time per image of the three ways (interleaved per tensor, order rotated per image). */
+async function kernelRow(label: string, p: PreparedGraph, images: string[]): Promise<string> {
+  const recipe = resolveRecipe({});
+  const { calibrated, executor } = await calibrateGraph(p, recipe, { representativeDataset: images, numCalibrationSamples: images.length, keepInputs: images.length, keepExecutor: true }, YOLO_PLUGIN);
+  const ex = executor!;
+  try {
+    const ranges = calibrated.calibration.ranges;
+    const kernelSets = [null, ObserverKernels.create(ex.heapMemory()), ObserverKernels.create()];
+    const sets = kernelSets.map((k) => observersFor(ranges, k));
+    const ms = [0, 0, 0];
+    let values = 0;
+    let inPlace = 0;
+    let reports = 0;
+    for (const [sample, input] of calibrated.keptInputs!.entries()) {
+      await ex.stream(input, {
+        fetch: [],
+        onTensor: (name, data) => {
+          if (!sets[0].has(name)) return;
+          values += data.length;
+          reports++;
+          if (kernelSets[1]!.onHeap(data)) inPlace++;
+          for (let j = 0; j < 3; j++) {
+            const w = (j + sample) % 3;
+            const t0 = performance.now();
+            sets[w].get(name)!.observe(data, sample);
+            ms[w] += performance.now() - t0;
+          }
+        },
+      });
+    }
+    const same = [...sets[0]].every(([name, o]) => sameStatistics(o, sets[1].get(name)!) && sameStatistics(o, sets[2].get(name)!));
+    const per = ms.map((m) => m / images.length);
+    return `| ${label} | ${sets[0].size} | ${(values / images.length / 1e6).toFixed(1)} | ${inPlace} of ${reports} | ${per.map((m) => m.toFixed(1)).join(' | ')} | ${(per[0] / per[1]).toFixed(2)}x | ${(per[0] / per[2]).toFixed(2)}x | ${same ? 'yes' : 'NO'} |`;
+  } finally {
+    ex.dispose();
+  }
+}
+
+async function kernelBench(n: number): Promise<void> {
+  const { log, lines } = resultsLog();
+  const dir = path.join(fixtures, 'coco128/images');
+  const images = fs.readdirSync(dir).sort().slice(0, n).map((f) => path.join(dir, f));
+  log(`### Observers' WebAssembly kernels against the JavaScript loops (default calibration, mse; ${images.length} images)`);
+  log('');
+  log(`| model | tensors observed | M values per image | views read in place | ${KERNEL_WAYS.map((w) => `${w} (ms/image)`).join(' | ')} | speed-up in place | speed-up on copies | same statistics |`);
+  log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const [label, source] of Object.entries(MODELS)) log(await kernelRow(label, await prepareGraph(source, {}, YOLO_PLUGIN), images));
+  log('');
+  writeResultsSection('bench/observers.ts --kernels', `npx tsx bench/observers.ts --kernels ${n}`, "Observers' WebAssembly kernels", lines.join('\n'));
+}
+
 async function main(): Promise<void> {
+  const k = process.argv.indexOf('--kernels');
+  if (k >= 0) {
+    const n = Number(process.argv[k + 1] ?? 16);
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`bench/observers.ts: --kernels takes a number of images, got '${process.argv[k + 1]}'`);
+    return kernelBench(n);
+  }
   const i = process.argv.indexOf('--models');
   if (i < 0) return synthetic();
   const n = Number(process.argv[i + 1] ?? 32);

@@ -15,6 +15,7 @@ import {
   type ClipRange,
   type HistogramObserverOptions,
 } from './observers.js';
+import { ObserverKernels } from './observer-kernels.js';
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'mse' | 'entropy';
 
@@ -46,6 +47,12 @@ export interface CalibrateOptions<S extends CalibrationSample = CalibrationSampl
    * it). Their activations may still be reported; they are ignored.
    */
   derived?: ReadonlyMap<string, RangeDerivation>;
+  /**
+   * The observers' WebAssembly loops (observer-kernels.ts; same statistics bit for bit, several times
+   * faster). Default: kernels with a memory of their own (no in-place heap); null: the JavaScript loops.
+   * Pass `ObserverKernels.create(heap)` to scan views on an executor's wasm heap in place.
+   */
+  kernels?: ObserverKernels | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -127,6 +134,7 @@ function checkOptions<S extends CalibrationSample>(opts: CalibrateOptions<S>): {
 /** One observer per tensor, of the kind its method needs. */
 function createObservers<S extends CalibrationSample>(opts: CalibrateOptions<S>): Map<string, { method: CalibrationMethod; observer: Observer }> {
   const observers = new Map<string, { method: CalibrationMethod; observer: Observer }>();
+  const kernels = opts.kernels === undefined ? ObserverKernels.create() : opts.kernels;
   const listed = new Set<string>();
   for (const name of opts.tensors) {
     if (listed.has(name)) throw new Error(`calibrate: tensor '${name}' is listed twice`);
@@ -138,8 +146,8 @@ function createObservers<S extends CalibrationSample>(opts: CalibrateOptions<S>)
     if (opts.derived?.has(name)) continue;
     // Histograms cost a second (subsampled) pass and O(bins) memory: only build them when needed.
     const observer: Observer = method === 'minmax'
-      ? { kind: 'minmax', obs: new MinMaxObserver(name) }
-      : { kind: 'histogram', obs: new HistogramObserver(name, opts.histogram) };
+      ? { kind: 'minmax', obs: new MinMaxObserver(name, kernels) }
+      : { kind: 'histogram', obs: new HistogramObserver(name, opts.histogram, kernels) };
     observers.set(name, { method, observer });
   }
   return observers;

@@ -16,6 +16,7 @@
 //     Meant for bell-shaped / long-tailed activations: merging the bins of a flat histogram loses
 //     nothing in the KL sense, so on uniform-like data entropy tends to keep the full range.
 import { roundHalfAwayFromZero } from '../int8/arithmetic.js';
+import type { ObserverKernels } from './observer-kernels.js';
 
 /** Thrown when an activation contains NaN or ±Infinity (names the tensor and the sample). */
 export class NonFiniteActivationError extends Error {
@@ -37,9 +38,22 @@ export class NonFiniteActivationError extends Error {
 /**
  * Exact min and max of `data`. Math.min/Math.max propagate NaN, so a NaN anywhere makes the result
  * NaN and Infinity shows up as ±Infinity: the non-finite check costs nothing in the hot loop; only
- * then do we search for the offending element to report it.
+ * then do we search for the offending element to report it. With `kernels`, the WebAssembly SIMD scan
+ * does the loop where it can (same result bit for bit, see observer-kernels.ts).
  */
-export function scanMinMax(data: Float32Array, tensor = 'tensor', sampleIndex?: number): { min: number; max: number } {
+export function scanMinMax(data: Float32Array, tensor = 'tensor', sampleIndex?: number, kernels?: ObserverKernels | null): { min: number; max: number } {
+  const n = data.length;
+  const [mn, mx] = kernels?.minMax(data) ?? scalarMinMax(data);
+  if (n > 0 && !(Number.isFinite(mn) && Number.isFinite(mx))) {
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(data[i])) throw new NonFiniteActivationError(tensor, sampleIndex, i, data[i]);
+    }
+  }
+  return { min: mn, max: mx };
+}
+
+/** The scan in plain JavaScript: [min, max] (Infinity, -Infinity when empty; NaN propagates). */
+export function scalarMinMax(data: Float32Array): [number, number] {
   let mn = Infinity;
   let mx = -Infinity;
   const n = data.length;
@@ -48,12 +62,7 @@ export function scanMinMax(data: Float32Array, tensor = 'tensor', sampleIndex?: 
     mn = Math.min(mn, v);
     mx = Math.max(mx, v);
   }
-  if (n > 0 && !(Number.isFinite(mn) && Number.isFinite(mx))) {
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(data[i])) throw new NonFiniteActivationError(tensor, sampleIndex, i, data[i]);
-    }
-  }
-  return { min: mn, max: mx };
+  return [mn, mx];
 }
 
 /** Running min/max over every element of every sample. */
@@ -65,10 +74,14 @@ export class MinMaxObserver {
   /** Number of observe() calls. */
   batches = 0;
 
-  constructor(readonly name = 'tensor') {}
+  /** `kernels`: the WebAssembly loops to use (null or absent: the JavaScript ones; same results). */
+  constructor(
+    readonly name = 'tensor',
+    private readonly kernels: ObserverKernels | null = null,
+  ) {}
 
   observe(data: Float32Array, sampleIndex?: number): void {
-    const r = scanMinMax(data, this.name, sampleIndex);
+    const r = scanMinMax(data, this.name, sampleIndex, this.kernels);
     this.update(r.min, r.max, data.length);
   }
 
@@ -121,13 +134,16 @@ export class HistogramObserver {
   readonly maxSamplesPerObserve: number;
   readonly blockLength: number;
   readonly minMax: MinMaxObserver;
+  private readonly kernels: ObserverKernels | null;
   private counts: Float64Array;
   private lo = 0;
   private binWidth = 0; // 0 = no data yet
 
+  /** `kernels`: the WebAssembly loops to use (null: the JavaScript ones; same results). */
   constructor(
     readonly name = 'tensor',
     opts: HistogramObserverOptions = {},
+    kernels: ObserverKernels | null = null,
   ) {
     this.bins = opts.bins ?? 2048;
     this.maxSamplesPerObserve = opts.maxSamplesPerObserve ?? 1 << 16;
@@ -135,7 +151,8 @@ export class HistogramObserver {
     if (!Number.isInteger(this.bins) || this.bins < 16) throw new Error(`HistogramObserver '${name}': bins must be an integer >= 16, got ${this.bins}`);
     if (!Number.isInteger(this.blockLength) || this.blockLength < 1) throw new Error(`HistogramObserver '${name}': blockLength must be a positive integer`);
     this.counts = new Float64Array(this.bins);
-    this.minMax = new MinMaxObserver(name);
+    this.kernels = kernels;
+    this.minMax = new MinMaxObserver(name, this.kernels);
   }
 
   get min(): number {
@@ -148,22 +165,34 @@ export class HistogramObserver {
   observe(data: Float32Array, sampleIndex?: number): void {
     const n = data.length;
     if (n === 0) return;
-    const { min, max } = scanMinMax(data, this.name, sampleIndex);
+    const { min, max } = scanMinMax(data, this.name, sampleIndex, this.kernels);
     this.minMax.update(min, max, n);
     this.ensureRange(min, max);
-    const limit = this.maxSamplesPerObserve;
-    if (limit <= 0 || n <= limit) {
-      this.addRange(data, 0, n, 1);
+    const { ranges, weight } = this.sampledRanges(n);
+    if (this.kernels) {
+      this.kernels.histogram(data, ranges, this.counts, this.lo, 1 / this.binWidth, weight);
       return;
     }
+    for (const [start, end] of ranges) this.addRange(data, start, end, weight);
+  }
+
+  /**
+   * The element ranges of an n-element observation that go into the histogram, and their weight:
+   * everything at weight 1, or (n > maxSamplesPerObserve) contiguous blocks at a regular stride, each
+   * element standing for `stride / block` elements.
+   */
+  private sampledRanges(n: number): { ranges: [number, number][]; weight: number } {
+    const limit = this.maxSamplesPerObserve;
+    if (limit <= 0 || n <= limit) return { ranges: [[0, n]], weight: 1 };
     const block = Math.min(this.blockLength, limit);
     const blocks = Math.max(1, Math.floor(limit / block));
     const step = Math.floor(n / blocks); // >= block because n > limit >= blocks * block
-    const weight = step / block; // each sampled element stands for `step / block` elements
+    const ranges: [number, number][] = [];
     for (let b = 0; b < blocks; b++) {
       const start = b * step;
-      this.addRange(data, start, Math.min(start + block, n), weight);
+      ranges.push([start, Math.min(start + block, n)]);
     }
+    return { ranges, weight: step / block };
   }
 
   /** Copy of the current histogram. */

@@ -25,6 +25,11 @@ export interface FloatExecutor {
   readonly backend: BackendName;
   /** Whether onTensor gets heap views where the backend allows (ExecutorOptions.activationViews). */
   readonly activationViews: boolean;
+  /**
+   * The WebAssembly memory that onTensor's views live in (the wasm backend's heap) when this executor
+   * hands out views, else undefined: calibration's kernels read activations there in place.
+   */
+  heapMemory(): WebAssembly.Memory | undefined;
   /** Runs the graph; returns the graph outputs or the `fetch`ed tensors (any intermediate). */
   run(inputs: FloatInputs, fetch?: string[]): Promise<Record<string, Float32Array>>;
   /** Same pass, streaming every produced tensor to `onTensor`. */
@@ -60,6 +65,22 @@ function heapView(t: tf.Tensor): Float32Array | undefined {
   if (typeof backend.typedArrayFromHeap !== 'function') return undefined;
   const view = backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
   return view instanceof Float32Array ? view : undefined;
+}
+
+/** The Emscripten module of tfjs-backend-wasm (BackendWasm.wasm): its exports hold the heap's Memory. */
+interface EmscriptenModule {
+  asm?: { memory?: unknown };
+  wasmMemory?: unknown;
+  HEAPF32?: Float32Array;
+}
+
+/** The wasm backend's heap Memory, when the current backend is wasm and its heap is that Memory's buffer. */
+function wasmHeapMemory(): WebAssembly.Memory | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const module = (tf.backend() as unknown as { wasm?: EmscriptenModule }).wasm;
+  const memory = module?.asm?.memory ?? module?.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory) || module?.HEAPF32?.buffer !== memory.buffer) return undefined;
+  return memory;
 }
 
 function toFloat32(data: Float32Array | Int32Array | Uint8Array): Float32Array {
@@ -197,6 +218,7 @@ export async function createFloatExecutor(graph: Graph, opts: ExecutorOptions = 
   return {
     backend,
     activationViews: views,
+    heapMemory: () => (views && !disposed ? wasmHeapMemory() : undefined),
     async run(inputs, fetch) {
       const list = fetch ?? graph.outputs;
       return download(await execute(inputs, list), list);

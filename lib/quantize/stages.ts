@@ -20,6 +20,7 @@ import { consumersOf } from '../ir/graph.js';
 import { getOpDef } from '../ops/registry.js';
 import { calibrate, type CalibrationResult } from '../calibrate/calibrate.js';
 import type { HistogramObserverOptions } from '../calibrate/observers.js';
+import { ObserverKernels } from '../calibrate/observer-kernels.js';
 import { rangeDerivations, type ObserveMode } from './observation-plan.js';
 import { writeTflite } from '../tflite/writer.js';
 import { assertValidTflite } from '../tflite/check.js';
@@ -267,6 +268,11 @@ export interface CalibrateGraphOptions {
   plannedOutputType?: IoType;
   /** Histogram settings of the histogram-based methods (calibrate's defaults when omitted). */
   histogram?: HistogramObserverOptions;
+  /**
+   * The observers' WebAssembly loops, reading the executor's heap views in place (default true);
+   * false: the JavaScript loops. Same statistics either way (calibrate/observer-kernels.ts).
+   */
+  observerKernels?: boolean;
 }
 
 /** How the plug-in reads a dataset path (its layouts), else the plain resolver. */
@@ -316,6 +322,7 @@ async function runCalibration(
   const calibration = await calibrate({
     tensors: [...calibratedInputs, ...activations],
     derived,
+    kernels: options.observerKernels === false ? null : ObserverKernels.create(executor.heapMemory()),
     ...(options.histogram ? { histogram: options.histogram } : {}),
     samples: keptInputs ? keeping(source, keptInputs, keepInputs) : source,
     numSamples,

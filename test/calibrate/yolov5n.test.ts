@@ -8,6 +8,8 @@ import { runDefaultPasses } from '../../lib/graph/passes/index.js';
 import { createFloatExecutor, type FloatExecutor } from '../../lib/graph/execute.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { calibrate } from '../../lib/calibrate/calibrate.js';
+import { ObserverKernels } from '../../lib/calibrate/observer-kernels.js';
+import { HistogramObserver } from '../../lib/calibrate/observers.js';
 import { YOLOV5N_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
 import { letterboxedBus } from '../support/float-models.js';
 
@@ -110,5 +112,42 @@ describe('calibrate with the real YOLOv5n float executor', function () {
     } finally {
       copying.dispose();
     }
+  });
+
+  it('the WebAssembly kernels read every activation in place and give the JavaScript statistics bit for bit', async () => {
+    const kernels = ObserverKernels.create(ex.heapMemory())!;
+    const withKernels = new Map<string, HistogramObserver>();
+    const withJs = new Map<string, HistogramObserver>();
+    let inPlace = 0;
+    let reports = 0;
+    for (const [sample, input] of inputs.entries()) {
+      await ex.stream(input, {
+        fetch: [],
+        onTensor: (name, data) => {
+          reports++;
+          if (kernels.onHeap(data)) inPlace++;
+          if (!withJs.has(name)) {
+            withJs.set(name, new HistogramObserver(name, {}, null));
+            withKernels.set(name, new HistogramObserver(name, {}, kernels));
+          }
+          withJs.get(name)!.observe(data, sample);
+          withKernels.get(name)!.observe(data, sample);
+        },
+      });
+    }
+    expect(inPlace).to.equal(reports);
+    expect(withJs.size).to.be.greaterThan(150);
+    let compared = 0;
+    for (const [name, js] of withJs) {
+      const k = withKernels.get(name)!;
+      expect(k.minMax.count, name).to.equal(js.minMax.count);
+      if (js.minMax.count === 0) continue; // an empty slice: no histogram either way
+      compared++;
+      const a = js.snapshot();
+      const b = k.snapshot();
+      expect([b.lo, b.binWidth, b.observedMin, b.observedMax], name).to.deep.equal([a.lo, a.binWidth, a.observedMin, a.observedMax]);
+      expect(Buffer.from(b.counts.buffer).equals(Buffer.from(a.counts.buffer)), `${name}: counts`).to.equal(true);
+    }
+    expect(compared).to.be.greaterThan(150);
   });
 });
