@@ -38,6 +38,9 @@ describe('YOLO11n (official full-integer TFLite, C2PSA attention)', function () 
     expect(report.head.family).to.equal('yolov8');
     expect(report.head.treatment).to.equal('split');
     expect((result.head as Yolov8HeadSpec).numClasses).to.equal(80);
+    // The source's DFL weights, strides and anchor points are int8-rounded (the widths read a stride
+    // 0.4 % off): the anchor points are still the cell centres, 0.5 (the median read 0.35 / 0.42 / 0.5).
+    expect((result.head as Yolov8HeadSpec).levels.map((l) => [l.stride, l.gridH, l.anchorOffset])).to.deep.equal([[8, 80, 0.5], [16, 40, 0.5], [32, 20, 0.5]]);
     expect(report.sourceQuantization).to.equal('full-integer');
     expect(report.allInteger).to.equal(true);
     const check = checkTflite(result.tflite);
