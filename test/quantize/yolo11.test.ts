@@ -9,7 +9,7 @@ import { listImageFiles } from '../../lib/quantize/dataset.js';
 import { checkTflite } from '../../lib/tflite/check.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
-import { detect } from '../../lib/yolo/evaluate.js';
+import { detect, loadYoloModel } from '../../lib/yolo/evaluate.js';
 import { boxIou } from '../../lib/yolo/nms.js';
 import type { Yolov8HeadSpec } from '../../lib/yolo/head.js';
 import { BUS_JPG, COCO128_IMAGES, fixture, requireFixtures } from '../support/fixtures.js';
@@ -38,6 +38,9 @@ describe('YOLO11n (official full-integer TFLite, C2PSA attention)', function () 
     expect(report.head.family).to.equal('yolov8');
     expect(report.head.treatment).to.equal('split');
     expect((result.head as Yolov8HeadSpec).numClasses).to.equal(80);
+    // The source's DFL weights, strides and anchor points are int8-rounded (the widths read a stride
+    // 0.4 % off): the anchor points are still the cell centres, 0.5 (the median read 0.35 / 0.42 / 0.5).
+    expect((result.head as Yolov8HeadSpec).levels.map((l) => [l.stride, l.gridH, l.anchorOffset])).to.deep.equal([[8, 80, 0.5], [16, 40, 0.5], [32, 20, 0.5]]);
     expect(report.sourceQuantization).to.equal('full-integer');
     expect(report.allInteger).to.equal(true);
     const check = checkTflite(result.tflite);
@@ -47,6 +50,32 @@ describe('YOLO11n (official full-integer TFLite, C2PSA attention)', function () 
     const bmm = sg.operators.filter((op) => builtinOperatorName(model.operatorCodes[op.opcodeIndex].builtinCode) === 'BATCH_MATMUL');
     expect(bmm).to.have.length(4);
     for (const op of bmm) for (const t of [...op.inputs, ...op.outputs]) expect(sg.tensors[t].type, sg.tensors[t].name).to.equal(9); // int8
+  });
+
+  it('the split head\'s decode puts box centres where the float head itself does (LiteRT, bus.jpg, per level)', async () => {
+    // The kept head carries the source's int8-rounded anchor points (0.31 cells apart at stride 8)
+    // and DFL weights: single anchors differ, but the mean centre shift over a level's cells is the
+    // decode's anchor offset error. With the offsets the median read (0.3477 / 0.4219) it was about
+    // -0.15 cells: -1.2 px at strides 8 and 16.
+    const keep = await loadYoloModel((await exportFloatTflite(YOLO11N, { head: 'keep' })).tflite);
+    const split = await loadYoloModel((await exportFloatTflite(YOLO11N)).tflite);
+    const rowsOf = async (m: typeof keep) => {
+      const decoded = m.decode((await m.forward(await m.prepare(BUS_JPG))).outputs);
+      return { rows: decoded.rows, cols: 5 + decoded.numClasses };
+    };
+    const a = await rowsOf(keep);
+    const b = await rowsOf(split);
+    keep.runner.dispose();
+    split.runner.dispose();
+    let first = 0;
+    for (const cells of [6400, 1600, 400]) {
+      for (const k of [0, 1]) {
+        let shift = 0;
+        for (let j = first; j < first + cells; j++) shift += b.rows[j * b.cols + k] - a.rows[j * a.cols + k];
+        expect(Math.abs(shift / cells), `level of ${cells} cells, ${k ? 'cy' : 'cx'} mean shift (px)`).to.be.below(0.3);
+      }
+      first += cells;
+    }
   });
 
   it('runs in LiteRT and finds on bus.jpg what the float export of the same weights finds', async () => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { decodeYolov8, dflExpectation, YOLOV8_EVAL_NMS, type Yolov8HeadSpec } from '../../lib/yolo/families/yolov8.js';
+import { decodeYolov8, dflExpectation, leastSquaresLine, YOLOV8_EVAL_NMS, type Yolov8HeadSpec } from '../../lib/yolo/families/yolov8.js';
 import { decodeStandardOutput, standardLayoutOf } from '../../lib/yolo/families/standard.js';
 import { concatValues, runFloatTail, transposeValues, splitMixedOutputTail, type FloatTailSpec } from '../../lib/yolo/families/float-tail.js';
 import { checkSpecOutputs, validateHeadSpec, readHeadSpec, YOLO_HEAD_METADATA_NAME } from '../../lib/yolo/families/index.js';
@@ -31,6 +31,25 @@ function v8Spec(over: Partial<Yolov8HeadSpec> = {}): Yolov8HeadSpec {
 }
 
 describe('YOLOv8 DFL decode (hand calculations)', () => {
+  it('leastSquaresLine: exact points give their line; symmetric noise leaves it', () => {
+    const exact = leastSquaresLine([[0, 1], [1, 3], [2, 5]]);
+    expect(exact.slope).to.be.closeTo(2, 1e-12);
+    expect(exact.intercept).to.be.closeTo(1, 1e-12);
+    // v = 2c + 1 plus noise +0.3, -0.3, -0.3, +0.3: even around the mean column 1.5 and summing to 0,
+    // so by hand it adds 0 to sum (c - 1.5)(v - mean v) and to mean v: slope 2, intercept 1 still.
+    const noisy = leastSquaresLine([[0, 1.3], [1, 3 - 0.3], [2, 5 - 0.3], [3, 7 + 0.3]]);
+    expect(noisy.slope).to.be.closeTo(2, 1e-12);
+    expect(noisy.intercept).to.be.closeTo(1, 1e-12);
+    // Anchor points (x + 0.5) * 8 on an 80-cell row, each rounded to a 2.5 px grid (YOLO11n's int8
+    // constants): the line's intercept / slope is the offset within 0.01 cells, where dividing by a
+    // stride 0.4 % off (8.032) and taking the median reads about 0.5 - 0.004 * 40 = 0.34.
+    const row = Array.from({ length: 80 }, (_, x) => [x, Math.round(((x + 0.5) * 8) / 2.5) * 2.5] as [number, number]);
+    const line = leastSquaresLine(row);
+    expect(line.intercept / line.slope).to.be.closeTo(0.5, 0.01);
+    const medianRead = row.map(([x, v]) => v / 8.032 - x).sort((a, b) => a - b)[40];
+    expect(medianRead).to.be.below(0.4);
+  });
+
   it('dflExpectation is the softmax-weighted bin index', () => {
     expect(dflExpectation(new Float32Array(16), 0, 16)).to.be.closeTo(7.5, 1e-12);
     // logits [0, ln 2] -> p = [1/3, 2/3] -> E = 2/3

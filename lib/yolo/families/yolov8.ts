@@ -272,15 +272,36 @@ function readLevels(
 }
 
 /**
- * cx = (x + offset) * stride: the offset is the median over the level's cells, snapped to the half
- * cell it is meant to be (ultralytics: 0.5) when it is within 0.05 of one.
+ * cx = (x + offset) * stride, cy = (y + offset) * stride: the offset is the intercept over the slope
+ * of the least-squares line through the level's all-zero answers (x and y against their cell
+ * column and row), snapped to the half cell it is meant to be (ultralytics: 0.5) when within 0.05.
+ * The line's own slope, not the stride read off the widths: in a full-integer source the DFL
+ * weights, the stride and the anchor constants are each int8-rounded, and a stride 0.4 % off
+ * (YOLO11n's DFL weights) moves `at0 / stride - x` by 0.4 % of x, 0.15 cells on an 80-cell grid:
+ * the old median of that read 0.35 cells and shifted every box by 1.2 px. A one-cell level has no
+ * line: its offset is read with the width's stride.
  */
-function anchorOffsetOf(at0: ValueAt, first: number, stride: number, gh: number, gw: number): number {
-  const offsets: number[] = [];
-  for (let j = 0; j < gh * gw; j++) offsets.push(at0(0, first + j) / stride - (j % gw));
-  offsets.sort((a, b) => a - b);
-  const offset = offsets[offsets.length >> 1];
+function anchorOffsetOf(at0: ValueAt, first: number, widthStride: number, gh: number, gw: number): number {
+  const points: [number, number][] = [];
+  for (let j = 0; j < gh * gw; j++) points.push([j % gw, at0(0, first + j)], [Math.floor(j / gw), at0(1, first + j)]);
+  const { slope, intercept } = gh * gw > 1 ? leastSquaresLine(points) : { slope: widthStride, intercept: (at0(0, first) + at0(1, first)) / 2 };
+  const offset = intercept / slope;
   return Math.abs(offset * 2 - Math.round(offset * 2)) < 0.1 ? Math.round(offset * 2) / 2 : round4(offset);
+}
+
+/** The least-squares line v = slope * c + intercept through points [c, v]. */
+export function leastSquaresLine(points: readonly (readonly [number, number])[]): { slope: number; intercept: number } {
+  const n = points.length;
+  const meanC = points.reduce((a, [c]) => a + c, 0) / n;
+  const meanV = points.reduce((a, [, v]) => a + v, 0) / n;
+  let cov = 0;
+  let varC = 0;
+  for (const [c, v] of points) {
+    cov += (c - meanC) * (v - meanV);
+    varC += (c - meanC) ** 2;
+  }
+  const slope = cov / varC;
+  return { slope, intercept: meanV - slope * meanC };
 }
 
 /**
