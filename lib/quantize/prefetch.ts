@@ -3,10 +3,8 @@
 // with a free core decoding costs the passes only the time they wait for it. Results come back in the
 // dataset's order; a file that cannot be used comes back with its one-line reason. A worker that dies
 // rejects every file it was asked for, naming it: the caller fails, nothing waits forever.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { DecodeReply, DecodeRequest } from './decode-worker.js';
 import { imageFileInput, type ImageInputSpec } from './image-input.js';
@@ -14,22 +12,39 @@ import { imageFileInput, type ImageInputSpec } from './image-input.js';
 /** One file of the dataset: its input, or why it cannot be used. */
 export type ImageInput = { file: string; input: Float32Array } | { file: string; error: string };
 
-/** tsx's ESM API module (its package's exports map; only the sources are run through tsx). */
-function tsxEsmApi(): string {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exported = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
-  return pathToFileURL(path.join(path.dirname(manifest), exported.import.default)).href;
+/**
+ * How the worker's entry is run from the TypeScript sources (tests, scripts, benches run through tsx):
+ * tsx's CommonJS require hook, registered inside the worker, compiles decode-worker.ts and its imports
+ * in the worker's own thread. Not tsx's ESM loader: ESM customization hooks run on a hooks thread whose
+ * relation to workers differs between Node versions (Node 20: tsx's --import registers on the main
+ * thread only, so a worker does not inherit it and needs tsImport, which registers hooks from the
+ * worker; Node 22: one hooks thread shared with the workers), and with tsImport in the worker a later
+ * dynamic import in the main thread was seen never to settle. The require hook involves no hooks
+ * thread. Undefined when tsx cannot be resolved (sources run by another TypeScript runner).
+ */
+function sourceWorkerScript(): string | undefined {
+  let tsxCjsApi: string;
+  try {
+    tsxCjsApi = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  } catch {
+    return undefined;
+  }
+  const entry = fileURLToPath(new URL('./decode-worker.ts', import.meta.url));
+  return `require(${JSON.stringify(tsxCjsApi)}).register();\nrequire(${JSON.stringify(entry)});`;
 }
 
-/**
- * The worker's entry next to this module: the built .js, or from the sources (tests, tsx) the .ts
- * through tsx's tsImport, since a worker does not take tsx's loader from its parent.
- */
+const RUNNING_SOURCES = import.meta.url.endsWith('.ts');
+/** The worker's start: the built .js next to this module, or the script that runs the sources (above). */
+const SOURCE_WORKER_SCRIPT = RUNNING_SOURCES ? sourceWorkerScript() : undefined;
+
+/** Whether a worker can be started here (built package, or sources with tsx resolvable). */
+export function decodeWorkerAvailable(): boolean {
+  return !RUNNING_SOURCES || SOURCE_WORKER_SCRIPT !== undefined;
+}
+
 function startWorker(spec: ImageInputSpec, resourceLimits?: ResourceLimits): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: spec, resourceLimits });
-  const entry = JSON.stringify(new URL('./decode-worker.ts', import.meta.url).href);
-  const tsx = JSON.stringify(tsxEsmApi());
-  return new Worker(`import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`, { eval: true, workerData: spec, resourceLimits });
+  if (!RUNNING_SOURCES) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: spec, resourceLimits });
+  return new Worker(SOURCE_WORKER_SCRIPT!, { eval: true, workerData: spec, resourceLimits });
 }
 
 /** Files decoded in this thread, one after the other (few files: no worker start-up to pay). */
@@ -103,16 +118,11 @@ export interface PrefetchOptions {
   /** Memory limits of the worker thread (node:worker_threads); a worker past them stops and says so. */
   resourceLimits?: ResourceLimits;
   /**
-   * Decode in a worker thread. Default: yes when running the built package, no when running the
-   * TypeScript sources through tsx (tests, examples, scripts): there a worker started through tsx's
-   * tsImport left the process's module loader waiting, so a later dynamic import (LiteRT's) never
-   * settled once the worker was done (measured: exit code 13, unsettled top-level await; fine with the
-   * built .js). The prefetch tests ask for the worker explicitly.
+   * Decode in a worker thread (default: yes, from the built package and from the sources alike; in
+   * this thread when no worker can be started, see decodeWorkerAvailable).
    */
   worker?: boolean;
 }
-
-const RUNNING_SOURCES = import.meta.url.endsWith('.ts');
 
 /**
  * The files as model inputs, in order, with `ahead` files decoded ahead of the one being used (in a
@@ -125,7 +135,7 @@ export async function* prefetchImageInputs(
   onWait: (seconds: number) => void,
   options: PrefetchOptions = {},
 ): AsyncGenerator<ImageInput> {
-  if (files.length <= 2 || !(options.worker ?? !RUNNING_SOURCES)) {
+  if (files.length <= 2 || !(options.worker ?? true) || !decodeWorkerAvailable()) {
     yield* inThread(files, spec, onWait);
     return;
   }
