@@ -126,7 +126,7 @@ export interface PrefetchOptions {
 
 /**
  * The files as model inputs, in order, with `ahead` files decoded ahead of the one being used (in a
- * worker thread; in this thread when there are at most two files). `onWait` gets the time each file
+ * worker thread, all but the first; in this thread when there are at most two files). `onWait` gets the time each file
  * was waited for: decoding that overlapped the caller's work costs nothing there.
  */
 export async function* prefetchImageInputs(
@@ -142,10 +142,17 @@ export async function* prefetchImageInputs(
   const ahead = options.ahead ?? 2;
   const worker = new DecodeWorker(spec, options.resourceLimits);
   const queue: Promise<DecodeReply>[] = [];
-  let asked = 0;
+  // The first file is decoded in this thread: the worker starts meanwhile (measured 1-2 s to its first
+  // reply on a loaded machine, most of it start-up) and has the next files asked for by then, so its
+  // start-up overlaps this decode and the first float pass instead of being waited for.
+  let asked = 1;
   try {
     for (let i = 0; i < files.length; i++) {
       while (asked < files.length && asked <= i + ahead) queue.push(worker.request(asked, files[asked++]));
+      if (i === 0) {
+        yield* inThread(files.slice(0, 1), spec, onWait);
+        continue;
+      }
       const t0 = performance.now();
       const reply = await queue.shift()!;
       onWait((performance.now() - t0) / 1000);

@@ -2,7 +2,7 @@
 // a model on image files (decoded in a worker thread or in this thread, as argv says) and writes the
 // file, then does what a script does next - a dynamic import of a module not loaded yet and a LiteRT
 // run of the file - and ends on its own (no process.exit), so an import left unsettled shows as exit
-// code 13. Mode 'crash' stops the decode worker when it is asked for the second file, as a crash would.
+// code 13. Mode 'crash' stops the decode worker at the second file it is asked for, as a crash would.
 //   node --import tsx test/support/quantize-then-import.ts <model> <worker|thread|crash> <out.tflite> <image>...
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
