@@ -19,8 +19,9 @@ export type ImageInput = { file: string; input: Float32Array } | { file: string;
  * relation to workers differs between Node versions (Node 20: tsx's --import registers on the main
  * thread only, so a worker does not inherit it and needs tsImport, which registers hooks from the
  * worker; Node 22: one hooks thread shared with the workers), and with tsImport in the worker a later
- * dynamic import in the main thread was seen never to settle. The require hook involves no hooks
- * thread. Undefined when tsx cannot be resolved (sources run by another TypeScript runner).
+ * dynamic import in the main thread was once reported never to settle (not reproduced since on Node
+ * 20.20 / tsx 4.23). The require hook involves no hooks thread. Undefined when tsx cannot be resolved
+ * (sources run by another TypeScript runner).
  */
 function sourceWorkerScript(): string | undefined {
   let tsxCjsApi: string;
