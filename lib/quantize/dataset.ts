@@ -54,6 +54,14 @@ function resolveCalibrationSet(source: string, resolve: ImageSourceResolver): Re
   }
 }
 
+/** How image files are read: the header's pixel limit and where they are decoded. */
+export interface ImageReading {
+  /** Image pixel limit checked in each header before decoding (decodeImage's default when omitted). */
+  maxPixels?: number;
+  /** Decode and letterbox in a worker thread ahead of their use (prefetch.ts; default true). */
+  decodeInWorker?: boolean;
+}
+
 export interface DatasetStats {
   used: number;
   skipped: { file: string; reason: string }[];
@@ -256,14 +264,14 @@ async function* imageSamples(
   inputs: readonly ModelInputShape[],
   stats: DatasetStats,
   inputRange?: readonly [number, number],
-  maxPixels?: number,
+  reading: ImageReading = {},
 ): AsyncGenerator<ModelSample> {
   const layouts = imageLayoutsOf(inputs);
   const waited = (seconds: number) => (stats.decodeSeconds = (stats.decodeSeconds ?? 0) + seconds);
   // One reader per input (each its own size and layout), read in step: a file is skipped by all or none.
   const readers = layouts.map((layout) => {
-    const spec = { ...layout, ...(inputRange ? { inputRange } : {}), ...(maxPixels !== undefined ? { maxPixels } : {}) };
-    return prefetchImageInputs(files, spec, waited)[Symbol.asyncIterator]();
+    const spec = { ...layout, ...(inputRange ? { inputRange } : {}), ...(reading.maxPixels !== undefined ? { maxPixels: reading.maxPixels } : {}) };
+    return prefetchImageInputs(files, spec, waited, { worker: reading.decodeInWorker })[Symbol.asyncIterator]();
   });
   try {
     for (;;) {
@@ -299,10 +307,10 @@ export async function* modelSamples(
   stats: DatasetStats,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
-  maxPixels?: number,
+  reading: ImageReading = {},
 ): AsyncGenerator<ModelSample> {
   if (isImageDataset(dataset) || (Array.isArray(dataset) && dataset.length === 0)) {
-    yield* imageSamples(datasetFiles(dataset as string | string[], stats, resolve), inputs, stats, inputRange, maxPixels);
+    yield* imageSamples(datasetFiles(dataset as string | string[], stats, resolve), inputs, stats, inputRange, reading);
     return;
   }
   let index = 0;
@@ -330,9 +338,9 @@ export async function* datasetInputs(
   stats: DatasetStats,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
-  maxPixels?: number,
+  reading: ImageReading = {},
 ): AsyncGenerator<Float32Array> {
-  for await (const [x] of modelSamples(dataset, [{ name: 'input', shape: inputShape }], stats, resolve, inputRange, maxPixels)) yield x;
+  for await (const [x] of modelSamples(dataset, [{ name: 'input', shape: inputShape }], stats, resolve, inputRange, reading)) yield x;
 }
 
 /**
@@ -351,9 +359,9 @@ export function correctionInputs(
   kept: ModelSample[] | undefined,
   resolve: ImageSourceResolver = plainImageSource,
   inputRange?: readonly [number, number],
-  maxPixels?: number,
+  reading: ImageReading = {},
 ): (() => AsyncIterable<ModelSample>) | undefined {
-  if (isReiterable(dataset)) return () => modelSamples(dataset, inputs, { used: 0, skipped: [] }, resolve, inputRange, maxPixels);
+  if (isReiterable(dataset)) return () => modelSamples(dataset, inputs, { used: 0, skipped: [] }, resolve, inputRange, reading);
   if (!kept) return undefined;
   return async function* () {
     yield* kept;

@@ -93,6 +93,12 @@ export interface QuantizeInt8Options {
    * is decoded (default 8192 x 8192 = 67,108,864): a file claiming more is skipped with its reason.
    */
   maxPixels?: number;
+  /**
+   * Decode and letterbox image files in a worker thread, a few ahead of the float pass that uses them
+   * (default true), so that on a machine with a free core decoding overlaps the passes; false decodes
+   * them in the calling thread. Same pixels, same file either way.
+   */
+  decodeInWorker?: boolean;
   backend?: BackendName;
   /** Stage, items done, items in all; during calibration also images per second and the time left. */
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
@@ -323,7 +329,7 @@ async function correctedPlan(
   // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
   const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
   const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
-  const inputs = correctionInputs(options.representativeDataset, modelInputShapes(graph), cal.keptInputs, ctx.resolve, options.inputRange, options.maxPixels)!;
+  const inputs = correctionInputs(options.representativeDataset, modelInputShapes(graph), cal.keptInputs, ctx.resolve, options.inputRange, options)!;
   const lr = learnedRoundingSettings(options.learnedRounding);
   const rounded = lr && ctx.executor ? await roundedPlan(planned, cal, lr, { executor: ctx.executor, inputs, onProgress: options.onProgress }, timings) : undefined;
   const plan = rounded?.plan ?? planned;
@@ -385,7 +391,7 @@ async function analyzeLayers(
   // The corrected biases and learned weight roundings, as written.
   for (const [k, t] of plan.tensors) if ((t.origin.kind === 'bias' && t.origin.corrected) || (t.origin.kind === 'weights' && t.origin.learnedRounding)) debugPlan.tensors.set(k, t);
   const debugModel = writePlan(graph, debugPlan, { description: 'yolo-int8 layer analysis', where: 'quantizeInt8 (layer analysis)', check: false });
-  const samples = modelSamples(options.analyzeLayers, modelInputShapes(graph), { used: 0, skipped: [] }, resolve, options.inputRange, options.maxPixels);
+  const samples = modelSamples(options.analyzeLayers, modelInputShapes(graph), { used: 0, skipped: [] }, resolve, options.inputRange, options);
   const errors = await analyzeLayerErrors(debugModel, executor, samples, cal.activations);
   timings.analyzeSeconds = nowSeconds() - ta;
   return errors;

@@ -3,10 +3,8 @@
 // with a free core decoding costs the passes only the time they wait for it. Results come back in the
 // dataset's order; a file that cannot be used comes back with its one-line reason. A worker that dies
 // rejects every file it was asked for, naming it: the caller fails, nothing waits forever.
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { DecodeReply, DecodeRequest } from './decode-worker.js';
 import { imageFileInput, type ImageInputSpec } from './image-input.js';
@@ -14,22 +12,40 @@ import { imageFileInput, type ImageInputSpec } from './image-input.js';
 /** One file of the dataset: its input, or why it cannot be used. */
 export type ImageInput = { file: string; input: Float32Array } | { file: string; error: string };
 
-/** tsx's ESM API module (its package's exports map; only the sources are run through tsx). */
-function tsxEsmApi(): string {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exported = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'];
-  return pathToFileURL(path.join(path.dirname(manifest), exported.import.default)).href;
+/**
+ * How the worker's entry is run from the TypeScript sources (tests, scripts, benches run through tsx):
+ * tsx's CommonJS require hook, registered inside the worker, compiles decode-worker.ts and its imports
+ * in the worker's own thread. Not tsx's ESM loader: ESM customization hooks run on a hooks thread whose
+ * relation to workers differs between Node versions (Node 20: tsx's --import registers on the main
+ * thread only, so a worker does not inherit it and needs tsImport, which registers hooks from the
+ * worker; Node 22: one hooks thread shared with the workers), and with tsImport in the worker a later
+ * dynamic import in the main thread was once reported never to settle (not reproduced since on Node
+ * 20.20 / tsx 4.23). The require hook involves no hooks thread. Undefined when tsx cannot be resolved
+ * (sources run by another TypeScript runner).
+ */
+function sourceWorkerScript(): string | undefined {
+  let tsxCjsApi: string;
+  try {
+    tsxCjsApi = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  } catch {
+    return undefined;
+  }
+  const entry = fileURLToPath(new URL('./decode-worker.ts', import.meta.url));
+  return `require(${JSON.stringify(tsxCjsApi)}).register();\nrequire(${JSON.stringify(entry)});`;
 }
 
-/**
- * The worker's entry next to this module: the built .js, or from the sources (tests, tsx) the .ts
- * through tsx's tsImport, since a worker does not take tsx's loader from its parent.
- */
+const RUNNING_SOURCES = import.meta.url.endsWith('.ts');
+/** The worker's start: the built .js next to this module, or the script that runs the sources (above). */
+const SOURCE_WORKER_SCRIPT = RUNNING_SOURCES ? sourceWorkerScript() : undefined;
+
+/** Whether a worker can be started here (built package, or sources with tsx resolvable). */
+export function decodeWorkerAvailable(): boolean {
+  return !RUNNING_SOURCES || SOURCE_WORKER_SCRIPT !== undefined;
+}
+
 function startWorker(spec: ImageInputSpec, resourceLimits?: ResourceLimits): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: spec, resourceLimits });
-  const entry = JSON.stringify(new URL('./decode-worker.ts', import.meta.url).href);
-  const tsx = JSON.stringify(tsxEsmApi());
-  return new Worker(`import(${tsx}).then((api) => api.tsImport(${entry}, ${entry}))`, { eval: true, workerData: spec, resourceLimits });
+  if (!RUNNING_SOURCES) return new Worker(new URL('./decode-worker.js', import.meta.url), { workerData: spec, resourceLimits });
+  return new Worker(SOURCE_WORKER_SCRIPT!, { eval: true, workerData: spec, resourceLimits });
 }
 
 /** Files decoded in this thread, one after the other (few files: no worker start-up to pay). */
@@ -103,20 +119,15 @@ export interface PrefetchOptions {
   /** Memory limits of the worker thread (node:worker_threads); a worker past them stops and says so. */
   resourceLimits?: ResourceLimits;
   /**
-   * Decode in a worker thread. Default: yes when running the built package, no when running the
-   * TypeScript sources through tsx (tests, examples, scripts): there a worker started through tsx's
-   * tsImport left the process's module loader waiting, so a later dynamic import (LiteRT's) never
-   * settled once the worker was done (measured: exit code 13, unsettled top-level await; fine with the
-   * built .js). The prefetch tests ask for the worker explicitly.
+   * Decode in a worker thread (default: yes, from the built package and from the sources alike; in
+   * this thread when no worker can be started, see decodeWorkerAvailable).
    */
   worker?: boolean;
 }
 
-const RUNNING_SOURCES = import.meta.url.endsWith('.ts');
-
 /**
  * The files as model inputs, in order, with `ahead` files decoded ahead of the one being used (in a
- * worker thread; in this thread when there are at most two files). `onWait` gets the time each file
+ * worker thread, all but the first; in this thread when there are at most two files). `onWait` gets the time each file
  * was waited for: decoding that overlapped the caller's work costs nothing there.
  */
 export async function* prefetchImageInputs(
@@ -125,17 +136,24 @@ export async function* prefetchImageInputs(
   onWait: (seconds: number) => void,
   options: PrefetchOptions = {},
 ): AsyncGenerator<ImageInput> {
-  if (files.length <= 2 || !(options.worker ?? !RUNNING_SOURCES)) {
+  if (files.length <= 2 || !(options.worker ?? true) || !decodeWorkerAvailable()) {
     yield* inThread(files, spec, onWait);
     return;
   }
   const ahead = options.ahead ?? 2;
   const worker = new DecodeWorker(spec, options.resourceLimits);
   const queue: Promise<DecodeReply>[] = [];
-  let asked = 0;
+  // The first file is decoded in this thread: the worker starts meanwhile (measured 1-2 s to its first
+  // reply on a loaded machine, most of it start-up) and has the next files asked for by then, so its
+  // start-up overlaps this decode and the first float pass instead of being waited for.
+  let asked = 1;
   try {
     for (let i = 0; i < files.length; i++) {
       while (asked < files.length && asked <= i + ahead) queue.push(worker.request(asked, files[asked++]));
+      if (i === 0) {
+        yield* inThread(files.slice(0, 1), spec, onWait);
+        continue;
+      }
       const t0 = performance.now();
       const reply = await queue.shift()!;
       onWait((performance.now() - t0) / 1000);

@@ -253,6 +253,8 @@ export interface CalibrateGraphOptions {
   inputRange?: [number, number];
   /** Image pixel limit checked in each header before decoding (decodeImage's default when omitted). */
   maxPixels?: number;
+  /** Decode calibration images in a worker thread ahead of the passes (default true; prefetch.ts). */
+  decodeInWorker?: boolean;
   onProgress?: (step: string, done: number, total: number, rate?: ProgressRate) => void;
   /** Keep the float executor open (returned) for later passes over the float graph. */
   keepExecutor?: boolean;
@@ -313,7 +315,7 @@ async function runCalibration(
   const started = nowSeconds();
   const keepInputs = options.keepInputs ?? 0;
   const keptInputs: ModelSample[] | undefined = keepInputs > 0 ? [] : undefined;
-  const source = modelSamples(options.representativeDataset, modelInputShapes(graph), stats, resolve, options.inputRange, options.maxPixels);
+  const source = modelSamples(options.representativeDataset, modelInputShapes(graph), stats, resolve, options.inputRange, options);
   const calibratedInputs = calibratedInputsOf(graph, options);
   const derived = rangeDerivations(graph, activations, {
     mode: options.observe, quantOf, methodOf: (t) => recipe.methodFor(t), precisionOf: (n) => supportedPrecision(n, recipe.precisionFor(n)),
