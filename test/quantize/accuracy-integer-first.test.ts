@@ -12,6 +12,7 @@ import type { Graph } from '../../lib/ir/graph.js';
 import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import type { QuantRecipe } from '../../lib/quantize/recipe.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
+import { readTflite } from '../../lib/tflite/reader.js';
 import { quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { tfliteVsFloat } from '../support/compare.js';
 import { lcg as rng } from '../support/random.js';
@@ -48,6 +49,12 @@ function graphWithHardSwish(hsBetween: boolean): Graph {
   return b.build([conv('out', t, 1, 4, 3, wo)], { source: 'hswish-sensitive', format: 'built', notes: [] });
 }
 
+/** Scale of every int16 activation tensor (TensorType INT16 = 7) of a file, by name. */
+function int16Scales(tflite: Uint8Array): Map<string, number> {
+  const sg = readTflite(tflite).subgraphs[0];
+  return new Map(sg.tensors.filter((t) => t.type === 7 && t.buffer === 0 && t.quantization?.scale?.length === 1).map((t) => [t.name, t.quantization!.scale![0]]));
+}
+
 const base = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const };
 
 /** SQNR (dB) on `on` of a file written independently with recipe overrides (node -> precision). */
@@ -82,6 +89,14 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     // The holdout checked the choice (it had to reach the target there too).
     expect(a.measuredOn!.confirmedRaises).to.be.greaterThan(0);
     expect(a.measuredOn!.chosen).to.be.at.least(target);
+    // int16 tensors take 4x their observed range: the same tensors written by a plain int16 recipe have 1/4 the scale.
+    const recipeFile = (await quantizeInt8(graph, { ...base, recipe: { overrides: [{ match: 'hot', precision: 'int16' }, { match: 'out', precision: 'int16' }] }, outputType: 'int16' })).tflite;
+    const plain = int16Scales(recipeFile);
+    const widened = int16Scales(tflite);
+    expect(a.int16Headroom).to.equal(4);
+    expect([...widened.keys()].filter((k) => plain.has(k))).to.have.length.greaterThan(0);
+    for (const [name, scale] of widened) if (plain.has(name)) expect(scale / plain.get(name)!, name).to.be.closeTo(4, 1e-5);
+    expect(formatAccuracyReport(a)).to.match(/int16 tensors take 4x their observed calibration range/);
     expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*checked on the holdout 3 given inputs \(3 images, \d+ variant\(s\) that met the target on validation had to meet it here too/);
   });
 
