@@ -49,6 +49,28 @@ function graphWithHardSwish(hsBetween: boolean): Graph {
   return b.build([conv('out', t, 1, 4, 3, wo)], { source: 'hswish-sensitive', format: 'built', notes: [] });
 }
 
+/**
+ * A weights-limited graph: input -> c0 (channel 0 always 0) -> w -> out. Each output channel of 'w'
+ * has one weight 100x the others, on c0's dead channel: it contributes nothing, but it sets the
+ * per-channel int8 weight scale, so the useful weights round coarsely whatever the activations' dtype.
+ */
+function weightsLimitedGraph(): Graph {
+  const r = rng(21);
+  const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
+  const b = new GraphBuilder('weights-limited');
+  const conv = (name: string, x: string, ic: number, oc: number, w: Float32Array, bias: Float32Array) =>
+    b.emit(name, 'Conv2D', [x, b.addConstant(`${name}/w`, [1, 1, ic, oc], 'float32', w), b.addConstant(`${name}/b`, [oc], 'float32', bias)], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
+  const w0 = rand(3 * 4, 1);
+  for (let i = 0; i < 3; i++) w0[i * 4] = 0; // [1,1,in,out]: output channel 0 of c0 is 0
+  const b0 = rand(4, 0.1);
+  b0[0] = 0;
+  const c0 = conv('c0', b.addInput('input', SHAPE), 3, 4, w0, b0);
+  const w1 = rand(4 * 3, 1);
+  for (let o = 0; o < 3; o++) w1[o] = 100; // input channel 0 (the dead one) to every output channel
+  const w = conv('w', c0, 4, 3, w1, rand(3, 0.05));
+  return b.build([conv('out', w, 3, 3, rand(3 * 3, 1), rand(3, 0.05))], { source: 'weights-limited', format: 'built', notes: [] });
+}
+
 /** Scale of every int16 activation tensor (TensorType INT16 = 7) of a file, by name. */
 function int16Scales(tflite: Uint8Array): Map<string, number> {
   const sg = readTflite(tflite).subgraphs[0];
@@ -122,6 +144,25 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     expect(a.floatOps[0].reason).to.match(new RegExp(`^no int16 kernel \\(its op supports int8, float\\): .* reaches ${a.allInt16!.toFixed(2)} dB`));
     expect(a.raisedLayers.filter((l) => l.precision === 'int16').map((l) => l.node).sort()).to.deep.equal(['c1', 'hot', 'out']);
     expect(formatAccuracyReport(a)).to.match(/in float, 1 op\(s\) \[hs \(HardSwish\)\]: no int16 kernel/);
+    expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
+  });
+
+  it('a weights-limited layer goes to float only after every layer in int16 misses, with that reason', async () => {
+    const graph = weightsLimitedGraph();
+    const allInt16 = await independentDb(graph, { c0: 'int16', w: 'int16', out: 'int16' }, VAL);
+    const wFloat = await independentDb(graph, { c0: 'int16', w: 'float', out: 'int16' }, VAL);
+    expect(wFloat - allInt16).to.be.greaterThan(10);
+    const target = (allInt16 + wFloat) / 2;
+    const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, holdout: HOLDOUT, latencyImages: 1 } });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    expect(a.allInt16).to.be.below(target);
+    const firstFloat = a.trials.findIndex((t) => !t.fullInteger);
+    expect(a.trials.slice(0, firstFloat).some((t) => t.int16 === 3)).to.equal(true);
+    expect(a.trials.slice(firstFloat).every((t) => !t.fullInteger)).to.equal(true);
+    const w = a.floatOps.find((f) => f.node === 'w');
+    expect(w?.reason).to.match(new RegExp(`^weights-limited: .* reaches ${a.allInt16!.toFixed(2)} dB.*16x8`));
+    expect(a.floatOps.every((f) => f.reason.startsWith('weights-limited'))).to.equal(true);
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 });
