@@ -7,8 +7,10 @@
 //   npm run bench:zoo-methods [-- --methods default,equalize,...] [--only name,...] [--cells file.jsonl] [--reverse] [--render]
 // Images (environment, for a loaded machine): ZOO_METHODS_CALIBRATION (default 16: coco128 1-N
 // calibrate every column), ZOO_METHODS_COMPARISON (default 16: coco128 65-(64+N) measure),
-// ZOO_METHODS_SELECTION (default 8) images from ZOO_METHODS_SELECTION_FIRST (default 1: calibration
-// images; never past 64, so never comparison images) choose --min-sqnr's layers.
+// ZOO_METHODS_SELECTION (default 8) images from ZOO_METHODS_SELECTION_FIRST (default 17: after the
+// calibration images) choose --min-sqnr's layers, and the ZOO_METHODS_CHECK (default 8) images after
+// them check the choice (accuracy.holdout: a variant must reach 30 dB there too); never past 64, so
+// never comparison images.
 // Each finished cell (model x method) is appended to --cells (default: the OS temp folder) as it is
 // done, and a run measures only the cells not in it yet: a stopped run resumes, and two runs (one
 // with --reverse) can fill one table. The table goes to bench/RESULTS.md unless --only is given.
@@ -36,11 +38,15 @@ const imageCount = (name: string, fallback: number) => {
 const CALIBRATION = cocoImages(1, imageCount('ZOO_METHODS_CALIBRATION', 16));
 const COMPARISON = cocoImages(65, 64 + imageCount('ZOO_METHODS_COMPARISON', 16));
 /** accuracy: { minSqnrDb } selects on these (calibration images), never on the comparison images. */
-const SELECTION_FIRST = Number(process.env.ZOO_METHODS_SELECTION_FIRST ?? 1);
+const SELECTION_FIRST = Number(process.env.ZOO_METHODS_SELECTION_FIRST ?? 17);
 if (!Number.isInteger(SELECTION_FIRST) || SELECTION_FIRST < 1 || SELECTION_FIRST > 57) throw new Error(`ZOO_METHODS_SELECTION_FIRST: expected an image number from 1 to 57, got '${process.env.ZOO_METHODS_SELECTION_FIRST}'`);
 const SELECTION_LAST = SELECTION_FIRST - 1 + imageCount('ZOO_METHODS_SELECTION', 8);
 if (SELECTION_LAST > 64) throw new Error(`ZOO_METHODS_SELECTION_FIRST / ZOO_METHODS_SELECTION: the selection images end at ${SELECTION_LAST}, past 64 (65 on are the comparison images)`);
 const SELECTION = cocoImages(SELECTION_FIRST, SELECTION_LAST);
+const CHECK_LAST = SELECTION_LAST + imageCount('ZOO_METHODS_CHECK', 8);
+if (CHECK_LAST > 64) throw new Error(`ZOO_METHODS_CHECK: the check images end at ${CHECK_LAST}, past 64 (65 on are the comparison images)`);
+/** accuracy.holdout: the images that check --min-sqnr's choice (after the selection images). */
+const CHECK = cocoImages(SELECTION_LAST + 1, CHECK_LAST);
 /** A change of the worst output's SQNR within this is 'unchanged'. */
 const MARGIN_DB = 0.5;
 
@@ -51,8 +57,8 @@ interface Cell {
   error?: string;
   outputs?: OutputComparison[];
   allInteger?: boolean;
-  /** min-sqnr: SQNR reached on the selection images, layers raised (and how many to int16). */
-  selection?: { achievedDb: number; widened: number; int16: number };
+  /** min-sqnr: SQNR reached on the selection and check images, layers raised (and how many to int16), the full-integer limit, why ops went to float. */
+  selection?: { achievedDb: number; widened: number; int16: number; checkDb?: number; allInt16Db?: number; floatReasons?: Record<string, number> };
   /** Report lines that say a method did not apply (no equalisable pairs, layers skipped). */
   notes?: string[];
   seconds: number;
@@ -70,7 +76,7 @@ function optionsOf(method: Method): Partial<QuantizeInt8Options> {
     case 'bias-correction': return { biasCorrection: true };
     case 'learned-rounding': return { learnedRounding: rounding };
     case 'equalize+learned-rounding': return { equalize: true, learnedRounding: rounding };
-    case 'min-sqnr': return { accuracy: { minSqnrDb: 30, validation: SELECTION, writeBest: true, latencyImages: 1 } };
+    case 'min-sqnr': return { accuracy: { minSqnrDb: 30, validation: SELECTION, holdout: CHECK, writeBest: true, latencyImages: 1 } };
   }
 }
 
@@ -83,7 +89,14 @@ async function measureCell(m: ZooModel, method: Method, ref: TfliteOutputs, inpu
     cell.outputs = compareOutputs(ref, got, m.classOutputs);
     cell.allInteger = result.report.allInteger;
     const a = result.report.accuracy;
-    if (a) cell.selection = { achievedDb: a.achieved, widened: a.raisedLayers.length, int16: a.raisedLayers.filter((l) => l.precision === 'int16').length };
+    if (a) {
+      const floatReasons: Record<string, number> = {};
+      for (const f of a.floatOps) floatReasons[f.reason.split(':')[0]] = (floatReasons[f.reason.split(':')[0]] ?? 0) + 1;
+      cell.selection = {
+        achievedDb: a.achieved, widened: a.raisedLayers.length, int16: a.raisedLayers.filter((l) => l.precision === 'int16').length,
+        checkDb: a.measuredOn?.chosen, allInt16Db: a.allInt16, floatReasons,
+      };
+    }
     const notes = result.report.notes.filter((n) => /equaliz|learned rounding/i.test(n));
     if (notes.length) cell.notes = notes.map((n) => n.slice(0, 200));
   } catch (e) {
@@ -133,7 +146,13 @@ function cellText(c: Cell | undefined): string {
   if (c.error || !c.outputs) return `error: ${c.error}`;
   const top1 = c.outputs.filter((o) => o.top1 !== undefined).map((o) => `${(100 * o.top1!).toFixed(0)} %`);
   let text = fmtDb(minDb(c.outputs)) + (top1.length ? ` (top-1 ${top1.join(' / ')})` : '');
-  if (c.selection) text += `; ${minDb(c.outputs) >= 30 ? 'reaches' : 'misses'} 30 (selection ${fmtDb(c.selection.achievedDb)}); ${c.selection.widened} widened (${c.selection.int16} int16); ${c.allInteger ? 'full-integer' : 'float ops'}`;
+  if (c.selection) {
+    const s = c.selection;
+    const check = s.checkDb !== undefined ? `, check ${fmtDb(s.checkDb)}` : '';
+    const limit = s.allInt16Db !== undefined ? `; all-int16 ${fmtDb(s.allInt16Db)}` : '';
+    const why = Object.entries(s.floatReasons ?? {}).map(([r, n]) => `${n} ${r}`).join(', ');
+    text += `; ${minDb(c.outputs) >= 30 ? 'reaches' : 'misses'} 30 (selection ${fmtDb(s.achievedDb)}${check}); ${s.widened} widened (${s.int16} int16)${limit}; ${c.allInteger ? 'full-integer' : `float ops${why ? ` (${why})` : ''}`}`;
+  }
   return text;
 }
 
@@ -190,7 +209,7 @@ if (!renderOnly) for (const m of reverse ? [...models].reverse() : models) await
 const cells = keptCells().filter((c) => models.some((m) => m.name === c.model));
 for (const c of cells) for (const o of c.outputs ?? []) o.sqnrDb = Number(o.sqnrDb);
 const { log, lines } = resultsLog();
-log(`calibration: coco128 1-${CALIBRATION.length} for every column (ZOO_METHODS_CALIBRATION; learned rounding reads ${Math.min(16, CALIBRATION.length)}; --min-sqnr 30 selects on ${SELECTION_FIRST}-${SELECTION_FIRST - 1 + SELECTION.length}); comparison: coco128 65-${64 + COMPARISON.length} (ZOO_METHODS_COMPARISON), int8 file against the library's float export, both in LiteRT. Each cell: SQNR dB of the worst output (top-1 agreement for class outputs).`);
+log(`calibration: coco128 1-${CALIBRATION.length} for every column (ZOO_METHODS_CALIBRATION; learned rounding reads ${Math.min(16, CALIBRATION.length)}; --min-sqnr 30 selects on ${SELECTION_FIRST}-${SELECTION_LAST} and checks on ${SELECTION_LAST + 1}-${CHECK_LAST}); comparison: coco128 65-${64 + COMPARISON.length} (ZOO_METHODS_COMPARISON), int8 file against the library's float export, both in LiteRT. Each cell: SQNR dB of the worst output (top-1 agreement for class outputs).`);
 log('');
 for (const l of methodTable(models, cells)) log(l);
 log('');

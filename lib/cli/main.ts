@@ -85,11 +85,12 @@ const HELP: Record<Command, string> = {
   --tensors               list every tensor's calibrated range and int8 parameters
   --max-drop <points>     accuracy target: at most this many mAP50-95 points (0-100 scale) below the
                           float model on --val (labelled); the most sensitive layers are raised to
-                          int16, then float, until it holds. Nothing is written when it cannot be met
+                          int16 (up to all), then float, until it holds. Nothing is written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
-  --holdout <dataset>     a second set the chosen model is also measured on; a variant with raised
-                          layers is accepted only if it also beats all-int8 there
+  --holdout <dataset>     a second set the chosen model is also measured on; a variant is accepted
+                          only if it also beats all-int8 there (--max-drop; raised variants) or
+                          reaches the target there too (--min-sqnr)
   --write-best            write the best model found even when the target cannot be met
   --names <file|coco>     class names stored in the file (detect, eval and compare print them): a
                           dataset yaml, a text file with one name per line, or coco (COCO-80).

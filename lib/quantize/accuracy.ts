@@ -1,7 +1,11 @@
 // Accuracy-aware precision selection (quantizeInt8's `accuracy` option): starting from the full int8
-// model, raise the most sensitive layers (sensitivity.ts, raise-one to int16 by default) to int16
-// first - the model stays full-integer while that suffices - then to float, until the drop against
-// the float model on the validation set is within the target.
+// model, raise the most sensitive layers (sensitivity.ts, raise-one to int16 by default) until the
+// drop against the float model on the validation set is within the target. Integer options come
+// first: more and more of the ranked layers that have an int16 kernel go to int16 (up to all of
+// them), and readers without an int16 kernel stay int8, so the model stays full-integer. Only when
+// even that misses the target do ops go to float, each with its reason in the report: first the
+// ranked layers without an int16 kernel, then - weights-limited models, where 16x8 cannot help since
+// the weights stay int8 - the most sensitive int16 layers.
 //
 // The target is either
 //   maxDrop:   points (0-100 scale) of the task metric's primary value below the float model, on a
@@ -16,10 +20,10 @@ import { nowSeconds } from '../util/clock.js';
 import { modelInputShapes, modelSamples, plainImageSource, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
-import { assertOneInput, supportedPrecision, type CalibratedGraph } from './stages.js';
+import { assertOneInput, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
-import { raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
+import { kernelPrecisions, raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
 
 export interface AccuracyTarget {
   /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
@@ -33,11 +37,13 @@ export interface AccuracyTarget {
   validation: string | ValidationSetSpec | RepresentativeDataset;
   /**
    * A second set of the same kind: the float, all-int8 and chosen models are measured on it and the
-   * report gives both (report.measuredOn). The target is checked on `validation` only, but a variant
-   * with raised layers is accepted only when it also scores above all-int8 here: on 64 images
-   * mAP50-95 moves by up to a point when the rounding of one layer changes (bench/RESULTS.md), so a
-   * raise that passes on the validation set alone may be luck. The report says when the holdout
-   * confirmed a raise (measuredOn.confirmedRaises).
+   * report gives both (report.measuredOn). A variant is chosen on `validation` and then checked here:
+   * maxDrop: a variant with raised layers is accepted only when it also scores above all-int8 here (on
+   * 64 images mAP50-95 moves by up to a point when the rounding of one layer changes, so a raise that
+   * passes on the validation set alone may be luck); minSqnrDb: a variant is accepted only when it
+   * also reaches the target here (a choice made at the edge of the target on a few images misses it on
+   * others by 1-11 dB, bench/RESULTS.md), so the search raises more layers until both sets pass. The
+   * report says how many variants the holdout checked (measuredOn.confirmedRaises).
    */
   holdout?: string | ValidationSetSpec | RepresentativeDataset;
   /** Ranking method (default 'raise-one', to int16). */
@@ -61,6 +67,15 @@ export interface AccuracyTrial {
   ok: boolean;
   /** With a holdout: the variant's value there, when it was asked (it met the target on validation). */
   holdout?: number;
+  /** Full-integer (no op in float). */
+  fullInteger: boolean;
+}
+
+/** Why an op of the chosen model is in float. */
+export interface FloatOpReason {
+  node: string;
+  op: string;
+  reason: string;
 }
 
 export interface AccuracyReport {
@@ -83,6 +98,16 @@ export interface AccuracyReport {
   raisedLayers: { node: string; op: string; precision: Precision }[];
   notInt8: { node: string; op: string; precision: Precision }[];
   trials: AccuracyTrial[];
+  /**
+   * The value of the best full-integer variant the search tried: every ranked layer with an int16
+   * kernel in int16 when it got that far (undefined when a smaller raise met the target). When it misses
+   * the target, this is why the chosen model has float ops.
+   */
+  allInt16?: number;
+  /** Every float op of the chosen model and why it is in float. */
+  floatOps: FloatOpReason[];
+  /** int16 tensors' range = observed calibration range x this (minSqnrDb: SQNR_INT16_HEADROOM; maxDrop: 1). */
+  int16Headroom: number;
   latencyMs: { int8: number; chosen: number; ratio: number };
   fileBytes: { int8: number; chosen: number; ratio: number };
   fullInteger: boolean;
@@ -186,19 +211,32 @@ async function loadValidation(
   return { inputs };
 }
 
+/**
+ * minSqnrDb's int16 range factor: 4x the observed calibration range costs 12 dB of int16's ~90 dB of
+ * resolution and keeps unseen images from clipping (face_detection_short_range, all layers in int16,
+ * on coco128 17-24 after calibrating on 1-16: 11.2 dB with the bare range, 25.0 dB with 4x; bench/RESULTS.md).
+ */
+export const SQNR_INT16_HEADROOM = 4;
+
 /** A written variant and its value (the metric's primary value, or output SQNR dB). */
 interface Measured {
   value: number;
   /** Accepted by the search (AccuracyTrial.ok). */
   passes: boolean;
   precisions: Map<string, Precision>;
+  /** The ranked layers raised (with their precision), in ranking order. */
+  raised: Map<string, Precision>;
   tflite: Uint8Array;
 }
 
-/** A holdout set, each file scored once: the report measures on it and raised variants must beat all-int8 on it. */
+/**
+ * A holdout set, each file scored once: the report measures on it, and variants that meet the target
+ * on validation are checked on it (`accepts`: maxDrop, a raise must beat all-int8 there; minSqnrDb,
+ * the target must hold there too).
+ */
 class HoldoutScores {
   private memo = new Map<Uint8Array, number>();
-  /** Raised variants checked here (they met the target on validation). */
+  /** Variants checked here (they met the target on validation). */
   checked = 0;
 
   constructor(
@@ -206,6 +244,7 @@ class HoldoutScores {
     readonly images: number,
     private valueOf: (tflite: Uint8Array, label: string) => Promise<number>,
     readonly int8Tflite: () => Uint8Array,
+    private accepts: (value: number, int8: () => Promise<number>) => Promise<boolean>,
   ) {}
 
   async value(tflite: Uint8Array, label: string): Promise<number> {
@@ -214,18 +253,19 @@ class HoldoutScores {
     return v;
   }
 
-  /** Whether a raised variant scores above all-int8 on the holdout (a raise that is not luck on the validation set). */
+  /** Whether a variant that met the target on validation is accepted on the holdout too. */
   async confirms(tflite: Uint8Array, label: string): Promise<{ value: number; confirmed: boolean }> {
     this.checked++;
-    const int8 = await this.value(this.int8Tflite(), 'all-int8');
     const value = await this.value(tflite, label);
-    return { value, confirmed: value > int8 };
+    return { value, confirmed: await this.accepts(value, () => this.value(this.int8Tflite(), 'all-int8')) };
   }
 }
 
 /**
- * The variants the search writes and measures, each once: the first k16 layers of the ranking in
- * int16 and the first kf in float (kf <= k16 counts inside k16), with their carriers.
+ * The variants the search writes and measures, each once. Full-integer variants: the first k ranked
+ * layers that have an int16 kernel in int16. Variants with float ops: every such layer in int16, the
+ * first m ranked layers without an int16 kernel in float, and the first kf int16 layers in float
+ * instead. Readers of a raised output that have no int16 kernel stay int8 (converted back there).
  */
 class Trials {
   readonly list: AccuracyTrial[] = [];
@@ -239,44 +279,64 @@ class Trials {
     readonly ok: (value: number) => boolean,
     private onTrial: (count: number) => void,
     private holdout?: HoldoutScores,
+    /** Whether the all-int8 model is checked on the holdout too (minSqnrDb: the target must hold there). */
+    private checkInt8 = false,
   ) {}
 
-  /** Writes and scores a variant once; a raised one that meets the target is confirmed on the holdout (when given). */
-  async measure(key: string, precisions: Map<string, Precision>, k16: number, kf: number): Promise<Measured> {
+  /** Ranked layers with an int16 kernel (worst first). */
+  get int16Layers(): IrNode[] {
+    return this.order.filter((n) => kernelPrecisions(n).includes('int16'));
+  }
+
+  /** Ranked layers without an int16 kernel (worst first): raising them means float. */
+  get noInt16Layers(): IrNode[] {
+    return this.order.filter((n) => !kernelPrecisions(n).includes('int16'));
+  }
+
+  /** Writes and scores a variant once; one that meets the target is checked on the holdout (when given). */
+  async measure(key: string, raised: Map<string, Precision>, precisions?: Map<string, Precision>): Promise<Measured> {
     let m = this.memo.get(key);
     if (!m) {
+      precisions ??= raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised, 'int8');
       const tflite = this.session.write(precisions);
       const label = `variant ${key}`;
       const value = await this.valueOf(tflite, label);
-      const raised = k16 + kf > 0;
-      const check = raised && this.ok(value) && this.holdout ? await this.holdout.confirms(tflite, label) : undefined;
-      m = { value, passes: this.ok(value) && (check?.confirmed ?? true), precisions, tflite };
+      const counts = summarize(precisions);
+      const checked = (raised.size > 0 || this.checkInt8) && this.ok(value) && this.holdout ? await this.holdout.confirms(tflite, label) : undefined;
+      m = { value, passes: this.ok(value) && (checked?.confirmed ?? true), precisions, raised, tflite };
       this.memo.set(key, m);
-      this.list.push({ int16: k16, float: kf, value, ok: m.passes, ...(check ? { holdout: check.value } : {}) });
+      const raisedTo = [...raised.values()];
+      this.list.push({
+        int16: raisedTo.filter((p) => p === 'int16').length, float: raisedTo.filter((p) => p === 'float').length,
+        value, ok: m.passes, ...(checked ? { holdout: checked.value } : {}), fullInteger: counts.float === 0,
+      });
       this.onTrial(this.list.length);
     }
     return m;
   }
 
-  trial(k16: number, kf: number): Promise<Measured> {
+  /** The first k int16-capable ranked layers in int16: full-integer. */
+  integer(k: number): Promise<Measured> {
+    return this.measure(`int16 ${k}`, new Map(this.int16Layers.slice(0, k).map((n) => [n.name, 'int16' as Precision])));
+  }
+
+  /** Every int16-capable ranked layer in int16, except the first kf (float), and the first m without an int16 kernel in float. */
+  withFloat(m: number, kf: number): Promise<Measured> {
     const raised = new Map<string, Precision>();
-    for (let i = 0; i < Math.max(k16, kf); i++) raised.set(this.order[i].name, raisedTo(this.order[i], i, kf));
-    const precisions = raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised);
-    return this.measure(`${k16}/${kf}`, precisions, k16, kf);
+    const noInt16 = new Set(this.noInt16Layers.slice(0, m).map((n) => n.name));
+    const int16 = new Set(this.int16Layers.map((n) => n.name));
+    const floated = new Set(this.int16Layers.slice(0, kf).map((n) => n.name));
+    for (const n of this.order) {
+      if (noInt16.has(n.name) || floated.has(n.name)) raised.set(n.name, 'float');
+      else if (int16.has(n.name)) raised.set(n.name, 'int16');
+    }
+    return this.measure(`float ${m}/${kf}`, raised);
   }
 
   /** The best variant measured (the highest value). */
   best(): Measured {
     return [...this.memo.values()].reduce((x, y) => (y.value > x.value ? y : x));
   }
-}
-
-/**
- * The precision the i-th ranked layer is raised to when the first kf go to float and the rest to
- * int16: an op without an int16 kernel (HardSwish, PReLU) goes to float instead.
- */
-function raisedTo(node: IrNode, i: number, kf: number): Precision {
-  return supportedPrecision(node, i < kf ? 'float' : 'int16');
 }
 
 /** Smallest k in 1..n with ok(k), by doubling then bisecting (assumes more raised is not worse). */
@@ -299,44 +359,72 @@ async function smallestPassing(n: number, ok: (k: number) => Promise<boolean>): 
   return hi;
 }
 
-/** What the search chose: the variant, how many ranked layers it raises to int16 / float, whether it meets the target. */
+/** What the search chose and whether it meets the target; `allInt16`: the full-integer variant with every int16-capable layer raised, when tried. */
 interface Choice {
   chosen: Measured;
-  k16: number;
-  kf: number;
   reached: boolean;
+  allInt16?: Measured;
+  /** The chosen model is every op in float (the last resort). */
+  allFloat?: boolean;
 }
 
-/** Raises ranked layers to int16 while that suffices, then to float; `rank` fills trials.order first. */
+/**
+ * Integer options first: the ranked int16-capable layers to int16 (1, 2, 4, ... then bisect, up to all
+ * of them); only when all of them in int16 misses the target, the layers without an int16 kernel to
+ * float, then the most sensitive int16 layers to float as well. `rank` fills trials.order first.
+ */
 async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>): Promise<Choice> {
-  if (int8.passes) return { chosen: int8, k16: 0, kf: 0, reached: true };
+  if (int8.passes) return { chosen: int8, reached: true };
   await rank();
-  const n = trials.order.length;
-  if (n === 0) return { chosen: int8, k16: 0, kf: 0, reached: false };
-  const passes = async (k16: number, kf: number) => (await trials.trial(k16, kf)).passes;
-  const a = await smallestPassing(n, (k) => passes(k, 0));
-  if (a !== undefined) return { chosen: await trials.trial(a, 0), k16: a, kf: 0, reached: true };
-  const b = await smallestPassing(n, (k) => passes(n, k));
-  if (b !== undefined) return { chosen: await trials.trial(n, b), k16: n, kf: b, reached: true };
-  return { chosen: int8, k16: 0, kf: 0, reached: false };
+  const n16 = trials.int16Layers.length;
+  const a = n16 > 0 ? await smallestPassing(n16, async (k) => (await trials.integer(k)).passes) : undefined;
+  if (a !== undefined) return { chosen: await trials.integer(a), reached: true };
+  const allInt16 = n16 > 0 ? await trials.integer(n16) : undefined;
+  const nNo = trials.noInt16Layers.length;
+  const m = nNo > 0 ? await smallestPassing(nNo, async (k) => (await trials.withFloat(k, 0)).passes) : undefined;
+  if (m !== undefined) return { chosen: await trials.withFloat(m, 0), reached: true, allInt16 };
+  const kf = n16 > 0 ? await smallestPassing(n16, async (k) => (await trials.withFloat(nNo, k)).passes) : undefined;
+  if (kf !== undefined) return { chosen: await trials.withFloat(nNo, kf), reached: true, allInt16 };
+  return { chosen: int8, reached: false, allInt16 };
 }
 
 /**
  * The last resort: every op in float (the conversions at the model input and outputs stay); when even
  * that misses the target, the best variant found (target.writeBest) or an error saying so.
  */
-async function fallBackToFloat(trials: Trials, target: AccuracyTarget, describe: DescribeValue): Promise<Choice> {
+async function fallBackToFloat(trials: Trials, target: AccuracyTarget, describe: DescribeValue, choice: Choice): Promise<Choice> {
   const graph = trials.session.graph;
-  const n = trials.order.length;
-  const allFloat = await trials.measure('all-float', new Map(graph.nodes.map((x) => [x.name, 'float' as Precision])), n, n);
-  if (allFloat.passes) return { chosen: allFloat, k16: n, kf: n, reached: true };
+  const everyFloat = new Map(graph.nodes.map((x) => [x.name, 'float' as Precision]));
+  const allFloat = await trials.measure('all-float', new Map(trials.order.map((x) => [x.name, 'float' as Precision])), everyFloat);
+  if (allFloat.passes) return { chosen: allFloat, reached: true, allInt16: choice.allInt16, allFloat: true };
   const best = trials.best();
   if (!target.writeBest) {
     const why = trials.ok(allFloat.value) ? describe.unconfirmed() : describe.unreachable(allFloat.value);
     throw new Error(`quantizeInt8: accuracy: ${why} (best found ${describe.achieved(best.value)}; nothing written; accuracy.writeBest writes the best model anyway)`);
   }
-  const t = trials.list.find((x) => x.value === best.value)!;
-  return { chosen: best, k16: t.int16, kf: t.float, reached: false };
+  return { chosen: best, reached: false, allInt16: choice.allInt16, allFloat: best === allFloat };
+}
+
+/**
+ * Why each float op of the chosen model is in float: its kernels (or the recipe) before any search, no
+ * int16 kernel, weights-limited (every int16-capable layer in int16 missed the target, and int16
+ * activations keep int8 weights), or every op in float as the last resort.
+ */
+function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, choice: Choice, describe: DescribeValue): FloatOpReason[] {
+  const { chosen } = choice;
+  const allInt16 = choice.allInt16 ? `with every ranked layer that has an int16 kernel in int16 (full-integer) the model reaches ${describe.achieved(choice.allInt16.value)}, short of the target` : 'no full-integer variant was tried';
+  const out: FloatOpReason[] = [];
+  for (const n of graph.nodes) {
+    if (chosen.precisions.get(n.name) !== 'float') continue;
+    const kernels = kernelPrecisions(n);
+    let reason: string;
+    if (base(n) === 'float') reason = kernels.includes('int8') ? 'the recipe puts it in float' : `its op has no integer kernel (${kernels.join(', ')})`;
+    else if (choice.allFloat) reason = `every op in float (last resort): ${allInt16}, and no mix of int16 and float layers met the target`;
+    else if (!kernels.includes('int16')) reason = `no int16 kernel (its op supports ${kernels.join(', ')}): ${allInt16}`;
+    else reason = `weights-limited: ${allInt16}; int16 activations keep int8 weights (16x8), so this layer's weights go to float`;
+    out.push({ node: n.name, op: n.op, reason });
+  }
+  return out;
 }
 
 /** How values read in errors, for the target's kind. */
@@ -374,13 +462,16 @@ export async function selectForAccuracy(
   recipe: RecipeResolver,
   target: AccuracyTarget,
   options: VariantSessionOptions & { onProgress?: (step: string, done: number, total: number) => void; metric?: Metric; resolveImages?: ImageSourceResolver },
-): Promise<{ precisions: Map<string, Precision>; report: AccuracyReport }> {
+): Promise<{ precisions: Map<string, Precision>; report: AccuracyReport; int16Headroom: number }> {
   const t0 = nowSeconds();
   const { metric } = options;
   checkAccuracyTarget(target, metric);
   const progress = options.onProgress ?? (() => {});
   const { set, inputs } = await loadValidation(target, cal.graph, metric, options.resolveImages ?? plainImageSource, options.inputRange);
-  const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, options);
+  // minSqnrDb: int16 tensors get headroom beyond their observed calibration range (an SQNR target is
+  // missed on other images when an int16 tensor clips there; int16's finer steps make it cheap).
+  const int16Headroom = set ? 1 : SQNR_INT16_HEADROOM;
+  const session = await VariantSession.create(cal, recipe, set ? inputs.slice(0, target.rankImages ?? 4) : inputs, { ...options, int16Headroom });
   const primary = metric?.primary ?? '';
   const valueOf = set
     ? async (tflite: Uint8Array, label: string) => (await set.score(tflite, label))[primary]
@@ -389,18 +480,20 @@ export async function selectForAccuracy(
   const ok = set ? (value: number) => 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : (value: number) => value >= target.minSqnrDb!;
   let int8: Measured | undefined;
   const holdout = target.holdout === undefined ? undefined : await holdoutScores(cal, recipe, { ...target, validation: target.holdout }, { ...options, int8Tflite: () => int8!.tflite });
-  const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1), holdout);
+  const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1), holdout, !set);
   // The ranking (worst first), only when the int8 model misses the target.
   const rank = async () => {
-    const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers);
+    const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers, 'int8');
     trials.order = ranked.map((r) => r.node);
   };
-  int8 = await trials.trial(0, 0);
+  int8 = await trials.integer(0);
   let choice = await raiseUntilMet(trials, int8, rank);
-  if (!choice.reached) choice = await fallBackToFloat(trials, target, describeValues(target, metric?.name ?? '', floatValue));
-  const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length });
+  const describe = describeValues(target, metric?.name ?? '', floatValue);
+  if (!choice.reached) choice = await fallBackToFloat(trials, target, describe, choice);
+  const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), choice, describe);
+  const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length, floatOps, int16Headroom });
   const measuredOn = holdout ? await measureHoldout(holdout, target, set ? session.floatTflite : undefined, int8.tflite, choice.chosen.tflite) : undefined;
-  return { precisions: choice.chosen.precisions, report: { ...report, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 } };
+  return { precisions: choice.chosen.precisions, report: { ...report, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 }, int16Headroom };
 }
 
 /** The holdout set read once (`target.validation` is the holdout here), scoring files with the target's measure. */
@@ -419,7 +512,9 @@ async function holdoutScores(
     const session = await VariantSession.create(cal, recipe, inputs, ctx);
     valueOf = async (tflite) => (await session.outputError(tflite)).worstSqnrDb;
   }
-  return new HoldoutScores(describeSet(target.validation), set ? set.count : inputs.length, valueOf, ctx.int8Tflite);
+  // maxDrop: a raise must beat all-int8 here; minSqnrDb: the target must hold here too.
+  const accepts = set ? async (v: number, int8: () => Promise<number>) => v > (await int8()) : async (v: number) => v >= target.minSqnrDb!;
+  return new HoldoutScores(describeSet(target.validation), set ? set.count : inputs.length, valueOf, ctx.int8Tflite, accepts);
 }
 
 /** The float (maxDrop; SQNR's reference is the float model itself), all-int8 and chosen models on the holdout set. */
@@ -436,16 +531,16 @@ async function measureHoldout(h: HoldoutScores, target: AccuracyTarget, floatTfl
 async function accuracyReport(
   cal: CalibratedGraph,
   target: AccuracyTarget,
-  r: { metricName?: string; floatValue: number; int8: Measured; choice: Choice; trials: Trials; inputs: ModelSample[]; validationImages: number },
+  r: { metricName?: string; floatValue: number; int8: Measured; choice: Choice; trials: Trials; inputs: ModelSample[]; validationImages: number; floatOps: FloatOpReason[]; int16Headroom: number },
 ): Promise<Omit<AccuracyReport, 'seconds'>> {
   const { int8, choice, trials } = r;
-  const { chosen, k16, kf } = choice;
+  const { chosen } = choice;
   const useMetric = target.maxDrop !== undefined;
   const latencyInputs = r.inputs.slice(0, target.latencyImages ?? 8);
   const [latInt8, latChosen] = chosen === int8 ? await medianLatencies([int8.tflite], latencyInputs, 2).then((l) => [l[0], l[0]]) : await medianLatencies([int8.tflite, chosen.tflite], latencyInputs, 2);
   const order = trials.order;
-  const raisedLayers = order.slice(0, Math.max(k16, kf)).map((x, i) => ({ node: x.name, op: x.op, precision: raisedTo(x, i, kf) }));
   const byName = new Map(cal.graph.nodes.map((x) => [x.name, x]));
+  const raisedLayers = [...chosen.raised].map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
   const notInt8 = [...chosen.precisions].filter(([, p]) => p !== 'int8').map(([node, precision]) => ({ node, op: byName.get(node)!.op, precision }));
   return {
     metric: useMetric ? r.metricName! : 'sqnr',
@@ -461,6 +556,9 @@ async function accuracyReport(
     raisedLayers,
     notInt8,
     trials: trials.list,
+    ...(choice.allInt16 ? { allInt16: choice.allInt16.value } : {}),
+    floatOps: r.floatOps,
+    int16Headroom: r.int16Headroom,
     latencyMs: { int8: latInt8, chosen: latChosen, ratio: latChosen / latInt8 },
     fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
     fullInteger: summarize(chosen.precisions).float === 0,
@@ -480,14 +578,27 @@ export function formatAccuracyReport(a: AccuracyReport): string {
     `  cost vs all-int8 (LiteRT, this run): latency ${a.latencyMs.chosen.toFixed(1)} ms vs ${a.latencyMs.int8.toFixed(1)} ms (${a.latencyMs.ratio.toFixed(2)}x), size ${a.fileBytes.chosen} vs ${a.fileBytes.int8} bytes (${a.fileBytes.ratio.toFixed(3)}x)`,
     `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s; chosen on ${a.selectedOn}`,
   ];
+  if (a.allInt16 !== undefined) lines.push(`  full-integer limit: every ranked layer with an int16 kernel in int16 gives ${v(a.allInt16)}`);
+  if (a.int16Headroom !== 1) lines.push(`  int16 tensors take ${a.int16Headroom}x their observed calibration range (so that other images do not clip them)`);
+  for (const [reason, ops] of groupBy(a.floatOps, (f) => f.reason)) {
+    const names = ops.length <= 3 ? ops.map((f) => `${f.node} (${f.op})`).join(', ') : `${ops.slice(0, 3).map((f) => `${f.node} (${f.op})`).join(', ')}, ...`;
+    lines.push(`  in float, ${ops.length} op(s) [${names}]: ${reason}`);
+  }
   const h = a.measuredOn;
   if (h) {
+    const rule = a.metric === 'sqnr' ? 'variant(s) that met the target on validation had to meet it here too' : 'raised variant(s) had to beat all-int8 here';
     lines.push(
-      `  measured on the holdout ${h.set} (${h.images} images, ${h.confirmedRaises ? `${h.confirmedRaises} raised variant(s) had to beat all-int8 here to be accepted, so this is not an unbiased measure` : 'not used for the choice'}): float ${v(h.float)}, all-int8 ${v(h.int8)}, chosen ${v(h.chosen)}` +
+      `  checked on the holdout ${h.set} (${h.images} images, ${h.confirmedRaises ? `${h.confirmedRaises} ${rule} to be accepted, so this is not an unbiased measure` : 'not used for the choice'}): float ${v(h.float)}, all-int8 ${v(h.int8)}, chosen ${v(h.chosen)}` +
         `${a.metric === 'sqnr' ? '' : ` (${h.achieved.toFixed(2)} points below float)`}: target ${h.reached ? 'met' : 'NOT met'} there`,
     );
   }
   return lines.join('\n');
+}
+
+function groupBy<T>(items: T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of items) out.set(key(x), [...(out.get(key(x)) ?? []), x]);
+  return out;
 }
 
 export { firstInputs };

@@ -281,7 +281,7 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
     // 3. The plan (precisions for an accuracy target, bias correction), then the file.
     const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
     const tq = nowSeconds();
-    const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, resolve: imageSourceOf(plugin) }, timings);
+    const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, int16Headroom: accuracy?.int16Headroom, resolve: imageSourceOf(plugin) }, timings);
     const metadata = { ...cal.fileMetadata, ...inputRangeMetadata(options.inputRange) };
     const tflite = writePlan(cal.graph, plan, { metadata, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0) - (timings.learnedRoundingSeconds ?? 0);
@@ -307,14 +307,14 @@ async function accuracyPrecisions(
   options: QuantizeInt8Options,
   plugin: QuantizerPlugin,
   timings: Record<string, number>,
-): Promise<{ precisionOf: (n: { name: string }) => Precision; report: AccuracyReport }> {
+): Promise<{ precisionOf: (n: { name: string }) => Precision; report: AccuracyReport; int16Headroom: number }> {
   const ts = nowSeconds();
   const sel = await selectForAccuracy(cal, recipe, options.accuracy!, {
     inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: options.onProgress,
     metric: plugin.metric, resolveImages: imageSourceOf(plugin),
   });
   timings.accuracySeconds = nowSeconds() - ts;
-  return { precisionOf: (n) => sel.precisions.get(n.name)!, report: sel.report };
+  return { precisionOf: (n) => sel.precisions.get(n.name)!, report: sel.report, int16Headroom: sel.int16Headroom };
 }
 
 /** The plan of the calibrated graph, its biases corrected when the recipe says so (bias-correction.ts). */
@@ -322,13 +322,13 @@ async function correctedPlan(
   cal: CalibratedGraph,
   recipe: RecipeResolver,
   options: QuantizeInt8Options,
-  ctx: { executor?: FloatExecutor; precisionOf?: (n: { name: string }) => Precision; resolve: ImageSourceResolver },
+  ctx: { executor?: FloatExecutor; precisionOf?: (n: { name: string }) => Precision; int16Headroom?: number; resolve: ImageSourceResolver },
   timings: Record<string, number>,
 ): Promise<{ plan: QuantPlan; biasCorrection?: BiasCorrectionReport; learnedRounding?: LearnedRoundingReport }> {
   const graph = cal.graph;
   // With an accuracy target, outputs keep their own dtype (as the search measured them) unless outputType says otherwise.
   const outputType = options.accuracy ? options.outputType : options.outputType ?? 'int8';
-  const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf });
+  const planned = planFor(cal, recipe, { inputType: options.inputType, outputType, inputRange: options.inputRange, precisionOf: ctx.precisionOf, int16Headroom: ctx.int16Headroom });
   const inputs = correctionInputs(options.representativeDataset, modelInputShapes(graph), cal.keptInputs, ctx.resolve, options.inputRange, options)!;
   const lr = learnedRoundingSettings(options.learnedRounding);
   const rounded = lr && ctx.executor ? await roundedPlan(planned, cal, lr, { executor: ctx.executor, inputs, onProgress: options.onProgress }, timings) : undefined;

@@ -125,6 +125,7 @@ export interface RankedLayer {
 /**
  * Measures every layer with the chosen method on the session's inputs; worst first (ties keep graph
  * order). Layers the recipe already computes in another precision than int8 are left out.
+ * `carrierFallback`: what a carrier without an int16 kernel becomes (variants.ts raisedPrecisions).
  */
 export async function rankLayers(
   session: VariantSession,
@@ -132,6 +133,7 @@ export async function rankLayers(
   raiseTo: 'int16' | 'float',
   onProgress?: (done: number, total: number) => void,
   only?: string,
+  carrierFallback: 'float' | 'int8' = 'float',
 ): Promise<{ ranked: RankedLayer[]; int8SqnrDb: number; int8Noise: number }> {
   const graph = session.graph;
   const base = (n: IrNode) => session.basePrecision(n);
@@ -147,7 +149,7 @@ export async function rankLayers(
   for (const [i, node] of layers.entries()) {
     let precisions: Map<string, Precision>;
     // An op without an int16 kernel (HardSwish, PReLU) is raised to float instead.
-    if (method === 'raise-one') precisions = raisedPrecisions(graph, base, new Map([[node.name, supportedPrecision(node, raiseTo)]]));
+    if (method === 'raise-one') precisions = raisedPrecisions(graph, base, new Map([[node.name, supportedPrecision(node, raiseTo)]]), carrierFallback);
     else precisions = new Map(graph.nodes.map((n) => [n.name, n.name === node.name ? 'int8' : 'float'] as [string, Precision]));
     const e = await session.outputError(session.write(precisions));
     const added = method === 'raise-one' ? int8.noise - e.noise : e.noise;

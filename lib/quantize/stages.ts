@@ -468,6 +468,12 @@ export interface PlanForOptions {
   /** Precision per node, overriding the recipe's (sensitivity variants). */
   precisionOf?: (node: IrNode) => Precision;
   inputRange?: [number, number];
+  /**
+   * int16 tensors take their observed calibration range times this (default 1). int16 has 256x finer
+   * steps than int8, so a wider range costs little, while the bare observed extremes clip on inputs
+   * calibration did not see (the accuracy search's SQNR target, accuracy.ts).
+   */
+  int16Headroom?: number;
 }
 
 const PRECISION_ORDER: readonly Precision[] = ['int8', 'int16', 'float'];
@@ -521,10 +527,16 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     inputType: options.inputType ?? 'int8',
     outputType: options.outputType,
     extraOutputs: options.extraOutputs,
-    int16Ranges: cal.observedRanges,
+    int16Ranges: widenedRanges(cal.observedRanges, options.int16Headroom ?? 1),
   });
   if (!options.precisionOf && plan.mode !== 'float') plan.notes.push(...widenedNotes(cal.graph, requested));
   return plan;
+}
+
+/** Every range times `factor` (about zero); the same map when the factor is 1. */
+function widenedRanges(ranges: Map<string, ActivationRange>, factor: number): Map<string, ActivationRange> {
+  if (factor === 1) return ranges;
+  return new Map([...ranges].map(([k, r]) => [k, { min: r.min * factor, max: r.max * factor }]));
 }
 
 /** Emits a plan (with the metadata entries given) and checks the file: an invalid model is never returned. */

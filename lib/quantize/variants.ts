@@ -27,7 +27,8 @@ function higher(a: Precision, b: Precision): Precision {
   return ORDER[a] >= ORDER[b] ? a : b;
 }
 
-function allowed(n: IrNode): readonly Precision[] {
+/** The precisions an op can be written in (its TFLite kernels). */
+export function kernelPrecisions(n: IrNode): readonly Precision[] {
   return quantOf(n).precisions ?? ['int8', 'int16', 'float'];
 }
 
@@ -63,11 +64,17 @@ export function carriersOf(graph: Graph, node: IrNode, consumers = consumersOf(g
   return out;
 }
 
-/** The precision of every node when `raised` layers are raised (with their carriers) on top of `base`. */
+/**
+ * The precision of every node when `raised` layers are raised (with their carriers) on top of `base`.
+ * A carrier without an int16 kernel goes to float (`carrierFallback` 'float', the default) or stays
+ * int8 ('int8': the raised tensor is converted back to int8 at that reader, and the model stays
+ * full-integer).
+ */
 export function raisedPrecisions(
   graph: Graph,
   base: (n: IrNode) => Precision,
   raised: Map<string, Precision>,
+  carrierFallback: 'float' | 'int8' = 'float',
 ): Map<string, Precision> {
   const p = new Map<string, Precision>();
   for (const n of graph.nodes) p.set(n.name, base(n));
@@ -76,10 +83,10 @@ export function raisedPrecisions(
   for (const [name, to] of raised) {
     const n = byName.get(name);
     if (!n) throw new Error(`precision variant: '${name}' is not a node of the graph`);
-    if (!allowed(n).includes(to)) throw new Error(`precision variant: node '${name}' (${n.op}) cannot be written in ${to} (its op supports ${allowed(n).join(', ')})`);
+    if (!kernelPrecisions(n).includes(to)) throw new Error(`precision variant: node '${name}' (${n.op}) cannot be written in ${to} (its op supports ${kernelPrecisions(n).join(', ')})`);
     p.set(name, higher(p.get(name)!, to));
     for (const c of carriersOf(graph, n, consumers)) {
-      const want: Precision = allowed(c).includes('int16') ? 'int16' : 'float';
+      const want: Precision = kernelPrecisions(c).includes('int16') ? 'int16' : carrierFallback;
       p.set(c.name, higher(p.get(c.name)!, want));
     }
   }
@@ -107,6 +114,8 @@ export interface VariantSessionOptions {
   inputType?: IoType;
   outputType?: IoType;
   inputRange?: [number, number];
+  /** int16 tensors' range = observed range x this (stages.ts PlanForOptions.int16Headroom). */
+  int16Headroom?: number;
 }
 
 /**
@@ -168,6 +177,7 @@ export class VariantSession {
       inputType: this.options.inputType,
       outputType: this.options.outputType,
       inputRange: this.options.inputRange,
+      int16Headroom: this.options.int16Headroom,
     });
     const s = summarize(precisions);
     return writePlan(this.graph, plan, {

