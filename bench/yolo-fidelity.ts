@@ -12,19 +12,13 @@
 // Equalize needs a calibration of its own (it changes the graph): --equalize reports what the pass
 // finds on each model's graph (its pairs) without quantizing.
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { IrNode } from '../lib/ir/graph.js';
 import type { Precision } from '../lib/ops/types.js';
+import { COCO128_IMAGES, YOLO_SOURCES, flagValue } from './yolo-sources.js';
 
-const fx = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
-const images = path.join(fx, 'coco128/images');
-const SOURCES: Record<string, string> = {
-  yolov5n: path.join(fx, 'yolov5n_web_model'),
-  yolov8n: path.join(fx, 'yolov8n/yolov8n_int8.tflite'),
-  yolo11n: path.join(fx, 'yolo11n/yolo11n_full_integer_quant.tflite'),
-};
-const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const images = COCO128_IMAGES;
+const SOURCES = YOLO_SOURCES;
+const arg = flagValue;
 const argAll = (name: string) => process.argv.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex').slice(0, 16);
 const now = () => performance.now() / 1000;

@@ -8,8 +8,6 @@
 //   npx tsx bench/yolo-output-rounding.ts --model=yolo11n [--int8=FILE] [--float=FILE] [--anchor-offsets=a,b,c] [--decode-only]
 // Without --int8 / --float the files are made here (quantizeInt8 with default options, coco128 1-64).
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { exportFloatTflite, quantizeInt8 } from '../lib/yolo/quantize.js';
 import { loadYoloModel } from '../lib/yolo/evaluate.js';
 import { listImageFiles } from '../lib/quantize/dataset.js';
@@ -20,16 +18,11 @@ import { nonMaxSuppression, detectionsToOriginal, EVAL_NMS } from '../lib/yolo/n
 import { matchImage, apPerClass } from '../lib/yolo/metrics.js';
 import { roundHalfAwayFromZero } from '../lib/int8/arithmetic.js';
 import { mulberry32 } from '../lib/util/random.js';
+import { COCO128_IMAGES, YOLO_SOURCES, flagValue } from './yolo-sources.js';
 
-const fx = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/fixtures');
-const images = path.join(fx, 'coco128/images');
-const SOURCES: Record<string, string> = {
-  yolov5n: path.join(fx, 'yolov5n_web_model'),
-  yolov8n: path.join(fx, 'yolov8n/yolov8n_int8.tflite'),
-  yolo11n: path.join(fx, 'yolo11n/yolo11n_full_integer_quant.tflite'),
-  'yolov8n-full-integer': path.join(fx, 'yolov8n/yolov8n_full_integer_quant.tflite'),
-};
-const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const images = COCO128_IMAGES;
+const SOURCES = YOLO_SOURCES;
+const arg = flagValue;
 
 interface OutputParams {
   name: string;
