@@ -20,7 +20,10 @@ export const Concat: OpDef = {
     },
   },
   normalizeAttrs: (inputs, attrs) => ({ ...attrs, axis: normalizeAxis(attrNumber(attrs, 'axis'), inputs[0].shape.length) }),
-  fusableActivation: true,
+  // Not fused: TFLite's CONCATENATION kernel refuses any fused activation in every dtype
+  // (concatenation.cc Prepare: activation must be NONE); only XNNPACK's int8/float path ran it, so an
+  // int16 or undelegated concat with a ReLU was refused. A ReLU after a concat stays its own op.
+  fusableActivation: false,
   inferShapes(inputs, attrs) {
     const rank = inputs[0].shape.length;
     const axis = normalizeAxis(attrNumber(attrs, 'axis'), rank);
@@ -61,6 +64,11 @@ export const Concat: OpDef = {
   },
   examples: [
     { name: 'Concat (shared parameters)', build: (b) => b.emit('cat', 'Concat', [b.conv('c1', b.input, 3), b.conv('c2', b.input, 5)], { axis: 3 }) },
+    // A ReLU after a concat stays a RELU op (a fused one is refused by the CONCATENATION kernel).
+    {
+      name: 'Concat followed by a ReLU',
+      build: (b) => b.emit('catr', 'Relu', [b.emit('cat', 'Concat', [b.conv('c1', b.input, 3), b.conv('c2', b.input, 5)], { axis: 3 })[0]], {}),
+    },
     // A constant input joins the output's parameters in the output's dtype (int16 in 16x8, float in float).
     {
       name: 'Concat with a constant input',
