@@ -15,7 +15,7 @@ import type { Graph, IrNode } from '../ir/graph.js';
 import { consumersOf } from '../ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../runtime/index.js';
 import { dequantizeOutput } from '../pipeline/quantize.js';
-import { pooledSqnrLowerBoundDb } from '../util/stats.js';
+import { pooledSqnrLowerBoundDb, type ImageError } from '../util/stats.js';
 import { runnerInputs, type ModelSample } from './dataset.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
@@ -106,7 +106,7 @@ export interface OutputError {
    */
   worstSqnrDb: number;
   /**
-   * Per output, the lower of its pooled SQNR and pooledSqnrLowerBoundDb of its per-image SQNRs (what
+   * Per output, the lower of its pooled SQNR and pooledSqnrLowerBoundDb of its per-image errors (what
    * images not measured would likely give); the lowest over outputs. accuracy.minSqnrDb selects on it.
    */
   worstSqnrBoundDb: number;
@@ -211,8 +211,8 @@ export class VariantSession {
         throw new Error(`precision variant: ${runner.outputs.length} outputs, the float reference has ${this.reference[0].length}`);
       }
       const outputNoise = this.reference[0].map(() => 0);
-      /** [output][image] SQNR dB. */
-      const perImageDb: number[][] = this.reference[0].map(() => []);
+      /** [output][image] signal and noise. */
+      const perImage: ImageError[][] = this.reference[0].map(() => []);
       for (let j = 0; j < qin.length; j++) {
         const outs = await runner.run(qin[j]);
         outs.forEach((o, k) => {
@@ -225,13 +225,13 @@ export class VariantSession {
             noise += e * e;
           }
           outputNoise[k] += noise;
-          perImageDb[k].push(sqnrDb(this.imageSignal[j][k], noise));
+          perImage[k].push({ signal: this.imageSignal[j][k], noise });
         });
       }
       const noise = outputNoise.reduce((a, b) => a + b, 0);
       const pooled = outputNoise.map((n, k) => sqnrDb(this.outputSignal[k], n));
       const worstSqnrDb = Math.min(...pooled);
-      const worstSqnrBoundDb = Math.min(...pooled.map((db, k) => Math.min(db, pooledSqnrLowerBoundDb(perImageDb[k]))));
+      const worstSqnrBoundDb = Math.min(...pooled.map((db, k) => Math.min(db, pooledSqnrLowerBoundDb(perImage[k]))));
       return { signal: this.signal, noise, sqnrDb: sqnrDb(this.signal, noise), worstSqnrDb, worstSqnrBoundDb };
     } finally {
       runner.dispose();

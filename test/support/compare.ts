@@ -75,9 +75,9 @@ export async function tfliteVsFloat(tflite: Uint8Array, graph: Graph, inputs: Fl
 
 /**
  * What accuracy.minSqnrDb reads of one output: the lower of its pooled SQNR and the bound for unseen
- * images from its per-image SQNRs (pooledSqnrLowerBoundDb, tested against hand values on its own).
+ * images from its per-image errors (pooledSqnrLowerBoundDb, tested against hand values on its own).
  */
 export function minSqnrCriterionDb(e: FileError): number {
   const dB = (s: number, n: number) => (n > 0 ? 10 * Math.log10(s / n) : Infinity);
-  return Math.min(dB(e.signal, e.noise), pooledSqnrLowerBoundDb(e.images.map((i) => dB(i.signal, i.noise))));
+  return Math.min(dB(e.signal, e.noise), pooledSqnrLowerBoundDb(e.images));
 }
