@@ -11,8 +11,8 @@
 //   maxDrop:   points (0-100 scale) of the task metric's primary value below the float model, on a
 //              labelled set (the plug-in's Metric, plugin.ts: mAP50-95 with lib/yolo's), or
 //   minSqnrDb: output SQNR (dB) against the float model on validation inputs (any model): per output
-//              the lower of the pooled SQNR and a log-normal lower bound from the per-image SQNRs, so a
-//              choice that passes on a few lucky images is not taken (lib/util/stats.ts).
+//              the lower of the pooled SQNR and a bound from a log-normal model of per-image noise, so
+//              a choice that passes on a few lucky images is not taken (lib/util/stats.ts).
 // The search is cheap: raise the first 1, 2, 4, 8, ... layers of the ranking (batches in order of
 // sensitivity) until the target is met, then bisect between the last two batch sizes. Each step is one
 // plan + one file + one evaluation; calibration happened once.
