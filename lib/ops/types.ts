@@ -157,6 +157,8 @@ export interface BuiltinSpec {
     fixedOutput?: FixedOutputOp;
     /** Data inputs whose parameters must equal the outputs' (the kernel does not rescale); 'all' = every input. */
     sameParams?: number[] | 'all';
+    /** The kernel's Prepare refuses any fused activation other than NONE, in every dtype. */
+    noFusedActivation?: boolean;
   };
 }
 

@@ -45,7 +45,8 @@ import { checkDelegateRatios, checkRequantizationScale } from './check-xnnpack.j
  *   tensor-type, tensor-size                          a type the schema defines; a size the runtime can allocate
  *   activation-quantization                           integer activations carry one scale and zero point
  *   op-operands, op-options, op-dtypes, op-shapes      operand counts, option ranges (strides, padding, axis,
- *                       pads), operand types and output shapes as the kernels' Prepare checks them
+ *                       pads, fused activations the kernel refuses or ignores), operand types and output
+ *                       shapes as the kernels' Prepare checks them
  *   delegate-scale-ratio  (a note) 8-bit ADD / SUB / MUL scale ratios the XNNPACK delegate declines
  *   requantization-scale  8-bit CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED / TRANSPOSE_CONV: input x weight
  *                       / output scale below 256 in every channel (XNNPACK refuses the model otherwise)
@@ -299,6 +300,7 @@ function checkOperator(v: SubgraphView, op: TfliteOperator, oi: number, defined:
   checkWeightedOp(opName, op, v.tensorAt, tname, v.dataOf, where, add);
   checkFixedOutput(opName, op, v.tensorAt, tname, where, add);
   checkSameParams(opName, op, v.tensorAt, tname, where, add);
+  checkFusedActivation(opName, op, where, add);
   checkVersion(opName, code.builtinCode, code.version, op, v.tensorAt, where, add, v.lenient);
   checkRequantizationScale(opName, op, v.tensorAt, tname, where, (w, m) => add('requantization-scale', w, m));
   checkDelegateRatios(opName, op, v.tensorAt, tname, where, (w, m) => v.note('delegate-scale-ratio', w, m));
@@ -445,6 +447,29 @@ function checkFixedOutput(opName: string, op: TfliteOperator, tensorAt: TensorAt
   const z = yq.zeroPoint[0];
   if (!(Math.abs(s - want.scale) <= FIXED_SCALE_TOLERANCE * want.scale) || z !== want.zeroPoint) {
     add('fixed-output', where, `output ${tname(yi)} has scale ${num(s)} and zero point ${z}; ${text}`);
+  }
+}
+
+/** TFLite's ActivationFunctionType names, by value. */
+const FUSED_ACTIVATIONS = ['NONE', 'RELU', 'RELU_N1_TO_1', 'RELU6', 'TANH', 'SIGN_BIT'];
+
+/**
+ * A fused activation the kernels refuse or do not apply. CONCATENATION's kernel refuses any but NONE
+ * in every dtype (its op file says so; XNNPACK's int8 / float path runs it, so a file can seem fine
+ * until a node falls back to TFLite's kernel, e.g. in int16). TANH and SIGN_BIT: TFLite's kernels
+ * clamp only for RELU, RELU_N1_TO_1 and RELU6 (kernel_util CalculateActivationRange / ...Quantized
+ * give the full range otherwise), so the file would not compute what it declares, and XNNPACK
+ * declines such a node. ADD / SUB / MUL / the pools / the weighted ops run RELU and RELU6 in int8,
+ * int16 and float (checked in LiteRT).
+ */
+function checkFusedActivation(opName: string, op: TfliteOperator, where: string, add: Add): void {
+  const act = (op.builtinOptions as Record<string, unknown> | null)?.fusedActivationFunction;
+  if (typeof act !== 'number' || act === 0 || !FUSED_ACTIVATIONS[act]) return;
+  const name = FUSED_ACTIVATIONS[act];
+  if (builtinSpec(opName)?.kernel?.noFusedActivation) {
+    add('op-options', where, `fused activation ${name} (${act}); TFLite's ${opName} kernel accepts only NONE (put the activation in an op of its own)`);
+  } else if (name === 'TANH' || name === 'SIGN_BIT') {
+    add('op-options', where, `fused activation ${name} (${act}); TFLite's kernels apply only RELU, RELU_N1_TO_1 and RELU6 (they would run it as NONE)`);
   }
 }
 

@@ -104,7 +104,7 @@ describe('cli: analyze (small graph with one sensitive layer)', function () {
     const out = path.join(work, 'z.tflite');
     const r = await runCli(['quantize', model, '--calib', images, '--num', '6', '-o', out, '--min-sqnr', '30', '--val', images, '--quiet']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/accuracy target: output SQNR >= 30 dB on 6 validation images: reached/);
+    expect(r.stdout).to.match(/accuracy target: output SQNR >= 30 dB \(pooled, and its lower bound for unseen images\) on 6 validation images: reached/);
     expect(r.stdout).to.match(/layers raised \(\d+\): hot -> int16/);
     expect(r.stdout).to.match(/cost vs all-int8 \(LiteRT, this run\): latency [\d.]+ ms vs [\d.]+ ms/);
     expect(fs.existsSync(out)).to.equal(true);

@@ -14,7 +14,7 @@ import type { QuantRecipe } from '../../lib/quantize/recipe.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { quantizeInt8 } from '../../lib/yolo/quantize.js';
-import { tfliteVsFloat } from '../support/compare.js';
+import { minSqnrCriterionDb, tfliteVsFloat } from '../support/compare.js';
 import { lcg as rng } from '../support/random.js';
 import { CALIB, N, SHAPE } from '../support/sensitive-graph.js';
 
@@ -79,11 +79,11 @@ function int16Scales(tflite: Uint8Array): Map<string, number> {
 
 const base = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const };
 
-/** SQNR (dB) on `on` of a file written independently with recipe overrides (node -> precision). */
+/** minSqnrDb's criterion (pooled SQNR or its per-image bound, dB) on `on` of a file written independently with recipe overrides (node -> precision). */
 async function independentDb(graph: Graph, overrides: Record<string, 'int16' | 'float'>, on: Float32Array[]): Promise<number> {
   const recipe: QuantRecipe = { overrides: Object.entries(overrides).map(([match, precision]) => ({ match, precision })) };
   const { tflite } = await quantizeInt8(graph, { ...base, recipe, outputType: overrides.out ? 'int16' : 'int8' });
-  return db(await tfliteVsFloat(tflite, graph, on));
+  return minSqnrCriterionDb(await tfliteVsFloat(tflite, graph, on));
 }
 
 describe('accuracy selection: integer options before float ops (minSqnrDb)', function () {

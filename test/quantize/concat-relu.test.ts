@@ -7,6 +7,8 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { quantizeInt8 } from '../../lib/yolo/quantize.js';
 import { readTflite } from '../../lib/tflite/reader.js';
+import { writeTflite } from '../../lib/tflite/writer.js';
+import { checkTflite } from '../../lib/tflite/check.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
@@ -69,4 +71,38 @@ describe('Concat followed by a ReLU', function () {
       }
     });
   }
+});
+
+describe('checkTflite: a CONCATENATION with a fused activation', function () {
+  it('the int16 file with a RELU fused back into its CONCATENATION: the checker names the op, LiteRT refuses it too', async () => {
+    const { graph } = concatRelu();
+    const r = mulberry32(9);
+    const samples = Array.from({ length: 8 }, () => Float32Array.from({ length: 32 }, () => Math.round(r() * 255) / 255));
+    const { tflite } = await quantizeInt8(graph, {
+      representativeDataset: samples,
+      backend: 'wasm',
+      recipe: { overrides: [{ match: 'cat', precision: 'int16' }, { match: 'relu', precision: 'int16' }] },
+    });
+    const m = readTflite(tflite);
+    const concat = m.subgraphs[0].operators.find((op) => builtinOperatorName(m.operatorCodes[op.opcodeIndex].builtinCode) === 'CONCATENATION')!;
+    concat.builtinOptions = { ...concat.builtinOptions, fusedActivationFunction: 1 }; // RELU
+    const edited = writeTflite(m);
+    const result = checkTflite(edited, { label: 'edited.tflite' });
+    expect(result.violations.map((v) => `${v.where}: [${v.rule}] ${v.message}`)).to.deep.equal([
+      `operator ${m.subgraphs[0].operators.indexOf(concat)} CONCATENATION (output 'cat'): [op-options] fused activation RELU (1); TFLite's CONCATENATION kernel accepts only NONE (put the activation in an op of its own)`,
+    ]);
+    // What LiteRT says with the checker bypassed: the int16 CONCATENATION kernel's Prepare fails.
+    let refusal: string | undefined;
+    try {
+      const runner = await TfliteRunner.load(edited, { check: false });
+      try {
+        await runner.run([new Int8Array(32)]);
+      } finally {
+        runner.dispose();
+      }
+    } catch (e) {
+      refusal = (e as Error).message;
+    }
+    expect(refusal, 'LiteRT refuses it').to.be.a('string');
+  });
 });

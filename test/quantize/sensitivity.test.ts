@@ -8,7 +8,8 @@ import { formatAccuracyReport } from '../../lib/quantize/accuracy.js';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { CALIB, IMAGES, N, SHAPE, gridInput, sensitiveGraph } from '../support/sensitive-graph.js';
 import { lcg as rng } from '../support/random.js';
-import { runFloatGraph, tfliteVsFloat } from '../support/compare.js';
+import { minSqnrCriterionDb, runFloatGraph, tfliteVsFloat, type FileError } from '../support/compare.js';
+import { pooledSqnrLowerBoundDb } from '../../lib/util/stats.js';
 import { TfliteRunner } from '../../lib/runtime/index.js';
 import { dequantizeOutput, quantizeInput } from '../../lib/pipeline/quantize.js';
 import { cocoImages, imageInputs } from '../support/zoo.js';
@@ -24,31 +25,42 @@ import { inspectTflite } from '../../lib/tflite/inspect.js';
 const fileError = tfliteVsFloat;
 
 /** fileError of a model written independently by quantizeInt8 with `recipe`. */
-async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
+async function independentError(graph: Graph, recipe: QuantRecipe, outputType: 'int8' | 'int16' | 'float32', inputs: Float32Array[]): Promise<FileError> {
   const { tflite } = await quantizeInt8(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', recipe, outputType });
   return fileError(tflite, graph, inputs);
 }
 
 const db = (s: number, n: number) => 10 * Math.log10(s / n);
 
-/** Each output's SQNR (dB) and the pooled one of a .tflite in LiteRT against the TF.js float graph. */
-async function perOutputError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ each: number[]; pooled: number }> {
+/**
+ * Each output's SQNR (dB), the pooled one, and minSqnrDb's criterion (per output the lower of pooled
+ * and the per-image bound; the worst output) of a .tflite in LiteRT against the TF.js float graph.
+ */
+async function perOutputError(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ each: number[]; pooled: number; criterion: number }> {
   const runner = await TfliteRunner.load(tflite);
   const sums = graph.outputs.map(() => ({ signal: 0, noise: 0 }));
+  /** [output][input] signal and noise. */
+  const perImage: { signal: number; noise: number }[][] = graph.outputs.map(() => []);
   try {
     for (const x of inputs) {
       const got = await runner.run([quantizeInput(x, runner.inputs[0] as Parameters<typeof quantizeInput>[1])]);
       const want = await runFloatGraph(graph, x);
       graph.outputs.forEach((name, k) => {
         const g = dequantizeOutput(got[k], runner.outputs[k]);
-        want[name].forEach((w, i) => { sums[k].signal += w * w; sums[k].noise += (g[i] - w) ** 2; });
+        let signal = 0;
+        let noise = 0;
+        want[name].forEach((w, i) => { signal += w * w; noise += (g[i] - w) ** 2; });
+        sums[k].signal += signal;
+        sums[k].noise += noise;
+        perImage[k].push({ signal, noise });
       });
     }
   } finally {
     runner.dispose();
   }
   const total = sums.reduce((a, s) => ({ signal: a.signal + s.signal, noise: a.noise + s.noise }), { signal: 0, noise: 0 });
-  return { each: sums.map((s) => db(s.signal, s.noise)), pooled: db(total.signal, total.noise) };
+  const each = sums.map((s) => db(s.signal, s.noise));
+  return { each, pooled: db(total.signal, total.noise), criterion: Math.min(...each.map((d, k) => Math.min(d, pooledSqnrLowerBoundDb(perImage[k])))) };
 }
 
 describe('sensitivity analysis (small graph with one sensitive layer)', function () {
@@ -118,8 +130,8 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
   it('reaches an SQNR target by raising exactly the sensitive layer to int16 (still full-integer)', async () => {
     const int8 = await independentError(graph, {}, 'int8', VAL);
     const raised = await independentError(graph, { overrides: [{ match: 'hot', precision: 'int16' }, { match: 'out', precision: 'int16' }] }, 'int16', VAL);
-    const lo = db(int8.signal, int8.noise);
-    const hi = db(raised.signal, raised.noise);
+    const lo = minSqnrCriterionDb(int8);
+    const hi = minSqnrCriterionDb(raised);
     expect(hi - lo).to.be.greaterThan(10);
     const target = (lo + hi) / 2;
     const { tflite, report } = await quantizeInt8(graph, {
@@ -142,7 +154,7 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(report.precision.int16).to.equal(2);
     // The written model is the one measured: independent SQNR of the file.
     const written = await fileError(tflite, graph, VAL);
-    expect(db(written.signal, written.noise)).to.be.closeTo(a.chosen, 0.05).and.to.be.at.least(target);
+    expect(minSqnrCriterionDb(written)).to.be.closeTo(a.chosen, 0.05).and.to.be.at.least(target);
   });
 
   it('with a holdout set: chooses on validation, checks the target on the holdout and says which is which', async () => {
@@ -159,9 +171,9 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(h.images).to.equal(3);
     // The holdout values are the files' SQNR on the holdout inputs, computed here independently.
     const chosen = await fileError(tflite, graph, holdout);
-    expect(h.chosen).to.be.closeTo(db(chosen.signal, chosen.noise), 0.05);
+    expect(h.chosen).to.be.closeTo(minSqnrCriterionDb(chosen), 0.05);
     const int8 = await independentError(graph, {}, 'int8', holdout);
-    expect(h.int8).to.be.closeTo(db(int8.signal, int8.noise), 0.05);
+    expect(h.int8).to.be.closeTo(minSqnrCriterionDb(int8), 0.05);
     // minSqnrDb: a variant that met the target on validation had to meet it on the holdout too.
     expect(h.reached).to.equal(true);
     expect(h.chosen).to.be.at.least(30);
@@ -185,16 +197,52 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(a.chosen).to.be.closeTo(a.measuredOn!.chosen, 1e-6);
   });
 
+  it('minSqnrDb reads the per-image bound too: a variant whose pooled SQNR passes on the few images seen, with one much noisier, is not taken', async () => {
+    // Five ordinary inputs and one bright one (all 1: beyond calibration's ranges, so int8 tensors clip;
+    // 40x the others' noise). With 'hot' alone in int16 the pooled SQNR on these six inputs is above
+    // the target and the bound for unseen inputs below it (both computed here: LiteRT file against the
+    // TF.js float graph); the search must not stop there.
+    const set = (seed: number, n: number) => {
+      const rs = rng(seed);
+      return Array.from({ length: n }, () => Float32Array.from({ length: N }, () => Math.round(rs() * 255) / 255));
+    };
+    const bright = new Float32Array(N).fill(1);
+    const val = [...set(5, 5), bright];
+    const hotRecipe: QuantRecipe = { overrides: [{ match: 'hot', precision: 'int16' }, { match: 'out', precision: 'int16' }] };
+    const hotOnly = await independentError(graph, hotRecipe, 'int16', val);
+    const pooled = db(hotOnly.signal, hotOnly.noise);
+    const bound = minSqnrCriterionDb(hotOnly);
+    expect(pooled - bound).to.be.above(1);
+    const target = (pooled + bound) / 2;
+    const { tflite, report } = await quantizeInt8(graph, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', accuracy: { minSqnrDb: target, validation: val, latencyImages: 1 } });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    // The one-layer variant ('hot') was tried and refused: its value is the bound, below the target.
+    const one = a.trials.find((t) => t.int16 === 1)!;
+    expect(a.ranking[0]).to.equal('hot');
+    expect(one.ok).to.equal(false);
+    expect(one.value).to.be.below(target);
+    expect(a.raisedLayers.length).to.be.greaterThan(1);
+    expect(a.fullInteger).to.equal(true);
+    const chosen = await fileError(tflite, graph, val);
+    expect(a.chosen).to.be.closeTo(minSqnrCriterionDb(chosen), 0.05).and.at.least(target);
+    // On other inputs with a bright one, the chosen file's worst image is less noisy than the one-layer file's.
+    const unseen = [...set(7, 5), Float32Array.from({ length: N }, (_, i) => (i % 5 === 0 ? 0.8 : 1))];
+    const worstNoise = (e: FileError) => Math.max(...e.images.map((i) => i.noise));
+    const [chosenUnseen, hotUnseen] = [await fileError(tflite, graph, unseen), await independentError(graph, hotRecipe, 'int16', unseen)];
+    expect(worstNoise(chosenUnseen)).to.be.below(worstNoise(hotUnseen) / 2);
+  });
+
   it('minSqnrDb holds for every output: the worst output, not the pooled error that the large output dominates', async () => {
     const two = sensitiveGraph(true);
     const opts = { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm' as const, outputType: 'float32' as const };
     const { tflite, report } = await quantizeInt8(two, { ...opts, accuracy: { minSqnrDb: 30, validation: VAL, latencyImages: 1, writeBest: true } });
     const int8 = await perOutputError((await quantizeInt8(two, opts)).tflite, two, VAL);
     expect(int8.pooled - Math.min(...int8.each)).to.be.greaterThan(3); // the case this guards: the pooled error hides 'out'
-    expect(report.accuracy!.int8).to.be.closeTo(Math.min(...int8.each), 0.05);
+    expect(report.accuracy!.int8).to.be.closeTo(int8.criterion, 0.05);
     const chosen = await perOutputError(tflite, two, VAL);
-    expect(report.accuracy!.chosen).to.be.closeTo(Math.min(...chosen.each), 0.05);
-    expect(report.accuracy!.reached).to.equal(Math.min(...chosen.each) >= 30);
+    expect(report.accuracy!.chosen).to.be.closeTo(chosen.criterion, 0.05);
+    expect(report.accuracy!.reached).to.equal(chosen.criterion >= 30);
   });
 
   it('a ranked op without an int16 kernel (HardSwish) is raised to float, in the ranking and in the search', async () => {

@@ -5,6 +5,7 @@ import type { Graph } from '../../lib/ir/graph.js';
 import { TfliteRunner, type RuntimeArray } from '../../lib/runtime/index.js';
 import { dequantizeOutput } from '../../lib/pipeline/quantize.js';
 import { int8FromUnit } from './int8-input.js';
+import { pooledSqnrLowerBoundDb } from '../../lib/util/stats.js';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
@@ -37,28 +38,46 @@ export function sqnrDb(signal: number, noise: number): number {
   return 10 * Math.log10(signal / noise);
 }
 
+/** Signal and noise (sums of squares) of one output, pooled over inputs, and per input. */
+export interface FileError {
+  signal: number;
+  noise: number;
+  images: { signal: number; noise: number }[];
+}
+
 /**
  * Output signal and noise (sums of squares) of an int8-input .tflite run in LiteRT against the float
- * graph, over `inputs` in [0, 1] (fed as round(255 x) - 128, saturated, the int8 input at scale 1/255).
+ * graph, over `inputs` in [0, 1] (fed as round(255 x) - 128, saturated, the int8 input at scale 1/255),
+ * pooled and per input.
  */
-export async function tfliteVsFloat(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<{ signal: number; noise: number }> {
+export async function tfliteVsFloat(tflite: Uint8Array, graph: Graph, inputs: Float32Array[]): Promise<FileError> {
   const runner = await TfliteRunner.load(tflite);
   const ex = await createFloatExecutor(graph, { backend: 'wasm' });
-  let signal = 0;
-  let noise = 0;
+  const images: { signal: number; noise: number }[] = [];
   try {
     for (const x of inputs) {
       const q = int8FromUnit(x);
       const got = dequantizeOutput((await runner.run([q]))[0], runner.outputs[0]);
       const want = (await ex.run(x))[graph.outputs[0]];
+      const image = { signal: 0, noise: 0 };
       for (let i = 0; i < want.length; i++) {
-        signal += want[i] * want[i];
-        noise += (got[i] - want[i]) ** 2;
+        image.signal += want[i] * want[i];
+        image.noise += (got[i] - want[i]) ** 2;
       }
+      images.push(image);
     }
   } finally {
     runner.dispose();
     ex.dispose();
   }
-  return { signal, noise };
+  return { signal: images.reduce((a, e) => a + e.signal, 0), noise: images.reduce((a, e) => a + e.noise, 0), images };
+}
+
+/**
+ * What accuracy.minSqnrDb reads of one output: the lower of its pooled SQNR and the bound for unseen
+ * images from its per-image errors (pooledSqnrLowerBoundDb, tested against hand values on its own).
+ */
+export function minSqnrCriterionDb(e: FileError): number {
+  const dB = (s: number, n: number) => (n > 0 ? 10 * Math.log10(s / n) : Infinity);
+  return Math.min(dB(e.signal, e.noise), pooledSqnrLowerBoundDb(e.images));
 }

@@ -390,6 +390,19 @@ describe('checkTflite: each rule broken by hand', function () {
     ]);
   });
 
+  it('fused activations the kernels refuse (any on CONCATENATION) or do not apply (TANH, SIGN_BIT)', () => {
+    const opt = (m: TfliteModel, name: string) => opWriting(m, name).builtinOptions as Record<string, number>;
+    expectViolations(checkEdited(baseModel, (m) => { opt(m, 'cat').fusedActivationFunction = 3; }), [
+      ['op-options', /^operator 2 CONCATENATION \(output 'cat'\): fused activation RELU6 \(3\); TFLite's CONCATENATION kernel accepts only NONE \(put the activation in an op of its own\)$/],
+    ]);
+    expectViolations(checkEdited(baseModel, (m) => { opt(m, 'c').fusedActivationFunction = 4; opt(m, 'fc').fusedActivationFunction = 5; }), [
+      ['op-options', /CONV_2D \(output 'c'\): fused activation TANH \(4\); TFLite's kernels apply only RELU, RELU_N1_TO_1 and RELU6 \(they would run it as NONE\)$/],
+      ['op-options', /FULLY_CONNECTED \(output 'fc'\): fused activation SIGN_BIT \(5\)/],
+    ]);
+    // RELU / RELU6 / RELU_N1_TO_1 on the ops whose kernels apply them: no violation.
+    for (const act of [1, 2, 3]) expect(checkEdited(baseModel, (m) => { opt(m, 'c').fusedActivationFunction = act; opt(m, 'mp').fusedActivationFunction = act; }).violations).to.deep.equal([]);
+  });
+
   it('operator versions: at least what the tensor types need, and one TFLite defines', async () => {
     expectViolations(checkEdited(baseModel, (m) => { codeOf(m, 'c').version = 1; }), [
       ['op-version', /^operator 0 CONV_2D \(output 'c'\): operator code declares version 1; its tensor types \(int8,int8,int32 -> int8\) and options need version 3 or higher$/],
