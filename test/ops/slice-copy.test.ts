@@ -1,0 +1,108 @@
+// The float executor's row-copy slices (lib/ops/slice-copy.ts) against TF.js's own Slice,
+// StridedSlice and Split kernels: the same 32-bit patterns (NaN payloads and -0 included) on the wasm
+// heap path and the cpu backend's read-out path, and on every slice of a real model (YOLOv5n's head).
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { copyBox, sliceByRows, splitByRows, type SliceBox } from '../../lib/ops/slice-copy.js';
+import { initBackend, type BackendName } from '../../lib/graph/backend.js';
+import { createFloatExecutor } from '../../lib/graph/execute.js';
+import { importModel } from '../../lib/graph/importers/index.js';
+import { runDefaultPasses } from '../../lib/graph/passes/index.js';
+import { getOpDef } from '../../lib/ops/registry.js';
+import { attrNumber, attrNumbers } from '../../lib/ops/util.js';
+import { YOLOV5N_WEB_MODEL, requireFixtures } from '../support/fixtures.js';
+import { mulberry32 } from '../support/random.js';
+
+/** Float values with special bit patterns mixed in: a NaN with a payload, -0, infinities. */
+function specialValues(n: number, seed: number): Float32Array {
+  const r = mulberry32(seed);
+  const bits = new Int32Array(n);
+  const special = [0x7fc01234, 0xffa00001 | 0, 0x80000000 | 0, 0x7f800000, 0xff800000 | 0];
+  const f = new Float32Array(bits.buffer);
+  for (let i = 0; i < n; i++) f[i] = r() * 8 - 4;
+  for (let i = 0; i < n; i += 7) bits[i] = special[i % special.length];
+  return f;
+}
+
+const bitsOf = (t: tf.Tensor): number[] => [...new Int32Array((t.dataSync() as Float32Array).slice().buffer)];
+
+/** The first index where two float arrays' bit patterns differ, or -1 (lengths must match). */
+function firstBitDifference(a: Float32Array, b: Float32Array): number {
+  expect(a.length).to.equal(b.length);
+  const x = new Int32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Int32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i;
+  return -1;
+}
+
+const BOXES: { shape: number[]; box: SliceBox }[] = [
+  { shape: [1, 40, 3, 85], box: { begin: [0, 0, 0, 0], size: [1, 40, 3, 2] } },
+  { shape: [1, 40, 3, 85], box: { begin: [0, 0, 0, 4], size: [1, 40, 3, 81] } },
+  { shape: [1, 40, 3, 85], box: { begin: [0, 0, 0, 85], size: [1, 40, 3, 0] } },
+  { shape: [1, 40, 3, 85], box: { begin: [0, 5, 1, 0], size: [1, 30, 2, 85] } },
+  { shape: [2, 6, 5], box: { begin: [1, 2, 1], size: [1, 3, 3] } },
+  { shape: [7], box: { begin: [2], size: [4] } },
+  { shape: [4, 6], box: { begin: [0, 0], size: [4, 6] } },
+];
+
+describe('row-copy slices (lib/ops/slice-copy.ts)', function () {
+  it('copyBox copies the box in row-major order (hand-computed)', () => {
+    // shape [2, 3, 4], values 0..23; box begin [1, 1, 2], size [1, 2, 2]: rows (1,1) and (1,2), columns 2-3.
+    const src = Int32Array.from({ length: 24 }, (_, i) => i);
+    const dst = new Int32Array(4);
+    copyBox(src, [2, 3, 4], { begin: [1, 1, 2], size: [1, 2, 2] }, dst);
+    expect([...dst]).to.deep.equal([18, 19, 22, 23]);
+    const whole = new Int32Array(8); // full trailing dimensions merge into one run of 8
+    copyBox(src, [2, 3, 4], { begin: [0, 1, 0], size: [1, 2, 4] }, whole);
+    expect([...whole]).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  for (const backend of ['wasm', 'cpu'] as BackendName[]) {
+    it(`${backend}: slice, strided slice and split give TF.js's kernels' bits`, async () => {
+      await initBackend(backend);
+      BOXES.forEach(({ shape, box }, k) => {
+        const x = tf.tensor(specialValues(shape.reduce((a, b) => a * b, 1), k + 1), shape);
+        const mine = tf.tidy(() => sliceByRows(tf, x, box));
+        const theirs = tf.slice(x, box.begin as number[], box.size as number[]);
+        expect(mine.shape, `box ${k}`).to.deep.equal(theirs.shape);
+        expect(bitsOf(mine), `box ${k}`).to.deep.equal(bitsOf(theirs));
+        tf.dispose([x, mine, theirs]);
+      });
+      const x = tf.tensor(specialValues(1 * 20 * 20 * 32, 9), [1, 20, 20, 32]);
+      const mine = tf.tidy(() => splitByRows(tf, x, [16, 10, 6], 3));
+      const theirs = tf.split(x, [16, 10, 6], 3);
+      mine.forEach((t, k) => expect(bitsOf(t), `piece ${k}`).to.deep.equal(bitsOf(theirs[k])));
+      const def = getOpDef('StridedSlice'); // shrink axis 3 at index 4, with a -1 stride fallback beside
+      const shrink = def.runFloat(tf, [x], { begin: [0, 2, 0, 4], end: [1, 18, 20, 5], strides: [1, 1, 1, 1], endMask: 0, shrinkAxisMask: 8 }, [])[0];
+      expect(bitsOf(shrink)).to.deep.equal(bitsOf(tf.stridedSlice(x, [0, 2, 0, 4], [1, 18, 20, 5], [1, 1, 1, 1], 0, 0, 0, 0, 8)));
+      expect(shrink.shape).to.deep.equal([1, 16, 20]);
+      tf.dispose([x, ...mine, ...theirs, shrink]);
+    });
+  }
+
+  it('YOLOv5n (wasm): every slice node of the real graph gives TF.js kernels\' bits', async function () {
+    requireFixtures(this, YOLOV5N_WEB_MODEL, 'yolov5n_web_model');
+    const graph = runDefaultPasses(await importModel(YOLOV5N_WEB_MODEL));
+    const slices = graph.nodes.filter((n) => n.op === 'StridedSlice' || n.op === 'Slice' || n.op === 'Split');
+    expect(slices.length).to.be.greaterThan(0);
+    const exec = await createFloatExecutor(graph, { backend: 'wasm' });
+    try {
+      const shape = graph.tensors.get(graph.inputs[0])!.shape;
+      const fetch = [...new Set(slices.flatMap((n) => [n.inputs[0], ...n.outputs]))];
+      const values = await exec.run(specialValues(shape.reduce((a, b) => a * b, 1), 5).map((v) => (Number.isFinite(v) ? Math.abs(v) / 4 : 0.5)), fetch);
+      for (const n of slices) {
+        const x = tf.tensor(values[n.inputs[0]], graph.tensors.get(n.inputs[0])!.shape);
+        const a = n.attrs as Parameters<typeof attrNumbers>[0];
+        const reference = n.op === 'StridedSlice'
+          ? [tf.stridedSlice(x, attrNumbers(a, 'begin'), attrNumbers(a, 'end'), attrNumbers(a, 'strides'), 0, attrNumber(a, 'endMask', 0), 0, 0, attrNumber(a, 'shrinkAxisMask', 0))]
+          : n.op === 'Slice' ? [tf.slice(x, attrNumbers(a, 'begin'), attrNumbers(a, 'size'))] : tf.split(x, attrNumbers(a, 'sizes'), attrNumber(a, 'axis'));
+        n.outputs.forEach((o, k) => {
+          expect(firstBitDifference(values[o], reference[k].dataSync() as Float32Array), `${n.name} output ${k}`).to.equal(-1);
+        });
+        tf.dispose([x, ...reference]);
+      }
+    } finally {
+      exec.dispose();
+    }
+  });
+});
