@@ -2,7 +2,7 @@
 import type { OpDef, ImportRule } from '../types.js';
 import { attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
-import { sliceByRows } from '../slice-copy.js';
+import { sliceByRows } from '../row-copy.js';
 
 const RULE: ImportRule = { attrs: { begin: { constInput: 1 }, size: { constInput: 2 } } };
 

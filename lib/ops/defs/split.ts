@@ -1,7 +1,7 @@
 // Split along `axis` into pieces of the given `sizes` (one output per size), written as SPLIT_V.
 import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, attrNumbers, normalizeAxis } from '../util.js';
-import { splitByRows } from '../slice-copy.js';
+import { splitByRows } from '../row-copy.js';
 
 /** Output names of a multi-output source op. */
 const outputsOf = (c: ImportContext, n: number) => Array.from({ length: n }, (_, k) => c.output(k));

@@ -5,7 +5,7 @@
 import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
-import { sliceByRows, type SliceBox } from '../slice-copy.js';
+import { sliceByRows, type SliceBox } from '../row-copy.js';
 
 export interface NormalizedSlice {
   begin: number[];

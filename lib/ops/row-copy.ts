@@ -1,12 +1,13 @@
-// Stride-1 slices (Slice, StridedSlice, Split) in the float executor as row copies in JavaScript.
+// Stride-1 slices (Slice, StridedSlice, Split) in the float executor as row copies in JavaScript,
+// in place on the wasm heap.
 //
-// Why: TF.js's wasm Slice kernel (also behind its StridedSlice and SplitV) copies a slice one
-// innermost row at a time with `subarray` + `set`, one allocation per row, whatever the row's
-// length: cutting a [1, 6400, 3, 85] detection-head tensor took about 20 ms per slice, an empty one
+// Why: TF.js's wasm Slice kernel (also behind its StridedSlice and SplitV) first reads the whole input
+// out of the heap (readSync, a copy), then copies the slice one innermost row at a time with
+// `subarray` + `set`, one allocation per row, whatever the row's length: cutting a [1, 6400, 3, 85] detection-head tensor took about 20 ms per slice, an empty one
 // included, so a quarter of a YOLOv5n float pass went to twelve slices. The copy below moves rows of
 // the merged contiguous run in a plain loop. A copy changes no value: the 32-bit patterns move
 // through Int32Array views (not through JavaScript numbers, which could quiet a NaN), so every
-// activation is bit-identical to TF.js's kernel (test/ops/slice-copy.test.ts).
+// activation is bit-identical to TF.js's kernel (test/ops/row-copy.test.ts).
 //
 // Only on the wasm backend, whose heap both sides are read in place on. The cpu backend and tfjs-node
 // keep TF.js's kernels: their values would first have to be read out (a copy), and TF.js's cpu slice
@@ -14,6 +15,9 @@
 // from it there. bool/string tensors keep TF.js's kernel too.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
+
+/** A run this long is copied with set: the subarray it takes costs less than the loop then. */
+const LONG_RUN = 256;
 
 /** A box of a row-major array: per dimension its start and length. */
 export interface SliceBox {
@@ -57,7 +61,8 @@ export function copyBox(src: Int32Array, shape: readonly number[], box: SliceBox
   for (;;) {
     let s = box.begin[first] * strides[first];
     for (let d = 0; d < first; d++) s += (box.begin[d] + index[d]) * strides[d];
-    for (let k = 0; k < length; k++) dst[o++] = src[s + k];
+    copyRun(src, s, dst, o, length);
+    o += length;
     let d = first - 1;
     while (d >= 0 && ++index[d] === box.size[d]) index[d--] = 0;
     if (d < 0) return;
@@ -83,12 +88,12 @@ function heapBits(backend: HeapBackend, t: tfTypes.Tensor): Int32Array {
 }
 
 /**
- * A tensor of x's box on the wasm heap: the output is allocated first (a zero fill), then both sides
- * are read in place (the views are taken after the allocation, which may grow and move the heap), so
+ * A tensor of x's box on the wasm heap: the output is allocated first (tf.fill, which fills in wasm;
+ * tf.zeros builds its zeros in JavaScript and copies them in), then both sides are read in place (the views are taken after the allocation, which may grow and move the heap), so
  * nothing is copied out of the heap.
  */
 function boxTensor(tf: Tf, backend: HeapBackend, x: tfTypes.Tensor, box: SliceBox): tfTypes.Tensor {
-  const out = tf.zeros([...box.size], x.dtype);
+  const out = tf.fill([...box.size], 0, x.dtype);
   if (out.size > 0) copyBox(heapBits(backend, x), x.shape, box, heapBits(backend, out));
   return out;
 }
@@ -116,3 +121,10 @@ export function splitByRows(tf: Tf, x: tfTypes.Tensor, sizes: readonly number[],
     return boxTensor(tf, backend, x, { begin, size });
   });
 }
+
+/** Copies `length` 32-bit values; short runs in a loop, long ones with set (one subarray each). */
+function copyRun(src: Int32Array, from: number, dst: Int32Array, to: number, length: number): void {
+  if (length >= LONG_RUN) dst.set(src.subarray(from, from + length), to);
+  else for (let k = 0; k < length; k++) dst[to + k] = src[from + k];
+}
+
