@@ -1,13 +1,15 @@
-// Stride-1 slices (Slice, StridedSlice, Split) in the float executor as row copies in JavaScript,
-// in place on the wasm heap.
+// Stride-1 slices (Slice, StridedSlice, Split) and Concat in the float executor as copies of
+// contiguous runs, in place on the wasm heap.
 //
 // Why: TF.js's wasm Slice kernel (also behind its StridedSlice and SplitV) first reads the whole input
 // out of the heap (readSync, a copy), then copies the slice one innermost row at a time with
-// `subarray` + `set`, one allocation per row, whatever the row's length: cutting a [1, 6400, 3, 85] detection-head tensor took about 20 ms per slice, an empty one
-// included, so a quarter of a YOLOv5n float pass went to twelve slices. The copy below moves rows of
-// the merged contiguous run in a plain loop. A copy changes no value: the 32-bit patterns move
-// through Int32Array views (not through JavaScript numbers, which could quiet a NaN), so every
-// activation is bit-identical to TF.js's kernel (test/ops/row-copy.test.ts).
+// `subarray` + `set`, one allocation per row, whatever the row's length: cutting a [1, 6400, 3, 85]
+// detection-head tensor took about 20 ms per slice, an empty one included, so a quarter of a YOLOv5n
+// float pass went to twelve slices. Its wasm Concat reads in place but takes one `subarray` per input
+// row too (51 200 for a channel concat of two [1, 160, 160, 16] tensors: 3.0 ms against 1.0 ms here),
+// garbage the collector then sweeps. Here the output is allocated on the heap and every run moves with
+// `copyWithin` on the heap itself (a memmove: no allocation, no value passes through JavaScript, so
+// the 32-bit patterns, NaN payloads included, are TF.js's kernel's: test/ops/row-copy.test.ts).
 //
 // Only on the wasm backend, whose heap both sides are read in place on. The cpu backend and tfjs-node
 // keep TF.js's kernels: their values would first have to be read out (a copy), and TF.js's cpu slice
@@ -15,9 +17,6 @@
 // from it there. bool/string tensors keep TF.js's kernel too.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
-
-/** A run this long is copied with set: the subarray it takes costs less than the loop then. */
-const LONG_RUN = 256;
 
 /** A box of a row-major array: per dimension its start and length. */
 export interface SliceBox {
@@ -47,31 +46,35 @@ function contiguousRun(shape: readonly number[], size: readonly number[]): { fir
   return { first, length };
 }
 
-/** Copies the box of `src` (laid out as `shape`) into `dst`, in row-major order. */
-export function copyBox(src: Int32Array, shape: readonly number[], box: SliceBox, dst: Int32Array): void {
-  if (dst.length === 0) return;
+/**
+ * Copies the box of the array at element `src` of `heap` (laid out as `shape`) to element `dst` of
+ * the same heap, in row-major order, one contiguous run at a time.
+ */
+export function copyBox(heap: Int32Array, src: number, shape: readonly number[], box: SliceBox, dst: number): void {
+  const count = box.size.reduce((a, b) => a * b, 1);
+  if (count === 0) return;
   if (shape.length === 0) {
-    dst[0] = src[0];
+    heap[dst] = heap[src];
     return;
   }
   const strides = stridesOf(shape);
   const { first, length } = contiguousRun(shape, box.size);
   const index = new Array<number>(first).fill(0); // odometer over the dimensions before the run
-  let o = 0;
-  for (;;) {
-    let s = box.begin[first] * strides[first];
-    for (let d = 0; d < first; d++) s += (box.begin[d] + index[d]) * strides[d];
-    copyRun(src, s, dst, o, length);
-    o += length;
+  for (let to = dst; ; to += length) {
+    let from = src + box.begin[first] * strides[first];
+    for (let d = 0; d < first; d++) from += (box.begin[d] + index[d]) * strides[d];
+    heap.copyWithin(to, from, from + length);
     let d = first - 1;
     while (d >= 0 && ++index[d] === box.size[d]) index[d--] = 0;
     if (d < 0) return;
   }
 }
 
-/** The wasm backend's public accessor for a tensor's values in its heap (tfjs-backend-wasm's BackendWasm). */
+/** The wasm backend's accessors used here (public methods of tfjs-backend-wasm's BackendWasm). */
 interface HeapBackend {
   typedArrayFromHeap(t: { shape: number[]; dtype: string; dataId: object }): ArrayBufferView;
+  /** Allocates an output on the heap without writing it (what its kernels use). */
+  makeOutput?(shape: number[], dtype: string): tfTypes.TensorInfo;
 }
 
 /** The current backend as a heap backend when it is wasm with its heap accessor, else undefined. */
@@ -81,26 +84,39 @@ function heapBackend(tf: Tf): HeapBackend | undefined {
   return typeof backend.typedArrayFromHeap === 'function' ? (backend as HeapBackend) : undefined;
 }
 
-/** The 32-bit patterns of a float32/int32 tensor's values in place on the wasm heap. */
-function heapBits(backend: HeapBackend, t: tfTypes.Tensor): Int32Array {
-  const view = backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
-  return new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4);
-}
-
-/**
- * A tensor of x's box on the wasm heap: the output is allocated first (tf.fill, which fills in wasm;
- * tf.zeros builds its zeros in JavaScript and copies them in), then both sides are read in place (the views are taken after the allocation, which may grow and move the heap), so
- * nothing is copied out of the heap.
- */
-function boxTensor(tf: Tf, backend: HeapBackend, x: tfTypes.Tensor, box: SliceBox): tfTypes.Tensor {
-  const out = tf.fill([...box.size], 0, x.dtype);
-  if (out.size > 0) copyBox(heapBits(backend, x), x.shape, box, heapBits(backend, out));
-  return out;
-}
-
 /** The heap backend when the row copy serves x (float32/int32 on wasm), else undefined (TF.js's kernel). */
 function rowCopier(tf: Tf, x: tfTypes.Tensor): HeapBackend | undefined {
   return x.dtype === 'float32' || x.dtype === 'int32' ? heapBackend(tf) : undefined;
+}
+
+/**
+ * A new tensor on the heap whose values the caller writes: allocated as TF.js's own wasm kernels
+ * allocate their outputs (no fill), else with tf.fill (which fills in the heap; tf.zeros would build
+ * its zeros in JavaScript and copy them in).
+ */
+function heapOutput(tf: Tf, backend: HeapBackend, shape: number[], dtype: tfTypes.DataType): tfTypes.Tensor {
+  const engine = tf.engine() as unknown as Partial<{ makeTensorFromTensorInfo(info: tfTypes.TensorInfo): tfTypes.Tensor }>;
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size === 0 || typeof backend.makeOutput !== 'function' || typeof engine.makeTensorFromTensorInfo !== 'function') return tf.fill(shape, 0, dtype);
+  return engine.makeTensorFromTensorInfo(backend.makeOutput(shape, dtype));
+}
+
+/**
+ * The heap as 32-bit words and a tensor's element offset in it. Taken after every allocation of the
+ * operation (an allocation may grow the heap, which moves it).
+ */
+function heapWords(backend: HeapBackend, t: tfTypes.Tensor): { heap: Int32Array; offset: number } {
+  const view = backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
+  return { heap: new Int32Array(view.buffer), offset: view.byteOffset / 4 };
+}
+
+/** A tensor of x's box, copied in place on the heap. */
+function boxTensor(tf: Tf, backend: HeapBackend, x: tfTypes.Tensor, box: SliceBox): tfTypes.Tensor {
+  const out = heapOutput(tf, backend, [...box.size], x.dtype);
+  if (out.size === 0) return out;
+  const dst = heapWords(backend, out);
+  copyBox(dst.heap, heapWords(backend, x).offset, x.shape, box, dst.offset);
+  return out;
 }
 
 /** `x[begin : begin + size]` (stride 1, sizes resolved), bit-identical to tf.slice. */
@@ -122,9 +138,23 @@ export function splitByRows(tf: Tf, x: tfTypes.Tensor, sizes: readonly number[],
   });
 }
 
-/** Copies `length` 32-bit values; short runs in a loop, long ones with set (one subarray each). */
-function copyRun(src: Int32Array, from: number, dst: Int32Array, to: number, length: number): void {
-  if (length >= LONG_RUN) dst.set(src.subarray(from, from + length), to);
-  else for (let k = 0; k < length; k++) dst[to + k] = src[from + k];
+/** tf.concat(inputs, axis) by row copies (axis >= 0, shapes checked by the caller), bit-identical to it. */
+export function concatByRows(tf: Tf, inputs: tfTypes.Tensor[], axis: number): tfTypes.Tensor {
+  const backend = inputs.every((t) => t.dtype === inputs[0].dtype) ? rowCopier(tf, inputs[0]) : undefined;
+  if (!backend) return tf.concat(inputs, axis);
+  const shape = [...inputs[0].shape];
+  shape[axis] = inputs.reduce((sum, t) => sum + t.shape[axis], 0);
+  const out = heapOutput(tf, backend, shape, inputs[0].dtype);
+  if (out.size === 0) return out;
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const row = out.size / outer; // output values per outer index
+  const { heap, offset } = heapWords(backend, out);
+  let start = offset;
+  for (const t of inputs) {
+    const inner = t.size / outer; // this input's values per outer index
+    const from = heapWords(backend, t).offset;
+    for (let b = 0; b < outer; b++) heap.copyWithin(start + b * row, from + b * inner, from + (b + 1) * inner);
+    start += inner;
+  }
+  return out;
 }
-

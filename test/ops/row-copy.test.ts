@@ -1,9 +1,10 @@
-// The float executor's row copies (lib/ops/row-copy.ts) against TF.js's own Slice, StridedSlice and
-// Split kernels: the same 32-bit patterns (NaN payloads and -0 included) on the wasm heap path and on
-// the cpu backend (which keeps TF.js's kernels), and on every slice of a real model (YOLOv5n's head).
+// The float executor's row copies (lib/ops/row-copy.ts) against TF.js's own Slice, StridedSlice,
+// Split and Concat kernels: the same 32-bit patterns (NaN payloads and -0 included) on the wasm heap
+// path and on the cpu backend (which keeps TF.js's kernels), and on every slice and concat of a real
+// model (YOLOv5n).
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
-import { copyBox, sliceByRows, splitByRows, type SliceBox } from '../../lib/ops/row-copy.js';
+import { concatByRows, copyBox, sliceByRows, splitByRows, type SliceBox } from '../../lib/ops/row-copy.js';
 import { initBackend, type BackendName } from '../../lib/graph/backend.js';
 import { createFloatExecutor } from '../../lib/graph/execute.js';
 import { importModel } from '../../lib/graph/importers/index.js';
@@ -48,18 +49,17 @@ const BOXES: { shape: number[]; box: SliceBox }[] = [
 
 describe('row copies (lib/ops/row-copy.ts)', function () {
   it('copyBox copies the box in row-major order (hand-computed)', () => {
-    // shape [2, 3, 4], values 0..23; box begin [1, 1, 2], size [1, 2, 2]: rows (1,1) and (1,2), columns 2-3.
-    const src = Int32Array.from({ length: 24 }, (_, i) => i);
-    const dst = new Int32Array(4);
-    copyBox(src, [2, 3, 4], { begin: [1, 1, 2], size: [1, 2, 2] }, dst);
-    expect([...dst]).to.deep.equal([18, 19, 22, 23]);
-    const whole = new Int32Array(8); // full trailing dimensions merge into one run of 8
-    copyBox(src, [2, 3, 4], { begin: [0, 1, 0], size: [1, 2, 4] }, whole);
-    expect([...whole]).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);
+    // shape [2, 3, 4], values 0..23 at heap[0..23]; box begin [1, 1, 2], size [1, 2, 2]: rows (1,1)
+    // and (1,2), columns 2-3, written from heap[30].
+    const heap = Int32Array.from({ length: 40 }, (_, i) => (i < 24 ? i : -1));
+    copyBox(heap, 0, [2, 3, 4], { begin: [1, 1, 2], size: [1, 2, 2] }, 30);
+    expect([...heap.subarray(29, 35)]).to.deep.equal([-1, 18, 19, 22, 23, -1]);
+    copyBox(heap, 0, [2, 3, 4], { begin: [0, 1, 0], size: [1, 2, 4] }, 24); // full rows merge: one run of 8
+    expect([...heap.subarray(24, 32)]).to.deep.equal([4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
   for (const backend of ['wasm', 'cpu'] as BackendName[]) {
-    it(`${backend}: slice, strided slice and split give TF.js's kernels' bits`, async () => {
+    it(`${backend}: slice, strided slice, split and concat give TF.js's kernels' bits`, async () => {
       await initBackend(backend);
       BOXES.forEach(({ shape, box }, k) => {
         const x = tf.tensor(specialValues(shape.reduce((a, b) => a * b, 1), k + 1), shape);
@@ -78,13 +78,22 @@ describe('row copies (lib/ops/row-copy.ts)', function () {
       expect(bitsOf(shrink)).to.deep.equal(bitsOf(tf.stridedSlice(x, [0, 2, 0, 4], [1, 18, 20, 5], [1, 1, 1, 1], 0, 0, 0, 0, 8)));
       expect(shrink.shape).to.deep.equal([1, 16, 20]);
       tf.dispose([x, ...mine, ...theirs, shrink]);
+      for (const axis of [0, 2, 3]) { // channel rows of 16, 300 and 0 values; whole blocks
+        const parts = [16, 300, 0].map((c, k) => tf.tensor(specialValues(2 * 3 * 4 * c, 20 + k), [2, 3, 4, c]));
+        const inputs = axis === 3 ? parts : [parts[0], parts[0], parts[0]];
+        const joined = tf.tidy(() => concatByRows(tf, inputs, axis));
+        const reference = tf.concat(inputs, axis);
+        expect(joined.shape, `axis ${axis}`).to.deep.equal(reference.shape);
+        expect(bitsOf(joined), `axis ${axis}`).to.deep.equal(bitsOf(reference));
+        tf.dispose([...parts, joined, reference]);
+      }
     });
   }
 
-  it('YOLOv5n (wasm): every slice node of the real graph gives TF.js kernels\' bits', async function () {
+  it('YOLOv5n (wasm): every slice and concat node of the real graph gives TF.js kernels\' bits', async function () {
     requireFixtures(this, YOLOV5N_WEB_MODEL, 'yolov5n_web_model');
     const graph = runDefaultPasses(await importModel(YOLOV5N_WEB_MODEL));
-    const slices = graph.nodes.filter((n) => ['StridedSlice', 'Slice', 'Split'].includes(n.op));
+    const slices = graph.nodes.filter((n) => ['StridedSlice', 'Slice', 'Split', 'Concat'].includes(n.op));
     expect(slices.length).to.be.greaterThan(0);
     const exec = await createFloatExecutor(graph, { backend: 'wasm' });
     try {
@@ -97,7 +106,7 @@ describe('row copies (lib/ops/row-copy.ts)', function () {
         const reference = n.op === 'StridedSlice'
           ? [tf.stridedSlice(x, attrNumbers(a, 'begin'), attrNumbers(a, 'end'), attrNumbers(a, 'strides'), 0, attrNumber(a, 'endMask', 0), 0, 0, attrNumber(a, 'shrinkAxisMask', 0))]
           : n.op === 'Slice' ? [tf.slice(x, attrNumbers(a, 'begin'), attrNumbers(a, 'size'))]
-            : tf.split(x, attrNumbers(a, 'sizes'), attrNumber(a, 'axis'));
+            : n.op === 'Concat' ? [tf.concat([x, ...more], attrNumber(a, 'axis'))] : tf.split(x, attrNumbers(a, 'sizes'), attrNumber(a, 'axis'));
         n.outputs.forEach((o, k) => {
           expect(firstBitDifference(values[o], reference[k].dataSync() as Float32Array), `${n.name} output ${k}`).to.equal(-1);
         });

@@ -3,6 +3,7 @@
 import type { ImportContext, OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumber, normalizeAxis } from '../util.js';
 import { operand, out0, tfliteActivation, versionByInputType } from '../emit-util.js';
+import { concatByRows } from '../row-copy.js';
 
 /** TF.js ConcatV2: the axis is the last input. */
 function importConcatV2(c: ImportContext): void {
@@ -39,7 +40,7 @@ export const Concat: OpDef = {
   },
   runFloat(tf, inputs, attrs) {
     const axis = normalizeAxis(attrNumber(attrs, 'axis'), inputs[0].rank);
-    return [applyActivation(tf, tf.concat(inputs, axis), attrActivation(attrs))];
+    return [applyActivation(tf, concatByRows(tf, inputs, axis), attrActivation(attrs))];
   },
   quant: {
     rule: { output: 'shared' },
