@@ -1,4 +1,4 @@
-// Stride-1 slices (Slice, StridedSlice, Split) and Concat in the float executor as copies of
+// Stride-1 slices (Slice, StridedSlice, Split), Concat and Pad in the float executor as copies of
 // contiguous runs, in place on the wasm heap.
 //
 // Why: TF.js's wasm Slice kernel (also behind its StridedSlice and SplitV) first reads the whole input
@@ -7,7 +7,8 @@
 // detection-head tensor took about 20 ms per slice, an empty one included, so a quarter of a YOLOv5n
 // float pass went to twelve slices. Its wasm Concat reads in place but takes one `subarray` per input
 // row too (51 200 for a channel concat of two [1, 160, 160, 16] tensors: 3.0 ms against 1.0 ms here),
-// garbage the collector then sweeps. Here the output is allocated on the heap and every run moves with
+// garbage the collector then sweeps. Its PadV2 took 9.2 ms to pad a [1, 640, 640, 3] input by 2
+// (0.5 ms here: a fill, then 640 runs). Here the output is allocated on the heap and every run moves with
 // `copyWithin` on the heap itself (a memmove: no allocation, no value passes through JavaScript, so
 // the 32-bit patterns, NaN payloads included, are TF.js's kernel's: test/ops/row-copy.test.ts).
 //
@@ -47,27 +48,44 @@ function contiguousRun(shape: readonly number[], size: readonly number[]): { fir
 }
 
 /**
- * Copies the box of the array at element `src` of `heap` (laid out as `shape`) to element `dst` of
- * the same heap, in row-major order, one contiguous run at a time.
+ * Calls `visit(start, length)` for each contiguous run of the box within an array laid out as `shape`,
+ * in row-major order (`start`: the run's element offset in that array).
  */
-export function copyBox(heap: Int32Array, src: number, shape: readonly number[], box: SliceBox, dst: number): void {
-  const count = box.size.reduce((a, b) => a * b, 1);
-  if (count === 0) return;
-  if (shape.length === 0) {
-    heap[dst] = heap[src];
-    return;
-  }
+function forEachRun(shape: readonly number[], box: SliceBox, visit: (start: number, length: number) => void): void {
+  if (box.size.some((n) => n === 0)) return;
+  if (shape.length === 0) return visit(0, 1);
   const strides = stridesOf(shape);
   const { first, length } = contiguousRun(shape, box.size);
   const index = new Array<number>(first).fill(0); // odometer over the dimensions before the run
-  for (let to = dst; ; to += length) {
-    let from = src + box.begin[first] * strides[first];
-    for (let d = 0; d < first; d++) from += (box.begin[d] + index[d]) * strides[d];
-    heap.copyWithin(to, from, from + length);
+  for (;;) {
+    let start = box.begin[first] * strides[first];
+    for (let d = 0; d < first; d++) start += (box.begin[d] + index[d]) * strides[d];
+    visit(start, length);
     let d = first - 1;
     while (d >= 0 && ++index[d] === box.size[d]) index[d--] = 0;
     if (d < 0) return;
   }
+}
+
+/**
+ * Copies the box of the array at element `src` of `heap` (laid out as `shape`) to element `dst` of
+ * the same heap, in row-major order, one contiguous run at a time.
+ */
+export function copyBox(heap: Int32Array, src: number, shape: readonly number[], box: SliceBox, dst: number): void {
+  let to = dst;
+  forEachRun(shape, box, (start, length) => {
+    heap.copyWithin(to, src + start, src + start + length);
+    to += length;
+  });
+}
+
+/** The inverse of copyBox: the values at `src` (row-major, the box's shape) into the box of the array at `dst`. */
+export function placeBox(heap: Int32Array, src: number, shape: readonly number[], box: SliceBox, dst: number): void {
+  let from = src;
+  forEachRun(shape, box, (start, length) => {
+    heap.copyWithin(dst + start, from, from + length);
+    from += length;
+  });
 }
 
 /** The wasm backend's accessors used here (public methods of tfjs-backend-wasm's BackendWasm). */
@@ -136,6 +154,23 @@ export function splitByRows(tf: Tf, x: tfTypes.Tensor, sizes: readonly number[],
     start += n;
     return boxTensor(tf, backend, x, { begin, size });
   });
+}
+
+/**
+ * tf.pad(x, pairs, value) for float32 x: the output filled with the pad value (through a Float32Array
+ * view, as TF.js's kernel stores the value as float32), then x placed in it run by run.
+ */
+export function padByRows(tf: Tf, x: tfTypes.Tensor, pairs: [number, number][], value: number): tfTypes.Tensor {
+  const backend = x.dtype === 'float32' && pairs.every(([a, b]) => a >= 0 && b >= 0) ? rowCopier(tf, x) : undefined;
+  if (!backend) return tf.pad(x, pairs, value);
+  const shape = x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1]);
+  const out = heapOutput(tf, backend, shape, 'float32');
+  if (out.size === 0) return out;
+  const { heap, offset } = heapWords(backend, out);
+  // -0 pads as +0, as TF.js's wasm PadV2 writes it (test/ops/row-copy.test.ts compares the bits).
+  new Float32Array(heap.buffer, offset * 4, out.size).fill(value === 0 ? 0 : value);
+  placeBox(heap, heapWords(backend, x).offset, shape, { begin: pairs.map(([before]) => before), size: x.shape }, offset);
+  return out;
 }
 
 /** tf.concat(inputs, axis) by row copies (axis >= 0, shapes checked by the caller), bit-identical to it. */
