@@ -13,9 +13,9 @@
 // the 32-bit patterns, NaN payloads included, are TF.js's kernel's: test/ops/row-copy.test.ts).
 //
 // Only on the wasm backend, whose heap both sides are read in place on. The cpu backend and tfjs-node
-// keep TF.js's kernels: their values would first have to be read out (a copy), and TF.js's cpu slice
-// moves values through JavaScript numbers, which quiets a signalling NaN, so a bit copy could differ
-// from it there. bool/string tensors keep TF.js's kernel too.
+// keep TF.js's kernels: their values would first have to be read out (a copy), and TF.js's cpu kernels
+// move values through JavaScript numbers, which may quiet a signalling NaN, so a bit copy could differ
+// from them there. bool/string tensors keep TF.js's kernel too.
 import type * as tfTypes from '@tensorflow/tfjs';
 import type { Tf } from './types.js';
 

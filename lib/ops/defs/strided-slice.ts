@@ -96,10 +96,11 @@ export function stridedSliceShape(shape: readonly number[], s: NormalizedSlice):
 /** A slice whose strides are all 1 as a box (shrunk dimensions kept, length 1), else undefined. */
 function unitStrideBox(shape: readonly number[], s: NormalizedSlice): SliceBox | undefined {
   if (s.strides.some((st) => st !== 1)) return undefined;
-  const ends = shape.map((dim, i) => (s.endMask & (1 << i) ? dim : s.end[i]));
+  const shrunk = (i: number) => (s.shrinkAxisMask & (1 << i)) !== 0;
+  const ends = shape.map((dim, i) => (shrunk(i) ? s.begin[i] + 1 : s.endMask & (1 << i) ? dim : s.end[i]));
   // Only the normalised form (0 <= begin, end <= dim); anything else keeps TF.js's kernel.
   if (shape.some((dim, i) => !(s.begin[i] >= 0 && s.begin[i] <= dim && ends[i] >= 0 && ends[i] <= dim))) return undefined;
-  const size = shape.map((_, i) => (s.shrinkAxisMask & (1 << i) ? 1 : Math.max(0, ends[i] - s.begin[i])));
+  const size = shape.map((_, i) => Math.max(0, ends[i] - s.begin[i]));
   return { begin: s.begin, size };
 }
 
