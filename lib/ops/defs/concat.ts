@@ -6,6 +6,7 @@
 import type { Attrs, ImportContext, OpDef } from '../types.js';
 import { attrNumber, normalizeAxis } from '../util.js';
 import { operand, out0, versionByInputType } from '../emit-util.js';
+import { concatByRows } from '../row-copy.js';
 
 /** TF.js ConcatV2: the axis is the last input. */
 function importConcatV2(c: ImportContext): void {
@@ -60,7 +61,7 @@ export const Concat: OpDef = {
   },
   runFloat(tf, inputs, attrs) {
     const axis = normalizeAxis(attrNumber(attrs, 'axis'), inputs[0].rank);
-    return [tf.concat(inputs, axis)];
+    return [concatByRows(tf, inputs, axis)];
   },
   quant: {
     rule: { output: 'shared' },

@@ -5,6 +5,7 @@ import type { ImportContext, OpDef, ImportRule, OutputValues, Tf } from '../type
 import type { IrNode } from '../../ir/graph.js';
 import { attrNumber, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
+import { padByRows } from '../row-copy.js';
 
 export function padPairs(flat: readonly number[], rank: number): [number, number][] {
   if (flat.length !== rank * 2) throw new Error(`Pad paddings [${flat}] must have 2 entries per dimension (rank ${rank})`);
@@ -57,7 +58,7 @@ export const Pad: OpDef = {
     const pairs = padPairs(attrNumbers(attrs, 'paddings'), x.shape.length);
     return [x.shape.map((d, i) => d + pairs[i][0] + pairs[i][1])];
   },
-  runFloat: (tf, [x], attrs) => [tf.pad(x, padPairs(attrNumbers(attrs, 'paddings'), x.rank), padValue(tf, x, attrNumber(attrs, 'constantValue', 0)))],
+  runFloat: (tf, [x], attrs) => [padByRows(tf, x, padPairs(attrNumbers(attrs, 'paddings'), x.rank), padValue(tf, x, attrNumber(attrs, 'constantValue', 0)))],
   quant: {
     rule: { output: 'same-as-input' },
     outputValues: padOutputValues,

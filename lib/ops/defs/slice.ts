@@ -2,6 +2,7 @@
 import type { OpDef, ImportRule } from '../types.js';
 import { attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
+import { sliceByRows } from '../row-copy.js';
 
 const RULE: ImportRule = { attrs: { begin: { constInput: 1 }, size: { constInput: 2 } } };
 
@@ -20,7 +21,7 @@ export const Slice: OpDef = {
     });
     return [[...size]];
   },
-  runFloat: (tf, [x], attrs) => [tf.slice(x, attrNumbers(attrs, 'begin'), attrNumbers(attrs, 'size'))],
+  runFloat: (tf, [x], attrs) => [sliceByRows(tf, x, { begin: attrNumbers(attrs, 'begin'), size: attrNumbers(attrs, 'size') })],
   quant: {
     rule: { output: 'same-as-input' },
     emit(ctx) {

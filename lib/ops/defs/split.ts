@@ -1,6 +1,7 @@
 // Split along `axis` into pieces of the given `sizes` (one output per size), written as SPLIT_V.
 import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, attrNumbers, normalizeAxis } from '../util.js';
+import { splitByRows } from '../row-copy.js';
 
 /** Output names of a multi-output source op. */
 const outputsOf = (c: ImportContext, n: number) => Array.from({ length: n }, (_, k) => c.output(k));
@@ -40,7 +41,7 @@ export const Split: OpDef = {
     if (sizes.reduce((a, b) => a + b, 0) !== x.shape[axis]) throw new Error(`Split sizes [${sizes}] do not sum to ${x.shape[axis]}`);
     return sizes.map((s) => x.shape.map((d, i) => (i === axis ? s : d)));
   },
-  runFloat: (tf, [x], attrs) => tf.split(x, attrNumbers(attrs, 'sizes'), normalizeAxis(attrNumber(attrs, 'axis'), x.rank)),
+  runFloat: (tf, [x], attrs) => splitByRows(tf, x, attrNumbers(attrs, 'sizes'), normalizeAxis(attrNumber(attrs, 'axis'), x.rank)),
   quant: {
     rule: { output: 'same-as-input' },
     emit(ctx) {

@@ -5,6 +5,7 @@
 import type { ImportContext, OpDef } from '../types.js';
 import { attrNumber, attrNumbers } from '../util.js';
 import { out0 } from '../emit-util.js';
+import { sliceByRows, type SliceBox } from '../row-copy.js';
 
 export interface NormalizedSlice {
   begin: number[];
@@ -92,6 +93,17 @@ export function stridedSliceShape(shape: readonly number[], s: NormalizedSlice):
   return out;
 }
 
+/** A slice whose strides are all 1 as a box (shrunk dimensions kept, length 1), else undefined. */
+function unitStrideBox(shape: readonly number[], s: NormalizedSlice): SliceBox | undefined {
+  if (s.strides.some((st) => st !== 1)) return undefined;
+  const shrunk = (i: number) => (s.shrinkAxisMask & (1 << i)) !== 0;
+  const ends = shape.map((dim, i) => (shrunk(i) ? s.begin[i] + 1 : s.endMask & (1 << i) ? dim : s.end[i]));
+  // Only the normalised form (0 <= begin, end <= dim); anything else keeps TF.js's kernel.
+  if (shape.some((dim, i) => !(s.begin[i] >= 0 && s.begin[i] <= dim && ends[i] >= 0 && ends[i] <= dim))) return undefined;
+  const size = shape.map((_, i) => Math.max(0, ends[i] - s.begin[i]));
+  return { begin: s.begin, size };
+}
+
 function sliceAttrs(attrs: Record<string, unknown>): NormalizedSlice {
   const a = attrs as Parameters<typeof attrNumbers>[0];
   return {
@@ -135,6 +147,8 @@ export const StridedSlice: OpDef = {
   },
   runFloat(tf, [x], attrs) {
     const s = sliceAttrs(attrs);
+    const box = unitStrideBox(x.shape, s);
+    if (box) return [tf.reshape(sliceByRows(tf, x, box), stridedSliceShape(x.shape, s))];
     return [tf.stridedSlice(x, s.begin, s.end, s.strides, 0, s.endMask, 0, 0, s.shrinkAxisMask)];
   },
   quant: {
