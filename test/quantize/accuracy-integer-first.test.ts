@@ -147,7 +147,7 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 
-  it('a weights-limited layer goes to float only after every layer in int16 misses, with that reason', async () => {
+  it('a weights-limited layer takes split weights (two int8 terms) after every layer in int16 misses: full-integer, target met on unseen inputs', async () => {
     const graph = weightsLimitedGraph();
     const allInt16 = await independentDb(graph, { c0: 'int16', w: 'int16', out: 'int16' }, VAL);
     const wFloat = await independentDb(graph, { c0: 'int16', w: 'float', out: 'int16' }, VAL);
@@ -155,14 +155,21 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     const target = (allInt16 + wFloat) / 2;
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, holdout: HOLDOUT, latencyImages: 1 } });
     const a = report.accuracy!;
+    console.log(formatAccuracyReport(a));
     expect(a.reached).to.equal(true);
     expect(a.allInt16).to.be.below(target);
-    const firstFloat = a.trials.findIndex((t) => !t.fullInteger);
-    expect(a.trials.slice(0, firstFloat).some((t) => t.int16 === 3)).to.equal(true);
-    expect(a.trials.slice(firstFloat).every((t) => !t.fullInteger)).to.equal(true);
-    const w = a.floatOps.find((f) => f.node === 'w');
-    expect(w?.reason).to.match(new RegExp(`^weights-limited: .* reaches ${a.allInt16!.toFixed(2)} dB.*16x8`));
-    expect(a.floatOps.every((f) => f.reason.startsWith('weights-limited'))).to.equal(true);
+    // No variant with a float op was tried: split weights met the target first.
+    expect(a.trials.every((t) => t.fullInteger)).to.equal(true);
+    expect(a.trials.some((t) => t.int16 === 3 && t.split === 0)).to.equal(true);
+    expect(a.splitLayers.map((l) => l.node)).to.include('w');
+    expect(a.floatOps).to.deep.equal([]);
+    expect(a.fullInteger).to.equal(true);
+    expect(formatAccuracyReport(a)).to.match(/split weights \(W = W_hi \+ W_lo, two int8 terms and an int16 ADD; still full-integer\) on \d+ layer\(s\): .*w \(Conv2D\)/);
+    // The written file (LiteRT): no float op, two CONV_2D per split layer and an ADD joining them, target met on unseen inputs.
+    const ins = inspectTflite(tflite);
+    expect(ins.precision.float).to.equal(0);
+    expect(ins.opHistogram.ADD).to.equal(a.splitLayers.length);
+    expect(ins.opHistogram.CONV_2D).to.equal(3 + a.splitLayers.length);
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 });

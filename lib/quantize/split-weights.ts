@@ -1,0 +1,154 @@
+// Split weights (two-term, or residual, weight quantization): a weighted layer whose int8 weights are
+// too coarse even with int16 activations (16x8; TFLite has no integer kernel with wider weights) is
+// written as two layers over the same input, W = W_hi + W_lo:
+//   W_hi = s_c * q_hi     the usual per-channel int8 weights (scale s_c = max|W_c| / 127)
+//   W_lo = the residual W - W_hi, itself int8 per channel (scale max|R_c| / 127 <= s_c / 254)
+// so the weights carry about 15 bits. The layer becomes op(x, W_hi, bias) -> hi, op(x, W_lo) -> lo,
+// ADD(hi, lo) -> the original output with the original fused activation, all int16. hi and lo take
+// the original output's range: hi differs from the pre-activation value only by lo (small), and
+// where a ReLU / ReLU6 output clips the pre-activation, the clipped end of hi's range is still on the
+// clipped side after the ADD (lo would have to exceed the whole range to cross it). The rewrite is a
+// graph rewrite of the calibrated graph, so the plan, the emitter and the checks write it as usual.
+import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
+import { perChannelWeightScales, quantizeWeightsPerChannel } from '../int8/arithmetic.js';
+import { quantOf, type CalibratedGraph } from './stages.js';
+import type { ActivationRange } from './params.js';
+
+/** The ops with weights whose TFLite kernels have a 16x8 (int16 activations, int8 weights) version. */
+const SPLIT_OPS = new Set(['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Conv2DTranspose']);
+/** Graph weights are input 1 and the optional bias input 2 of every op above. */
+const WEIGHTS_INPUT = 1;
+const BIAS_INPUT = 2;
+/** Element indices stand in for the weights to find their layout: exact as float32 up to 2^24. */
+const MAX_INDEXED = 1 << 24;
+
+/** The two int8 terms of per-channel weights (layout order), with their scales. */
+export interface WeightSplit {
+  /** s_c * q_hi: the usual int8 weights, as float values. */
+  hi: Float32Array;
+  /** W - hi: what int8 weights leave out. */
+  residual: Float32Array;
+  hiScales: Float32Array;
+  /** The residual's own per-channel scales (max|R_c| / 127; 1 for a channel without residual). */
+  loScales: Float32Array;
+}
+
+/** W split into its int8 weights and their residual, per channel along `axis` of `shape`. */
+export function splitWeightChannels(weights: Float32Array, shape: readonly number[], axis: number): WeightSplit {
+  const hiScales = perChannelWeightScales(weights, shape, axis);
+  const q = quantizeWeightsPerChannel(weights, shape, axis, hiScales);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const channels = shape[axis];
+  const hi = new Float32Array(weights.length);
+  const residual = new Float32Array(weights.length);
+  for (let i = 0; i < weights.length; i++) {
+    hi[i] = q[i] * hiScales[Math.floor(i / inner) % channels];
+    residual[i] = weights[i] - hi[i];
+  }
+  return { hi, residual, hiScales, loScales: perChannelWeightScales(residual, shape, axis) };
+}
+
+/** For each element of the op's TFLite weight layout, the graph weight element it is (a permutation), or undefined. */
+function layoutPermutation(graph: Graph, node: IrNode): { index: Int32Array; shape: number[]; axis: number } | undefined {
+  const w = quantOf(node).weighted;
+  const name = node.inputs[WEIGHTS_INPUT];
+  const t = name === undefined ? undefined : graph.tensors.get(name);
+  if (!w || !t?.data || t.data.length >= MAX_INDEXED) return undefined;
+  const indices = Float32Array.from({ length: t.data.length }, (_, i) => i);
+  const layout = w.weights(node, (n) => (n === name ? { ...t, data: indices } : graph.tensors.get(n)!));
+  if (layout.data.length !== t.data.length) return undefined;
+  const index = Int32Array.from(layout.data);
+  const seen = new Uint8Array(index.length);
+  for (const i of index) {
+    if (!(i >= 0 && i < index.length) || seen[i]) return undefined;
+    seen[i] = 1;
+  }
+  return { index, shape: layout.shape, axis: layout.axis };
+}
+
+/** Why a node cannot take split weights, or undefined when it can. */
+export function splitProblem(graph: Graph, node: IrNode): string | undefined {
+  if (!SPLIT_OPS.has(node.op)) return `${node.op} has no 16x8 kernel with weights`;
+  if (node.inputs.length > BIAS_INPUT + 1) return `${node.op} has inputs after its bias`;
+  const perm = layoutPermutation(graph, node);
+  if (!perm) return 'its weights are not a float constant laid out as a permutation of the kernel\'s';
+  const data = graph.tensors.get(node.inputs[WEIGHTS_INPUT])!.data!;
+  const layoutData = Float32Array.from(perm.index, (i) => Number(data[i]));
+  const { residual } = splitWeightChannels(layoutData, perm.shape, perm.axis);
+  return residual.some((r) => r !== 0) ? undefined : 'its weights are exact in int8 (no residual)';
+}
+
+/** The split graph of a calibrated graph and, for each node it added, the node it came from. */
+export interface SplitGraph {
+  cal: CalibratedGraph;
+  originOf: Map<string, string>;
+}
+
+/** The three nodes and four tensors that replace one weighted node (splitProblem(node) is undefined). */
+function splitNode(graph: Graph, node: IrNode): { nodes: IrNode[]; tensors: IrTensor[]; partials: string[] } {
+  const perm = layoutPermutation(graph, node)!;
+  const wName = node.inputs[WEIGHTS_INPUT];
+  const wt = graph.tensors.get(wName)!;
+  const layoutData = Float32Array.from(perm.index, (i) => Number(wt.data![i]));
+  const s = splitWeightChannels(layoutData, perm.shape, perm.axis);
+  const hi = new Float32Array(layoutData.length);
+  const lo = new Float32Array(layoutData.length);
+  perm.index.forEach((g, j) => {
+    hi[g] = s.hi[j];
+    lo[g] = s.residual[j];
+  });
+  const out = node.outputs[0];
+  const outShape = graph.tensors.get(out)!.shape;
+  const [hiW, loW, hiOut, loOut] = [`${wName}/split_hi`, `${wName}/split_lo`, `${out}/split_hi`, `${out}/split_lo`];
+  const linear = { ...node.attrs, activation: 'none' };
+  return {
+    nodes: [
+      { ...node, name: `${node.name}/split_hi`, inputs: node.inputs.map((t, k) => (k === WEIGHTS_INPUT ? hiW : t)), outputs: [hiOut], attrs: linear },
+      // No bias: it is in the hi term once.
+      { ...node, name: `${node.name}/split_lo`, inputs: node.inputs.slice(0, BIAS_INPUT).map((t, k) => (k === WEIGHTS_INPUT ? loW : t)), outputs: [loOut], attrs: linear },
+      { name: `${node.name}/split_add`, op: 'Add', inputs: [hiOut, loOut], outputs: [...node.outputs], attrs: { activation: node.attrs.activation ?? 'none' } },
+    ],
+    tensors: [
+      { name: hiW, shape: [...wt.shape], dtype: 'float32', data: hi },
+      { name: loW, shape: [...wt.shape], dtype: 'float32', data: lo },
+      { name: hiOut, shape: [...outShape], dtype: 'float32' },
+      { name: loOut, shape: [...outShape], dtype: 'float32' },
+    ],
+    partials: [hiOut, loOut],
+  };
+}
+
+/**
+ * The calibrated graph with the named weighted nodes written with split weights (each must be
+ * splittable: splitProblem). The partial sums take the original output's ranges (see the top).
+ */
+export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>): SplitGraph {
+  const graph = cal.graph;
+  const tensors = new Map(graph.tensors);
+  const ranges = new Map(cal.ranges);
+  const observedRanges = new Map(cal.observedRanges);
+  const originOf = new Map<string, string>();
+  const nodes: IrNode[] = [];
+  for (const n of graph.nodes) {
+    if (!names.has(n.name)) {
+      nodes.push(n);
+      continue;
+    }
+    const problem = splitProblem(graph, n);
+    if (problem) throw new Error(`split weights: node '${n.name}' (${n.op}) cannot be split: ${problem}`);
+    const s = splitNode(graph, n);
+    for (const m of s.nodes) originOf.set(m.name, n.name);
+    for (const t of s.tensors) tensors.set(t.name, t);
+    for (const p of s.partials) copyRange(ranges, observedRanges, n.outputs[0], p);
+    nodes.push(...s.nodes);
+  }
+  return { cal: { ...cal, graph: { ...graph, tensors, nodes }, ranges, observedRanges }, originOf };
+}
+
+function copyRange(ranges: Map<string, ActivationRange>, observed: Map<string, ActivationRange>, from: string, to: string): void {
+  const r = ranges.get(from);
+  const o = observed.get(from);
+  if (!r || !o) throw new Error(`split weights: tensor '${from}' has no calibrated range`);
+  ranges.set(to, r);
+  observed.set(to, o);
+}
