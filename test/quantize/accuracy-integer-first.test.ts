@@ -155,7 +155,6 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     const target = (allInt16 + wFloat) / 2;
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, holdout: HOLDOUT, latencyImages: 1 } });
     const a = report.accuracy!;
-    console.log(formatAccuracyReport(a));
     expect(a.reached).to.equal(true);
     expect(a.allInt16).to.be.below(target);
     // No variant with a float op was tried: split weights met the target first.
