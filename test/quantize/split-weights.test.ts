@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import type { Graph } from '../../lib/ir/graph.js';
 import { calibrateGraph, planFor, prepareGraph, writePlan } from '../../lib/quantize/stages.js';
 import { resolveRecipe } from '../../lib/quantize/recipe.js';
-import { splitCalibrated, splitProblem, splitWeightChannels } from '../../lib/quantize/split-weights.js';
+import { maxChannelL1, splitCalibrated, splitProblem, splitWeightChannels } from '../../lib/quantize/split-weights.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { tfliteVsFloat } from '../support/compare.js';
 import { lcg as rng } from '../support/random.js';
@@ -43,6 +43,13 @@ describe('split weights: the arithmetic', () => {
     }
     // Channel 0's -0.55 is 0.15 steps from its int8 value; with the residual it is within 0.5 / 254 steps.
     expect(Math.abs(-0.55 - (s.hi[2] + roundAway(s.residual[2] / s.loScales[0]) * s.loScales[0]))).to.be.below(0.5 / 127 / 254 + 1e-9);
+  });
+
+  it("the bound on the lo term: the largest channel's L1 norm of the residual (by hand)", () => {
+    // [2 outer, 2 channels, 2 inner] along axis 1: channel 0 = {0.1, -0.2, 0.05, 0}, channel 1 = {0.3, 0, -0.01, 0.02}.
+    const r = Float32Array.of(0.1, -0.2, 0.3, 0, 0.05, 0, -0.01, 0.02);
+    expect(maxChannelL1(r, [2, 2, 2], 1)).to.be.closeTo(0.35, 1e-7);
+    expect(maxChannelL1(r, [8], 0)).to.be.closeTo(0.3, 1e-7);
   });
 
   it('says why a node cannot be split: weights already exact in int8, an op without a 16x8 kernel', () => {
