@@ -1,5 +1,5 @@
 // Split weights (lib/quantize/split-weights.ts): the two-term int8 weight arithmetic by hand, and
-// single weighted layers (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED; fused none / ReLU / ReLU6)
+// single weighted layers (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV; fused none / ReLU / ReLU6)
 // whose int8 weights are made coarse by one outlier weight per output channel, written in int16 with
 // split weights and plain 16x8, run in LiteRT against the TF.js float graph.
 import { expect } from 'chai';
@@ -72,8 +72,8 @@ type Activation = 'none' | 'relu' | 'relu6';
  * channel `outlier` times the others: the per-channel int8 scale is set by it and the other weights
  * round to a few steps.
  */
-function coarseLayer(kind: 'conv' | 'depthwise' | 'fc', activation: Activation, outlier = 60): Graph {
-  const r = rng(kind === 'conv' ? 31 : kind === 'depthwise' ? 32 : 33);
+function coarseLayer(kind: 'conv' | 'depthwise' | 'fc' | 'transpose', activation: Activation, outlier = 60): Graph {
+  const r = rng(kind === 'conv' ? 31 : kind === 'depthwise' ? 32 : kind === 'fc' ? 33 : 34);
   const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
   const b = new GraphBuilder(`split-${kind}`);
   const x = b.addInput('input', SHAPE);
@@ -89,6 +89,14 @@ function coarseLayer(kind: 'conv' | 'depthwise' | 'fc', activation: Activation, 
     const w = rand(3 * 3 * 3 * 2, gain);
     for (let c = 0; c < 6; c++) w[c] *= outlier / gain; // [kh,kw,c,m]: the first tap of every channel
     const y = b.emit('layer', 'DepthwiseConv2D', [x, b.addConstant('layer/w', [3, 3, 3, 2], 'float32', w), b.addConstant('layer/b', [6], 'float32', rand(6, 2))], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation })[0];
+    return b.build([y], { source: `split-${kind}`, format: 'built', notes: [] });
+  }
+  if (kind === 'transpose') {
+    // [kh, kw, out, in]: output channel o's first tap from input channel 0.
+    const w = rand(3 * 3 * 4 * 3, gain);
+    for (let o = 0; o < 4; o++) w[o * 3] *= outlier / gain;
+    const attrs = { outputShape: [1, 16, 16, 4], strides: [2, 2], padding: 'SAME', activation };
+    const y = b.emit('layer', 'Conv2DTranspose', [x, b.addConstant('layer/w', [3, 3, 4, 3], 'float32', w), b.addConstant('layer/b', [4], 'float32', rand(4, 2))], attrs)[0];
     return b.build([y], { source: `split-${kind}`, format: 'built', notes: [] });
   }
   const n = SHAPE.reduce((a, c) => a * c, 1);
@@ -117,10 +125,11 @@ const db = (e: { signal: number; noise: number }) => 10 * Math.log10(e.signal / 
 
 describe('split weights in LiteRT: one coarse layer, split vs plain 16x8, against the float graph', function () {
   this.timeout(60_000);
-  const cases: ['conv' | 'depthwise' | 'fc', Activation, string][] = [
+  const cases: ['conv' | 'depthwise' | 'fc' | 'transpose', Activation, string][] = [
     ['conv', 'none', 'CONV_2D'], ['conv', 'relu', 'CONV_2D'], ['conv', 'relu6', 'CONV_2D'],
     ['depthwise', 'none', 'DEPTHWISE_CONV_2D'], ['depthwise', 'relu6', 'DEPTHWISE_CONV_2D'],
     ['fc', 'none', 'FULLY_CONNECTED'], ['fc', 'relu', 'FULLY_CONNECTED'],
+    ['transpose', 'relu', 'TRANSPOSE_CONV'],
   ];
   for (const [kind, activation, builtin] of cases) {
     it(`${builtin} with fused ${activation}: split weights at least 20 dB closer to float than 16x8, two ops and an int16 ADD`, async () => {
