@@ -26,7 +26,7 @@ import { assertOneInput, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { kernelPrecisions, raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
-import { splitProblem } from './split-weights.js';
+import { observePartialRanges, splitProblem, type PartialRanges } from './split-weights.js';
 
 export interface AccuracyTarget {
   /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
@@ -346,6 +346,12 @@ class Trials {
     return this.measure(`int16 ${k}`, new Map(this.int16Layers.slice(0, k).map((n) => [n.name, 'int16' as Precision])));
   }
 
+  /** Observes the splittable layers' partial sums on calibration inputs (once; without inputs their ranges come from a bound). */
+  async observeSplit(inputs: (() => AsyncIterable<ModelSample>) | undefined): Promise<void> {
+    if (this.session.splitRanges || !inputs || this.splitLayers.length === 0) return;
+    this.session.splitRanges = await observePartialRanges(this.session.cal, new Set(this.splitLayers.map((n) => n.name)), inputs());
+  }
+
   /** Every int16-capable ranked layer in int16, the first k splittable ones with split weights: full-integer. */
   integerSplit(k: number): Promise<Measured> {
     const raised = new Map(this.int16Layers.map((n) => [n.name, 'int16' as Precision]));
@@ -408,7 +414,7 @@ interface Choice {
  * up to all); only when that misses the target, the layers without an int16 kernel to float, then the
  * most sensitive int16 layers to float as well. `rank` fills trials.order first.
  */
-async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>): Promise<Choice> {
+async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>, calibrationInputs?: () => AsyncIterable<ModelSample>): Promise<Choice> {
   if (int8.passes) return { chosen: int8, reached: true };
   await rank();
   const n16 = trials.int16Layers.length;
@@ -416,6 +422,7 @@ async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise
   if (a !== undefined) return { chosen: await trials.integer(a), reached: true };
   const allInt16 = n16 > 0 ? await trials.integer(n16) : undefined;
   const nSplit = trials.splitLayers.length;
+  await trials.observeSplit(calibrationInputs);
   const sp = nSplit > 0 ? await smallestPassing(nSplit, async (k) => (await trials.integerSplit(k)).passes) : undefined;
   if (sp !== undefined) return { chosen: await trials.integerSplit(sp), reached: true, allInt16 };
   const allSplit = nSplit > 0 ? await trials.integerSplit(nSplit) : undefined;
@@ -507,8 +514,10 @@ export async function selectForAccuracy(
     resolveImages?: ImageSourceResolver;
     /** Why split weights may not be used (undefined: they may). */
     noSplitWeights?: string;
+    /** Calibration inputs the split layers' partial sums are observed on (without them: a bound, split-weights.ts). */
+    calibrationInputs?: () => AsyncIterable<ModelSample>;
   },
-): Promise<{ precisions: Map<string, Precision>; splitWeights: ReadonlySet<string>; report: AccuracyReport; int16Headroom: number }> {
+): Promise<{ precisions: Map<string, Precision>; splitWeights: ReadonlySet<string>; splitRanges?: PartialRanges; report: AccuracyReport; int16Headroom: number }> {
   const t0 = nowSeconds();
   const { metric } = options;
   checkAccuracyTarget(target, metric);
@@ -533,7 +542,7 @@ export async function selectForAccuracy(
     trials.order = ranked.map((r) => r.node);
   };
   int8 = await trials.integer(0);
-  let choice = await raiseUntilMet(trials, int8, rank);
+  let choice = await raiseUntilMet(trials, int8, rank, options.calibrationInputs);
   const describe = describeValues(target, metric?.name ?? '', floatValue);
   if (!choice.reached) choice = await fallBackToFloat(trials, target, describe, choice);
   const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), choice, describe);
@@ -541,7 +550,7 @@ export async function selectForAccuracy(
   const measuredOn = holdout ? await measureHoldout(holdout, target, set ? session.floatTflite : undefined, int8.tflite, choice.chosen.tflite) : undefined;
   const splitNotTried = options.noSplitWeights !== undefined && choice.allInt16 ? { splitNotTried: options.noSplitWeights } : {};
   return {
-    precisions: choice.chosen.precisions, splitWeights: choice.chosen.split,
+    precisions: choice.chosen.precisions, splitWeights: choice.chosen.split, ...(session.splitRanges ? { splitRanges: session.splitRanges } : {}),
     report: { ...report, ...splitNotTried, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 }, int16Headroom,
   };
 }

@@ -4,16 +4,21 @@
 //   W_hi = s_c * q_hi     the usual per-channel int8 weights (scale s_c = max|W_c| / 127)
 //   W_lo = the residual W - W_hi, itself int8 per channel (scale max|R_c| / 127 <= s_c / 254)
 // so the weights carry about 15 bits. The layer becomes op(x, W_hi, bias) -> hi, op(x, W_lo) -> lo,
-// ADD(hi, lo) -> the original output with the original fused activation, all int16. Ranges without
-// new calibration: |lo| <= L = max_c ||R_c||_1 * max|x| (x's observed range), so lo takes [-L, L] and
-// hi the output's range widened by L on both sides. Then where hi clips (a pre-activation value that
-// a ReLU / ReLU6 or the output's range clips anyway), hi + lo is still beyond the output's range on
-// the same side, so the ADD's output is what it would have been. (hi with the bare output range is
-// not enough: on weights-limited layers lo is not small, and a clipped hi plus a negative lo landed
-// inside the range: CONV_2D + ReLU6 35.6 dB instead of 60+, test/quantize/split-weights.test.ts.)
+// ADD(hi, lo) -> the original output with the original fused activation, all int16. Ranges: lo takes
+// [-L, L] and hi the output's range widened by L on both sides (and its own observed range), where L
+// is lo's largest observed |value| on calibration inputs (observePartialRanges), or without them the
+// bound max_c ||R_c||_1 * max|x|. Then where hi clips (a pre-activation value that a ReLU / ReLU6 or
+// the output's range clips anyway), hi + lo is still beyond the output's range on the same side, so
+// the ADD's output is what it would have been. (hi with the bare output range is not enough: on
+// weights-limited layers lo is not small, and a clipped hi plus a negative lo landed inside the
+// range: CONV_2D + ReLU6 35.6 dB instead of 60+, test/quantize/split-weights.test.ts. The bound
+// alone is loose: pose_landmark_lite with every layer split, 19.5 dB with it, 26.8 dB with L / 10.)
 // The rewrite is a graph rewrite of the calibrated graph, so the plan, the emitter and the checks
 // write it as usual.
 import type { Graph, IrNode, IrTensor } from '../ir/graph.js';
+import { createFloatExecutor } from '../graph/execute.js';
+import type { BackendName } from '../graph/backend.js';
+import type { ModelSample } from './dataset.js';
 import { perChannelWeightScales, quantizeWeightsPerChannel } from '../int8/arithmetic.js';
 import { quantOf, type CalibratedGraph } from './stages.js';
 import type { ActivationRange } from './params.js';
@@ -137,7 +142,7 @@ function splitNode(graph: Graph, node: IrNode): { nodes: IrNode[]; tensors: IrTe
  * The calibrated graph with the named weighted nodes written with split weights (each must be
  * splittable: splitProblem). The partial sums take the original output's ranges (see the top).
  */
-export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>): SplitGraph {
+export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>, observed?: PartialRanges): SplitGraph {
   const graph = cal.graph;
   const tensors = new Map(graph.tensors);
   const ranges = new Map(cal.ranges);
@@ -154,7 +159,8 @@ export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>
     const s = splitNode(graph, n);
     for (const m of s.nodes) originOf.set(m.name, n.name);
     for (const t of s.tensors) tensors.set(t.name, t);
-    const bound = s.loPerInput * maxAbsInput(cal, n.inputs[quantOf(n).weighted!.input]);
+    const seen = observed?.get(n.name);
+    const bound = seen ? Math.max(Math.abs(seen.lo.min), Math.abs(seen.lo.max)) : s.loPerInput * maxAbsInput(cal, n.inputs[quantOf(n).weighted!.input]);
     partialRanges(ranges, observedRanges, n.outputs[0], s, bound);
     nodes.push(...s.nodes);
   }
@@ -169,12 +175,60 @@ function maxAbsInput(cal: CalibratedGraph, x: string): number {
   return scale * Math.max(128 + zeroPoint, 127 - zeroPoint);
 }
 
-/** lo in [-bound, bound]; hi in the output's range widened by `bound` (calibrated and observed ranges alike). */
-function partialRanges(ranges: Map<string, ActivationRange>, observed: Map<string, ActivationRange>, out: string, s: { hiOut: string; loOut: string }, bound: number): void {
+/**
+ * lo in [-bound, bound]; hi in the output's range widened by `bound` (calibrated and observed ranges
+ * alike). Not hi's own observed range: before a ReLU6 it reaches +-100 where the output is [0, 6],
+ * and what lies beyond the output's range is clipped anyway (pose_landmark_lite every layer split:
+ * 10.4 dB with hi's own range, see the top for the rest).
+ */
+function partialRanges(
+  ranges: Map<string, ActivationRange>,
+  observed: Map<string, ActivationRange>,
+  out: string,
+  s: { hiOut: string; loOut: string },
+  bound: number,
+): void {
   for (const m of [ranges, observed]) {
     const r = m.get(out);
     if (!r) throw new Error(`split weights: tensor '${out}' has no calibrated range`);
     m.set(s.hiOut, { min: r.min - bound, max: r.max + bound });
     m.set(s.loOut, { min: -bound, max: bound });
   }
+}
+
+/** Observed ranges of each split layer's two partial sums (by node name; lo's is the one used). */
+export type PartialRanges = Map<string, { hi: ActivationRange; lo: ActivationRange }>;
+
+/**
+ * The partial sums' extremes on `inputs` (calibration inputs), every node in `names` split, run in
+ * float: lo's largest |value| is then what lo's and hi's int16 ranges make room for, not a bound.
+ */
+export async function observePartialRanges(cal: CalibratedGraph, names: ReadonlySet<string>, inputs: AsyncIterable<ModelSample>): Promise<PartialRanges> {
+  const { cal: split } = splitCalibrated(cal, names);
+  const byTensor = new Map<string, { node: string; part: 'hi' | 'lo' }>();
+  for (const n of split.graph.nodes) {
+    const m = /^(.*)\/split_(hi|lo)$/.exec(n.name);
+    if (m && names.has(m[1])) byTensor.set(n.outputs[0], { node: m[1], part: m[2] as 'hi' | 'lo' });
+  }
+  const out: PartialRanges = new Map([...names].map((n) => [n, { hi: { min: 0, max: 0 }, lo: { min: 0, max: 0 } }]));
+  const executor = await createFloatExecutor(split.graph, { backend: cal.backend as BackendName });
+  try {
+    for await (const x of inputs) {
+      await executor.stream(x, {
+        fetch: [],
+        onTensor: (name, data) => {
+          const at = byTensor.get(name);
+          if (!at) return;
+          const r = out.get(at.node)![at.part];
+          for (let i = 0; i < data.length; i++) {
+            if (data[i] < r.min) r.min = data[i];
+            if (data[i] > r.max) r.max = data[i];
+          }
+        },
+      });
+    }
+  } finally {
+    executor.dispose();
+  }
+  return out;
 }

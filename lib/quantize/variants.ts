@@ -20,7 +20,7 @@ import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
-import { splitCalibrated } from './split-weights.js';
+import { splitCalibrated, type PartialRanges } from './split-weights.js';
 
 const ORDER: Record<Precision, number> = { int8: 0, int16: 1, float: 2 };
 
@@ -131,6 +131,8 @@ export class VariantSession {
   private outputSignal: number[] = [];
   private quantizedInputs = new Map<string, RuntimeArray[][]>();
   readonly floatTflite: Uint8Array;
+  /** The split layers' partial-sum ranges observed on calibration inputs (split-weights.ts), once observed. */
+  splitRanges?: PartialRanges;
 
   private constructor(
     readonly cal: CalibratedGraph,
@@ -176,7 +178,7 @@ export class VariantSession {
    * the `split` nodes with split weights (split-weights.ts; their three nodes in the node's precision).
    */
   write(precisions: Map<string, Precision>, check = false, split: ReadonlySet<string> = new Set()): Uint8Array {
-    const { cal, originOf } = split.size ? splitCalibrated(this.cal, split) : { cal: this.cal, originOf: new Map<string, string>() };
+    const { cal, originOf } = split.size ? splitCalibrated(this.cal, split, this.splitRanges) : { cal: this.cal, originOf: new Map<string, string>() };
     const plan = planFor(cal, this.recipe, {
       precisionOf: (n) => precisions.get(originOf.get(n.name) ?? n.name) ?? this.basePrecision(n),
       inputType: this.options.inputType,
