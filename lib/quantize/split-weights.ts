@@ -5,9 +5,9 @@
 //   W_lo = the residual W - W_hi, itself int8 per channel (scale max|R_c| / 127 <= s_c / 254)
 // so the weights carry about 15 bits. The layer becomes op(x, W_hi, bias) -> hi, op(x, W_lo) -> lo,
 // ADD(hi, lo) -> the original output with the original fused activation, all int16. Ranges: lo takes
-// [-L, L] and hi the output's range widened by L on both sides (and its own observed range), where L
-// is lo's largest observed |value| on calibration inputs (observePartialRanges), or without them the
-// bound max_c ||R_c||_1 * max|x|. Then where hi clips (a pre-activation value that a ReLU / ReLU6 or
+// [-L, L] and hi the output's range widened by L on both sides, where L is lo's largest observed
+// |value| on calibration inputs (observePartialRanges), or without them (or when lo was 0 on all of
+// them) the bound max_c ||R_c||_1 * max|x|. Then where hi clips (a pre-activation value that a ReLU / ReLU6 or
 // the output's range clips anyway), hi + lo is still beyond the output's range on the same side, so
 // the ADD's output is what it would have been. (hi with the bare output range is not enough: on
 // weights-limited layers lo is not small, and a clipped hi plus a negative lo landed inside the
@@ -140,7 +140,7 @@ function splitNode(graph: Graph, node: IrNode): { nodes: IrNode[]; tensors: IrTe
 
 /**
  * The calibrated graph with the named weighted nodes written with split weights (each must be
- * splittable: splitProblem). The partial sums take the original output's ranges (see the top).
+ * splittable: splitProblem). The partial sums' ranges follow from the output's and L (see the top).
  */
 export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>, observed?: PartialRanges): SplitGraph {
   const graph = cal.graph;
@@ -160,7 +160,8 @@ export function splitCalibrated(cal: CalibratedGraph, names: ReadonlySet<string>
     for (const m of s.nodes) originOf.set(m.name, n.name);
     for (const t of s.tensors) tensors.set(t.name, t);
     const seen = observed?.get(n.name);
-    const bound = seen ? Math.max(Math.abs(seen.lo.min), Math.abs(seen.lo.max)) : s.loPerInput * maxAbsInput(cal, n.inputs[quantOf(n).weighted!.input]);
+    const seenBound = seen ? Math.max(Math.abs(seen.lo.min), Math.abs(seen.lo.max)) : 0;
+    const bound = seenBound > 0 ? seenBound : s.loPerInput * maxAbsInput(cal, n.inputs[quantOf(n).weighted!.input]);
     partialRanges(ranges, observedRanges, n.outputs[0], s, bound);
     nodes.push(...s.nodes);
   }
