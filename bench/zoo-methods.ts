@@ -58,7 +58,11 @@ interface Cell {
   outputs?: OutputComparison[];
   allInteger?: boolean;
   /** min-sqnr: SQNR reached on the selection and check images, layers raised (and how many to int16), the full-integer limit, why ops went to float. */
-  selection?: { achievedDb: number; widened: number; int16: number; checkDb?: number; allInt16Db?: number; floatReasons?: Record<string, number> };
+  selection?: {
+    achievedDb: number; widened: number; int16: number; checkDb?: number; allInt16Db?: number; floatReasons?: Record<string, number>;
+    /** Layers with split weights (two int8 terms), the all-int16 + all-split value, and the chosen file against the all-int8 variant (size, LiteRT latency). */
+    split?: number; allSplitDb?: number; fileBytes?: { int8: number; chosen: number }; latencyMs?: { int8: number; chosen: number };
+  };
   /** Report lines that say a method did not apply (no equalisable pairs, layers skipped). */
   notes?: string[];
   seconds: number;
@@ -95,6 +99,7 @@ async function measureCell(m: ZooModel, method: Method, ref: TfliteOutputs, inpu
       cell.selection = {
         achievedDb: a.achieved, widened: a.raisedLayers.length, int16: a.raisedLayers.filter((l) => l.precision === 'int16').length,
         checkDb: a.measuredOn?.chosen, allInt16Db: a.allInt16, floatReasons,
+        split: a.splitLayers.length, allSplitDb: a.allSplit, fileBytes: { int8: a.fileBytes.int8, chosen: a.fileBytes.chosen }, latencyMs: { int8: a.latencyMs.int8, chosen: a.latencyMs.chosen },
       };
     }
     const notes = result.report.notes.filter((n) => /equaliz|learned rounding/i.test(n));
@@ -149,9 +154,10 @@ function cellText(c: Cell | undefined): string {
   if (c.selection) {
     const s = c.selection;
     const check = s.checkDb !== undefined ? `, check ${fmtDb(s.checkDb)}` : '';
-    const limit = s.allInt16Db !== undefined ? `; all-int16 ${fmtDb(s.allInt16Db)}` : '';
+    const limit = (s.allInt16Db !== undefined ? `; all-int16 ${fmtDb(s.allInt16Db)}` : '') + (s.allSplitDb !== undefined ? `, + all split ${fmtDb(s.allSplitDb)}` : '');
+    const split = s.split ? `, ${s.split} split` : '';
     const why = Object.entries(s.floatReasons ?? {}).map(([r, n]) => `${n} ${r}`).join(', ');
-    text += `; ${minDb(c.outputs) >= 30 ? 'reaches' : 'misses'} 30 (selection ${fmtDb(s.achievedDb)}${check}); ${s.widened} widened (${s.int16} int16)${limit}; ${c.allInteger ? 'full-integer' : `float ops${why ? ` (${why})` : ''}`}`;
+    text += `; ${minDb(c.outputs) >= 30 ? 'reaches' : 'misses'} 30 (selection ${fmtDb(s.achievedDb)}${check}); ${s.widened} widened (${s.int16} int16${split})${limit}; ${c.allInteger ? 'full-integer' : `float ops${why ? ` (${why})` : ''}`}`;
   }
   return text;
 }

@@ -2,10 +2,12 @@
 // model, raise the most sensitive layers (sensitivity.ts, raise-one to int16 by default) until the
 // drop against the float model on the validation set is within the target. Integer options come
 // first: more and more of the ranked layers that have an int16 kernel go to int16 (up to all of
-// them), and readers without an int16 kernel stay int8, so the model stays full-integer. Only when
-// even that misses the target do ops go to float, each with its reason in the report: first the
-// ranked layers without an int16 kernel, then - weights-limited models, where 16x8 cannot help since
-// the weights stay int8 - the most sensitive int16 layers.
+// them), and readers without an int16 kernel stay int8, so the model stays full-integer. When every
+// such layer in int16 misses (16x8 keeps the weights int8), more and more of the ranked weighted
+// layers also take split weights (split-weights.ts: two int8 weight terms, W_hi + W_lo, about 15-bit
+// weights, still full-integer). Only when even that misses the target do ops go to float, each with
+// its reason in the report: first the ranked layers without an int16 kernel, then - weights-limited
+// models, where even split weights do not reach the target - the most sensitive int16 layers.
 //
 // The target is either
 //   maxDrop:   points (0-100 scale) of the task metric's primary value below the float model, on a
@@ -26,6 +28,7 @@ import { assertOneInput, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { kernelPrecisions, raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
+import { observePartialRanges, splitProblem, type PartialRanges } from './split-weights.js';
 
 export interface AccuracyTarget {
   /** Largest allowed drop of the task metric (mAP50-95 with the YOLO plug-in) below the float model, in points (0-100 scale); needs a labelled `validation` set. */
@@ -68,6 +71,8 @@ export interface AccuracyTarget {
 export interface AccuracyTrial {
   int16: number;
   float: number;
+  /** Layers with split weights (two int8 weight terms; split-weights.ts). */
+  split: number;
   /** The metric's primary value (maxDrop) or output SQNR dB (minSqnrDb). */
   value: number;
   /** Accepted: meets the target on the validation set (and, with a holdout, beats all-int8 there). */
@@ -111,6 +116,15 @@ export interface AccuracyReport {
    * the target, this is why the chosen model has float ops.
    */
   allInt16?: number;
+  /**
+   * Ranked weighted layers written with split weights (two int8 weight terms W_hi + W_lo and an int16
+   * ADD, split-weights.ts): the file stays full-integer.
+   */
+  splitLayers: { node: string; op: string }[];
+  /** The value of the full-integer variant with every splittable ranked layer split too, when tried (allInt16 missed). */
+  allSplit?: number;
+  /** Why split weights were not tried, when they were not (e.g. bias correction rewrites the weights they are computed from). */
+  splitNotTried?: string;
   /** Every float op of the chosen model and why it is in float. */
   floatOps: FloatOpReason[];
   /** int16 tensors' range = observed calibration range x this (minSqnrDb: SQNR_INT16_HEADROOM; maxDrop: 1). */
@@ -233,6 +247,8 @@ interface Measured {
   precisions: Map<string, Precision>;
   /** The ranked layers raised (with their precision), in ranking order. */
   raised: Map<string, Precision>;
+  /** The raised layers written with split weights. */
+  split: ReadonlySet<string>;
   tflite: Uint8Array;
 }
 
@@ -288,11 +304,21 @@ class Trials {
     private holdout?: HoldoutScores,
     /** Whether the all-int8 model is checked on the holdout too (minSqnrDb: the target must hold there). */
     private checkInt8 = false,
+    /** Whether variants may use split weights. */
+    private splitWeights = true,
   ) {}
+
+  private splittable?: IrNode[];
 
   /** Ranked layers with an int16 kernel (worst first). */
   get int16Layers(): IrNode[] {
     return this.order.filter((n) => kernelPrecisions(n).includes('int16'));
+  }
+
+  /** Ranked int16 layers that can take split weights (worst first; none when split weights are off). */
+  get splitLayers(): IrNode[] {
+    if (!this.splitWeights) return [];
+    return (this.splittable ??= this.int16Layers.filter((n) => splitProblem(this.session.graph, n) === undefined));
   }
 
   /** Ranked layers without an int16 kernel (worst first): raising them means float. */
@@ -301,20 +327,20 @@ class Trials {
   }
 
   /** Writes and scores a variant once; one that meets the target is checked on the holdout (when given). */
-  async measure(key: string, raised: Map<string, Precision>, precisions?: Map<string, Precision>): Promise<Measured> {
+  async measure(key: string, raised: Map<string, Precision>, precisions?: Map<string, Precision>, split: ReadonlySet<string> = new Set()): Promise<Measured> {
     let m = this.memo.get(key);
     if (!m) {
       precisions ??= raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised, 'int8');
-      const tflite = this.session.write(precisions);
+      const tflite = this.session.write(precisions, false, split);
       const label = `variant ${key}`;
       const value = await this.valueOf(tflite, label);
       const counts = summarize(precisions);
       const checked = (raised.size > 0 || this.checkInt8) && this.ok(value) && this.holdout ? await this.holdout.confirms(tflite, label) : undefined;
-      m = { value, passes: this.ok(value) && (checked?.confirmed ?? true), precisions, raised, tflite };
+      m = { value, passes: this.ok(value) && (checked?.confirmed ?? true), precisions, raised, split, tflite };
       this.memo.set(key, m);
       const raisedTo = [...raised.values()];
       this.list.push({
-        int16: raisedTo.filter((p) => p === 'int16').length, float: raisedTo.filter((p) => p === 'float').length,
+        int16: raisedTo.filter((p) => p === 'int16').length, float: raisedTo.filter((p) => p === 'float').length, split: split.size,
         value, ok: m.passes, ...(checked ? { holdout: checked.value } : {}), fullInteger: counts.float === 0,
       });
       this.onTrial(this.list.length);
@@ -325,6 +351,18 @@ class Trials {
   /** The first k int16-capable ranked layers in int16: full-integer. */
   integer(k: number): Promise<Measured> {
     return this.measure(`int16 ${k}`, new Map(this.int16Layers.slice(0, k).map((n) => [n.name, 'int16' as Precision])));
+  }
+
+  /** Observes the splittable layers' partial sums on calibration inputs (once; without inputs their ranges come from a bound). */
+  async observeSplit(inputs: (() => AsyncIterable<ModelSample>) | undefined): Promise<void> {
+    if (this.session.splitRanges || !inputs || this.splitLayers.length === 0) return;
+    this.session.splitRanges = await observePartialRanges(this.session.cal, new Set(this.splitLayers.map((n) => n.name)), inputs());
+  }
+
+  /** Every int16-capable ranked layer in int16, the first k splittable ones with split weights: full-integer. */
+  integerSplit(k: number): Promise<Measured> {
+    const raised = new Map(this.int16Layers.map((n) => [n.name, 'int16' as Precision]));
+    return this.measure(`split ${k}`, raised, undefined, new Set(this.splitLayers.slice(0, k).map((n) => n.name)));
   }
 
   /** Every int16-capable ranked layer in int16, except the first kf (float), and the first m without an int16 kernel in float. */
@@ -371,28 +409,36 @@ interface Choice {
   chosen: Measured;
   reached: boolean;
   allInt16?: Measured;
+  /** The full-integer variant with every splittable ranked layer split as well, when tried. */
+  allSplit?: Measured;
   /** The chosen model is every op in float (the last resort). */
   allFloat?: boolean;
 }
 
 /**
  * Integer options first: the ranked int16-capable layers to int16 (1, 2, 4, ... then bisect, up to all
- * of them); only when all of them in int16 misses the target, the layers without an int16 kernel to
- * float, then the most sensitive int16 layers to float as well. `rank` fills trials.order first.
+ * of them), then with all of them in int16 the ranked weighted layers with split weights (1, 2, 4, ...
+ * up to all); only when that misses the target, the layers without an int16 kernel to float, then the
+ * most sensitive int16 layers to float as well. `rank` fills trials.order first.
  */
-async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>): Promise<Choice> {
+async function raiseUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>, calibrationInputs?: () => AsyncIterable<ModelSample>): Promise<Choice> {
   if (int8.passes) return { chosen: int8, reached: true };
   await rank();
   const n16 = trials.int16Layers.length;
   const a = n16 > 0 ? await smallestPassing(n16, async (k) => (await trials.integer(k)).passes) : undefined;
   if (a !== undefined) return { chosen: await trials.integer(a), reached: true };
   const allInt16 = n16 > 0 ? await trials.integer(n16) : undefined;
+  const nSplit = trials.splitLayers.length;
+  await trials.observeSplit(calibrationInputs);
+  const sp = nSplit > 0 ? await smallestPassing(nSplit, async (k) => (await trials.integerSplit(k)).passes) : undefined;
+  if (sp !== undefined) return { chosen: await trials.integerSplit(sp), reached: true, allInt16 };
+  const allSplit = nSplit > 0 ? await trials.integerSplit(nSplit) : undefined;
   const nNo = trials.noInt16Layers.length;
   const m = nNo > 0 ? await smallestPassing(nNo, async (k) => (await trials.withFloat(k, 0)).passes) : undefined;
-  if (m !== undefined) return { chosen: await trials.withFloat(m, 0), reached: true, allInt16 };
+  if (m !== undefined) return { chosen: await trials.withFloat(m, 0), reached: true, allInt16, allSplit };
   const kf = n16 > 0 ? await smallestPassing(n16, async (k) => (await trials.withFloat(nNo, k)).passes) : undefined;
-  if (kf !== undefined) return { chosen: await trials.withFloat(nNo, kf), reached: true, allInt16 };
-  return { chosen: int8, reached: false, allInt16 };
+  if (kf !== undefined) return { chosen: await trials.withFloat(nNo, kf), reached: true, allInt16, allSplit };
+  return { chosen: int8, reached: false, allInt16, allSplit };
 }
 
 /**
@@ -403,23 +449,24 @@ async function fallBackToFloat(trials: Trials, target: AccuracyTarget, describe:
   const graph = trials.session.graph;
   const everyFloat = new Map(graph.nodes.map((x) => [x.name, 'float' as Precision]));
   const allFloat = await trials.measure('all-float', new Map(trials.order.map((x) => [x.name, 'float' as Precision])), everyFloat);
-  if (allFloat.passes) return { chosen: allFloat, reached: true, allInt16: choice.allInt16, allFloat: true };
+  if (allFloat.passes) return { chosen: allFloat, reached: true, allInt16: choice.allInt16, allSplit: choice.allSplit, allFloat: true };
   const best = trials.best();
   if (!target.writeBest) {
     const why = trials.ok(allFloat.value) ? describe.unconfirmed() : describe.unreachable(allFloat.value);
     throw new Error(`quantizeInt8: accuracy: ${why} (best found ${describe.achieved(best.value)}; nothing written; accuracy.writeBest writes the best model anyway)`);
   }
-  return { chosen: best, reached: false, allInt16: choice.allInt16, allFloat: best === allFloat };
+  return { chosen: best, reached: false, allInt16: choice.allInt16, allSplit: choice.allSplit, allFloat: best === allFloat };
 }
 
 /**
  * Why each float op of the chosen model is in float: its kernels (or the recipe) before any search, no
- * int16 kernel, weights-limited (every int16-capable layer in int16 missed the target, and int16
- * activations keep int8 weights), or every op in float as the last resort.
+ * int16 kernel, weights-limited (every int16-capable layer in int16, and every splittable one with
+ * split weights, missed the target), or every op in float as the last resort.
  */
 function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, choice: Choice, describe: DescribeValue): FloatOpReason[] {
   const { chosen } = choice;
-  const allInt16 = choice.allInt16 ? `with every ranked layer that has an int16 kernel in int16 (full-integer) the model reaches ${describe.achieved(choice.allInt16.value)}, short of the target` : 'no full-integer variant was tried';
+  const split = choice.allSplit ? `, and with split weights (two int8 terms) on every splittable one as well ${describe.achieved(choice.allSplit.value)}` : '';
+  const allInt16 = choice.allInt16 ? `with every ranked layer that has an int16 kernel in int16 (full-integer) the model reaches ${describe.achieved(choice.allInt16.value)}${split}, short of the target` : 'no full-integer variant was tried';
   const out: FloatOpReason[] = [];
   for (const n of graph.nodes) {
     if (chosen.precisions.get(n.name) !== 'float') continue;
@@ -428,7 +475,7 @@ function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, choice: Ch
     if (base(n) === 'float') reason = kernels.includes('int8') ? 'the recipe puts it in float' : `its op has no integer kernel (${kernels.join(', ')})`;
     else if (choice.allFloat) reason = `every op in float (last resort): ${allInt16}, and no mix of int16 and float layers met the target`;
     else if (!kernels.includes('int16')) reason = `no int16 kernel (its op supports ${kernels.join(', ')}): ${allInt16}`;
-    else reason = `weights-limited: ${allInt16}; int16 activations keep int8 weights (16x8), so this layer's weights go to float`;
+    else reason = `weights-limited: ${allInt16}; int16 activations keep int8 weights (16x8)${choice.allSplit ? ' and even split weights fall short' : ''}, so this layer's weights go to float`;
     out.push({ node: n.name, op: n.op, reason });
   }
   return out;
@@ -468,8 +515,16 @@ export async function selectForAccuracy(
   cal: CalibratedGraph,
   recipe: RecipeResolver,
   target: AccuracyTarget,
-  options: VariantSessionOptions & { onProgress?: (step: string, done: number, total: number) => void; metric?: Metric; resolveImages?: ImageSourceResolver },
-): Promise<{ precisions: Map<string, Precision>; report: AccuracyReport; int16Headroom: number }> {
+  options: VariantSessionOptions & {
+    onProgress?: (step: string, done: number, total: number) => void;
+    metric?: Metric;
+    resolveImages?: ImageSourceResolver;
+    /** Why split weights may not be used (undefined: they may). */
+    noSplitWeights?: string;
+    /** Calibration inputs the split layers' partial sums are observed on (without them: a bound, split-weights.ts). */
+    calibrationInputs?: () => AsyncIterable<ModelSample>;
+  },
+): Promise<{ precisions: Map<string, Precision>; splitWeights: ReadonlySet<string>; splitRanges?: PartialRanges; report: AccuracyReport; int16Headroom: number }> {
   const t0 = nowSeconds();
   const { metric } = options;
   checkAccuracyTarget(target, metric);
@@ -487,20 +542,24 @@ export async function selectForAccuracy(
   const ok = set ? (value: number) => 100 * (floatValue - value) <= target.maxDrop! + 1e-9 : (value: number) => value >= target.minSqnrDb!;
   let int8: Measured | undefined;
   const holdout = target.holdout === undefined ? undefined : await holdoutScores(cal, recipe, { ...target, validation: target.holdout }, { ...options, int8Tflite: () => int8!.tflite });
-  const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1), holdout, !set);
+  const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1), holdout, !set, options.noSplitWeights === undefined);
   // The ranking (worst first), only when the int8 model misses the target.
   const rank = async () => {
     const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers, 'int8');
     trials.order = ranked.map((r) => r.node);
   };
   int8 = await trials.integer(0);
-  let choice = await raiseUntilMet(trials, int8, rank);
+  let choice = await raiseUntilMet(trials, int8, rank, options.calibrationInputs);
   const describe = describeValues(target, metric?.name ?? '', floatValue);
   if (!choice.reached) choice = await fallBackToFloat(trials, target, describe, choice);
   const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), choice, describe);
   const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length, floatOps, int16Headroom });
   const measuredOn = holdout ? await measureHoldout(holdout, target, set ? session.floatTflite : undefined, int8.tflite, choice.chosen.tflite) : undefined;
-  return { precisions: choice.chosen.precisions, report: { ...report, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 }, int16Headroom };
+  const splitNotTried = options.noSplitWeights !== undefined && choice.allInt16 ? { splitNotTried: options.noSplitWeights } : {};
+  return {
+    precisions: choice.chosen.precisions, splitWeights: choice.chosen.split, ...(session.splitRanges ? { splitRanges: session.splitRanges } : {}),
+    report: { ...report, ...splitNotTried, ...(measuredOn ? { measuredOn } : {}), seconds: nowSeconds() - t0 }, int16Headroom,
+  };
 }
 
 /** The holdout set read once (`target.validation` is the holdout here), scoring files with the target's measure. */
@@ -564,6 +623,8 @@ async function accuracyReport(
     notInt8,
     trials: trials.list,
     ...(choice.allInt16 ? { allInt16: choice.allInt16.value } : {}),
+    splitLayers: [...chosen.split].map((node) => ({ node, op: byName.get(node)!.op })),
+    ...(choice.allSplit ? { allSplit: choice.allSplit.value } : {}),
     floatOps: r.floatOps,
     int16Headroom: r.int16Headroom,
     latencyMs: { int8: latInt8, chosen: latChosen, ratio: latChosen / latInt8 },
@@ -585,7 +646,12 @@ export function formatAccuracyReport(a: AccuracyReport): string {
     `  cost vs all-int8 (LiteRT, this run): latency ${a.latencyMs.chosen.toFixed(1)} ms vs ${a.latencyMs.int8.toFixed(1)} ms (${a.latencyMs.ratio.toFixed(2)}x), size ${a.fileBytes.chosen} vs ${a.fileBytes.int8} bytes (${a.fileBytes.ratio.toFixed(3)}x)`,
     `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s; chosen on ${a.selectedOn}`,
   ];
-  if (a.allInt16 !== undefined) lines.push(`  full-integer limit: every ranked layer with an int16 kernel in int16 gives ${v(a.allInt16)}`);
+  if (a.allInt16 !== undefined) lines.push(`  full-integer limit: every ranked layer with an int16 kernel in int16 gives ${v(a.allInt16)}${a.allSplit !== undefined ? `; with split weights on every splittable one too ${v(a.allSplit)}` : ''}`);
+  if (a.splitLayers.length) {
+    const shown = a.splitLayers.length <= 5 ? a.splitLayers.map((l) => `${l.node} (${l.op})`).join(', ') : `${a.splitLayers.slice(0, 5).map((l) => `${l.node} (${l.op})`).join(', ')}, ...`;
+    lines.push(`  split weights (W = W_hi + W_lo, two int8 terms and an int16 ADD; still full-integer) on ${a.splitLayers.length} layer(s): ${shown}`);
+  }
+  if (a.splitNotTried) lines.push(`  split weights not tried: ${a.splitNotTried}`);
   if (a.int16Headroom !== 1) lines.push(`  int16 tensors take ${a.int16Headroom}x their observed calibration range (so that other images do not clip them)`);
   for (const [reason, ops] of groupBy(a.floatOps, (f) => f.reason)) {
     const names = ops.length <= 3 ? ops.map((f) => `${f.node} (${f.op})`).join(', ') : `${ops.slice(0, 3).map((f) => `${f.node} (${f.op})`).join(', ')}, ...`;

@@ -23,6 +23,7 @@ import { correctBiases, type BiasCorrectionReport, type BiasCorrectionSettings }
 import type { InputNormalization } from '../graph/passes/normalize-input.js';
 import { callerInputRange, calibrateGraph, imageSourceOf, planFor, prepareGraph, quantOf, writePlan, type CalibratedGraph, type ModelSource, type PreparedGraph } from './stages.js';
 import { checkAccuracyTarget, selectForAccuracy, type AccuracyReport, type AccuracyTarget } from './accuracy.js';
+import { splitCalibrated, type PartialRanges } from './split-weights.js';
 import { nowSeconds } from '../util/clock.js';
 import { INPUT_RANGE_METADATA, encodeInputRange } from '../pipeline/quantize.js';
 
@@ -279,11 +280,14 @@ export async function quantizeInt8<S extends HeadSpecData = HeadSpecData>(
   try {
     timings.calibrationSeconds = nowSeconds() - tc;
     // 3. The plan (precisions for an accuracy target, bias correction), then the file.
-    const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings) : undefined;
+    const accuracy = options.accuracy ? await accuracyPrecisions(cal, recipe, options, plugin, timings, { biasCorrection: bc.enabled, learnedRounding: lr !== undefined }) : undefined;
     const tq = nowSeconds();
-    const { plan, biasCorrection, learnedRounding } = await correctedPlan(cal, recipe, options, { executor, precisionOf: accuracy?.precisionOf, int16Headroom: accuracy?.int16Headroom, resolve: imageSourceOf(plugin) }, timings);
+    // The layers the search gave split weights are three nodes each in the graph that is written.
+    const written = accuracy?.splitWeights.size ? splitCalibrated(cal, accuracy.splitWeights, accuracy.splitRanges) : { cal, originOf: new Map<string, string>() };
+    const precisionOf = accuracy ? (n: { name: string }) => accuracy.precisionOf({ name: written.originOf.get(n.name) ?? n.name }) : undefined;
+    const { plan, biasCorrection, learnedRounding } = await correctedPlan(written.cal, recipe, options, { executor, precisionOf, int16Headroom: accuracy?.int16Headroom, resolve: imageSourceOf(plugin) }, timings);
     const metadata = { ...cal.fileMetadata, ...inputRangeMetadata(options.inputRange) };
-    const tflite = writePlan(cal.graph, plan, { metadata, description: descriptionOf(plan), where: 'quantizeInt8' });
+    const tflite = writePlan(written.cal.graph, plan, { metadata, description: descriptionOf(plan), where: 'quantizeInt8' });
     timings.writeSeconds = nowSeconds() - tq - (timings.biasCorrectionSeconds ?? 0) - (timings.learnedRoundingSeconds ?? 0);
     const layerErrors = options.analyzeLayers && executor ? await analyzeLayers(cal, recipe, plan, { ...options, analyzeLayers: options.analyzeLayers }, executor, imageSourceOf(plugin), timings) : undefined;
 
@@ -307,14 +311,34 @@ async function accuracyPrecisions(
   options: QuantizeInt8Options,
   plugin: QuantizerPlugin,
   timings: Record<string, number>,
-): Promise<{ precisionOf: (n: { name: string }) => Precision; report: AccuracyReport; int16Headroom: number }> {
+  weightPasses: { biasCorrection: boolean; learnedRounding: boolean },
+): Promise<{ precisionOf: (n: { name: string }) => Precision; splitWeights: ReadonlySet<string>; splitRanges?: PartialRanges; report: AccuracyReport; int16Headroom: number }> {
   const ts = nowSeconds();
+  // Bias correction and learned rounding run the float graph layer by layer, which has no split layers.
+  const passes = [weightPasses.biasCorrection ? 'bias correction' : '', weightPasses.learnedRounding ? 'learned rounding' : ''].filter(Boolean);
   const sel = await selectForAccuracy(cal, recipe, options.accuracy!, {
     inputType: options.inputType, outputType: options.outputType, inputRange: options.inputRange, onProgress: options.onProgress,
     metric: plugin.metric, resolveImages: imageSourceOf(plugin),
+    calibrationInputs: firstSamples(correctionInputs(options.representativeDataset, modelInputShapes(cal.graph), cal.keptInputs, imageSourceOf(plugin), options.inputRange, options), Math.min(SPLIT_OBSERVE_SAMPLES, cal.calibration.samples)),
+    ...(passes.length ? { noSplitWeights: `${passes.join(' and ')} work on the unsplit layers (turn ${passes.length > 1 ? 'them' : 'it'} off to allow split weights)` } : {}),
   });
   timings.accuracySeconds = nowSeconds() - ts;
-  return { precisionOf: (n) => sel.precisions.get(n.name)!, report: sel.report, int16Headroom: sel.int16Headroom };
+  return { precisionOf: (n) => sel.precisions.get(n.name)!, splitWeights: sel.splitWeights, splitRanges: sel.splitRanges, report: sel.report, int16Headroom: sel.int16Headroom };
+}
+
+/** Calibration samples the split layers' partial sums are observed on (the first ones calibration read). */
+const SPLIT_OBSERVE_SAMPLES = 16;
+
+/** The first `n` samples of a re-readable source. */
+function firstSamples(source: (() => AsyncIterable<ModelSample>) | undefined, n: number): (() => AsyncIterable<ModelSample>) | undefined {
+  if (!source) return undefined;
+  return async function* () {
+    let k = 0;
+    for await (const x of source()) {
+      if (k++ >= n) return;
+      yield x;
+    }
+  };
 }
 
 /** The plan of the calibrated graph, its biases corrected when the recipe says so (bias-correction.ts). */

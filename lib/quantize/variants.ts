@@ -21,6 +21,7 @@ import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
 import { planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
+import { splitCalibrated, type PartialRanges } from './split-weights.js';
 
 const ORDER: Record<Precision, number> = { int8: 0, int16: 1, float: 2 };
 
@@ -138,6 +139,8 @@ export class VariantSession {
   private imageSignal: number[][] = [];
   private quantizedInputs = new Map<string, RuntimeArray[][]>();
   readonly floatTflite: Uint8Array;
+  /** The split layers' partial-sum ranges observed on calibration inputs (split-weights.ts), once observed. */
+  splitRanges?: PartialRanges;
 
   private constructor(
     readonly cal: CalibratedGraph,
@@ -181,19 +184,23 @@ export class VariantSession {
     return supportedPrecision(n, this.recipe.precisionFor(n));
   }
 
-  /** Writes the model with every node in the given precision (the plan is checked only when `check`). */
-  write(precisions: Map<string, Precision>, check = false): Uint8Array {
-    const plan = planFor(this.cal, this.recipe, {
-      precisionOf: (n) => precisions.get(n.name) ?? this.basePrecision(n),
+  /**
+   * Writes the model with every node in the given precision (the plan is checked only when `check`);
+   * the `split` nodes with split weights (split-weights.ts; their three nodes in the node's precision).
+   */
+  write(precisions: Map<string, Precision>, check = false, split: ReadonlySet<string> = new Set()): Uint8Array {
+    const { cal, originOf } = split.size ? splitCalibrated(this.cal, split, this.splitRanges) : { cal: this.cal, originOf: new Map<string, string>() };
+    const plan = planFor(cal, this.recipe, {
+      precisionOf: (n) => precisions.get(originOf.get(n.name) ?? n.name) ?? this.basePrecision(n),
       inputType: this.options.inputType,
       outputType: this.options.outputType,
       inputRange: this.options.inputRange,
       int16Headroom: this.options.int16Headroom,
     });
     const s = summarize(precisions);
-    return writePlan(this.graph, plan, {
+    return writePlan(cal.graph, plan, {
       metadata: this.cal.fileMetadata,
-      description: s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops)`,
+      description: s.int16 === 0 && s.float === 0 ? 'yolo-int8 full-integer quantization' : `yolo-int8 mixed precision (${s.int8} int8, ${s.int16} int16, ${s.float} float ops${split.size ? `, ${split.size} with split weights` : ''})`,
       where: 'precision variant',
       check,
     });

@@ -51,10 +51,10 @@ function graphWithHardSwish(hsBetween: boolean): Graph {
 
 /**
  * A weights-limited graph: input -> c0 (channel 0 always 0) -> w -> out. Each output channel of 'w'
- * has one weight 100x the others, on c0's dead channel: it contributes nothing, but it sets the
+ * has one weight `outlier` x the others, on c0's dead channel: it contributes nothing, but it sets the
  * per-channel int8 weight scale, so the useful weights round coarsely whatever the activations' dtype.
  */
-function weightsLimitedGraph(): Graph {
+function weightsLimitedGraph(outlier = 100): Graph {
   const r = rng(21);
   const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
   const b = new GraphBuilder('weights-limited');
@@ -66,7 +66,7 @@ function weightsLimitedGraph(): Graph {
   b0[0] = 0;
   const c0 = conv('c0', b.addInput('input', SHAPE), 3, 4, w0, b0);
   const w1 = rand(4 * 3, 1);
-  for (let o = 0; o < 3; o++) w1[o] = 100; // input channel 0 (the dead one) to every output channel
+  for (let o = 0; o < 3; o++) w1[o] = outlier; // input channel 0 (the dead one) to every output channel
   const w = conv('w', c0, 4, 3, w1, rand(3, 0.05));
   return b.build([conv('out', w, 3, 3, rand(3 * 3, 1), rand(3, 0.05))], { source: 'weights-limited', format: 'built', notes: [] });
 }
@@ -147,7 +147,7 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 
-  it('a weights-limited layer goes to float only after every layer in int16 misses, with that reason', async () => {
+  it('a weights-limited layer takes split weights (two int8 terms) after every layer in int16 misses: full-integer, target met on unseen inputs', async () => {
     const graph = weightsLimitedGraph();
     const allInt16 = await independentDb(graph, { c0: 'int16', w: 'int16', out: 'int16' }, VAL);
     const wFloat = await independentDb(graph, { c0: 'int16', w: 'float', out: 'int16' }, VAL);
@@ -157,12 +157,40 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
     expect(a.allInt16).to.be.below(target);
+    // No variant with a float op was tried: split weights met the target first.
+    expect(a.trials.every((t) => t.fullInteger)).to.equal(true);
+    expect(a.trials.some((t) => t.int16 === 3 && t.split === 0)).to.equal(true);
+    expect(a.splitLayers.map((l) => l.node)).to.include('w');
+    expect(a.floatOps).to.deep.equal([]);
+    expect(a.fullInteger).to.equal(true);
+    expect(formatAccuracyReport(a)).to.match(/split weights \(W = W_hi \+ W_lo, two int8 terms and an int16 ADD; still full-integer\) on \d+ layer\(s\): .*w \(Conv2D\)/);
+    // The written file (LiteRT): no float op, two CONV_2D per split layer and an ADD joining them, target met on unseen inputs.
+    const ins = inspectTflite(tflite);
+    expect(ins.precision.float).to.equal(0);
+    expect(ins.opHistogram.ADD).to.equal(a.splitLayers.length);
+    expect(ins.opHistogram.CONV_2D).to.equal(3 + a.splitLayers.length);
+    expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
+  });
+
+  it('a layer too weights-limited even for split weights goes to float after all-int16 and all-split miss, with that reason', async () => {
+    // An outlier 1e6x the other weights: the residual's step (1e6 / 127 / 254 ~ 31) is still far coarser than the weights (~1).
+    const graph = weightsLimitedGraph(1e6);
+    const allInt16 = await independentDb(graph, { c0: 'int16', w: 'int16', out: 'int16' }, VAL);
+    const wFloat = await independentDb(graph, { c0: 'int16', w: 'float', out: 'int16' }, VAL);
+    expect(wFloat - allInt16).to.be.greaterThan(20);
+    const target = wFloat - 3;
+    const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, latencyImages: 1 } });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    expect(a.allInt16).to.be.below(target);
+    expect(a.allSplit).to.be.below(target);
+    // Every full-integer trial (int16, then split) comes before the first with a float op.
     const firstFloat = a.trials.findIndex((t) => !t.fullInteger);
-    expect(a.trials.slice(0, firstFloat).some((t) => t.int16 === 3)).to.equal(true);
+    expect(a.trials.slice(0, firstFloat).some((t) => t.split > 0)).to.equal(true);
     expect(a.trials.slice(firstFloat).every((t) => !t.fullInteger)).to.equal(true);
     const w = a.floatOps.find((f) => f.node === 'w');
-    expect(w?.reason).to.match(new RegExp(`^weights-limited: .* reaches ${a.allInt16!.toFixed(2)} dB.*16x8`));
-    expect(a.floatOps.every((f) => f.reason.startsWith('weights-limited'))).to.equal(true);
+    expect(w?.reason).to.match(new RegExp(`^weights-limited: .* reaches ${a.allInt16!.toFixed(2)} dB, and with split weights .* ${a.allSplit!.toFixed(2)} dB.*even split weights fall short`));
+    expect(a.splitLayers).to.deep.equal([]);
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 });
