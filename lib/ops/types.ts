@@ -236,6 +236,18 @@ export interface EmitContext {
   int32Constant(label: string, values: number[] | Int32Array, shape?: number[]): number;
   /** A scalar constant holding `value` in the type (and parameters) of activation `like`. */
   scalarLike(label: string, value: number, like: string): number;
+  /**
+   * A scalar constant holding `value` in this node's precision with parameters of its own (the value's
+   * [min(0, v), max(0, v)] range; symmetric for int16), so it is stored exactly wherever the op's
+   * kernel rescales its operands (ADD, MUL); float32 for a float node.
+   */
+  scalarConstant(label: string, value: number): number;
+  /**
+   * The calibrated float range the plan chose an activation's parameters from (for a converted or
+   * requantized copy: its source's), or undefined when it has none (float tensors). Lets a writer that
+   * decomposes a node into several TFLite ops choose parameters for its internal tensors.
+   */
+  range(name: string): RangeLike | undefined;
   /** The node's planned weights tensor (WeightedOp ops only). */
   weights(): number;
   /** The node's planned bias tensor (WeightedOp ops only). */

@@ -7,7 +7,7 @@ import { elementCount } from '../ir/graph.js';
 import { TfliteBuilder, type TensorData } from '../tflite/builder.js';
 import type { BuiltinOptions, DTypeName, TfliteModel } from '../tflite/model.js';
 import type { BuiltinOperatorName } from '../tflite/operators.js';
-import { ACTIVATION_LIMITS, fixedOutputParams, quantizeValue, type QuantParams } from '../int8/arithmetic.js';
+import { ACTIVATION_LIMITS, chooseParamsFor, fixedOutputParams, quantizeValue, type QuantParams } from '../int8/arithmetic.js';
 import type { ActivationRange } from './params.js';
 import type { PlannedConversion, PlannedOp, PlannedTensor, QuantPlan } from './plan.js';
 import type { EmitContext, OpQuant } from '../ops/types.js';
@@ -150,6 +150,8 @@ class PlanEmitter {
         return b.addTensor({ name: this.unique(label), shape: shape ?? [data.length], type: 'int32', data });
       },
       scalarLike: (label, value, like) => this.scalarLike(label, value, like),
+      scalarConstant: (label, value) => this.scalarConstant(label, value),
+      range: (key) => this.rangeOf(key),
       weights: () => {
         if (!step().weights) throw new Error(`emit: node '${step().node}' has no planned weights`);
         return tensor(step().weights!);
@@ -170,6 +172,32 @@ class PlanEmitter {
         b.addOperator(name as BuiltinOperatorName, inputs, outputs, opts as BuiltinOptions | undefined);
       },
     };
+  }
+
+  /** A scalar constant in the current node's precision with its own parameters (float32 in float). */
+  private scalarConstant(label: string, value: number): number {
+    const precision = this.step!.precision;
+    if (precision === 'float') return this.builder.addTensor({ name: this.unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
+    const p = chooseParamsFor(precision, Math.min(0, value), Math.max(0, value));
+    const { qmin, qmax } = ACTIVATION_LIMITS[precision];
+    const q = quantizeValue(value, p.scale, p.zeroPoint, qmin, qmax);
+    return this.builder.addTensor({
+      name: this.unique(label),
+      shape: [],
+      type: precision,
+      data: precision === 'int16' ? Int16Array.of(q) : Int8Array.of(q),
+      quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
+    });
+  }
+
+  /** The calibrated range behind a planned tensor's parameters; a converted or requantized copy answers with its source's. */
+  private rangeOf(key: string): { min: number; max: number } | undefined {
+    for (let t: PlannedTensor | undefined = this.planned(key), hops = 0; t && hops < 4; hops++) {
+      if (t.range) return { min: t.range[0], max: t.range[1] };
+      const o: PlannedTensor['origin'] = t.origin;
+      t = o.kind === 'converted' || o.kind === 'requantized' ? this.plan.tensors.get(o.from) : undefined;
+    }
+    return undefined;
   }
 
   /** A scalar constant in the dtype and parameters of tensor `like` (float32 when it is float). */
