@@ -6,6 +6,7 @@ import { GraphBuilder } from '../../lib/graph/builder.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
+import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { reciprocalRanges } from '../../lib/ops/defs/div.js';
 import { depthToSpaceSteps } from '../../lib/ops/defs/depth-to-space.js';
 import type { Precision } from '../../lib/ops/types.js';
@@ -80,6 +81,20 @@ describe('Div int16: what the plan writes', () => {
       const why = report.plan.notes.find((n) => n.startsWith('Div (1 node: div) written in float'));
       expect(why, precision).to.match(/divisor 'den' is not of one sign \(its calibrated range \[-0\.5\d*, 0\.5\d*\] holds 0\)/);
     }
+  });
+});
+
+describe('Div int16: a divisor of both signs under an accuracy target', () => {
+  it('the search keeps that Div in float and its report and the inspected file say why', async () => {
+    const { tflite, report } = await quantizeInt8(divGraph(-0.5), {
+      representativeDataset: samples(8), numCalibrationSamples: 8, backend: 'wasm',
+      accuracy: { minSqnrDb: 10, validation: samples(12).slice(8), latencyImages: 1 },
+    });
+    const a = report.accuracy!;
+    expect(a.floatOps.map((f) => f.node)).to.deep.equal(['div']);
+    expect(a.floatOps[0].reason).to.match(/^Div's divisor 'den' is not of one sign/);
+    const inspected = inspectTflite(tflite).precision.notInt8.filter((o) => o.op === 'DIV');
+    expect(inspected.map((o) => [o.precision, o.reason])).to.deep.equal([['float', 'no int8 kernel, and int16 not chosen or not possible for its inputs (int16, float only)']]);
   });
 });
 
