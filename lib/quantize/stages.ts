@@ -39,6 +39,7 @@ import type { OpQuant, Precision } from '../ops/types.js';
 import { assertFiniteConstants } from '../graph/validate.js';
 import { progressRate, type ProgressRate } from '../util/progress.js';
 import { nowSeconds } from '../util/clock.js';
+import { extremesOf } from '../util/stats.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
 
@@ -493,14 +494,7 @@ export function calibratedRangeOf(cal: Pick<CalibratedGraph, 'graph' | 'calibrat
       const r = cal.calibration.ranges.get(t);
       return r ? { min: r.observedMin, max: r.observedMax } : undefined;
     }
-    let min = Infinity;
-    let max = -Infinity;
-    const values = data as ArrayLike<number>;
-    for (let i = 0; i < values.length; i++) {
-      min = Math.min(min, values[i]);
-      max = Math.max(max, values[i]);
-    }
-    return { min, max };
+    return extremesOf(data as ArrayLike<number>);
   };
 }
 

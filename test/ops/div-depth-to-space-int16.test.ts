@@ -7,7 +7,7 @@ import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import { inspectTflite } from '../../lib/tflite/inspect.js';
-import { reciprocalRanges } from '../../lib/ops/defs/div.js';
+import { divisorRefusal, reciprocalRanges } from '../../lib/ops/defs/div.js';
 import { depthToSpaceSteps } from '../../lib/ops/defs/depth-to-space.js';
 import type { Precision } from '../../lib/ops/types.js';
 
@@ -32,6 +32,16 @@ describe('Div int16: the reciprocal\'s internal ranges', () => {
     const r = reciprocalRanges({ min: 0.25, max: 4 }, 1);
     expect(r.rsqrt).to.deep.equal({ min: 0.5, max: 2 });
     expect(r.reciprocal).to.deep.equal({ min: 0.25, max: 4 });
+  });
+
+  it('divisorRefusal: one sign within a 32x span passes; 0 inside, a 40x span or no range is refused', () => {
+    expect(divisorRefusal({ min: 0.5, max: 16 })).to.equal(undefined);
+    expect(divisorRefusal({ min: -16, max: -0.5 })).to.equal(undefined);
+    expect(divisorRefusal({ min: -0.1, max: 2 })).to.match(/\[-0\.1000, 2\.000\] holds 0/);
+    expect(divisorRefusal({ min: 0, max: 2 })).to.match(/holds 0/);
+    expect(divisorRefusal({ min: 0.05, max: 2 })).to.match(/spans 40\.0x, beyond the 32x/);
+    expect(divisorRefusal({ min: -2, max: -0.05 })).to.match(/spans 40\.0x/);
+    expect(divisorRefusal(undefined)).to.equal('it has no calibrated range');
   });
 
   it('refuses a divisor range that holds 0, naming the range', () => {
@@ -79,7 +89,7 @@ describe('Div int16: what the plan writes', () => {
       expect(ops, precision).to.include('DIV');
       expect(ops, precision).not.to.include('RSQRT');
       const why = report.plan.notes.find((n) => n.startsWith('Div (1 node: div) written in float'));
-      expect(why, precision).to.match(/divisor 'den' is not of one sign \(its calibrated range \[-0\.5\d*, 0\.5\d*\] holds 0\)/);
+      expect(why, precision).to.match(/divisor 'den' cannot be written in int16: its calibrated range \[-0\.5\d*, 0\.5\d*\] holds 0, and a \* rsqrt\(b\)\^2 needs one sign/);
     }
   });
 });
@@ -92,7 +102,7 @@ describe('Div int16: a divisor of both signs under an accuracy target', () => {
     });
     const a = report.accuracy!;
     expect(a.floatOps.map((f) => f.node)).to.deep.equal(['div']);
-    expect(a.floatOps[0].reason).to.match(/^Div's divisor 'den' is not of one sign/);
+    expect(a.floatOps[0].reason).to.match(/^Div's divisor 'den' cannot be written in int16: its calibrated range .* holds 0/);
     const inspected = inspectTflite(tflite).precision.notInt8.filter((o) => o.op === 'DIV');
     expect(inspected.map((o) => [o.precision, o.reason])).to.deep.equal([['float', 'no int8 kernel, and int16 not chosen or not possible for its inputs (int16, float only)']]);
   });

@@ -4,11 +4,13 @@
 // and QUANTIZE. In int16 it is a * rsqrt(b) * rsqrt(b) from kernels that take int16: RSQRT (elementwise.cc,
 // an int16 lookup table; op_version.cc RSQRT int16 = 3) and MUL (mul.cc, 16x16; version 4). That holds
 // for a divisor of one sign only: a negative one is negated first (1/b = -(rsqrt(-b)^2)), and a node
-// whose divisor's calibrated range holds 0 is refused int16 (refusedPrecisions) and stays float.
+// whose divisor's calibrated range holds 0, or spans more than MAX_DIVISOR_SPAN, is refused int16
+// (refusedPrecisions) and stays float.
 // TF Reciprocal(x) imports as Div(1, x); TFLite DIV by a constant, like TF's, as Mul.
 import type { EmitContext, ImportContext, OpDef, RangeLike } from '../types.js';
 import type { IrNode } from '../../ir/graph.js';
 import { chooseInt16ActivationParams } from '../../int8/arithmetic.js';
+import { extremesOf } from '../../util/stats.js';
 import { applyActivation, attrActivation, broadcastShapes } from '../util.js';
 import { operand, out0, tfliteActivation } from '../emit-util.js';
 import { importDivision, importRealDiv } from './mul.js';
@@ -37,24 +39,31 @@ export function reciprocalRanges(divisor: RangeLike, margin = DIVISOR_MARGIN): {
   return { negative, rsqrt, reciprocal };
 }
 
-/** int16 is refused for a divisor whose observed range holds 0 (or has no range): the rsqrt form needs one sign. */
-function refusedPrecisions(node: IrNode, rangeOf: (t: string) => RangeLike | undefined) {
-  const name = node.inputs[1];
-  const r = rangeOf(name);
-  if (r && (r.min > 0 || r.max < 0)) return undefined;
-  const seen = r ? `its calibrated range [${r.min.toPrecision(4)}, ${r.max.toPrecision(4)}] holds 0` : 'it has no calibrated range';
-  return { precisions: ['int16' as const], reason: `Div's divisor '${name}' is not of one sign (${seen}), and TFLite's integer division (a * rsqrt(b)^2) needs one` };
+/**
+ * The largest max|b| / min|b| written in int16. RSQRT's int16 table interpolates linearly over 512 even
+ * segments of the divisor's symmetric range, and the reciprocal's grid is even too, so the small-|b|
+ * end (steep rsqrt) and the large-|b| end (few reciprocal steps) both coarsen as the span grows.
+ * Measured on 1 / b in LiteRT (b over 64 inputs in [1, R], against float): R = 16 71.9 dB, 64 57.2 dB,
+ * 256 32.7 dB; an int8 tensor's rounding alone is about 40-48 dB. At 32 the quotient stays finer than
+ * int8 even when the accuracy search widens int16 ranges 4x (which acts like a 4x wider span).
+ */
+export const MAX_DIVISOR_SPAN = 32;
+
+/** Why int16 is refused for a divisor range, or undefined when a * rsqrt(b)^2 serves it. */
+export function divisorRefusal(r: RangeLike | undefined): string | undefined {
+  if (!r) return 'it has no calibrated range';
+  const shown = `[${r.min.toPrecision(4)}, ${r.max.toPrecision(4)}]`;
+  if (!(r.min > 0 || r.max < 0)) return `its calibrated range ${shown} holds 0, and a * rsqrt(b)^2 needs one sign`;
+  const span = Math.max(Math.abs(r.min), Math.abs(r.max)) / Math.min(Math.abs(r.min), Math.abs(r.max));
+  if (span > MAX_DIVISOR_SPAN) return `its calibrated range ${shown} spans ${span.toPrecision(3)}x, beyond the ${MAX_DIVISOR_SPAN}x where a * rsqrt(b)^2 in int16 stays finer than int8`;
+  return undefined;
 }
 
-/** The extremes of a constant's values. */
-function extremesOfData(data: ArrayLike<number>): RangeLike {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    min = Math.min(min, data[i]);
-    max = Math.max(max, data[i]);
-  }
-  return { min, max };
+/** int16 is refused for a divisor that holds 0, spans too wide a range, or has no range (divisorRefusal). */
+function refusedPrecisions(node: IrNode, rangeOf: (t: string) => RangeLike | undefined) {
+  const name = node.inputs[1];
+  const why = divisorRefusal(rangeOf(name));
+  return why ? { precisions: ['int16' as const], reason: `Div's divisor '${name}' cannot be written in int16: ${why}` } : undefined;
 }
 
 /** a * rsqrt(|b|)^2 in int16: RSQRT and MULs into internal tensors whose parameters come from reciprocalRanges. */
@@ -63,7 +72,7 @@ function emitInt16(ctx: EmitContext): void {
   const [a, b] = node.inputs;
   const shape = ctx.tensorInfo(b).shape;
   // The observed extremes, not ctx.range: a chosen range is snapped to include 0, the divisor's is not.
-  const range = ctx.tensorInfo(b).data ? extremesOfData(ctx.tensorInfo(b).data as ArrayLike<number>) : ctx.extremes(b);
+  const range = ctx.tensorInfo(b).data ? extremesOf(ctx.tensorInfo(b).data as ArrayLike<number>) : ctx.extremes(b);
   if (!range) throw new Error(`Div '${node.name}': divisor '${b}' has no observed extremes for its int16 reciprocal`);
   const r = reciprocalRanges(range);
   const params = (x: RangeLike) => chooseInt16ActivationParams(x.min, x.max);
