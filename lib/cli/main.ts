@@ -85,13 +85,17 @@ const HELP: Record<Command, string> = {
   --tensors               list every tensor's calibrated range and int8 parameters
   --max-drop <points>     accuracy target: at most this many mAP50-95 points (0-100 scale) below the
                           float model on --val (labelled); the most sensitive layers are raised to
-                          int16 (up to all), then float, until it holds. Nothing is written when it cannot be met
+                          int16 (up to all), then split weights, then float, until it holds. Nothing is
+                          written when it cannot be met
   --min-sqnr <dB>         accuracy target instead: output SQNR against the float model on --val images
   --val <dataset>         the validation set of --max-drop / --min-sqnr (as for eval's --data)
   --holdout <dataset>     a second set the chosen model is also measured on; a variant is accepted
                           only if it also beats all-int8 there (--max-drop; raised variants) or
                           reaches the target there too (--min-sqnr)
   --write-best            write the best model found even when the target cannot be met
+  --prefer <what>         full-integer (default: int16 and split weights before any float op) or
+                          latency (raise layers to float only: LiteRT runs int16 ops on slow
+                          reference kernels, float ops on XNNPACK)
   --names <file|coco>     class names stored in the file (detect, eval and compare print them): a
                           dataset yaml, a text file with one name per line, or coco (COCO-80).
                           Default: the source's own (ultralytics metadata), else the --calib yaml's`,
@@ -205,6 +209,7 @@ const COMMAND_OPTIONS = {
     val: { type: 'string' },
     holdout: { type: 'string' },
     'write-best': { type: 'boolean' },
+    prefer: { type: 'string' },
     names: { type: 'string' },
   },
   analyze: {
@@ -501,7 +506,9 @@ function accuracyOption(ctx: Context, values: Values) {
   const maxDrop = parseFloatOption('max-drop', values['max-drop'], 0, 100);
   const minSqnrDb = parseFloatOption('min-sqnr', values['min-sqnr'], -1000, 1000);
   if (maxDrop === undefined && minSqnrDb === undefined) {
-    if (values.val !== undefined || values.holdout !== undefined || values['write-best']) throw new UsageError('quantize: --val, --holdout and --write-best go with --max-drop <points> or --min-sqnr <dB>');
+    if (values.val !== undefined || values.holdout !== undefined || values['write-best'] || values.prefer !== undefined) {
+      throw new UsageError('quantize: --val, --holdout, --write-best and --prefer go with --max-drop <points> or --min-sqnr <dB>');
+    }
     return undefined;
   }
   if (maxDrop !== undefined && minSqnrDb !== undefined) throw new UsageError('quantize: give one of --max-drop and --min-sqnr');
@@ -509,7 +516,12 @@ function accuracyOption(ctx: Context, values: Values) {
   resolveDatasetOption(ctx, 'val', val, 'evaluation');
   const holdout = typeof values.holdout === 'string' ? values.holdout : undefined;
   if (holdout !== undefined) resolveDatasetOption(ctx, 'holdout', holdout, 'evaluation');
-  return { ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true };
+  const prefer = values.prefer;
+  if (prefer !== undefined && prefer !== 'full-integer' && prefer !== 'latency') throw new UsageError(`quantize: --prefer must be full-integer or latency, got '${String(prefer)}'`);
+  return {
+    ...(maxDrop !== undefined ? { maxDrop } : { minSqnrDb }), validation: val, ...(holdout !== undefined ? { holdout } : {}), writeBest: values['write-best'] === true,
+    ...(prefer !== undefined ? { prefer: prefer as 'full-integer' | 'latency' } : {}),
+  };
 }
 
 /**

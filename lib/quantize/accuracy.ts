@@ -66,6 +66,13 @@ export interface AccuracyTarget {
   latencyImages?: number;
   /** Only these layers are candidates (an exact name, a `*` glob or a /regex/ on node or output names). */
   layers?: string;
+  /**
+   * 'full-integer' (default): int16 layers and split weights before any float op, so the file stays
+   * integer where it can. 'latency': raise ranked layers straight to float (int8 + float only): LiteRT's
+   * wasm build runs float ops on XNNPACK but int16 ops on TFLite's reference kernels, so on the zoo a
+   * full-integer choice runs 4-74x slower than all-int8 while a mixed int8/float one runs 1-3x.
+   */
+  prefer?: 'full-integer' | 'latency';
 }
 
 export interface AccuracyTrial {
@@ -129,6 +136,8 @@ export interface AccuracyReport {
   floatOps: FloatOpReason[];
   /** int16 tensors' range = observed calibration range x this (minSqnrDb: SQNR_INT16_HEADROOM; maxDrop: 1). */
   int16Headroom: number;
+  /** What the search raised layers to: int16 / split weights first ('full-integer') or float only ('latency'). */
+  prefer: 'full-integer' | 'latency';
   latencyMs: { int8: number; chosen: number; ratio: number };
   fileBytes: { int8: number; chosen: number; ratio: number };
   fullInteger: boolean;
@@ -187,6 +196,9 @@ export function checkAccuracyTarget(a: AccuracyTarget, metric: Metric | undefine
   }
   if (hasSqnr && !(typeof a.minSqnrDb === 'number' && Number.isFinite(a.minSqnrDb))) {
     throw new Error(`quantizeInt8: accuracy.minSqnrDb must be a finite number of dB, got ${a.minSqnrDb}`);
+  }
+  if (a.prefer !== undefined && a.prefer !== 'full-integer' && a.prefer !== 'latency') {
+    throw new Error(`quantizeInt8: accuracy.prefer must be 'full-integer' (int16 and split weights before float) or 'latency' (float only), got ${JSON.stringify(a.prefer)}`);
   }
   if (a.validation === undefined || a.validation === null) throw new Error('quantizeInt8: accuracy.validation is required (the images the drop is measured on)');
   if (hasDrop && typeof a.validation !== 'string' && !isSpec(a.validation)) {
@@ -365,6 +377,12 @@ class Trials {
     return this.measure(`split ${k}`, raised, undefined, new Set(this.splitLayers.slice(0, k).map((n) => n.name)));
   }
 
+  /** The first k ranked layers in float, the rest int8 (accuracy.prefer 'latency'). */
+  floatFirst(k: number): Promise<Measured> {
+    const raised = new Map(this.order.slice(0, k).map((n) => [n.name, 'float' as Precision]));
+    return this.measure(`float-first ${k}`, raised, raisedPrecisions(this.session.graph, (n) => this.session.basePrecision(n), raised, 'int8', true));
+  }
+
   /** Every int16-capable ranked layer in int16, except the first kf (float), and the first m without an int16 kernel in float. */
   withFloat(m: number, kf: number): Promise<Measured> {
     const raised = new Map<string, Precision>();
@@ -413,6 +431,17 @@ interface Choice {
   allSplit?: Measured;
   /** The chosen model is every op in float (the last resort). */
   allFloat?: boolean;
+  /** The search raised layers to float only (accuracy.prefer 'latency'). */
+  latency?: boolean;
+}
+
+/** accuracy.prefer 'latency': the ranked layers go to float (1, 2, 4, ... then bisect), no int16 or split weights. */
+async function raiseToFloatUntilMet(trials: Trials, int8: Measured, rank: () => Promise<void>): Promise<Choice> {
+  if (int8.passes) return { chosen: int8, reached: true, latency: true };
+  await rank();
+  const n = trials.order.length;
+  const k = n > 0 ? await smallestPassing(n, async (j) => (await trials.floatFirst(j)).passes) : undefined;
+  return k !== undefined ? { chosen: await trials.floatFirst(k), reached: true, latency: true } : { chosen: int8, reached: false, latency: true };
 }
 
 /**
@@ -475,6 +504,7 @@ function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, rangeOf: R
     const refused = nodePrecisions(n, rangeOf).refused;
     if (base(n) === 'float' && refused) reason = refused;
     else if (base(n) === 'float') reason = kernels.includes('int8') ? 'the recipe puts it in float' : `its op has no integer kernel (${kernels.join(', ')})`;
+    else if (choice.latency) reason = choice.allFloat ? 'every op in float (last resort): no number of the ranked layers in float met the target' : "raised to float, not int16 (accuracy.prefer 'latency')";
     else if (choice.allFloat) reason = `every op in float (last resort): ${allInt16}, and no mix of int16 and float layers met the target`;
     else if (!kernels.includes('int16')) reason = `no int16 kernel (its op supports ${kernels.join(', ')}): ${allInt16}`;
     else reason = `weights-limited: ${allInt16}; int16 activations keep int8 weights (16x8)${choice.allSplit ? ' and even split weights fall short' : ''}, so this layer's weights go to float`;
@@ -545,15 +575,17 @@ export async function selectForAccuracy(
   let int8: Measured | undefined;
   const holdout = target.holdout === undefined ? undefined : await holdoutScores(cal, recipe, { ...target, validation: target.holdout }, { ...options, int8Tflite: () => int8!.tflite });
   const trials = new Trials(session, valueOf, ok, (count) => progress('accuracy', count, count + 1), holdout, !set, options.noSplitWeights === undefined);
+  const latency = target.prefer === 'latency';
+  const describe = describeValues(target, metric?.name ?? '', floatValue);
   // The ranking (worst first), only when the int8 model misses the target.
   const rank = async () => {
-    const { ranked } = await rankLayers(session, target.method ?? 'raise-one', 'int16', (d, t) => progress('sensitivity', d, t), target.layers, 'int8');
+    const to = latency ? 'float' : 'int16';
+    const { ranked } = await rankLayers(session, target.method ?? 'raise-one', to, (d, t) => progress('sensitivity', d, t), target.layers, 'int8');
     trials.order = ranked.map((r) => r.node);
   };
   int8 = await trials.integer(0);
-  let choice = await raiseUntilMet(trials, int8, rank, options.calibrationInputs);
-  const describe = describeValues(target, metric?.name ?? '', floatValue);
-  if (!choice.reached) choice = await fallBackToFloat(trials, target, describe, choice);
+  let choice = latency ? await raiseToFloatUntilMet(trials, int8, rank) : await raiseUntilMet(trials, int8, rank, options.calibrationInputs);
+  if (!choice.reached) choice = { ...(await fallBackToFloat(trials, target, describe, choice)), latency: choice.latency };
   const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), calibratedRangeOf(cal), choice, describe);
   const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length, floatOps, int16Headroom });
   const measuredOn = holdout ? await measureHoldout(holdout, target, set ? session.floatTflite : undefined, int8.tflite, choice.chosen.tflite) : undefined;
@@ -629,6 +661,7 @@ async function accuracyReport(
     ...(choice.allSplit ? { allSplit: choice.allSplit.value } : {}),
     floatOps: r.floatOps,
     int16Headroom: r.int16Headroom,
+    prefer: choice.latency ? 'latency' : 'full-integer',
     latencyMs: { int8: latInt8, chosen: latChosen, ratio: latChosen / latInt8 },
     fileBytes: { int8: int8.tflite.length, chosen: chosen.tflite.length, ratio: chosen.tflite.length / int8.tflite.length },
     fullInteger: summarize(chosen.precisions).float === 0,
@@ -646,7 +679,7 @@ export function formatAccuracyReport(a: AccuracyReport): string {
     `  layers raised (${a.raisedLayers.length}): ${a.raisedLayers.map((l) => `${l.node} -> ${l.precision}`).join(', ') || 'none'}`,
     `  ops not int8 (with the readers that carry a raised output): ${a.notInt8.length}; ${a.fullInteger ? 'still full-integer' : 'float ops present'}`,
     `  cost vs all-int8 (LiteRT, this run): latency ${a.latencyMs.chosen.toFixed(1)} ms vs ${a.latencyMs.int8.toFixed(1)} ms (${a.latencyMs.ratio.toFixed(2)}x), size ${a.fileBytes.chosen} vs ${a.fileBytes.int8} bytes (${a.fileBytes.ratio.toFixed(3)}x)`,
-    `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s; chosen on ${a.selectedOn}`,
+    `  ${a.trials.length} variants evaluated in ${a.seconds.toFixed(1)} s; chosen on ${a.selectedOn}${a.prefer === 'latency' ? '; layers raised to float only (prefer latency)' : ''}`,
   ];
   if (a.allInt16 !== undefined) lines.push(`  full-integer limit: every ranked layer with an int16 kernel in int16 gives ${v(a.allInt16)}${a.allSplit !== undefined ? `; with split weights on every splittable one too ${v(a.allSplit)}` : ''}`);
   if (a.splitLayers.length) {

@@ -70,13 +70,15 @@ export function carriersOf(graph: Graph, node: IrNode, consumers = consumersOf(g
  * The precision of every node when `raised` layers are raised (with their carriers) on top of `base`.
  * A carrier without an int16 kernel goes to float (`carrierFallback` 'float', the default) or stays
  * int8 ('int8': the raised tensor is converted back to int8 at that reader, and the model stays
- * full-integer).
+ * full-integer). `floatCarriers`: the readers of a layer raised to float go to float too, not int16
+ * (accuracy.prefer 'latency': no int16 op in the file).
  */
 export function raisedPrecisions(
   graph: Graph,
   base: (n: IrNode) => Precision,
   raised: Map<string, Precision>,
   carrierFallback: 'float' | 'int8' = 'float',
+  floatCarriers = false,
 ): Map<string, Precision> {
   const p = new Map<string, Precision>();
   for (const n of graph.nodes) p.set(n.name, base(n));
@@ -88,7 +90,7 @@ export function raisedPrecisions(
     if (!kernelPrecisions(n).includes(to)) throw new Error(`precision variant: node '${name}' (${n.op}) cannot be written in ${to} (its op supports ${kernelPrecisions(n).join(', ')})`);
     p.set(name, higher(p.get(name)!, to));
     for (const c of carriersOf(graph, n, consumers)) {
-      const want: Precision = kernelPrecisions(c).includes('int16') ? 'int16' : carrierFallback;
+      const want: Precision = floatCarriers && to === 'float' ? 'float' : kernelPrecisions(c).includes('int16') ? 'int16' : carrierFallback;
       p.set(c.name, higher(p.get(c.name)!, want));
     }
   }

@@ -100,6 +100,20 @@ describe('cli: analyze (small graph with one sensitive layer)', function () {
     expect(fs.existsSync(out)).to.equal(false);
   });
 
+  it('quantize --min-sqnr --prefer latency: layers raised to float only; a bad --prefer is a usage error and writes nothing', async () => {
+    const out = path.join(work, 'lat.tflite');
+    const r = await runCli(['quantize', model, '--calib', images, '--num', '6', '-o', out, '--min-sqnr', '30', '--val', images, '--prefer', 'latency', '--quiet']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/layers raised \(\d+\): hot -> float/);
+    expect(r.stdout).to.match(/layers raised to float only \(prefer latency\)/);
+    expect(fs.existsSync(out)).to.equal(true);
+    const bad = path.join(work, 'bad-prefer.tflite');
+    const e = await runCli(['quantize', model, '--calib', images, '--num', '6', '-o', bad, '--min-sqnr', '30', '--val', images, '--prefer', 'speed', '--quiet']);
+    expect(e.code).to.equal(2);
+    expect(e.stderr).to.match(/--prefer must be full-integer or latency, got 'speed'/);
+    expect(fs.existsSync(bad)).to.equal(false);
+  });
+
   it('quantize --min-sqnr: the accuracy lines of the report, and the file', async () => {
     const out = path.join(work, 'z.tflite');
     const r = await runCli(['quantize', model, '--calib', images, '--num', '6', '-o', out, '--min-sqnr', '30', '--val', images, '--quiet']);
