@@ -1,6 +1,6 @@
 // The zoo methods bench (issue 19 items 5 and 6): every model in ../shared/fixtures/zoo and YOLO11n,
 // quantized with each fidelity method (default, equalize, bias correction, learned rounding,
-// equalize + learned rounding, accuracy: { minSqnrDb: 30 }), against the library's float export of
+// equalize + learned rounding, accuracy: { minSqnrDb: 30 }, and the same with prefer: 'latency'), against the library's float export of
 // the same model, both run in LiteRT on coco128 images that no method saw; then, per method, how many
 // models improve or get worse by more than 0.5 dB (per family), and whether the method should be a
 // default by the rule: on by default only if it helps every family measured and hurts none.
@@ -21,7 +21,9 @@ import { exportFloatTflite, quantizeInt8, type QuantizeInt8Options } from '../li
 import { cocoImages, compareOutputs, imageInputs, inputShapeOf, runOnInputs, zooModels, type OutputComparison, type TfliteOutputs, type ZooModel } from '../test/support/zoo.js';
 import { resultsLog, writeResultsSection } from './results.js';
 
-const METHODS = ['default', 'equalize', 'bias-correction', 'learned-rounding', 'equalize+learned-rounding', 'min-sqnr'] as const;
+const METHODS = ['default', 'equalize', 'bias-correction', 'learned-rounding', 'equalize+learned-rounding', 'min-sqnr', 'min-sqnr-latency'] as const;
+/** The accuracy-search columns (not fidelity methods: they raise precision). */
+const SEARCHES: readonly Method[] = ['min-sqnr', 'min-sqnr-latency'];
 type Method = (typeof METHODS)[number];
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = flag('--only')?.split(',');
@@ -85,6 +87,8 @@ function optionsOf(method: Method): Partial<QuantizeInt8Options> {
     case 'learned-rounding': return { learnedRounding: rounding };
     case 'equalize+learned-rounding': return { equalize: true, learnedRounding: rounding };
     case 'min-sqnr': return { accuracy: { minSqnrDb: 30, validation: SELECTION, holdout: CHECK, writeBest: true, latencyImages: 1 } };
+    // The same search raising layers to float only (int8 + float files: XNNPACK runs both in LiteRT).
+    case 'min-sqnr-latency': return { accuracy: { minSqnrDb: 30, validation: SELECTION, holdout: CHECK, writeBest: true, latencyImages: 1, prefer: 'latency' } };
   }
 }
 
@@ -182,7 +186,7 @@ function decisionTable(models: ZooModel[], cells: Cell[]): string[] {
     `| method | measured | better > ${MARGIN_DB} dB | worse > ${MARGIN_DB} dB | top-1 lower | ${families.map((f) => `${f} (better / worse / n)`).join(' | ')} | default? |`,
     `| --- | --- | --- | --- | --- | ${families.map(() => '---').join(' | ')} | --- |`,
   ];
-  for (const k of methods.filter((x) => x !== 'default' && x !== 'min-sqnr')) {
+  for (const k of methods.filter((x) => x !== 'default' && !SEARCHES.includes(x))) {
     const pairs = models.flatMap((m) => {
       const base = cells.find((c) => c.model === m.name && c.method === 'default');
       const got = cells.find((c) => c.model === m.name && c.method === k);
@@ -207,9 +211,20 @@ function targetLines(models: ZooModel[], cells: Cell[]): string[] {
   const sel = models.filter((m) => cellOf(m, 'min-sqnr')?.outputs);
   const reach = sel.filter((m) => minDb(cellOf(m, 'min-sqnr')!.outputs!) >= 30);
   const fullInt = reach.filter((m) => cellOf(m, 'min-sqnr')!.allInteger);
+  const lat = models.filter((m) => cellOf(m, 'min-sqnr-latency')?.outputs);
+  const latReach = lat.filter((m) => minDb(cellOf(m, 'min-sqnr-latency')!.outputs!) >= 30);
+  const ratio = (m: ZooModel, k: Method) => {
+    const l = cellOf(m, k)?.selection?.latencyMs;
+    return l ? l.chosen / l.int8 : undefined;
+  };
+  const ratios = (k: Method) => lat.map((m) => ratio(m, k)).filter((r): r is number => r !== undefined).sort((a, b) => a - b);
+  const median = (r: number[]) => (r.length ? r[(r.length - 1) >> 1].toFixed(1) + 'x' : '-');
   return [
     `Defaults: ${at30.length} of ${base.length} measured reach >= 30 dB on every output (${at30.map((m) => m.name).join(', ') || 'none'}).`,
     `--min-sqnr 30: ${reach.length} of ${sel.length} measured reach 30 dB on the comparison images; ${fullInt.length} of those full-integer (${sel.length ? ((100 * fullInt.length) / sel.length).toFixed(0) : '-'} % of measured; target 80 %).`,
+    ...(lat.length
+      ? [`--min-sqnr 30 --prefer latency: ${latReach.length} of ${lat.length} measured reach 30 dB; LiteRT latency against all-int8, median over those models: ${median(ratios('min-sqnr-latency'))} (full-integer search on the same models: ${median(ratios('min-sqnr'))}).`]
+      : []),
   ];
 }
 
