@@ -1,11 +1,13 @@
-// The int16 writers of ops that have no int16 TFLite kernel (HardSwish, Prelu): the internal tensors'
-// parameters by hand, and the files written with them (which TFLite ops, which parameters). Their
-// values against the float op in LiteRT are the registry examples' (every-op.test.ts, int16).
+// The int16 writers of ops that have no int16 TFLite kernel (HardSwish, Prelu) or whose kernel keeps
+// the input's parameters (AvgPool): the internal tensors' parameters by hand, and the files written
+// with them (which TFLite ops, which parameters). Their values against the float op in LiteRT are the
+// registry examples' (every-op.test.ts, int16).
 import { expect } from 'chai';
 import { GraphBuilder } from '../../lib/graph/builder.js';
 import { quantizeInt8 } from '../../lib/quantize/index.js';
 import { hardSwishGateRange, representableInt16, sixthParams } from '../../lib/ops/defs/hard-swish.js';
 import { preluInt16Form } from '../../lib/ops/defs/prelu.js';
+import { isGlobalPool } from '../../lib/ops/defs/avg-pool.js';
 import { readTflite } from '../../lib/tflite/reader.js';
 import { builtinOperatorName } from '../../lib/tflite/operators.js';
 import type { TfliteModel } from '../../lib/tflite/model.js';
@@ -115,5 +117,36 @@ describe('int16 decompositions as written', () => {
     const ops = opsAfterConv(model);
     expect(ops.map((o) => o.op)).to.deep.equal(['MUL', 'MAXIMUM']);
     expect(ops[1].inputs[0].scale).to.equal(ops[1].outputs[0].scale);
+  });
+
+  it('AvgPool: a global pool is MEAN into its own (finer) parameters; a 2x2 pool AVERAGE_POOL_2D then QUANTIZE', async () => {
+    for (const [filter, want] of [[[4, 4], ['MEAN']], [[2, 2], ['AVERAGE_POOL_2D', 'QUANTIZE']]] as const) {
+      // conv -> pool -> conv: the pool's output is no model output, so its range comes from calibration as for any layer.
+      const r = mulberry32(4);
+      const b = new GraphBuilder('pool');
+      const x = b.addInput('input', [1, 4, 4, 2]);
+      const conv = (name: string, t: string, ic: number) =>
+        b.emit(name, 'Conv2D', [t, b.addConstant(`${name}/w`, [1, 1, ic, 4], 'float32', Float32Array.from({ length: 4 * ic }, () => (r() * 2 - 1) * 6)), b.addConstant(`${name}/b`, [4], 'float32', new Float32Array(4))], {
+          strides: [1, 1], padding: 'VALID', dilations: [1, 1], activation: 'none',
+        })[0];
+      const p = b.emit('p', 'AvgPool', [conv('c', x, 2)], { filter: [...filter], strides: [...filter], padding: 'VALID' })[0];
+      const graph = b.build([conv('c2', p, 4)], { source: 'pool', format: 'built', notes: [] });
+      const samples = Array.from({ length: 4 }, () => Float32Array.from({ length: 32 }, () => Math.round(r() * 255) / 255));
+      const { tflite } = await quantizeInt8(graph, { representativeDataset: samples, numCalibrationSamples: 4, backend: 'wasm', precision: 'int16', outputType: 'int16' });
+      const ops = opsAfterConv(readTflite(tflite));
+      const pool = ops.slice(0, want.length);
+      expect(pool.map((o) => o.op)).to.deep.equal(want);
+      // The pool's output has parameters of its own, finer than its input's (a mean's range lies within its input's).
+      const inScale = pool[0].inputs[0].scale!;
+      const outScale = pool[pool.length - 1].outputs[0].scale!;
+      expect(outScale).to.be.below(inScale);
+      if (want.length === 2) expect(pool[0].outputs[0].scale).to.equal(inScale);
+    }
+  });
+
+  it('isGlobalPool: one output position whose window covers the plane', () => {
+    expect(isGlobalPool([1, 16, 16, 8], [1, 1, 1, 8], [16, 16])).to.equal(true);
+    expect(isGlobalPool([1, 16, 16, 8], [1, 1, 1, 8], [8, 16])).to.equal(false);
+    expect(isGlobalPool([1, 16, 16, 8], [1, 2, 2, 8], [16, 16])).to.equal(false);
   });
 });
