@@ -47,6 +47,8 @@ const CHECK_LAST = SELECTION_LAST + imageCount('ZOO_METHODS_CHECK', 8);
 if (CHECK_LAST > 64) throw new Error(`ZOO_METHODS_CHECK: the check images end at ${CHECK_LAST}, past 64 (65 on are the comparison images)`);
 /** accuracy.holdout: the images that check --min-sqnr's choice (after the selection images). */
 const CHECK = cocoImages(SELECTION_LAST + 1, CHECK_LAST);
+/** The images of this run, as each cell records them. */
+const IMAGES = `calibration 1-${CALIBRATION.length}, selection ${SELECTION_FIRST}-${SELECTION_LAST}, check ${SELECTION_LAST + 1}-${CHECK_LAST}, comparison 65-${64 + COMPARISON.length}`;
 /** A change of the worst output's SQNR within this is 'unchanged'. */
 const MARGIN_DB = 0.5;
 
@@ -65,6 +67,8 @@ interface Cell {
   };
   /** Report lines that say a method did not apply (no equalisable pairs, layers skipped). */
   notes?: string[];
+  /** The coco128 images of this run (calibration, min-sqnr's selection and check, comparison): cells measured with other ZOO_METHODS_* counts are not comparable. */
+  images?: string;
   seconds: number;
 }
 
@@ -86,7 +90,7 @@ function optionsOf(method: Method): Partial<QuantizeInt8Options> {
 
 async function measureCell(m: ZooModel, method: Method, ref: TfliteOutputs, inputs: Float32Array[]): Promise<Cell> {
   const t0 = performance.now();
-  const cell: Cell = { model: m.name, method, seconds: 0 };
+  const cell: Cell = { model: m.name, method, images: IMAGES, seconds: 0 };
   try {
     const result = await quantizeInt8(m.source, { representativeDataset: CALIBRATION, numCalibrationSamples: CALIBRATION.length, inputRange: m.inputRange, ...optionsOf(method) });
     const got = await runOnInputs(result.tflite, inputs, m.name, result.head);

@@ -248,6 +248,11 @@ export interface EmitContext {
    * decomposes a node into several TFLite ops choose parameters for its internal tensors.
    */
   range(name: string): RangeLike | undefined;
+  /**
+   * The exact extremes calibration observed for an activation (for a converted copy: its source's),
+   * unlike `range` not widened to include 0: a one-signed tensor's smallest magnitude (Div's divisor).
+   */
+  extremes(name: string): RangeLike | undefined;
   /** The node's planned weights tensor (WeightedOp ops only). */
   weights(): number;
   /** The node's planned bias tensor (WeightedOp ops only). */
@@ -297,6 +302,13 @@ export interface OpQuant {
   weighted?: WeightedOp;
   /** Precisions the op can be written in (default: all). */
   precisions?: readonly Precision[];
+  /**
+   * Precisions of `precisions` this node cannot be written in given its inputs' calibrated ranges, and
+   * why: for a writer whose decomposition holds on part of the input domain only (Div through RSQRT
+   * needs a divisor of one sign). The plan widens such a node as it does a missing kernel
+   * (int8 -> int16 -> float) and reports the reason. Undefined: none refused.
+   */
+  refusedPrecisions?: (node: IrNode, rangeOf: (tensor: string) => RangeLike | undefined) => { precisions: readonly Precision[]; reason: string } | undefined;
   /** Writes the node as one or more TFLite ops. */
   emit(ctx: EmitContext): void;
 }

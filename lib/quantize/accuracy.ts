@@ -24,7 +24,7 @@ import { nowSeconds } from '../util/clock.js';
 import { modelInputShapes, modelSamples, plainImageSource, type ModelSample, type RepresentativeDataset } from './dataset.js';
 import type { ImageSourceResolver, Metric, ScoredSet, ValidationSetSpec } from './plugin.js';
 import type { Precision } from '../ops/types.js';
-import { assertOneInput, type CalibratedGraph } from './stages.js';
+import { assertOneInput, calibratedRangeOf, nodePrecisions, type CalibratedGraph, type RangeOf } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { firstInputs, rankLayers, SENSITIVITY_METHODS, type SensitivityMethod } from './sensitivity.js';
 import { kernelPrecisions, raisedPrecisions, summarize, VariantSession, type VariantSessionOptions } from './variants.js';
@@ -463,7 +463,7 @@ async function fallBackToFloat(trials: Trials, target: AccuracyTarget, describe:
  * int16 kernel, weights-limited (every int16-capable layer in int16, and every splittable one with
  * split weights, missed the target), or every op in float as the last resort.
  */
-function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, choice: Choice, describe: DescribeValue): FloatOpReason[] {
+function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, rangeOf: RangeOf, choice: Choice, describe: DescribeValue): FloatOpReason[] {
   const { chosen } = choice;
   const split = choice.allSplit ? `, and with split weights (two int8 terms) on every splittable one as well ${describe.achieved(choice.allSplit.value)}` : '';
   const allInt16 = choice.allInt16 ? `with every ranked layer that has an int16 kernel in int16 (full-integer) the model reaches ${describe.achieved(choice.allInt16.value)}${split}, short of the target` : 'no full-integer variant was tried';
@@ -472,7 +472,9 @@ function floatOpReasons(graph: Graph, base: (n: IrNode) => Precision, choice: Ch
     if (chosen.precisions.get(n.name) !== 'float') continue;
     const kernels = kernelPrecisions(n);
     let reason: string;
-    if (base(n) === 'float') reason = kernels.includes('int8') ? 'the recipe puts it in float' : `its op has no integer kernel (${kernels.join(', ')})`;
+    const refused = nodePrecisions(n, rangeOf).refused;
+    if (base(n) === 'float' && refused) reason = refused;
+    else if (base(n) === 'float') reason = kernels.includes('int8') ? 'the recipe puts it in float' : `its op has no integer kernel (${kernels.join(', ')})`;
     else if (choice.allFloat) reason = `every op in float (last resort): ${allInt16}, and no mix of int16 and float layers met the target`;
     else if (!kernels.includes('int16')) reason = `no int16 kernel (its op supports ${kernels.join(', ')}): ${allInt16}`;
     else reason = `weights-limited: ${allInt16}; int16 activations keep int8 weights (16x8)${choice.allSplit ? ' and even split weights fall short' : ''}, so this layer's weights go to float`;
@@ -552,7 +554,7 @@ export async function selectForAccuracy(
   let choice = await raiseUntilMet(trials, int8, rank, options.calibrationInputs);
   const describe = describeValues(target, metric?.name ?? '', floatValue);
   if (!choice.reached) choice = await fallBackToFloat(trials, target, describe, choice);
-  const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), choice, describe);
+  const floatOps = floatOpReasons(cal.graph, (n) => session.basePrecision(n), calibratedRangeOf(cal), choice, describe);
   const report = await accuracyReport(cal, target, { metricName: metric?.name, floatValue, int8, choice, trials, inputs, validationImages: set ? set.count : inputs.length, floatOps, int16Headroom });
   const measuredOn = holdout ? await measureHoldout(holdout, target, set ? session.floatTflite : undefined, int8.tflite, choice.chosen.tflite) : undefined;
   const splitNotTried = options.noSplitWeights !== undefined && choice.allInt16 ? { splitNotTried: options.noSplitWeights } : {};

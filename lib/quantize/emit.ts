@@ -152,6 +152,7 @@ class PlanEmitter {
       scalarLike: (label, value, like) => this.scalarLike(label, value, like),
       scalarConstant: (label, value) => this.scalarConstant(label, value),
       range: (key) => this.rangeOf(key),
+      extremes: (key) => this.extremesOf(key),
       weights: () => {
         if (!step().weights) throw new Error(`emit: node '${step().node}' has no planned weights`);
         return tensor(step().weights!);
@@ -194,6 +195,16 @@ class PlanEmitter {
   private rangeOf(key: string): { min: number; max: number } | undefined {
     for (let t: PlannedTensor | undefined = this.planned(key), hops = 0; t && hops < 4; hops++) {
       if (t.range) return { min: t.range[0], max: t.range[1] };
+      const o: PlannedTensor['origin'] = t.origin;
+      t = o.kind === 'converted' || o.kind === 'requantized' ? this.plan.tensors.get(o.from) : undefined;
+    }
+    return undefined;
+  }
+
+  /** The observed extremes behind a planned tensor; a converted or requantized copy answers with its source's. */
+  private extremesOf(key: string): { min: number; max: number } | undefined {
+    for (let t: PlannedTensor | undefined = this.planned(key), hops = 0; t && hops < 4; hops++) {
+      if (t.extremes) return { min: t.extremes[0], max: t.extremes[1] };
       const o: PlannedTensor['origin'] = t.origin;
       t = o.kind === 'converted' || o.kind === 'requantized' ? this.plan.tensors.get(o.from) : undefined;
     }

@@ -58,6 +58,8 @@ export interface PlannedTensor {
   /** Shared-parameter group (tensors that must have the same parameters). */
   group?: number;
   origin: ParamOrigin;
+  /** The exact extremes calibration observed (unsnapped; not part of the JSON form): EmitContext.extremes. */
+  extremes?: [number, number];
   /** Values of constants, weights and biases as written (not part of the JSON form). */
   data?: Float32Array | Int8Array | Int16Array | Int32Array | BigInt64Array;
   /** Float values of a bias before quantization (bias correction adjusts these). */
@@ -118,6 +120,8 @@ export interface PlanOptions {
   extraOutputs?: string[];
   /** Ranges for int16 tensors (the observed extremes; default: `ranges`). */
   int16Ranges?: Map<string, ActivationRange>;
+  /** The exact extremes calibration observed per activation (not snapped to include 0), for writers that derive internal ranges. */
+  extremes?: Map<string, ActivationRange>;
 }
 
 function quantDType(d: PlanDType): QuantDType | undefined {
@@ -339,6 +343,7 @@ function addActivation(state: PlanState, name: string, shape: number[]): void {
     range: r ? [r.min, r.max] : undefined,
     group: solved.group.get(name),
     origin,
+    ...extremesOf(state, src ?? name),
   });
 }
 
@@ -348,6 +353,12 @@ function floorOf(state: PlanState, name: string, d: ActivationDType, r: Activati
   if (floored) return { floor: floored };
   const dead = r && Math.min(r.min, 0) === 0 && Math.max(r.max, 0) === 0;
   return dead ? { floor: `dead on the calibration data (range [0, 0]): takes the ${d === 'int16' ? '[-1, 1]' : '[0, 1]'} parameters` } : {};
+}
+
+/** The observed extremes of an activation as a planned tensor's field, when calibration saw it. */
+function extremesOf(state: PlanState, name: string): { extremes?: [number, number] } {
+  const e = state.options.extremes?.get(name);
+  return e ? { extremes: [e.min, e.max] } : {};
 }
 
 /** The integer parameters of a planned tensor. */
@@ -619,12 +630,12 @@ export function planToJson(plan: QuantPlan): {
   inputs: string[];
   outputs: string[];
   /** Each tensor with its plan key (steps refer to keys; `name` is the name in the file). */
-  tensors: (Omit<PlannedTensor, 'data' | 'floatData'> & { key: string })[];
+  tensors: (Omit<PlannedTensor, 'data' | 'floatData' | 'extremes'> & { key: string })[];
   steps: PlanStep[];
   notes: string[];
 } {
   const tensors = [...plan.tensors].map(([key, t]) => {
-    const { data: _d, floatData: _f, ...rest } = t;
+    const { data: _d, floatData: _f, extremes: _e, ...rest } = t;
     return { key, ...rest };
   });
   return { version: 1, mode: plan.mode, inputs: plan.inputs, outputs: plan.outputs, tensors, steps: plan.steps, notes: plan.notes };

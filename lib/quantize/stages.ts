@@ -39,6 +39,7 @@ import type { OpQuant, Precision } from '../ops/types.js';
 import { assertFiniteConstants } from '../graph/validate.js';
 import { progressRate, type ProgressRate } from '../util/progress.js';
 import { nowSeconds } from '../util/clock.js';
+import { extremesOf } from '../util/stats.js';
 
 export type ModelSource = string | Uint8Array | tfTypes.GraphModel | tfTypes.LayersModel | Graph;
 
@@ -478,31 +479,71 @@ export interface PlanForOptions {
 
 const PRECISION_ORDER: readonly Precision[] = ['int8', 'int16', 'float'];
 
+/** A tensor's calibrated float range, or undefined (ops/types.ts refusedPrecisions reads it). */
+export type RangeOf = (tensor: string) => ActivationRange | undefined;
+
+/**
+ * The exact extremes calibration observed for a calibrated graph's activations, and a constant's own
+ * extremes: what a node's refusedPrecisions decides from (not the chosen range: that is clipped, and
+ * snapped to include 0, and a decomposition that needs one sign must see every value calibration saw).
+ */
+export function calibratedRangeOf(cal: Pick<CalibratedGraph, 'graph' | 'calibration'>): RangeOf {
+  return (t) => {
+    const data = cal.graph.tensors.get(t)?.data;
+    if (data === undefined) {
+      const r = cal.calibration.ranges.get(t);
+      return r ? { min: r.observedMin, max: r.observedMax } : undefined;
+    }
+    return extremesOf(data as ArrayLike<number>);
+  };
+}
+
+/** The exact extremes calibration observed per activation (the plan's `extremes`). */
+function observedExtremes(cal: Pick<CalibratedGraph, 'calibration'>): Map<string, ActivationRange> {
+  return new Map([...cal.calibration.ranges].map(([t, r]) => [t, { min: r.observedMin, max: r.observedMax }]));
+}
+
+/**
+ * The precisions a node can be written in: its op's kernels, less those its inputs' calibrated ranges
+ * rule out (with why). Without ranges (before calibration) only the kernels count.
+ */
+export function nodePrecisions(node: IrNode, rangeOf?: RangeOf): { allowed: readonly Precision[]; refused?: string } {
+  const q = quantOf(node);
+  const kernels = q.precisions ?? PRECISION_ORDER;
+  const refusal = rangeOf && q.refusedPrecisions?.(node, rangeOf);
+  if (!refusal) return { allowed: kernels };
+  return { allowed: kernels.filter((p) => !refusal.precisions.includes(p)), refused: refusal.reason };
+}
+
 /**
  * The recipe's precision for a node when its op can be written in it, else the next wider one it can
- * (int8 -> int16 -> float): an op TFLite has no integer kernel for (Sqrt, Div by a tensor, Sin ...)
- * runs in float between DEQUANTIZE and QUANTIZE instead of stopping the quantization.
+ * (int8 -> int16 -> float): an op TFLite has no integer kernel for (Sqrt, Sin ...), or a Div whose
+ * divisor's range holds 0, runs in float between DEQUANTIZE and QUANTIZE instead of stopping the
+ * quantization.
  */
-export function supportedPrecision(node: IrNode, requested: Precision): Precision {
-  const allowed = quantOf(node).precisions ?? PRECISION_ORDER;
+export function supportedPrecision(node: IrNode, requested: Precision, rangeOf?: RangeOf): Precision {
+  const { allowed } = nodePrecisions(node, rangeOf);
   if (allowed.includes(requested)) return requested;
   return PRECISION_ORDER.slice(PRECISION_ORDER.indexOf(requested)).find((p) => allowed.includes(p)) ?? allowed[allowed.length - 1];
 }
 
-/** "Sqrt (2 nodes: a, b) in float: its TFLite kernel has no int8 version", one line per op type. */
-function widenedNotes(graph: Graph, requestedOf: (n: IrNode) => Precision): string[] {
-  const byOp = new Map<string, { to: Precision; from: Precision; names: string[] }>();
+/** "Sqrt (2 nodes: a, b) in float: its TFLite kernel has no int8 version", one line per op type and reason. */
+function widenedNotes(graph: Graph, requestedOf: (n: IrNode) => Precision, rangeOf: RangeOf): string[] {
+  const byOp = new Map<string, { op: string; to: Precision; why: string; names: string[] }>();
   for (const n of graph.nodes) {
     const from = requestedOf(n);
-    const to = supportedPrecision(n, from);
+    const to = supportedPrecision(n, from, rangeOf);
     if (to === from) continue;
-    const e = byOp.get(`${n.op} ${to}`) ?? { to, from, names: [] };
+    const refused = nodePrecisions(n, rangeOf).refused;
+    const why = refused && supportedPrecision(n, from) !== to ? refused : `TFLite has no ${from} kernel for it`;
+    const key = `${n.op} ${to} ${why}`;
+    const e = byOp.get(key) ?? { op: n.op, to, why, names: [] };
     e.names.push(n.name);
-    byOp.set(`${n.op} ${to}`, e);
+    byOp.set(key, e);
   }
-  return [...byOp].map(([key, e]) => {
+  return [...byOp.values()].map((e) => {
     const shown = e.names.length <= 3 ? e.names.join(', ') : `${e.names.slice(0, 3).join(', ')}, ...`;
-    return `${key.split(' ')[0]} (${e.names.length} node${e.names.length === 1 ? '' : 's'}: ${shown}) written in ${e.to}: TFLite has no ${e.from} kernel for it`;
+    return `${e.op} (${e.names.length} node${e.names.length === 1 ? '' : 's'}: ${shown}) written in ${e.to}: ${e.why}`;
   });
 }
 
@@ -517,9 +558,10 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
   const byName = new Map(cal.graph.nodes.map((n) => [n.name, n]));
   recipe = recipeWithPlugin(recipe, cal.overrides);
   const requested = (n: IrNode) => recipe.precisionFor(byName.get(n.name) ?? n);
+  const rangeOf = calibratedRangeOf(cal);
   const plan = buildPlan(cal.graph, cal.ranges, {
     quantOf,
-    precisionOf: options.precisionOf ?? ((n) => supportedPrecision(n, requested(n))),
+    precisionOf: options.precisionOf ?? ((n) => supportedPrecision(n, requested(n), rangeOf)),
     perChannelFor: (n) => recipe.perChannelFor(n.name),
     methodFor: (t) => methodNote(cal, recipe, t),
     inputParams: new Map(cal.graph.inputs.filter((i) => !cal.calibratedInputs.includes(i)).map((i) => [i, cal.inputParams])),
@@ -528,8 +570,9 @@ export function planFor(cal: CalibratedGraph, recipe: RecipeResolver, options: P
     outputType: options.outputType,
     extraOutputs: options.extraOutputs,
     int16Ranges: widenedRanges(cal.observedRanges, options.int16Headroom ?? 1),
+    extremes: observedExtremes(cal),
   });
-  if (!options.precisionOf && plan.mode !== 'float') plan.notes.push(...widenedNotes(cal.graph, requested));
+  if (!options.precisionOf && plan.mode !== 'float') plan.notes.push(...widenedNotes(cal.graph, requested, rangeOf));
   return plan;
 }
 

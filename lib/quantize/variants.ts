@@ -19,7 +19,7 @@ import { pooledSqnrLowerBoundDb, type ImageError } from '../util/stats.js';
 import { runnerInputs, type ModelSample } from './dataset.js';
 import { buildPlan, type IoType } from './plan.js';
 import type { Precision } from '../ops/types.js';
-import { planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph } from './stages.js';
+import { calibratedRangeOf, planFor, quantOf, supportedPrecision, writePlan, type CalibratedGraph, type RangeOf } from './stages.js';
 import type { RecipeResolver } from './recipe.js';
 import { splitCalibrated, type PartialRanges } from './split-weights.js';
 
@@ -141,6 +141,8 @@ export class VariantSession {
   readonly floatTflite: Uint8Array;
   /** The split layers' partial-sum ranges observed on calibration inputs (split-weights.ts), once observed. */
   splitRanges?: PartialRanges;
+  /** The calibrated ranges a node's precisions may depend on (stages.ts nodePrecisions). */
+  private readonly rangeOf: RangeOf;
 
   private constructor(
     readonly cal: CalibratedGraph,
@@ -149,6 +151,7 @@ export class VariantSession {
     readonly options: VariantSessionOptions,
   ) {
     this.graph = cal.graph;
+    this.rangeOf = calibratedRangeOf(cal);
     const plan = buildPlan(cal.graph, new Map(), { mode: 'float', quantOf });
     this.floatTflite = writePlan(cal.graph, plan, { metadata: cal.fileMetadata, description: 'yolo-int8 float32 reference', where: 'float reference' });
   }
@@ -181,7 +184,7 @@ export class VariantSession {
 
   /** The recipe's precision of a node (what the unraised model uses). */
   basePrecision(n: IrNode): Precision {
-    return supportedPrecision(n, this.recipe.precisionFor(n));
+    return supportedPrecision(n, this.recipe.precisionFor(n), this.rangeOf);
   }
 
   /**

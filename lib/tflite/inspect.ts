@@ -52,7 +52,11 @@ const FLOAT_DTYPES = new Set(['float32', 'float16', 'float64', 'bfloat16']);
 export function notInt8Reason(op: string, precision: 'int16' | 'float'): string {
   const allowed = importEntry('tflite', op)?.def.quant?.precisions;
   if (allowed && !allowed.includes('int8')) {
-    return allowed.includes('int16') && precision === 'int16' ? 'TFLite has no int8 kernel for it' : `TFLite has no integer kernel for it (${allowed.join(', ')} only)`;
+    if (allowed.includes('int16')) {
+      // An int16 writer that holds on part of the input domain only (Div needs a divisor of one sign).
+      return precision === 'int16' ? 'TFLite has no int8 kernel for it' : `no int8 kernel, and int16 not chosen or not possible for its inputs (${allowed.join(', ')} only)`;
+    }
+    return `TFLite has no integer kernel for it (${allowed.join(', ')} only)`;
   }
   return 'the writer\'s choice (a recipe, an accuracy target or a float tail), not a kernel limit';
 }

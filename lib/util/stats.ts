@@ -44,3 +44,14 @@ export function pooledSqnrLowerBoundDb(images: readonly ImageError[], z = 1): nu
   const noiseBoundDb = mean + z * Math.sqrt(variance / k) + LOGNORMAL_DB_PER_VARIANCE * variance + 10 * Math.log10(k / n);
   return 10 * Math.log10(signal) - noiseBoundDb;
 }
+
+/** The smallest and largest of some values ({Infinity, -Infinity} for none). */
+export function extremesOf(values: ArrayLike<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    min = Math.min(min, values[i]);
+    max = Math.max(max, values[i]);
+  }
+  return { min, max };
+}
