@@ -292,6 +292,11 @@ export type OutputValuesRule = (node: IrNode, shapes: { inputs: number[][]; outp
 
 export interface OpQuant {
   rule: QuantRule;
+  /**
+   * The output rule when the node is written in int16, where it differs from `rule` (AvgPool: its
+   * int16 writer rescales, so the output takes its own calibrated parameters).
+   */
+  int16Rule?: QuantRule;
   inputRange?: InputRangeHook;
   outputValues?: OutputValuesRule;
   weighted?: WeightedOp;

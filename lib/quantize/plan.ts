@@ -295,7 +295,10 @@ function solveActivationParams(state: PlanState, rewritten: IrNode[], ranges: Ma
     return f ? nudgedRange(f.params) : undefined;
   };
   return solveParamGroups(rewritten, {
-    ruleOf: (n) => options.quantOf(n).rule,
+    ruleOf: (n) => {
+      const q = options.quantOf(n);
+      return dtype.get(n.outputs[0]) === 'int16' && q.int16Rule ? q.int16Rule : q.rule;
+    },
     isInteger: (t) => (isConstantName(graph, t) ? false : quantDType(dtype.get(t) ?? 'float32') !== undefined),
     isSharedConstant: (t) => isConstantName(graph, t),
     dtypeOf: (t) => quantDType(dtype.get(t) ?? 'float32') ?? 'int8',

@@ -2,8 +2,8 @@
 // to int16 (readers without one stay int8, so the file stays full-integer), and an op goes to float
 // only when every int16-capable layer in int16 misses the target - with its reason in the report.
 // Small built graphs around a deliberately coarse tensor (sensitive-graph.ts's 'hot': one output
-// channel 40x the others, which its reader nearly ignores), with a HardSwish (no int16 kernel in
-// TFLite) placed harmlessly before it or in its path. Targets sit between SQNRs computed
+// channel 40x the others, which its reader nearly ignores), with a SquaredDifference by a constant (no
+// int16 kernel in TFLite) placed harmlessly before it or in its path. Targets sit between SQNRs computed
 // independently (files written with recipe overrides, run in LiteRT against the TF.js float graph),
 // and the chosen file is measured on inputs that neither selected nor checked it.
 import { expect } from 'chai';
@@ -29,24 +29,27 @@ const HOLDOUT = inputs(9, 3);
 const UNSEEN = inputs(13, 4);
 
 /**
- * input -> c1 -> [hs before] -> hot -> [hs between] -> out. `hsBetween`: the HardSwish reads 'hot'
- * (its int8 grid then rounds hot's coarse tensor whatever the convolutions' precision).
+ * input -> c1 -> [sq before] -> hot -> [sq between] -> out, sq = (x - 0.1)^2. `sqBetween`: the
+ * SquaredDifference reads 'hot' (its int8 grid then rounds hot's coarse tensor whatever the
+ * convolutions' precision).
  */
-function graphWithHardSwish(hsBetween: boolean): Graph {
+function graphWithInt8OnlyOp(sqBetween: boolean, op: 'SquaredDifference' | 'HardSwish' = 'SquaredDifference'): Graph {
   const r = rng(11);
   const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
-  const b = new GraphBuilder('hswish-sensitive');
+  const b = new GraphBuilder('int8-only-sensitive');
+  const sq = (x: string) =>
+    op === 'HardSwish' ? b.emit('sq', 'HardSwish', [x], {})[0] : b.emit('sq', 'SquaredDifference', [x, b.addConstant('sq/c', [], 'float32', Float32Array.of(0.1))], {})[0];
   const conv = (name: string, x: string, k: number, ic: number, oc: number, w: Float32Array) =>
     b.emit(name, 'Conv2D', [x, b.addConstant(`${name}/w`, [k, k, ic, oc], 'float32', w), b.addConstant(`${name}/b`, [oc], 'float32', rand(oc, 0.05))], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
   let t = conv('c1', b.addInput('input', SHAPE), 3, 3, 6, rand(3 * 3 * 3 * 6, 0.4));
-  if (!hsBetween) t = b.emit('hs', 'HardSwish', [t], {})[0];
+  if (!sqBetween) t = sq(t);
   const wh = rand(3 * 3 * 6 * 4, 0.3);
   for (let i = 0; i < wh.length; i += 4) wh[i] *= 40;
   t = conv('hot', t, 3, 6, 4, wh);
-  if (hsBetween) t = b.emit('hs', 'HardSwish', [t], {})[0];
+  if (sqBetween) t = sq(t);
   const wo = rand(4 * 3, 1);
   for (let o = 0; o < 3; o++) wo[o] *= 1e-4;
-  return b.build([conv('out', t, 1, 4, 3, wo)], { source: 'hswish-sensitive', format: 'built', notes: [] });
+  return b.build([conv('out', t, 1, 4, 3, wo)], { source: 'int8-only-sensitive', format: 'built', notes: [] });
 }
 
 /**
@@ -89,8 +92,8 @@ async function independentDb(graph: Graph, overrides: Record<string, 'int16' | '
 describe('accuracy selection: integer options before float ops (minSqnrDb)', function () {
   this.timeout(120_000);
 
-  it('raises the sensitive layer to int16 and leaves a HardSwish (no int16 kernel) in int8: full-integer, target met on unseen inputs', async () => {
-    const graph = graphWithHardSwish(false);
+  it('raises the sensitive layer to int16 and leaves a SquaredDifference (no int16 kernel) in int8: full-integer, target met on unseen inputs', async () => {
+    const graph = graphWithInt8OnlyOp(false);
     const lo = await independentDb(graph, {}, VAL);
     const hi = await independentDb(graph, { hot: 'int16', out: 'int16' }, VAL);
     expect(hi - lo).to.be.greaterThan(10);
@@ -99,11 +102,11 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
     expect(a.raisedLayers.every((l) => l.precision === 'int16')).to.equal(true);
-    expect(a.raisedLayers.map((l) => l.node)).to.include('hot').and.not.include('hs');
+    expect(a.raisedLayers.map((l) => l.node)).to.include('hot').and.not.include('sq');
     // Every variant tried was full-integer: no float op was needed, so none was tried.
     expect(a.trials.every((t) => t.fullInteger)).to.equal(true);
     expect(a.floatOps).to.deep.equal([]);
-    // The written file (LiteRT): no float op, HardSwish still int8, and the target holds on inputs it was not chosen or checked on.
+    // The written file (LiteRT): no float op, SquaredDifference still int8, and the target holds on inputs it was not chosen or checked on.
     const p = inspectTflite(tflite).precision;
     expect(p.float).to.equal(0);
     expect(p.int16).to.be.greaterThan(0);
@@ -122,28 +125,45 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
     expect(formatAccuracyReport(a)).to.match(/chosen on 4 given inputs[\s\S]*checked on the holdout 3 given inputs \(3 images, \d+ variant\(s\) that met the target on validation had to meet it here too/);
   });
 
-  it('a HardSwish that rounds the coarse tensor goes to float only after all-int16 misses, and the report says why', async () => {
-    const graph = graphWithHardSwish(true);
-    // Every int16-capable layer in int16 leaves hs's int8 grid on hot's tensor; hs in float removes it.
+  it('a SquaredDifference that rounds the coarse tensor goes to float only after all-int16 misses, and the report says why', async () => {
+    const graph = graphWithInt8OnlyOp(true);
+    // Every int16-capable layer in int16 leaves sq's int8 grid on hot's tensor; sq in float removes it.
     const allInt16 = await independentDb(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, VAL);
-    const hsFloat = await independentDb(graph, { c1: 'int16', hot: 'int16', hs: 'float', out: 'int16' }, VAL);
-    expect(hsFloat - allInt16).to.be.greaterThan(10);
-    const target = (allInt16 + hsFloat) / 2;
+    const sqFloat = await independentDb(graph, { c1: 'int16', hot: 'int16', sq: 'float', out: 'int16' }, VAL);
+    expect(sqFloat - allInt16).to.be.greaterThan(10);
+    const target = (allInt16 + sqFloat) / 2;
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, latencyImages: 1 } });
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
-    // The search's all-int16 variant (int16 ranges with 4x headroom) still misses: hs's int8 grid is the limit.
+    // The search's all-int16 variant (int16 ranges with 4x headroom) still misses: sq's int8 grid is the limit.
     expect(a.allInt16).to.be.below(target).and.closeTo(allInt16, 1);
     // Integer options were all tried first: every full-integer trial comes before the first with a float op.
     const firstFloat = a.trials.findIndex((t) => !t.fullInteger);
     expect(firstFloat).to.be.greaterThan(0);
     expect(a.trials.slice(firstFloat).every((t) => !t.fullInteger)).to.equal(true);
     expect(a.trials.slice(0, firstFloat).some((t) => t.int16 === 3)).to.equal(true);
-    // Only hs is in float, the convolutions in int16; its reason names the missing kernel and the all-int16 value.
-    expect(a.floatOps.map((f) => f.node)).to.deep.equal(['hs']);
+    // Only sq is in float, the convolutions in int16; its reason names the missing kernel and the all-int16 value.
+    expect(a.floatOps.map((f) => f.node)).to.deep.equal(['sq']);
     expect(a.floatOps[0].reason).to.match(new RegExp(`^no int16 kernel \\(its op supports int8, float\\): .* reaches ${a.allInt16!.toFixed(2)} dB`));
     expect(a.raisedLayers.filter((l) => l.precision === 'int16').map((l) => l.node).sort()).to.deep.equal(['c1', 'hot', 'out']);
-    expect(formatAccuracyReport(a)).to.match(/in float, 1 op\(s\) \[hs \(HardSwish\)\]: no int16 kernel/);
+    expect(formatAccuracyReport(a)).to.match(/in float, 1 op\(s\) \[sq \(SquaredDifference\)\]: no int16 kernel/);
+    expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
+  });
+
+  it('a HardSwish in the same place goes to int16 (its int16 writer: MUL, ADD, MUL), so the file stays full-integer', async () => {
+    const graph = graphWithInt8OnlyOp(true, 'HardSwish');
+    const int8Sq = await independentDb(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, VAL);
+    const allInt16 = await independentDb(graph, { c1: 'int16', hot: 'int16', sq: 'int16', out: 'int16' }, VAL);
+    expect(allInt16 - int8Sq).to.be.greaterThan(10);
+    const target = (int8Sq + allInt16) / 2;
+    const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, latencyImages: 1 } });
+    const a = report.accuracy!;
+    expect(a.reached).to.equal(true);
+    expect(a.trials.every((t) => t.fullInteger)).to.equal(true);
+    expect(a.raisedLayers.find((l) => l.node === 'sq')?.precision).to.equal('int16');
+    const p = inspectTflite(tflite);
+    expect(p.precision.float).to.equal(0);
+    expect(p.opHistogram.HARD_SWISH ?? 0).to.equal(0);
     expect(db(await tfliteVsFloat(tflite, graph, UNSEEN))).to.be.at.least(target);
   });
 

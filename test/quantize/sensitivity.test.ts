@@ -245,18 +245,18 @@ describe('accuracy-aware selection (quantizeInt8 accuracy option, SQNR target)',
     expect(report.accuracy!.reached).to.equal(chosen.criterion >= 30);
   });
 
-  it('a ranked op without an int16 kernel (HardSwish) is raised to float, in the ranking and in the search', async () => {
+  it('a ranked op without an int16 kernel (SquaredDifference) is raised to float, in the ranking and in the search', async () => {
     const r = rng(5);
     const rand = (n: number, a: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * a);
-    const b = new GraphBuilder('hswish');
+    const b = new GraphBuilder('int8-only');
     const conv = (name: string, x: string, ic: number, oc: number) => b.emit(name, 'Conv2D', [x, b.addConstant(`${name}/w`, [1, 1, ic, oc], 'float32', rand(ic * oc, 1)), b.addConstant(`${name}/b`, [oc], 'float32', rand(oc, 0.1))], { strides: [1, 1], padding: 'SAME', dilations: [1, 1], activation: 'none' })[0];
-    const hs = b.emit('hs', 'HardSwish', [conv('c1', b.addInput('input', SHAPE), 3, 4)], {})[0];
-    const g = b.build([conv('out', hs, 4, 3)], { source: 'hswish', format: 'built', notes: [] });
-    // 200 dB cannot be reached: the search raises every ranked layer, 'hs' included.
+    const sq = b.emit('sq', 'SquaredDifference', [conv('c1', b.addInput('input', SHAPE), 3, 4), b.addConstant('sq/c', [], 'float32', Float32Array.of(0.1))], {})[0];
+    const g = b.build([conv('out', sq, 4, 3)], { source: 'int8-only', format: 'built', notes: [] });
+    // 200 dB cannot be reached: the search raises every ranked layer, 'sq' included.
     const { report } = await quantizeInt8(g, { representativeDataset: CALIB, numCalibrationSamples: CALIB.length, backend: 'wasm', accuracy: { minSqnrDb: 200, validation: VAL, writeBest: true, latencyImages: 1 } });
     const raised = report.accuracy!.raisedLayers;
-    expect(raised.find((l) => l.node === 'hs')?.precision).to.equal('float');
-    expect(report.accuracy!.notInt8.find((l) => l.node === 'hs')?.precision).to.equal('float');
+    expect(raised.find((l) => l.node === 'sq')?.precision).to.equal('float');
+    expect(report.accuracy!.notInt8.find((l) => l.node === 'sq')?.precision).to.equal('float');
   });
 
   it('a target out of reach even with every op in float is an error and returns nothing; writeBest returns the best', async () => {
