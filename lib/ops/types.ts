@@ -243,14 +243,10 @@ export interface EmitContext {
    */
   scalarConstant(label: string, value: number): number;
   /**
-   * The calibrated float range the plan chose an activation's parameters from (for a converted or
-   * requantized copy: its source's), or undefined when it has none (float tensors). Lets a writer that
-   * decomposes a node into several TFLite ops choose parameters for its internal tensors.
-   */
-  range(name: string): RangeLike | undefined;
-  /**
-   * The exact extremes calibration observed for an activation (for a converted copy: its source's),
-   * unlike `range` not widened to include 0: a one-signed tensor's smallest magnitude (Div's divisor).
+   * The exact extremes calibration observed for an activation (for a converted or requantized copy: its
+   * source's), not widened to include 0 as chosen ranges are: a one-signed tensor's smallest magnitude
+   * (Div's divisor). Lets a writer that decomposes a node into several TFLite ops choose parameters for
+   * its internal tensors; undefined for a tensor calibration did not observe.
    */
   extremes(name: string): RangeLike | undefined;
   /** The node's planned weights tensor (WeightedOp ops only). */

@@ -151,7 +151,6 @@ class PlanEmitter {
       },
       scalarLike: (label, value, like) => this.scalarLike(label, value, like),
       scalarConstant: (label, value) => this.scalarConstant(label, value),
-      range: (key) => this.rangeOf(key),
       extremes: (key) => this.extremesOf(key),
       weights: () => {
         if (!step().weights) throw new Error(`emit: node '${step().node}' has no planned weights`);
@@ -178,27 +177,25 @@ class PlanEmitter {
   /** A scalar constant in the current node's precision with its own parameters (float32 in float). */
   private scalarConstant(label: string, value: number): number {
     const precision = this.step!.precision;
-    if (precision === 'float') return this.builder.addTensor({ name: this.unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
-    const p = chooseParamsFor(precision, Math.min(0, value), Math.max(0, value));
-    const { qmin, qmax } = ACTIVATION_LIMITS[precision];
-    const q = quantizeValue(value, p.scale, p.zeroPoint, qmin, qmax);
-    return this.builder.addTensor({
-      name: this.unique(label),
-      shape: [],
-      type: precision,
-      data: precision === 'int16' ? Int16Array.of(q) : Int8Array.of(q),
-      quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
-    });
+    if (precision === 'float') return this.scalarTensor(label, value, 'float32');
+    return this.scalarTensor(label, value, precision, chooseParamsFor(precision, Math.min(0, value), Math.max(0, value)));
   }
 
-  /** The calibrated range behind a planned tensor's parameters; a converted or requantized copy answers with its source's. */
-  private rangeOf(key: string): { min: number; max: number } | undefined {
-    for (let t: PlannedTensor | undefined = this.planned(key), hops = 0; t && hops < 4; hops++) {
-      if (t.range) return { min: t.range[0], max: t.range[1] };
-      const o: PlannedTensor['origin'] = t.origin;
-      t = o.kind === 'converted' || o.kind === 'requantized' ? this.plan.tensors.get(o.from) : undefined;
-    }
-    return undefined;
+  /** A scalar constant in the dtype and parameters of tensor `like` (float32 when it is float). */
+  private scalarLike(label: string, value: number, like: string): number {
+    const t = this.planned(like);
+    if (t.dtype === 'float32') return this.scalarTensor(label, value, 'float32');
+    return this.scalarTensor(label, value, t.dtype as 'int8' | 'int16', this.paramsOf(like));
+  }
+
+  /** A scalar tensor holding `value`: float32 as it is, int8 / int16 quantized (saturating) with `p`. */
+  private scalarTensor(label: string, value: number, d: 'float32' | 'int8' | 'int16', p?: QuantParams): number {
+    const name = this.unique(label);
+    if (d === 'float32' || !p) return this.builder.addTensor({ name, shape: [], type: 'float32', data: Float32Array.of(value) });
+    const { qmin, qmax } = ACTIVATION_LIMITS[d];
+    const q = quantizeValue(value, p.scale, p.zeroPoint, qmin, qmax);
+    const data = d === 'int16' ? Int16Array.of(q) : Int8Array.of(q);
+    return this.builder.addTensor({ name, shape: [], type: d, data, quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] } });
   }
 
   /** The observed extremes behind a planned tensor; a converted or requantized copy answers with its source's. */
@@ -209,23 +206,6 @@ class PlanEmitter {
       t = o.kind === 'converted' || o.kind === 'requantized' ? this.plan.tensors.get(o.from) : undefined;
     }
     return undefined;
-  }
-
-  /** A scalar constant in the dtype and parameters of tensor `like` (float32 when it is float). */
-  private scalarLike(label: string, value: number, like: string): number {
-    const t = this.planned(like);
-    if (t.dtype === 'float32') return this.builder.addTensor({ name: this.unique(label), shape: [], type: 'float32', data: Float32Array.of(value) });
-    const p = this.paramsOf(like);
-    const d = t.dtype as 'int8' | 'int16';
-    const { qmin, qmax } = ACTIVATION_LIMITS[d];
-    const q = quantizeValue(value, p.scale, p.zeroPoint, qmin, qmax);
-    return this.builder.addTensor({
-      name: this.unique(label),
-      shape: [],
-      type: d,
-      data: d === 'int16' ? Int16Array.of(q) : Int8Array.of(q),
-      quantization: { scale: [p.scale], zeroPoint: [p.zeroPoint] },
-    });
   }
 }
 
