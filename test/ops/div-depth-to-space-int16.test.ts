@@ -10,6 +10,7 @@ import { inspectTflite } from '../../lib/tflite/inspect.js';
 import { divisorRefusal, reciprocalRanges } from '../../lib/ops/defs/div.js';
 import { depthToSpaceSteps } from '../../lib/ops/defs/depth-to-space.js';
 import type { Precision } from '../../lib/ops/types.js';
+import { TfliteRunner } from '../../lib/runtime/index.js';
 
 describe('Div int16: the reciprocal\'s internal ranges', () => {
   it('a positive divisor [2, 8]: rsqrt in [1/sqrt(8), 1/sqrt(2/2)], reciprocal in [1/8, 2/2]', () => {
@@ -80,6 +81,25 @@ describe('Div int16: what the plan writes', () => {
     expect(report.allInteger).to.equal(true);
     expect(ops.filter((o) => o !== 'QUANTIZE')).to.deep.equal(['ADD', 'ADD', 'RSQRT', 'MUL', 'MUL']);
     expect(report.plan.notes.join('\n')).to.match(/Div \(1 node: div\) written in int16: TFLite has no int8 kernel for it/);
+  });
+
+  it('a divisor of the other sign on an unseen input runs, but keeps the calibrated sign (README says so)', async () => {
+    // Divisor x - 0.25, calibrated on x in [0.5, 1] (divisor [0.25, 0.75], one sign): int16 RSQRT path.
+    // Quotient (x + 0.25) / (x - 0.25) in [1.67, 3] there. At x = 0 the divisor is -0.25 and the float
+    // quotient -1; the int16 reciprocal has no negative values, so the file's quotient stays positive.
+    const calibration = samples(8).map((v) => v.map((u) => Math.round((0.5 + u / 2) * 255) / 255));
+    const { tflite, report } = await quantizeInt8(divGraph(-0.25), { representativeDataset: calibration, numCalibrationSamples: 8, backend: 'wasm' });
+    expect(report.allInteger).to.equal(true);
+    const runner = await TfliteRunner.load(tflite);
+    try {
+      const { scale, zeroPoint } = runner.outputs[0] as { scale: number; zeroPoint: number };
+      const inRange = (await runner.run([new Int8Array(32).fill(127)]))[0] as Int8Array; // x = 1: 1.25 / 0.75
+      for (const q of inRange) expect((q - zeroPoint) * scale).to.be.closeTo(1.25 / 0.75, 2 * scale);
+      const otherSign = (await runner.run([new Int8Array(32).fill(-128)]))[0] as Int8Array; // x = 0
+      for (const q of otherSign) expect((q - zeroPoint) * scale).to.be.greaterThan(0.5);
+    } finally {
+      runner.dispose();
+    }
   });
 
   it('a divisor whose calibrated range holds 0 ([-0.5, 0.5]) stays float, and the notes say why', async () => {
