@@ -89,15 +89,23 @@ async function independentDb(graph: Graph, overrides: Record<string, 'int16' | '
   return minSqnrCriterionDb(await tfliteVsFloat(tflite, graph, on));
 }
 
+/**
+ * The SQNRs (minSqnrDb's criterion on VAL) of two files written independently with recipe overrides,
+ * checked to be more than 10 dB apart, and the target halfway between them.
+ */
+async function bracket(graph: Graph, lower: Record<string, 'int16' | 'float'>, upper: Record<string, 'int16' | 'float'>): Promise<{ lo: number; hi: number; target: number }> {
+  const lo = await independentDb(graph, lower, VAL);
+  const hi = await independentDb(graph, upper, VAL);
+  expect(hi - lo).to.be.greaterThan(10);
+  return { lo, hi, target: (lo + hi) / 2 };
+}
+
 describe('accuracy selection: integer options before float ops (minSqnrDb)', function () {
   this.timeout(120_000);
 
   it('raises the sensitive layer to int16 and leaves a SquaredDifference (no int16 kernel) in int8: full-integer, target met on unseen inputs', async () => {
     const graph = graphWithInt8OnlyOp(false);
-    const lo = await independentDb(graph, {}, VAL);
-    const hi = await independentDb(graph, { hot: 'int16', out: 'int16' }, VAL);
-    expect(hi - lo).to.be.greaterThan(10);
-    const target = (lo + hi) / 2;
+    const { target } = await bracket(graph, {}, { hot: 'int16', out: 'int16' });
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, holdout: HOLDOUT, latencyImages: 1 } });
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
@@ -128,10 +136,7 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
   it('a SquaredDifference that rounds the coarse tensor goes to float only after all-int16 misses, and the report says why', async () => {
     const graph = graphWithInt8OnlyOp(true);
     // Every int16-capable layer in int16 leaves sq's int8 grid on hot's tensor; sq in float removes it.
-    const allInt16 = await independentDb(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, VAL);
-    const sqFloat = await independentDb(graph, { c1: 'int16', hot: 'int16', sq: 'float', out: 'int16' }, VAL);
-    expect(sqFloat - allInt16).to.be.greaterThan(10);
-    const target = (allInt16 + sqFloat) / 2;
+    const { lo: allInt16, target } = await bracket(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, { c1: 'int16', hot: 'int16', sq: 'float', out: 'int16' });
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, latencyImages: 1 } });
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
@@ -152,10 +157,7 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
 
   it('a HardSwish in the same place goes to int16 (its int16 writer: MUL, ADD, MUL), so the file stays full-integer', async () => {
     const graph = graphWithInt8OnlyOp(true, 'HardSwish');
-    const int8Sq = await independentDb(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, VAL);
-    const allInt16 = await independentDb(graph, { c1: 'int16', hot: 'int16', sq: 'int16', out: 'int16' }, VAL);
-    expect(allInt16 - int8Sq).to.be.greaterThan(10);
-    const target = (int8Sq + allInt16) / 2;
+    const { target } = await bracket(graph, { c1: 'int16', hot: 'int16', out: 'int16' }, { c1: 'int16', hot: 'int16', sq: 'int16', out: 'int16' });
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, latencyImages: 1 } });
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
@@ -169,10 +171,7 @@ describe('accuracy selection: integer options before float ops (minSqnrDb)', fun
 
   it('a weights-limited layer takes split weights (two int8 terms) after every layer in int16 misses: full-integer, target met on unseen inputs', async () => {
     const graph = weightsLimitedGraph();
-    const allInt16 = await independentDb(graph, { c0: 'int16', w: 'int16', out: 'int16' }, VAL);
-    const wFloat = await independentDb(graph, { c0: 'int16', w: 'float', out: 'int16' }, VAL);
-    expect(wFloat - allInt16).to.be.greaterThan(10);
-    const target = (allInt16 + wFloat) / 2;
+    const { target } = await bracket(graph, { c0: 'int16', w: 'int16', out: 'int16' }, { c0: 'int16', w: 'float', out: 'int16' });
     const { tflite, report } = await quantizeInt8(graph, { ...base, accuracy: { minSqnrDb: target, validation: VAL, holdout: HOLDOUT, latencyImages: 1 } });
     const a = report.accuracy!;
     expect(a.reached).to.equal(true);
