@@ -7,8 +7,8 @@
 // on a mean of 256 values in [-8, 8]), else AVERAGE_POOL_2D on the input's step and a QUANTIZE to them.
 import type { EmitContext, OpDef } from '../types.js';
 import { applyActivation, attrActivation, attrNumbers, attrPadding } from '../util.js';
-import { out0, tfliteActivation, tflitePadding } from '../emit-util.js';
-import { POOL_BUILTIN, TFJS_POOL, TFLITE_POOL, importLayersPool, poolQuant, poolShape } from './max-pool.js';
+import { out0 } from '../emit-util.js';
+import { POOL_BUILTIN, TFJS_POOL, TFLITE_POOL, importLayersPool, poolOptions, poolQuant, poolShape } from './max-pool.js';
 
 const pool = poolQuant('AVERAGE_POOL_2D');
 
@@ -36,16 +36,7 @@ function emitInt16(ctx: EmitContext): void {
   // The pool itself keeps the input's parameters (the kernel's requirement); the QUANTIZE moves the
   // result to the output's (finer, as the output's range lies within the input's).
   const pooled = ctx.internal(`${node.name}/pooled`, outShape, px);
-  const [fh, fw] = attrNumbers(node.attrs, 'filter');
-  const [sh, sw] = attrNumbers(node.attrs, 'strides', [1, 1]);
-  ctx.op('AVERAGE_POOL_2D', [ctx.activation(xName)], [pooled], {
-    padding: tflitePadding(node.attrs),
-    strideW: sw,
-    strideH: sh,
-    filterWidth: fw,
-    filterHeight: fh,
-    fusedActivationFunction: tfliteActivation(node.attrs),
-  });
+  ctx.op('AVERAGE_POOL_2D', [ctx.activation(xName)], [pooled], poolOptions(node.attrs));
   ctx.op('QUANTIZE', [pooled], [out0(ctx)]);
 }
 

@@ -52,6 +52,8 @@ export function blockQuant(tfliteOp: 'DEPTH_TO_SPACE' | 'SPACE_TO_DEPTH'): OpQua
   };
 }
 
+const DEPTH_TO_SPACE_QUANT = blockQuant('DEPTH_TO_SPACE');
+
 export const DepthToSpace: OpDef = {
   op: 'DepthToSpace',
   imports: { tfjsGraph: { DepthToSpace: TFJS_BLOCK_RULE }, tflite: { DEPTH_TO_SPACE: TFLITE_BLOCK_RULE } },
@@ -63,9 +65,9 @@ export const DepthToSpace: OpDef = {
   },
   runFloat: (tf, [x], attrs) => [tf.depthToSpace(x as import('@tensorflow/tfjs').Tensor4D, blockSizeOf(attrs), 'NHWC')],
   quant: {
-    ...blockQuant('DEPTH_TO_SPACE'),
+    ...DEPTH_TO_SPACE_QUANT,
     precisions: ['int8', 'int16', 'float'],
-    emit: (ctx) => (ctx.precision === 'int16' ? emitDepthToSpaceInt16(ctx) : blockQuant('DEPTH_TO_SPACE').emit(ctx)),
+    emit: (ctx) => (ctx.precision === 'int16' ? emitDepthToSpaceInt16(ctx) : DEPTH_TO_SPACE_QUANT.emit(ctx)),
   },
   builtins: {
     DEPTH_TO_SPACE: { options: 'DepthToSpaceOptions', version: versionByInputType({ int8: 2 }), runtime: ['2.1.0', '2.5.0'], kernel: { sameParams: [0] } },

@@ -45,22 +45,19 @@ export function importLayersPool(op: 'MaxPool' | 'AvgPool') {
   };
 }
 
+/** A pool node's Pool2DOptions (window, strides, padding, fused activation). */
+export function poolOptions(a: Attrs): Record<string, unknown> {
+  const [fh, fw] = attrNumbers(a, 'filter');
+  const [sh, sw] = attrNumbers(a, 'strides', [1, 1]);
+  return { padding: tflitePadding(a), strideW: sw, strideH: sh, filterWidth: fw, filterHeight: fh, fusedActivationFunction: tfliteActivation(a) };
+}
+
 /** A pooling op written as one TFLite operator that keeps its input's parameters. */
 export function poolQuant(tfliteOp: 'MAX_POOL_2D' | 'AVERAGE_POOL_2D'): OpQuant {
   return {
     rule: { output: 'same-as-input' },
     emit(ctx: EmitContext) {
-      const a = ctx.node.attrs;
-      const [fh, fw] = attrNumbers(a, 'filter');
-      const [sh, sw] = attrNumbers(a, 'strides', [1, 1]);
-      ctx.op(tfliteOp, [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], {
-        padding: tflitePadding(a),
-        strideW: sw,
-        strideH: sh,
-        filterWidth: fw,
-        filterHeight: fh,
-        fusedActivationFunction: tfliteActivation(a),
-      });
+      ctx.op(tfliteOp, [ctx.activation(ctx.node.inputs[0])], [out0(ctx)], poolOptions(ctx.node.attrs));
     },
   };
 }
